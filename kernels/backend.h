@@ -1,0 +1,249 @@
+/* gst-hart — compute backend interface
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One op table, implemented once per device (kernels/cpu/, kernels/cuda/).
+ * Model code (hart/) is written once over this table; a backend never knows
+ * which model calls it.
+ *
+ * Conventions shared by every op:
+ *  - All float pointers are device pointers of the backend that runs the op
+ *    (host memory for the CPU backend), fp32 unless stated otherwise.
+ *  - Matrices are row-major.  "Linear(in->out)" stores W as [out, in] (the
+ *    PyTorch layout), y = x * W^T + b.
+ *  - Sequence tensors are token-major: element (b, t, h, d) of a tensor with
+ *    `heads` heads of `head_dim` lives at
+ *      base + b * batch_stride + t * row_stride + h * head_dim + d
+ *    so a fused QKV projection can be read in place by giving row_stride = 3C.
+ *  - Image tensors are NCHW.
+ *  - Ops do not fail on valid arguments.  Device errors (CUDA) are sticky:
+ *    they are recorded in the backend and reported by synchronize().
+ */
+#ifndef HART_KERNELS_BACKEND_H
+#define HART_KERNELS_BACKEND_H
+
+#include <glib.h>
+#include <stdint.h>
+#include <stddef.h>
+
+G_BEGIN_DECLS
+
+/* Element types that appear in checkpoints and buffers.  The compute type of
+ * the CPU backend is F32. */
+typedef enum
+{
+  HART_DTYPE_F32 = 0,
+  HART_DTYPE_F16,
+  HART_DTYPE_BF16,
+  HART_DTYPE_F64,
+  HART_DTYPE_I64,
+  HART_DTYPE_I32,
+  HART_DTYPE_I16,
+  HART_DTYPE_I8,
+  HART_DTYPE_U8,
+  HART_DTYPE_BOOL,
+  HART_DTYPE_N_TYPES
+} HartDType;
+
+/* Size of one element in bytes. */
+gsize hart_dtype_size (HartDType dtype);
+/* Canonical safetensors name ("F32", "BF16", …). */
+const char *hart_dtype_name (HartDType dtype);
+/* Parse a safetensors dtype name; FALSE if unknown. */
+gboolean hart_dtype_from_name (const char *name, HartDType * out);
+
+/* Conversions between storage and compute types (host side). */
+float hart_f16_to_f32 (uint16_t h);
+float hart_bf16_to_f32 (uint16_t h);
+uint16_t hart_f32_to_f16 (float f);
+uint16_t hart_f32_to_bf16 (float f);
+/* Convert n elements of `src_dtype` (any float or integer type) to f32.
+ * Returns FALSE for a dtype that cannot be converted. */
+gboolean hart_convert_to_f32 (float *dst, const void *src, HartDType src_dtype,
+    gsize n);
+
+typedef struct _HartBackend HartBackend;
+typedef struct _HartBackendOps HartBackendOps;
+
+/* Parameters of one attention call.  Q has `q_heads` heads, K/V `kv_heads`
+ * (grouped-query: query head h reads KV head h / (q_heads / kv_heads)).
+ * Layout as described at the top of this file.  The score matrix is never
+ * materialised beyond one block of queries × one block of keys. */
+typedef struct
+{
+  int batch;
+  int q_heads;
+  int kv_heads;
+  int q_len;
+  int kv_len;
+  int head_dim;
+  float scale;                  /* multiplies q·k before softmax */
+
+  const float *q;
+  int64_t q_batch_stride, q_row_stride;
+  const float *k;
+  int64_t k_batch_stride, k_row_stride;
+  const float *v;
+  int64_t v_batch_stride, v_row_stride;
+  float *out;                   /* [batch, q_len, q_heads * head_dim] */
+  int64_t out_batch_stride, out_row_stride;
+
+  /* Optional [batch, kv_len]; key j visible iff key_mask[b * kv_len + j] != 0 */
+  const uint8_t *key_mask;
+  /* Causal: key j visible to query i iff j <= i + causal_offset */
+  gboolean causal;
+  int causal_offset;
+} HartAttentionParams;
+
+struct _HartBackendOps
+{
+  const char *name;
+  /* Frees the backend itself and its private state. */
+  void (*destroy) (HartBackend * be);
+
+  /* ---- memory ---- */
+  void *(*alloc) (HartBackend * be, gsize bytes, GError ** error);
+  void (*free) (HartBackend * be, void *ptr);
+  void (*upload) (HartBackend * be, void *dst, const void *host_src,
+      gsize bytes);
+  void (*download) (HartBackend * be, void *host_dst, const void *src,
+      gsize bytes);
+  void (*copy) (HartBackend * be, void *dst, const void *src, gsize bytes);
+  void (*fill) (HartBackend * be, float *dst, float value, gsize n);
+  /* Waits for queued work; reports a sticky device error. */
+  gboolean (*synchronize) (HartBackend * be, GError ** error);
+
+  /* ---- GEMM ---- */
+  /* C[m,n] = alpha * op(A) op(B) + beta * C, row-major, op = transpose when
+   * trans_* is TRUE.  lda/ldb/ldc are row strides in elements. */
+  void (*gemm) (HartBackend * be, gboolean trans_a, gboolean trans_b,
+      int m, int n, int k, float alpha, const float *a, int lda,
+      const float *b, int ldb, float beta, float *c, int ldc);
+  /* The same over `batch` matrices at the given element strides. */
+  void (*gemm_batched) (HartBackend * be, gboolean trans_a, gboolean trans_b,
+      int m, int n, int k, float alpha, const float *a, int lda,
+      int64_t stride_a, const float *b, int ldb, int64_t stride_b, float beta,
+      float *c, int ldc, int64_t stride_c, int batch);
+  /* y[rows, out] = x[rows, in] · W[out, in]^T + bias[out] (bias may be NULL) */
+  void (*linear) (HartBackend * be, float *y, const float *x, const float *w,
+      const float *bias, int rows, int in, int out);
+
+  /* ---- normalisation ---- */
+  /* LayerNorm over the last dim; weight/bias may be NULL (no affine). */
+  void (*layer_norm) (HartBackend * be, float *y, const float *x,
+      const float *weight, const float *bias, int rows, int dim, float eps);
+  /* y = x / sqrt(mean(x^2) + eps) * weight (weight may be NULL) */
+  void (*rms_norm) (HartBackend * be, float *y, const float *x,
+      const float *weight, int rows, int dim, float eps);
+  /* adaLN modulation, in place: x[b, t, :] = x * (1 + scale[b, :]) + shift[b, :]
+   * for x [batch, rows_per_batch, dim]; scale/shift rows are `mod_stride`
+   * apart (so they can be read straight out of a fused projection). */
+  void (*modulate) (HartBackend * be, float *x, const float *scale,
+      const float *shift, int64_t mod_stride, int batch, int rows_per_batch,
+      int dim);
+  /* GroupNorm over NCHW x [batch, channels, hw]; affine weight/bias [channels]. */
+  void (*group_norm) (HartBackend * be, float *y, const float *x,
+      const float *weight, const float *bias, int batch, int channels,
+      int hw, int groups, float eps);
+
+  /* ---- position ---- */
+  /* Rotary embedding, half-split pairing, in place on x [batch, len, heads,
+   * head_dim] (layout above): for d < head_dim/2,
+   *   x'[d]      = x[d] cos[d]      - x[d+h2] sin[d]
+   *   x'[d + h2] = x[d+h2] cos[d+h2] + x[d]    sin[d+h2]
+   * with full-width tables cos/sin [batch, len, head_dim]; table_batch_stride
+   * may be 0 to share one table.  A standard 1-D RoPE passes tables whose two
+   * halves are equal; HART's image RoPE passes different halves (spec §5.4). */
+  void (*rope) (HartBackend * be, float *x, int64_t batch_stride,
+      int64_t row_stride, const float *cos, const float *sin,
+      int64_t table_batch_stride, int batch, int len, int heads,
+      int head_dim);
+
+  /* ---- attention ---- */
+  void (*attention) (HartBackend * be, const HartAttentionParams * p);
+
+  /* ---- activations and elementwise ---- */
+  void (*softmax) (HartBackend * be, float *x, int rows, int n);  /* in place */
+  void (*silu) (HartBackend * be, float *y, const float *x, gsize n);
+  void (*gelu) (HartBackend * be, float *y, const float *x, gsize n);      /* erf */
+  void (*gelu_tanh) (HartBackend * be, float *y, const float *x, gsize n);
+  /* y = silu(gate) * up */
+  void (*swiglu) (HartBackend * be, float *y, const float *gate,
+      const float *up, gsize n);
+  void (*add) (HartBackend * be, float *y, const float *a, const float *b,
+      gsize n);
+  void (*mul) (HartBackend * be, float *y, const float *a, const float *b,
+      gsize n);
+  /* y = alpha * a + beta * b */
+  void (*axpby) (HartBackend * be, float *y, float alpha, const float *a,
+      float beta, const float *b, gsize n);
+  void (*scale) (HartBackend * be, float *y, const float *x, float alpha,
+      gsize n);
+  /* x[r, :] += v[:] for x [rows, dim] */
+  void (*add_row_vector) (HartBackend * be, float *x, const float *v,
+      int rows, int dim);
+  void (*clamp) (HartBackend * be, float *y, const float *x, float lo,
+      float hi, gsize n);
+  /* y[b, :] = max over t of x[b, t, :] for x [batch, len, dim] */
+  void (*max_over_rows) (HartBackend * be, float *y, const float *x,
+      int batch, int len, int dim);
+
+  /* ---- lookup ---- */
+  /* y[i, :] = table[ids[i], :]; ids must be in [0, n_table) (checked by the
+   * caller). */
+  void (*embedding) (HartBackend * be, float *y, const float *table,
+      const int32_t * ids, int n, int dim);
+
+  /* ---- images (NCHW) ---- */
+  /* 2-D convolution, stride 1, zero padding `pad`, square kernel k, with
+   * bias (may be NULL).  w [cout, cin, k, k]. */
+  void (*conv2d) (HartBackend * be, float *y, const float *x, const float *w,
+      const float *bias, int batch, int cin, int height, int width, int cout,
+      int k, int pad);
+  /* Nearest-neighbour ×2: y[c, 2h+i, 2w+j] = x[c, h, w] */
+  void (*upsample_nearest2x) (HartBackend * be, float *y, const float *x,
+      int batch, int channels, int height, int width);
+  /* PyTorch interpolate(mode="bicubic", align_corners=False), A = -0.75 */
+  void (*resize_bicubic) (HartBackend * be, float *y, const float *x,
+      int batch, int channels, int in_h, int in_w, int out_h, int out_w);
+  /* adaptive_avg_pool2d (PyTorch "area"), summed row-major then divided by
+   * window height, then window width (spec §5.9). */
+  void (*resize_area) (HartBackend * be, float *y, const float *x,
+      int batch, int channels, int in_h, int in_w, int out_h, int out_w);
+};
+
+struct _HartBackend
+{
+  const HartBackendOps *ops;
+  int device_id;
+  int n_threads;
+  gpointer priv;                /* backend-specific state */
+};
+
+/* Error domain for backend failures (device, out of memory). */
+#define HART_BACKEND_ERROR (hart_backend_error_quark ())
+GQuark hart_backend_error_quark (void);
+
+typedef enum
+{
+  HART_BACKEND_ERROR_UNAVAILABLE,       /* backend not compiled / no device */
+  HART_BACKEND_ERROR_OUT_OF_MEMORY,
+  HART_BACKEND_ERROR_DEVICE,
+} HartBackendError;
+
+/* Backends by name: "cpu", "cuda".  device_id selects the GPU.  n_threads 0
+ * means every core.  Returns NULL and sets error when unavailable. */
+HartBackend *hart_backend_new (const char *name, int device_id,
+    int n_threads, GError ** error);
+void hart_backend_free (HartBackend * be);
+/* TRUE if the named backend was compiled in. */
+gboolean hart_backend_is_compiled (const char *name);
+
+/* Backend constructors (one per folder). */
+HartBackend *hart_backend_cpu_new (int n_threads, GError ** error);
+#ifdef HART_HAVE_CUDA
+HartBackend *hart_backend_cuda_new (int device_id, GError ** error);
+#endif
+
+G_END_DECLS
+#endif /* HART_KERNELS_BACKEND_H */

@@ -1,0 +1,119 @@
+/* gst-hart — tests of dtype names and storage conversions
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "kernels/backend.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+static void
+test_names (void)
+{
+  for (int i = 0; i < HART_DTYPE_N_TYPES; i++) {
+    HartDType back;
+    g_assert_true (hart_dtype_from_name (hart_dtype_name (i), &back));
+    g_assert_cmpint (back, ==, i);
+    g_assert_cmpuint (hart_dtype_size (i), >, 0);
+  }
+  HartDType d;
+  g_assert_false (hart_dtype_from_name ("F8_E4M3", &d));
+  g_assert_false (hart_dtype_from_name ("f32", &d));    /* case matters */
+  g_assert_false (hart_dtype_from_name (NULL, &d));
+  g_assert_cmpuint (hart_dtype_size (HART_DTYPE_N_TYPES), ==, 0);
+  g_assert_cmpuint (hart_dtype_size (HART_DTYPE_BF16), ==, 2);
+  g_assert_cmpuint (hart_dtype_size (HART_DTYPE_I64), ==, 8);
+}
+
+/* Known IEEE half encodings. */
+static void
+test_f16_known (void)
+{
+  static const struct
+  {
+    uint16_t bits;
+    float value;
+  } known[] = {
+    {0x0000, 0.0f}, {0x3c00, 1.0f}, {0xc000, -2.0f}, {0x3555, 0.333251953125f},
+    {0x7bff, 65504.0f}, {0x0400, 6.103515625e-05f},     /* smallest normal */
+    {0x0001, 5.9604644775390625e-08f},  /* smallest subnormal */
+    {0x03ff, 6.097555160522461e-05f},   /* largest subnormal */
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (known); i++) {
+    g_assert_cmpfloat (hart_f16_to_f32 (known[i].bits), ==, known[i].value);
+    g_assert_cmphex (hart_f32_to_f16 (known[i].value), ==, known[i].bits);
+  }
+  g_assert_true (isinf (hart_f16_to_f32 (0x7c00)));
+  g_assert_true (isnan (hart_f16_to_f32 (0x7e00)));
+  g_assert_cmphex (hart_f32_to_f16 (1e6f), ==, 0x7c00); /* overflow → inf */
+  g_assert_cmphex (hart_f32_to_f16 (-0.0f), ==, 0x8000);
+  g_assert_true (isnan (hart_f16_to_f32 (hart_f32_to_f16 (NAN))));
+  /* round to nearest even: 1 + 2^-11 is halfway between 1 and 1 + 2^-10 */
+  g_assert_cmphex (hart_f32_to_f16 (1.0f + 0x1p-11f), ==, 0x3c00);
+  g_assert_cmphex (hart_f32_to_f16 (1.0f + 3 * 0x1p-11f), ==, 0x3c02);
+}
+
+/* Every finite half survives f16 → f32 → f16. */
+static void
+test_f16_round_trip (void)
+{
+  for (uint32_t b = 0; b < 0x10000; b++) {
+    uint16_t h = (uint16_t) b;
+    if ((h & 0x7c00) == 0x7c00)
+      continue;
+    g_assert_cmphex (hart_f32_to_f16 (hart_f16_to_f32 (h)), ==, h);
+  }
+}
+
+static void
+test_bf16 (void)
+{
+  g_assert_cmpfloat (hart_bf16_to_f32 (0x3f80), ==, 1.0f);
+  g_assert_cmpfloat (hart_bf16_to_f32 (0xc040), ==, -3.0f);
+  g_assert_cmphex (hart_f32_to_bf16 (1.0f), ==, 0x3f80);
+  /* 1 + 2^-8 is halfway between bf16 neighbours → even (1.0) */
+  g_assert_cmphex (hart_f32_to_bf16 (1.0f + 0x1p-8f), ==, 0x3f80);
+  g_assert_cmphex (hart_f32_to_bf16 (1.0f + 0x1p-7f + 0x1p-8f), ==, 0x3f82);
+  g_assert_true (isnan (hart_bf16_to_f32 (hart_f32_to_bf16 (NAN))));
+  for (uint32_t b = 0; b < 0x10000; b++) {
+    uint16_t h = (uint16_t) b;
+    if ((h & 0x7f80) == 0x7f80)
+      continue;
+    g_assert_cmphex (hart_f32_to_bf16 (hart_bf16_to_f32 (h)), ==, h);
+  }
+}
+
+static void
+test_convert (void)
+{
+  const int64_t i64[] = { -3, 0, 9750, 1LL << 40 };
+  const uint8_t flags[] = { 0, 1, 1, 0 };
+  const double f64[] = { 0.5, -1.25, 1e-3, 3.0 };
+  const uint16_t bf[] = { 0x3f80, 0xc040, 0x0000, 0x4120 };
+  float out[4];
+
+  g_assert_true (hart_convert_to_f32 (out, i64, HART_DTYPE_I64, 4));
+  g_assert_cmpfloat (out[0], ==, -3.0f);
+  g_assert_cmpfloat (out[2], ==, 9750.0f);
+  g_assert_cmpfloat (out[3], ==, 1099511627776.0f);
+  g_assert_true (hart_convert_to_f32 (out, flags, HART_DTYPE_BOOL, 4));
+  g_assert_cmpfloat (out[1], ==, 1.0f);
+  g_assert_true (hart_convert_to_f32 (out, f64, HART_DTYPE_F64, 4));
+  g_assert_cmpfloat (out[1], ==, -1.25f);
+  g_assert_true (hart_convert_to_f32 (out, bf, HART_DTYPE_BF16, 4));
+  g_assert_cmpfloat (out[3], ==, 10.0f);
+  g_assert_false (hart_convert_to_f32 (out, bf, HART_DTYPE_N_TYPES, 4));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/dtype/names", test_names);
+  g_test_add_func ("/dtype/f16/known", test_f16_known);
+  g_test_add_func ("/dtype/f16/round-trip", test_f16_round_trip);
+  g_test_add_func ("/dtype/bf16", test_bf16);
+  g_test_add_func ("/dtype/convert", test_convert);
+  return g_test_run ();
+}
