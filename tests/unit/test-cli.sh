@@ -1,0 +1,82 @@
+#!/bin/sh
+# gst-hart — end-to-end tests of `hart inspect` on the fixtures.
+# Usage: test-cli.sh PATH/TO/hart [--valgrind]
+# Valid folders and files must print a config and/or a tensor table and
+# exit 0; every file of the broken corpus must give exactly one error line
+# naming the file, exit 1, and (with --valgrind) no memory error or leak.
+set -u
+HART=$1
+MODE=${2:-}
+: "${HART_FIXTURES:?HART_FIXTURES must point at tests/fixtures}"
+TINY=$HART_FIXTURES/tiny
+fail=0
+n=0
+out=$(mktemp)
+err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+run() {
+  if [ "$MODE" = "--valgrind" ]; then
+    valgrind -q --error-exitcode=99 --leak-check=full \
+      --errors-for-leak-kinds=definite,indirect "$HART" "$@"
+  else
+    "$HART" "$@"
+  fi
+}
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$err" | head -5; }
+
+expect_ok() { # PATH PATTERN...
+  path=$1; shift
+  run inspect "$path" >"$out" 2>"$err"
+  status=$?
+  if [ $status -ne 0 ]; then not_ok "inspect $path exits 0 (got $status)"; return; fi
+  for pattern in "$@"; do
+    if ! grep -q -- "$pattern" "$out"; then
+      echo "# missing: $pattern" >"$err"; not_ok "inspect $path prints '$pattern'"; return
+    fi
+  done
+  ok "inspect $path"
+}
+
+if [ "$MODE" != "--valgrind" ]; then
+  expect_ok "$TINY/hart-0.7b-1024px" "HART transformer" "HART autoencoder" \
+    "ema_model.bin" "model.safetensors" "blocks.0.attn.qkv_proj.weight" \
+    "diffloss.net.res_blocks.0.adaLN_modulation.1.weight" \
+    "vae.quantize.embedding.weight" "vae.decoder.conv_in.weight"
+  expect_ok "$TINY/hart-0.7b-1024px/llm" "hart_transformer_t2i" "lvl_1L  *I64"
+  expect_ok "$TINY/hart-0.7b-1024px/llm/ema_model.bin" "PyTorch zip" "head.weight"
+  expect_ok "$TINY/hart-0.7b-1024px/tokenizer" "codebook"
+  expect_ok "$TINY/Qwen2-VL-1.5B-Instruct" "Qwen2 text encoder" "sharded" \
+    "model.embed_tokens.weight  *BF16" "model.norm.weight"
+  expect_ok "$TINY/Qwen2-VL-1.5B-Instruct/config.json" "KV heads"
+  expect_ok "$HART_FIXTURES/tiny2/hart-0.7b-1024px" "HART transformer"
+
+  # usage errors
+  run inspect >"$out" 2>"$err"; [ $? -eq 2 ] && ok "no PATH is a usage error" || not_ok "no PATH is a usage error"
+  run frobnicate >"$out" 2>"$err"; [ $? -eq 2 ] && ok "unknown command" || not_ok "unknown command"
+  run inspect /nonexistent/model >"$out" 2>"$err"
+  if [ $? -eq 1 ] && grep -q "/nonexistent/model: no such file" "$err"; then ok "missing path"; else not_ok "missing path"; fi
+fi
+
+# Every broken file: exit 1, exactly one line on stderr, naming the file.
+for f in "$HART_FIXTURES"/broken/*; do
+  [ -e "$f" ] || continue
+  base=$(basename "$f")
+  run inspect "$f" >"$out" 2>"$err"
+  status=$?
+  lines=$(wc -l <"$err")
+  if [ $status -ne 1 ]; then
+    not_ok "broken/$base: exit 1 (got $status)"
+  elif [ "$lines" -ne 1 ] || ! grep -q "^hart: error: " "$err"; then
+    not_ok "broken/$base: one error line (got $lines)"
+  elif ! grep -q -- "$base" "$err"; then
+    not_ok "broken/$base: message names the file"
+  else
+    ok "broken/$base refused: $(cut -c1-150 "$err")"
+  fi
+done
+
+echo "1..$n"
+[ $fail -eq 0 ]
