@@ -10,6 +10,7 @@
 #define HART_ERROR_H
 
 #include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,9 @@ typedef enum
   HART_ERROR_CANCELLED,
   HART_ERROR_NUMERIC,           /* NaN/Inf in activations */
 } HartError;
+
+/* TRUE (and HART_ERROR_CANCELLED set) when cancel is cancelled. */
+gboolean hart_error_if_cancelled (GCancellable * cancel, GError ** error);
 
 G_END_DECLS
 #endif /* HART_ERROR_H */

@@ -16,5 +16,7 @@ typedef struct
 } HartCliCommand;
 
 int hart_cli_inspect (int argc, char **argv);
+int hart_cli_tokenize (int argc, char **argv);
+int hart_cli_generate (int argc, char **argv);
 
 #endif /* HART_CLI_H */

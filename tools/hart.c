@@ -14,6 +14,10 @@
 static const HartCliCommand commands[] = {
   {"inspect", "Print the configuration and tensor table of a checkpoint",
       hart_cli_inspect},
+  {"generate", "Generate an image (PNG) from a text context",
+      hart_cli_generate},
+  {"tokenize", "Encode text with the prompt tokenizer, or decode ids",
+      hart_cli_tokenize},
 };
 
 static void

@@ -1,0 +1,52 @@
+/* gst-hart — the source of every random draw of a generation
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Draws come from our Philox streams (hart/philox.h) or, for
+ * cross-implementation checks, are replayed from a draw file; either way
+ * they can also be recorded to a draw file.  Draw files are the interchange
+ * format of design §4 (docs/random-draws.md): a safetensors file with one
+ * tensor per draw, in the order the official code draws them, named
+ * draw_NNN_<kind> with kind "exp", "perm" or "randn".
+ *
+ * Draws are requested in that same order: per stage E1 then (smooth path)
+ * E2; before the last stage B permutations; then N0 and Z7 … Z0.  A replay
+ * fails clearly on any count, kind or shape mismatch.
+ */
+#ifndef HART_DRAWS_H
+#define HART_DRAWS_H
+
+#include <glib.h>
+#include "hart/philox.h"
+
+G_BEGIN_DECLS
+
+typedef struct _HartDraws HartDraws;
+
+/* Philox draws for `seed`, frame `frame`. */
+HartDraws *hart_draws_new (guint64 seed, guint32 frame);
+/* Replays the draws of a file. */
+HartDraws *hart_draws_new_replay (const char *path, GError ** error);
+/* Also record every draw handed out; written by hart_draws_finish(). */
+void hart_draws_set_record_path (HartDraws * d, const char *path);
+void hart_draws_free (HartDraws * d);
+
+/* Exp(1) draws into host memory out[n]; the tensor shape is recorded and,
+ * when replaying, checked.  purpose HART_DRAW_E1 / HART_DRAW_E2, index = stage. */
+gboolean hart_draws_exponential (HartDraws * d, HartDrawPurpose purpose,
+    guint32 index, int ndim, const int64_t * shape, float *out,
+    GError ** error);
+/* N(0, 1) draws: purpose HART_DRAW_N0 (index 0) or HART_DRAW_ZN (index = step). */
+gboolean hart_draws_normal (HartDraws * d, HartDrawPurpose purpose,
+    guint32 index, int ndim, const int64_t * shape, float *out,
+    GError ** error);
+/* A MaskGIT order over n tokens.  It has no effect with one MaskGIT
+ * iteration (spec §6.4) but occupies a slot in the draw order: replay
+ * consumes it, record writes the identity. */
+gboolean hart_draws_permutation (HartDraws * d, int n, GError ** error);
+
+/* Replay: checks every recorded draw was consumed.  Record: writes the file. */
+gboolean hart_draws_finish (HartDraws * d, GError ** error);
+
+G_END_DECLS
+#endif /* HART_DRAWS_H */

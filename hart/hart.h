@@ -1,0 +1,126 @@
+/* gst-hart — libhart public API
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Load once, generate many:
+ *
+ *   HartEngine *engine = hart_engine_new ("auto", 0, &error);
+ *   HartModel *model = hart_model_load (engine, "hart-0.7b-1024px", &error);
+ *   HartContext *ctx = hart_context_load ("context.safetensors", &error);
+ *   HartGenerateParams params;
+ *   hart_generate_params_init (&params);
+ *   params.seed = 1;
+ *   HartImage **images = hart_model_generate (model, ctx, &params, NULL, &error);
+ *
+ * The loaded model (read-only, shareable) is separate from the per-call
+ * state, so several callers may share one HartModel (calls on one model are
+ * serialised internally).  Every failure a user can cause returns NULL/FALSE
+ * with a GError in the HART_ERROR domain (hart/error.h).
+ */
+#ifndef HART_HART_H
+#define HART_HART_H
+
+#include <glib.h>
+#include <gio/gio.h>
+#include <stdint.h>
+#include "hart/config.h"
+#include "hart/error.h"
+
+G_BEGIN_DECLS
+
+/* ---- engine: one compute device ---- */
+
+typedef struct _HartEngine HartEngine;
+
+/* device: "cpu", "cuda" or "auto" (CUDA when a usable GPU is present, else
+ * CPU; the choice is logged). */
+HartEngine *hart_engine_new (const char *device, int device_id,
+    GError ** error);
+HartEngine *hart_engine_ref (HartEngine * engine);
+void hart_engine_unref (HartEngine * engine);
+/* "cpu" or "cuda:N" */
+const char *hart_engine_get_device (const HartEngine * engine);
+
+/* ---- text context (design §4 interchange file) ---- */
+
+typedef struct
+{
+  int batch;                    /* B */
+  int tokens;                   /* T */
+  int dim;                      /* D */
+  float *data;                  /* [B, T, D] */
+  uint8_t *mask;                /* [B, T] */
+  int32_t *positions;           /* [B, T]: cumsum(mask) − 1 */
+} HartContext;
+
+/* Reads context_tensor f32 [B, T, D] and, when present, context_mask bool
+ * [B, T] and context_position_ids i64 [B, T] (else mask = 1, positions =
+ * 0 … T−1). */
+HartContext *hart_context_load (const char *path, GError ** error);
+HartContext *hart_context_new (int batch, int tokens, int dim);
+gboolean hart_context_save (const HartContext * ctx, const char *path,
+    GError ** error);
+void hart_context_free (HartContext * ctx);
+
+/* ---- generation parameters ---- */
+
+typedef void (*HartProgressFunc) (int stage, int n_stages, const char *what,
+    gpointer user_data);
+
+typedef struct
+{
+  guint64 seed;                 /* keys every random draw */
+  guint32 frame;                /* frame index (video): keys the draws too */
+  double cfg;                   /* classifier-free guidance (4.5) */
+  gboolean smooth;              /* Gumbel "more_smooth" path (official default TRUE) */
+  int top_k;                    /* 0: official schedule (600 / 300 from stage 7) */
+  double top_p;                 /* 0: off */
+  const char *record_draws;     /* write every draw to this file, or NULL */
+  const char *replay_draws;     /* take every draw from this file, or NULL */
+  HartProgressFunc progress;
+  gpointer progress_data;
+} HartGenerateParams;
+
+void hart_generate_params_init (HartGenerateParams * params);
+
+/* ---- images ---- */
+
+typedef struct
+{
+  int width, height;
+  int stride;                   /* bytes per row */
+  guint8 *rgb;                  /* packed RGB, 3 bytes per pixel */
+} HartImage;
+
+void hart_image_free (HartImage * image);
+void hart_images_free (HartImage ** images);    /* NULL-terminated */
+
+/* ---- model ---- */
+
+typedef struct _HartModel HartModel;
+
+/* Loads a HART release folder: `dir` is hart-0.7b-1024px (holding llm/ and
+ * tokenizer/) or its llm/ folder.  Transformer weights come from
+ * llm/ema_model.bin when present (as the official sampler does), else from
+ * llm/model.safetensors; use_ema = FALSE forces the latter. */
+HartModel *hart_model_load (HartEngine * engine, const char *dir,
+    gboolean use_ema, GError ** error);
+HartModel *hart_model_ref (HartModel * model);
+void hart_model_unref (HartModel * model);
+
+const HartTransformerConfig *hart_model_get_transformer_config (const
+    HartModel * model);
+const HartAutoencoderConfig *hart_model_get_autoencoder_config (const
+    HartModel * model);
+int hart_model_get_width (const HartModel * model);
+int hart_model_get_height (const HartModel * model);
+/* Hex digest of the configs and codebook: identifies token frames. */
+const char *hart_model_get_fingerprint (const HartModel * model);
+
+/* Whole generation: context → images (NULL-terminated array of B images). */
+HartImage **hart_model_generate (HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, GCancellable * cancel,
+    GError ** error);
+
+G_END_DECLS
+#endif /* HART_HART_H */

@@ -1,0 +1,774 @@
+/* gst-hart — engine, model loading and whole-image generation
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The order of work follows spec §6: stages 0 … SN−2 (transformer, guided
+ * sampling, latent update), the last stage (transformer, sampling, diffusion
+ * condition), the residual diffusion, then the decoder.
+ */
+#include "hart.h"
+#include "checkpoint.h"
+#include "decoder.h"
+#include "diffusion.h"
+#include "draws.h"
+#include "latent.h"
+#include "sampler.h"
+#include "transformer.h"
+#include "safetensors-write.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* engine                                                              */
+
+struct _HartEngine
+{
+  gint ref_count;
+  HartBackend *be;
+  char *device;
+};
+
+HartEngine *
+hart_engine_new (const char *device, int device_id, GError ** error)
+{
+  HartEngine *engine;
+  HartBackend *be = NULL;
+  char *name;
+
+  if (device == NULL || strcmp (device, "auto") == 0) {
+    GError *local = NULL;
+    if (hart_backend_is_compiled ("cuda"))
+      be = hart_backend_new ("cuda", device_id, 0, &local);
+    if (be == NULL) {
+      g_debug ("device auto: using the CPU (%s)",
+          local ? local->message : "CUDA backend not compiled");
+      g_clear_error (&local);
+      be = hart_backend_new ("cpu", 0, 0, error);
+    } else {
+      g_debug ("device auto: using CUDA device %d", device_id);
+    }
+  } else if (strcmp (device, "cpu") == 0 || strcmp (device, "cuda") == 0) {
+    be = hart_backend_new (device, device_id, 0, error);
+  } else {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "unknown device \"%s\" (expected \"auto\", \"cpu\" or \"cuda\")",
+        device);
+  }
+  if (be == NULL)
+    return NULL;
+
+  if (strcmp (be->ops->name, "cpu") == 0)
+    name = g_strdup ("cpu");
+  else
+    name = g_strdup_printf ("%s:%d", be->ops->name, be->device_id);
+  engine = g_new0 (HartEngine, 1);
+  engine->ref_count = 1;
+  engine->be = be;
+  engine->device = name;
+  return engine;
+}
+
+HartEngine *
+hart_engine_ref (HartEngine * engine)
+{
+  g_atomic_int_inc (&engine->ref_count);
+  return engine;
+}
+
+void
+hart_engine_unref (HartEngine * engine)
+{
+  if (engine == NULL || !g_atomic_int_dec_and_test (&engine->ref_count))
+    return;
+  hart_backend_free (engine->be);
+  g_free (engine->device);
+  g_free (engine);
+}
+
+const char *
+hart_engine_get_device (const HartEngine * engine)
+{
+  return engine->device;
+}
+
+/* ------------------------------------------------------------------ */
+/* context                                                             */
+
+HartContext *
+hart_context_new (int batch, int tokens, int dim)
+{
+  HartContext *ctx = g_new0 (HartContext, 1);
+  ctx->batch = batch;
+  ctx->tokens = tokens;
+  ctx->dim = dim;
+  ctx->data = g_new0 (float, (gsize) batch * tokens * dim);
+  ctx->mask = g_new (uint8_t, (gsize) batch * tokens);
+  ctx->positions = g_new (int32_t, (gsize) batch * tokens);
+  for (int b = 0; b < batch; b++) {
+    for (int t = 0; t < tokens; t++) {
+      ctx->mask[b * tokens + t] = 1;
+      ctx->positions[b * tokens + t] = t;
+    }
+  }
+  return ctx;
+}
+
+void
+hart_context_free (HartContext * ctx)
+{
+  if (ctx == NULL)
+    return;
+  g_free (ctx->data);
+  g_free (ctx->mask);
+  g_free (ctx->positions);
+  g_free (ctx);
+}
+
+HartContext *
+hart_context_load (const char *path, GError ** error)
+{
+  HartCheckpoint *ckpt = hart_checkpoint_open (path, error);
+  const HartTensorInfo *t, *m, *p;
+  HartContext *ctx = NULL;
+  float *tmp = NULL;
+  gsize n;
+
+  if (ckpt == NULL)
+    return NULL;
+  t = hart_checkpoint_lookup (ckpt, "context_tensor");
+  if (t == NULL || t->ndim != 3 || t->shape[0] < 1 || t->shape[0] > 64
+      || t->shape[1] < 1 || t->shape[1] > 4096 || t->shape[2] < 1
+      || t->shape[2] > 65536) {
+    char buf[128] = "absent";
+    if (t)
+      hart_shape_to_string (t->ndim, t->shape, buf, sizeof buf);
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "%s: expected a tensor \"context_tensor\" [B ≤ 64, T, D], found %s",
+        path, buf);
+    goto out;
+  }
+  ctx = hart_context_new ((int) t->shape[0], (int) t->shape[1],
+      (int) t->shape[2]);
+  n = (gsize) ctx->batch * ctx->tokens;
+  if (!hart_checkpoint_read_f32 (ckpt, "context_tensor", 3, t->shape,
+          ctx->data, error))
+    goto fail;
+  tmp = g_new (float, n);
+  m = hart_checkpoint_lookup (ckpt, "context_mask");
+  if (m) {
+    if (!hart_checkpoint_read_f32 (ckpt, "context_mask", 2, t->shape, tmp,
+            error))
+      goto fail;
+    for (gsize i = 0; i < n; i++)
+      ctx->mask[i] = tmp[i] != 0.0f;
+  }
+  p = hart_checkpoint_lookup (ckpt, "context_position_ids");
+  if (p) {
+    if (!hart_checkpoint_read_f32 (ckpt, "context_position_ids", 2, t->shape,
+            tmp, error))
+      goto fail;
+    for (gsize i = 0; i < n; i++) {
+      if (!(tmp[i] >= 0.0f && tmp[i] < (float) ctx->tokens)) {
+        g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
+            "%s: context_position_ids[%" G_GSIZE_FORMAT "] = %g is outside "
+            "[0, %d)", path, i, tmp[i], ctx->tokens);
+        goto fail;
+      }
+      ctx->positions[i] = (int32_t) tmp[i];
+    }
+  } else if (m) {
+    /* right padding: positions = cumsum(mask) − 1, clamped at 0 */
+    for (int b = 0; b < ctx->batch; b++) {
+      int sum = 0;
+      for (int j = 0; j < ctx->tokens; j++) {
+        sum += ctx->mask[b * ctx->tokens + j];
+        ctx->positions[b * ctx->tokens + j] = MAX (sum - 1, 0);
+      }
+    }
+  }
+  goto out;
+
+fail:
+  hart_context_free (ctx);
+  ctx = NULL;
+out:
+  g_free (tmp);
+  hart_checkpoint_free (ckpt);
+  return ctx;
+}
+
+/* ------------------------------------------------------------------ */
+/* images and parameters                                               */
+
+void
+hart_generate_params_init (HartGenerateParams * params)
+{
+  memset (params, 0, sizeof *params);
+  params->seed = 1;
+  params->cfg = 4.5;
+  params->smooth = TRUE;
+}
+
+void
+hart_image_free (HartImage * image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->rgb);
+  g_free (image);
+}
+
+void
+hart_images_free (HartImage ** images)
+{
+  if (images == NULL)
+    return;
+  for (int i = 0; images[i]; i++)
+    hart_image_free (images[i]);
+  g_free (images);
+}
+
+/* ------------------------------------------------------------------ */
+/* model                                                               */
+
+struct _HartModel
+{
+  gint ref_count;
+  GMutex lock;                  /* one generation at a time */
+  HartEngine *engine;
+  HartTransformerConfig tcfg;
+  HartAutoencoderConfig acfg;
+  HartCheckpoint *llm_ckpt, *tok_ckpt;
+  HartTransformer *transformer;
+  HartDiffusion *diffusion;
+  HartLatent *latent;
+  HartDecoder *decoder;
+  char fingerprint[65];
+};
+
+/* The tokenizer folder beside llm/, or the one vae_path names. */
+static char *
+find_tokenizer_dir (const char *llm_dir, const char *vae_path)
+{
+  if (vae_path) {
+    char *candidate = g_path_is_absolute (vae_path) ? g_strdup (vae_path)
+        : g_build_filename (llm_dir, vae_path, NULL);
+    if (g_file_test (candidate, G_FILE_TEST_IS_DIR))
+      return candidate;
+    g_debug ("vae_path \"%s\" is not a folder here; using ../tokenizer",
+        vae_path);
+    g_free (candidate);
+  }
+  return g_build_filename (llm_dir, "..", "tokenizer", NULL);
+}
+
+static void
+compute_fingerprint (HartModel * model)
+{
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  const HartLatent *lat = model->latent;
+
+  g_checksum_update (sum, (const guchar *) &model->tcfg.embed_dim,
+      sizeof (int));
+  g_checksum_update (sum, (const guchar *) model->tcfg.patch_nums,
+      sizeof (int) * model->tcfg.n_scales);
+  g_checksum_update (sum, (const guchar *) &model->acfg.vocab_size,
+      sizeof (int));
+  g_checksum_update (sum, (const guchar *) &model->acfg.z_channels,
+      sizeof (int));
+  g_checksum_update (sum, (const guchar *) lat->codebook,
+      (gssize) ((gsize) lat->vocab * lat->channels * sizeof (float)));
+  g_strlcpy (model->fingerprint, g_checksum_get_string (sum),
+      sizeof model->fingerprint);
+  g_checksum_free (sum);
+}
+
+HartModel *
+hart_model_load (HartEngine * engine, const char *dir, gboolean use_ema,
+    GError ** error)
+{
+  HartModel *model = g_new0 (HartModel, 1);
+  char *llm_dir = NULL, *tok_dir = NULL, *cfg_path = NULL, *weights = NULL;
+  HartBackend *be = engine->be;
+  int P;
+
+  model->ref_count = 1;
+  g_mutex_init (&model->lock);
+  model->engine = hart_engine_ref (engine);
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
+        "%s: no such model folder (expected hart-0.7b-1024px or its llm/)",
+        dir);
+    goto fail;
+  }
+  llm_dir = g_build_filename (dir, "llm", NULL);
+  if (!g_file_test (llm_dir, G_FILE_TEST_IS_DIR)) {
+    g_free (llm_dir);
+    llm_dir = g_strdup (dir);
+  }
+  cfg_path = g_build_filename (llm_dir, "config.json", NULL);
+  if (!hart_transformer_config_load (cfg_path, &model->tcfg, error))
+    goto fail;
+  tok_dir = find_tokenizer_dir (llm_dir, model->tcfg.vae_path);
+  g_free (cfg_path);
+  cfg_path = g_build_filename (tok_dir, "config.json", NULL);
+  if (!hart_autoencoder_config_load (cfg_path, &model->acfg, error))
+    goto fail;
+
+  /* Weights: the EMA file by default, as the official sampler does. */
+  weights = g_build_filename (llm_dir, "ema_model.bin", NULL);
+  if (!use_ema || !g_file_test (weights, G_FILE_TEST_EXISTS)) {
+    g_free (weights);
+    if (!(weights = hart_checkpoint_find_in_dir (llm_dir, error)))
+      goto fail;
+  }
+  g_debug ("transformer weights: %s", weights);
+  if (!(model->llm_ckpt = hart_checkpoint_open (weights, error)))
+    goto fail;
+  g_free (weights);
+  if (!(weights = hart_checkpoint_find_in_dir (tok_dir, error))
+      || !(model->tok_ckpt = hart_checkpoint_open (weights, error)))
+    goto fail;
+
+  P = model->tcfg.patch_nums[model->tcfg.n_scales - 1];
+  if (!(model->transformer = hart_transformer_load (be, model->llm_ckpt,
+              &model->tcfg, model->acfg.vocab_size, model->acfg.z_channels,
+              error))
+      || !(model->diffusion = hart_diffusion_load (be, model->llm_ckpt,
+              &model->tcfg, model->acfg.z_channels, error))
+      || !(model->latent = hart_latent_load (be, model->tok_ckpt,
+              &model->acfg, P, error))
+      || !(model->decoder = hart_decoder_load (be, model->tok_ckpt,
+              &model->acfg, error)))
+    goto fail;
+  compute_fingerprint (model);
+
+  /* Everything is on the device now; the files can go. */
+  g_clear_pointer (&model->llm_ckpt, hart_checkpoint_free);
+  g_clear_pointer (&model->tok_ckpt, hart_checkpoint_free);
+  g_free (weights);
+  g_free (llm_dir);
+  g_free (tok_dir);
+  g_free (cfg_path);
+  return model;
+
+fail:
+  g_free (weights);
+  g_free (llm_dir);
+  g_free (tok_dir);
+  g_free (cfg_path);
+  hart_model_unref (model);
+  return NULL;
+}
+
+HartModel *
+hart_model_ref (HartModel * model)
+{
+  g_atomic_int_inc (&model->ref_count);
+  return model;
+}
+
+void
+hart_model_unref (HartModel * model)
+{
+  if (model == NULL || !g_atomic_int_dec_and_test (&model->ref_count))
+    return;
+  hart_transformer_free (model->transformer);
+  hart_diffusion_free (model->diffusion);
+  hart_latent_free (model->latent);
+  hart_decoder_free (model->decoder);
+  hart_checkpoint_free (model->llm_ckpt);
+  hart_checkpoint_free (model->tok_ckpt);
+  hart_transformer_config_clear (&model->tcfg);
+  hart_engine_unref (model->engine);
+  g_mutex_clear (&model->lock);
+  g_free (model);
+}
+
+const HartTransformerConfig *
+hart_model_get_transformer_config (const HartModel * model)
+{
+  return &model->tcfg;
+}
+
+const HartAutoencoderConfig *
+hart_model_get_autoencoder_config (const HartModel * model)
+{
+  return &model->acfg;
+}
+
+int
+hart_model_get_width (const HartModel * model)
+{
+  return model->tcfg.patch_nums[model->tcfg.n_scales - 1] *
+      model->acfg.downsample;
+}
+
+int
+hart_model_get_height (const HartModel * model)
+{
+  return hart_model_get_width (model);
+}
+
+const char *
+hart_model_get_fingerprint (const HartModel * model)
+{
+  return model->fingerprint;
+}
+
+/* ------------------------------------------------------------------ */
+/* generation                                                          */
+
+typedef struct
+{
+  HartBackend *be;
+  GPtrArray *dev;               /* device buffers to free */
+  GPtrArray *host;              /* host buffers to free */
+} Scratch;
+
+static float *
+scratch_dev (Scratch * s, gsize n, GError ** error)
+{
+  float *p = s->be->ops->alloc (s->be, n * sizeof (float), error);
+  if (p) {
+    s->be->ops->fill (s->be, p, 0.0f, n);
+    g_ptr_array_add (s->dev, p);
+  }
+  return p;
+}
+
+static gpointer
+scratch_host (Scratch * s, gsize bytes, GError ** error)
+{
+  gpointer p = g_try_malloc0 (bytes);
+  if (p == NULL)
+    g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
+        "out of memory (%" G_GSIZE_FORMAT " bytes of host scratch)", bytes);
+  else
+    g_ptr_array_add (s->host, p);
+  return p;
+}
+
+static void
+progress (const HartGenerateParams * params, int stage, int n,
+    const char *what)
+{
+  if (params->progress)
+    params->progress (stage, n, what, params->progress_data);
+}
+
+/* [B, l, Cv] token-major → [B, Cv, l] channel-major */
+static void
+tokens_to_nchw (const float *src, float *dst, int batch, int l, int Cv)
+{
+  for (int b = 0; b < batch; b++)
+    for (int t = 0; t < l; t++)
+      for (int c = 0; c < Cv; c++)
+        dst[((gsize) b * Cv + c) * l + t] = src[((gsize) b * l + t) * Cv + c];
+}
+
+static HartImage **
+images_from_device (HartBackend * be, const float *img, int batch, int W,
+    int H, GError ** error)
+{
+  const gsize plane = (gsize) W * H;
+  float *host = g_try_new (float, (gsize) batch * 3 * plane);
+  HartImage **images;
+
+  if (host == NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
+        "out of memory for %d output images", batch);
+    return NULL;
+  }
+  be->ops->download (be, host, img, (gsize) batch * 3 * plane *
+      sizeof (float));
+  images = g_new0 (HartImage *, batch + 1);
+  for (int b = 0; b < batch; b++) {
+    HartImage *im = g_new0 (HartImage, 1);
+    im->width = W;
+    im->height = H;
+    im->stride = 3 * W;
+    im->rgb = g_new (guint8, (gsize) 3 * plane);
+    for (int c = 0; c < 3; c++) {
+      const float *src = host + ((gsize) b * 3 + c) * plane;
+      for (gsize i = 0; i < plane; i++) {
+        /* uint8 = trunc(255 · (x + 1) · 0.5), as the official script */
+        float v = (src[i] + 1.0f) * 0.5f * 255.0f;
+        im->rgb[i * 3 + c] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (guint8) v;
+      }
+    }
+    images[b] = im;
+  }
+  g_free (host);
+  return images;
+}
+
+/* Debugging aid: with HART_TRACE=FILE set, per-stage tensors are written
+ * to FILE (safetensors, names as the reference's goldens). */
+static void
+trace_add (HartSafetensorsWriter * trace, HartBackend * be, const char *name,
+    const float *data, gboolean on_device, int ndim, const int64_t * shape)
+{
+  gsize n = 1;
+  float *host;
+  if (trace == NULL)
+    return;
+  for (int i = 0; i < ndim; i++)
+    n *= (gsize) shape[i];
+  host = g_new (float, n);
+  if (on_device)
+    be->ops->download (be, host, data, n * sizeof (float));
+  else
+    memcpy (host, data, n * sizeof (float));
+  hart_safetensors_writer_add (trace, name, HART_DTYPE_F32, ndim, shape, host);
+  g_free (host);
+}
+
+static gboolean
+check_context (const HartModel * model, const HartContext * ctx,
+    GError ** error)
+{
+  if (ctx->tokens != model->tcfg.context_token
+      || ctx->dim != model->tcfg.context_dim) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "context is [%d, %d, %d] but the model expects [B, %d, %d]",
+        ctx->batch, ctx->tokens, ctx->dim, model->tcfg.context_token,
+        model->tcfg.context_dim);
+    return FALSE;
+  }
+  if (ctx->batch < 1 || ctx->batch > 64) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "batch %d is outside [1, 64]", ctx->batch);
+    return FALSE;
+  }
+  for (gsize i = 0; i < (gsize) ctx->batch * ctx->tokens * ctx->dim; i++) {
+    if (!isfinite (ctx->data[i])) {
+      g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
+          "context value %" G_GSIZE_FORMAT " is not finite", i);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static HartImage **
+generate_locked (HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, HartDraws * draws,
+    GCancellable * cancel, GError ** error)
+{
+  const HartTransformerConfig *c = &model->tcfg;
+  HartBackend *be = model->engine->be;
+  const int B = ctx->batch, SN = c->n_scales, T = c->context_token;
+  const int C = c->embed_dim, V = model->acfg.vocab_size;
+  const int Cv = model->acfg.z_channels, P = c->patch_nums[SN - 1];
+  const int L = P * P, max_tokens = MAX (T, L);
+  const int n_progress = SN + 2;
+  const gsize fhat_n = (gsize) B * Cv * L;
+  Scratch s = { be, g_ptr_array_new (), g_ptr_array_new () };
+  HartTransformerState *st = NULL;
+  HartImage **images = NULL;
+  float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z, *res, *img;
+  float *logits_host, *h_host, *h_nchw, *res_host, *fhat_host;
+  int32_t *idx;
+  double ratio = 0.0;
+  const char *trace_path = g_getenv ("HART_TRACE");
+  HartSafetensorsWriter *trace = trace_path ? hart_safetensors_writer_new ()
+      : NULL;
+  char tname[64];
+
+  if (!(st = hart_transformer_state_new (model->transformer, B, error))
+      || !(x = scratch_dev (&s, (gsize) 2 * B * max_tokens * C, error))
+      || !(logits = scratch_dev (&s, (gsize) 2 * B * L * V, error))
+      || !(fhat = scratch_dev (&s, fhat_n, error))
+      || !(latent_scratch = scratch_dev (&s, 2 * fhat_n, error))
+      || !(h_dev = scratch_dev (&s, fhat_n, error))
+      || !(next = scratch_dev (&s, fhat_n, error))
+      || !(logits_host = scratch_host (&s, (gsize) 2 * B * L * V *
+              sizeof (float), error))
+      || !(h_host = scratch_host (&s, fhat_n * sizeof (float), error))
+      || !(h_nchw = scratch_host (&s, fhat_n * sizeof (float), error))
+      || !(idx = scratch_host (&s, (gsize) B * L * sizeof (int32_t), error)))
+    goto out;
+
+  if (!hart_transformer_begin (st, ctx->data, ctx->positions, error))
+    goto out;
+  hart_transformer_stage0_input (st, x);
+
+  for (int si = 0; si < SN; si++) {
+    const int pn = c->patch_nums[si];
+    const int l = si == 0 ? 1 : pn * pn;
+    const gboolean last = si == SN - 1;
+    HartStageSampling samp;
+    char what[64];
+
+    g_snprintf (what, sizeof what, "stage %d/%d (%d×%d)", si + 1, SN, pn, pn);
+    progress (params, si, n_progress, what);
+    if (hart_error_if_cancelled (cancel, error))
+      goto out;
+    if (last) {
+      /* B MaskGIT orders: no effect with one iteration, but they hold a
+       * place in the official draw order (spec §6.4). */
+      for (int b = 0; b < B; b++)
+        if (!hart_draws_permutation (draws, L, error))
+          goto out;
+    }
+    if (!hart_transformer_forward_stage (st, si, x, cancel, error))
+      goto out;
+    if (si == 0)                /* only the last context position (§6.3.3) */
+      hart_transformer_logits (st, x + (gsize) (T - 1) * C, 1,
+          (int64_t) T * C, logits);
+    else
+      hart_transformer_logits (st, x, l, (int64_t) l * C, logits);
+    be->ops->download (be, logits_host, logits, (gsize) 2 * B * l * V *
+        sizeof (float));
+    if (!be->ops->synchronize (be, error))
+      goto out;
+
+    /* The last stage reuses the ratio of stage SN−2 (spec §6.4). */
+    if (!last)
+      ratio = (double) si / (double) (SN - 1);
+    samp.stage = si;
+    samp.ratio = ratio;
+    samp.cfg_t = params->cfg * ratio;
+    samp.top_k = params->top_k > 0 ? params->top_k : (si < 7 ? 600 : 300);
+    samp.top_p = params->top_p;
+    samp.smooth = params->smooth;
+    if (!hart_sample_stage (logits_host, B, l, V, &samp, draws,
+            model->latent->codebook, Cv, idx, h_host, error))
+      goto out;
+    if (trace) {
+      float *fidx = g_new (float, (gsize) B * l);
+      for (gsize i = 0; i < (gsize) B * l; i++)
+        fidx[i] = (float) idx[i];
+      g_snprintf (tname, sizeof tname, "s%02d_idx", si);
+      trace_add (trace, be, tname, fidx, FALSE, 2, HART_SHAPE (B, l));
+      g_free (fidx);
+      g_snprintf (tname, sizeof tname, "s%02d_logits_cfg", si);
+      trace_add (trace, be, tname, logits_host, FALSE, 3, HART_SHAPE (B, l,
+              V));
+    }
+
+    if (!last) {
+      const int pn_next = c->patch_nums[si + 1];
+      tokens_to_nchw (h_host, h_nchw, B, l, Cv);
+      be->ops->upload (be, h_dev, h_nchw, (gsize) B * Cv * l * sizeof (float));
+      hart_latent_update (model->latent, B,
+          hart_latent_phi_index (model->latent, si, SN), h_dev, pn, fhat,
+          next, pn_next, latent_scratch);
+      hart_transformer_stage_input (st, si + 1, next, pn_next, x);
+      g_snprintf (tname, sizeof tname, "s%02d_fhat", si);
+      trace_add (trace, be, tname, fhat, TRUE, 4, HART_SHAPE (B, Cv, P, P));
+      g_snprintf (tname, sizeof tname, "s%02d_next_latent", si);
+      trace_add (trace, be, tname, next, TRUE, 4, HART_SHAPE (B, Cv, pn_next,
+              pn_next));
+    }
+  }
+
+  /* Last stage: residual diffusion on z = RMSNorm(H + word_embed(E[idx])). */
+  progress (params, SN, n_progress, "residual diffusion");
+  {
+    float *codes = h_nchw;      /* reuse: hard codes E[idx] [B, L, Cv] */
+    for (gsize r = 0; r < (gsize) B * L; r++)
+      memcpy (codes + r * Cv, model->latent->codebook + (gsize) idx[r] * Cv,
+          Cv * sizeof (float));
+    be->ops->upload (be, h_dev, codes, fhat_n * sizeof (float));
+    /* z [2B·L, C] and res [B·L, Cv] reuse the logits buffer (≥ 2B·L·V) */
+    if (!(z = scratch_dev (&s, (gsize) 2 * B * L * C, error)))
+      goto out;
+    res = logits;
+    hart_transformer_diffusion_condition (st, x, h_dev, L, z);
+    trace_add (trace, be, "last_z", z, TRUE, 3, HART_SHAPE (2 * B, L, C));
+    trace_add (trace, be, "last_h", h_host, FALSE, 3, HART_SHAPE (B, L, Cv));
+    if (!hart_diffusion_sample (model->diffusion, z, B * L,
+            (float) (params->cfg * ratio), draws, res, cancel, error))
+      goto out;
+    trace_add (trace, be, "diff_out", res, TRUE, 2, HART_SHAPE (B * L, Cv));
+  }
+  hart_transformer_state_free (st);
+  st = NULL;
+
+  /* f_hat += h_soft + res, token-major → NCHW, no Φ (spec §6.4.6) */
+  res_host = logits_host;
+  fhat_host = h_nchw;
+  be->ops->download (be, res_host, res, fhat_n * sizeof (float));
+  for (gsize i = 0; i < fhat_n; i++)
+    h_host[i] += res_host[i];
+  tokens_to_nchw (h_host, res_host, B, L, Cv);
+  be->ops->download (be, fhat_host, fhat, fhat_n * sizeof (float));
+  for (gsize i = 0; i < fhat_n; i++)
+    fhat_host[i] += res_host[i];
+  be->ops->upload (be, fhat, fhat_host, fhat_n * sizeof (float));
+
+  trace_add (trace, be, "fhat_final", fhat, TRUE, 4, HART_SHAPE (B, Cv, P, P));
+  progress (params, SN + 1, n_progress, "decoder");
+  {
+    const int W = hart_model_get_width (model);
+    if (!(img = scratch_dev (&s, (gsize) B * 3 * W * W, error))
+        || !hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel,
+            error)
+        || !be->ops->synchronize (be, error))
+      goto out;
+    images = images_from_device (be, img, B, W, W, error);
+  }
+  if (images)
+    progress (params, n_progress, n_progress, "done");
+
+out:
+  if (trace) {
+    GError *trace_error = NULL;
+    if (!hart_safetensors_writer_save (trace, trace_path, &trace_error)) {
+      g_warning ("HART_TRACE: %s", trace_error->message);
+      g_error_free (trace_error);
+    }
+    hart_safetensors_writer_free (trace);
+  }
+  hart_transformer_state_free (st);
+  for (guint i = 0; i < s.dev->len; i++)
+    be->ops->free (be, g_ptr_array_index (s.dev, i));
+  g_ptr_array_free (s.dev, TRUE);
+  g_ptr_array_set_free_func (s.host, g_free);
+  g_ptr_array_free (s.host, TRUE);
+  return images;
+}
+
+HartImage **
+hart_model_generate (HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, GCancellable * cancel,
+    GError ** error)
+{
+  HartDraws *draws;
+  HartImage **images;
+
+  if (!check_context (model, ctx, error))
+    return NULL;
+  if (!(params->cfg >= 0.0 && params->cfg <= 100.0)
+      || !(params->top_p >= 0.0 && params->top_p < 1.0)
+      || params->top_k < 0) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "invalid sampling settings: cfg %g (expected 0 … 100), top-k %d "
+        "(≥ 0), top-p %g (0 ≤ p < 1)", params->cfg, params->top_k,
+        params->top_p);
+    return NULL;
+  }
+  if (params->replay_draws) {
+    if (!(draws = hart_draws_new_replay (params->replay_draws, error)))
+      return NULL;
+  } else {
+    draws = hart_draws_new (params->seed, params->frame);
+  }
+  if (params->record_draws)
+    hart_draws_set_record_path (draws, params->record_draws);
+
+  g_mutex_lock (&model->lock);
+  images = generate_locked (model, ctx, params, draws, cancel, error);
+  g_mutex_unlock (&model->lock);
+
+  if (images && !hart_draws_finish (draws, error)) {
+    hart_images_free (images);
+    images = NULL;
+  }
+  hart_draws_free (draws);
+  return images;
+}

@@ -1,0 +1,203 @@
+/* gst-hart — token sampling of one stage (spec §6.3 steps 2–6)
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Same forms as the official code, so recorded draws replay exactly:
+ * CFG as three fp32 operations; top-k in place keeping ties at the
+ * threshold; a categorical draw as the exponential race argmax p/E1; the
+ * smooth embedding as softmax((ℓ·(1+ratio) − log E2) · fl(1/τ)) · E.
+ */
+#include "sampler.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+compare_float_desc (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return (x < y) - (x > y);
+}
+
+/* k-th largest value of row[0..n) (k ≥ 1). */
+static float
+kth_largest (const float *row, int n, int k, float *scratch)
+{
+  memcpy (scratch, row, n * sizeof (float));
+  qsort (scratch, n, sizeof (float), compare_float_desc);
+  return scratch[k - 1];
+}
+
+static int
+compare_float_asc_index (const void *a, const void *b, void *data)
+{
+  const float *v = data;
+  float x = v[*(const int *) a], y = v[*(const int *) b];
+  if (x != y)
+    return (x > y) - (x < y);
+  return (*(const int *) a > *(const int *) b) - (*(const int *) a <
+      *(const int *) b);
+}
+
+/* In-place softmax of n floats; -inf entries become 0. */
+static void
+softmax_row (float *x, int n)
+{
+  float mx = -INFINITY, sum = 0.0f;
+  for (int v = 0; v < n; v++)
+    mx = MAX (mx, x[v]);
+  for (int v = 0; v < n; v++) {
+    x[v] = expf (x[v] - mx);
+    sum += x[v];
+  }
+  for (int v = 0; v < n; v++)
+    x[v] /= sum;
+}
+
+/* Top-p as the official code: sort ascending, drop the entries whose
+ * cumulative probability is ≤ 1 − p, always keep the largest. */
+static void
+apply_top_p (float *row, int n, double top_p, int *order, float *probs)
+{
+  for (int v = 0; v < n; v++)
+    order[v] = v;
+  g_qsort_with_data (order, n, sizeof (int), compare_float_asc_index, row);
+  for (int v = 0; v < n; v++)
+    probs[v] = row[order[v]];
+  softmax_row (probs, n);
+  float cum = 0.0f;
+  for (int v = 0; v < n - 1; v++) {
+    cum += probs[v];
+    if (cum <= (float) (1.0 - top_p))
+      row[order[v]] = -INFINITY;
+  }
+}
+
+gboolean
+hart_sample_stage (float *logits, int batch, int l, int vocab,
+    const HartStageSampling * s, HartDraws * draws, const float *codebook,
+    int Cv, int32_t * idx, float *h, GError ** error)
+{
+  const gsize n_rows = (gsize) batch * l;
+  const gsize half = n_rows * vocab;
+  const float a = (float) (1.0 + s->cfg_t), bt = (float) s->cfg_t;
+  const float logit_scale = (float) (1.0 + s->ratio);
+  const double tau = MAX (0.27 * (1.0 - s->ratio * 0.95), 0.005);
+  /* the official GPU run divides by a scalar as a multiplication by its
+   * fp32 reciprocal (spec §5.5 note) */
+  const float inv_tau = 1.0f / (float) tau;
+  float *e1 = NULL, *e2 = NULL;
+  gboolean ok = FALSE;
+  int bad_row = -1;
+
+  /* 1. guidance, into the first half */
+  for (gsize i = 0; i < half; i++) {
+    float lc = logits[i], lu = logits[half + i];
+    if (!isfinite (lc) || !isfinite (lu)) {
+      g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
+          "stage %d: the transformer produced %s logits (row %" G_GSIZE_FORMAT
+          ", code %" G_GSIZE_FORMAT ")", s->stage, isnan (lc)
+          || isnan (lu) ? "NaN" : "infinite", i / vocab, i % vocab);
+      return FALSE;
+    }
+    logits[i] = a * lc - bt * lu;
+  }
+
+  e1 = g_try_new (float, half);
+  if (e1 == NULL)
+    goto oom;
+  if (!hart_draws_exponential (draws, HART_DRAW_E1, s->stage, 2,
+          (const int64_t[]) { (int64_t) n_rows, vocab }, e1, error))
+    goto out;
+  if (s->smooth) {
+    e2 = g_try_new (float, half);
+    if (e2 == NULL)
+      goto oom;
+    if (!hart_draws_exponential (draws, HART_DRAW_E2, s->stage, 3,
+            (const int64_t[]) { batch, l, vocab }, e2, error))
+      goto out;
+  }
+
+#pragma omp parallel
+  {
+    float *scratch = g_new (float, vocab);
+    float *p = g_new (float, vocab);
+    int *order = g_new (int, vocab);
+
+#pragma omp for schedule(static)
+    for (gsize r = 0; r < n_rows; r++) {
+      float *row = logits + r * vocab;
+      const float *er1 = e1 + r * vocab;
+
+      /* 2. top-k in place: entries below the k-th largest become -inf */
+      if (s->top_k > 0 && s->top_k < vocab) {
+        float thr = kth_largest (row, vocab, s->top_k, scratch);
+        for (int v = 0; v < vocab; v++)
+          if (row[v] < thr)
+            row[v] = -INFINITY;
+      }
+      if (s->top_p > 0.0)
+        apply_top_p (row, vocab, s->top_p, order, scratch);
+
+      /* 3. exponential race: argmax p / E1, first index on ties */
+      memcpy (p, row, vocab * sizeof (float));
+      softmax_row (p, vocab);
+      {
+        int best = 0;
+        float best_v = -1.0f;
+        for (int v = 0; v < vocab; v++) {
+          float q = p[v] / er1[v];
+          if (q > best_v) {
+            best_v = q;
+            best = v;
+          }
+        }
+        idx[r] = best;
+        if (!(best_v >= 0.0f))
+          bad_row = (int) r;
+      }
+
+      /* 4. the code embedding of this token */
+      float *hr = h + r * Cv;
+      if (s->smooth) {
+        const float *er2 = e2 + r * vocab;
+        for (int v = 0; v < vocab; v++)
+          p[v] = (row[v] * logit_scale + (-logf (er2[v]))) * inv_tau;
+        softmax_row (p, vocab);
+        for (int c = 0; c < Cv; c++)
+          hr[c] = 0.0f;
+        for (int v = 0; v < vocab; v++) {
+          if (p[v] == 0.0f)
+            continue;
+          const float *ev = codebook + (gsize) v * Cv;
+          for (int c = 0; c < Cv; c++)
+            hr[c] += p[v] * ev[c];
+        }
+      } else {
+        memcpy (hr, codebook + (gsize) idx[r] * Cv, Cv * sizeof (float));
+      }
+    }
+    g_free (scratch);
+    g_free (p);
+    g_free (order);
+  }
+  if (bad_row >= 0) {
+    g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
+        "stage %d: no valid probability in row %d after filtering",
+        s->stage, bad_row);
+    goto out;
+  }
+  ok = TRUE;
+  goto out;
+
+oom:
+  g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
+      "stage %d: out of memory for %" G_GSIZE_FORMAT " sampling draws",
+      s->stage, half);
+out:
+  g_free (e1);
+  g_free (e2);
+  return ok;
+}

@@ -1,0 +1,33 @@
+/* gst-hart — token sampling of one stage (spec §6.3 steps 2–6)
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef HART_SAMPLER_H
+#define HART_SAMPLER_H
+
+#include <glib.h>
+#include "hart/draws.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int stage;                    /* si: keys the draws */
+  double cfg_t;                 /* t = cfg · ratio */
+  double ratio;                 /* Gumbel temperature and logit scale */
+  int top_k;                    /* ≤ 0: no top-k */
+  double top_p;                 /* ≤ 0: no top-p */
+  gboolean smooth;              /* Gumbel-softmax embedding */
+} HartStageSampling;
+
+/* logits: host [2B, l, V] (conditional rows first), overwritten with the
+ * guided, filtered logits [B, l, V] in its first half.  codebook: host
+ * [V, Cv].  Outputs idx [B·l] and h [B, l, Cv] (token-major): the smooth
+ * embedding y·E, or E[idx] without smoothing.  Draws: E1 [B·l, V] then, when
+ * smooth, E2 [B, l, V].  Fails on NaN/Inf logits. */
+gboolean hart_sample_stage (float *logits, int batch, int l, int vocab,
+    const HartStageSampling * s, HartDraws * draws, const float *codebook,
+    int latent_channels, int32_t * idx, float *h, GError ** error);
+
+G_END_DECLS
+#endif

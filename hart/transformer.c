@@ -1,0 +1,571 @@
+/* gst-hart — the HART autoregressive transformer (hart_transformer_t2i)
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Notation (spec): B prompts, 2B rows after CFG doubling (conditional rows
+ * first), T context tokens, C width, H heads of hd, F SwiGLU width, V codes,
+ * Cv latent channels, SN scales with sides pn_s, P = pn_{SN-1}.
+ */
+#include "transformer.h"
+#include "error.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The sinusoidal level/timestep embedding has 256 features (128 cos, 128 sin). */
+#define LEVEL_FREQ_DIM 256
+
+struct _HartTransformerState
+{
+  HartTransformer *tf;
+  HartBackend *be;
+  int batch;                    /* B */
+  int rows;                     /* 2B */
+  int max_tokens;               /* largest stage: max(T, P²) */
+  int cache_cap;                /* positions kept across stages: all but the last */
+  int kv_len;                   /* positions cached so far */
+
+  int32_t *positions;           /* host [B, T] context position ids */
+
+  float **k_cache, **v_cache;   /* per block [2B, cache_cap, C] */
+  float *k_last, *v_last;       /* last stage: [2B, cache_cap + P², C] */
+
+  float *cond;                  /* cond_BD [2B, T, C] */
+  float *head_mod;              /* [2B, 2C]: scale then shift */
+  float *a, *q, *attn, *tmp;    /* [2B·max_tokens, C] */
+  float *gate, *up;             /* [2B·max_tokens, F] */
+  float *rope_cos, *rope_sin;   /* [2B, max_tokens, hd] */
+  float *head_rows;             /* [2B·max_tokens, C] */
+  float *host_cos, *host_sin;   /* host copies being built */
+  GPtrArray *buffers;
+};
+
+/* ------------------------------------------------------------------ */
+/* loading                                                             */
+
+static gboolean
+compute_level_embeddings (HartTransformer * tf, float *w1, float *b1,
+    float *w2, float *b2, GError ** error)
+{
+  const HartTransformerConfig *c = &tf->cfg;
+  HartBackend *be = tf->be;
+  int sn = c->n_scales, half = LEVEL_FREQ_DIM / 2;
+  float *host = g_new (float, (gsize) sn * LEVEL_FREQ_DIM);
+  float *freq_dev, *hidden;
+  /* f_k = exp(-ln(10000) · k / 128): the constant is rounded to fp32 first,
+   * then multiplied by k, then divided (spec §5.2). */
+  const float neg_log = (float) -log (10000.0);
+
+  for (int t = 0; t < sn; t++) {
+    for (int k = 0; k < half; k++) {
+      float f = expf (neg_log * (float) k / (float) half);
+      float arg = (float) t * f;
+      host[t * LEVEL_FREQ_DIM + k] = cosf (arg);
+      host[t * LEVEL_FREQ_DIM + half + k] = sinf (arg);
+    }
+  }
+  freq_dev = be->ops->alloc (be, (gsize) sn * LEVEL_FREQ_DIM * sizeof (float),
+      error);
+  hidden = freq_dev ? be->ops->alloc (be, (gsize) sn * c->embed_dim *
+      sizeof (float), error) : NULL;
+  tf->lvl = hidden ? hart_weights_alloc (tf->weights, (gsize) sn *
+      c->embed_dim, error) : NULL;
+  if (tf->lvl == NULL) {
+    if (freq_dev)
+      be->ops->free (be, freq_dev);
+    if (hidden)
+      be->ops->free (be, hidden);
+    g_free (host);
+    return FALSE;
+  }
+  be->ops->upload (be, freq_dev, host, (gsize) sn * LEVEL_FREQ_DIM *
+      sizeof (float));
+  be->ops->linear (be, hidden, freq_dev, w1, b1, sn, LEVEL_FREQ_DIM,
+      c->embed_dim);
+  be->ops->silu (be, hidden, hidden, (gsize) sn * c->embed_dim);
+  be->ops->linear (be, tf->lvl, hidden, w2, b2, sn, c->embed_dim,
+      c->embed_dim);
+  be->ops->free (be, freq_dev);
+  be->ops->free (be, hidden);
+  g_free (host);
+  return be->ops->synchronize (be, error);
+}
+
+HartTransformer *
+hart_transformer_load (HartBackend * be, HartCheckpoint * ckpt,
+    const HartTransformerConfig * cfg, int vocab, int latent_channels,
+    GError ** error)
+{
+  HartTransformer *tf = g_new0 (HartTransformer, 1);
+  const int C = cfg->embed_dim, D = cfg->context_dim, F = cfg->mlp_hidden;
+  const int V = vocab, Cv = latent_channels;
+  float *lvl_w1, *lvl_b1, *lvl_w2, *lvl_b2;
+  HartWeights *w;
+
+  tf->cfg = *cfg;
+  tf->cfg.vae_path = NULL;      /* not owned here */
+  tf->vocab = vocab;
+  tf->latent_channels = latent_channels;
+  tf->be = be;
+  tf->weights = w = hart_weights_new (be, ckpt, "");
+  tf->blocks = g_new0 (HartBlockWeights, cfg->depth);
+
+  if (cfg->use_context_norm
+      && !(tf->context_norm = hart_weights_get (w, HART_DIMS (D), error,
+              "context_norm.weight")))
+    goto fail;
+  if (!(tf->w_context = hart_weights_get (w, HART_DIMS (C, D), error,
+              "context_embed.weight"))
+      || !(tf->b_context = hart_weights_get (w, HART_DIMS (C), error,
+              "context_embed.bias"))
+      || !(tf->w_word = hart_weights_get (w, HART_DIMS (C, Cv), error,
+              "word_embed.weight"))
+      || !(tf->b_word = hart_weights_get (w, HART_DIMS (C), error,
+              "word_embed.bias"))
+      || !(lvl_w1 = hart_weights_get (w, HART_DIMS (C, LEVEL_FREQ_DIM), error,
+              "lvl_embed.mlp.0.weight"))
+      || !(lvl_b1 = hart_weights_get (w, HART_DIMS (C), error,
+              "lvl_embed.mlp.0.bias"))
+      || !(lvl_w2 = hart_weights_get (w, HART_DIMS (C, C), error,
+              "lvl_embed.mlp.2.weight"))
+      || !(lvl_b2 = hart_weights_get (w, HART_DIMS (C), error,
+              "lvl_embed.mlp.2.bias"))
+      || !(tf->head_norm = hart_weights_get (w, HART_DIMS (C), error,
+              "head_nm.ln_wo_grad.weight"))
+      || !(tf->w_head_ada = hart_weights_get (w, HART_DIMS (2 * C, C), error,
+              "head_nm.ada_lin.1.weight"))
+      || !(tf->b_head_ada = hart_weights_get (w, HART_DIMS (2 * C), error,
+              "head_nm.ada_lin.1.bias"))
+      || !(tf->w_head = hart_weights_get (w, HART_DIMS (V, C), error,
+              "head.weight"))
+      || !(tf->b_head = hart_weights_get (w, HART_DIMS (V), error,
+              "head.bias"))
+      || !(tf->decoder_norm = hart_weights_get (w, HART_DIMS (C), error,
+              "decoder_norm.weight")))
+    goto fail;
+
+  for (int i = 0; i < cfg->depth; i++) {
+    HartBlockWeights *b = &tf->blocks[i];
+    if (!(b->ln = hart_weights_get (w, HART_DIMS (C), error,
+                "blocks.%d.ln_wo_grad.weight", i))
+        || !(b->w_qkv = hart_weights_get (w, HART_DIMS (3 * C, C), error,
+                "blocks.%d.attn.qkv_proj.weight", i))
+        || !(b->q_bias = hart_weights_get (w, HART_DIMS (C), error,
+                "blocks.%d.attn.q_bias", i))
+        || !(b->v_bias = hart_weights_get (w, HART_DIMS (C), error,
+                "blocks.%d.attn.v_bias", i))
+        || !(b->w_proj = hart_weights_get (w, HART_DIMS (C, C), error,
+                "blocks.%d.attn.proj.weight", i))
+        || !(b->b_proj = hart_weights_get (w, HART_DIMS (C), error,
+                "blocks.%d.attn.proj.bias", i))
+        || !(b->w_gate = hart_weights_get (w, HART_DIMS (F, C), error,
+                "blocks.%d.ffn.gate_proj.weight", i))
+        || !(b->w_up = hart_weights_get (w, HART_DIMS (F, C), error,
+                "blocks.%d.ffn.up_proj.weight", i))
+        || !(b->w_down = hart_weights_get (w, HART_DIMS (C, F), error,
+                "blocks.%d.ffn.down_proj.weight", i)))
+      goto fail;
+  }
+  if (!compute_level_embeddings (tf, lvl_w1, lvl_b1, lvl_w2, lvl_b2, error))
+    goto fail;
+  return tf;
+
+fail:
+  hart_transformer_free (tf);
+  return NULL;
+}
+
+void
+hart_transformer_free (HartTransformer * tf)
+{
+  if (tf == NULL)
+    return;
+  hart_weights_free (tf->weights);
+  g_free (tf->blocks);
+  g_free (tf);
+}
+
+/* ------------------------------------------------------------------ */
+/* per-generation state                                                */
+
+static float *
+state_alloc (HartTransformerState * st, gsize n_floats, GError ** error)
+{
+  float *p = st->be->ops->alloc (st->be, n_floats * sizeof (float), error);
+  if (p)
+    g_ptr_array_add (st->buffers, p);
+  return p;
+}
+
+HartTransformerState *
+hart_transformer_state_new (HartTransformer * tf, int batch, GError ** error)
+{
+  const HartTransformerConfig *c = &tf->cfg;
+  HartTransformerState *st = g_new0 (HartTransformerState, 1);
+  const gsize C = c->embed_dim, F = c->mlp_hidden, hd = c->head_dim;
+  const int P = c->patch_nums[c->n_scales - 1];
+  gsize rows_max;
+
+  st->tf = tf;
+  st->be = tf->be;
+  st->batch = batch;
+  st->rows = 2 * batch;
+  st->buffers = g_ptr_array_new ();
+  st->max_tokens = MAX (c->context_token, P * P);
+  st->cache_cap = c->seq_len - P * P;
+  st->positions = g_new0 (int32_t, (gsize) batch * c->context_token);
+  st->k_cache = g_new0 (float *, c->depth);
+  st->v_cache = g_new0 (float *, c->depth);
+  rows_max = (gsize) st->rows * st->max_tokens;
+
+  for (int i = 0; i < c->depth; i++) {
+    if (!(st->k_cache[i] = state_alloc (st, (gsize) st->rows * st->cache_cap
+                * C, error))
+        || !(st->v_cache[i] = state_alloc (st, (gsize) st->rows *
+                st->cache_cap * C, error)))
+      goto fail;
+  }
+  if (!(st->k_last = state_alloc (st, (gsize) st->rows * c->seq_len * C,
+              error))
+      || !(st->v_last = state_alloc (st, (gsize) st->rows * c->seq_len * C,
+              error))
+      || !(st->cond = state_alloc (st, (gsize) st->rows * c->context_token * C,
+              error))
+      || !(st->head_mod = state_alloc (st, (gsize) st->rows * 2 * C, error))
+      || !(st->a = state_alloc (st, rows_max * C, error))
+      || !(st->q = state_alloc (st, rows_max * C, error))
+      || !(st->attn = state_alloc (st, rows_max * C, error))
+      || !(st->tmp = state_alloc (st, rows_max * C, error))
+      || !(st->head_rows = state_alloc (st, rows_max * C, error))
+      || !(st->gate = state_alloc (st, rows_max * F, error))
+      || !(st->up = state_alloc (st, rows_max * F, error))
+      || !(st->rope_cos = state_alloc (st, rows_max * hd, error))
+      || !(st->rope_sin = state_alloc (st, rows_max * hd, error)))
+    goto fail;
+  st->host_cos = g_try_new (float, rows_max * hd);
+  st->host_sin = g_try_new (float, rows_max * hd);
+  if (st->host_cos == NULL || st->host_sin == NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
+        "out of memory for the RoPE tables (%" G_GSIZE_FORMAT " bytes)",
+        2 * rows_max * hd * sizeof (float));
+    goto fail;
+  }
+  return st;
+
+fail:
+  hart_transformer_state_free (st);
+  return NULL;
+}
+
+void
+hart_transformer_state_free (HartTransformerState * st)
+{
+  if (st == NULL)
+    return;
+  for (guint i = 0; i < st->buffers->len; i++)
+    st->be->ops->free (st->be, g_ptr_array_index (st->buffers, i));
+  g_ptr_array_free (st->buffers, TRUE);
+  g_free (st->k_cache);
+  g_free (st->v_cache);
+  g_free (st->positions);
+  g_free (st->host_cos);
+  g_free (st->host_sin);
+  g_free (st);
+}
+
+int
+hart_transformer_state_batch (HartTransformerState * st)
+{
+  return st->batch;
+}
+
+const float *
+hart_transformer_cond (HartTransformerState * st)
+{
+  return st->cond;
+}
+
+gboolean
+hart_transformer_begin (HartTransformerState * st, const float *context,
+    const int32_t * positions, GError ** error)
+{
+  HartTransformer *tf = st->tf;
+  const HartTransformerConfig *c = &tf->cfg;
+  HartBackend *be = st->be;
+  const int T = c->context_token, D = c->context_dim, C = c->embed_dim;
+  const gsize cond_rows = (gsize) st->batch * T;
+  /* [context ; 0]: the unconditional half has an all-zero context, whose
+   * RMSNorm is zero, so its tokens are context_embed.bias (spec §6.1). */
+  float *ctx = st->a;           /* [2B·T, D]: fits when T·D ≤ max_tokens·C */
+  float *normed = st->tmp;
+
+  if ((gsize) T * D > (gsize) st->max_tokens * C) {
+    g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
+        "context_dim %d is too large for the scratch buffers", D);
+    return FALSE;
+  }
+  memcpy (st->positions, positions, cond_rows * sizeof (int32_t));
+  be->ops->fill (be, ctx, 0.0f, (gsize) st->rows * T * D);
+  be->ops->upload (be, ctx, context, cond_rows * D * sizeof (float));
+  if (tf->context_norm) {
+    be->ops->rms_norm (be, normed, ctx, tf->context_norm, st->rows * T, D,
+        (float) c->norm_eps);
+    ctx = normed;
+  }
+  be->ops->linear (be, st->cond, ctx, tf->w_context, tf->b_context,
+      st->rows * T, D, C);
+
+  /* Head modulation from the max-pooled condition, pads included (§5.8). */
+  be->ops->max_over_rows (be, st->q, st->cond, st->rows, T, C);
+  be->ops->silu (be, st->q, st->q, (gsize) st->rows * C);
+  be->ops->linear (be, st->head_mod, st->q, tf->w_head_ada, tf->b_head_ada,
+      st->rows, C, 2 * C);
+  st->kv_len = 0;
+  return be->ops->synchronize (be, error);
+}
+
+void
+hart_transformer_stage0_input (HartTransformerState * st, float *x)
+{
+  const HartTransformerConfig *c = &st->tf->cfg;
+  HartBackend *be = st->be;
+  gsize n = (gsize) st->rows * c->context_token * c->embed_dim;
+
+  be->ops->copy (be, x, st->cond, n * sizeof (float));
+  be->ops->add_row_vector (be, x, st->tf->lvl, st->rows * c->context_token,
+      c->embed_dim);
+}
+
+void
+hart_transformer_stage_input (HartTransformerState * st, int si,
+    const float *latent, int pn, float *x)
+{
+  HartTransformer *tf = st->tf;
+  HartBackend *be = st->be;
+  const int C = tf->cfg.embed_dim, Cv = tf->latent_channels, l = pn * pn;
+  const gsize item = (gsize) l * C;
+
+  for (int b = 0; b < st->batch; b++) {
+    /* tokens [l, Cv] = latent_b [Cv, l]ᵀ; x_b = tokens · W_wordᵀ */
+    be->ops->gemm (be, TRUE, TRUE, l, C, Cv, 1.0f, latent + (gsize) b * Cv * l,
+        l, tf->w_word, Cv, 0.0f, x + b * item, C);
+  }
+  be->ops->add_row_vector (be, x, tf->b_word, st->batch * l, C);
+  be->ops->add_row_vector (be, x, tf->lvl + (gsize) si * C, st->batch * l, C);
+  /* the unconditional half gets the same tokens */
+  be->ops->copy (be, x + st->batch * item, x,
+      st->batch * item * sizeof (float));
+}
+
+void
+hart_transformer_diffusion_condition (HartTransformerState * st,
+    const float *hidden, const float *codes, int l, float *z)
+{
+  HartTransformer *tf = st->tf;
+  HartBackend *be = st->be;
+  const int C = tf->cfg.embed_dim;
+  const gsize half = (gsize) st->batch * l * C;
+
+  be->ops->linear (be, st->tmp, codes, tf->w_word, tf->b_word,
+      st->batch * l, tf->latent_channels, C);
+  be->ops->add (be, z, hidden, st->tmp, half);
+  be->ops->add (be, z + half, hidden + half, st->tmp, half);
+  be->ops->rms_norm (be, z, z, tf->decoder_norm, st->rows * l, C,
+      (float) tf->cfg.norm_eps);
+}
+
+/* ------------------------------------------------------------------ */
+/* rotary tables (spec §5.3–§5.5)                                      */
+
+/* Stage 0: 1-D RoPE at the context positions (conditional rows) or 0
+ * (unconditional rows): tables [cos φ_0..φ_{hd/2-1} | the same]. */
+static void
+build_context_rope (HartTransformerState * st)
+{
+  const HartTransformerConfig *c = &st->tf->cfg;
+  const int T = c->context_token, hd = c->head_dim, h2 = hd / 2;
+  float inv[512];
+
+  for (int k = 0; k < h2; k++)
+    inv[k] = 1.0f / powf (10000.0f, (float) (2 * k) / (float) hd);
+  for (int r = 0; r < st->rows; r++) {
+    for (int j = 0; j < T; j++) {
+      float p = r < st->batch ? (float) st->positions[r * T + j] : 0.0f;
+      float *cs = st->host_cos + ((gsize) r * T + j) * hd;
+      float *sn = st->host_sin + ((gsize) r * T + j) * hd;
+      for (int k = 0; k < h2; k++) {
+        float phi = p * inv[k];
+        cs[k] = cs[k + h2] = cosf (phi);
+        sn[k] = sn[k + h2] = sinf (phi);
+      }
+    }
+  }
+}
+
+/* Image stages: float positions P0 = fl(fl(i·fl(1/pn))·P) + off (the
+ * official GPU form), P1 likewise from the column; the first half of the
+ * table holds angles of P0, the second half of P1, each over hd/4
+ * frequencies 10000^(-4k/hd) — the non-orthogonal layout of §5.4. */
+static void
+build_image_rope (HartTransformerState * st, int pn)
+{
+  const HartTransformerConfig *c = &st->tf->cfg;
+  const int T = c->context_token, hd = c->head_dim, h2 = hd / 2, h4 = hd / 4;
+  const float P = (float) c->patch_nums[c->n_scales - 1];
+  const float recip = 1.0f / (float) pn;
+  const int l = pn * pn;
+  float inv[256];
+
+  for (int k = 0; k < h4; k++)
+    inv[k] = 1.0f / powf (10000.0f, (float) (2 * k) / (float) h2);
+  for (int r = 0; r < st->rows; r++) {
+    float off = r < st->batch ? (float) st->positions[r * T + T - 1] : 0.0f;
+    for (int t = 0; t < l; t++) {
+      int i = t / pn, j = t % pn;
+      float p0 = ((float) i * recip) * P + off;
+      float p1 = ((float) j * recip) * P + off;
+      float *cs = st->host_cos + ((gsize) r * l + t) * hd;
+      float *sn = st->host_sin + ((gsize) r * l + t) * hd;
+      for (int d = 0; d < h2; d++) {
+        float a0 = p0 * inv[d % h4], a1 = p1 * inv[d % h4];
+        cs[d] = cosf (a0);
+        sn[d] = sinf (a0);
+        cs[d + h2] = cosf (a1);
+        sn[d + h2] = sinf (a1);
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* forward                                                              */
+
+gboolean
+hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
+    GCancellable * cancel, GError ** error)
+{
+  HartTransformer *tf = st->tf;
+  const HartTransformerConfig *c = &tf->cfg;
+  HartBackend *be = st->be;
+  const int C = c->embed_dim, F = c->mlp_hidden, H = c->num_heads;
+  const int hd = c->head_dim, rows = st->rows;
+  const int pn = c->patch_nums[si];
+  const int l = si == 0 ? c->context_token : pn * pn;
+  const gboolean last = si == c->n_scales - 1;
+  const gsize n_tok = (gsize) rows * l;
+  const float eps = (float) c->norm_eps;
+  /* VAR convention: 0.25 / sqrt(head_dim) (spec §5.6) */
+  const float scale = (float) (0.25 / sqrt ((double) hd));
+  int kv_total;
+  int64_t kv_stride;
+
+  if (si == 0)
+    build_context_rope (st);
+  else
+    build_image_rope (st, pn);
+  be->ops->upload (be, st->rope_cos, st->host_cos, n_tok * hd * sizeof
+      (float));
+  be->ops->upload (be, st->rope_sin, st->host_sin, n_tok * hd * sizeof
+      (float));
+
+  kv_total = st->kv_len + l;
+  if (!last && kv_total > st->cache_cap) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "stage %d: KV cache overflow (%d > %d positions)", si, kv_total,
+        st->cache_cap);
+    return FALSE;
+  }
+
+  for (int i = 0; i < c->depth; i++) {
+    const HartBlockWeights *b = &tf->blocks[i];
+    float *kc, *vc;
+
+    if (hart_error_if_cancelled (cancel, error))
+      return FALSE;
+    if (last) {
+      /* The last stage's own K/V are not kept: attend over a scratch copy
+       * of the cache followed by this stage's keys. */
+      kc = st->k_last;
+      vc = st->v_last;
+      kv_stride = (int64_t) c->seq_len * C;
+      for (int r = 0; r < rows; r++) {
+        be->ops->copy (be, kc + r * kv_stride, st->k_cache[i] +
+            (gsize) r * st->cache_cap * C, (gsize) st->kv_len * C *
+            sizeof (float));
+        be->ops->copy (be, vc + r * kv_stride, st->v_cache[i] +
+            (gsize) r * st->cache_cap * C, (gsize) st->kv_len * C *
+            sizeof (float));
+      }
+    } else {
+      kc = st->k_cache[i];
+      vc = st->v_cache[i];
+      kv_stride = (int64_t) st->cache_cap * C;
+    }
+
+    /* attention */
+    be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
+    be->ops->linear (be, st->q, st->a, b->w_qkv, b->q_bias, (int) n_tok, C,
+        C);
+    for (int r = 0; r < rows; r++) {
+      const float *a_r = st->a + (gsize) r * l * C;
+      float *k_dst = kc + r * kv_stride + (gsize) st->kv_len * C;
+      float *v_dst = vc + r * kv_stride + (gsize) st->kv_len * C;
+      be->ops->linear (be, k_dst, a_r, b->w_qkv + (gsize) C * C, NULL, l, C,
+          C);
+      be->ops->linear (be, v_dst, a_r, b->w_qkv + (gsize) 2 * C * C,
+          b->v_bias, l, C, C);
+    }
+    be->ops->rope (be, st->q, (int64_t) l * C, C, st->rope_cos, st->rope_sin,
+        (int64_t) l * hd, rows, l, H, hd);
+    be->ops->rope (be, kc + (gsize) st->kv_len * C, kv_stride, C,
+        st->rope_cos, st->rope_sin, (int64_t) l * hd, rows, l, H, hd);
+    {
+      HartAttentionParams p = {
+        .batch = rows,.q_heads = H,.kv_heads = H,.q_len = l,
+        .kv_len = kv_total,.head_dim = hd,.scale = scale,
+        .q = st->q,.q_batch_stride = (int64_t) l * C,.q_row_stride = C,
+        .k = kc,.k_batch_stride = kv_stride,.k_row_stride = C,
+        .v = vc,.v_batch_stride = kv_stride,.v_row_stride = C,
+        .out = st->attn,.out_batch_stride = (int64_t) l * C,
+        .out_row_stride = C,
+      };
+      be->ops->attention (be, &p);
+    }
+    be->ops->linear (be, st->tmp, st->attn, b->w_proj, b->b_proj, (int) n_tok,
+        C, C);
+    be->ops->add (be, x, x, st->tmp, n_tok * C);
+
+    /* SwiGLU MLP, same norm weight (spec §5.7) */
+    be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
+    be->ops->linear (be, st->gate, st->a, b->w_gate, NULL, (int) n_tok, C, F);
+    be->ops->linear (be, st->up, st->a, b->w_up, NULL, (int) n_tok, C, F);
+    be->ops->swiglu (be, st->gate, st->gate, st->up, n_tok * F);
+    be->ops->linear (be, st->tmp, st->gate, b->w_down, NULL, (int) n_tok, F,
+        C);
+    be->ops->add (be, x, x, st->tmp, n_tok * C);
+  }
+  if (!last)
+    st->kv_len = kv_total;
+  return be->ops->synchronize (be, error);
+}
+
+void
+hart_transformer_logits (HartTransformerState * st, const float *h, int rows,
+    int64_t batch_stride, float *logits)
+{
+  HartTransformer *tf = st->tf;
+  HartBackend *be = st->be;
+  const int C = tf->cfg.embed_dim;
+  const gsize item = (gsize) rows * C;
+
+  for (int r = 0; r < st->rows; r++)
+    be->ops->copy (be, st->head_rows + r * item, h + r * batch_stride,
+        item * sizeof (float));
+  be->ops->rms_norm (be, st->head_rows, st->head_rows, tf->head_norm,
+      st->rows * rows, C, (float) tf->cfg.norm_eps);
+  /* scale = m[:, 0:C], shift = m[:, C:2C] (spec §5.8) */
+  be->ops->modulate (be, st->head_rows, st->head_mod, st->head_mod + C,
+      2 * C, st->rows, rows, C);
+  be->ops->linear (be, logits, st->head_rows, tf->w_head, tf->b_head,
+      st->rows * rows, C, tf->vocab);
+}

@@ -1,0 +1,134 @@
+/* gst-hart — moving checkpoint tensors into backend memory
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "weights.h"
+#include "error.h"
+
+#include <stdarg.h>
+
+struct _HartWeights
+{
+  HartBackend *be;
+  HartCheckpoint *ckpt;
+  char *prefix;
+  GPtrArray *buffers;           /* device pointers */
+  guint64 bytes;
+};
+
+HartWeights *
+hart_weights_new (HartBackend * be, HartCheckpoint * ckpt, const char *prefix)
+{
+  HartWeights *w = g_new0 (HartWeights, 1);
+  w->be = be;
+  w->ckpt = ckpt;
+  w->prefix = g_strdup (prefix ? prefix : "");
+  w->buffers = g_ptr_array_new ();
+  return w;
+}
+
+void
+hart_weights_free (HartWeights * w)
+{
+  if (w == NULL)
+    return;
+  for (guint i = 0; i < w->buffers->len; i++)
+    w->be->ops->free (w->be, g_ptr_array_index (w->buffers, i));
+  g_ptr_array_free (w->buffers, TRUE);
+  g_free (w->prefix);
+  g_free (w);
+}
+
+HartBackend *
+hart_weights_backend (const HartWeights * w)
+{
+  return w->be;
+}
+
+guint64
+hart_weights_bytes (const HartWeights * w)
+{
+  return w->bytes;
+}
+
+float *
+hart_weights_alloc (HartWeights * w, gsize n_floats, GError ** error)
+{
+  float *buf = w->be->ops->alloc (w->be, n_floats * sizeof (float), error);
+  if (buf == NULL)
+    return NULL;
+  w->be->ops->fill (w->be, buf, 0.0f, n_floats);
+  g_ptr_array_add (w->buffers, buf);
+  w->bytes += n_floats * sizeof (float);
+  return buf;
+}
+
+static float *
+weights_get_valist (HartWeights * w, int ndim, const int64_t * shape,
+    gboolean optional, GError ** error, const char *name_fmt, va_list args)
+{
+  char *suffix = g_strdup_vprintf (name_fmt, args);
+  char *name = g_strconcat (w->prefix, suffix, NULL);
+  const HartTensorInfo *info;
+  float *host = NULL, *dev = NULL;
+  guint64 n = 1;
+
+  g_free (suffix);
+  info = hart_checkpoint_lookup (w->ckpt, name);
+  if (info == NULL) {
+    if (!optional) {
+      char buf[128];
+      g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
+          "%s: tensor \"%s\" %s is missing", hart_checkpoint_get_path
+          (w->ckpt), name, hart_shape_to_string (ndim, shape, buf,
+              sizeof buf));
+    }
+    goto out;
+  }
+  for (int i = 0; i < ndim; i++)
+    n *= (guint64) shape[i];
+  host = g_try_malloc (n * sizeof (float));
+  if (host == NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
+        "out of memory reading tensor \"%s\" (%" G_GUINT64_FORMAT " bytes)",
+        name, n * sizeof (float));
+    goto out;
+  }
+  if (!hart_checkpoint_read_f32 (w->ckpt, name, ndim, shape, host, error))
+    goto out;
+  dev = w->be->ops->alloc (w->be, n * sizeof (float), error);
+  if (dev == NULL)
+    goto out;
+  w->be->ops->upload (w->be, dev, host, n * sizeof (float));
+  g_ptr_array_add (w->buffers, dev);
+  w->bytes += n * sizeof (float);
+
+out:
+  g_free (host);
+  g_free (name);
+  return dev;
+}
+
+float *
+hart_weights_get (HartWeights * w, int ndim, const int64_t * shape,
+    GError ** error, const char *name_fmt, ...)
+{
+  va_list args;
+  float *r;
+  va_start (args, name_fmt);
+  r = weights_get_valist (w, ndim, shape, FALSE, error, name_fmt, args);
+  va_end (args);
+  return r;
+}
+
+float *
+hart_weights_get_optional (HartWeights * w, int ndim, const int64_t * shape,
+    GError ** error, const char *name_fmt, ...)
+{
+  va_list args;
+  float *r;
+  va_start (args, name_fmt);
+  r = weights_get_valist (w, ndim, shape, TRUE, error, name_fmt, args);
+  va_end (args);
+  return r;
+}

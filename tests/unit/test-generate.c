@@ -1,0 +1,399 @@
+/* gst-hart — golden tests of the whole engine against the PyTorch reference
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Goldens: tests/fixtures/goldens/{tiny,tiny2}.safetensors, written by
+ * tests/reference/make_goldens.py with the same Philox draws (seed 42) on
+ * the committed tiny checkpoints.  The reference itself reproduces the
+ * official code's tokens and image exactly (docs/reference-validation.md).
+ *
+ * Tolerances: fp32 through different summation orders (OpenBLAS vs torch).
+ * Per layer ~1e-6 relative; after the transformer 1e-4 absolute on O(1)
+ * logits; images are compared as bytes after truncation, where a value
+ * within ~1e-5 of an integer boundary may land one level apart, so at most
+ * one level of difference is accepted on ≤ 0.5 % of the samples.
+ */
+#include "hart/hart.h"
+#include "hart/checkpoint.h"
+#include "hart/transformer.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct
+{
+  const char *config;           /* tiny | tiny2 */
+  gboolean smooth;
+} GoldenCase;
+
+static char *
+fixture_path (const char *first, ...)
+{
+  const char *root = g_getenv ("HART_FIXTURES");
+  va_list args;
+  GPtrArray *parts = g_ptr_array_new ();
+  char *path;
+
+  g_ptr_array_add (parts, (gpointer) (root ? root : "tests/fixtures"));
+  va_start (args, first);
+  for (const char *p = first; p; p = va_arg (args, const char *))
+      g_ptr_array_add (parts, (gpointer) p);
+  va_end (args);
+  g_ptr_array_add (parts, NULL);
+  path = g_build_filenamev ((char **) parts->pdata);
+  g_ptr_array_free (parts, TRUE);
+  return path;
+}
+
+/* Reads golden tensor `name` as f32, any shape; n_out = element count. */
+static float *
+golden_read (HartCheckpoint * g, const char *name, gsize * n_out)
+{
+  const HartTensorInfo *t = hart_checkpoint_lookup (g, name);
+  GError *error = NULL;
+  float *data;
+
+  if (t == NULL)
+    g_error ("golden tensor \"%s\" is missing", name);
+  data = g_new (float, t->n_elements);
+  if (!hart_checkpoint_read_f32 (g, name, t->ndim, t->shape, data, &error))
+    g_error ("%s", error->message);
+  if (n_out)
+    *n_out = t->n_elements;
+  return data;
+}
+
+static double
+max_abs_diff (const float *a, const float *b, gsize n)
+{
+  double m = 0;
+  for (gsize i = 0; i < n; i++)
+    m = MAX (m, fabs ((double) a[i] - b[i]));
+  return m;
+}
+
+static HartModel *
+load_model (const char *config, HartEngine ** engine_out)
+{
+  GError *error = NULL;
+  char *dir = fixture_path (config, "hart-0.7b-1024px", NULL);
+  HartEngine *engine = hart_engine_new ("cpu", 0, &error);
+  HartModel *model;
+
+  g_assert_no_error (error);
+  model = hart_model_load (engine, dir, TRUE, &error);
+  g_assert_no_error (error);
+  g_free (dir);
+  *engine_out = engine;
+  return model;
+}
+
+/* The whole generation: same tokens → same image bytes as the reference. */
+static void
+test_image (gconstpointer data)
+{
+  const GoldenCase *gc = data;
+  char *golden_path = fixture_path ("goldens", NULL);
+  char *file = g_strdup_printf ("%s/%s.safetensors", golden_path, gc->config);
+  char *name = g_strdup_printf ("smooth%d.image_u8", gc->smooth ? 1 : 0);
+  GError *error = NULL;
+  HartEngine *engine;
+  HartModel *model = load_model (gc->config, &engine);
+  HartCheckpoint *g = hart_checkpoint_open (file, &error);
+  HartContext *ctx;
+  HartGenerateParams params;
+  HartImage **images;
+  float *expected;
+  gsize n, off_by_one = 0;
+  int max_diff = 0;
+
+  g_assert_no_error (error);
+  ctx = hart_context_load (file, &error);       /* the golden holds its context */
+  g_assert_no_error (error);
+  hart_generate_params_init (&params);
+  params.seed = 42;
+  params.cfg = 4.5;
+  params.smooth = gc->smooth;
+  images = hart_model_generate (model, ctx, &params, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (images[0]);
+  g_assert_null (images[1]);
+
+  expected = golden_read (g, name, &n);
+  g_assert_cmpuint (n, ==, (gsize) 3 * images[0]->width * images[0]->height);
+  for (int c = 0; c < 3; c++) {
+    for (int i = 0; i < images[0]->width * images[0]->height; i++) {
+      int want = (int) expected[(gsize) c * images[0]->width *
+          images[0]->height + i];
+      int got = images[0]->rgb[(gsize) i * 3 + c];
+      int d = ABS (want - got);
+      max_diff = MAX (max_diff, d);
+      off_by_one += d == 1;
+    }
+  }
+  g_test_message ("%s smooth=%d: max byte difference %d, %" G_GSIZE_FORMAT
+      " of %" G_GSIZE_FORMAT " samples one level apart", gc->config,
+      gc->smooth, max_diff, off_by_one, n);
+  g_assert_cmpint (max_diff, <=, 1);
+  g_assert_cmpuint (off_by_one, <=, n / 200);
+
+  g_free (expected);
+  hart_images_free (images);
+  hart_context_free (ctx);
+  hart_checkpoint_free (g);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  g_free (name);
+  g_free (file);
+  g_free (golden_path);
+}
+
+/* Stage-level: text conditioning, level embeddings and stage-0 logits. */
+static void
+test_stage0 (gconstpointer data)
+{
+  const GoldenCase *gc = data;
+  char *golden_dir = fixture_path ("goldens", NULL);
+  char *file = g_strdup_printf ("%s/%s.safetensors", golden_dir, gc->config);
+  char *llm = fixture_path (gc->config, "hart-0.7b-1024px", "llm", NULL);
+  char *cfg_path = g_build_filename (llm, "config.json", NULL);
+  char *weights = g_build_filename (llm, "ema_model.bin", NULL);
+  char *tok_cfg = fixture_path (gc->config, "hart-0.7b-1024px", "tokenizer",
+      "config.json", NULL);
+  GError *error = NULL;
+  HartTransformerConfig cfg;
+  HartAutoencoderConfig acfg;
+  HartBackend *be = hart_backend_new ("cpu", 0, 0, &error);
+  HartCheckpoint *ckpt, *g;
+  HartTransformer *tf;
+  HartTransformerState *st;
+  HartContext *ctx;
+  float *expected, *got, *x, *logits;
+  gsize n;
+  int T, C, V;
+
+  g_assert_no_error (error);
+  g_assert_true (hart_transformer_config_load (cfg_path, &cfg, &error));
+  g_assert_true (hart_autoencoder_config_load (tok_cfg, &acfg, &error));
+  ckpt = hart_checkpoint_open (weights, &error);
+  g_assert_no_error (error);
+  g = hart_checkpoint_open (file, &error);
+  g_assert_no_error (error);
+  ctx = hart_context_load (file, &error);
+  g_assert_no_error (error);
+  tf = hart_transformer_load (be, ckpt, &cfg, acfg.vocab_size,
+      acfg.z_channels, &error);
+  g_assert_no_error (error);
+  st = hart_transformer_state_new (tf, 1, &error);
+  g_assert_no_error (error);
+  g_assert_true (hart_transformer_begin (st, ctx->data, ctx->positions,
+          &error));
+  T = cfg.context_token;
+  C = cfg.embed_dim;
+  V = acfg.vocab_size;
+
+  /* level embeddings (G4): elementwise MLP of exact sinusoids */
+  expected = golden_read (g, "lvl_vectors", &n);
+  g_assert_cmpuint (n, ==, (gsize) cfg.n_scales * C);
+  g_assert_cmpfloat (max_abs_diff (expected, tf->lvl, n), <, 1e-5);
+  g_free (expected);
+
+  /* cond_BD (G3) */
+  expected = golden_read (g, "cond_BD", &n);
+  g_assert_cmpuint (n, ==, (gsize) 2 * T * C);
+  g_assert_cmpfloat (max_abs_diff (expected, hart_transformer_cond (st), n),
+      <, 1e-5);
+  g_free (expected);
+
+  /* stage-0 logits of every context position (G6) */
+  x = g_new (float, (gsize) 2 * T * C);
+  logits = g_new (float, (gsize) 2 * T * V);
+  hart_transformer_stage0_input (st, x);
+  g_assert_true (hart_transformer_forward_stage (st, 0, x, NULL, &error));
+  g_assert_no_error (error);
+  hart_transformer_logits (st, x, T, (int64_t) T * C, logits);
+  expected = golden_read (g, "s00_logits_raw", &n);
+  g_assert_cmpuint (n, ==, (gsize) 2 * T * V);
+  got = logits;
+  g_test_message ("stage-0 logits: max abs diff %g",
+      max_abs_diff (expected, got, n));
+  g_assert_cmpfloat (max_abs_diff (expected, got, n), <, 1e-4);
+  g_free (expected);
+
+  g_free (x);
+  g_free (logits);
+  hart_context_free (ctx);
+  hart_transformer_state_free (st);
+  hart_transformer_free (tf);
+  hart_checkpoint_free (ckpt);
+  hart_checkpoint_free (g);
+  hart_transformer_config_clear (&cfg);
+  hart_backend_free (be);
+  g_free (golden_dir);
+  g_free (file);
+  g_free (llm);
+  g_free (cfg_path);
+  g_free (weights);
+  g_free (tok_cfg);
+}
+
+static HartImage **
+generate_tiny (HartModel * model, guint64 seed, const char *record,
+    const char *replay, GError ** error)
+{
+  char *file = fixture_path ("goldens", "tiny-context.safetensors", NULL);
+  HartContext *ctx = hart_context_load (file, error);
+  HartGenerateParams params;
+  HartImage **images;
+
+  g_free (file);
+  if (ctx == NULL)
+    return NULL;
+  hart_generate_params_init (&params);
+  params.seed = seed;
+  params.record_draws = record;
+  params.replay_draws = replay;
+  images = hart_model_generate (model, ctx, &params, NULL, error);
+  hart_context_free (ctx);
+  return images;
+}
+
+static gboolean
+same_image (const HartImage * a, const HartImage * b)
+{
+  return a->width == b->width && a->height == b->height
+      && memcmp (a->rgb, b->rgb, (gsize) a->stride * a->height) == 0;
+}
+
+/* Same seed → same bytes; other seed → other image; record → replay. */
+static void
+test_determinism_and_replay (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp ("hart-draws-XXXXXX", NULL);
+  char *draws = g_build_filename (dir, "draws.safetensors", NULL);
+  HartImage **a, **b, **c, **d;
+
+  a = generate_tiny (model, 7, draws, NULL, &error);
+  g_assert_no_error (error);
+  b = generate_tiny (model, 7, NULL, NULL, &error);
+  g_assert_no_error (error);
+  c = generate_tiny (model, 8, NULL, NULL, &error);
+  g_assert_no_error (error);
+  d = generate_tiny (model, 999, NULL, draws, &error);  /* seed ignored */
+  g_assert_no_error (error);
+  g_assert_true (same_image (a[0], b[0]));
+  g_assert_false (same_image (a[0], c[0]));
+  g_assert_true (same_image (a[0], d[0]));
+
+  hart_images_free (a);
+  hart_images_free (b);
+  hart_images_free (c);
+  hart_images_free (d);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  g_unlink (draws);
+  g_rmdir (dir);
+  g_free (draws);
+  g_free (dir);
+}
+
+/* A draw file from another configuration is refused with a clear error. */
+static void
+test_replay_mismatch (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  char *other = fixture_path ("goldens", "diffusion-tiny-replay.safetensors",
+      NULL);
+  HartImage **images = generate_tiny (model, 1, NULL, other, &error);
+
+  g_assert_null (images);
+  g_assert_error (error, HART_ERROR, HART_ERROR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "draw 0"));
+  g_clear_error (&error);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  g_free (other);
+}
+
+static void
+test_errors (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  HartContext *ctx = hart_context_new (1, 5, 16);      /* T 5, model wants 12 */
+  HartGenerateParams params;
+  GCancellable *cancel = g_cancellable_new ();
+  HartImage **images;
+
+  hart_generate_params_init (&params);
+  images = hart_model_generate (model, ctx, &params, NULL, &error);
+  g_assert_null (images);
+  g_assert_error (error, HART_ERROR, HART_ERROR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "expects [B, 12, 16]"));
+  g_clear_error (&error);
+  hart_context_free (ctx);
+
+  ctx = hart_context_new (1, 12, 16);
+  ctx->data[3] = NAN;
+  images = hart_model_generate (model, ctx, &params, NULL, &error);
+  g_assert_error (error, HART_ERROR, HART_ERROR_NUMERIC);
+  g_clear_error (&error);
+  ctx->data[3] = 0.0f;
+
+  params.cfg = -1;
+  images = hart_model_generate (model, ctx, &params, NULL, &error);
+  g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  params.cfg = 4.5;
+
+  g_cancellable_cancel (cancel);
+  images = hart_model_generate (model, ctx, &params, cancel, &error);
+  g_assert_null (images);
+  g_assert_error (error, HART_ERROR, HART_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  g_assert_null (hart_model_load (engine, "/nonexistent/hart", TRUE, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/hart"));
+  g_clear_error (&error);
+
+  g_assert_null (hart_engine_new ("tpu", 0, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_object_unref (cancel);
+  hart_context_free (ctx);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const GoldenCase cases[] = {
+    {"tiny", TRUE}, {"tiny", FALSE}, {"tiny2", TRUE}, {"tiny2", FALSE},
+  };
+
+  g_test_init (&argc, &argv, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    char *path = g_strdup_printf ("/generate/%s/image/smooth%d",
+        cases[i].config, cases[i].smooth);
+    g_test_add_data_func (path, &cases[i], test_image);
+    g_free (path);
+  }
+  g_test_add_data_func ("/generate/tiny/stage0", &cases[0], test_stage0);
+  g_test_add_data_func ("/generate/tiny2/stage0", &cases[2], test_stage0);
+  g_test_add_func ("/generate/determinism-and-replay",
+      test_determinism_and_replay);
+  g_test_add_func ("/generate/replay-mismatch", test_replay_mismatch);
+  g_test_add_func ("/generate/errors", test_errors);
+  return g_test_run ();
+}

@@ -1,0 +1,151 @@
+/* gst-hart — `hart generate`
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * hart generate --model DIR --context FILE [--seed N] [--cfg X]
+ *               [--record-draws FILE | --replay-draws FILE] -o out.png
+ */
+#include "hart-cli.h"
+#include "png-write.h"
+#include "hart/hart.h"
+
+#include <glib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+print_progress (int stage, int n_stages, const char *what, gpointer data)
+{
+  const int width = 30;
+  int filled = n_stages > 0 ? stage * width / n_stages : width;
+  fprintf (stderr, "\r[%.*s%*s] %3d%% %-28s", filled,
+      "##############################", width - filled, "",
+      n_stages > 0 ? stage * 100 / n_stages : 100, what);
+  if (stage == n_stages)
+    fputc ('\n', stderr);
+  fflush (stderr);
+}
+
+int
+hart_cli_generate (int argc, char **argv)
+{
+  char *model_dir = NULL, *context = NULL, *output = NULL, *device = NULL;
+  char *record = NULL, *replay = NULL;
+  gint64 seed = 1;
+  int top_k = 0, device_id = 0;
+  double cfg = 4.5, top_p = 0.0;
+  gboolean no_smooth = FALSE, no_ema = FALSE, quiet = FALSE;
+  GOptionEntry entries[] = {
+    {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
+        "HART release folder (hart-0.7b-1024px)", "DIR"},
+    {"context", 'c', 0, G_OPTION_ARG_FILENAME, &context,
+        "Text context file (safetensors: context_tensor [B, T, D], "
+          "context_mask, context_position_ids)", "FILE"},
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+        "Output PNG (for B > 1: out.png → out-0.png, out-1.png, …)", "FILE"},
+    {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N"},
+    {"cfg", 0, 0, G_OPTION_ARG_DOUBLE, &cfg,
+        "Classifier-free guidance scale (4.5)", "X"},
+    {"top-k", 0, 0, G_OPTION_ARG_INT, &top_k,
+        "Top-k (0: the official 600/300 schedule)", "K"},
+    {"top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Top-p (0: off)", "P"},
+    {"no-smooth", 0, 0, G_OPTION_ARG_NONE, &no_smooth,
+        "Plain sampling instead of the Gumbel-smooth path", NULL},
+    {"no-ema", 0, 0, G_OPTION_ARG_NONE, &no_ema,
+        "Use llm/model.safetensors instead of llm/ema_model.bin", NULL},
+    {"device", 0, 0, G_OPTION_ARG_STRING, &device,
+        "auto, cpu or cuda (auto)", "DEV"},
+    {"device-id", 0, 0, G_OPTION_ARG_INT, &device_id, "GPU index (0)", "N"},
+    {"record-draws", 0, 0, G_OPTION_ARG_FILENAME, &record,
+        "Write every random draw to FILE (safetensors)", "FILE"},
+    {"replay-draws", 0, 0, G_OPTION_ARG_FILENAME, &replay,
+        "Take every random draw from FILE", "FILE"},
+    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL},
+    {NULL}
+  };
+  GOptionContext *octx = g_option_context_new ("- generate an image");
+  GError *error = NULL;
+  HartEngine *engine = NULL;
+  HartModel *model = NULL;
+  HartContext *ctx = NULL;
+  HartImage **images = NULL;
+  HartGenerateParams params;
+  int status = 1;
+
+  g_option_context_add_main_entries (octx, entries, NULL);
+  if (!g_option_context_parse (octx, &argc, &argv, &error)) {
+    fprintf (stderr, "hart generate: %s\n", error->message);
+    g_clear_error (&error);
+    status = 2;
+    goto out;
+  }
+  if (model_dir == NULL || context == NULL || output == NULL) {
+    fprintf (stderr, "hart generate: --model, --context and -o are "
+        "required (see hart generate --help)\n");
+    status = 2;
+    goto out;
+  }
+  if (record && replay) {
+    fprintf (stderr, "hart generate: --record-draws and --replay-draws "
+        "exclude each other\n");
+    status = 2;
+    goto out;
+  }
+
+  hart_generate_params_init (&params);
+  params.seed = (guint64) seed;
+  params.cfg = cfg;
+  params.top_k = top_k;
+  params.top_p = top_p;
+  params.smooth = !no_smooth;
+  params.record_draws = record;
+  params.replay_draws = replay;
+  if (!quiet && isatty (STDERR_FILENO))
+    params.progress = print_progress;
+
+  if (!(ctx = hart_context_load (context, &error))
+      || !(engine = hart_engine_new (device ? device : "auto", device_id,
+              &error))
+      || !(model = hart_model_load (engine, model_dir, !no_ema, &error))
+      || !(images = hart_model_generate (model, ctx, &params, NULL, &error)))
+    goto fail;
+
+  for (int b = 0; images[b]; b++) {
+    char *path;
+    if (images[1] == NULL) {
+      path = g_strdup (output);
+    } else {
+      const char *dot = strrchr (output, '.');
+      gsize stem = dot ? (gsize) (dot - output) : strlen (output);
+      path = g_strdup_printf ("%.*s-%d%s", (int) stem, output, b,
+          dot ? dot : "");
+    }
+    if (!hart_png_write (images[b], path, &error)) {
+      g_free (path);
+      goto fail;
+    }
+    if (!quiet)
+      fprintf (stderr, "wrote %s (%d×%d, %s)\n", path, images[b]->width,
+          images[b]->height, hart_engine_get_device (engine));
+    g_free (path);
+  }
+  status = 0;
+  goto out;
+
+fail:
+  fprintf (stderr, "hart: error: %s\n", error->message);
+  g_clear_error (&error);
+out:
+  hart_images_free (images);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  hart_context_free (ctx);
+  g_option_context_free (octx);
+  g_free (model_dir);
+  g_free (context);
+  g_free (output);
+  g_free (device);
+  g_free (record);
+  g_free (replay);
+  return status;
+}
