@@ -1,0 +1,141 @@
+/* gst-hart — CPU compute backend (C + OpenBLAS + OpenMP): construction,
+ * memory and the op table
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The reference backend: fp32 everywhere, GEMMs through CBLAS, loops
+ * through OpenMP.  The ops live in cpu-gemm.c, cpu-attention.c, cpu-norm.c,
+ * cpu-elementwise.c and cpu-image.c; this file builds the table.
+ */
+#include "cpu-private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <omp.h>
+
+/* Buffers are aligned for AVX-512 loads and whole cache lines. */
+#define HART_CPU_ALIGNMENT 64
+
+void
+hart_cpu_blas_single_thread (void)
+{
+#ifdef HART_HAVE_OPENBLAS_THREADS
+  if (openblas_get_num_threads () != 1)
+    openblas_set_num_threads (1);
+#endif
+}
+
+static void
+cpu_destroy (HartBackend * be)
+{
+  g_free (be);
+}
+
+static void *
+cpu_alloc (HartBackend * be, gsize bytes, GError ** error)
+{
+  void *ptr = NULL;
+  /* posix_memalign (0) may return NULL; callers expect a distinct pointer */
+  gsize request = bytes > 0 ? bytes : HART_CPU_ALIGNMENT;
+  int rc = posix_memalign (&ptr, HART_CPU_ALIGNMENT, request);
+
+  if (rc != 0 || ptr == NULL) {
+    g_set_error (error, HART_BACKEND_ERROR, HART_BACKEND_ERROR_OUT_OF_MEMORY,
+        "cpu backend: cannot allocate %" G_GSIZE_FORMAT " bytes (%.1f MiB): %s",
+        bytes, bytes / (1024.0 * 1024.0), g_strerror (rc ? rc : ENOMEM));
+    return NULL;
+  }
+  return ptr;
+}
+
+static void
+cpu_free (HartBackend * be, void *ptr)
+{
+  free (ptr);
+}
+
+static void
+cpu_copy (HartBackend * be, void *dst, const void *src, gsize bytes)
+{
+  if (bytes > 0 && dst != src)
+    memmove (dst, src, bytes);
+}
+
+static gboolean
+cpu_synchronize (HartBackend * be, GError ** error)
+{
+  /* Every op returns when its work is done; nothing is ever queued. */
+  return TRUE;
+}
+
+static const HartBackendOps cpu_ops = {
+  .name = "cpu",
+  .destroy = cpu_destroy,
+
+  .alloc = cpu_alloc,
+  .free = cpu_free,
+  .upload = cpu_copy,
+  .download = cpu_copy,
+  .copy = cpu_copy,
+  .fill = hart_cpu_fill,
+  .synchronize = cpu_synchronize,
+
+  .gemm = hart_cpu_gemm,
+  .gemm_batched = hart_cpu_gemm_batched,
+  .linear = hart_cpu_linear,
+
+  .layer_norm = hart_cpu_layer_norm,
+  .rms_norm = hart_cpu_rms_norm,
+  .modulate = hart_cpu_modulate,
+  .group_norm = hart_cpu_group_norm,
+
+  .rope = hart_cpu_rope,
+
+  .attention = hart_cpu_attention,
+
+  .softmax = hart_cpu_softmax,
+  .silu = hart_cpu_silu,
+  .gelu = hart_cpu_gelu,
+  .gelu_tanh = hart_cpu_gelu_tanh,
+  .swiglu = hart_cpu_swiglu,
+  .add = hart_cpu_add,
+  .mul = hart_cpu_mul,
+  .axpby = hart_cpu_axpby,
+  .scale = hart_cpu_scale,
+  .add_row_vector = hart_cpu_add_row_vector,
+  .clamp = hart_cpu_clamp,
+  .max_over_rows = hart_cpu_max_over_rows,
+
+  .embedding = hart_cpu_embedding,
+
+  .conv2d = hart_cpu_conv2d,
+  .upsample_nearest2x = hart_cpu_upsample_nearest2x,
+  .resize_bicubic = hart_cpu_resize_bicubic,
+  .resize_area = hart_cpu_resize_area,
+};
+
+HartBackend *
+hart_backend_cpu_new (int n_threads, GError ** error)
+{
+  HartBackend *be;
+
+  if (n_threads < 0) {
+    g_set_error (error, HART_BACKEND_ERROR, HART_BACKEND_ERROR_UNAVAILABLE,
+        "cpu backend: invalid thread count %d (expected 0 for every core, "
+        "or a positive number)", n_threads);
+    return NULL;
+  }
+  if (n_threads == 0)
+    n_threads = omp_get_num_procs ();
+  if (n_threads < 1)
+    n_threads = 1;
+
+  hart_cpu_blas_single_thread ();
+
+  be = g_new0 (HartBackend, 1);
+  be->ops = &cpu_ops;
+  be->device_id = 0;
+  be->n_threads = n_threads;
+  be->priv = NULL;
+  return be;
+}
