@@ -710,6 +710,8 @@ generate_locked (HartModel * model, const HartContext * ctx,
             error)
         || !be->ops->synchronize (be, error))
       goto out;
+    trace_add (trace, be, "decoder_out", img, TRUE, 4, HART_SHAPE (B, 3, W,
+            W));
     images = images_from_device (be, img, B, W, W, error);
   }
   if (images)

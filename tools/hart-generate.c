@@ -13,9 +13,36 @@
 #include <string.h>
 #include <unistd.h>
 
+typedef struct
+{
+  gboolean bar;                 /* draw a progress bar (terminal) */
+  gboolean timings;             /* print the wall time of every stage */
+  gint64 start, last;
+  char last_what[64];
+} Progress;
+
 static void
 print_progress (int stage, int n_stages, const char *what, gpointer data)
 {
+  Progress *p = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (p->timings) {
+    if (stage == 0) {
+      fprintf (stderr, "%-28s %9.3f s\n", "loading", (now - p->start) / 1e6);
+      p->start = now;           /* "total" is the generation alone */
+    }
+    if (p->last_what[0])
+      fprintf (stderr, "%-28s %9.3f s\n", p->last_what,
+          (now - p->last) / 1e6);
+    if (stage == n_stages)
+      fprintf (stderr, "%-28s %9.3f s\n", "total", (now - p->start) / 1e6);
+    g_strlcpy (p->last_what, stage == n_stages ? "" : what,
+        sizeof p->last_what);
+    p->last = now;
+  }
+  if (!p->bar)
+    return;
   const int width = 30;
   int filled = n_stages > 0 ? stage * width / n_stages : width;
   fprintf (stderr, "\r[%.*s%*s] %3d%% %-28s", filled,
@@ -34,7 +61,8 @@ hart_cli_generate (int argc, char **argv)
   gint64 seed = 1;
   int top_k = 0, device_id = 0;
   double cfg = 4.5, top_p = 0.0;
-  gboolean no_smooth = FALSE, no_ema = FALSE, quiet = FALSE;
+  gboolean no_smooth = FALSE, no_ema = FALSE, quiet = FALSE, timings = FALSE;
+  Progress progress = { 0 };
   GOptionEntry entries[] = {
     {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
         "HART release folder (hart-0.7b-1024px)", "DIR"},
@@ -61,6 +89,8 @@ hart_cli_generate (int argc, char **argv)
     {"replay-draws", 0, 0, G_OPTION_ARG_FILENAME, &replay,
         "Take every random draw from FILE", "FILE"},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL},
+    {"timings", 0, 0, G_OPTION_ARG_NONE, &timings,
+        "Print the wall time of every stage", NULL},
     {NULL}
   };
   GOptionContext *octx = g_option_context_new ("- generate an image");
@@ -100,8 +130,13 @@ hart_cli_generate (int argc, char **argv)
   params.smooth = !no_smooth;
   params.record_draws = record;
   params.replay_draws = replay;
-  if (!quiet && isatty (STDERR_FILENO))
+  progress.bar = !quiet && !timings && isatty (STDERR_FILENO);
+  progress.timings = timings;
+  progress.start = progress.last = g_get_monotonic_time ();
+  if (progress.bar || progress.timings) {
     params.progress = print_progress;
+    params.progress_data = &progress;
+  }
 
   if (!(ctx = hart_context_load (context, &error))
       || !(engine = hart_engine_new (device ? device : "auto", device_id,

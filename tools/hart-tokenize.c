@@ -60,7 +60,7 @@ hart_cli_tokenize (int argc, char **argv)
         "Print HART's 300 padded prompt ids (and the real count on stderr)",
         NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL,
-        "TEXT…"},
+        NULL},
     {NULL}
   };
   GOptionContext *context = g_option_context_new ("TEXT… | --decode ID…");
