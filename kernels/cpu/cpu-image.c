@@ -187,7 +187,7 @@ cubic_taps (CubicTaps * taps, int out_size, int in_size)
     const float fl = floorf (src);
     const int i0 = (int) fl;
     const float t = src - fl;
-    const float t1 = t + 1.0f, u = 1.0f - t, u1 = 2.0f - t;
+    const float t1 = t + 1.0f, u = 1.0f - t, u1 = u + 1.0f;  /* (1 − t) + 1, as PyTorch forms it */
     CubicTaps *tp = &taps[o];
 
     tp->w[0] = ((A * t1 - 5.0f * A) * t1 + 8.0f * A) * t1 - 4.0f * A;
