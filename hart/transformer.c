@@ -32,7 +32,8 @@ struct _HartTransformerState
 
   float *cond;                  /* cond_BD [2B, T, C] */
   float *head_mod;              /* [2B, 2C]: scale then shift */
-  float *a, *q, *attn, *tmp;    /* [2B·max_tokens, C] */
+  float *qkv;                   /* [2B·max_tokens, 3C] fused projection */
+  float *a, *attn, *tmp;        /* [2B·max_tokens, C] */
   float *gate, *up;             /* [2B·max_tokens, F] */
   float *rope_cos, *rope_sin;   /* [2B, max_tokens, hd] */
   float *head_rows;             /* [2B·max_tokens, C] */
@@ -163,8 +164,12 @@ hart_transformer_load (HartBackend * be, HartCheckpoint * ckpt,
         || !(b->w_up = hart_weights_get (w, HART_DIMS (F, C), error,
                 "blocks.%d.ffn.up_proj.weight", i))
         || !(b->w_down = hart_weights_get (w, HART_DIMS (C, F), error,
-                "blocks.%d.ffn.down_proj.weight", i)))
+                "blocks.%d.ffn.down_proj.weight", i))
+        || !(b->b_qkv = hart_weights_alloc (w, (gsize) 3 * C, error)))
       goto fail;
+    /* one fused QKV projection: bias (q_bias, 0, v_bias) (spec §3.1) */
+    be->ops->copy (be, b->b_qkv, b->q_bias, (gsize) C * sizeof (float));
+    be->ops->copy (be, b->b_qkv + 2 * C, b->v_bias, (gsize) C * sizeof (float));
   }
   if (!compute_level_embeddings (tf, lvl_w1, lvl_b1, lvl_w2, lvl_b2, error))
     goto fail;
@@ -233,7 +238,7 @@ hart_transformer_state_new (HartTransformer * tf, int batch, GError ** error)
               error))
       || !(st->head_mod = state_alloc (st, (gsize) st->rows * 2 * C, error))
       || !(st->a = state_alloc (st, rows_max * C, error))
-      || !(st->q = state_alloc (st, rows_max * C, error))
+      || !(st->qkv = state_alloc (st, rows_max * 3 * C, error))
       || !(st->attn = state_alloc (st, rows_max * C, error))
       || !(st->tmp = state_alloc (st, rows_max * C, error))
       || !(st->head_rows = state_alloc (st, rows_max * C, error))
@@ -316,9 +321,9 @@ hart_transformer_begin (HartTransformerState * st, const float *context,
       st->rows * T, D, C);
 
   /* Head modulation from the max-pooled condition, pads included (§5.8). */
-  be->ops->max_over_rows (be, st->q, st->cond, st->rows, T, C);
-  be->ops->silu (be, st->q, st->q, (gsize) st->rows * C);
-  be->ops->linear (be, st->head_mod, st->q, tf->w_head_ada, tf->b_head_ada,
+  be->ops->max_over_rows (be, st->qkv, st->cond, st->rows, T, C);
+  be->ops->silu (be, st->qkv, st->qkv, (gsize) st->rows * C);
+  be->ops->linear (be, st->head_mod, st->qkv, tf->w_head_ada, tf->b_head_ada,
       st->rows, C, 2 * C);
   st->kv_len = 0;
   return be->ops->synchronize (be, error);
@@ -504,26 +509,27 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
 
     /* attention */
     be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
-    be->ops->linear (be, st->q, st->a, b->w_qkv, b->q_bias, (int) n_tok, C,
-        C);
+    /* qkv [2B·l, 3C]; K and V rows go to the cache, Q is read in place */
+    be->ops->linear (be, st->qkv, st->a, b->w_qkv, b->b_qkv, (int) n_tok, C,
+        3 * C);
     for (int r = 0; r < rows; r++) {
-      const float *a_r = st->a + (gsize) r * l * C;
-      float *k_dst = kc + r * kv_stride + (gsize) st->kv_len * C;
-      float *v_dst = vc + r * kv_stride + (gsize) st->kv_len * C;
-      be->ops->linear (be, k_dst, a_r, b->w_qkv + (gsize) C * C, NULL, l, C,
-          C);
-      be->ops->linear (be, v_dst, a_r, b->w_qkv + (gsize) 2 * C * C,
-          b->v_bias, l, C, C);
+      const float *src = st->qkv + (gsize) r * l * 3 * C;
+      const gsize row = (gsize) C * sizeof (float);
+      be->ops->copy_2d (be, kc + r * kv_stride + (gsize) st->kv_len * C, row,
+          src + C, 3 * row, row, l);
+      be->ops->copy_2d (be, vc + r * kv_stride + (gsize) st->kv_len * C, row,
+          src + 2 * C, 3 * row, row, l);
     }
-    be->ops->rope (be, st->q, (int64_t) l * C, C, st->rope_cos, st->rope_sin,
-        (int64_t) l * hd, rows, l, H, hd);
+    be->ops->rope (be, st->qkv, (int64_t) l * 3 * C, 3 * C, st->rope_cos,
+        st->rope_sin, (int64_t) l * hd, rows, l, H, hd);
     be->ops->rope (be, kc + (gsize) st->kv_len * C, kv_stride, C,
         st->rope_cos, st->rope_sin, (int64_t) l * hd, rows, l, H, hd);
     {
       HartAttentionParams p = {
         .batch = rows,.q_heads = H,.kv_heads = H,.q_len = l,
         .kv_len = kv_total,.head_dim = hd,.scale = scale,
-        .q = st->q,.q_batch_stride = (int64_t) l * C,.q_row_stride = C,
+        .q = st->qkv,.q_batch_stride = (int64_t) l * 3 * C,
+        .q_row_stride = 3 * C,
         .k = kc,.k_batch_stride = kv_stride,.k_row_stride = C,
         .v = vc,.v_batch_stride = kv_stride,.v_row_stride = C,
         .out = st->attn,.out_batch_stride = (int64_t) l * C,

@@ -22,6 +22,7 @@ typedef struct
   float *ln;                    /* [C] shared by both norms of the block */
   float *w_qkv;                 /* [3C, C] rows: Q, K, V */
   float *q_bias, *v_bias;       /* [C] */
+  float *b_qkv;                 /* [3C] = (q_bias, 0, v_bias) */
   float *w_proj, *b_proj;       /* [C, C], [C] */
   float *w_gate, *w_up;         /* [F, C] */
   float *w_down;                /* [C, F] */

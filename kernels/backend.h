@@ -109,6 +109,10 @@ struct _HartBackendOps
   void (*download) (HartBackend * be, void *host_dst, const void *src,
       gsize bytes);
   void (*copy) (HartBackend * be, void *dst, const void *src, gsize bytes);
+  /* rows × row_bytes from src (rows src_pitch bytes apart) to dst (rows
+   * dst_pitch bytes apart), device to device. */
+  void (*copy_2d) (HartBackend * be, void *dst, gsize dst_pitch,
+      const void *src, gsize src_pitch, gsize row_bytes, gsize rows);
   void (*fill) (HartBackend * be, float *dst, float value, gsize n);
   /* Waits for queued work; reports a sticky device error. */
   gboolean (*synchronize) (HartBackend * be, GError ** error);

@@ -61,6 +61,15 @@ cpu_copy (HartBackend * be, void *dst, const void *src, gsize bytes)
     memmove (dst, src, bytes);
 }
 
+static void
+cpu_copy_2d (HartBackend * be, void *dst, gsize dst_pitch, const void *src,
+    gsize src_pitch, gsize row_bytes, gsize rows)
+{
+  for (gsize r = 0; r < rows; r++)
+    memmove ((char *) dst + r * dst_pitch, (const char *) src + r * src_pitch,
+        row_bytes);
+}
+
 static gboolean
 cpu_synchronize (HartBackend * be, GError ** error)
 {
@@ -77,6 +86,7 @@ static const HartBackendOps cpu_ops = {
   .upload = cpu_copy,
   .download = cpu_copy,
   .copy = cpu_copy,
+  .copy_2d = cpu_copy_2d,
   .fill = hart_cpu_fill,
   .synchronize = cpu_synchronize,
 

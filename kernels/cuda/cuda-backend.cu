@@ -185,6 +185,17 @@ cuda_copy (HartBackend * be, void *dst, const void *src, gsize bytes)
           cudaMemcpyDeviceToDevice, hart_cuda_priv (be)->stream), "copy");
 }
 
+static void
+cuda_copy_2d (HartBackend * be, void *dst, gsize dst_pitch, const void *src,
+    gsize src_pitch, gsize row_bytes, gsize rows)
+{
+  if (rows == 0 || row_bytes == 0 || !hart_cuda_enter (be))
+    return;
+  hart_cuda_check_status (be, cudaMemcpy2DAsync (dst, dst_pitch, src,
+          src_pitch, row_bytes, rows, cudaMemcpyDeviceToDevice,
+          hart_cuda_priv (be)->stream), "copy_2d");
+}
+
 static gboolean
 cuda_synchronize (HartBackend * be, GError ** error)
 {
@@ -235,6 +246,7 @@ static const HartBackendOps cuda_ops = {
   .upload = cuda_upload,
   .download = cuda_download,
   .copy = cuda_copy,
+  .copy_2d = cuda_copy_2d,
   .fill = hart_cuda_fill,
   .synchronize = cuda_synchronize,
   .gemm = hart_cuda_gemm,

@@ -1282,6 +1282,34 @@ test_embedding (gconstpointer data)
   g_rand_free (rng);
 }
 
+/* copy_2d: rows of one pitch into rows of another (KV-cache appends). */
+static void
+test_copy_2d (gconstpointer data)
+{
+  HartBackend *be = BE (data);
+  GRand *rng = g_rand_new_with_seed (115);
+  const int rows = 7, src_pitch = 13, dst_pitch = 9, width = 5;
+  float *src = rand_new (rng, (gsize) rows * src_pitch, -1, 1), *got;
+  double *want = g_new (double, (gsize) rows * dst_pitch);
+  float *ds = dev_upload (be, src, (gsize) rows * src_pitch * 4);
+  float *dd = dev_poisoned (be, (gsize) rows * dst_pitch);
+
+  be->ops->fill (be, dd, -7.0f, (gsize) rows * dst_pitch);
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < dst_pitch; c++)
+      want[r * dst_pitch + c] = c < width ? src[r * src_pitch + 3 + c] : -7.0;
+  be->ops->copy_2d (be, dd, dst_pitch * 4, ds + 3, src_pitch * 4, width * 4,
+      rows);
+  got = dev_download (be, dd, (gsize) rows * dst_pitch);
+  check_close ("copy_2d", got, want, (gsize) rows * dst_pitch, 0, 0);
+  g_free (src);
+  g_free (got);
+  g_free (want);
+  dev_free (be, ds);
+  dev_free (be, dd);
+  g_rand_free (rng);
+}
+
 /* ------------------------------------------------------------------ */
 /* images                                                               */
 
@@ -1794,6 +1822,7 @@ add_backend_tests (TestBackend * tb)
   } tests[] = {
     {"op-table", test_op_table_complete},
     {"memory", test_memory},
+    {"copy-2d", test_copy_2d},
     {"gemm", test_gemm},
     {"gemm-batched", test_gemm_batched},
     {"linear", test_linear},
