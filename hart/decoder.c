@@ -31,7 +31,8 @@ typedef struct
   const float *conv1_w, *conv1_b;       /* [cout, cin, 3, 3], [cout] */
   const float *norm2_w, *norm2_b;       /* [cout] */
   const float *conv2_w, *conv2_b;       /* [cout, cout, 3, 3], [cout] */
-  const float *nin_w, *nin_b;   /* [cout, cin, 1, 1], [cout]; NULL if cin == cout */
+  /* [cout, cin, 1, 1], [cout]; NULL when cin == cout */
+  const float *nin_w, *nin_b;
 } DecoderResBlock;
 
 typedef struct
@@ -257,7 +258,8 @@ typedef struct
 {
   HartBackend *be;
   float *x, *o, *t;             /* each [max_elems] */
-  float *ones;                  /* [h · w] of 1.0: rank-1 bias of the attention projection */
+  /* [h · w] of 1.0: the rank-1 bias term of the attention projection */
+  float *ones;
 } DecoderBuffers;
 
 static void
@@ -278,7 +280,8 @@ norm_silu (HartBackend * be, float *dst, const float *src, const float *w,
   be->ops->silu (be, dst, dst, (gsize) c * hw);
 }
 
-/* x [cin, H, W] ← S(x) + conv2 (silu (GN2 (conv1 (silu (GN1 (x)))))) [cout, H, W] */
+/* x [cin, H, W] ←
+ *   S(x) + conv2 (silu (GN2 (conv1 (silu (GN1 (x)))))) [cout, H, W] */
 static void
 res_block_forward (DecoderBuffers * bufs, const DecoderResBlock * rb,
     int height, int width)
@@ -335,7 +338,8 @@ attn_block_forward (DecoderBuffers * bufs, const DecoderAttnBlock * ab,
   p.k = qkv + c;
   p.v = qkv + 2 * c;
   p.q_row_stride = p.k_row_stride = p.v_row_stride = 3 * c;
-  p.q_batch_stride = p.k_batch_stride = p.v_batch_stride = (int64_t) hw * 3 * c;
+  p.q_batch_stride = p.k_batch_stride = p.v_batch_stride =
+      (int64_t) hw * 3 * c;
   p.out = att;
   p.out_row_stride = c;
   p.out_batch_stride = (int64_t) hw * c;
@@ -400,7 +404,8 @@ hart_decoder_forward (HartDecoder * dec, const float *f_hat, int batch,
   if (batch < 1 || h < 1 || w < 1 || h > DECODER_MAX_LATENT_SIDE
       || w > DECODER_MAX_LATENT_SIDE) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "decoder: latent batch %d × %d × %d is out of range (1 … %d per side)",
+        "decoder: latent batch %d × %d × %d is out of range "
+        "(1 … %d per side)",
         batch, h, w, DECODER_MAX_LATENT_SIDE);
     return FALSE;
   }
@@ -416,7 +421,8 @@ hart_decoder_forward (HartDecoder * dec, const float *f_hat, int batch,
   max_elems = decoder_max_elements (dec, h, w);
 
   bufs.be = be;
-  if ((bufs.x = be->ops->alloc (be, max_elems * sizeof (float), error)) == NULL
+  if ((bufs.x = be->ops->alloc (be, max_elems * sizeof (float),
+              error)) == NULL
       || (bufs.o = be->ops->alloc (be, max_elems * sizeof (float),
               error)) == NULL
       || (bufs.t = be->ops->alloc (be, max_elems * sizeof (float),

@@ -54,7 +54,8 @@ struct _HartDiffusion
   const float *cond_w, *cond_b; /* [W, C], [W] */
   const float *in_w, *in_b;     /* [W, Cv], [W] */
   DiffusionBlock *blocks;       /* [depth] */
-  const float *final_ada_w, *final_ada_b;       /* [2W, W], [2W]: shift, scale */
+  /* [2W, W], [2W]: rows shift, scale */
+  const float *final_ada_w, *final_ada_b;
   const float *final_w, *final_b;       /* [2Cv, W], [2Cv] */
 
   float *step_temb;             /* [S, W]: time MLP of T_n, row n */
@@ -195,7 +196,8 @@ time_embed (HartDiffusion * d, const int *t, int n_t, float *temb,
   gboolean ok = FALSE;
 
   for (int i = 0; i < n_t; i++)
-    timestep_features ((float) t[i], host + (gsize) i * HART_DIFFUSION_FREQ_DIM);
+    timestep_features ((float) t[i],
+        host + (gsize) i * HART_DIFFUSION_FREQ_DIM);
   feat = be->ops->alloc (be, n_feat * sizeof (float), error);
   if (feat == NULL)
     goto out;
@@ -341,7 +343,8 @@ typedef struct
 } NetScratch;
 
 static gboolean
-net_scratch_init (HartDiffusion * d, NetScratch * s, int rows, GError ** error)
+net_scratch_init (HartDiffusion * d, NetScratch * s, int rows,
+    GError ** error)
 {
   const gsize rw = (gsize) MIN (rows, DIFFUSION_CHUNK_ROWS) * d->width;
 
@@ -408,7 +411,8 @@ net_forward (HartDiffusion * d, NetScratch * s, const float *x,
     /* final layer: (shift, scale) first, norm without affine */
     be->ops->linear (be, s->mod, s->sy, d->final_ada_w, d->final_ada_b, m, W,
         2 * W);
-    be->ops->layer_norm (be, s->hh, s->xh, NULL, NULL, m, W, DIFFUSION_LN_EPS);
+    be->ops->layer_norm (be, s->hh, s->xh, NULL, NULL, m, W,
+        DIFFUSION_LN_EPS);
     be->ops->modulate (be, s->hh, s->mod + W, s->mod, 2 * W, m, 1, W);
     be->ops->linear (be, out + (gsize) r0 * out_ch, s->hh, d->final_w,
         d->final_b, m, W, out_ch);
@@ -579,7 +583,8 @@ hart_diffusion_sample (HartDiffusion * d, const float *z, int n,
     be->ops->upload (be, x_dev, x, (gsize) n * cv * sizeof (float));
     /* the conditional branch: ε and v */
     net_forward (d, &s, x_dev, cemb, temb, n, out_dev, 2 * cv);
-    be->ops->download (be, out_c, out_dev, (gsize) n * 2 * cv * sizeof (float));
+    be->ops->download (be, out_c, out_dev,
+        (gsize) n * 2 * cv * sizeof (float));
     if (guided) {
       /* the unconditional branch sees the same x (the official code
        * evaluates [x_c ; x_c]); only its ε is used */
