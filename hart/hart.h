@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include "hart/config.h"
 #include "hart/error.h"
+#include "hart/tokens.h"
 
 G_BEGIN_DECLS
 
@@ -77,6 +78,10 @@ typedef struct
   double top_p;                 /* 0: off */
   const char *record_draws;     /* write every draw to this file, or NULL */
   const char *replay_draws;     /* take every draw from this file, or NULL */
+  /* Video: reuse the token maps of the first keep_scales stages of a
+   * previous frame (same model, same batch), generate the rest. */
+  const HartTokens *reuse;
+  int keep_scales;
   HartProgressFunc progress;
   gpointer progress_data;
 } HartGenerateParams;
@@ -119,6 +124,18 @@ const char *hart_model_get_fingerprint (const HartModel * model);
 
 /* Whole generation: context → images (NULL-terminated array of B images). */
 HartImage **hart_model_generate (HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, GCancellable * cancel,
+    GError ** error);
+
+/* The two halves of hart_model_generate, for split pipelines: the
+ * autoregressive stage (→ token frame) and the refinement (residual
+ * diffusion + decoder → images).  Draws come from the Philox streams of
+ * params->seed / params->frame (record/replay files need the whole
+ * generation: they are refused here). */
+HartTokens *hart_model_generate_tokens (HartModel * model,
+    const HartContext * ctx, const HartGenerateParams * params,
+    GCancellable * cancel, GError ** error);
+HartImage **hart_model_refine (HartModel * model, const HartTokens * tokens,
     const HartGenerateParams * params, GCancellable * cancel,
     GError ** error);
 

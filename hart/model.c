@@ -7,6 +7,7 @@
  * condition), the residual diffusion, then the decoder.
  */
 #include "hart.h"
+#include "engine-private.h"
 #include "checkpoint.h"
 #include "decoder.h"
 #include "diffusion.h"
@@ -90,6 +91,12 @@ const char *
 hart_engine_get_device (const HartEngine * engine)
 {
   return engine->device;
+}
+
+HartBackend *
+hart_engine_get_backend (HartEngine * engine)
+{
+  return engine->be;
 }
 
 /* ------------------------------------------------------------------ */
@@ -452,6 +459,16 @@ scratch_host (Scratch * s, gsize bytes, GError ** error)
 }
 
 static void
+scratch_free (Scratch * s)
+{
+  for (guint i = 0; i < s->dev->len; i++)
+    s->be->ops->free (s->be, g_ptr_array_index (s->dev, i));
+  g_ptr_array_free (s->dev, TRUE);
+  g_ptr_array_set_free_func (s->host, g_free);
+  g_ptr_array_free (s->host, TRUE);
+}
+
+static void
 progress (const HartGenerateParams * params, int stage, int n,
     const char *what)
 {
@@ -553,10 +570,37 @@ check_context (const HartModel * model, const HartContext * ctx,
   return TRUE;
 }
 
-static HartImage **
-generate_locked (HartModel * model, const HartContext * ctx,
+static gboolean
+check_reuse (const HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, GError ** error)
+{
+  const HartTokens *r = params->reuse;
+
+  if (params->keep_scales <= 0 || r == NULL)
+    return TRUE;
+  if (params->keep_scales > model->tcfg.n_scales - 1) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "keep-scales %d: the model has %d scales, at most %d can be kept",
+        params->keep_scales, model->tcfg.n_scales, model->tcfg.n_scales - 1);
+    return FALSE;
+  }
+  if (strcmp (r->fingerprint, model->fingerprint) != 0
+      || r->batch != ctx->batch) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "the tokens to reuse come from another model or batch size "
+        "(model %.12s…, batch %d; expected %.12s…, batch %d)",
+        r->fingerprint, r->batch, model->fingerprint, ctx->batch);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Stages 0 … SN−1 (spec §6.3–§6.4.4): everything up to the diffusion
+ * condition. */
+static HartTokens *
+tokens_locked (HartModel * model, const HartContext * ctx,
     const HartGenerateParams * params, HartDraws * draws,
-    GCancellable * cancel, GError ** error)
+    HartSafetensorsWriter * trace, GCancellable * cancel, GError ** error)
 {
   const HartTransformerConfig *c = &model->tcfg;
   HartBackend *be = model->engine->be;
@@ -566,17 +610,22 @@ generate_locked (HartModel * model, const HartContext * ctx,
   const int L = P * P, max_tokens = MAX (T, L);
   const int n_progress = SN + 2;
   const gsize fhat_n = (gsize) B * Cv * L;
+  const int keep = params->reuse ? params->keep_scales : 0;
   Scratch s = { be, g_ptr_array_new (), g_ptr_array_new () };
   HartTransformerState *st = NULL;
-  HartImage **images = NULL;
-  float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z, *res, *img;
-  float *logits_host, *h_host, *h_nchw, *res_host, *fhat_host;
+  HartTokens *tokens = NULL, *out_tokens = NULL;
+  float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z;
+  float *logits_host, *h_host, *h_nchw;
   int32_t *idx;
   double ratio = 0.0;
-  const char *trace_path = g_getenv ("HART_TRACE");
-  HartSafetensorsWriter *trace = trace_path ? hart_safetensors_writer_new ()
-      : NULL;
+  int stage_offset = 0;         /* rows of stage_h written so far */
   char tname[64];
+
+  tokens = hart_tokens_new (B, Cv, P, C, SN, c->image_tokens - L + 1);
+  g_strlcpy (tokens->fingerprint, model->fingerprint,
+      sizeof tokens->fingerprint);
+  tokens->seed = params->seed;
+  tokens->frame = params->frame;
 
   if (!(st = hart_transformer_state_new (model->transformer, B, error))
       || !(x = scratch_dev (&s, (gsize) 2 * B * max_tokens * C, error))
@@ -585,6 +634,7 @@ generate_locked (HartModel * model, const HartContext * ctx,
       || !(latent_scratch = scratch_dev (&s, 2 * fhat_n, error))
       || !(h_dev = scratch_dev (&s, fhat_n, error))
       || !(next = scratch_dev (&s, fhat_n, error))
+      || !(z = scratch_dev (&s, (gsize) 2 * B * L * C, error))
       || !(logits_host = scratch_host (&s, (gsize) 2 * B * L * V *
               sizeof (float), error))
       || !(h_host = scratch_host (&s, fhat_n * sizeof (float), error))
@@ -600,7 +650,6 @@ generate_locked (HartModel * model, const HartContext * ctx,
     const int pn = c->patch_nums[si];
     const int l = si == 0 ? 1 : pn * pn;
     const gboolean last = si == SN - 1;
-    HartStageSampling samp;
     char what[64];
 
     g_snprintf (what, sizeof what, "stage %d/%d (%d×%d)", si + 1, SN, pn, pn);
@@ -614,44 +663,59 @@ generate_locked (HartModel * model, const HartContext * ctx,
         if (!hart_draws_permutation (draws, L, error))
           goto out;
     }
+    /* The KV cache needs every stage's forward, kept or not. */
     if (!hart_transformer_forward_stage (st, si, x, cancel, error))
       goto out;
-    if (si == 0)                /* only the last context position (§6.3.3) */
-      hart_transformer_logits (st, x + (gsize) (T - 1) * C, 1,
-          (int64_t) T * C, logits);
-    else
-      hart_transformer_logits (st, x, l, (int64_t) l * C, logits);
-    be->ops->download (be, logits_host, logits, (gsize) 2 * B * l * V *
-        sizeof (float));
-    if (!be->ops->synchronize (be, error))
-      goto out;
-
     /* The last stage reuses the ratio of stage SN−2 (spec §6.4). */
     if (!last)
       ratio = (double) si / (double) (SN - 1);
-    samp.stage = si;
-    samp.ratio = ratio;
-    samp.cfg_t = params->cfg * ratio;
-    samp.top_k = params->top_k > 0 ? params->top_k : (si < 7 ? 600 : 300);
-    samp.top_p = params->top_p;
-    samp.smooth = params->smooth;
-    if (!hart_sample_stage (logits_host, B, l, V, &samp, draws,
-            model->latent->codebook, Cv, idx, h_host, error))
-      goto out;
-    if (trace) {
-      float *fidx = g_new (float, (gsize) B * l);
-      for (gsize i = 0; i < (gsize) B * l; i++)
-        fidx[i] = (float) idx[i];
-      g_snprintf (tname, sizeof tname, "s%02d_idx", si);
-      trace_add (trace, be, tname, fidx, FALSE, 2, HART_SHAPE (B, l));
-      g_free (fidx);
-      g_snprintf (tname, sizeof tname, "s%02d_logits_cfg", si);
-      trace_add (trace, be, tname, logits_host, FALSE, 3, HART_SHAPE (B, l,
-              V));
+
+    if (si < keep) {
+      /* video: this stage's token map comes from the previous frame */
+      for (int b = 0; b < B; b++)
+        memcpy (h_host + (gsize) b * l * Cv, params->reuse->stage_h +
+            ((gsize) b * tokens->stage_tokens + stage_offset) * Cv,
+            (gsize) l * Cv * sizeof (float));
+    } else {
+      HartStageSampling samp;
+      if (si == 0)              /* only the last context position (§6.3.3) */
+        hart_transformer_logits (st, x + (gsize) (T - 1) * C, 1,
+            (int64_t) T * C, logits);
+      else
+        hart_transformer_logits (st, x, l, (int64_t) l * C, logits);
+      be->ops->download (be, logits_host, logits, (gsize) 2 * B * l * V *
+          sizeof (float));
+      if (!be->ops->synchronize (be, error))
+        goto out;
+      samp.stage = si;
+      samp.ratio = ratio;
+      samp.cfg_t = params->cfg * ratio;
+      samp.top_k = params->top_k > 0 ? params->top_k : (si < 7 ? 600 : 300);
+      samp.top_p = params->top_p;
+      samp.smooth = params->smooth;
+      if (!hart_sample_stage (logits_host, B, l, V, &samp, draws,
+              model->latent->codebook, Cv, idx, h_host, error))
+        goto out;
+      if (trace) {
+        float *fidx = g_new (float, (gsize) B * l);
+        for (gsize i = 0; i < (gsize) B * l; i++)
+          fidx[i] = (float) idx[i];
+        g_snprintf (tname, sizeof tname, "s%02d_idx", si);
+        trace_add (trace, be, tname, fidx, FALSE, 2, HART_SHAPE (B, l));
+        g_free (fidx);
+        g_snprintf (tname, sizeof tname, "s%02d_logits_cfg", si);
+        trace_add (trace, be, tname, logits_host, FALSE, 3, HART_SHAPE (B, l,
+                V));
+      }
     }
 
     if (!last) {
       const int pn_next = c->patch_nums[si + 1];
+      for (int b = 0; b < B; b++)
+        memcpy (tokens->stage_h + ((gsize) b * tokens->stage_tokens +
+                stage_offset) * Cv, h_host + (gsize) b * l * Cv,
+            (gsize) l * Cv * sizeof (float));
+      stage_offset += l;
       tokens_to_nchw (h_host, h_nchw, B, l, Cv);
       be->ops->upload (be, h_dev, h_nchw, (gsize) B * Cv * l * sizeof (float));
       hart_latent_update (model->latent, B,
@@ -666,73 +730,136 @@ generate_locked (HartModel * model, const HartContext * ctx,
     }
   }
 
-  /* Last stage: residual diffusion on z = RMSNorm(H + word_embed(E[idx])). */
-  progress (params, SN, n_progress, "residual diffusion");
+  /* Diffusion condition z = RMSNorm(H + word_embed(E[idx])) with the hard
+   * codes of the last stage (spec §6.4.4). */
   {
-    float *codes = h_nchw;      /* reuse: hard codes E[idx] [B, L, Cv] */
+    float *codes = h_nchw;      /* reuse: E[idx] [B, L, Cv] */
     for (gsize r = 0; r < (gsize) B * L; r++)
       memcpy (codes + r * Cv, model->latent->codebook + (gsize) idx[r] * Cv,
           Cv * sizeof (float));
     be->ops->upload (be, h_dev, codes, fhat_n * sizeof (float));
-    /* z [2B·L, C] and res [B·L, Cv] reuse the logits buffer (≥ 2B·L·V) */
-    if (!(z = scratch_dev (&s, (gsize) 2 * B * L * C, error)))
-      goto out;
-    res = logits;
     hart_transformer_diffusion_condition (st, x, h_dev, L, z);
-    trace_add (trace, be, "last_z", z, TRUE, 3, HART_SHAPE (2 * B, L, C));
-    trace_add (trace, be, "last_h", h_host, FALSE, 3, HART_SHAPE (B, L, Cv));
-    if (!hart_diffusion_sample (model->diffusion, z, B * L,
-            (float) (params->cfg * ratio), draws, res, cancel, error))
-      goto out;
-    trace_add (trace, be, "diff_out", res, TRUE, 2, HART_SHAPE (B * L, Cv));
   }
+  be->ops->download (be, tokens->z, z, (gsize) 2 * B * L * C *
+      sizeof (float));
+  be->ops->download (be, tokens->f_hat, fhat, fhat_n * sizeof (float));
+  memcpy (tokens->last_h, h_host, fhat_n * sizeof (float));
+  tokens->cfg_scale = (float) (params->cfg * ratio);
+  if (!be->ops->synchronize (be, error))
+    goto out;
+  trace_add (trace, be, "last_z", tokens->z, FALSE, 3, HART_SHAPE (2 * B, L,
+          C));
+  trace_add (trace, be, "last_h", h_host, FALSE, 3, HART_SHAPE (B, L, Cv));
+  out_tokens = tokens;
+  tokens = NULL;
+
+out:
+  hart_tokens_free (tokens);
   hart_transformer_state_free (st);
-  st = NULL;
+  scratch_free (&s);
+  return out_tokens;
+}
 
-  /* f_hat += h_soft + res, token-major → NCHW, no Φ (spec §6.4.6) */
-  res_host = logits_host;
-  fhat_host = h_nchw;
-  be->ops->download (be, res_host, res, fhat_n * sizeof (float));
-  for (gsize i = 0; i < fhat_n; i++)
-    h_host[i] += res_host[i];
-  tokens_to_nchw (h_host, res_host, B, L, Cv);
-  be->ops->download (be, fhat_host, fhat, fhat_n * sizeof (float));
-  for (gsize i = 0; i < fhat_n; i++)
-    fhat_host[i] += res_host[i];
-  be->ops->upload (be, fhat, fhat_host, fhat_n * sizeof (float));
+/* Residual diffusion and decoder (spec §6.4.5–§6.4.7, §8). */
+static HartImage **
+refine_locked (HartModel * model, const HartTokens * tokens,
+    const HartGenerateParams * params, HartDraws * draws,
+    HartSafetensorsWriter * trace, GCancellable * cancel, GError ** error)
+{
+  HartBackend *be = model->engine->be;
+  const int SN = model->tcfg.n_scales, n_progress = SN + 2;
+  const int B = tokens->batch, Cv = tokens->latent_channels;
+  const int P = tokens->side, L = P * P, C = tokens->embed_dim;
+  const int W = hart_model_get_width (model);
+  const gsize fhat_n = (gsize) B * Cv * L;
+  Scratch s = { be, g_ptr_array_new (), g_ptr_array_new () };
+  HartImage **images = NULL;
+  float *z, *res, *fhat, *img, *sum_host, *nchw_host;
 
-  trace_add (trace, be, "fhat_final", fhat, TRUE, 4, HART_SHAPE (B, Cv, P, P));
-  progress (params, SN + 1, n_progress, "decoder");
-  {
-    const int W = hart_model_get_width (model);
-    if (!(img = scratch_dev (&s, (gsize) B * 3 * W * W, error))
-        || !hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel,
-            error)
-        || !be->ops->synchronize (be, error))
-      goto out;
-    trace_add (trace, be, "decoder_out", img, TRUE, 4, HART_SHAPE (B, 3, W,
-            W));
-    images = images_from_device (be, img, B, W, W, error);
+  if (strcmp (tokens->fingerprint, model->fingerprint) != 0
+      || Cv != model->acfg.z_channels
+      || P != model->tcfg.patch_nums[SN - 1] || C != model->tcfg.embed_dim) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "token frame of model %.12s… (Cv %d, side %d, width %d) does not fit "
+        "this model %.12s… (Cv %d, side %d, width %d)", tokens->fingerprint,
+        Cv, P, C, model->fingerprint, model->acfg.z_channels,
+        model->tcfg.patch_nums[SN - 1], model->tcfg.embed_dim);
+    goto out;
   }
+  progress (params, SN, n_progress, "residual diffusion");
+  if (!(z = scratch_dev (&s, (gsize) 2 * B * L * C, error))
+      || !(res = scratch_dev (&s, fhat_n, error))
+      || !(fhat = scratch_dev (&s, fhat_n, error))
+      || !(img = scratch_dev (&s, (gsize) B * 3 * W * W, error))
+      || !(sum_host = scratch_host (&s, fhat_n * sizeof (float), error))
+      || !(nchw_host = scratch_host (&s, fhat_n * sizeof (float), error)))
+    goto out;
+  be->ops->upload (be, z, tokens->z, (gsize) 2 * B * L * C * sizeof (float));
+  if (!hart_diffusion_sample (model->diffusion, z, B * L, tokens->cfg_scale,
+          draws, res, cancel, error))
+    goto out;
+  trace_add (trace, be, "diff_out", res, TRUE, 2, HART_SHAPE (B * L, Cv));
+
+  /* f_hat += (h + res), token-major → NCHW, no Φ (spec §6.4.6) */
+  be->ops->download (be, sum_host, res, fhat_n * sizeof (float));
+  for (gsize i = 0; i < fhat_n; i++)
+    sum_host[i] = tokens->last_h[i] + sum_host[i];
+  tokens_to_nchw (sum_host, nchw_host, B, L, Cv);
+  for (gsize i = 0; i < fhat_n; i++)
+    nchw_host[i] = tokens->f_hat[i] + nchw_host[i];
+  be->ops->upload (be, fhat, nchw_host, fhat_n * sizeof (float));
+  trace_add (trace, be, "fhat_final", nchw_host, FALSE, 4, HART_SHAPE (B, Cv,
+          P, P));
+
+  progress (params, SN + 1, n_progress, "decoder");
+  if (!hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel,
+          error)
+      || !be->ops->synchronize (be, error))
+    goto out;
+  trace_add (trace, be, "decoder_out", img, TRUE, 4, HART_SHAPE (B, 3, W, W));
+  images = images_from_device (be, img, B, W, W, error);
   if (images)
     progress (params, n_progress, n_progress, "done");
 
 out:
-  if (trace) {
-    GError *trace_error = NULL;
-    if (!hart_safetensors_writer_save (trace, trace_path, &trace_error)) {
-      g_warning ("HART_TRACE: %s", trace_error->message);
-      g_error_free (trace_error);
-    }
-    hart_safetensors_writer_free (trace);
-  }
-  hart_transformer_state_free (st);
-  for (guint i = 0; i < s.dev->len; i++)
-    be->ops->free (be, g_ptr_array_index (s.dev, i));
-  g_ptr_array_free (s.dev, TRUE);
-  g_ptr_array_set_free_func (s.host, g_free);
-  g_ptr_array_free (s.host, TRUE);
+  scratch_free (&s);
   return images;
+}
+
+static gboolean
+check_params (const HartGenerateParams * params, GError ** error)
+{
+  if (!(params->cfg >= 0.0 && params->cfg <= 100.0)
+      || !(params->top_p >= 0.0 && params->top_p < 1.0)
+      || params->top_k < 0 || params->keep_scales < 0) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "invalid sampling settings: cfg %g (expected 0 … 100), top-k %d "
+        "(≥ 0), top-p %g (0 ≤ p < 1), keep-scales %d (≥ 0)", params->cfg,
+        params->top_k, params->top_p, params->keep_scales);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* With HART_TRACE=FILE in the environment, intermediate tensors of the
+ * generation are written to FILE (debugging; names as the goldens). */
+static HartSafetensorsWriter *
+trace_begin (void)
+{
+  return g_getenv ("HART_TRACE") ? hart_safetensors_writer_new () : NULL;
+}
+
+static void
+trace_end (HartSafetensorsWriter * trace)
+{
+  GError *error = NULL;
+  if (trace == NULL)
+    return;
+  if (!hart_safetensors_writer_save (trace, g_getenv ("HART_TRACE"), &error)) {
+    g_warning ("HART_TRACE: %s", error->message);
+    g_error_free (error);
+  }
+  hart_safetensors_writer_free (trace);
 }
 
 HartImage **
@@ -741,19 +868,13 @@ hart_model_generate (HartModel * model, const HartContext * ctx,
     GError ** error)
 {
   HartDraws *draws;
-  HartImage **images;
+  HartImage **images = NULL;
+  HartTokens *tokens;
+  HartSafetensorsWriter *trace;
 
-  if (!check_context (model, ctx, error))
+  if (!check_context (model, ctx, error) || !check_params (params, error)
+      || !check_reuse (model, ctx, params, error))
     return NULL;
-  if (!(params->cfg >= 0.0 && params->cfg <= 100.0)
-      || !(params->top_p >= 0.0 && params->top_p < 1.0)
-      || params->top_k < 0) {
-    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "invalid sampling settings: cfg %g (expected 0 … 100), top-k %d "
-        "(≥ 0), top-p %g (0 ≤ p < 1)", params->cfg, params->top_k,
-        params->top_p);
-    return NULL;
-  }
   if (params->replay_draws) {
     if (!(draws = hart_draws_new_replay (params->replay_draws, error)))
       return NULL;
@@ -763,14 +884,70 @@ hart_model_generate (HartModel * model, const HartContext * ctx,
   if (params->record_draws)
     hart_draws_set_record_path (draws, params->record_draws);
 
+  trace = trace_begin ();
   g_mutex_lock (&model->lock);
-  images = generate_locked (model, ctx, params, draws, cancel, error);
+  tokens = tokens_locked (model, ctx, params, draws, trace, cancel, error);
+  if (tokens)
+    images = refine_locked (model, tokens, params, draws, trace, cancel,
+        error);
   g_mutex_unlock (&model->lock);
+  trace_end (trace);
+  hart_tokens_free (tokens);
 
   if (images && !hart_draws_finish (draws, error)) {
     hart_images_free (images);
     images = NULL;
   }
+  hart_draws_free (draws);
+  return images;
+}
+
+static gboolean
+refuse_draw_files (const HartGenerateParams * params, GError ** error)
+{
+  if (params->record_draws || params->replay_draws) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "recording or replaying draw files needs the whole generation "
+        "(hart_model_generate), not one half of it");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+HartTokens *
+hart_model_generate_tokens (HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, GCancellable * cancel,
+    GError ** error)
+{
+  HartDraws *draws;
+  HartTokens *tokens;
+
+  if (!check_context (model, ctx, error) || !check_params (params, error)
+      || !check_reuse (model, ctx, params, error)
+      || !refuse_draw_files (params, error))
+    return NULL;
+  draws = hart_draws_new (params->seed, params->frame);
+  g_mutex_lock (&model->lock);
+  tokens = tokens_locked (model, ctx, params, draws, NULL, cancel, error);
+  g_mutex_unlock (&model->lock);
+  hart_draws_free (draws);
+  return tokens;
+}
+
+HartImage **
+hart_model_refine (HartModel * model, const HartTokens * tokens,
+    const HartGenerateParams * params, GCancellable * cancel,
+    GError ** error)
+{
+  HartDraws *draws;
+  HartImage **images;
+
+  if (!refuse_draw_files (params, error))
+    return NULL;
+  draws = hart_draws_new (params->seed, params->frame);
+  g_mutex_lock (&model->lock);
+  images = refine_locked (model, tokens, params, draws, NULL, cancel, error);
+  g_mutex_unlock (&model->lock);
   hart_draws_free (draws);
   return images;
 }

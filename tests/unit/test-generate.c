@@ -375,6 +375,121 @@ test_errors (void)
   hart_engine_unref (engine);
 }
 
+/* generate_tokens → serialise → parse → refine gives the same bytes as
+ * the whole generation (what hartsrc ! hartrefine relies on). */
+static void
+test_split_equals_whole (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  char *file = fixture_path ("goldens", "tiny-context.safetensors", NULL);
+  HartContext *ctx = hart_context_load (file, &error);
+  HartGenerateParams params;
+  HartImage **whole, **split;
+  HartTokens *tokens, *parsed;
+  gsize size;
+  guint8 *bytes;
+
+  g_assert_no_error (error);
+  hart_generate_params_init (&params);
+  params.seed = 5;
+  whole = hart_model_generate (model, ctx, &params, NULL, &error);
+  g_assert_no_error (error);
+  tokens = hart_model_generate_tokens (model, ctx, &params, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tokens->fingerprint, ==, hart_model_get_fingerprint (model));
+  size = hart_tokens_serialized_size (tokens);
+  bytes = g_malloc (size);
+  hart_tokens_serialize (tokens, bytes);
+  parsed = hart_tokens_parse (bytes, size, &error);
+  g_assert_no_error (error);
+  split = hart_model_refine (model, parsed, &params, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (same_image (whole[0], split[0]));
+
+  /* a corrupted frame is refused, not decoded */
+  g_assert_null (hart_tokens_parse (bytes, size - 4, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_clear_error (&error);
+  bytes[0] = 'X';
+  g_assert_null (hart_tokens_parse (bytes, size, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_clear_error (&error);
+  /* a frame of another model is refused by refine */
+  parsed->fingerprint[0] = parsed->fingerprint[0] == 'a' ? 'b' : 'a';
+  g_assert_null (hart_model_refine (model, parsed, &params, NULL, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_SHAPE);
+  g_clear_error (&error);
+
+  g_free (bytes);
+  hart_tokens_free (tokens);
+  hart_tokens_free (parsed);
+  hart_images_free (whole);
+  hart_images_free (split);
+  hart_context_free (ctx);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  g_free (file);
+}
+
+/* keep_scales: the first K token maps come from the previous frame, so a
+ * new seed changes only the later scales; K = 0 leaves frames independent. */
+static void
+test_keep_scales (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  char *file = fixture_path ("goldens", "tiny-context.safetensors", NULL);
+  HartContext *ctx = hart_context_load (file, &error);
+  HartGenerateParams params;
+  HartTokens *first, *kept, *free_run;
+  const int K = 4;
+  gsize kept_rows = 0;
+
+  g_assert_no_error (error);
+  hart_generate_params_init (&params);
+  params.seed = 1;
+  first = hart_model_generate_tokens (model, ctx, &params, NULL, &error);
+  g_assert_no_error (error);
+  params.seed = 2;
+  params.reuse = first;
+  params.keep_scales = K;
+  kept = hart_model_generate_tokens (model, ctx, &params, NULL, &error);
+  g_assert_no_error (error);
+  params.keep_scales = 0;
+  free_run = hart_model_generate_tokens (model, ctx, &params, NULL, &error);
+  g_assert_no_error (error);
+
+  for (int si = 0; si < K; si++) {
+    int pn = hart_model_get_transformer_config (model)->patch_nums[si];
+    kept_rows += si == 0 ? 1 : (gsize) pn * pn;
+  }
+  g_assert_cmpmem (first->stage_h, kept_rows * first->latent_channels * 4,
+      kept->stage_h, kept_rows * kept->latent_channels * 4);
+  g_assert_true (memcmp (first->stage_h, free_run->stage_h,
+          kept_rows * first->latent_channels * 4) != 0);
+  g_assert_true (memcmp (first->last_h, kept->last_h,
+          (gsize) first->side * first->side * first->latent_channels * 4)
+      != 0);
+
+  params.keep_scales = 99;
+  params.reuse = first;
+  g_assert_null (hart_model_generate_tokens (model, ctx, &params, NULL,
+          &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  hart_tokens_free (first);
+  hart_tokens_free (kept);
+  hart_tokens_free (free_run);
+  hart_context_free (ctx);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  g_free (file);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -395,5 +510,7 @@ main (int argc, char **argv)
       test_determinism_and_replay);
   g_test_add_func ("/generate/replay-mismatch", test_replay_mismatch);
   g_test_add_func ("/generate/errors", test_errors);
+  g_test_add_func ("/generate/split-equals-whole", test_split_equals_whole);
+  g_test_add_func ("/generate/keep-scales", test_keep_scales);
   return g_test_run ();
 }

@@ -1,0 +1,58 @@
+/* gst-hart — token frames: the output of the autoregressive stage
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A token frame carries what the residual diffusion and the decoder need
+ * (design §5): the discrete latent f_hat (every stage's tokens, the last
+ * stage's included) and the last-stage condition z of both CFG branches,
+ * plus the per-stage token maps so a later frame can reuse its first scales
+ * (video).  The serialised form (docs/token-frames.md) is versioned and
+ * every length is validated before it is read.
+ */
+#ifndef HART_TOKENS_H
+#define HART_TOKENS_H
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+#define HART_TOKENS_MAGIC "HARTTOKF"
+#define HART_TOKENS_VERSION 1
+
+typedef struct
+{
+  char fingerprint[65];         /* model fingerprint (hex SHA-256) */
+  int batch;                    /* B */
+  int latent_channels;          /* Cv */
+  int side;                     /* P: f_hat is P × P */
+  int embed_dim;                /* C: width of z */
+  int n_scales;                 /* SN */
+  int stage_tokens;             /* Σ_{s < SN−1} pn_s²: rows of stage_h */
+  float cfg_scale;              /* guidance of the residual diffusion */
+  guint64 seed;
+  guint32 frame;
+  float *f_hat;                 /* [B, Cv, P, P]: stages 0 … SN−2 */
+  float *last_h;                /* [B, P², Cv]: last-stage tokens, token-major
+                                 * (the diffusion residual is added to these
+                                 * before they join f_hat, spec §6.4.6) */
+  float *z;                     /* [2B, P², C], conditional rows first */
+  float *stage_h;               /* [B, stage_tokens, Cv]: token maps of
+                                 * stages 0 … SN−2, token-major */
+} HartTokens;
+
+HartTokens *hart_tokens_new (int batch, int latent_channels, int side,
+    int embed_dim, int n_scales, int stage_tokens);
+HartTokens *hart_tokens_copy (const HartTokens * tokens);
+void hart_tokens_free (HartTokens * tokens);
+
+/* Serialised size in bytes. */
+gsize hart_tokens_serialized_size (const HartTokens * tokens);
+/* Writes the serialised form into dst (hart_tokens_serialized_size bytes). */
+void hart_tokens_serialize (const HartTokens * tokens, guint8 * dst);
+/* Parses and validates a serialised token frame. */
+HartTokens *hart_tokens_parse (const guint8 * data, gsize size,
+    GError ** error);
+
+G_END_DECLS
+#endif
