@@ -81,7 +81,10 @@ hart_philox_exponential (const HartPhiloxStream * s, uint64_t first,
       cached = word / 4;
       stream_block (s, cached, block);
     }
-    out[i] = (float) (-log (uniform_open0 (block[word % 4])));
+    uint32_t w = block[word % 4];
+    /* never 0: u = 1 gives 2^-24, PyTorch's ε/2 rule (docs/random-draws.md) */
+    out[i] = (w >> 8) == 0xFFFFFFu ? 0x1p-24f
+        : (float) (-log (uniform_open0 (w)));
   }
 }
 

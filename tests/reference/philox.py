@@ -67,10 +67,13 @@ def uniform_from_words(w):
 
 
 def exp1(seed, purpose, index, frame, shape):
-    """Exp(1) draws: element i = (float)(-log(u(word i))), float32 array of `shape`."""
+    """Exp(1) draws: element i = (float)(-log(u(word i))), except u = 1 gives 2^-24
+    (PyTorch's eps/2 rule: an Exp(1) draw is never 0), float32 array of `shape`."""
     n = int(np.prod(shape)) if len(shape) else 1
     u = uniform_from_words(stream_words(seed, purpose, index, frame, n))
-    return (-np.log(u)).astype(np.float32).reshape(shape)
+    e = -np.log(u)
+    e[u >= 1.0] = 2.0 ** -24
+    return e.astype(np.float32).reshape(shape)
 
 
 def normal(seed, purpose, index, frame, shape):

@@ -108,6 +108,24 @@ test_distributions (void)
   g_free (x);
 }
 
+/* Word 8,451,092 of the stream (seed 42, E2, stage 12, frame 0) has
+ * w >> 8 = 0xFFFFFF, i.e. u = 1: its Exp(1) draw must be 2^-24, not 0
+ * (a zero makes the Gumbel noise infinite).  Position found with
+ * tests/reference/philox.py; the neighbours are ordinary draws. */
+static void
+test_exponential_never_zero (void)
+{
+  HartPhiloxStream s;
+  float e[3];
+
+  hart_philox_stream_init (&s, 42, HART_DRAW_E2, 12, 0);
+  hart_philox_exponential (&s, 8451091, e, 3);
+  g_assert_cmpfloat (e[1], ==, 0x1p-24f);
+  g_assert_cmpfloat (e[0], >, 0.0f);
+  g_assert_cmpfloat (e[2], >, 0.0f);
+  g_assert_cmpfloat (e[0], !=, 0x1p-24f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -116,5 +134,7 @@ main (int argc, char **argv)
   g_test_add_func ("/philox/windows", test_windows);
   g_test_add_func ("/philox/streams-independent", test_streams_independent);
   g_test_add_func ("/philox/distributions", test_distributions);
+  g_test_add_func ("/philox/exponential-never-zero",
+      test_exponential_never_zero);
   return g_test_run ();
 }
