@@ -78,6 +78,27 @@ config_parse_file (const char *path, ConfigReader * reader, GError ** error)
   return parser;
 }
 
+/* Parses `path` and fills `cfg` (size bytes, zeroed first) with `read`. */
+typedef gboolean (*ConfigReadFunc) (const ConfigReader * r, void *cfg,
+    GError ** error);
+
+static gboolean
+config_load (const char *path, void *cfg, gsize size, ConfigReadFunc read,
+    GError ** error)
+{
+  ConfigReader r;
+  JsonParser *parser;
+  gboolean ok;
+
+  memset (cfg, 0, size);
+  parser = config_parse_file (path, &r, error);
+  if (parser == NULL)
+    return FALSE;
+  ok = read (&r, cfg, error);
+  g_object_unref (parser);
+  return ok;
+}
+
 static const char *
 node_kind (JsonNode * node)
 {
@@ -351,9 +372,9 @@ hart_config_read_model_type (const char *path, GError ** error)
 /* ------------------------------------------------------------------ */
 
 static gboolean
-transformer_config_read (const ConfigReader * r, HartTransformerConfig * c,
-    GError ** error)
+transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
 {
+  HartTransformerConfig *c = cfg;
   static const char *const model_types[] = { "hart_transformer_t2i", NULL };
   static const char *const llama[] = { "llama", NULL };
   static const char *const iddpm[] = { "iddpm", NULL };
@@ -482,19 +503,11 @@ gboolean
 hart_transformer_config_load (const char *path, HartTransformerConfig * cfg,
     GError ** error)
 {
-  ConfigReader r;
-  JsonParser *parser;
-  gboolean ok;
-
-  memset (cfg, 0, sizeof *cfg);
-  parser = config_parse_file (path, &r, error);
-  if (parser == NULL)
-    return FALSE;
-  ok = transformer_config_read (&r, cfg, error);
-  g_object_unref (parser);
-  if (!ok)
-    hart_transformer_config_clear (cfg);
-  return ok;
+  if (config_load (path, cfg, sizeof *cfg,
+          transformer_config_read, error))
+    return TRUE;
+  hart_transformer_config_clear (cfg);
+  return FALSE;
 }
 
 void
@@ -506,9 +519,9 @@ hart_transformer_config_clear (HartTransformerConfig * cfg)
 /* ------------------------------------------------------------------ */
 
 static gboolean
-autoencoder_config_read (const ConfigReader * r, HartAutoencoderConfig * c,
-    GError ** error)
+autoencoder_config_read (const ConfigReader * r, void *cfg, GError ** error)
 {
+  HartAutoencoderConfig *c = cfg;
   static const char *const model_types[] = {
     "hart_autoencoder_with_disc", "hart_autoencoder", NULL
   };
@@ -560,25 +573,16 @@ gboolean
 hart_autoencoder_config_load (const char *path, HartAutoencoderConfig * cfg,
     GError ** error)
 {
-  ConfigReader r;
-  JsonParser *parser;
-  gboolean ok;
-
-  memset (cfg, 0, sizeof *cfg);
-  parser = config_parse_file (path, &r, error);
-  if (parser == NULL)
-    return FALSE;
-  ok = autoencoder_config_read (&r, cfg, error);
-  g_object_unref (parser);
-  return ok;
+  return config_load (path, cfg, sizeof *cfg,
+      autoencoder_config_read, error);
 }
 
 /* ------------------------------------------------------------------ */
 
 static gboolean
-qwen2_config_read (const ConfigReader * r, HartQwen2Config * c,
-    GError ** error)
+qwen2_config_read (const ConfigReader * r, void *cfg, GError ** error)
 {
+  HartQwen2Config *c = cfg;
   static const char *const model_types[] = { "qwen2", NULL };
   static const char *const silu[] = { "silu", NULL };
   gboolean sliding = FALSE;
@@ -646,17 +650,8 @@ gboolean
 hart_qwen2_config_load (const char *path, HartQwen2Config * cfg,
     GError ** error)
 {
-  ConfigReader r;
-  JsonParser *parser;
-  gboolean ok;
-
-  memset (cfg, 0, sizeof *cfg);
-  parser = config_parse_file (path, &r, error);
-  if (parser == NULL)
-    return FALSE;
-  ok = qwen2_config_read (&r, cfg, error);
-  g_object_unref (parser);
-  return ok;
+  return config_load (path, cfg, sizeof *cfg,
+      qwen2_config_read, error);
 }
 
 /* ------------------------------------------------------------------ */
