@@ -205,6 +205,28 @@ out:
   return ctx;
 }
 
+gboolean
+hart_context_save (const HartContext * ctx, const char *path, GError ** error)
+{
+  HartSafetensorsWriter *w = hart_safetensors_writer_new ();
+  const gsize n = (gsize) ctx->batch * ctx->tokens;
+  int64_t *positions = g_new (int64_t, n);
+  gboolean ok;
+
+  for (gsize i = 0; i < n; i++)
+    positions[i] = ctx->positions[i];
+  hart_safetensors_writer_add (w, "context_tensor", HART_DTYPE_F32, 3,
+      HART_SHAPE (ctx->batch, ctx->tokens, ctx->dim), ctx->data);
+  hart_safetensors_writer_add (w, "context_mask", HART_DTYPE_BOOL, 2,
+      HART_SHAPE (ctx->batch, ctx->tokens), ctx->mask);
+  hart_safetensors_writer_add (w, "context_position_ids", HART_DTYPE_I64, 2,
+      HART_SHAPE (ctx->batch, ctx->tokens), positions);
+  ok = hart_safetensors_writer_save (w, path, error);
+  hart_safetensors_writer_free (w);
+  g_free (positions);
+  return ok;
+}
+
 /* ------------------------------------------------------------------ */
 /* images and parameters                                               */
 

@@ -4,10 +4,18 @@
  *
  * hart generate --model DIR --context FILE [--seed N] [--cfg X]
  *               [--record-draws FILE | --replay-draws FILE] -o out.png
+ * hart generate --model DIR --prompt TEXT [--prompt TEXT …]
+ *               [--text-encoder DIR] [--text-tokenizer DIR] … -o out.png
+ *
+ * With --prompt the context comes from the Qwen2 text encoder, by default the
+ * folder Qwen2-VL-1.5B-Instruct beside the model folder; the encoder is freed
+ * before the generation starts, so its weights and the generation's buffers
+ * are never resident together.
  */
 #include "hart-cli.h"
 #include "png-write.h"
 #include "hart/hart.h"
+#include "hart/text-encoder.h"
 
 #include <glib.h>
 #include <string.h>
@@ -53,11 +61,34 @@ print_progress (int stage, int n_stages, const char *what, gpointer data)
   fflush (stderr);
 }
 
+/* The release layout puts Qwen2-VL-1.5B-Instruct beside hart-0.7b-1024px
+ * (MODEL_DIR may also be its llm/ folder). */
+static char *
+default_text_encoder_dir (const char *model_dir)
+{
+  char *model = g_canonicalize_filename (model_dir, NULL);
+  char *base = g_path_get_basename (model);
+  char *parent, *dir;
+
+  if (strcmp (base, "llm") == 0) {
+    char *up = g_path_get_dirname (model);
+    g_free (model);
+    model = up;
+  }
+  parent = g_path_get_dirname (model);
+  dir = g_build_filename (parent, "Qwen2-VL-1.5B-Instruct", NULL);
+  g_free (parent);
+  g_free (base);
+  g_free (model);
+  return dir;
+}
+
 int
 hart_cli_generate (int argc, char **argv)
 {
   char *model_dir = NULL, *context = NULL, *output = NULL, *device = NULL;
   char *record = NULL, *replay = NULL;
+  char **prompts = NULL, *text_encoder = NULL, *text_tokenizer = NULL;
   gint64 seed = 1;
   int top_k = 0, device_id = 0;
   double cfg = 4.5, top_p = 0.0;
@@ -69,6 +100,15 @@ hart_cli_generate (int argc, char **argv)
     {"context", 'c', 0, G_OPTION_ARG_FILENAME, &context,
         "Text context file (safetensors: context_tensor [B, T, D], "
           "context_mask, context_position_ids)", "FILE"},
+    {"prompt", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &prompts,
+        "Prompt, encoded by the text encoder instead of --context (repeat "
+          "for a batch)", "TEXT"},
+    {"text-encoder", 0, 0, G_OPTION_ARG_FILENAME, &text_encoder,
+        "Qwen2 text encoder folder (default: Qwen2-VL-1.5B-Instruct beside "
+          "the model folder)", "DIR"},
+    {"text-tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &text_tokenizer,
+        "Folder of the text encoder's tokenizer (default: the text encoder "
+          "folder)", "DIR"},
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
         "Output PNG (for B > 1: out.png → out-0.png, out-1.png, …)", "FILE"},
     {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N"},
@@ -98,6 +138,7 @@ hart_cli_generate (int argc, char **argv)
   HartEngine *engine = NULL;
   HartModel *model = NULL;
   HartContext *ctx = NULL;
+  HartTextEncoder *encoder = NULL;
   HartImage **images = NULL;
   HartGenerateParams params;
   int status = 1;
@@ -109,9 +150,16 @@ hart_cli_generate (int argc, char **argv)
     status = 2;
     goto out;
   }
-  if (model_dir == NULL || context == NULL || output == NULL) {
-    fprintf (stderr, "hart generate: --model, --context and -o are "
-        "required (see hart generate --help)\n");
+  if (model_dir == NULL || (context == NULL && prompts == NULL)
+      || output == NULL) {
+    fprintf (stderr, "hart generate: --model, --context or --prompt, and -o "
+        "are required (see hart generate --help)\n");
+    status = 2;
+    goto out;
+  }
+  if (context && prompts) {
+    fprintf (stderr, "hart generate: --context and --prompt exclude each "
+        "other\n");
     status = 2;
     goto out;
   }
@@ -138,11 +186,27 @@ hart_cli_generate (int argc, char **argv)
     params.progress_data = &progress;
   }
 
-  if (!(ctx = hart_context_load (context, &error))
+  if ((context && !(ctx = hart_context_load (context, &error)))
       || !(engine = hart_engine_new (device ? device : "auto", device_id,
               &error))
-      || !(model = hart_model_load (engine, model_dir, !no_ema, &error))
-      || !(images = hart_model_generate (model, ctx, &params, NULL, &error)))
+      || !(model = hart_model_load (engine, model_dir, !no_ema, &error)))
+    goto fail;
+  if (prompts) {
+    char *qwen_dir = text_encoder ? g_strdup (text_encoder) :
+        default_text_encoder_dir (model_dir);
+    encoder = hart_text_encoder_load (engine, qwen_dir, text_tokenizer,
+        &error);
+    g_free (qwen_dir);
+    if (encoder == NULL
+        || !(ctx = hart_text_encoder_encode (encoder,
+                (const char *const *) prompts, g_strv_length (prompts),
+                hart_model_get_transformer_config (model)->context_token,
+                NULL, &error)))
+      goto fail;
+    hart_text_encoder_free (encoder);
+    encoder = NULL;
+  }
+  if (!(images = hart_model_generate (model, ctx, &params, NULL, &error)))
     goto fail;
 
   for (int b = 0; images[b]; b++) {
@@ -172,6 +236,7 @@ fail:
   g_clear_error (&error);
 out:
   hart_images_free (images);
+  hart_text_encoder_free (encoder);
   hart_model_unref (model);
   hart_engine_unref (engine);
   hart_context_free (ctx);
@@ -182,5 +247,8 @@ out:
   g_free (device);
   g_free (record);
   g_free (replay);
+  g_strfreev (prompts);
+  g_free (text_encoder);
+  g_free (text_tokenizer);
   return status;
 }

@@ -365,6 +365,26 @@ test_errors (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/hart"));
   g_clear_error (&error);
 
+  /* context files round-trip */
+  {
+    char *dir = g_dir_make_tmp ("hart-ctx-XXXXXX", NULL);
+    char *path = g_build_filename (dir, "ctx.safetensors", NULL);
+    HartContext *back;
+    ctx->positions[5] = 3;
+    ctx->mask[7] = 0;
+    g_assert_true (hart_context_save (ctx, path, &error));
+    back = hart_context_load (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (back->data, 12 * 16 * 4, ctx->data, 12 * 16 * 4);
+    g_assert_cmpmem (back->mask, 12, ctx->mask, 12);
+    g_assert_cmpmem (back->positions, 12 * 4, ctx->positions, 12 * 4);
+    hart_context_free (back);
+    g_unlink (path);
+    g_rmdir (dir);
+    g_free (path);
+    g_free (dir);
+  }
+
   g_assert_null (hart_engine_new ("tpu", 0, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);

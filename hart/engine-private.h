@@ -1,0 +1,22 @@
+/* gst-hart — engine internals shared inside libhart (private)
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The HartEngine struct stays private to model.c; other modules of the
+ * library that run model code on an engine (the text encoder) reach its
+ * backend through this getter.
+ */
+#ifndef HART_ENGINE_PRIVATE_H
+#define HART_ENGINE_PRIVATE_H
+
+#include "hart/hart.h"
+#include "kernels/backend.h"
+
+G_BEGIN_DECLS
+
+/* The engine's backend, owned by the engine (valid while a reference to the
+ * engine is held). */
+HartBackend *hart_engine_get_backend (HartEngine * engine);
+
+G_END_DECLS
+#endif /* HART_ENGINE_PRIVATE_H */
