@@ -7,8 +7,14 @@
  *
  * Image and video generation with HART (Hybrid Autoregressive Transformer).
  *
- * The elements `hartsrc` and `hartrefine` are added by later work; this file
- * registers the plugin, its debug category and its translations.
+ * `hartsrc` generates pictures (or token frames) from a text prompt;
+ * `hartrefine` turns token frames into pictures.  This file registers the
+ * plugin, both elements, the debug category "hart" and the translations.
+ *
+ * |[
+ * gst-launch-1.0 hartsrc model-path=hart-0.7b-1024px num-buffers=1 ! \
+ *     videoconvert ! pngenc ! filesink location=out.png
+ * ]|
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -17,11 +23,16 @@
 #include <gst/gst.h>
 #include <glib/gi18n-lib.h>
 
+#include "gsthartrefine.h"
+#include "gsthartsrc.h"
+
 GST_DEBUG_CATEGORY (gst_hart_debug);
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
+  gboolean ret = FALSE;
+
   GST_DEBUG_CATEGORY_INIT (gst_hart_debug, "hart", 0, "HART image generation");
 
 #ifdef ENABLE_NLS
@@ -29,7 +40,9 @@ plugin_init (GstPlugin * plugin)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 #endif
 
-  return TRUE;
+  ret |= GST_ELEMENT_REGISTER (hartsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (hartrefine, plugin);
+  return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, hart,

@@ -1,0 +1,43 @@
+/* gst-hart — process-wide cache of engines, models and text encoders
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Two elements of one process that name the same device, or the same model
+ * folder on the same device, share one loaded copy (design §3).  Every
+ * acquire is matched by one gst_hart_cache_release (); the last release
+ * frees the object.  All functions are thread-safe; a load runs under the
+ * cache lock, so a second element asking for the same model waits for the
+ * first load instead of starting its own.
+ */
+#ifndef GST_HART_CACHE_H
+#define GST_HART_CACHE_H
+
+#include <glib.h>
+#include "hart/hart.h"
+#include "hart/text-encoder.h"
+
+G_BEGIN_DECLS
+
+/* DEVICE: "auto", "cpu" or "cuda" */
+HartEngine *gst_hart_cache_acquire_engine (const gchar * device,
+    gint device_id, GError ** error);
+
+/* Keyed by (engine's device, canonical MODEL_DIR). */
+HartModel *gst_hart_cache_acquire_model (HartEngine * engine,
+    const gchar * model_dir, GError ** error);
+
+/* Keyed by (engine's device, canonical QWEN_DIR, TOKENIZER_DIR or NULL). */
+HartTextEncoder *gst_hart_cache_acquire_text_encoder (HartEngine * engine,
+    const gchar * qwen_dir, const gchar * tokenizer_dir, GError ** error);
+
+/* Releases one use of an object returned by an acquire function (NULL is
+ * ignored). */
+void gst_hart_cache_release (gpointer object);
+
+/* For tests and debugging: how many distinct objects of KIND ("engine",
+ * "model", "text-encoder") are loaded now, and how many uses they have in
+ * all (N_USERS may be NULL). */
+guint gst_hart_cache_count (const gchar * kind, guint * n_users);
+
+G_END_DECLS
+#endif /* GST_HART_CACHE_H */

@@ -1,0 +1,524 @@
+/* gst-hart — hartrefine: token frames to pictures
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-hartrefine
+ * @title: hartrefine
+ *
+ * Runs the second half of HART on token frames (video/x-hart-tokens) from
+ * hartsrc: the residual diffusion head and the decoder.  With the same
+ * seed the pictures are byte for byte those hartsrc gives alone; a `queue`
+ * between the two overlaps the autoregressive stage of frame n + 1 with the
+ * refinement of frame n.  Token frames of another model are refused at caps
+ * negotiation (fingerprint), malformed ones with a stream error.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 hartsrc model-path=hart-0.7b-1024px num-buffers=1 ! queue ! \
+ *     hartrefine model-path=hart-0.7b-1024px ! videoconvert ! pngenc ! \
+ *     filesink location=out.png
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gsthartrefine.h"
+#include "gsthartcache.h"
+#include "gsthartcaps.h"
+#include "gsthartmessages.h"
+
+#include <glib/gi18n-lib.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_hart_refine_debug);
+#define GST_CAT_DEFAULT gst_hart_refine_debug
+
+#define DEFAULT_MODEL_PATH NULL
+#define DEFAULT_DEVICE GST_HART_DEVICE_AUTO
+#define DEFAULT_DEVICE_ID 0
+#define DEFAULT_SEED GST_HART_REFINE_SEED_FROM_FRAME
+#define DEFAULT_TEMPORAL_NOISE FALSE
+
+enum
+{
+  PROP_0,
+  PROP_MODEL_PATH,
+  PROP_DEVICE,
+  PROP_DEVICE_ID,
+  PROP_SEED,
+  PROP_TEMPORAL_NOISE,
+};
+
+static GstStaticPadTemplate gst_hart_refine_sink_template =
+GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_HART_TOKENS_CAPS));
+
+static GstStaticPadTemplate gst_hart_refine_src_template =
+GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_HART_RAW_CAPS));
+
+#define gst_hart_refine_parent_class parent_class
+G_DEFINE_TYPE (GstHartRefine, gst_hart_refine, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (hartrefine, "hartrefine", GST_RANK_NONE,
+    GST_TYPE_HART_REFINE);
+
+static void gst_hart_refine_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_hart_refine_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_hart_refine_finalize (GObject * object);
+
+static GstStateChangeReturn gst_hart_refine_change_state (GstElement *
+    element, GstStateChange transition);
+
+static gboolean gst_hart_refine_start (GstBaseTransform * trans);
+static gboolean gst_hart_refine_stop (GstBaseTransform * trans);
+static GstCaps *gst_hart_refine_transform_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, GstCaps * filter);
+static gboolean gst_hart_refine_set_caps (GstBaseTransform * trans,
+    GstCaps * incaps, GstCaps * outcaps);
+static gboolean gst_hart_refine_transform_size (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, gsize size,
+    GstCaps * othercaps, gsize * othersize);
+static gboolean gst_hart_refine_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
+static GstFlowReturn gst_hart_refine_transform (GstBaseTransform * trans,
+    GstBuffer * inbuf, GstBuffer * outbuf);
+
+static void
+gst_hart_refine_class_init (GstHartRefineClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_hart_refine_debug, "hartrefine", 0,
+      "HART token frame refinement");
+
+  gobject_class->set_property = gst_hart_refine_set_property;
+  gobject_class->get_property = gst_hart_refine_get_property;
+  gobject_class->finalize = gst_hart_refine_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL_PATH,
+      g_param_spec_string ("model-path", "Model path",
+          "HART release folder (hart-0.7b-1024px), the model the token "
+          "frames come from; required", DEFAULT_MODEL_PATH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_enum ("device", "Device", "Compute device",
+          GST_TYPE_HART_DEVICE, DEFAULT_DEVICE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DEVICE_ID,
+      g_param_spec_int ("device-id", "Device ID",
+          "GPU number for device=cuda (or auto)", 0, G_MAXINT,
+          DEFAULT_DEVICE_ID, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SEED,
+      g_param_spec_uint64 ("seed", "Seed",
+          "Seed of the residual diffusion noise (18446744073709551615: the "
+          "seed stored in each token frame, which reproduces hartsrc alone)",
+          0, G_MAXUINT64, DEFAULT_SEED,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_TEMPORAL_NOISE,
+      g_param_spec_boolean ("temporal-noise", "Temporal noise",
+          "Reuse the residual diffusion noise of frame 0 for every frame, so "
+          "fine detail does not flicker in video", DEFAULT_TEMPORAL_NOISE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_set_static_metadata (element_class,
+      "HART token frame refiner", "Filter/Converter/Video",
+      "Turns HART token frames into pictures (residual diffusion and "
+      "decoder)", "gst-hart developers");
+  gst_element_class_add_static_pad_template (element_class,
+      &gst_hart_refine_sink_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &gst_hart_refine_src_template);
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_hart_refine_change_state);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_hart_refine_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_hart_refine_stop);
+  trans_class->transform_caps =
+      GST_DEBUG_FUNCPTR (gst_hart_refine_transform_caps);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_hart_refine_set_caps);
+  trans_class->transform_size =
+      GST_DEBUG_FUNCPTR (gst_hart_refine_transform_size);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_hart_refine_sink_event);
+  trans_class->transform = GST_DEBUG_FUNCPTR (gst_hart_refine_transform);
+  trans_class->passthrough_on_same_caps = FALSE;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_HART_DEVICE, 0);
+}
+
+static void
+gst_hart_refine_init (GstHartRefine * self)
+{
+  self->model_path = g_strdup (DEFAULT_MODEL_PATH);
+  self->device = DEFAULT_DEVICE;
+  self->device_id = DEFAULT_DEVICE_ID;
+  self->seed = DEFAULT_SEED;
+  self->temporal_noise = DEFAULT_TEMPORAL_NOISE;
+  self->cancel = g_cancellable_new ();
+}
+
+static void
+gst_hart_refine_finalize (GObject * object)
+{
+  GstHartRefine *self = GST_HART_REFINE (object);
+
+  g_free (self->model_path);
+  g_object_unref (self->cancel);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_hart_refine_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstHartRefine *self = GST_HART_REFINE (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_PATH:
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      break;
+    case PROP_DEVICE:
+      self->device = g_value_get_enum (value);
+      break;
+    case PROP_DEVICE_ID:
+      self->device_id = g_value_get_int (value);
+      break;
+    case PROP_SEED:
+      self->seed = g_value_get_uint64 (value);
+      break;
+    case PROP_TEMPORAL_NOISE:
+      self->temporal_noise = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_hart_refine_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstHartRefine *self = GST_HART_REFINE (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_PATH:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_DEVICE:
+      g_value_set_enum (value, self->device);
+      break;
+    case PROP_DEVICE_ID:
+      g_value_set_int (value, self->device_id);
+      break;
+    case PROP_SEED:
+      g_value_set_uint64 (value, self->seed);
+      break;
+    case PROP_TEMPORAL_NOISE:
+      g_value_set_boolean (value, self->temporal_noise);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStateChangeReturn
+gst_hart_refine_change_state (GstElement * element, GstStateChange transition)
+{
+  GstHartRefine *self = GST_HART_REFINE (element);
+  GstStateChangeReturn ret;
+
+  /* the streaming thread holds the stream lock while it refines: cancel
+   * before the base class deactivates the pads and waits for it */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    g_cancellable_cancel (self->cancel);
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY
+      || transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    g_cancellable_reset (self->cancel);
+  return ret;
+}
+
+static gboolean
+gst_hart_refine_start (GstBaseTransform * trans)
+{
+  GstHartRefine *self = GST_HART_REFINE (trans);
+  gchar *model_path;
+  GstHartDevice device;
+  gint device_id;
+  GError *error = NULL;
+
+  GST_OBJECT_LOCK (self);
+  model_path = g_strdup (self->model_path);
+  device = self->device;
+  device_id = self->device_id;
+  GST_OBJECT_UNLOCK (self);
+
+  if (G_UNLIKELY (model_path == NULL || model_path[0] == '\0'))
+    goto no_model_path;
+
+  self->engine = gst_hart_cache_acquire_engine (gst_hart_device_to_string
+      (device), device_id, &error);
+  if (G_UNLIKELY (self->engine == NULL))
+    goto no_engine;
+  self->model = gst_hart_cache_acquire_model (self->engine, model_path,
+      &error);
+  if (G_UNLIKELY (self->model == NULL))
+    goto no_model;
+
+  GST_INFO_OBJECT (self, "model %s on %s, fingerprint %s", model_path,
+      hart_engine_get_device (self->engine),
+      hart_model_get_fingerprint (self->model));
+  g_free (model_path);
+  return TRUE;
+
+no_model_path:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        (_("No model-path set.")),
+        ("set model-path to the HART release folder the token frames "
+            "come from"));
+    g_free (model_path);
+    return FALSE;
+  }
+no_engine:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+        (_("Could not open the compute device \"%s\"."),
+            gst_hart_device_to_string (device)), ("%s", error->message));
+    g_clear_error (&error);
+    g_free (model_path);
+    return FALSE;
+  }
+no_model:
+  {
+    gst_hart_post_load_error (GST_ELEMENT (self), _("HART model"),
+        model_path, error);
+    g_clear_error (&error);
+    g_clear_pointer (&self->engine, gst_hart_cache_release);
+    g_free (model_path);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_hart_refine_stop (GstBaseTransform * trans)
+{
+  GstHartRefine *self = GST_HART_REFINE (trans);
+
+  g_clear_pointer (&self->model, gst_hart_cache_release);
+  g_clear_pointer (&self->engine, gst_hart_cache_release);
+  return TRUE;
+}
+
+/* Token caps ↔ raw caps: the size and framerate carry over; the format is
+ * any of ours.  The fingerprint is not filtered here but checked in
+ * set_caps, so a frame of another model fails with an error that says so. */
+static GstCaps *
+gst_hart_refine_transform_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, GstCaps * filter)
+{
+  GstCaps *result = gst_caps_new_empty ();
+  GstCaps *templ = gst_static_caps_get (direction == GST_PAD_SINK ?
+      &gst_hart_refine_src_template.static_caps :
+      &gst_hart_refine_sink_template.static_caps);
+  const gchar *const fields[] = { "width", "height", "framerate" };
+
+  for (guint i = 0; i < gst_caps_get_size (caps); i++) {
+    const GstStructure *in = gst_caps_get_structure (caps, i);
+    GstCaps *one = gst_caps_copy (templ);
+    GstStructure *out = gst_caps_get_structure (one, 0);
+
+    for (guint f = 0; f < G_N_ELEMENTS (fields); f++) {
+      const GValue *v = gst_structure_get_value (in, fields[f]);
+      if (v)
+        gst_structure_set_value (out, fields[f], v);
+    }
+    result = gst_caps_merge (result, one);
+  }
+  gst_caps_unref (templ);
+
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, result,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (result);
+    result = tmp;
+  }
+  GST_DEBUG_OBJECT (trans, "%s %" GST_PTR_FORMAT " → %" GST_PTR_FORMAT,
+      direction == GST_PAD_SINK ? "sink" : "src", caps, result);
+  return result;
+}
+
+static gboolean
+gst_hart_refine_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+    GstCaps * outcaps)
+{
+  GstHartRefine *self = GST_HART_REFINE (trans);
+  const GstStructure *s = gst_caps_get_structure (incaps, 0);
+  const gchar *fingerprint = gst_structure_get_string (s, "fingerprint");
+  const gchar *ours = hart_model_get_fingerprint (self->model);
+  gint width = 0, height = 0;
+
+  gst_structure_get_int (s, "width", &width);
+  gst_structure_get_int (s, "height", &height);
+  if (G_UNLIKELY (fingerprint == NULL || g_strcmp0 (fingerprint, ours) != 0))
+    goto wrong_model;
+  if (G_UNLIKELY (width != hart_model_get_width (self->model)
+          || height != hart_model_get_height (self->model)))
+    goto wrong_model;
+  if (!gst_video_info_from_caps (&self->out_info, outcaps))
+    return FALSE;
+  return TRUE;
+
+wrong_model:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("The token frames come from another model than \"%s\"."),
+            self->model_path),
+        ("token caps fingerprint %s, %dx%d; the loaded model's fingerprint "
+            "%s, %dx%d", fingerprint ? fingerprint : "(none)", width, height,
+            ours, hart_model_get_width (self->model),
+            hart_model_get_height (self->model)));
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_hart_refine_transform_size (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, gsize size,
+    GstCaps * othercaps, gsize * othersize)
+{
+  GstVideoInfo info;
+
+  /* token frame → picture; the other way has no fixed answer */
+  if (direction != GST_PAD_SINK || !gst_video_info_from_caps (&info,
+          othercaps))
+    return FALSE;
+  *othersize = GST_VIDEO_INFO_SIZE (&info);
+  return TRUE;
+}
+
+static gboolean
+gst_hart_refine_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstHartRefine *self = GST_HART_REFINE (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      g_cancellable_cancel (self->cancel);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      g_cancellable_reset (self->cancel);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static void
+on_progress (int stage, int n_stages, const char *what, gpointer user_data)
+{
+  gst_hart_post_progress (GST_ELEMENT (user_data), stage, n_stages, what);
+}
+
+static GstFlowReturn
+gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
+    GstBuffer * outbuf)
+{
+  GstHartRefine *self = GST_HART_REFINE (trans);
+  HartGenerateParams params;
+  HartTokens *tokens;
+  HartImage **images;
+  GstVideoFrame frame;
+  GstMapInfo map;
+  GError *error = NULL;
+  guint64 seed;
+  gboolean temporal_noise, written;
+
+  GST_OBJECT_LOCK (self);
+  seed = self->seed;
+  temporal_noise = self->temporal_noise;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!gst_buffer_map (inbuf, &map, GST_MAP_READ))
+    goto map_failed;
+  tokens = hart_tokens_parse (map.data, map.size, &error);
+  gst_buffer_unmap (inbuf, &map);
+  if (G_UNLIKELY (tokens == NULL))
+    goto bad_frame;
+
+  hart_generate_params_init (&params);
+  params.seed = seed == GST_HART_REFINE_SEED_FROM_FRAME ? tokens->seed : seed;
+  params.frame = temporal_noise ? 0 : tokens->frame;
+  params.cfg = tokens->cfg_scale;
+  params.progress = on_progress;
+  params.progress_data = self;
+  GST_DEBUG_OBJECT (self, "refining: seed %" G_GUINT64_FORMAT ", frame %u",
+      params.seed, params.frame);
+  images = hart_model_refine (self->model, tokens, &params, self->cancel,
+      &error);
+  hart_tokens_free (tokens);
+  if (G_UNLIKELY (images == NULL))
+    goto refine_failed;
+
+  if (!gst_video_frame_map (&frame, &self->out_info, outbuf, GST_MAP_WRITE)) {
+    hart_images_free (images);
+    goto map_failed;
+  }
+  written = gst_hart_image_to_frame (images[0], &frame);
+  gst_video_frame_unmap (&frame);
+  hart_images_free (images);
+  if (G_UNLIKELY (!written))
+    goto map_failed;
+  return GST_FLOW_OK;
+
+bad_frame:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        (_("Malformed token frame.")), ("%s", error->message));
+    g_clear_error (&error);
+    return GST_FLOW_ERROR;
+  }
+refine_failed:
+  {
+    if (g_error_matches (error, HART_ERROR, HART_ERROR_CANCELLED)) {
+      GST_DEBUG_OBJECT (self, "refinement cancelled");
+      g_clear_error (&error);
+      return GST_FLOW_FLUSHING;
+    }
+    gst_hart_post_generate_error (GST_ELEMENT (self), error);
+    g_clear_error (&error);
+    return GST_FLOW_ERROR;
+  }
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        (_("Could not write the refined frame.")),
+        ("buffer mapping or size mismatch"));
+    return GST_FLOW_ERROR;
+  }
+}

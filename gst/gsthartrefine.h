@@ -1,0 +1,48 @@
+/* gst-hart — hartrefine: token frames to pictures
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef GST_HART_REFINE_H
+#define GST_HART_REFINE_H
+
+#include <gst/gst.h>
+#include <gst/base/gstbasetransform.h>
+#include <gst/video/video.h>
+
+#include "gsthartenums.h"
+#include "hart/hart.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_HART_REFINE (gst_hart_refine_get_type ())
+G_DECLARE_FINAL_TYPE (GstHartRefine, gst_hart_refine, GST, HART_REFINE,
+    GstBaseTransform)
+
+struct _GstHartRefine
+{
+  GstBaseTransform parent;
+
+  /* properties, under the object lock */
+  gchar *model_path;
+  GstHartDevice device;
+  gint device_id;
+  guint64 seed;                 /* GST_HART_REFINE_SEED_FROM_FRAME: the frame's */
+  gboolean temporal_noise;
+
+  /* loaded in start (), from the shared cache */
+  HartEngine *engine;
+  HartModel *model;
+
+  GstVideoInfo out_info;
+
+  /* cancels the refinement in flight (flush, PAUSED → READY) */
+  GCancellable *cancel;
+};
+
+/* The seed property's default: take each token frame's own seed. */
+#define GST_HART_REFINE_SEED_FROM_FRAME G_MAXUINT64
+
+GST_ELEMENT_REGISTER_DECLARE (hartrefine);
+
+G_END_DECLS
+#endif /* GST_HART_REFINE_H */

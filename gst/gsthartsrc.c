@@ -1,0 +1,936 @@
+/* gst-hart — hartsrc: images and video generated from a prompt
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-hartsrc
+ * @title: hartsrc
+ *
+ * Generates images from a text prompt with HART (Hybrid Autoregressive
+ * Transformer): the prompt is encoded by the Qwen2 text encoder, the
+ * autoregressive transformer samples the token maps scale by scale, the
+ * residual diffusion head and the decoder turn them into a picture.  All
+ * the computing happens in libhart (hart/); this element is the glue.
+ *
+ * Output is raw video at the model's resolution, or token frames
+ * (video/x-hart-tokens) when downstream asks for them (hartrefine).  Each
+ * frame is a new generation: `seed-mode`, `keep-scales` and
+ * `transition-frames` decide how successive frames relate; `prompt`, `seed`
+ * and `cfg-scale` may change while playing and take effect at the next
+ * frame.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 hartsrc model-path=hart-0.7b-1024px prompt="a red fox in snow" \
+ *     num-buffers=1 ! videoconvert ! pngenc ! filesink location=fox.png
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gsthartsrc.h"
+#include "gsthartcache.h"
+#include "gsthartcaps.h"
+#include "gsthartmessages.h"
+#include "gsthartmeta.h"
+
+#include <glib/gi18n-lib.h>
+#include <gst/video/video.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
+#define GST_CAT_DEFAULT gst_hart_src_debug
+
+#define DEFAULT_PROMPT "a red apple on a wooden table"
+#define DEFAULT_SEED 1
+#define DEFAULT_SEED_MODE GST_HART_SEED_MODE_FIXED
+#define DEFAULT_CFG_SCALE 4.5
+#define DEFAULT_TOP_K 0
+#define DEFAULT_TOP_P 0.0
+#define DEFAULT_SMOOTH TRUE
+#define DEFAULT_MODEL_PATH NULL
+#define DEFAULT_TEXT_ENCODER_PATH NULL
+#define DEFAULT_DEVICE GST_HART_DEVICE_AUTO
+#define DEFAULT_DEVICE_ID 0
+#define DEFAULT_IS_LIVE FALSE
+#define DEFAULT_KEEP_SCALES 0
+#define DEFAULT_TRANSITION_FRAMES 0
+
+/* The release layout: Qwen2-VL-1.5B-Instruct beside hart-0.7b-1024px. */
+#define TEXT_ENCODER_FOLDER "Qwen2-VL-1.5B-Instruct"
+#define TOKENIZER_ENV "HART_TOKENIZER_PATH"
+
+enum
+{
+  PROP_0,
+  PROP_PROMPT,
+  PROP_SEED,
+  PROP_SEED_MODE,
+  PROP_CFG_SCALE,
+  PROP_TOP_K,
+  PROP_TOP_P,
+  PROP_SMOOTH,
+  PROP_MODEL_PATH,
+  PROP_TEXT_ENCODER_PATH,
+  PROP_DEVICE,
+  PROP_DEVICE_ID,
+  PROP_IS_LIVE,
+  PROP_KEEP_SCALES,
+  PROP_TRANSITION_FRAMES,
+};
+
+static GstStaticPadTemplate gst_hart_src_template =
+GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_HART_RAW_CAPS "; " GST_HART_TOKENS_CAPS));
+
+#define gst_hart_src_parent_class parent_class
+G_DEFINE_TYPE (GstHartSrc, gst_hart_src, GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE (hartsrc, "hartsrc", GST_RANK_NONE,
+    GST_TYPE_HART_SRC);
+
+static void gst_hart_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_hart_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_hart_src_finalize (GObject * object);
+
+static gboolean gst_hart_src_start (GstBaseSrc * basesrc);
+static gboolean gst_hart_src_stop (GstBaseSrc * basesrc);
+static GstCaps *gst_hart_src_get_caps (GstBaseSrc * basesrc,
+    GstCaps * filter);
+static GstCaps *gst_hart_src_fixate (GstBaseSrc * basesrc, GstCaps * caps);
+static gboolean gst_hart_src_set_caps (GstBaseSrc * basesrc, GstCaps * caps);
+static void gst_hart_src_get_times (GstBaseSrc * basesrc, GstBuffer * buffer,
+    GstClockTime * start, GstClockTime * end);
+static gboolean gst_hart_src_query (GstBaseSrc * basesrc, GstQuery * query);
+static gboolean gst_hart_src_unlock (GstBaseSrc * basesrc);
+static gboolean gst_hart_src_unlock_stop (GstBaseSrc * basesrc);
+static GstFlowReturn gst_hart_src_create (GstPushSrc * pushsrc,
+    GstBuffer ** buffer);
+
+static void
+gst_hart_src_class_init (GstHartSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_hart_src_debug, "hartsrc", 0,
+      "HART image generation source");
+
+  gobject_class->set_property = gst_hart_src_set_property;
+  gobject_class->get_property = gst_hart_src_get_property;
+  gobject_class->finalize = gst_hart_src_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_PROMPT,
+      g_param_spec_string ("prompt", "Prompt",
+          "Text describing the image; a change applies from the next frame",
+          DEFAULT_PROMPT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SEED,
+      g_param_spec_uint64 ("seed", "Seed",
+          "Seed of the random draws: the same seed, prompt and settings give "
+          "the same image", 0, G_MAXUINT64, DEFAULT_SEED,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SEED_MODE,
+      g_param_spec_enum ("seed-mode", "Seed mode",
+          "How successive frames key their random draws: fixed (every frame "
+          "draws as frame 0) or increment (frame n draws as frame n)",
+          GST_TYPE_HART_SEED_MODE, DEFAULT_SEED_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_CFG_SCALE,
+      g_param_spec_double ("cfg-scale", "CFG scale",
+          "Classifier-free guidance scale: how closely the image follows the "
+          "prompt", 0.0, 100.0, DEFAULT_CFG_SCALE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_TOP_K,
+      g_param_spec_int ("top-k", "Top-k",
+          "Sample among the K most likely tokens (0: the official schedule, "
+          "600 then 300 from stage 7)", 0, G_MAXINT, DEFAULT_TOP_K,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_TOP_P,
+      g_param_spec_double ("top-p", "Top-p",
+          "Nucleus sampling threshold (0: off)", 0.0, 1.0, DEFAULT_TOP_P,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SMOOTH,
+      g_param_spec_boolean ("smooth", "Smooth",
+          "Gumbel-smoothed sampling, the official default", DEFAULT_SMOOTH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODEL_PATH,
+      g_param_spec_string ("model-path", "Model path",
+          "HART release folder (hart-0.7b-1024px, holding llm/ and "
+          "tokenizer/); required", DEFAULT_MODEL_PATH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TEXT_ENCODER_PATH,
+      g_param_spec_string ("text-encoder-path", "Text encoder path",
+          "Qwen2-VL-1.5B-Instruct folder (NULL: the folder of that name "
+          "beside model-path); without tokenizer.json in it the tokenizer "
+          "comes from $" TOKENIZER_ENV, DEFAULT_TEXT_ENCODER_PATH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_enum ("device", "Device", "Compute device",
+          GST_TYPE_HART_DEVICE, DEFAULT_DEVICE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DEVICE_ID,
+      g_param_spec_int ("device-id", "Device ID",
+          "GPU number for device=cuda (or auto)", 0, G_MAXINT,
+          DEFAULT_DEVICE_ID, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_IS_LIVE,
+      g_param_spec_boolean ("is-live", "Is live",
+          "Act as a live source: frames are timestamped and synchronised "
+          "to the clock", DEFAULT_IS_LIVE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_KEEP_SCALES,
+      g_param_spec_int ("keep-scales", "Keep scales",
+          "Video: every frame after the first reuses the token maps of the "
+          "first K scales of the previous frame, so the composition holds "
+          "while detail varies (0: independent frames; at most the number "
+          "of scales - 1)", 0, G_MAXINT, DEFAULT_KEEP_SCALES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_TRANSITION_FRAMES,
+      g_param_spec_int ("transition-frames", "Transition frames",
+          "Video: after a prompt change the text context moves linearly "
+          "from the old prompt to the new one over N frames (0: at once)",
+          0, G_MAXINT, DEFAULT_TRANSITION_FRAMES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_set_static_metadata (element_class,
+      "HART image generator", "Source/Video",
+      "Generates images and video from a text prompt with HART",
+      "gst-hart developers");
+  gst_element_class_add_static_pad_template (element_class,
+      &gst_hart_src_template);
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_hart_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_hart_src_stop);
+  basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_hart_src_get_caps);
+  basesrc_class->fixate = GST_DEBUG_FUNCPTR (gst_hart_src_fixate);
+  basesrc_class->set_caps = GST_DEBUG_FUNCPTR (gst_hart_src_set_caps);
+  basesrc_class->get_times = GST_DEBUG_FUNCPTR (gst_hart_src_get_times);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_hart_src_query);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_hart_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_hart_src_unlock_stop);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_hart_src_create);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_HART_SEED_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HART_DEVICE, 0);
+}
+
+static void
+gst_hart_src_init (GstHartSrc * self)
+{
+  self->prompt = g_strdup (DEFAULT_PROMPT);
+  self->seed = DEFAULT_SEED;
+  self->seed_mode = DEFAULT_SEED_MODE;
+  self->cfg_scale = DEFAULT_CFG_SCALE;
+  self->top_k = DEFAULT_TOP_K;
+  self->top_p = DEFAULT_TOP_P;
+  self->smooth = DEFAULT_SMOOTH;
+  self->model_path = g_strdup (DEFAULT_MODEL_PATH);
+  self->text_encoder_path = g_strdup (DEFAULT_TEXT_ENCODER_PATH);
+  self->device = DEFAULT_DEVICE;
+  self->device_id = DEFAULT_DEVICE_ID;
+  self->keep_scales = DEFAULT_KEEP_SCALES;
+  self->transition_frames = DEFAULT_TRANSITION_FRAMES;
+  self->cancel = g_cancellable_new ();
+
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  gst_base_src_set_live (GST_BASE_SRC (self), DEFAULT_IS_LIVE);
+}
+
+static void
+gst_hart_src_finalize (GObject * object)
+{
+  GstHartSrc *self = GST_HART_SRC (object);
+
+  g_free (self->prompt);
+  g_free (self->model_path);
+  g_free (self->text_encoder_path);
+  g_object_unref (self->cancel);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_hart_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstHartSrc *self = GST_HART_SRC (object);
+
+  if (prop_id == PROP_IS_LIVE) {
+    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PROMPT:
+      g_free (self->prompt);
+      /* NULL reads as the empty prompt */
+      self->prompt = g_value_dup_string (value);
+      if (self->prompt == NULL)
+        self->prompt = g_strdup ("");
+      break;
+    case PROP_SEED:
+      self->seed = g_value_get_uint64 (value);
+      break;
+    case PROP_SEED_MODE:
+      self->seed_mode = g_value_get_enum (value);
+      break;
+    case PROP_CFG_SCALE:
+      self->cfg_scale = g_value_get_double (value);
+      break;
+    case PROP_TOP_K:
+      self->top_k = g_value_get_int (value);
+      break;
+    case PROP_TOP_P:
+      self->top_p = g_value_get_double (value);
+      break;
+    case PROP_SMOOTH:
+      self->smooth = g_value_get_boolean (value);
+      break;
+    case PROP_MODEL_PATH:
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      break;
+    case PROP_TEXT_ENCODER_PATH:
+      g_free (self->text_encoder_path);
+      self->text_encoder_path = g_value_dup_string (value);
+      break;
+    case PROP_DEVICE:
+      self->device = g_value_get_enum (value);
+      break;
+    case PROP_DEVICE_ID:
+      self->device_id = g_value_get_int (value);
+      break;
+    case PROP_KEEP_SCALES:
+      self->keep_scales = g_value_get_int (value);
+      break;
+    case PROP_TRANSITION_FRAMES:
+      self->transition_frames = g_value_get_int (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstHartSrc *self = GST_HART_SRC (object);
+
+  if (prop_id == PROP_IS_LIVE) {
+    g_value_set_boolean (value, gst_base_src_is_live (GST_BASE_SRC (self)));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PROMPT:
+      g_value_set_string (value, self->prompt);
+      break;
+    case PROP_SEED:
+      g_value_set_uint64 (value, self->seed);
+      break;
+    case PROP_SEED_MODE:
+      g_value_set_enum (value, self->seed_mode);
+      break;
+    case PROP_CFG_SCALE:
+      g_value_set_double (value, self->cfg_scale);
+      break;
+    case PROP_TOP_K:
+      g_value_set_int (value, self->top_k);
+      break;
+    case PROP_TOP_P:
+      g_value_set_double (value, self->top_p);
+      break;
+    case PROP_SMOOTH:
+      g_value_set_boolean (value, self->smooth);
+      break;
+    case PROP_MODEL_PATH:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_TEXT_ENCODER_PATH:
+      g_value_set_string (value, self->text_encoder_path);
+      break;
+    case PROP_DEVICE:
+      g_value_set_enum (value, self->device);
+      break;
+    case PROP_DEVICE_ID:
+      g_value_set_int (value, self->device_id);
+      break;
+    case PROP_KEEP_SCALES:
+      g_value_set_int (value, self->keep_scales);
+      break;
+    case PROP_TRANSITION_FRAMES:
+      g_value_set_int (value, self->transition_frames);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- loading ---- */
+
+/* MODEL_PATH may be the release folder or its llm/ folder; the text encoder
+ * of the release layout sits beside the release folder. */
+static gchar *
+default_text_encoder_dir (const gchar * model_path)
+{
+  gchar *model = g_canonicalize_filename (model_path, NULL);
+  gchar *base = g_path_get_basename (model);
+  gchar *parent, *dir;
+
+  if (strcmp (base, "llm") == 0) {
+    gchar *up = g_path_get_dirname (model);
+    g_free (model);
+    model = up;
+  }
+  parent = g_path_get_dirname (model);
+  dir = g_build_filename (parent, TEXT_ENCODER_FOLDER, NULL);
+  g_free (parent);
+  g_free (base);
+  g_free (model);
+  return dir;
+}
+
+/* The tokenizer ships inside the text encoder folder in the release; a
+ * folder without one (the test fixtures) takes $HART_TOKENIZER_PATH.
+ * NULL: the text encoder folder itself. */
+static gchar *
+resolve_tokenizer_dir (const gchar * qwen_dir)
+{
+  gchar *json = g_build_filename (qwen_dir, "tokenizer.json", NULL);
+  gchar *vocab = g_build_filename (qwen_dir, "vocab.json", NULL);
+  const gchar *env = g_getenv (TOKENIZER_ENV);
+  gchar *dir = NULL;
+
+  if (!g_file_test (json, G_FILE_TEST_EXISTS)
+      && !g_file_test (vocab, G_FILE_TEST_EXISTS) && env && env[0])
+    dir = g_strdup (env);
+  g_free (json);
+  g_free (vocab);
+  return dir;
+}
+
+static gboolean
+gst_hart_src_start (GstBaseSrc * basesrc)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+  gchar *model_path, *qwen_dir = NULL, *tokenizer_dir = NULL;
+  GstHartDevice device;
+  gint device_id;
+  GError *error = NULL;
+
+  GST_OBJECT_LOCK (self);
+  model_path = g_strdup (self->model_path);
+  if (self->text_encoder_path)
+    qwen_dir = g_strdup (self->text_encoder_path);
+  device = self->device;
+  device_id = self->device_id;
+  GST_OBJECT_UNLOCK (self);
+
+  if (G_UNLIKELY (model_path == NULL || model_path[0] == '\0'))
+    goto no_model_path;
+
+  self->engine = gst_hart_cache_acquire_engine (gst_hart_device_to_string
+      (device), device_id, &error);
+  if (G_UNLIKELY (self->engine == NULL))
+    goto no_engine;
+  GST_INFO_OBJECT (self, "device %s", hart_engine_get_device (self->engine));
+
+  self->model = gst_hart_cache_acquire_model (self->engine, model_path,
+      &error);
+  if (G_UNLIKELY (self->model == NULL))
+    goto no_model;
+
+  if (qwen_dir == NULL)
+    qwen_dir = default_text_encoder_dir (model_path);
+  tokenizer_dir = resolve_tokenizer_dir (qwen_dir);
+  GST_DEBUG_OBJECT (self, "text encoder %s, tokenizer %s", qwen_dir,
+      tokenizer_dir ? tokenizer_dir : qwen_dir);
+  self->encoder = gst_hart_cache_acquire_text_encoder (self->engine,
+      qwen_dir, tokenizer_dir, &error);
+  if (G_UNLIKELY (self->encoder == NULL))
+    goto no_encoder;
+
+  {
+    gchar *model_name = g_path_get_basename (model_path);
+
+    self->model_comment = g_strdup_printf ("HART model %s, fingerprint %s",
+        model_name, hart_model_get_fingerprint (self->model));
+    g_free (model_name);
+  }
+  self->n_frames = 0;
+  g_free (model_path);
+  g_free (qwen_dir);
+  g_free (tokenizer_dir);
+  return TRUE;
+
+no_model_path:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        (_("No model-path set.")),
+        ("set model-path to a HART release folder (hart-0.7b-1024px)"));
+    g_free (model_path);
+    g_free (qwen_dir);
+    return FALSE;
+  }
+no_engine:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+        (_("Could not open the compute device \"%s\"."),
+            gst_hart_device_to_string (device)), ("%s", error->message));
+    goto fail;
+  }
+no_model:
+  {
+    gst_hart_post_load_error (GST_ELEMENT (self), _("HART model"),
+        model_path, error);
+    goto fail;
+  }
+no_encoder:
+  {
+    gst_hart_post_load_error (GST_ELEMENT (self), _("text encoder"),
+        qwen_dir, error);
+    goto fail;
+  }
+fail:
+  g_clear_error (&error);
+  g_clear_pointer (&self->encoder, gst_hart_cache_release);
+  g_clear_pointer (&self->model, gst_hart_cache_release);
+  g_clear_pointer (&self->engine, gst_hart_cache_release);
+  g_free (model_path);
+  g_free (qwen_dir);
+  g_free (tokenizer_dir);
+  return FALSE;
+}
+
+static gboolean
+gst_hart_src_stop (GstBaseSrc * basesrc)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+
+  g_clear_pointer (&self->encoded_prompt, g_free);
+  g_clear_pointer (&self->model_comment, g_free);
+  g_clear_pointer (&self->prompt_context, hart_context_free);
+  g_clear_pointer (&self->from_context, hart_context_free);
+  g_clear_pointer (&self->frame_context, hart_context_free);
+  g_clear_pointer (&self->previous_tokens, hart_tokens_free);
+  g_clear_pointer (&self->encoder, gst_hart_cache_release);
+  g_clear_pointer (&self->model, gst_hart_cache_release);
+  g_clear_pointer (&self->engine, gst_hart_cache_release);
+  self->n_frames = 0;
+  self->tokens_out = FALSE;
+  self->fps_n = 0;
+  self->fps_d = 1;
+  return TRUE;
+}
+
+/* ---- negotiation ---- */
+
+static GstCaps *
+gst_hart_src_get_caps (GstBaseSrc * basesrc, GstCaps * filter)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+  GstCaps *caps, *result;
+
+  /* the size is the model's once it is loaded */
+  if (self->model != NULL)
+    caps = gst_hart_caps_for_model (self->model);
+  else
+    caps = gst_pad_get_pad_template_caps (GST_BASE_SRC_PAD (basesrc));
+
+  if (filter == NULL)
+    return caps;
+  result = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
+  gst_caps_unref (caps);
+  return result;
+}
+
+static GstCaps *
+gst_hart_src_fixate (GstBaseSrc * basesrc, GstCaps * caps)
+{
+  GstStructure *s;
+
+  caps = gst_caps_make_writable (caps);
+  /* one structure: raw video unless downstream only takes token frames */
+  caps = gst_caps_truncate (caps);
+  s = gst_caps_get_structure (caps, 0);
+  gst_structure_fixate_field_nearest_fraction (s, "framerate", 30, 1);
+  return GST_BASE_SRC_CLASS (parent_class)->fixate (basesrc, caps);
+}
+
+static gboolean
+gst_hart_src_set_caps (GstBaseSrc * basesrc, GstCaps * caps)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  gint fps_n = 0, fps_d = 1;
+
+  if (gst_hart_caps_is_tokens (caps)) {
+    if (!gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d))
+      goto bad_caps;
+    self->tokens_out = TRUE;
+  } else {
+    if (!gst_video_info_from_caps (&self->info, caps))
+      goto bad_caps;
+    fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
+    fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
+    self->tokens_out = FALSE;
+  }
+  self->fps_n = fps_n;
+  self->fps_d = fps_d;
+  GST_DEBUG_OBJECT (self, "negotiated %" GST_PTR_FORMAT, caps);
+  return TRUE;
+
+bad_caps:
+  GST_ERROR_OBJECT (self, "unusable caps %" GST_PTR_FORMAT, caps);
+  return FALSE;
+}
+
+static void
+gst_hart_src_get_times (GstBaseSrc * basesrc, GstBuffer * buffer,
+    GstClockTime * start, GstClockTime * end)
+{
+  /* a live source waits for the clock to reach each frame's time */
+  if (gst_base_src_is_live (basesrc)) {
+    GstClockTime timestamp = GST_BUFFER_PTS (buffer);
+
+    if (GST_CLOCK_TIME_IS_VALID (timestamp)) {
+      GstClockTime duration = GST_BUFFER_DURATION (buffer);
+
+      if (GST_CLOCK_TIME_IS_VALID (duration))
+        *end = timestamp + duration;
+      *start = timestamp;
+    }
+  } else {
+    *start = GST_CLOCK_TIME_NONE;
+    *end = GST_CLOCK_TIME_NONE;
+  }
+}
+
+/* Live: a frame is ready one frame duration after its time at the
+ * earliest (it is generated meanwhile); nothing is buffered beyond it. */
+static gboolean
+gst_hart_src_query (GstBaseSrc * basesrc, GstQuery * query)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY
+      && gst_base_src_is_live (basesrc)) {
+    GstClockTime latency = 0;
+
+    if (self->fps_n > 0)
+      latency = gst_util_uint64_scale (GST_SECOND, self->fps_d, self->fps_n);
+    gst_query_set_latency (query, TRUE, latency, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (basesrc, query);
+}
+
+/* ---- generation ---- */
+
+static gboolean
+gst_hart_src_unlock (GstBaseSrc * basesrc)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+
+  GST_DEBUG_OBJECT (self, "cancelling the generation in flight");
+  g_cancellable_cancel (self->cancel);
+  return TRUE;
+}
+
+static gboolean
+gst_hart_src_unlock_stop (GstBaseSrc * basesrc)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+
+  g_cancellable_reset (self->cancel);
+  return TRUE;
+}
+
+static void
+on_progress (int stage, int n_stages, const char *what, gpointer user_data)
+{
+  gst_hart_post_progress (GST_ELEMENT (user_data), stage, n_stages, what);
+}
+
+static HartContext *
+context_copy (const HartContext * src)
+{
+  HartContext *ctx = hart_context_new (src->batch, src->tokens, src->dim);
+  const gsize n = (gsize) src->batch * src->tokens;
+
+  memcpy (ctx->data, src->data, n * src->dim * sizeof (float));
+  memcpy (ctx->mask, src->mask, n * sizeof (uint8_t));
+  memcpy (ctx->positions, src->positions, n * sizeof (int32_t));
+  return ctx;
+}
+
+/* A tag event on every prompt change: the prompt as title and description,
+ * the model (folder name and fingerprint) as comment. */
+static void
+push_tags (GstHartSrc * self, const gchar * prompt)
+{
+  GstTagList *tags = gst_tag_list_new (GST_TAG_TITLE, prompt,
+      GST_TAG_DESCRIPTION, prompt,
+      GST_TAG_ENCODER, "HART",
+      GST_TAG_COMMENT, self->model_comment, NULL);
+
+  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
+  gst_pad_push_event (GST_BASE_SRC_PAD (self), gst_event_new_tag (tags));
+}
+
+/* The context of the next frame: PROMPT's encoding (re-encoded when the
+ * prompt changed), or during a transition the blend
+ * (1 − a)·from + a·new with a = step / length (step 1 … length), the mask and
+ * positions of the new prompt.  Returns a new context, or NULL with ERROR. */
+static HartContext *
+context_for_frame (GstHartSrc * self, const gchar * prompt,
+    gint transition_frames, GError ** error)
+{
+  HartContext *ctx;
+
+  if (self->prompt_context == NULL
+      || g_strcmp0 (prompt, self->encoded_prompt) != 0) {
+    const HartTransformerConfig *tcfg =
+        hart_model_get_transformer_config (self->model);
+    const char *prompts[] = { prompt };
+    HartContext *encoded = hart_text_encoder_encode (self->encoder, prompts, 1,
+        tcfg->context_token, self->cancel, error);
+
+    if (encoded == NULL)
+      return NULL;
+    if (encoded->tokens != tcfg->context_token
+        || encoded->dim != tcfg->context_dim) {
+      g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+          "the text encoder gives a context of %d × %d, the model takes "
+          "%d × %d (context_token × context_dim)", encoded->tokens,
+          encoded->dim, tcfg->context_token, tcfg->context_dim);
+      hart_context_free (encoded);
+      return NULL;
+    }
+    GST_DEBUG_OBJECT (self, "encoded prompt \"%s\"", prompt);
+
+    g_clear_pointer (&self->from_context, hart_context_free);
+    if (self->frame_context != NULL && transition_frames > 0) {
+      self->from_context = g_steal_pointer (&self->frame_context);
+      self->transition_step = 0;
+      self->transition_length = transition_frames;
+    }
+    g_clear_pointer (&self->prompt_context, hart_context_free);
+    self->prompt_context = encoded;
+    g_free (self->encoded_prompt);
+    self->encoded_prompt = g_strdup (prompt);
+    push_tags (self, prompt);
+  }
+
+  ctx = context_copy (self->prompt_context);
+  if (self->from_context != NULL) {
+    const gsize n = (gsize) ctx->batch * ctx->tokens * ctx->dim;
+    const float a = (float) ++self->transition_step / self->transition_length;
+
+    GST_DEBUG_OBJECT (self, "transition %d/%d", self->transition_step,
+        self->transition_length);
+    for (gsize i = 0; i < n; i++)
+      ctx->data[i] = (1.0f - a) * self->from_context->data[i]
+          + a * ctx->data[i];
+    if (self->transition_step >= self->transition_length)
+      g_clear_pointer (&self->from_context, hart_context_free);
+  }
+  return ctx;
+}
+
+static gboolean
+prompt_is_blank (const gchar * prompt)
+{
+  for (const gchar * c = prompt; *c; c++)
+    if (!g_ascii_isspace (*c))
+      return FALSE;
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
+{
+  GstHartSrc *self = GST_HART_SRC (pushsrc);
+  const HartTransformerConfig *tcfg =
+      hart_model_get_transformer_config (self->model);
+  HartGenerateParams params;
+  HartContext *ctx = NULL;
+  HartTokens *tokens = NULL;
+  HartImage **images = NULL;
+  GstBuffer *buffer = NULL;
+  GError *error = NULL;
+  gchar *prompt;
+  gint keep_scales, transition_frames;
+  GstClockTime timestamp, next;
+
+  /* framerate 0/1: one still image */
+  if (self->fps_n == 0 && self->n_frames >= 1)
+    return GST_FLOW_EOS;
+
+  hart_generate_params_init (&params);
+  GST_OBJECT_LOCK (self);
+  prompt = g_strdup (self->prompt);
+  params.seed = self->seed;
+  params.frame = self->seed_mode == GST_HART_SEED_MODE_INCREMENT ?
+      (guint32) self->n_frames : 0;
+  params.cfg = self->cfg_scale;
+  params.top_k = self->top_k;
+  params.top_p = self->top_p;
+  params.smooth = self->smooth;
+  keep_scales = self->keep_scales;
+  transition_frames = self->transition_frames;
+  GST_OBJECT_UNLOCK (self);
+  params.progress = on_progress;
+  params.progress_data = self;
+
+  if (keep_scales > tcfg->n_scales - 1) {
+    GST_DEBUG_OBJECT (self, "keep-scales %d > %d scales - 1: clamped",
+        keep_scales, tcfg->n_scales);
+    keep_scales = tcfg->n_scales - 1;
+  }
+  if (keep_scales > 0 && self->previous_tokens != NULL) {
+    params.reuse = self->previous_tokens;
+    params.keep_scales = keep_scales;
+  }
+
+  /* an empty prompt masks every context position: the cross-attention
+   * has nothing to attend to */
+  if (G_UNLIKELY (prompt_is_blank (prompt)))
+    goto empty_prompt;
+
+  ctx = context_for_frame (self, prompt, transition_frames, &error);
+  if (G_UNLIKELY (ctx == NULL))
+    goto failed;
+
+  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": seed %"
+      G_GUINT64_FORMAT ", draws of frame %u, cfg %g, keep %d",
+      self->n_frames, params.seed, params.frame, params.cfg,
+      params.keep_scales);
+  tokens = hart_model_generate_tokens (self->model, ctx, &params,
+      self->cancel, &error);
+  if (G_UNLIKELY (tokens == NULL))
+    goto failed;
+
+  if (self->tokens_out) {
+    const gsize size = hart_tokens_serialized_size (tokens);
+    GstMapInfo map;
+
+    buffer = gst_buffer_new_allocate (NULL, size, NULL);
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    hart_tokens_serialize (tokens, map.data);
+    gst_buffer_unmap (buffer, &map);
+  } else {
+    GstVideoFrame frame;
+
+    /* refine (generate_tokens) is byte for byte hart_model_generate */
+    images = hart_model_refine (self->model, tokens, &params, self->cancel,
+        &error);
+    if (G_UNLIKELY (images == NULL))
+      goto failed;
+    buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&self->info),
+        NULL);
+    if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_WRITE))
+      goto map_failed;
+    if (!gst_hart_image_to_frame (images[0], &frame)) {
+      gst_video_frame_unmap (&frame);
+      goto map_failed;
+    }
+    gst_video_frame_unmap (&frame);
+  }
+
+  if (self->fps_n > 0) {
+    timestamp = gst_util_uint64_scale (self->n_frames,
+        self->fps_d * GST_SECOND, self->fps_n);
+    next = gst_util_uint64_scale (self->n_frames + 1,
+        self->fps_d * GST_SECOND, self->fps_n);
+    GST_BUFFER_DURATION (buffer) = next - timestamp;
+  } else {
+    timestamp = 0;
+    GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
+  }
+  GST_BUFFER_PTS (buffer) = timestamp;
+  GST_BUFFER_DTS (buffer) = timestamp;
+  GST_BUFFER_OFFSET (buffer) = self->n_frames;
+  GST_BUFFER_OFFSET_END (buffer) = self->n_frames + 1;
+  gst_buffer_add_hart_meta (buffer, prompt, params.seed, params.frame,
+      params.cfg, hart_model_get_fingerprint (self->model));
+
+  g_clear_pointer (&self->previous_tokens, hart_tokens_free);
+  if (keep_scales > 0)
+    self->previous_tokens = g_steal_pointer (&tokens);
+  g_clear_pointer (&self->frame_context, hart_context_free);
+  self->frame_context = g_steal_pointer (&ctx);
+  self->n_frames++;
+
+  hart_images_free (images);
+  hart_tokens_free (tokens);
+  g_free (prompt);
+  *outbuf = buffer;
+  return GST_FLOW_OK;
+
+failed:
+  {
+    GstFlowReturn ret = GST_FLOW_ERROR;
+
+    if (g_error_matches (error, HART_ERROR, HART_ERROR_CANCELLED)
+        || g_cancellable_is_cancelled (self->cancel)) {
+      GST_DEBUG_OBJECT (self, "generation cancelled");
+      ret = GST_FLOW_FLUSHING;
+    } else {
+      gst_hart_post_generate_error (GST_ELEMENT (self), error);
+    }
+    g_clear_error (&error);
+    hart_context_free (ctx);
+    hart_tokens_free (tokens);
+    hart_images_free (images);
+    g_free (prompt);
+    return ret;
+  }
+empty_prompt:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (_("The prompt is empty.")),
+        ("set the prompt property to a text describing the image"));
+    g_free (prompt);
+    return GST_FLOW_ERROR;
+  }
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        (_("Could not write the generated frame.")),
+        ("frame of %dx%d, negotiated %dx%d", images[0]->width,
+            images[0]->height, GST_VIDEO_INFO_WIDTH (&self->info),
+            GST_VIDEO_INFO_HEIGHT (&self->info)));
+    gst_buffer_unref (buffer);
+    hart_context_free (ctx);
+    hart_tokens_free (tokens);
+    hart_images_free (images);
+    g_free (prompt);
+    return GST_FLOW_ERROR;
+  }
+}

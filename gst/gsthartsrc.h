@@ -1,0 +1,67 @@
+/* gst-hart — hartsrc: images and video generated from a prompt
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef GST_HART_SRC_H
+#define GST_HART_SRC_H
+
+#include <gst/gst.h>
+#include <gst/base/gstpushsrc.h>
+#include <gst/video/video.h>
+
+#include "gsthartenums.h"
+#include "hart/hart.h"
+#include "hart/text-encoder.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_HART_SRC (gst_hart_src_get_type ())
+G_DECLARE_FINAL_TYPE (GstHartSrc, gst_hart_src, GST, HART_SRC, GstPushSrc)
+
+struct _GstHartSrc
+{
+  GstPushSrc parent;
+
+  /* properties, under the object lock */
+  gchar *prompt;
+  guint64 seed;
+  GstHartSeedMode seed_mode;
+  gdouble cfg_scale;
+  gint top_k;
+  gdouble top_p;
+  gboolean smooth;
+  gchar *model_path;
+  gchar *text_encoder_path;
+  GstHartDevice device;
+  gint device_id;
+  gint keep_scales;
+  gint transition_frames;
+
+  /* loaded in start (), from the shared cache */
+  HartEngine *engine;
+  HartModel *model;
+  HartTextEncoder *encoder;
+  gchar *model_comment;         /* tag: "HART model NAME, fingerprint HEX" */
+
+  /* negotiated format */
+  gboolean tokens_out;
+  GstVideoInfo info;
+  gint fps_n, fps_d;
+
+  /* streaming state: streaming thread only */
+  guint64 n_frames;
+  gchar *encoded_prompt;        /* prompt of prompt_context */
+  HartContext *prompt_context;  /* the current prompt, encoded */
+  HartContext *from_context;    /* transition start, or NULL */
+  gint transition_step, transition_length;
+  HartContext *frame_context;   /* what the last frame was generated from */
+  HartTokens *previous_tokens;  /* for keep-scales */
+
+  /* cancels the generation in flight (unlock) */
+  GCancellable *cancel;
+};
+
+GST_ELEMENT_REGISTER_DECLARE (hartsrc);
+
+G_END_DECLS
+#endif /* GST_HART_SRC_H */

@@ -1,0 +1,205 @@
+/* gst-hart — helpers shared by the element tests
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The tests run on the tiny fixtures (HART_FIXTURES): a 128×128 HART model
+ * and a 2-layer Qwen2 whose tokenizer lives in tests/fixtures/tokenizer
+ * (handed to hartsrc through HART_TOKENIZER_PATH).
+ */
+#ifndef HART_CHECK_H
+#define HART_CHECK_H
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gmodule.h>
+#include <string.h>
+
+#define TINY_SIZE 128
+
+static gchar *model_dir;
+static gchar *text_encoder_dir;
+
+/* Fixture paths, and the tokenizer for hartsrc; call before any element is
+ * made. */
+static void
+hart_check_setup_fixtures (void)
+{
+  const gchar *fixtures = g_getenv ("HART_FIXTURES");
+  gchar *tokenizer;
+
+  if (fixtures == NULL)
+    fixtures = "tests/fixtures";
+  model_dir = g_build_filename (fixtures, "tiny", "hart-0.7b-1024px", NULL);
+  text_encoder_dir = g_build_filename (fixtures, "tiny",
+      "Qwen2-VL-1.5B-Instruct", NULL);
+  tokenizer = g_build_filename (fixtures, "tokenizer", NULL);
+  g_setenv ("HART_TOKENIZER_PATH", tokenizer, TRUE);
+  g_free (tokenizer);
+}
+
+/* A hartsrc on the tiny model with NUM_BUFFERS frames (-1: endless). */
+static GstElement *
+make_hartsrc (gint num_buffers)
+{
+  GstElement *src = gst_element_factory_make ("hartsrc", NULL);
+
+  fail_unless (src != NULL, "hartsrc not found (GST_PLUGIN_PATH?)");
+  g_object_set (src, "model-path", model_dir, "num-buffers", num_buffers,
+      NULL);
+  return src;
+}
+
+/* A symbol of the loaded plugin: the very cache the elements use
+ * (gst/gsthartcache.h), not a second copy linked into the test. */
+static gpointer
+plugin_symbol (const gchar * name)
+{
+  GstPlugin *plugin = gst_registry_find_plugin (gst_registry_get (), "hart");
+  GModule *module;
+  gpointer symbol = NULL;
+
+  fail_unless (plugin != NULL);
+  module = g_module_open (gst_plugin_get_filename (plugin),
+      G_MODULE_BIND_LOCAL);
+  fail_unless (module != NULL, "%s", g_module_error ());
+  fail_unless (g_module_symbol (module, name, &symbol), "%s", name);
+  /* GStreamer keeps the plugin loaded: dropping our reference is safe */
+  g_module_close (module);
+  gst_object_unref (plugin);
+  return symbol;
+}
+
+typedef guint (*CacheCountFunc) (const gchar * kind, guint * n_users);
+typedef gpointer (*AcquireEngineFunc) (const gchar * device, gint id,
+    GError ** error);
+typedef gpointer (*AcquireFunc) (gpointer engine, const gchar * dir,
+    GError ** error);
+typedef gpointer (*AcquireEncoderFunc) (gpointer engine, const gchar * dir,
+    const gchar * tokenizer_dir, GError ** error);
+typedef void (*ReleaseFunc) (gpointer object);
+
+G_GNUC_UNUSED static CacheCountFunc
+lookup_cache_count (void)
+{
+  return (CacheCountFunc) plugin_symbol ("gst_hart_cache_count");
+}
+
+/* The text encoder's tokenizer takes most of a second to load: the test
+ * holds engine, model and text encoder in the plugin's cache (as hartsrc
+ * would, same keys) so that every element it makes shares them. */
+static gpointer kept_engine, kept_model, kept_encoder;
+
+G_GNUC_UNUSED static void
+hart_check_keep_loaded (void)
+{
+  GstElement *src = make_hartsrc (1);   /* loads the plugin */
+  AcquireEngineFunc acquire_engine =
+      (AcquireEngineFunc) plugin_symbol ("gst_hart_cache_acquire_engine");
+  AcquireFunc acquire_model =
+      (AcquireFunc) plugin_symbol ("gst_hart_cache_acquire_model");
+  AcquireEncoderFunc acquire_encoder = (AcquireEncoderFunc)
+      plugin_symbol ("gst_hart_cache_acquire_text_encoder");
+  GError *error = NULL;
+
+  gst_object_unref (src);
+  kept_engine = acquire_engine ("auto", 0, &error);
+  fail_unless (kept_engine != NULL);
+  kept_model = acquire_model (kept_engine, model_dir, &error);
+  fail_unless (kept_model != NULL);
+  kept_encoder = acquire_encoder (kept_engine, text_encoder_dir,
+      g_getenv ("HART_TOKENIZER_PATH"), &error);
+  fail_unless (kept_encoder != NULL);
+}
+
+G_GNUC_UNUSED static void
+hart_check_release_loaded (void)
+{
+  ReleaseFunc release = (ReleaseFunc) plugin_symbol ("gst_hart_cache_release");
+
+  release (kept_encoder);
+  release (kept_model);
+  release (kept_engine);
+}
+
+/* A harness around a hartsrc of NUM_BUFFERS frames whose sink takes CAPS. */
+static GstHarness *
+harness_hartsrc (gint num_buffers, const gchar * caps)
+{
+  GstElement *src = make_hartsrc (num_buffers);
+  GstHarness *h = gst_harness_new_with_element (src, NULL, "src");
+
+  gst_object_unref (src);
+  if (caps)
+    gst_harness_set_sink_caps_str (h, caps);
+  return h;
+}
+
+/* Waits (up to the harness timeout) for the next buffer; fails on none. */
+static GstBuffer *
+pull_buffer (GstHarness * h)
+{
+  GstBuffer *buffer = gst_harness_pull (h);
+
+  fail_unless (buffer != NULL, "no buffer from %s",
+      GST_ELEMENT_NAME (h->element));
+  return buffer;
+}
+
+static gboolean
+buffers_equal (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  gboolean equal;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  equal = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return equal;
+}
+
+/* Σ |a − b| over the bytes of two buffers of one size. */
+G_GNUC_UNUSED static guint64
+buffers_distance (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  guint64 d = 0;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  fail_unless_equals_uint64 (ma.size, mb.size);
+  for (gsize i = 0; i < ma.size; i++)
+    d += ABS ((gint) ma.data[i] - (gint) mb.data[i]);
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return d;
+}
+
+/* The first frame of a fresh hartsrc (raw RGB) with PROPS set by a
+ * g_object_set-style list ending in NULL. */
+static GstBuffer *
+first_frame (const gchar * first_prop, ...)
+{
+  GstHarness *h = harness_hartsrc (1, "video/x-raw, format=RGB");
+  GstBuffer *buffer;
+  va_list args;
+
+  va_start (args, first_prop);
+  if (first_prop)
+    g_object_set_valist (G_OBJECT (h->element), first_prop, args);
+  va_end (args);
+  gst_harness_play (h);
+  buffer = pull_buffer (h);
+  gst_harness_teardown (h);
+  return buffer;
+}
+
+/* The next error message of BUS, waiting up to 10 s (NULL: none). */
+G_GNUC_UNUSED static GstMessage *
+pop_error (GstBus * bus)
+{
+  return gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+}
+
+#endif /* HART_CHECK_H */

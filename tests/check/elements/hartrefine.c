@@ -1,0 +1,419 @@
+/* gst-hart — hartrefine element tests
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "hart-check.h"
+#include "gst/gsthartmeta.h"
+
+#define TOKENS_CAPS "video/x-hart-tokens"
+
+/* Token frames 0 … N−1 of a hartsrc (seed-mode increment) and their caps. */
+static GstBuffer **
+token_frames (guint n, GstCaps ** caps)
+{
+  GstHarness *h = harness_hartsrc (n, TOKENS_CAPS);
+  GstBuffer **frames = g_new0 (GstBuffer *, n);
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", "increment");
+  gst_harness_play (h);
+  for (guint i = 0; i < n; i++)
+    frames[i] = pull_buffer (h);
+  *caps = gst_pad_get_current_caps (h->sinkpad);
+  gst_harness_teardown (h);
+  return frames;
+}
+
+/* The same frames from hartsrc alone, raw RGB. */
+static GstBuffer **
+raw_frames (guint n)
+{
+  GstHarness *h = harness_hartsrc (n, "video/x-raw, format=RGB");
+  GstBuffer **frames = g_new0 (GstBuffer *, n);
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", "increment");
+  gst_harness_play (h);
+  for (guint i = 0; i < n; i++)
+    frames[i] = pull_buffer (h);
+  gst_harness_teardown (h);
+  return frames;
+}
+
+static void
+frames_free (GstBuffer ** frames, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    gst_buffer_unref (frames[i]);
+  g_free (frames);
+}
+
+/* A hartrefine harness on the tiny model, fed CAPS, producing RGB. */
+static GstHarness *
+harness_hartrefine (const GstCaps * caps)
+{
+  GstElement *refine_el = gst_element_factory_make ("hartrefine", NULL);
+  GstHarness *h;
+
+  /* the harness starts an element with a sink pad right away: the model
+   * path must be set before */
+  g_object_set (refine_el, "model-path", model_dir, NULL);
+  h = gst_harness_new_with_element (refine_el, "sink", "src");
+  gst_object_unref (refine_el);
+  gst_harness_set_sink_caps_str (h, "video/x-raw, format=RGB");
+  if (caps)
+    gst_harness_set_src_caps (h, gst_caps_copy (caps));
+  return h;
+}
+
+/* Refines BUFFER (a ref is taken) in H. */
+static GstBuffer *
+refine (GstHarness * h, GstBuffer * buffer)
+{
+  GstBuffer *out = gst_harness_push_and_pull (h, gst_buffer_ref (buffer));
+
+  fail_unless (out != NULL);
+  return out;
+}
+
+GST_START_TEST (test_properties_round_trip)
+{
+  GstElement *refine_el = gst_element_factory_make ("hartrefine", NULL);
+  gchar *model;
+  gint device, device_id;
+  guint64 seed;
+  gboolean temporal_noise;
+
+  fail_unless (refine_el != NULL);
+  g_object_get (refine_el, "model-path", &model, "device", &device,
+      "device-id", &device_id, "seed", &seed, "temporal-noise",
+      &temporal_noise, NULL);
+  fail_unless (model == NULL);
+  fail_unless_equals_int (device, 0);
+  fail_unless_equals_int (device_id, 0);
+  fail_unless_equals_uint64 (seed, G_MAXUINT64);
+  fail_unless (!temporal_noise);
+
+  gst_util_set_object_arg (G_OBJECT (refine_el), "device", "cuda");
+  g_object_set (refine_el, "model-path", "/a/model", "device-id", 2, "seed",
+      (guint64) 42, "temporal-noise", TRUE, NULL);
+  g_object_get (refine_el, "model-path", &model, "device", &device,
+      "device-id", &device_id, "seed", &seed, "temporal-noise",
+      &temporal_noise, NULL);
+  fail_unless_equals_string (model, "/a/model");
+  fail_unless_equals_int (device, 2);
+  fail_unless_equals_int (device_id, 2);
+  fail_unless_equals_uint64 (seed, 42);
+  fail_unless (temporal_noise);
+  g_free (model);
+  gst_object_unref (refine_el);
+}
+
+GST_END_TEST;
+
+/* hartsrc ! hartrefine gives the bytes of hartsrc alone, frame by frame,
+ * and carries the frame's GstHartMeta. */
+GST_START_TEST (test_split_equals_whole)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (2, &caps);
+  GstBuffer **whole = raw_frames (2);
+  GstHarness *h = harness_hartrefine (caps);
+  GstCaps *out_caps;
+  gint width, height;
+
+  gst_harness_play (h);
+  for (guint i = 0; i < 2; i++) {
+    GstBuffer *split = refine (h, tokens[i]);
+    GstHartMeta *meta = (GstHartMeta *) gst_buffer_get_meta (split,
+        g_type_from_name ("GstHartMetaAPI"));
+
+    fail_unless (buffers_equal (split, whole[i]), "frame %u differs", i);
+    fail_unless (meta != NULL);
+    fail_unless_equals_int (meta->frame, i);
+    gst_buffer_unref (split);
+  }
+  out_caps = gst_pad_get_current_caps (h->sinkpad);
+  fail_unless (gst_structure_get_int (gst_caps_get_structure (out_caps, 0),
+          "width", &width));
+  fail_unless (gst_structure_get_int (gst_caps_get_structure (out_caps, 0),
+          "height", &height));
+  fail_unless_equals_int (width, TINY_SIZE);
+  fail_unless_equals_int (height, TINY_SIZE);
+  gst_caps_unref (out_caps);
+  gst_harness_teardown (h);
+  frames_free (tokens, 2);
+  frames_free (whole, 2);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+/* The same through one pipeline with a queue, as users write it. */
+GST_START_TEST (test_split_pipeline)
+{
+  gchar *line = g_strdup_printf ("hartsrc model-path=\"%s\" num-buffers=1 "
+      "seed=3 ! queue ! hartrefine model-path=\"%s\" ! "
+      "capsfilter caps=video/x-raw,format=RGB", model_dir, model_dir);
+  GstHarness *split = gst_harness_new_parse (line);
+  GstBuffer *a, *b;
+
+  gst_harness_play (split);
+  a = pull_buffer (split);
+  b = first_frame ("seed", (guint64) 3, NULL);
+  fail_unless (buffers_equal (a, b));
+  gst_buffer_unref (a);
+  gst_buffer_unref (b);
+  gst_harness_teardown (split);
+  g_free (line);
+}
+
+GST_END_TEST;
+
+/* seed and temporal-noise change the residual diffusion noise only. */
+GST_START_TEST (test_seed_and_temporal_noise)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (2, &caps);
+  GstHarness *h = harness_hartrefine (caps);
+  GstBuffer *base0, *base1, *noise0, *noise1, *reseeded, *same_seed;
+
+  gst_harness_play (h);
+  base0 = refine (h, tokens[0]);
+  base1 = refine (h, tokens[1]);
+  g_object_set (h->element, "temporal-noise", TRUE, NULL);
+  noise0 = refine (h, tokens[0]);
+  noise1 = refine (h, tokens[1]);
+  g_object_set (h->element, "temporal-noise", FALSE, "seed", (guint64) 1234,
+      NULL);
+  reseeded = refine (h, tokens[0]);
+  /* hartsrc's default seed, given explicitly */
+  g_object_set (h->element, "seed", (guint64) 1, NULL);
+  same_seed = refine (h, tokens[0]);
+
+  /* frame 0 draws as frame 0 anyway */
+  fail_unless (buffers_equal (base0, noise0));
+  /* frame 1 takes frame 0's noise instead of its own */
+  fail_if (buffers_equal (base1, noise1));
+  fail_if (buffers_equal (base0, reseeded));
+  fail_unless (buffers_equal (base0, same_seed));
+
+  gst_buffer_unref (base0);
+  gst_buffer_unref (base1);
+  gst_buffer_unref (noise0);
+  gst_buffer_unref (noise1);
+  gst_buffer_unref (reseeded);
+  gst_buffer_unref (same_seed);
+  gst_harness_teardown (h);
+  frames_free (tokens, 2);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+/* Caps of another model are refused at negotiation with a clear error. */
+GST_START_TEST (test_refuse_other_model)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (1, &caps);
+  GstHarness *h;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  gst_structure_set (gst_caps_get_structure (caps, 0), "fingerprint",
+      G_TYPE_STRING, "00000000000000000000000000000000"
+      "00000000000000000000000000000000", NULL);
+  h = harness_hartrefine (caps);
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (h);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (tokens[0])),
+      GST_FLOW_NOT_NEGOTIATED);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_CORE_ERROR,
+          GST_CORE_ERROR_NEGOTIATION), "%s", error->message);
+  fail_unless (strstr (debug, "fingerprint") != NULL, "%s", debug);
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+
+  /* and raw video is not a token frame */
+  h = harness_hartrefine (NULL);
+  {
+    GstCaps *raw = gst_caps_from_string ("video/x-raw, format=RGB, "
+        "width=128, height=128, framerate=1/1");
+
+    fail_if (gst_pad_peer_query_accept_caps (h->srcpad, raw));
+    gst_caps_unref (raw);
+  }
+  gst_harness_teardown (h);
+
+  gst_object_unref (bus);
+  frames_free (tokens, 1);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+/* A malformed token buffer is a stream error, not a crash. */
+static void
+expect_decode_error (GstCaps * caps, GstBuffer * bad)
+{
+  GstHarness *h = harness_hartrefine (caps);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (h);
+  fail_unless_equals_int (gst_harness_push (h, bad), GST_FLOW_ERROR);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (g_error_matches (error, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_DECODE), "%s", error->message);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_START_TEST (test_corrupted_token_frame)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (1, &caps);
+  const gsize size = gst_buffer_get_size (tokens[0]);
+  GstBuffer *bad;
+  GstMapInfo map;
+
+  /* truncated */
+  bad = gst_buffer_copy_region (tokens[0], GST_BUFFER_COPY_ALL, 0, size - 4);
+  expect_decode_error (caps, bad);
+  /* wrong magic */
+  bad = gst_buffer_copy_deep (tokens[0]);
+  gst_buffer_map (bad, &map, GST_MAP_WRITE);
+  map.data[0] = 'X';
+  gst_buffer_unmap (bad, &map);
+  expect_decode_error (caps, bad);
+  /* an absurd dimension */
+  bad = gst_buffer_copy_deep (tokens[0]);
+  gst_buffer_map (bad, &map, GST_MAP_WRITE);
+  map.data[88] = 0xff, map.data[89] = 0xff, map.data[90] = 0xff;
+  gst_buffer_unmap (bad, &map);
+  expect_decode_error (caps, bad);
+  /* a few bytes */
+  bad = gst_buffer_new_allocate (NULL, 7, NULL);
+  gst_buffer_memset (bad, 0, 0, 7);
+  expect_decode_error (caps, bad);
+
+  frames_free (tokens, 1);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_model)
+{
+  GstElement *refine_el = gst_element_factory_make ("hartrefine", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+
+  gst_element_set_bus (refine_el, bus);
+  g_object_set (refine_el, "model-path", "/nonexistent/hart-0.7b-1024px",
+      NULL);
+  fail_unless_equals_int (gst_element_set_state (refine_el,
+          GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", error->message);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+
+  g_object_set (refine_el, "model-path", NULL, NULL);
+  fail_unless_equals_int (gst_element_set_state (refine_el,
+          GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+
+  gst_element_set_state (refine_el, GST_STATE_NULL);
+  gst_element_set_bus (refine_el, NULL);
+  gst_object_unref (refine_el);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* hartsrc and hartrefine of one model share it. */
+GST_START_TEST (test_shared_model)
+{
+  CacheCountFunc cache_count = lookup_cache_count ();
+  GstElement *src = make_hartsrc (1);
+  GstElement *refine_el = gst_element_factory_make ("hartrefine", NULL);
+  guint users;
+
+  g_object_set (refine_el, "model-path", model_dir, NULL);
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  /* basesrc starts in READY → PAUSED; basetransform too */
+  fail_unless (gst_element_set_state (src, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_set_state (refine_el, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (cache_count ("model", &users), 1);
+  fail_unless_equals_int (users, 2);
+  fail_unless_equals_int (cache_count ("engine", &users), 1);
+  fail_unless_equals_int (users, 2);
+
+  gst_element_set_state (src, GST_STATE_NULL);
+  fail_unless_equals_int (cache_count ("model", &users), 1);
+  fail_unless_equals_int (users, 1);
+  gst_element_set_state (refine_el, GST_STATE_NULL);
+  fail_unless_equals_int (cache_count ("model", NULL), 0);
+  gst_object_unref (src);
+  gst_object_unref (refine_el);
+}
+
+GST_END_TEST;
+
+static Suite *
+hartrefine_suite (void)
+{
+  Suite *s = suite_create ("hartrefine");
+  TCase *tc = tcase_create ("general");
+  TCase *tc_load = tcase_create ("loading");
+
+  hart_check_setup_fixtures ();
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, hart_check_keep_loaded,
+      hart_check_release_loaded);
+  tcase_add_test (tc, test_split_equals_whole);
+  tcase_add_test (tc, test_split_pipeline);
+  tcase_add_test (tc, test_seed_and_temporal_noise);
+  tcase_add_test (tc, test_refuse_other_model);
+  tcase_add_test (tc, test_corrupted_token_frame);
+
+  /* without the keeper: these count and load themselves */
+  suite_add_tcase (s, tc_load);
+  tcase_add_test (tc_load, test_properties_round_trip);
+  tcase_add_test (tc_load, test_missing_model);
+  tcase_add_test (tc_load, test_shared_model);
+  return s;
+}
+
+GST_CHECK_MAIN (hartrefine);

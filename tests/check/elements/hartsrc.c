@@ -1,0 +1,737 @@
+/* gst-hart — hartsrc element tests
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "hart-check.h"
+/* only the struct layout: the meta's functions live in the plugin */
+#include "gst/gsthartmeta.h"
+
+/* ---- properties ---- */
+
+GST_START_TEST (test_properties_round_trip)
+{
+  GstElement *src = gst_element_factory_make ("hartsrc", NULL);
+  gchar *prompt, *model, *text_encoder;
+  guint64 seed;
+  gint seed_mode, device, device_id, top_k, keep_scales, transition_frames;
+  gdouble cfg, top_p;
+  gboolean smooth, is_live;
+
+  fail_unless (src != NULL);
+
+  /* defaults */
+  g_object_get (src, "prompt", &prompt, "seed", &seed, "cfg-scale", &cfg,
+      "top-k", &top_k, "top-p", &top_p, "smooth", &smooth, "model-path",
+      &model, "text-encoder-path", &text_encoder, "device", &device,
+      "device-id", &device_id, "is-live", &is_live, "keep-scales",
+      &keep_scales, "transition-frames", &transition_frames, "seed-mode",
+      &seed_mode, NULL);
+  fail_unless (prompt != NULL && prompt[0] != '\0');
+  fail_unless_equals_uint64 (seed, 1);
+  fail_unless_equals_float (cfg, 4.5);
+  fail_unless_equals_int (top_k, 0);
+  fail_unless_equals_float (top_p, 0.0);
+  fail_unless (smooth);
+  fail_unless (model == NULL);
+  fail_unless (text_encoder == NULL);
+  fail_unless_equals_int (device, 0);
+  fail_unless_equals_int (device_id, 0);
+  fail_unless (!is_live);
+  fail_unless_equals_int (keep_scales, 0);
+  fail_unless_equals_int (transition_frames, 0);
+  fail_unless_equals_int (seed_mode, 0);
+  g_free (prompt);
+
+  /* every property reads back what was set */
+  gst_util_set_object_arg (G_OBJECT (src), "seed-mode", "increment");
+  gst_util_set_object_arg (G_OBJECT (src), "device", "cpu");
+  g_object_set (src, "prompt", "a blue bird", "seed", G_GUINT64_CONSTANT
+      (12345678901234), "cfg-scale", 7.25, "top-k", 20, "top-p", 0.75,
+      "smooth", FALSE, "model-path", "/some/model", "text-encoder-path",
+      "/some/qwen", "device-id", 3, "is-live", TRUE, "keep-scales", 4,
+      "transition-frames", 6, NULL);
+  g_object_get (src, "prompt", &prompt, "seed", &seed, "cfg-scale", &cfg,
+      "top-k", &top_k, "top-p", &top_p, "smooth", &smooth, "model-path",
+      &model, "text-encoder-path", &text_encoder, "device", &device,
+      "device-id", &device_id, "is-live", &is_live, "keep-scales",
+      &keep_scales, "transition-frames", &transition_frames, "seed-mode",
+      &seed_mode, NULL);
+  fail_unless_equals_string (prompt, "a blue bird");
+  fail_unless_equals_uint64 (seed, G_GUINT64_CONSTANT (12345678901234));
+  fail_unless_equals_float (cfg, 7.25);
+  fail_unless_equals_int (top_k, 20);
+  fail_unless_equals_float (top_p, 0.75);
+  fail_unless (!smooth);
+  fail_unless_equals_string (model, "/some/model");
+  fail_unless_equals_string (text_encoder, "/some/qwen");
+  fail_unless_equals_int (device, 1);
+  fail_unless_equals_int (device_id, 3);
+  fail_unless (is_live);
+  fail_unless_equals_int (keep_scales, 4);
+  fail_unless_equals_int (transition_frames, 6);
+  fail_unless_equals_int (seed_mode, 1);
+  g_free (prompt);
+  g_free (model);
+  g_free (text_encoder);
+
+  /* mutable while playing: prompt, seed, cfg-scale (design §6) */
+  {
+    const gchar *mutable[] = { "prompt", "seed", "cfg-scale", "seed-mode" };
+    const gchar *fixed[] = { "model-path", "text-encoder-path", "device" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (mutable); i++)
+      fail_unless (g_object_class_find_property (G_OBJECT_GET_CLASS (src),
+              mutable[i])->flags & GST_PARAM_MUTABLE_PLAYING, "%s",
+          mutable[i]);
+    for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+      fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (src),
+              fixed[i])->flags & GST_PARAM_MUTABLE_PLAYING, "%s", fixed[i]);
+  }
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+/* ---- negotiation ---- */
+
+/* Each format gives the same picture, its bytes shuffled. */
+GST_START_TEST (test_negotiate_formats)
+{
+  const gchar *formats[] = { "RGBA", "RGBx", "BGRx", "BGRA" };
+  GstBuffer *rgb = first_frame (NULL);
+  GstMapInfo rgb_map;
+
+  fail_unless_equals_int (gst_buffer_get_size (rgb),
+      TINY_SIZE * TINY_SIZE * 3);
+  fail_unless (gst_buffer_map (rgb, &rgb_map, GST_MAP_READ));
+
+  for (guint f = 0; f < G_N_ELEMENTS (formats); f++) {
+    gchar *caps_str = g_strdup_printf ("video/x-raw, format=%s", formats[f]);
+    GstHarness *h = harness_hartsrc (1, caps_str);
+    const gboolean bgr = formats[f][0] == 'B';
+    GstBuffer *buffer;
+    GstCaps *caps;
+    GstStructure *s;
+    GstMapInfo map;
+    gint width, height;
+
+    gst_harness_play (h);
+    buffer = pull_buffer (h);
+    caps = gst_pad_get_current_caps (h->sinkpad);
+    s = gst_caps_get_structure (caps, 0);
+    fail_unless_equals_string (gst_structure_get_string (s, "format"),
+        formats[f]);
+    fail_unless (gst_structure_get_int (s, "width", &width));
+    fail_unless (gst_structure_get_int (s, "height", &height));
+    fail_unless_equals_int (width, TINY_SIZE);
+    fail_unless_equals_int (height, TINY_SIZE);
+
+    fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+    fail_unless_equals_int (map.size, TINY_SIZE * TINY_SIZE * 4);
+    for (gsize p = 0; p < TINY_SIZE * TINY_SIZE; p++) {
+      const guint8 *px = map.data + 4 * p, *ref = rgb_map.data + 3 * p;
+
+      fail_unless_equals_int (px[bgr ? 2 : 0], ref[0]);
+      fail_unless_equals_int (px[1], ref[1]);
+      fail_unless_equals_int (px[bgr ? 0 : 2], ref[2]);
+      fail_unless_equals_int (px[3], 255);
+    }
+    gst_buffer_unmap (buffer, &map);
+    gst_buffer_unref (buffer);
+    gst_caps_unref (caps);
+    gst_harness_teardown (h);
+    g_free (caps_str);
+  }
+  gst_buffer_unmap (rgb, &rgb_map);
+  gst_buffer_unref (rgb);
+}
+
+GST_END_TEST;
+
+/* Downstream that only takes token frames gets token frames carrying the
+ * model's fingerprint. */
+GST_START_TEST (test_negotiate_tokens)
+{
+  GstHarness *h = harness_hartsrc (1, "video/x-hart-tokens");
+  GstBuffer *buffer;
+  GstCaps *caps;
+  GstStructure *s;
+  GstMapInfo map;
+  const gchar *fingerprint;
+
+  gst_harness_play (h);
+  buffer = pull_buffer (h);
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  s = gst_caps_get_structure (caps, 0);
+  fail_unless (gst_structure_has_name (s, "video/x-hart-tokens"));
+  fingerprint = gst_structure_get_string (s, "fingerprint");
+  fail_unless (fingerprint != NULL && strlen (fingerprint) == 64);
+
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  fail_unless (map.size > 128);
+  fail_unless (memcmp (map.data, "HARTTOKF", 8) == 0);
+  fail_unless (memcmp (map.data + 16, fingerprint, 64) == 0);
+  gst_buffer_unmap (buffer, &map);
+
+  gst_buffer_unref (buffer);
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Runs "hartsrc ! capsfilter caps=CAPS ! fakesink" and expects a
+ * not-negotiated stream error. */
+static void
+expect_not_negotiated (const gchar * caps_str)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = make_hartsrc (1);
+  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstCaps *caps = gst_caps_from_string (caps_str);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_bin_add_many (GST_BIN (pipeline), src, filter, sink, NULL);
+  fail_unless (gst_element_link (filter, sink));
+  /* a format the template lacks is refused at link time already; link
+   * regardless: negotiation must fail when the stream starts */
+  fail_unless (gst_element_link_pads_full (src, "src", filter, "sink",
+          GST_PAD_LINK_CHECK_NOTHING));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = pop_error (bus);
+  fail_unless (msg != NULL, "no error for %s", caps_str);
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (error->domain == GST_STREAM_ERROR, "%s", error->message);
+  fail_unless (strstr (debug, "not-negotiated") != NULL, "%s", debug);
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_START_TEST (test_refuse_unsupported_caps)
+{
+  expect_not_negotiated ("video/x-raw, format=I420");
+  expect_not_negotiated ("video/x-raw, format=RGB, width=64");
+  expect_not_negotiated ("audio/x-raw");
+  expect_not_negotiated ("video/x-hart-tokens, fingerprint=(string)0000");
+}
+
+GST_END_TEST;
+
+/* ---- buffers, EOS, timestamps ---- */
+
+/* Waits for EOS, counting the buffers before it. */
+static guint
+count_until_eos (GstHarness * h)
+{
+  guint n_buffers = 0;
+
+  for (;;) {
+    GstEvent *event;
+    GstBuffer *buffer;
+
+    while ((buffer = gst_harness_try_pull (h)) != NULL) {
+      n_buffers++;
+      gst_buffer_unref (buffer);
+    }
+    event = gst_harness_pull_event (h);
+    fail_unless (event != NULL, "no EOS");
+    if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+      gst_event_unref (event);
+      break;
+    }
+    gst_event_unref (event);
+  }
+  /* buffers pushed before EOS are all in the queue by now */
+  while (gst_harness_buffers_in_queue (h) > 0) {
+    gst_buffer_unref (gst_harness_pull (h));
+    n_buffers++;
+  }
+  return n_buffers;
+}
+
+GST_START_TEST (test_num_buffers_then_eos)
+{
+  GstHarness *h = harness_hartsrc (3, "video/x-raw, format=RGB");
+
+  gst_harness_play (h);
+  fail_unless_equals_int (count_until_eos (h), 3);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 3);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timestamps)
+{
+  GstHarness *h = harness_hartsrc (3,
+      "video/x-raw, format=RGB, framerate=(fraction)3/1");
+
+  gst_harness_play (h);
+  for (guint64 i = 0; i < 3; i++) {
+    GstBuffer *buffer = pull_buffer (h);
+    const GstClockTime start = gst_util_uint64_scale (i, GST_SECOND, 3);
+    const GstClockTime end = gst_util_uint64_scale (i + 1, GST_SECOND, 3);
+
+    fail_unless_equals_clocktime (GST_BUFFER_PTS (buffer), start);
+    fail_unless_equals_clocktime (GST_BUFFER_DURATION (buffer), end - start);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buffer), i);
+    gst_buffer_unref (buffer);
+  }
+  gst_harness_teardown (h);
+
+  /* framerate 0/1: one still image without a duration, then EOS */
+  h = harness_hartsrc (-1, "video/x-raw, format=RGB, framerate=(fraction)0/1");
+  gst_harness_play (h);
+  {
+    GstBuffer *buffer = pull_buffer (h);
+
+    fail_unless_equals_clocktime (GST_BUFFER_PTS (buffer), 0);
+    fail_unless (!GST_CLOCK_TIME_IS_VALID (GST_BUFFER_DURATION (buffer)));
+    gst_buffer_unref (buffer);
+  }
+  fail_unless_equals_int (count_until_eos (h), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- determinism and video ---- */
+
+GST_START_TEST (test_deterministic_by_seed)
+{
+  GstBuffer *a = first_frame ("seed", (guint64) 7, NULL);
+  GstBuffer *b = first_frame ("seed", (guint64) 7, NULL);
+  GstBuffer *c = first_frame ("seed", (guint64) 8, NULL);
+  GstBuffer *d = first_frame ("seed", (guint64) 7, "cfg-scale", 1.0, NULL);
+
+  fail_unless (buffers_equal (a, b), "same seed, different pictures");
+  fail_if (buffers_equal (a, c), "another seed, same picture");
+  fail_if (buffers_equal (a, d), "another cfg-scale, same picture");
+  gst_buffer_unref (a);
+  gst_buffer_unref (b);
+  gst_buffer_unref (c);
+  gst_buffer_unref (d);
+}
+
+GST_END_TEST;
+
+/* The first N frames of a hartsrc with the given seed-mode and keep-scales. */
+static GstBuffer **
+frames_of (guint n, const gchar * seed_mode, gint keep_scales)
+{
+  GstHarness *h = harness_hartsrc (n, "video/x-raw, format=RGB");
+  GstBuffer **frames = g_new0 (GstBuffer *, n);
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", seed_mode);
+  g_object_set (h->element, "keep-scales", keep_scales, NULL);
+  gst_harness_play (h);
+  for (guint i = 0; i < n; i++)
+    frames[i] = pull_buffer (h);
+  gst_harness_teardown (h);
+  return frames;
+}
+
+static void
+frames_free (GstBuffer ** frames, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    gst_buffer_unref (frames[i]);
+  g_free (frames);
+}
+
+GST_START_TEST (test_seed_mode)
+{
+  GstBuffer **fixed = frames_of (2, "fixed", 0);
+  GstBuffer **increment = frames_of (2, "increment", 0);
+
+  /* fixed: the same draws every frame; increment: a new sample per frame,
+   * whose frame 0 is the fixed one */
+  fail_unless (buffers_equal (fixed[0], fixed[1]));
+  fail_if (buffers_equal (increment[0], increment[1]));
+  fail_unless (buffers_equal (fixed[0], increment[0]));
+  frames_free (fixed, 2);
+  frames_free (increment, 2);
+}
+
+GST_END_TEST;
+
+/* keep-scales: frame 1 keeps the composition of frame 0 (the first scales'
+ * tokens), so it is closer to frame 0 than an independent frame 1; the
+ * result is deterministic. */
+GST_START_TEST (test_keep_scales)
+{
+  GstBuffer **free_run = frames_of (2, "increment", 0);
+  /* beyond the number of scales: clamped to all but the last */
+  GstBuffer **kept = frames_of (2, "increment", 1000);
+  GstBuffer **kept_again = frames_of (2, "increment", 1000);
+  GstBuffer **some = frames_of (2, "increment", 3);
+  guint64 d_free, d_kept;
+
+  fail_unless (buffers_equal (free_run[0], kept[0]));
+  d_free = buffers_distance (free_run[0], free_run[1]);
+  d_kept = buffers_distance (kept[0], kept[1]);
+  GST_INFO ("distance frame 0 → 1: %" G_GUINT64_FORMAT " independent, %"
+      G_GUINT64_FORMAT " with all but the last scale kept", d_free, d_kept);
+  fail_unless (d_kept < d_free);
+  fail_unless (buffers_equal (kept[1], kept_again[1]));
+  fail_if (buffers_equal (some[1], free_run[1]));
+  frames_free (free_run, 2);
+  frames_free (kept, 2);
+  frames_free (kept_again, 2);
+  frames_free (some, 2);
+}
+
+GST_END_TEST;
+
+#define PROMPT_A "a red apple on a wooden table"
+#define PROMPT_B "a lighthouse in a storm at night"
+
+static const gchar *
+meta_prompt (GstBuffer * buffer)
+{
+  GstHartMeta *meta = (GstHartMeta *) gst_buffer_get_meta (buffer,
+      g_type_from_name ("GstHartMetaAPI"));
+
+  fail_unless (meta != NULL);
+  return meta->prompt;
+}
+
+/* A prompt change applies from a frame boundary: frames before it are
+ * picture A, frames after it picture B (fixed seed), never a mix; with
+ * transition-frames=2 exactly one blended frame comes between. */
+static void
+check_prompt_change (gint transition_frames)
+{
+  GstBuffer *a = first_frame ("prompt", PROMPT_A, NULL);
+  GstBuffer *b = first_frame ("prompt", PROMPT_B, NULL);
+  GstHarness *h = harness_hartsrc (6, "video/x-raw, format=RGB");
+  guint n_a = 0, n_mixed = 0, n_b = 0;
+
+  fail_if (buffers_equal (a, b), "the two prompts give one picture");
+  g_object_set (h->element, "prompt", PROMPT_A, "transition-frames",
+      transition_frames, NULL);
+  gst_harness_play (h);
+  for (guint i = 0; i < 6; i++) {
+    GstBuffer *frame = pull_buffer (h);
+
+    if (i == 0)
+      g_object_set (h->element, "prompt", PROMPT_B, NULL);
+    if (buffers_equal (frame, a)) {
+      fail_unless (n_mixed == 0 && n_b == 0, "frame %u: A after B", i);
+      fail_unless_equals_string (meta_prompt (frame), PROMPT_A);
+      n_a++;
+    } else if (buffers_equal (frame, b)) {
+      fail_unless_equals_string (meta_prompt (frame), PROMPT_B);
+      n_b++;
+    } else {
+      fail_unless (n_b == 0, "frame %u: a blend after B", i);
+      fail_unless_equals_string (meta_prompt (frame), PROMPT_B);
+      n_mixed++;
+    }
+    gst_buffer_unref (frame);
+  }
+  GST_INFO ("transition %d: %u A, %u blended, %u B", transition_frames, n_a,
+      n_mixed, n_b);
+  fail_unless (n_a >= 1);
+  fail_unless (n_b >= 1, "the prompt change never took effect");
+  fail_unless_equals_int (n_mixed, MAX (transition_frames - 1, 0));
+  gst_harness_teardown (h);
+  gst_buffer_unref (a);
+  gst_buffer_unref (b);
+}
+
+GST_START_TEST (test_prompt_change)
+{
+  check_prompt_change (0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_transition_frames)
+{
+  check_prompt_change (2);
+}
+
+GST_END_TEST;
+
+/* ---- metadata, tags, progress ---- */
+
+GST_START_TEST (test_meta_and_tags)
+{
+  GstHarness *h = harness_hartsrc (1, "video/x-raw, format=RGB");
+  GType api;
+  GstBuffer *buffer;
+  GstHartMeta *meta;
+  GstEvent *event;
+  gboolean tagged = FALSE;
+
+  g_object_set (h->element, "prompt", PROMPT_B, "seed", (guint64) 99,
+      "cfg-scale", 3.0, NULL);
+  gst_harness_play (h);
+  buffer = pull_buffer (h);
+  /* registered by the plugin with the first frame */
+  api = g_type_from_name ("GstHartMetaAPI");
+  fail_unless (api != 0, "GstHartMetaAPI not registered");
+  meta = (GstHartMeta *) gst_buffer_get_meta (buffer, api);
+  fail_unless (meta != NULL);
+  fail_unless_equals_string (meta->prompt, PROMPT_B);
+  fail_unless_equals_uint64 (meta->seed, 99);
+  fail_unless_equals_int (meta->frame, 0);
+  fail_unless_equals_float (meta->cfg_scale, 3.0);
+  fail_unless (meta->fingerprint != NULL && strlen (meta->fingerprint) == 64);
+  gst_buffer_unref (buffer);
+
+  /* stream-start, caps, segment, then the tags of the prompt */
+  while ((event = gst_harness_try_pull_event (h)) != NULL) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_TAG) {
+      GstTagList *tags;
+      gchar *title = NULL, *comment = NULL;
+
+      gst_event_parse_tag (event, &tags);
+      fail_unless (gst_tag_list_get_string (tags, GST_TAG_TITLE, &title));
+      fail_unless_equals_string (title, PROMPT_B);
+      fail_unless (gst_tag_list_get_string (tags, GST_TAG_COMMENT, &comment));
+      fail_unless (strstr (comment, "hart-0.7b-1024px") != NULL);
+      g_free (title);
+      g_free (comment);
+      tagged = TRUE;
+    }
+    gst_event_unref (event);
+  }
+  fail_unless (tagged, "no tag event");
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- errors and state changes ---- */
+
+static void
+expect_start_error (const gchar * model_path, GQuark domain, gint code)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = make_hartsrc (1);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  GError *error = NULL;
+
+  g_object_set (src, "model-path", model_path, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
+  fail_unless (gst_element_link (src, sink));
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = pop_error (bus);
+  fail_unless (msg != NULL);
+  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (src));
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (g_error_matches (error, domain, code), "%s (%d)",
+      error->message, error->code);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_START_TEST (test_errors_for_missing_files)
+{
+  gchar *missing = g_build_filename (model_dir, "no-such-model", NULL);
+
+  expect_start_error (missing, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_FOUND);
+  expect_start_error (NULL, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS);
+  g_free (missing);
+
+  /* a text encoder folder that does not exist */
+  {
+    GstElement *pipeline = gst_pipeline_new (NULL);
+    GstElement *src = make_hartsrc (1);
+    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+    GstBus *bus = gst_element_get_bus (pipeline);
+    GstMessage *msg;
+    GError *error = NULL;
+
+    g_object_set (src, "text-encoder-path", "/nonexistent/qwen", NULL);
+    gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
+    fail_unless (gst_element_link (src, sink));
+    gst_element_set_state (pipeline, GST_STATE_PAUSED);
+    msg = pop_error (bus);
+    fail_unless (msg != NULL);
+    gst_message_parse_error (msg, &error, NULL);
+    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_NOT_FOUND), "%s", error->message);
+    g_clear_error (&error);
+    gst_message_unref (msg);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipeline);
+  }
+}
+
+GST_END_TEST;
+
+/* An empty prompt is refused, not generated from a fully masked context. */
+GST_START_TEST (test_empty_prompt)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = make_hartsrc (1);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  GError *error = NULL;
+
+  g_object_set (src, "prompt", "  ", NULL);
+  gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
+  fail_unless (gst_element_link (src, sink));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = pop_error (bus);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (g_error_matches (error, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS), "%s", error->message);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* PLAYING → NULL while frames are being generated returns promptly
+ * (unlock cancels the generation in flight). */
+GST_START_TEST (test_stop_during_generation)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = make_hartsrc (-1);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  gint64 start, elapsed;
+
+  gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
+  fail_unless (gst_element_link (src, sink));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  /* wait until a generation is under way (a progress message) */
+  for (;;) {
+    msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND,
+        GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "no progress");
+    fail_unless (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT);
+    if (gst_message_has_name (msg, "hart-progress")) {
+      const GstStructure *s = gst_message_get_structure (msg);
+      gint stage, n_stages;
+
+      fail_unless (gst_structure_get_int (s, "stage", &stage));
+      fail_unless (gst_structure_get_int (s, "n-stages", &n_stages));
+      fail_unless (gst_structure_get_string (s, "description") != NULL);
+      fail_unless (stage >= 0 && stage <= n_stages);
+      gst_message_unref (msg);
+      break;
+    }
+    gst_message_unref (msg);
+  }
+
+  start = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  elapsed = g_get_monotonic_time () - start;
+  GST_INFO ("PLAYING → NULL took %" G_GINT64_FORMAT " µs", elapsed);
+  fail_unless (elapsed < 2 * G_USEC_PER_SEC, "stop took %" G_GINT64_FORMAT
+      " µs", elapsed);
+  /* a cancelled generation is a flush, not an error */
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
+
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Two hartsrc of one model share one loaded model and text encoder. */
+GST_START_TEST (test_shared_cache)
+{
+  CacheCountFunc cache_count;
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src1 = make_hartsrc (1), *src2 = make_hartsrc (1);
+  GstElement *sink1 = gst_element_factory_make ("fakesink", NULL);
+  GstElement *sink2 = gst_element_factory_make ("fakesink", NULL);
+  guint users;
+
+  gst_bin_add_many (GST_BIN (pipeline), src1, sink1, src2, sink2, NULL);
+  fail_unless (gst_element_link (src1, sink1));
+  fail_unless (gst_element_link (src2, sink2));
+  cache_count = lookup_cache_count ();
+  fail_unless_equals_int (cache_count ("model", NULL), 0);
+
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (cache_count ("model", &users), 1);
+  fail_unless_equals_int (users, 2);
+  fail_unless_equals_int (cache_count ("text-encoder", &users), 1);
+  fail_unless_equals_int (users, 2);
+  fail_unless_equals_int (cache_count ("engine", &users), 1);
+  fail_unless_equals_int (users, 2);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  /* the last user frees */
+  fail_unless_equals_int (cache_count ("model", NULL), 0);
+  fail_unless_equals_int (cache_count ("text-encoder", NULL), 0);
+  fail_unless_equals_int (cache_count ("engine", NULL), 0);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+hartsrc_suite (void)
+{
+  Suite *s = suite_create ("hartsrc");
+  TCase *tc = tcase_create ("general");
+  TCase *tc_load = tcase_create ("loading");
+
+  hart_check_setup_fixtures ();
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, hart_check_keep_loaded,
+      hart_check_release_loaded);
+  tcase_add_test (tc, test_negotiate_formats);
+  tcase_add_test (tc, test_negotiate_tokens);
+  tcase_add_test (tc, test_refuse_unsupported_caps);
+  tcase_add_test (tc, test_num_buffers_then_eos);
+  tcase_add_test (tc, test_timestamps);
+  tcase_add_test (tc, test_deterministic_by_seed);
+  tcase_add_test (tc, test_seed_mode);
+  tcase_add_test (tc, test_keep_scales);
+  tcase_add_test (tc, test_prompt_change);
+  tcase_add_test (tc, test_transition_frames);
+  tcase_add_test (tc, test_meta_and_tags);
+  tcase_add_test (tc, test_stop_during_generation);
+  tcase_add_test (tc, test_empty_prompt);
+
+  /* without the keeper: these count and load themselves */
+  suite_add_tcase (s, tc_load);
+  tcase_add_test (tc_load, test_properties_round_trip);
+  tcase_add_test (tc_load, test_errors_for_missing_files);
+  tcase_add_test (tc_load, test_shared_cache);
+  return s;
+}
+
+GST_CHECK_MAIN (hartsrc);
