@@ -819,8 +819,10 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
     params.keep_scales = keep_scales;
   }
 
-  /* an empty prompt masks every context position: the cross-attention
-   * has nothing to attend to */
+  /* An empty prompt leaves every context position a pad (mask all 0,
+   * positions −1).  The engine and `hart generate --prompt ""` handle it,
+   * but inside the element such a frame ran ~100× slower (under
+   * investigation, see the project notes): refuse it clearly instead. */
   if (G_UNLIKELY (prompt_is_blank (prompt)))
     goto empty_prompt;
 
