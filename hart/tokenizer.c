@@ -863,6 +863,7 @@ static JsonParser *
 parse_json_file (const char *path, GError ** error)
 {
   JsonParser *parser = json_parser_new_immutable ();
+  JsonNode *root;
   GError *local = NULL;
 
   if (!json_parser_load_from_mapped_file (parser, path, &local)) {
@@ -874,7 +875,9 @@ parse_json_file (const char *path, GError ** error)
     g_object_unref (parser);
     return NULL;
   }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+  /* an empty or all-blank file parses to no root at all */
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
         "%s: the top level is not a JSON object", path);
     g_object_unref (parser);
@@ -1323,6 +1326,7 @@ read_pre_tokenizer (JsonNode * node, LoadState * st, const char *path,
     return TRUE;
   }
   if (g_strcmp0 (type, "Sequence") == 0
+      && json_object_has_member (obj, "pretokenizers")
       && JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj,
               "pretokenizers"))) {
     JsonArray *list = json_object_get_array_member (obj, "pretokenizers");

@@ -85,8 +85,9 @@ encode_bytes (HartTokenizer * tok, GBytes * bytes)
 static gboolean
 ids_equal (GArray * a, GArray * b)
 {
-  return a->len == b->len && memcmp (a->data, b->data,
-      a->len * sizeof (int32_t)) == 0;
+  /* an empty GArray's data may be NULL, which memcmp must not get */
+  return a->len == b->len && (a->len == 0 || memcmp (a->data, b->data,
+          a->len * sizeof (int32_t)) == 0);
 }
 
 static char *
@@ -713,6 +714,10 @@ static const BrokenCase broken_cases[] = {
   {"pre-tokenizer", "\"type\": \"Sequence\", \"pretokenizers\"",
       "\"type\": \"Whitespace\", \"pretokenizers\"", NULL, "tokenizer.json",
       "pre_tokenizer.type"},
+  /* found by tests/fuzz/fuzz-tokenizer-json: a Sequence without its list
+   * was a GLib critical (the member's type was tested on NULL) */
+  {"pre-tokenizer-no-list", "\"pretokenizers\"", "\"pretokenizerz\"", NULL,
+      "tokenizer.json", "pre_tokenizer.type"},
   {"split-behavior", "\"Isolated\"", "\"Removed\"", NULL, "tokenizer.json",
       "behavior"},
   {"decoder", "\"decoder\": {\"type\": \"ByteLevel\"}",
@@ -793,6 +798,38 @@ test_missing_files (void)
   g_clear_error (&error);
 }
 
+/* Found by tests/fuzz/fuzz-tokenizer-json: an empty or all-blank JSON file
+ * parses to no root node, and testing its type was a GLib critical. */
+static void
+test_empty_json (void)
+{
+  static const char *const blanks[] = { "", " \n\t " };
+  char *json = small_tokenizer_json (NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (blanks); i++) {
+    GError *error = NULL;
+    char *name = g_strdup_printf ("blank-json-%u", i);
+    char *dir = make_dir (name, blanks[i], NULL);
+
+    g_assert_null (hart_tokenizer_load (dir, &error));
+    g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+    g_assert_nonnull (strstr (error->message, "tokenizer.json"));
+    g_clear_error (&error);
+    remove_dir (dir);
+    g_free (name);
+
+    name = g_strdup_printf ("blank-config-%u", i);
+    dir = make_dir (name, json, blanks[i]);
+    g_assert_null (hart_tokenizer_load (dir, &error));
+    g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+    g_assert_nonnull (strstr (error->message, "tokenizer_config.json"));
+    g_clear_error (&error);
+    remove_dir (dir);
+    g_free (name);
+  }
+  g_free (json);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -814,6 +851,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/tokenizer/small", test_small_tokenizer);
   g_test_add_func ("/tokenizer/missing-files", test_missing_files);
+  g_test_add_func ("/tokenizer/empty-json", test_empty_json);
 
   if (fixtures != NULL) {
     fixture_dir = g_build_filename (fixtures, "tokenizer", NULL);
