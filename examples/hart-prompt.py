@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+# gst-hart — example: hartsrc from Python (PyGObject), prompt changed while playing
+# Copyright (C) 2026 gst-hart developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Pull frames from hartsrc through an appsink, change the prompt half way,
+and write every frame as OUTPUT_DIR/frame-NNNNN.png through a second pipeline
+(appsrc ! videoconvert ! pngenc ! multifilesink).
+
+    GST_PLUGIN_PATH=build/gst python3 examples/hart-prompt.py \\
+        --frames 8 --output-dir out hart-0.7b-1024px "a red fox" "a snowy owl"
+
+The model folder is the first argument, or $HART_MODEL_PATH.  Needs the Debian
+packages python3-gi and gir1.2-gstreamer-1.0 (and gir1.2-gst-plugins-base-1.0
+for GstApp).
+"""
+
+import argparse
+import os
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstApp", "1.0")
+from gi.repository import Gst, GstApp  # noqa: E402,F401  (GstApp: appsink/appsrc methods)
+
+
+def pop_error(pipeline):
+    """Print an error waiting on the pipeline's bus, if any."""
+    message = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+    if message is not None:
+        error, detail = message.parse_error()
+        print(f"error from {message.src.get_name()}: {error.message}\n  {detail}",
+              file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", nargs="?", default=os.environ.get("HART_MODEL_PATH"),
+                        help="HART release folder (default: $HART_MODEL_PATH)")
+    parser.add_argument("prompt", nargs="?", default="a red apple on a wooden table")
+    parser.add_argument("second_prompt", nargs="?", default="a green pear on a blue plate")
+    parser.add_argument("-n", "--frames", type=int, default=8)
+    parser.add_argument("-o", "--output-dir", default=".")
+    parser.add_argument("-i", "--increment", action="store_true",
+                        help="seed-mode=increment: a new sample every frame")
+    parser.add_argument("-k", "--keep-scales", type=int, default=0)
+    parser.add_argument("-t", "--transition-frames", type=int, default=0)
+    args = parser.parse_args()
+    if not args.model:
+        parser.error("give the model folder or set HART_MODEL_PATH")
+    if args.frames < 1:
+        parser.error("--frames must be at least 1")
+
+    Gst.init(None)
+    source = Gst.ElementFactory.make("hartsrc", "source")
+    if source is None:
+        print("no element hartsrc: set GST_PLUGIN_PATH to the folder holding "
+              "libgsthart.so", file=sys.stderr)
+        return 1
+    source.set_property("model-path", args.model)
+    source.set_property("prompt", args.prompt)
+    source.set_property("keep-scales", args.keep_scales)
+    source.set_property("transition-frames", args.transition_frames)
+    Gst.util_set_object_arg(source, "seed-mode",
+                            "increment" if args.increment else "fixed")
+
+    pipeline = Gst.parse_launch(
+        "videoconvert name=convert ! video/x-raw,format=RGB ! "
+        "appsink name=sink sync=false max-buffers=1")
+    pipeline.add(source)
+    source.link(pipeline.get_by_name("convert"))
+    sink = pipeline.get_by_name("sink")
+
+    location = os.path.join(args.output_dir, "frame-%05d.png")
+    writer = Gst.parse_launch(
+        "appsrc name=frames format=time ! videoconvert ! pngenc ! "
+        f'multifilesink location="{location}"')
+    frames_in = writer.get_by_name("frames")
+
+    writer.set_state(Gst.State.PLAYING)
+    ok = pipeline.set_state(Gst.State.PLAYING) != Gst.StateChangeReturn.FAILURE
+    if not ok:
+        pop_error(pipeline)
+
+    for index in range(args.frames if ok else 0):
+        sample = sink.pull_sample()
+        if sample is None:
+            pop_error(pipeline)
+            print(f"the stream ended after {index} frames", file=sys.stderr)
+            ok = False
+            break
+        buffer = sample.get_buffer()
+        # GstHartMeta is not introspectable; the C example reads it.
+        print(f"frame {index} pts {buffer.pts / Gst.SECOND:.3f} s, "
+              f"{buffer.get_size()} bytes")
+        if frames_in.emit("push-sample", sample) != Gst.FlowReturn.OK:
+            print(f"the PNG writer refused frame {index}", file=sys.stderr)
+            ok = False
+        if index + 1 == args.frames // 2:
+            # Applies from the next frame hartsrc starts.
+            print(f'changing the prompt to "{args.second_prompt}"')
+            source.set_property("prompt", args.second_prompt)
+
+    pipeline.set_state(Gst.State.NULL)
+    frames_in.emit("end-of-stream")
+    message = writer.get_bus().timed_pop_filtered(
+        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    if message.type == Gst.MessageType.ERROR:
+        error, detail = message.parse_error()
+        print(f"PNG writer: {error.message}\n  {detail}", file=sys.stderr)
+        ok = False
+    writer.set_state(Gst.State.NULL)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

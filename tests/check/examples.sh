@@ -1,0 +1,180 @@
+#!/bin/sh
+# gst-hart — run the examples on the tiny fixture and check what they write
+# Copyright (C) 2026 gst-hart developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# usage: examples.sh HART-APPSINK GST-LAUNCH EXAMPLES-DIR MODEL-DIR OUTPUT-DIR
+# (registered by examples/meson.build with GST_PLUGIN_PATH set to the build's
+# gst/ folder).  TAP output.
+set -u
+
+appsink=$1
+GST_LAUNCH=$2
+examples=$3
+model=$4
+out=$5
+export GST_LAUNCH
+
+rm -rf "$out"
+mkdir -p "$out"
+
+n=0
+failed=0
+ok () {
+  n=$((n + 1))
+  echo "ok $n - $1"
+}
+not_ok () {
+  n=$((n + 1))
+  failed=1
+  echo "not ok $n - $1"
+}
+skip () {
+  n=$((n + 1))
+  echo "ok $n - $1 # SKIP $2"
+}
+
+# The first bytes of a file, as hex without spaces.
+head_hex () {
+  od -A n -t x1 -N "$2" "$1" 2>/dev/null | tr -d ' \n'
+}
+
+# A PNG of the fixture's size: signature, then IHDR with width and height
+# 128 (0x80) as big-endian 32-bit numbers.
+is_png_128 () {
+  [ -s "$1" ] &&
+    [ "$(head_hex "$1" 24)" = "89504e470d0a1a0a0000000d494844520000008000000080" ]
+}
+
+# RIFF....AVI
+is_avi () {
+  [ "$(head_hex "$1" 12 | cut -c1-8,17-24)" = "5249464641564920" ] &&
+    [ "$(wc -c < "$1")" -gt 4096 ]
+}
+
+# ....ftyp
+is_mp4 () {
+  [ "$(head_hex "$1" 8 | cut -c9-16)" = "66747970" ] &&
+    [ "$(wc -c < "$1")" -gt 4096 ]
+}
+
+has_element () {
+  gst-inspect-1.0 --exists "$1" 2>/dev/null ||
+    gst-inspect-1.0 "$1" > /dev/null 2>&1
+}
+
+# ---- gst-launch recipes ----
+export HART_MODEL_PATH="$model"
+export HART_FRAMES=3
+
+if "$examples/launch-recipes.sh" still "$out/still.png" > "$out/still.log" 2>&1 &&
+    is_png_128 "$out/still.png"; then
+  ok "launch-recipes.sh still writes a 128×128 PNG"
+else
+  sed 's/^/# /' "$out/still.log"
+  not_ok "launch-recipes.sh still writes a 128×128 PNG"
+fi
+
+if "$examples/launch-recipes.sh" split "$out/split.avi" > "$out/split.log" 2>&1 &&
+    is_avi "$out/split.avi"; then
+  ok "launch-recipes.sh split (hartsrc ! queue ! hartrefine) writes an AVI"
+else
+  sed 's/^/# /' "$out/split.log"
+  not_ok "launch-recipes.sh split (hartsrc ! queue ! hartrefine) writes an AVI"
+fi
+
+if has_element x264enc; then
+  if "$examples/launch-recipes.sh" video "$out/video.mp4" > "$out/video.log" 2>&1 &&
+      is_mp4 "$out/video.mp4"; then
+    ok "launch-recipes.sh video writes an MP4"
+  else
+    sed 's/^/# /' "$out/video.log"
+    not_ok "launch-recipes.sh video writes an MP4"
+  fi
+else
+  skip "launch-recipes.sh video writes an MP4" \
+    "x264enc missing (gstreamer1.0-plugins-ugly)"
+fi
+
+# ---- C example, frames through appsink ----
+prompt_a="a red fox in the snow"
+prompt_b="a lighthouse at night"
+mkdir -p "$out/frames"
+if "$appsink" --frames 6 --output-dir "$out/frames" "$model" "$prompt_a" \
+    "$prompt_b" > "$out/frames.log" 2>&1; then
+  ok "hart-appsink (frames) exits 0"
+else
+  sed 's/^/# /' "$out/frames.log"
+  not_ok "hart-appsink (frames) exits 0"
+fi
+
+all_png=yes
+for i in 0 1 2 3 4 5; do
+  is_png_128 "$out/frames/frame-0000$i.png" || all_png=no
+done
+if [ $all_png = yes ] && [ ! -e "$out/frames/frame-00006.png" ]; then
+  ok "hart-appsink wrote exactly 6 PNG frames"
+else
+  ls -l "$out/frames" | sed 's/^/# /'
+  not_ok "hart-appsink wrote exactly 6 PNG frames"
+fi
+
+# GstHartMeta names the prompt of each frame: the first frames have the first
+# prompt; the change (after frame 2) reaches the last frame at the latest.
+if grep -q "^frame 0 pts .* prompt \"$prompt_a\"$" "$out/frames.log" &&
+    grep -q "^frame 5 pts .* prompt \"$prompt_b\"$" "$out/frames.log"; then
+  ok "the prompt change shows in the frames' GstHartMeta"
+else
+  sed 's/^/# /' "$out/frames.log"
+  not_ok "the prompt change shows in the frames' GstHartMeta"
+fi
+
+# seed-mode=fixed: one prompt gives the same picture every frame; the other
+# prompt gives another picture.
+if cmp -s "$out/frames/frame-00000.png" "$out/frames/frame-00001.png" &&
+    ! cmp -s "$out/frames/frame-00000.png" "$out/frames/frame-00005.png"; then
+  ok "same prompt → same frame, new prompt → new frame"
+else
+  not_ok "same prompt → same frame, new prompt → new frame"
+fi
+
+# ---- C example, video with a prompt change ----
+if "$appsink" --frames 4 --video "$out/change.avi" --increment \
+    --keep-scales 2 --transition-frames 2 "$model" "$prompt_a" "$prompt_b" \
+    > "$out/change.log" 2>&1 && is_avi "$out/change.avi" &&
+    grep -q "^frame 2: changing the prompt" "$out/change.log"; then
+  ok "hart-appsink --video writes an AVI with a prompt change at frame 2"
+else
+  sed 's/^/# /' "$out/change.log"
+  not_ok "hart-appsink --video writes an AVI with a prompt change at frame 2"
+fi
+
+# ---- Python example (PyGObject) ----
+python=
+for candidate in "${HART_PYTHON:-}" python3 /usr/bin/python3; do
+  [ -n "$candidate" ] || continue
+  if "$candidate" -c 'import gi; gi.require_version("Gst", "1.0");
+gi.require_version("GstApp", "1.0"); from gi.repository import Gst, GstApp' \
+      > /dev/null 2>&1; then
+    python=$candidate
+    break
+  fi
+done
+if [ -n "$python" ]; then
+  mkdir -p "$out/python"
+  if "$python" "$examples/hart-prompt.py" --frames 4 --output-dir "$out/python" \
+      "$model" "$prompt_a" "$prompt_b" > "$out/python.log" 2>&1 &&
+      is_png_128 "$out/python/frame-00000.png" &&
+      is_png_128 "$out/python/frame-00003.png" &&
+      cmp -s "$out/frames/frame-00000.png" "$out/python/frame-00000.png"; then
+    ok "hart-prompt.py writes 4 PNG frames, the first equal to the C example's"
+  else
+    sed 's/^/# /' "$out/python.log"
+    not_ok "hart-prompt.py writes 4 PNG frames, the first equal to the C example's"
+  fi
+else
+  skip "hart-prompt.py" "no python3 with PyGObject and Gst 1.0 (python3-gi, gir1.2-gstreamer-1.0)"
+fi
+
+echo "1..$n"
+exit $failed
