@@ -764,15 +764,6 @@ context_for_frame (GstHartSrc * self, const gchar * prompt,
   return ctx;
 }
 
-static gboolean
-prompt_is_blank (const gchar * prompt)
-{
-  for (const gchar * c = prompt; *c; c++)
-    if (!g_ascii_isspace (*c))
-      return FALSE;
-  return TRUE;
-}
-
 static GstFlowReturn
 gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
 {
@@ -819,13 +810,8 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
     params.keep_scales = keep_scales;
   }
 
-  /* An empty prompt leaves every context position a pad (mask all 0,
-   * positions −1).  The engine and `hart generate --prompt ""` handle it,
-   * but inside the element such a frame ran ~100× slower (under
-   * investigation, see the project notes): refuse it clearly instead. */
-  if (G_UNLIKELY (prompt_is_blank (prompt)))
-    goto empty_prompt;
-
+  /* An empty prompt is valid, as in the official code: every context
+   * position is then a pad (mask 0, positions −1). */
   ctx = context_for_frame (self, prompt, transition_frames, &error);
   if (G_UNLIKELY (ctx == NULL))
     goto failed;
@@ -913,13 +899,6 @@ failed:
     hart_images_free (images);
     g_free (prompt);
     return ret;
-  }
-empty_prompt:
-  {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (_("The prompt is empty.")),
-        ("set the prompt property to a text describing the image"));
-    g_free (prompt);
-    return GST_FLOW_ERROR;
   }
 map_failed:
   {
