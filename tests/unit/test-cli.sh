@@ -53,6 +53,24 @@ if [ "$MODE" != "--valgrind" ]; then
   expect_ok "$TINY/Qwen2-VL-1.5B-Instruct/config.json" "KV heads"
   expect_ok "$HART_FIXTURES/tiny2/hart-0.7b-1024px" "HART transformer"
 
+  # hart tokenize / generate, end to end
+  out_png=$(mktemp --suffix=.png)
+  if [ "$(run tokenize -t "$HART_FIXTURES/tokenizer" "Hello world" 2>"$err")" = "9707 1879" ]; then
+    ok "tokenize"; else not_ok "tokenize"; fi
+  if [ "$(run tokenize -t "$HART_FIXTURES/tokenizer" --decode 9707 1879 2>"$err")" = "Hello world" ]; then
+    ok "tokenize --decode"; else not_ok "tokenize --decode"; fi
+  if run generate --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --seed 3 -q \
+      -o "$out_png" 2>"$err" && [ "$(head -c 8 "$out_png" | od -An -tx1 | tr -d ' ')" = "89504e470d0a1a0a" ]; then
+    ok "generate --prompt writes a PNG"; else not_ok "generate --prompt writes a PNG"; fi
+  run generate --model /nonexistent --prompt x -o "$out_png" >"$out" 2>"$err"
+  if [ $? -eq 1 ] && grep -q "^hart: error: /nonexistent: no such model folder" "$err"; then
+    ok "generate: missing model"; else not_ok "generate: missing model"; fi
+  run generate --model "$TINY/hart-0.7b-1024px" --context "$HART_FIXTURES/broken/st-bad-json.safetensors" \
+      -o "$out_png" >"$out" 2>"$err"
+  if [ $? -eq 1 ] && grep -q "st-bad-json.safetensors" "$err"; then
+    ok "generate: broken context file"; else not_ok "generate: broken context file"; fi
+  rm -f "$out_png"
+
   # usage errors
   run inspect >"$out" 2>"$err"; [ $? -eq 2 ] && ok "no PATH is a usage error" || not_ok "no PATH is a usage error"
   run frobnicate >"$out" 2>"$err"; [ $? -eq 2 ] && ok "unknown command" || not_ok "unknown command"
