@@ -1,0 +1,753 @@
+#!/usr/bin/python3
+# gst-hart — train the bundled "shapes" HART model on CPU
+# Copyright (C) 2026 gst-hart developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Trains a small model of the HART architecture on the procedural shapes world (shapes.py)
+and writes it in the release folder layout, so the engine loads it like the real checkpoints.
+
+  train.py WORK_DIR [--stage bpe|vae|encode|ar|export|all] [--vae-steps N] [--ar-steps N]
+                    [--seed S] [--out DIR]
+
+Stages (each saves its result under WORK_DIR and is skipped when that file exists, unless
+it is named with --stage):
+  bpe     byte-level BPE tokenizer.json (Qwen2 pre-tokenizer, NFC, three special tokens)
+  vae     hybrid tokenizer: encoder, multi-scale residual VQ with the Φ convolutions, decoder
+          trained on both the discrete latent and the continuous one (HART's alternating
+          decoder training)
+  encode  the training images -> per-scale codes, teacher-forcing inputs and the continuous
+          residual the diffusion head has to predict
+  ar      text encoder (Qwen2 architecture) + AR transformer + residual diffusion MLP, jointly:
+          cross-entropy over every scale's codes + IDDPM loss (ε MSE + variational bound for
+          the learned variance) on the last scale's residual; EMA of the weights
+  export  release layout: hart/{llm,tokenizer}/ and Qwen2-VL-1.5B-Instruct/
+
+Everything runs the model maths of hart_reference.py (the spec-exact reference that the
+C engine is tested against), so what is trained is exactly what the engine computes.
+Seeds fix the data, the initialisation and the order of batches; with the same torch build
+and thread count the run is reproducible.
+"""
+
+import argparse
+import collections
+import json
+import math
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+import shapes  # noqa: E402
+import hart_reference as ref  # noqa: E402
+import make_fixtures as mf  # noqa: E402
+import st_write  # noqa: E402
+
+PATCH_NUMS = [1, 2, 3, 4, 6, 8]
+BPE_VOCAB = 1024
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"
+               r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+CONFIG = dict(
+    llm=dict(mf._LLM_COMMON, context_token=32, context_dim=64, depth=4, embed_dim=128,
+             num_heads=2, patch_nums=PATCH_NUMS, diff_width=128, diff_depth=2,
+             diffusion_batch_mul=2),
+    tok=dict(mf._TOK_COMMON, vocab_size=512, z_channels=16, ch=32, ch_mult=[1, 1, 2, 2],
+             v_patch_nums=PATCH_NUMS),
+    qwen=dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
+              intermediate_size=128, vocab_size=BPE_VOCAB, rms_norm_eps=1e-6,
+              rope_theta=1000000.0, max_position_embeddings=32768, sliding_window=32768,
+              max_window_layers=2, tie_word_embeddings=True),
+)
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def system_prompt():
+    from make_qwen_goldens import SYSTEM_PROMPT  # the spec's string (§4.2), kept in one place
+    return SYSTEM_PROMPT
+
+
+# ------------------------------------------------------------------------------------------
+# parameters in release names
+
+
+class Params:
+    """Named tensors in the release naming, initialised as make_fixtures draws them."""
+
+    def __init__(self, inventory, gen, skip=()):
+        self.t = collections.OrderedDict()
+        for name, tag, shape, rule in inventory:
+            if name.startswith(tuple(skip)) or tag != "F32":
+                continue
+            if rule[0] == "const":
+                continue  # buffers (zero_k_bias, ema_vocab_hit_SV): written at export
+            v = mf.draw(rule, shape, gen)
+            self.t[name] = v.requires_grad_(True)
+
+    def __getitem__(self, k):
+        return self.t[k]
+
+    def __contains__(self, k):
+        return k in self.t
+
+    def parameters(self):
+        return list(self.t.values())
+
+
+class View:
+    """What hart_reference's functions read from a Checkpoint: .llm / .vae dicts + shapes."""
+
+    def __init__(self, llm=None, vae=None, prefix="vae."):
+        c, tk = CONFIG["llm"], CONFIG["tok"]
+        self.llm = llm
+        self.vae = _Strip(vae, prefix) if vae is not None else None
+        self.C = c["embed_dim"]
+        self.H = c["num_heads"]
+        self.hd = self.C // self.H
+        self.depth = c["depth"]
+        self.T = c["context_token"]
+        self.D = c["context_dim"]
+        self.patch_nums = list(c["patch_nums"])
+        self.eps = c["norm_eps"]
+        self.V = tk["vocab_size"]
+        self.Cv = tk["z_channels"]
+        self.diff_steps = 8
+        self.phi_ratio = tk["quant_resi"]
+        self.phi_count = tk["share_quant_resi"]
+        if vae is not None:
+            self.codebook = self.vae["quantize.embedding.weight"]
+
+
+class _Strip:
+    def __init__(self, params, prefix):
+        self.p, self.prefix = params, prefix
+
+    def __getitem__(self, k):
+        return self.p[self.prefix + k]
+
+    def __contains__(self, k):
+        return (self.prefix + k) in self.p
+
+
+# ------------------------------------------------------------------------------------------
+# data
+
+
+def scene_batch(rng, n, with_weights=False):
+    scenes = [shapes.sample_scene(rng) for _ in range(n)]
+    imgs = np.stack([shapes.render(s) for s in scenes])
+    x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    if not with_weights:
+        return scenes, x
+    # objects cover a few percent of the pixels: weigh them (and their edges) up so the
+    # autoencoder does not trade their colour and shape for a cleaner background
+    grounds = np.stack([shapes.render(dict(s, objects=[])) for s in scenes])
+    obj = (np.abs(imgs.astype(np.int16) - grounds).max(axis=3) > 8).astype(np.float32)
+    w = torch.from_numpy(obj)[:, None]
+    w = 1.0 + 9.0 * F.max_pool2d(w, 3, stride=1, padding=1)
+    return scenes, x, w
+
+
+# ------------------------------------------------------------------------------------------
+# stage bpe
+
+
+def stage_bpe(work, seed):
+    from tokenizers import (Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers,
+                            processors, trainers)
+    # Qwen2's normaliser, pre-tokeniser and decoder (spec §4.1)
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN2_SPLIT), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)
+    tok.post_processor = processors.ByteLevel(add_prefix_space=False, trim_offsets=False,
+                                              use_regex=False)
+    rng = np.random.default_rng(seed)
+    corpus = []
+    for _ in range(20000):
+        s = shapes.sample_scene(rng)
+        corpus.append(shapes.caption(s, rng))
+        corpus.append(shapes.caption(s))
+    corpus += [system_prompt()] * 200
+    trainer = trainers.BpeTrainer(vocab_size=BPE_VOCAB, special_tokens=SPECIAL_TOKENS,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    tok.train_from_iterator(corpus, trainer)
+    out = os.path.join(work, "tokenizer.json")
+    tok.save(out)
+    n_sys = len(tok.encode(system_prompt()).ids)
+    lens = [len(tok.encode(c).ids) for c in corpus[:4000]]
+    log(f"bpe: vocab {tok.get_vocab_size()}, system prompt {n_sys} tokens, "
+        f"captions max {max(lens)} mean {np.mean(lens):.1f} tokens")
+    if max(lens) > CONFIG["llm"]["context_token"]:
+        log(f"bpe: warning: some captions exceed context_token {CONFIG['llm']['context_token']}")
+
+
+def load_bpe(work):
+    from tokenizers import Tokenizer
+    return Tokenizer.from_file(os.path.join(work, "tokenizer.json"))
+
+
+# ------------------------------------------------------------------------------------------
+# stage vae: encoder / decoder / multi-scale VQ
+
+
+def downsample(x, w, p):
+    """VAR-style encoder down-sampling: pad right/bottom by one, 3x3 stride-2 conv."""
+    return F.conv2d(F.pad(x, (0, 1, 0, 1)), w[p + ".weight"], w[p + ".bias"], stride=2)
+
+
+def encode(v, x):
+    """Encoder (release layout vae.encoder.*) + quant_conv: x [B,3,64,64] -> z [B,Cv,8,8]."""
+    w = v.vae
+    tk = CONFIG["tok"]
+    nres = len(tk["ch_mult"])
+    h = ref.conv(x, w, "encoder.conv_in", 1)
+    for lvl in range(nres):
+        for b in range(2):
+            h = ref.resnet_block(w, f"encoder.down.{lvl}.block.{b}", h)
+            if lvl == nres - 1:
+                h = ref.attn_block(w, f"encoder.down.{lvl}.attn.{b}", h)
+        if lvl != nres - 1:
+            h = downsample(h, w, f"encoder.down.{lvl}.downsample.conv")
+    h = ref.resnet_block(w, "encoder.mid.block_1", h)
+    h = ref.attn_block(w, "encoder.mid.attn_1", h)
+    h = ref.resnet_block(w, "encoder.mid.block_2", h)
+    h = ref.conv(F.silu(ref.group_norm(h, w, "encoder.norm_out")), w, "encoder.conv_out", 1)
+    return ref.conv(h, w, "quant_conv", 1)
+
+
+def nearest_code(r, E):
+    """r [N, Cv] -> index of the nearest codebook row (squared L2)."""
+    d = (r * r).sum(1, keepdim=True) - 2 * r @ E.t() + (E * E).sum(1)[None]
+    return d.argmin(1)
+
+
+def msvq(v, z):
+    """Multi-scale residual quantisation of z [B,Cv,P,P] in the engine's order: scales
+    0..SN-2 add Φ(bicubic(E[idx])), the last scale adds E[idx] at full resolution (as the
+    engine's last stage does).  Returns f_hat (discrete latent), idx list [B, pn*pn]."""
+    B, Cv, P, _ = z.shape
+    SN = len(v.patch_nums)
+    E = v.codebook
+    f_rest = z.detach()
+    f_hat = torch.zeros_like(z)
+    idx_list = []
+    for si, pn in enumerate(v.patch_nums):
+        last = si == SN - 1
+        r = f_rest if last else ref.downsample_area(f_rest, pn)
+        idx = nearest_code(r.permute(0, 2, 3, 1).reshape(-1, Cv), E.detach())
+        h = E[idx].view(B, pn, pn, Cv).permute(0, 3, 1, 2)
+        if not last:
+            h = ref.phi(v, ref.phi_index(si, SN, v.phi_count), ref.upsample_bicubic(h, P))
+        f_hat = f_hat + h
+        f_rest = f_rest - h.detach()
+        idx_list.append(idx.view(B, pn * pn))
+    return f_hat, idx_list
+
+
+def teacher_inputs(v, idx_list):
+    """Codes per scale -> (AR inputs [B, Σ_{s>=1} pn_s², Cv], f_hat before the last scale,
+    last-scale code vectors [B, P*P, Cv]); the same latent updates as inference."""
+    B = idx_list[0].shape[0]
+    SN, P, Cv, E = len(v.patch_nums), v.patch_nums[-1], v.Cv, v.codebook
+    f_hat = torch.zeros(B, Cv, P, P)
+    xs = []
+    for si, pn in enumerate(v.patch_nums[:-1]):
+        h = E[idx_list[si]].view(B, pn, pn, Cv).permute(0, 3, 1, 2)
+        f_hat = f_hat + ref.phi(v, ref.phi_index(si, SN, v.phi_count), ref.upsample_bicubic(h, P))
+        nxt = ref.downsample_area(f_hat, v.patch_nums[si + 1])
+        xs.append(nxt.reshape(B, Cv, -1).transpose(1, 2))
+    return torch.cat(xs, dim=1), f_hat, E[idx_list[-1]]
+
+
+def vae_params(seed):
+    inv = mf.tokenizer_inventory(CONFIG["tok"])
+    gen = torch.Generator().manual_seed(seed)
+    return Params(inv, gen, skip=("disc.",))
+
+
+def stage_vae(work, seed, steps, batch=16, resume=False, lr_max=2e-3):
+    """resume: continue from WORK/vae.pt (the published model: 1000 steps, then 1500 more
+    with the object-weighted loss; see docs/bundled-model.md)."""
+    torch.manual_seed(seed + (7 if resume else 0))
+    P = vae_params(seed)
+    if resume:
+        with torch.no_grad():
+            for k, t in torch.load(os.path.join(work, "vae.pt")).items():
+                P[k].copy_(t)
+    v = View(vae=P.t)
+    rng = np.random.default_rng(seed + (11 if resume else 1))
+    opt = torch.optim.Adam(P.parameters(), lr=lr_max, betas=(0.9, 0.99))
+    E = v.codebook
+    V = E.shape[0]
+    usage = torch.zeros(V)
+    t0 = time.time()
+    for step in range(steps):
+        lr = lr_max * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        _, x, wt = scene_batch(rng, batch, with_weights=True)
+        z = encode(v, x)
+        f_hat, idx_list = msvq(v, z)
+        for idx in idx_list:
+            usage.index_add_(0, idx.reshape(-1), torch.ones(idx.numel()))
+        # VQ: codebook/Φ pulled towards z, z committed to the codes (β = 0.25)
+        vq = F.mse_loss(f_hat, z.detach()) + 0.25 * F.mse_loss(z, f_hat.detach())
+        # keep the latent at a moderate scale: the diffusion head predicts residual/0.6 with
+        # x0 clipped to [-1, 1]
+        zreg = 1e-3 * (z * z).mean()
+        # hybrid decoder training: half the batch from the discrete latent (straight-through
+        # to the encoder), half from the continuous one
+        half = batch // 2
+        f_st = f_hat[:half] + (z[:half] - z[:half].detach())
+        dec_in = torch.cat([f_st, z[half:]], dim=0)
+        y = ref.decode(v, dec_in)
+        err = (y - x).abs()
+        rec = ((err + err * err) * wt).sum() / (wt.sum() * 3)
+        loss = rec + vq + zreg
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(P.parameters(), 1.0)
+        opt.step()
+        if step % 50 == 49:
+            # restart dead codes from current latents
+            with torch.no_grad():
+                dead = (usage == 0).nonzero().view(-1)
+                if len(dead):
+                    pool = z.detach().permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+                    pick = torch.randint(0, pool.shape[0], (len(dead),))
+                    E[dead] = pool[pick] + 0.01 * torch.randn(len(dead), z.shape[1])
+                used = int((usage > 0).sum())
+            usage.zero_()
+            with torch.no_grad():
+                res = (z - f_hat).detach()
+                rd = F.mse_loss(ref.decode(v, f_hat[half:]), x[half:]).item()
+            log(f"vae {step + 1}/{steps} loss {loss.item():.4f} rec {rec.item():.4f} "
+                f"vq {vq.item():.4f} disc-rec-mse {rd:.4f} codes used {used}/{V} "
+                f"dead {len(dead)} |z| {z.detach().abs().mean():.3f} "
+                f"res/0.6>1: {(res.abs() > 0.6).float().mean():.4f} "
+                f"{(time.time() - t0) / (step + 1):.2f}s/step")
+    torch.save({k: t.detach() for k, t in P.t.items()}, os.path.join(work, "vae.pt"))
+
+
+def load_vae(work):
+    sd = torch.load(os.path.join(work, "vae.pt"))
+    return View(vae=sd), sd
+
+
+# ------------------------------------------------------------------------------------------
+# stage encode
+
+
+def stage_encode(work, seed, count):
+    v, _ = load_vae(work)
+    rng = np.random.default_rng(seed + 2)
+    scenes, idx_all, res_all = [], [], []
+    t0 = time.time()
+    with torch.no_grad():
+        for start in range(0, count, 64):
+            sc, x = scene_batch(rng, min(64, count - start))
+            z = encode(v, x)
+            f_hat, idx_list = msvq(v, z)
+            scenes += sc
+            idx_all.append(torch.cat(idx_list, dim=1).to(torch.int16))
+            res_all.append((z - f_hat).permute(0, 2, 3, 1).reshape(z.shape[0], -1, z.shape[1]))
+    idx = torch.cat(idx_all)
+    res = torch.cat(res_all)
+    log(f"encode: {count} images in {time.time() - t0:.0f}s; residual |r| mean "
+        f"{res.abs().mean():.4f}, |r|/0.6 > 1 for {(res.abs() > 0.6).float().mean():.5f}")
+    torch.save(dict(idx=idx, res=res.half()), os.path.join(work, "codes.pt"))
+    with open(os.path.join(work, "scenes.json"), "w") as f:
+        json.dump(scenes, f)
+
+
+# ------------------------------------------------------------------------------------------
+# stage ar: text encoder + transformer + diffusion head
+
+
+def set_text_vocab(work):
+    """The text encoder's embedding rows: the BPE vocabulary rounded up to 64."""
+    n = load_bpe(work).get_vocab_size()
+    CONFIG["qwen"]["vocab_size"] = (n + 63) // 64 * 64
+
+
+def make_qwen():
+    from transformers import Qwen2Config, Qwen2Model
+    q = CONFIG["qwen"]
+    cfg = Qwen2Config(**{k: q[k] for k in q}, hidden_act="silu", attention_dropout=0.0,
+                      bos_token_id=0, eos_token_id=2, attn_implementation="eager")
+    return Qwen2Model(cfg)
+
+
+class PromptEncoder:
+    """Prompt -> (ids [T], mask [T], position ids [T]) as the engine builds them (spec §4.1)."""
+
+    def __init__(self, work):
+        self.tok = load_bpe(work)
+        self.sys_ids = self.tok.encode(system_prompt()).ids
+        self.pad = self.tok.token_to_id("<|endoftext|>")
+        self.T = CONFIG["llm"]["context_token"]
+
+    def __call__(self, texts):
+        ids = torch.full((len(texts), self.T), self.pad, dtype=torch.int64)
+        for i, t in enumerate(texts):
+            e = self.tok.encode(t).ids[:self.T]
+            ids[i, :len(e)] = torch.tensor(e)
+        mask = ids != self.pad
+        pos = mask.long().cumsum(1) - 1
+        return ids, mask, pos
+
+
+def text_features(qwen, penc, ids, mask):
+    """Qwen2 forward on [system ‖ prompt]; the post-norm states of the prompt rows."""
+    B = ids.shape[0]
+    S = len(penc.sys_ids)
+    sys_ids = torch.tensor(penc.sys_ids).expand(B, S)
+    full = torch.cat([sys_ids, ids], dim=1)
+    am = torch.cat([torch.ones(B, S, dtype=torch.long), mask.long()], dim=1)
+    out = qwen(input_ids=full, attention_mask=am).last_hidden_state
+    return out[:, S:]
+
+
+def llm_params(seed):
+    c, tk = CONFIG["llm"], CONFIG["tok"]
+    inv = mf.llm_inventory(c, tk["vocab_size"], tk["z_channels"])
+    gen = torch.Generator().manual_seed(seed + 10)
+    P = Params(inv, gen, skip=("attn_bias_for_masking", "lvl_1L"))
+    with torch.no_grad():  # the diffusion head starts as the identity on its residual stream
+        P["diffloss.net.final_layer.linear.weight"].mul_(0.1)
+    return P
+
+
+def ar_forward(v, ctx, pos, keep, x_img):
+    """Teacher-forced forward over all scales at once.
+
+    ctx [B,T,D] text features; pos [B,T] context position ids; keep [B] bool (False: the
+    row is the unconditional one, as CFG dropout at training time and the second half at
+    inference); x_img [B, Σ_{s>=1} pn², Cv] inputs of scales 1..SN-1.
+    Returns logits [B, 1 + Σ_{s>=1} pn², V] (the last context position, then every image
+    position) and the final hidden state of the last scale [B, P², C]."""
+    w = v.llm
+    B, T = ctx.shape[:2]
+    k = keep[:, None, None].float()
+    ctx = ctx * k
+    pos = pos * keep[:, None].long()
+    x = ctx
+    if "context_norm.weight" in w:
+        x = ref.rms_norm(x, w["context_norm.weight"], v.eps)
+    cond_BD = F.linear(x, w["context_embed.weight"], w["context_embed.bias"])
+    ids = ref.level_ids(v)
+    lvl = ref.mlp2(ref.sinusoid(ids), w, "lvl_embed.mlp")  # [L, C]
+    L = len(ids)
+    img = F.linear(x_img, w["word_embed.weight"], w["word_embed.bias"])
+    seq = torch.cat([cond_BD, img], dim=1) + lvl[None]
+    # rotary tables per row: 1-D for the context, 2-D (§5.4) for each scale
+    cos0, sin0 = ref.rope_1d(pos, v.hd)
+    offset = pos[:, -1]
+    coss, sins = [cos0], [sin0]
+    Pn = v.patch_nums[-1]
+    for pn in v.patch_nums[1:]:
+        c2, s2 = ref.rope_2d(ref.image_positions(pn, Pn, offset, "gpu"), v.hd)
+        coss.append(c2)
+        sins.append(s2)
+    cos, sin = torch.cat(coss, dim=1), torch.cat(sins, dim=1)
+    # a position sees every position of its own and of earlier levels (the KV cache)
+    allowed = ids[None, :] <= ids[:, None]
+    bias = torch.zeros(L, L).masked_fill(~allowed, float("-inf"))
+    h = seq
+    for i in range(v.depth):
+        p = f"blocks.{i}."
+        nw = w[p + "ln_wo_grad.weight"]
+        a = ref.rms_norm(h, nw, v.eps)
+        qb = w[p + "attn.q_bias"]
+        qkv = F.linear(a, w[p + "attn.qkv_proj.weight"],
+                       torch.cat([qb, torch.zeros_like(qb), w[p + "attn.v_bias"]]))
+        q, kk, vv = qkv.view(B, L, 3, v.H, v.hd).permute(2, 0, 3, 1, 4).unbind(0)
+        q = ref.apply_rope(q, cos, sin)
+        kk = ref.apply_rope(kk, cos, sin)
+        sc = q.mul(0.25 / math.sqrt(v.hd)) @ kk.transpose(-2, -1) + bias
+        o = (sc.softmax(-1) @ vv).transpose(1, 2).reshape(B, L, v.C)
+        h = h + F.linear(o, w[p + "attn.proj.weight"], w[p + "attn.proj.bias"])
+        u = ref.rms_norm(h, nw, v.eps)
+        ff = F.silu(F.linear(u, w[p + "ffn.gate_proj.weight"])) * F.linear(u, w[p + "ffn.up_proj.weight"])
+        h = h + F.linear(ff, w[p + "ffn.down_proj.weight"])
+    logits = ref.head_logits(v, h[:, T - 1:], cond_BD)
+    last = Pn * Pn
+    return logits, h[:, L - last:]
+
+
+class IDDPM:
+    """The 1000-step cosine schedule the head is trained on (sampling respaces it to 8)."""
+
+    def __init__(self, steps=1000):
+        def ab(u):
+            return math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
+        b = np.array([min(1 - ab((i + 1) / steps) / ab(i / steps), 0.999) for i in range(steps)])
+        acp = np.cumprod(1 - b)
+        acp_prev = np.append(1.0, acp[:-1])
+        post_var = b * (1 - acp_prev) / (1 - acp)
+        t = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+        self.n = steps
+        self.sqrt_acp, self.sqrt_1macp = t(np.sqrt(acp)), t(np.sqrt(1 - acp))
+        self.sqrt_recip, self.sqrt_recipm1 = t(np.sqrt(1 / acp)), t(np.sqrt(1 / acp - 1))
+        self.log_beta = t(np.log(b))
+        self.post_logvar = t(np.log(np.append(post_var[1], post_var[1:])))
+        self.coef1 = t(b * np.sqrt(acp_prev) / (1 - acp))
+        self.coef2 = t((1 - acp_prev) * np.sqrt(1 - b) / (1 - acp))
+
+    def g(self, a, t):
+        return a[t].float()[:, None]
+
+
+def normal_kl(m1, lv1, m2, lv2):
+    return 0.5 * (-1.0 + lv2 - lv1 + torch.exp(lv1 - lv2) + (m1 - m2) ** 2 * torch.exp(-lv2))
+
+
+def approx_std_normal_cdf(x):
+    return 0.5 * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def discretized_gaussian_nll(x, mean, logvar):
+    """-log p(x) for x in [-1, 1] under a Gaussian integrated over bins of width 2/255."""
+    c = x - mean
+    inv = torch.exp(-0.5 * logvar)
+    cdf_plus = approx_std_normal_cdf(inv * (c + 1 / 255))
+    cdf_min = approx_std_normal_cdf(inv * (c - 1 / 255))
+    log_cdf_plus = torch.log(cdf_plus.clamp(min=1e-12))
+    log_1m_cdf_min = torch.log((1 - cdf_min).clamp(min=1e-12))
+    delta = cdf_plus - cdf_min
+    lp = torch.where(x < -0.999, log_cdf_plus,
+                     torch.where(x > 0.999, log_1m_cdf_min, torch.log(delta.clamp(min=1e-12))))
+    return -lp
+
+
+def diffusion_loss(v, sched, x0, cond):
+    """IDDPM hybrid loss: MSE on ε + the variational bound through the learned variance
+    (ε detached there), both in nats/dim averaged."""
+    N, Cv = x0.shape
+    t = torch.randint(0, sched.n, (N,))
+    noise = torch.randn_like(x0)
+    xt = sched.g(sched.sqrt_acp, t) * x0 + sched.g(sched.sqrt_1macp, t) * noise
+    out = ref.diffusion_net(v, xt, t, cond)
+    eps, vv = out[:, :Cv], out[:, Cv:]
+    mse = F.mse_loss(eps, noise)
+    frac = (vv + 1) / 2
+    logvar = frac * sched.g(sched.log_beta, t) + (1 - frac) * sched.g(sched.post_logvar, t)
+    x0_pred = (sched.g(sched.sqrt_recip, t) * xt - sched.g(sched.sqrt_recipm1, t) * eps.detach()).clamp(-1, 1)
+    mean = sched.g(sched.coef1, t) * x0_pred + sched.g(sched.coef2, t) * xt
+    tmean = sched.g(sched.coef1, t) * x0 + sched.g(sched.coef2, t) * xt
+    tlogvar = sched.g(sched.post_logvar, t)
+    kl = normal_kl(tmean, tlogvar, mean, logvar).mean(1) / math.log(2.0)
+    nll = discretized_gaussian_nll(x0, mean, logvar).mean(1) / math.log(2.0)
+    vb = torch.where(t == 0, nll, kl)
+    return mse + vb.mean(), mse
+
+
+def stage_ar(work, seed, steps, batch=32, lr_max=1e-3):
+    torch.manual_seed(seed + 20)
+    vsd = torch.load(os.path.join(work, "vae.pt"))
+    codes = torch.load(os.path.join(work, "codes.pt"))
+    with open(os.path.join(work, "scenes.json")) as f:
+        scenes = json.load(f)
+    vv = View(vae=vsd)
+    idx_all = codes["idx"].long()
+    res_all = codes["res"].float()
+    N = idx_all.shape[0]
+    splits = np.cumsum([pn * pn for pn in PATCH_NUMS])[:-1]
+    penc = PromptEncoder(work)
+    qwen = make_qwen()
+    P = llm_params(seed)
+    v = View(llm=P.t, vae=vsd)
+    params = P.parameters() + list(qwen.parameters())
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    opt = torch.optim.AdamW([dict(params=decay, weight_decay=0.02),
+                             dict(params=no_decay, weight_decay=0.0)], lr=lr_max, betas=(0.9, 0.95))
+    ema_llm = {k: t.detach().clone() for k, t in P.t.items()}
+    ema_qwen = {k: t.detach().clone() for k, t in qwen.state_dict().items()}
+    sched = IDDPM()
+    rng = np.random.default_rng(seed + 3)
+    mul = CONFIG["llm"]["diffusion_batch_mul"]
+    drop = CONFIG["llm"]["cond_drop_rate"]
+    t0 = time.time()
+    for step in range(steps):
+        warm = min(1.0, (step + 1) / 100)
+        lr = lr_max * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        sel = rng.integers(0, N, batch)
+        texts = [shapes.caption(scenes[i], rng) for i in sel]
+        ids, mask, pos = penc(texts)
+        idx = idx_all[sel]
+        idx_list = list(torch.tensor_split(idx, splits.tolist(), dim=1))
+        with torch.no_grad():
+            x_img, _, last_codes = teacher_inputs(vv, idx_list)
+        keep = torch.from_numpy(rng.random(batch) >= drop)
+        ctx = text_features(qwen, penc, ids, mask)
+        logits, h_last = ar_forward(v, ctx, pos, keep, x_img)
+        ce = F.cross_entropy(logits.reshape(-1, v.V), idx.reshape(-1))
+        # diffusion head on the last scale: condition from the final hidden state and the
+        # true codes, target the continuous residual / 0.6 (the sampler's vae_scale)
+        d = F.linear(last_codes, v.llm["word_embed.weight"], v.llm["word_embed.bias"])
+        z = ref.rms_norm(h_last + d, v.llm["decoder_norm.weight"], v.eps).reshape(-1, v.C)
+        x0 = (res_all[sel] / 0.6).reshape(-1, v.Cv).clamp(-1, 1)
+        dl, dmse = diffusion_loss(v, sched, x0.repeat(mul, 1), z.repeat(mul, 1))
+        loss = ce + dl
+        opt.zero_grad()
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        with torch.no_grad():
+            beta = min(0.995, (1 + step) / (10 + step))
+            for k, t in P.t.items():
+                ema_llm[k].mul_(beta).add_(t.detach(), alpha=1 - beta)
+            for k, t in qwen.state_dict().items():
+                if t.is_floating_point():
+                    ema_qwen[k].mul_(beta).add_(t, alpha=1 - beta)
+        if step % 25 == 24 or step == steps - 1:
+            with torch.no_grad():
+                acc = (logits.argmax(-1) == idx).float().mean().item()
+            log(f"ar {step + 1}/{steps} ce {ce.item():.3f} acc {acc:.3f} diff {dl.item():.4f} "
+                f"(mse {dmse.item():.4f}) gn {gn:.2f} lr {lr:.2e} "
+                f"{(time.time() - t0) / (step + 1):.2f}s/step")
+        if step % 500 == 499 or step == steps - 1:
+            torch.save(dict(llm={k: t.detach() for k, t in P.t.items()}, ema_llm=ema_llm,
+                            qwen=qwen.state_dict(), ema_qwen=ema_qwen, step=step + 1),
+                       os.path.join(work, "ar.pt"))
+
+
+# ------------------------------------------------------------------------------------------
+# stage export: release layout
+
+
+def write_st(path, tensors, tag_of):
+    entries = [(n, tag_of(n, t), tuple(t.shape)) for n, t in tensors.items()]
+    st_write.write(path, entries, lambda n: tensors[n], metadata={"format": "pt"})
+
+
+def stage_export(work, out):
+    c, tk, q = CONFIG["llm"], CONFIG["tok"], CONFIG["qwen"]
+    vsd = torch.load(os.path.join(work, "vae.pt"))
+    ar = torch.load(os.path.join(work, "ar.pt"))
+    hart = os.path.join(out, "hart")
+    llm_dir, tok_dir = os.path.join(hart, "llm"), os.path.join(hart, "tokenizer")
+    qdir = os.path.join(out, "Qwen2-VL-1.5B-Instruct")
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    for d in (llm_dir, tok_dir, qdir):
+        os.makedirs(d)
+
+    # llm/: every tensor of the release inventory (buffers regenerated), except the
+    # training-only attention mask; model.safetensors = raw weights, ema_model.bin = EMA
+    inv = mf.llm_inventory(c, tk["vocab_size"], tk["z_channels"])
+    mf.write_json(os.path.join(llm_dir, "config.json"),
+                  mf.hf_config(c, "hart_transformer_t2i", "HARTForT2I", "float32"))
+
+    def full(weights):
+        sd = collections.OrderedDict()
+        for name, tag, shape, rule in inv:
+            if name == "attn_bias_for_masking":
+                continue
+            if name in weights:
+                sd[name] = weights[name].detach().float().contiguous()
+            else:
+                sd[name] = mf.draw(rule, shape, None)
+        return sd
+
+    main = full(ar["llm"])
+    write_st(os.path.join(llm_dir, "model.safetensors"), main,
+             lambda n, t: "I64" if t.dtype == torch.int64 else "F32")
+    ema = full(ar["ema_llm"])
+    ema._metadata = mf.state_dict_metadata(ema.keys())
+    torch.save(ema, os.path.join(llm_dir, "ema_model.bin"))
+
+    # tokenizer/: the whole autoencoder (encoder included, it is small); no discriminator
+    mf.write_json(os.path.join(tok_dir, "config.json"),
+                  mf.hf_config(tk, "hart_autoencoder_with_disc", "HARTAutoEncoderWithDisc",
+                               "float32"))
+    tinv = mf.tokenizer_inventory(tk)
+    vae = collections.OrderedDict()
+    for name, tag, shape, rule in tinv:
+        if name.startswith("disc."):
+            continue
+        vae[name] = vsd[name].float() if name in vsd else mf.draw(rule, shape, None)
+    write_st(os.path.join(tok_dir, "model.safetensors"), vae, lambda n, t: "F32")
+
+    # text encoder: Qwen2 layout ("model." prefix), bf16 as the release, single file
+    mf.write_json(os.path.join(qdir, "config.json"), dict(
+        mf.qwen_config(q, "bfloat16"), bos_token_id=0, eos_token_id=2))
+    mf.write_json(os.path.join(qdir, "generation_config.json"), dict(
+        bos_token_id=0, eos_token_id=2, pad_token_id=0,
+        transformers_version=mf.TRANSFORMERS_VERSION))
+    qsd = collections.OrderedDict(("model." + k, t.detach().float())
+                                  for k, t in ar["ema_qwen"].items()
+                                  if not k.endswith("inv_freq"))
+    write_st(os.path.join(qdir, "model.safetensors"), qsd, lambda n, t: "BF16")
+    shutil.copyfile(os.path.join(work, "tokenizer.json"), os.path.join(qdir, "tokenizer.json"))
+    tc = dict(
+        add_bos_token=False, add_prefix_space=False,
+        added_tokens_decoder={str(i): dict(content=s, lstrip=False, normalized=False,
+                                           rstrip=False, single_word=False, special=True)
+                              for i, s in enumerate(SPECIAL_TOKENS)},
+        additional_special_tokens=SPECIAL_TOKENS[1:], bos_token=None,
+        clean_up_tokenization_spaces=False, eos_token="<|im_end|>", errors="replace",
+        model_max_length=32768, pad_token="<|endoftext|>", split_special_tokens=False,
+        tokenizer_class="Qwen2Tokenizer", unk_token=None)
+    mf.write_json(os.path.join(qdir, "tokenizer_config.json"), tc)
+    sizes = {os.path.relpath(os.path.join(dp, f), out): os.path.getsize(os.path.join(dp, f))
+             for dp, _, fs in os.walk(out) for f in fs}
+    log(f"export: {out} {sum(sizes.values()) / 1e6:.1f} MB")
+    for k in sorted(sizes):
+        log(f"  {k} {sizes[k]}")
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("work")
+    ap.add_argument("--stage", default="all",
+                    choices=["bpe", "vae", "vae-resume", "encode", "ar", "export", "all"])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--vae-steps", type=int, default=600)
+    ap.add_argument("--encode-count", type=int, default=16384)
+    ap.add_argument("--ar-steps", type=int, default=2000)
+    ap.add_argument("--ar-batch", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.work, exist_ok=True)
+    want = lambda s, f: args.stage == s or (  # noqa: E731
+        args.stage == "all" and not os.path.exists(os.path.join(args.work, f)))
+    if want("bpe", "tokenizer.json"):
+        stage_bpe(args.work, args.seed)
+    if want("vae", "vae.pt"):
+        stage_vae(args.work, args.seed, args.vae_steps)
+    if args.stage == "vae-resume":
+        stage_vae(args.work, args.seed, args.vae_steps, resume=True, lr_max=1e-3)
+    if want("encode", "codes.pt"):
+        stage_encode(args.work, args.seed, args.encode_count)
+    if args.stage in ("ar", "export", "all"):
+        set_text_vocab(args.work)
+    if want("ar", "ar.pt"):
+        stage_ar(args.work, args.seed, args.ar_steps, args.ar_batch)
+    if args.stage in ("export", "all"):
+        stage_export(args.work, args.out or os.path.join(args.work, "model"))
+
+
+if __name__ == "__main__":
+    main()
