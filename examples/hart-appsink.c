@@ -34,8 +34,12 @@
  *
  *   GST_PLUGIN_PATH=build/gst build/examples/hart-appsink \
  *       --frames 8 --output-dir out hart-0.7b-1024px "a red fox" "a snowy owl"
+ *   GST_PLUGIN_PATH=build/gst build/examples/hart-appsink --video out.webm \
+ *       "a large red circle in the center on a blue background" \
+ *       "a large yellow star in the center on a blue background"
  *
- * The model folder is the first argument, or $HART_MODEL_PATH.
+ * The model folder is the first argument when it is a folder, else --model,
+ * else $HART_MODEL_PATH, else hartsrc's default: the bundled shapes model.
  */
 
 #include <gst/gst.h>
@@ -48,8 +52,8 @@
 #include "gst/gsthartmeta.h"
 
 #define DEFAULT_FRAMES 8
-#define DEFAULT_FIRST_PROMPT "a red apple on a wooden table"
-#define DEFAULT_SECOND_PROMPT "a green pear on a blue plate"
+#define DEFAULT_FIRST_PROMPT "a large red circle in the center on a blue background"
+#define DEFAULT_SECOND_PROMPT "a large yellow star in the center on a blue background"
 
 typedef struct
 {
@@ -315,7 +319,11 @@ main (int argc, char *argv[])
   gboolean increment = FALSE;
   gchar *output_dir = NULL;
   gchar *video_file = NULL;
+  gchar *model_option = NULL;
   const GOptionEntry entries[] = {
+    {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_option,
+        "HART release folder (default: $HART_MODEL_PATH, else the bundled "
+          "model)", "DIR"},
     {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames,
         "Number of frames (default 8)", "N"},
     {"output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir,
@@ -337,8 +345,9 @@ main (int argc, char *argv[])
   const gchar *first_prompt, *second_prompt;
   GstElement *source;
   gboolean ok;
+  gint first_arg = 1;
 
-  context = g_option_context_new ("MODEL-FOLDER [PROMPT [SECOND-PROMPT]] "
+  context = g_option_context_new ("[MODEL-FOLDER] [PROMPT [SECOND-PROMPT]] "
       "- generate frames with hartsrc and change the prompt half way");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
@@ -350,14 +359,23 @@ main (int argc, char *argv[])
   }
   g_option_context_free (context);
 
-  model_path = argc > 1 ? argv[1] : g_getenv ("HART_MODEL_PATH");
-  if (model_path == NULL || *model_path == '\0') {
-    g_printerr ("usage: %s [OPTION…] MODEL-FOLDER [PROMPT [SECOND-PROMPT]] "
-        "(or set HART_MODEL_PATH)\n", g_get_prgname ());
-    return 2;
+  /* A first argument that is a folder is the model (the original form);
+   * otherwise the arguments are the prompts, and the model comes from
+   * --model, $HART_MODEL_PATH or, when neither is set, hartsrc's default:
+   * the bundled model. */
+  if (argc > 1 && g_file_test (argv[1], G_FILE_TEST_IS_DIR)) {
+    model_path = argv[1];
+    first_arg = 2;
+  } else if (model_option != NULL) {
+    model_path = model_option;
+  } else {
+    model_path = g_getenv ("HART_MODEL_PATH");
+    if (model_path != NULL && *model_path == '\0')
+      model_path = NULL;
   }
-  first_prompt = argc > 2 ? argv[2] : DEFAULT_FIRST_PROMPT;
-  second_prompt = argc > 3 ? argv[3] : DEFAULT_SECOND_PROMPT;
+  first_prompt = argc > first_arg ? argv[first_arg] : DEFAULT_FIRST_PROMPT;
+  second_prompt = argc > first_arg + 1 ? argv[first_arg + 1] :
+      DEFAULT_SECOND_PROMPT;
   if (n_frames < 1 || keep_scales < 0 || transition_frames < 0) {
     g_printerr ("--frames must be ≥ 1, --keep-scales and "
         "--transition-frames ≥ 0\n");
@@ -377,6 +395,7 @@ main (int argc, char *argv[])
   gst_object_unref (source);
   g_free (output_dir);
   g_free (video_file);
+  g_free (model_option);
   gst_deinit ();
   return ok ? 0 : 1;
 }

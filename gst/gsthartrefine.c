@@ -26,6 +26,7 @@
 
 #include "gsthartrefine.h"
 #include "gsthartcache.h"
+#include "hart/bundled-model.h"
 #include "gsthartcaps.h"
 #include "gsthartmessages.h"
 
@@ -39,6 +40,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_refine_debug);
 #define DEFAULT_DEVICE_ID 0
 #define DEFAULT_SEED GST_HART_REFINE_SEED_FROM_FRAME
 #define DEFAULT_TEMPORAL_NOISE FALSE
+#define DEFAULT_MEMORY_BUDGET 0
 
 enum
 {
@@ -48,6 +50,7 @@ enum
   PROP_DEVICE_ID,
   PROP_SEED,
   PROP_TEMPORAL_NOISE,
+  PROP_MEMORY_BUDGET,
 };
 
 static GstStaticPadTemplate gst_hart_refine_sink_template =
@@ -107,7 +110,8 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
   g_object_class_install_property (gobject_class, PROP_MODEL_PATH,
       g_param_spec_string ("model-path", "Model path",
           "HART release folder (hart-0.7b-1024px), the model the token "
-          "frames come from; required", DEFAULT_MODEL_PATH,
+          "frames come from; NULL: the bundled " HART_BUNDLED_MODEL_NAME
+          " model", DEFAULT_MODEL_PATH,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
@@ -133,6 +137,13 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
           "fine detail does not flicker in video", DEFAULT_TEMPORAL_NOISE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MEMORY_BUDGET,
+      g_param_spec_uint64 ("memory-budget", "Memory budget",
+          "Refuse to start when the model would need more than this many "
+          "MiB (estimated before loading; 0: no budget, or $"
+          HART_MEMORY_BUDGET_ENV ")", 0, G_MAXUINT64 >> 20,
+          DEFAULT_MEMORY_BUDGET, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
 
   gst_element_class_set_static_metadata (element_class,
       "HART token frame refiner", "Filter/Converter/Video",
@@ -168,6 +179,7 @@ gst_hart_refine_init (GstHartRefine * self)
   self->device_id = DEFAULT_DEVICE_ID;
   self->seed = DEFAULT_SEED;
   self->temporal_noise = DEFAULT_TEMPORAL_NOISE;
+  self->memory_budget = DEFAULT_MEMORY_BUDGET;
   self->cancel = g_cancellable_new ();
 }
 
@@ -206,6 +218,9 @@ gst_hart_refine_set_property (GObject * object, guint prop_id,
     case PROP_TEMPORAL_NOISE:
       self->temporal_noise = g_value_get_boolean (value);
       break;
+    case PROP_MEMORY_BUDGET:
+      self->memory_budget = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -235,6 +250,9 @@ gst_hart_refine_get_property (GObject * object, guint prop_id,
       break;
     case PROP_TEMPORAL_NOISE:
       g_value_set_boolean (value, self->temporal_noise);
+      break;
+    case PROP_MEMORY_BUDGET:
+      g_value_set_uint64 (value, self->memory_budget);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -269,21 +287,32 @@ gst_hart_refine_start (GstBaseTransform * trans)
   gchar *model_path;
   GstHartDevice device;
   gint device_id;
+  guint64 memory_budget;
   GError *error = NULL;
 
   GST_OBJECT_LOCK (self);
   model_path = g_strdup (self->model_path);
   device = self->device;
   device_id = self->device_id;
+  memory_budget = self->memory_budget;
   GST_OBJECT_UNLOCK (self);
 
-  if (G_UNLIKELY (model_path == NULL || model_path[0] == '\0'))
-    goto no_model_path;
+  if (model_path == NULL || model_path[0] == '\0') {
+    g_free (model_path);
+    model_path = hart_bundled_model_path (&error);
+    if (G_UNLIKELY (model_path == NULL))
+      goto no_model_path;
+    GST_INFO_OBJECT (self, "no model-path set: using the bundled model %s",
+        model_path);
+  }
 
   self->engine = gst_hart_cache_acquire_engine (gst_hart_device_to_string
       (device), device_id, &error);
   if (G_UNLIKELY (self->engine == NULL))
     goto no_engine;
+  if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,
+              memory_budget << 20, "memory-budget", &error)))
+    goto over_budget;
   self->model = gst_hart_cache_acquire_model (self->engine, model_path,
       &error);
   if (G_UNLIKELY (self->model == NULL))
@@ -297,10 +326,10 @@ gst_hart_refine_start (GstBaseTransform * trans)
 
 no_model_path:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        (_("No model-path set.")),
-        ("set model-path to the HART release folder the token frames "
-            "come from"));
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        (_("No model-path set and the bundled model is not installed.")),
+        ("%s", error->message));
+    g_clear_error (&error);
     g_free (model_path);
     return FALSE;
   }
@@ -317,6 +346,21 @@ no_model:
   {
     gst_hart_post_load_error (GST_ELEMENT (self), _("HART model"),
         model_path, error);
+    g_clear_error (&error);
+    g_clear_pointer (&self->engine, gst_hart_cache_release);
+    g_free (model_path);
+    return FALSE;
+  }
+over_budget:
+  {
+    /* the number is formatted apart: a G_GUINT64_FORMAT inside a
+     * translatable string would cut it short for xgettext */
+    gchar *budget = g_strdup_printf ("%" G_GUINT64_FORMAT, memory_budget);
+
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        (_("The HART model does not fit in the memory budget of %s MiB."),
+            budget), ("%s", error->message));
+    g_free (budget);
     g_clear_error (&error);
     g_clear_pointer (&self->engine, gst_hart_cache_release);
     g_free (model_path);

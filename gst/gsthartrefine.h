@@ -28,6 +28,7 @@ struct _GstHartRefine
   gint device_id;
   guint64 seed;                 /* GST_HART_REFINE_SEED_FROM_FRAME: the frame's */
   gboolean temporal_noise;
+  guint64 memory_budget;        /* MiB, 0: none */
 
   /* loaded in start (), from the shared cache */
   HartEngine *engine;

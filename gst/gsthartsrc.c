@@ -31,6 +31,7 @@
 
 #include "gsthartsrc.h"
 #include "gsthartcache.h"
+#include "hart/bundled-model.h"
 #include "gsthartcaps.h"
 #include "gsthartmessages.h"
 #include "gsthartmeta.h"
@@ -42,7 +43,7 @@
 GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define GST_CAT_DEFAULT gst_hart_src_debug
 
-#define DEFAULT_PROMPT "a red apple on a wooden table"
+#define DEFAULT_PROMPT "a large red circle in the center on a blue background"
 #define DEFAULT_SEED 1
 #define DEFAULT_SEED_MODE GST_HART_SEED_MODE_FIXED
 #define DEFAULT_CFG_SCALE 4.5
@@ -56,6 +57,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define DEFAULT_IS_LIVE FALSE
 #define DEFAULT_KEEP_SCALES 0
 #define DEFAULT_TRANSITION_FRAMES 0
+#define DEFAULT_MEMORY_BUDGET 0
 
 /* The release layout: Qwen2-VL-1.5B-Instruct beside hart-0.7b-1024px. */
 #define TEXT_ENCODER_FOLDER "Qwen2-VL-1.5B-Instruct"
@@ -78,6 +80,7 @@ enum
   PROP_IS_LIVE,
   PROP_KEEP_SCALES,
   PROP_TRANSITION_FRAMES,
+  PROP_MEMORY_BUDGET,
 };
 
 static GstStaticPadTemplate gst_hart_src_template =
@@ -169,7 +172,9 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_MODEL_PATH,
       g_param_spec_string ("model-path", "Model path",
           "HART release folder (hart-0.7b-1024px, holding llm/ and "
-          "tokenizer/); required", DEFAULT_MODEL_PATH,
+          "tokenizer/); NULL: the bundled " HART_BUNDLED_MODEL_NAME
+          " model (64x64 pictures of shapes, trained by the project)",
+          DEFAULT_MODEL_PATH,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_TEXT_ENCODER_PATH,
@@ -210,6 +215,13 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
           0, G_MAXINT, DEFAULT_TRANSITION_FRAMES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MEMORY_BUDGET,
+      g_param_spec_uint64 ("memory-budget", "Memory budget",
+          "Refuse to start when the model and the text encoder would need "
+          "more than this many MiB (estimated before loading; 0: no budget, "
+          "or $" HART_MEMORY_BUDGET_ENV " for the model)", 0, G_MAXUINT64 >> 20,
+          DEFAULT_MEMORY_BUDGET, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
 
   gst_element_class_set_static_metadata (element_class,
       "HART image generator", "Source/Video",
@@ -249,6 +261,7 @@ gst_hart_src_init (GstHartSrc * self)
   self->device_id = DEFAULT_DEVICE_ID;
   self->keep_scales = DEFAULT_KEEP_SCALES;
   self->transition_frames = DEFAULT_TRANSITION_FRAMES;
+  self->memory_budget = DEFAULT_MEMORY_BUDGET;
   self->cancel = g_cancellable_new ();
 
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
@@ -326,6 +339,9 @@ gst_hart_src_set_property (GObject * object, guint prop_id,
     case PROP_TRANSITION_FRAMES:
       self->transition_frames = g_value_get_int (value);
       break;
+    case PROP_MEMORY_BUDGET:
+      self->memory_budget = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -385,6 +401,9 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_TRANSITION_FRAMES:
       g_value_set_int (value, self->transition_frames);
       break;
+    case PROP_MEMORY_BUDGET:
+      g_value_set_uint64 (value, self->memory_budget);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -435,6 +454,40 @@ resolve_tokenizer_dir (const gchar * qwen_dir)
   return dir;
 }
 
+/* memory-budget, once the text encoder folder is known: FALSE
+ * (HART_ERROR_LIMIT) when the model and the text encoder in QWEN_DIR
+ * together would exceed BUDGET_MIB (the model alone was checked before it
+ * loaded).  As hart_model_check_memory_budget, an estimate that cannot be
+ * made refuses nothing: loading then reports what is wrong. */
+static gboolean
+check_budget_with_text_encoder (const gchar * model_path,
+    const gchar * qwen_dir, guint64 budget_mib, GError ** error)
+{
+  HartMemoryEstimate est;
+  guint64 encoder_bytes;
+  gchar *what, *resolution, *detail;
+  gboolean ok;
+
+  if (budget_mib == 0
+      || !hart_model_estimate_memory (model_path, TRUE, 1, &est, NULL)
+      || !hart_memory_text_encoder_bytes (qwen_dir, 1, est.context_tokens,
+          &encoder_bytes, NULL))
+    return TRUE;
+  what = g_strdup_printf ("model %s with the text encoder %s", model_path,
+      qwen_dir);
+  resolution = g_strdup_printf ("%dx%d", est.width, est.height);
+  detail = g_strdup_printf ("model %" G_GUINT64_FORMAT " MiB + text encoder %"
+      G_GUINT64_FORMAT " MiB", (est.total_bytes + (1 << 19)) >> 20,
+      (encoder_bytes + (1 << 19)) >> 20);
+  ok = hart_memory_check_budget (what, resolution,
+      est.total_bytes + encoder_bytes, detail, budget_mib << 20,
+      "memory-budget", error);
+  g_free (what);
+  g_free (resolution);
+  g_free (detail);
+  return ok;
+}
+
 static gboolean
 gst_hart_src_start (GstBaseSrc * basesrc)
 {
@@ -442,6 +495,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   gchar *model_path, *qwen_dir = NULL, *tokenizer_dir = NULL;
   GstHartDevice device;
   gint device_id;
+  guint64 memory_budget;
   GError *error = NULL;
 
   GST_OBJECT_LOCK (self);
@@ -450,10 +504,17 @@ gst_hart_src_start (GstBaseSrc * basesrc)
     qwen_dir = g_strdup (self->text_encoder_path);
   device = self->device;
   device_id = self->device_id;
+  memory_budget = self->memory_budget;
   GST_OBJECT_UNLOCK (self);
 
-  if (G_UNLIKELY (model_path == NULL || model_path[0] == '\0'))
-    goto no_model_path;
+  if (model_path == NULL || model_path[0] == '\0') {
+    g_free (model_path);
+    model_path = hart_bundled_model_path (&error);
+    if (G_UNLIKELY (model_path == NULL))
+      goto no_model_path;
+    GST_INFO_OBJECT (self, "no model-path set: using the bundled model %s",
+        model_path);
+  }
 
   self->engine = gst_hart_cache_acquire_engine (gst_hart_device_to_string
       (device), device_id, &error);
@@ -461,6 +522,9 @@ gst_hart_src_start (GstBaseSrc * basesrc)
     goto no_engine;
   GST_INFO_OBJECT (self, "device %s", hart_engine_get_device (self->engine));
 
+  if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,
+              memory_budget << 20, "memory-budget", &error)))
+    goto over_budget;
   self->model = gst_hart_cache_acquire_model (self->engine, model_path,
       &error);
   if (G_UNLIKELY (self->model == NULL))
@@ -471,6 +535,9 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   tokenizer_dir = resolve_tokenizer_dir (qwen_dir);
   GST_DEBUG_OBJECT (self, "text encoder %s, tokenizer %s", qwen_dir,
       tokenizer_dir ? tokenizer_dir : qwen_dir);
+  if (G_UNLIKELY (!check_budget_with_text_encoder (model_path, qwen_dir,
+              memory_budget, &error)))
+    goto over_budget;
   self->encoder = gst_hart_cache_acquire_text_encoder (self->engine,
       qwen_dir, tokenizer_dir, &error);
   if (G_UNLIKELY (self->encoder == NULL))
@@ -491,9 +558,10 @@ gst_hart_src_start (GstBaseSrc * basesrc)
 
 no_model_path:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        (_("No model-path set.")),
-        ("set model-path to a HART release folder (hart-0.7b-1024px)"));
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        (_("No model-path set and the bundled model is not installed.")),
+        ("%s", error->message));
+    g_clear_error (&error);
     g_free (model_path);
     g_free (qwen_dir);
     return FALSE;
@@ -515,6 +583,18 @@ no_encoder:
   {
     gst_hart_post_load_error (GST_ELEMENT (self), _("text encoder"),
         qwen_dir, error);
+    goto fail;
+  }
+over_budget:
+  {
+    /* the number is formatted apart: a G_GUINT64_FORMAT inside a
+     * translatable string would cut it short for xgettext */
+    gchar *budget = g_strdup_printf ("%" G_GUINT64_FORMAT, memory_budget);
+
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        (_("The HART model does not fit in the memory budget of %s MiB."),
+            budget), ("%s", error->message));
+    g_free (budget);
     goto fail;
   }
 fail:

@@ -36,6 +36,7 @@ struct _GstHartSrc
   gint device_id;
   gint keep_scales;
   gint transition_frames;
+  guint64 memory_budget;        /* MiB, 0: none */
 
   /* loaded in start (), from the shared cache */
   HartEngine *engine;

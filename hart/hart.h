@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include "hart/config.h"
 #include "hart/error.h"
+#include "hart/memory.h"
 #include "hart/tokens.h"
 
 G_BEGIN_DECLS
@@ -110,6 +111,28 @@ typedef struct _HartModel HartModel;
  * llm/model.safetensors; use_ema = FALSE forces the latter. */
 HartModel *hart_model_load (HartEngine * engine, const char *dir,
     gboolean use_ema, GError ** error);
+/* As hart_model_load, but refuses (HART_ERROR_LIMIT, before any weight is
+ * allocated) when the memory estimate for one image exceeds BUDGET_BYTES;
+ * 0 takes the budget from $HART_MEMORY_BUDGET ("4G", "512M", bytes; an
+ * invalid value is an error), unset meaning no budget.  hart_model_load
+ * is this with 0. */
+HartModel *hart_model_load_with_budget (HartEngine * engine, const char *dir,
+    gboolean use_ema, guint64 budget_bytes, GError ** error);
+
+/* What loading DIR and generating BATCH images at its resolution needs
+ * (hart/memory.h gives the formula), from config.json and the checkpoint
+ * headers only: no weight is read. */
+gboolean hart_model_estimate_memory (const char *dir, gboolean use_ema,
+    int batch, HartMemoryEstimate * estimate, GError ** error);
+/* TRUE when BUDGET_BYTES is 0 or the estimate fits it; else FALSE with
+ * HART_ERROR_LIMIT: "model DIR needs about N MiB at WxH but the memory
+ * budget (BUDGET_SOURCE) is M MiB (…)".  BUDGET_SOURCE may be NULL.  When
+ * no estimate can be made (a missing or broken file) it returns TRUE: the
+ * load that follows reports what is wrong, so FALSE always means "over
+ * budget". */
+gboolean hart_model_check_memory_budget (const char *dir, gboolean use_ema,
+    int batch, guint64 budget_bytes, const char *budget_source,
+    GError ** error);
 HartModel *hart_model_ref (HartModel * model);
 void hart_model_unref (HartModel * model);
 

@@ -16,6 +16,7 @@
 #include "sampler.h"
 #include "transformer.h"
 #include "safetensors-write.h"
+#include "memory.h"
 
 #include <math.h>
 #include <string.h>
@@ -313,24 +314,41 @@ compute_fingerprint (HartModel * model)
   g_checksum_free (sum);
 }
 
-HartModel *
-hart_model_load (HartEngine * engine, const char *dir, gboolean use_ema,
+/* The files of a release folder, as hart_model_load reads them. */
+typedef struct
+{
+  HartTransformerConfig tcfg;
+  HartAutoencoderConfig acfg;
+  char *llm_weights;            /* transformer + diffusion checkpoint */
+  char *tok_weights;            /* autoencoder checkpoint */
+} ModelFiles;
+
+static void
+model_files_clear (ModelFiles * files)
+{
+  hart_transformer_config_clear (&files->tcfg);
+  g_free (files->llm_weights);
+  g_free (files->tok_weights);
+  memset (files, 0, sizeof *files);
+}
+
+/* Reads both configs of DIR (hart-0.7b-1024px or its llm/) and finds both
+ * weights files: llm/ema_model.bin when present and USE_EMA (as the
+ * official sampler does), else llm's model.safetensors; the tokenizer
+ * folder beside llm/ or the one vae_path names. */
+static gboolean
+model_files_resolve (const char *dir, gboolean use_ema, ModelFiles * files,
     GError ** error)
 {
-  HartModel *model = g_new0 (HartModel, 1);
-  char *llm_dir = NULL, *tok_dir = NULL, *cfg_path = NULL, *weights = NULL;
-  HartBackend *be = engine->be;
-  int P;
+  char *llm_dir = NULL, *tok_dir = NULL, *cfg_path = NULL;
+  gboolean ok = FALSE;
 
-  model->ref_count = 1;
-  g_mutex_init (&model->lock);
-  model->engine = hart_engine_ref (engine);
-
+  memset (files, 0, sizeof *files);
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
         "%s: no such model folder (expected hart-0.7b-1024px or its llm/)",
         dir);
-    goto fail;
+    return FALSE;
   }
   llm_dir = g_build_filename (dir, "llm", NULL);
   if (!g_file_test (llm_dir, G_FILE_TEST_IS_DIR)) {
@@ -338,28 +356,167 @@ hart_model_load (HartEngine * engine, const char *dir, gboolean use_ema,
     llm_dir = g_strdup (dir);
   }
   cfg_path = g_build_filename (llm_dir, "config.json", NULL);
-  if (!hart_transformer_config_load (cfg_path, &model->tcfg, error))
-    goto fail;
-  tok_dir = find_tokenizer_dir (llm_dir, model->tcfg.vae_path);
+  if (!hart_transformer_config_load (cfg_path, &files->tcfg, error))
+    goto out;
+  tok_dir = find_tokenizer_dir (llm_dir, files->tcfg.vae_path);
   g_free (cfg_path);
   cfg_path = g_build_filename (tok_dir, "config.json", NULL);
-  if (!hart_autoencoder_config_load (cfg_path, &model->acfg, error))
+  if (!hart_autoencoder_config_load (cfg_path, &files->acfg, error))
+    goto out;
+
+  files->llm_weights = g_build_filename (llm_dir, "ema_model.bin", NULL);
+  if (!use_ema || !g_file_test (files->llm_weights, G_FILE_TEST_EXISTS)) {
+    g_free (files->llm_weights);
+    if (!(files->llm_weights = hart_checkpoint_find_in_dir (llm_dir, error)))
+      goto out;
+  }
+  if (!(files->tok_weights = hart_checkpoint_find_in_dir (tok_dir, error)))
+    goto out;
+  ok = TRUE;
+
+out:
+  if (!ok)
+    model_files_clear (files);
+  g_free (llm_dir);
+  g_free (tok_dir);
+  g_free (cfg_path);
+  return ok;
+}
+
+/* Tensors of the tokenizer checkpoint that the model keeps: the decoder
+ * half of the autoencoder (the encoder is never used). */
+static const char *const kept_autoencoder_prefixes[] = {
+  "vae.decoder.", "vae.post_quant_conv.", "vae.quantize.", NULL
+};
+
+/* hart/memory.h: weights from the checkpoint headers, buffers from the
+ * configs. */
+static void
+estimate_memory (const ModelFiles * files, const HartCheckpoint * llm_ckpt,
+    const HartCheckpoint * tok_ckpt, int batch, HartMemoryEstimate * est)
+{
+  const HartTransformerConfig *t = &files->tcfg;
+
+  memset (est, 0, sizeof *est);
+  est->batch = MAX (batch, 1);
+  est->context_tokens = t->context_token;
+  est->width = est->height = t->patch_nums[t->n_scales - 1] *
+      files->acfg.downsample;
+  /* + what the loaders derive: the fused QKV biases, the level
+   * embeddings, the diffusion head's per-step time embeddings */
+  est->weight_bytes = hart_memory_checkpoint_bytes (llm_ckpt, NULL)
+      + hart_memory_checkpoint_bytes (tok_ckpt, kept_autoencoder_prefixes)
+      + 4 * ((guint64) t->depth * 3 * t->embed_dim
+      + (guint64) t->n_scales * t->embed_dim
+      + (guint64) t->num_sampling_steps * t->diff_width);
+  est->generation_bytes = hart_memory_generation_bytes (t, &files->acfg,
+      est->batch);
+  est->total_bytes = est->weight_bytes + est->generation_bytes;
+}
+
+gboolean
+hart_model_estimate_memory (const char *dir, gboolean use_ema, int batch,
+    HartMemoryEstimate * estimate, GError ** error)
+{
+  ModelFiles files;
+  HartCheckpoint *llm_ckpt = NULL, *tok_ckpt = NULL;
+  gboolean ok = FALSE;
+
+  if (!model_files_resolve (dir, use_ema, &files, error))
+    return FALSE;
+  if ((llm_ckpt = hart_checkpoint_open (files.llm_weights, error))
+      && (tok_ckpt = hart_checkpoint_open (files.tok_weights, error))) {
+    estimate_memory (&files, llm_ckpt, tok_ckpt, batch, estimate);
+    ok = TRUE;
+  }
+  hart_checkpoint_free (llm_ckpt);
+  hart_checkpoint_free (tok_ckpt);
+  model_files_clear (&files);
+  return ok;
+}
+
+/* FALSE with "model DIR needs about … MiB at WxH but the memory budget …"
+ * when EST exceeds BUDGET_BYTES (0: no budget). */
+static gboolean
+check_estimate (const char *dir, const HartMemoryEstimate * est,
+    guint64 budget_bytes, const char *budget_source, GError ** error)
+{
+  char *what, *resolution, *detail;
+  gboolean ok;
+
+  if (budget_bytes == 0)
+    return TRUE;
+  what = g_strdup_printf ("model %s", dir);
+  resolution = g_strdup_printf ("%dx%d", est->width, est->height);
+  detail = g_strdup_printf ("weights %" G_GUINT64_FORMAT " MiB + generation "
+      "buffers %" G_GUINT64_FORMAT " MiB", (est->weight_bytes + (1 << 19))
+      >> 20, (est->generation_bytes + (1 << 19)) >> 20);
+  ok = hart_memory_check_budget (what, resolution, est->total_bytes, detail,
+      budget_bytes, budget_source, error);
+  g_free (what);
+  g_free (resolution);
+  g_free (detail);
+  return ok;
+}
+
+gboolean
+hart_model_check_memory_budget (const char *dir, gboolean use_ema,
+    int batch, guint64 budget_bytes, const char *budget_source,
+    GError ** error)
+{
+  HartMemoryEstimate est;
+
+  /* no estimate, no refusal: the load will say what is wrong */
+  if (budget_bytes == 0
+      || !hart_model_estimate_memory (dir, use_ema, batch, &est, NULL))
+    return TRUE;
+  return check_estimate (dir, &est, budget_bytes, budget_source, error);
+}
+
+HartModel *
+hart_model_load (HartEngine * engine, const char *dir, gboolean use_ema,
+    GError ** error)
+{
+  return hart_model_load_with_budget (engine, dir, use_ema, 0, error);
+}
+
+HartModel *
+hart_model_load_with_budget (HartEngine * engine, const char *dir,
+    gboolean use_ema, guint64 budget_bytes, GError ** error)
+{
+  HartModel *model = g_new0 (HartModel, 1);
+  HartBackend *be = engine->be;
+  ModelFiles files = { 0 };
+  const char *budget_source = NULL;
+  int P;
+
+  model->ref_count = 1;
+  g_mutex_init (&model->lock);
+  model->engine = hart_engine_ref (engine);
+
+  if (budget_bytes == 0) {
+    if (!hart_memory_budget_from_env (&budget_bytes, error))
+      goto fail;
+    budget_source = HART_MEMORY_BUDGET_ENV;
+  }
+  if (!model_files_resolve (dir, use_ema, &files, error))
+    goto fail;
+  model->tcfg = files.tcfg;
+  files.tcfg.vae_path = NULL;   /* owned by model->tcfg now */
+  model->acfg = files.acfg;
+
+  g_debug ("transformer weights: %s", files.llm_weights);
+  if (!(model->llm_ckpt = hart_checkpoint_open (files.llm_weights, error))
+      || !(model->tok_ckpt = hart_checkpoint_open (files.tok_weights, error)))
     goto fail;
 
-  /* Weights: the EMA file by default, as the official sampler does. */
-  weights = g_build_filename (llm_dir, "ema_model.bin", NULL);
-  if (!use_ema || !g_file_test (weights, G_FILE_TEST_EXISTS)) {
-    g_free (weights);
-    if (!(weights = hart_checkpoint_find_in_dir (llm_dir, error)))
+  /* Refuse before the first weight is allocated. */
+  if (budget_bytes > 0) {
+    HartMemoryEstimate est;
+    estimate_memory (&files, model->llm_ckpt, model->tok_ckpt, 1, &est);
+    if (!check_estimate (dir, &est, budget_bytes, budget_source, error))
       goto fail;
   }
-  g_debug ("transformer weights: %s", weights);
-  if (!(model->llm_ckpt = hart_checkpoint_open (weights, error)))
-    goto fail;
-  g_free (weights);
-  if (!(weights = hart_checkpoint_find_in_dir (tok_dir, error))
-      || !(model->tok_ckpt = hart_checkpoint_open (weights, error)))
-    goto fail;
 
   P = model->tcfg.patch_nums[model->tcfg.n_scales - 1];
   if (!(model->transformer = hart_transformer_load (be, model->llm_ckpt,
@@ -377,17 +534,11 @@ hart_model_load (HartEngine * engine, const char *dir, gboolean use_ema,
   /* Everything is on the device now; the files can go. */
   g_clear_pointer (&model->llm_ckpt, hart_checkpoint_free);
   g_clear_pointer (&model->tok_ckpt, hart_checkpoint_free);
-  g_free (weights);
-  g_free (llm_dir);
-  g_free (tok_dir);
-  g_free (cfg_path);
+  model_files_clear (&files);
   return model;
 
 fail:
-  g_free (weights);
-  g_free (llm_dir);
-  g_free (tok_dir);
-  g_free (cfg_path);
+  model_files_clear (&files);
   hart_model_unref (model);
   return NULL;
 }

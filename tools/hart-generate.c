@@ -2,18 +2,24 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * hart generate --model DIR --context FILE [--seed N] [--cfg X]
- *               [--record-draws FILE | --replay-draws FILE] -o out.png
- * hart generate --model DIR --prompt TEXT [--prompt TEXT …]
+ * hart generate [--model DIR] --context FILE [--seed N] [--cfg X]
+ *               [--record-draws FILE | --replay-draws FILE]
+ *               [--memory-budget MIB] -o out.png
+ * hart generate [--model DIR] --prompt TEXT [--prompt TEXT …]
  *               [--text-encoder DIR] [--text-tokenizer DIR] … -o out.png
  *
+ * Without --model the bundled shapes-64px model is used (hart/bundled-model.h).
  * With --prompt the context comes from the Qwen2 text encoder, by default the
  * folder Qwen2-VL-1.5B-Instruct beside the model folder; the encoder is freed
  * before the generation starts, so its weights and the generation's buffers
  * are never resident together.
+ *
+ * --memory-budget (or $HART_MEMORY_BUDGET) refuses, before loading, a model
+ * whose estimate (hart/memory.h) exceeds the budget.
  */
 #include "hart-cli.h"
 #include "png-write.h"
+#include "hart/bundled-model.h"
 #include "hart/hart.h"
 #include "hart/text-encoder.h"
 
@@ -89,14 +95,15 @@ hart_cli_generate (int argc, char **argv)
   char *model_dir = NULL, *context = NULL, *output = NULL, *device = NULL;
   char *record = NULL, *replay = NULL;
   char **prompts = NULL, *text_encoder = NULL, *text_tokenizer = NULL;
-  gint64 seed = 1;
+  gint64 seed = 1, memory_budget = 0;
   int top_k = 0, device_id = 0;
   double cfg = 4.5, top_p = 0.0;
   gboolean no_smooth = FALSE, no_ema = FALSE, quiet = FALSE, timings = FALSE;
   Progress progress = { 0 };
   GOptionEntry entries[] = {
     {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
-        "HART release folder (hart-0.7b-1024px)", "DIR"},
+        "HART release folder (hart-0.7b-1024px; default: the bundled "
+          "shapes-64px model)", "DIR"},
     {"context", 'c', 0, G_OPTION_ARG_FILENAME, &context,
         "Text context file (safetensors: context_tensor [B, T, D], "
           "context_mask, context_position_ids)", "FILE"},
@@ -128,6 +135,9 @@ hart_cli_generate (int argc, char **argv)
         "Write every random draw to FILE (safetensors)", "FILE"},
     {"replay-draws", 0, 0, G_OPTION_ARG_FILENAME, &replay,
         "Take every random draw from FILE", "FILE"},
+    {"memory-budget", 0, 0, G_OPTION_ARG_INT64, &memory_budget,
+        "Refuse to load a model estimated to need more than MIB MiB (0: "
+          "$HART_MEMORY_BUDGET or no budget)", "MIB"},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL},
     {"timings", 0, 0, G_OPTION_ARG_NONE, &timings,
         "Print the wall time of every stage", NULL},
@@ -150,16 +160,33 @@ hart_cli_generate (int argc, char **argv)
     status = 2;
     goto out;
   }
-  if (model_dir == NULL || (context == NULL && prompts == NULL)
-      || output == NULL) {
-    fprintf (stderr, "hart generate: --model, --context or --prompt, and -o "
-        "are required (see hart generate --help)\n");
+  if ((context == NULL && prompts == NULL) || output == NULL) {
+    fprintf (stderr, "hart generate: --context or --prompt, and -o are "
+        "required (see hart generate --help)\n");
     status = 2;
     goto out;
+  }
+  if (model_dir == NULL) {
+    if (!(model_dir = hart_bundled_model_path (&error))) {
+      fprintf (stderr, "hart generate: %s\n", error->message);
+      g_clear_error (&error);
+      status = 2;
+      goto out;
+    }
+    if (!quiet)
+      fprintf (stderr, "hart generate: no --model: using the bundled model "
+          "%s\n", model_dir);
   }
   if (context && prompts) {
     fprintf (stderr, "hart generate: --context and --prompt exclude each "
         "other\n");
+    status = 2;
+    goto out;
+  }
+  if (memory_budget < 0 || memory_budget > (gint64) (G_MAXUINT64 >> 20)) {
+    fprintf (stderr, "hart generate: --memory-budget %" G_GINT64_FORMAT
+        " is out of range (0 … %" G_GUINT64_FORMAT " MiB)\n", memory_budget,
+        G_MAXUINT64 >> 20);
     status = 2;
     goto out;
   }
@@ -189,7 +216,8 @@ hart_cli_generate (int argc, char **argv)
   if ((context && !(ctx = hart_context_load (context, &error)))
       || !(engine = hart_engine_new (device ? device : "auto", device_id,
               &error))
-      || !(model = hart_model_load (engine, model_dir, !no_ema, &error)))
+      || !(model = hart_model_load_with_budget (engine, model_dir, !no_ema,
+              (guint64) memory_budget << 20, &error)))
     goto fail;
   if (prompts) {
     char *qwen_dir = text_encoder ? g_strdup (text_encoder) :

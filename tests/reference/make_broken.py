@@ -389,6 +389,14 @@ def make_broken(root):
     small = dict(storages)
     small["2"] = f32_bytes(BIG_VALUES[:6])  # "row" needs elements [4, 8)
     bin_with("bin-storage-too-small.bin", p_state_dict(items), small)
+    # Shapes that claim absurd sizes: refused from the header, before any
+    # allocation (4 TiB against a 24-byte storage; a 64-bit overflow).
+    bin_with("bin-shape-absurd.bin", p_state_dict([
+        ("huge", p_tensor("FloatStorage", "2", 6, 0, [1 << 20, 1 << 20],
+                          [1 << 20, 1]))]))
+    bin_with("bin-shape-overflow.bin", p_state_dict([
+        ("huge", p_tensor("FloatStorage", "2", 6, 0, [1 << 40, 1 << 40],
+                          [1 << 40, 1]))]))
     bin_with("bin-missing-storage.bin", p_state_dict(items + [
         ("ghost", p_tensor("FloatStorage", "7", 4, 0, [4], [1]))]))
     bin_with("bin-noncontiguous.bin", p_state_dict([

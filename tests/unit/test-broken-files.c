@@ -120,6 +120,11 @@ static const BrokenCase cases[] = {
       {"entry \"epoch\" holds a value of type int, not a tensor"}},
   {"bin-storage-too-small.bin", HART_ERROR_FORMAT, {"tensor \"row\"",
           "needs 32 bytes of storage", "archive/data/2 holds only 24 bytes"}},
+  /* absurd claimed sizes: refused from the header, nothing allocated */
+  {"bin-shape-absurd.bin", HART_ERROR_FORMAT, {"tensor \"huge\"",
+          "needs 4398046511104 bytes of storage", "holds only 48 bytes"}},
+  {"bin-shape-overflow.bin", HART_ERROR_LIMIT,
+      {"shape [1099511627776, 1099511627776] of F32 overflows"}},
   {"bin-missing-storage.bin", HART_ERROR_FORMAT, {"tensor \"ghost\"",
           "storage \"7\" is missing"}},
   {"bin-noncontiguous.bin", HART_ERROR_UNSUPPORTED,

@@ -340,14 +340,19 @@ GST_START_TEST (test_missing_model)
   g_clear_error (&error);
   gst_message_unref (msg);
 
+  /* no model-path and no bundled model where it is looked up */
   g_object_set (refine_el, "model-path", NULL, NULL);
+  g_setenv ("HART_BUNDLED_MODEL_DIR", "/nonexistent", TRUE);
   fail_unless_equals_int (gst_element_set_state (refine_el,
           GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  g_unsetenv ("HART_BUNDLED_MODEL_DIR");
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   fail_unless (msg != NULL);
   gst_message_parse_error (msg, &error, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
-          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", error->message);
+  fail_unless (strstr (error->message, "bundled") != NULL, "%s",
+      error->message);
   g_clear_error (&error);
   gst_message_unref (msg);
 

@@ -554,7 +554,10 @@ GST_START_TEST (test_errors_for_missing_files)
 
   expect_start_error (missing, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_NOT_FOUND);
-  expect_start_error (NULL, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS);
+  /* no model-path and no bundled model where it is looked up */
+  g_setenv ("HART_BUNDLED_MODEL_DIR", "/nonexistent", TRUE);
+  expect_start_error (NULL, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND);
+  g_unsetenv ("HART_BUNDLED_MODEL_DIR");
   g_free (missing);
 
   /* a text encoder folder that does not exist */
@@ -581,6 +584,43 @@ GST_START_TEST (test_errors_for_missing_files)
     gst_object_unref (bus);
     gst_object_unref (pipeline);
   }
+}
+
+GST_END_TEST;
+
+/* Without model-path hartsrc draws with the bundled model: 64x64 frames, the
+ * text encoder and its tokenizer found beside it (HART_TOKENIZER_PATH, set
+ * for the fixtures, must not be needed). */
+GST_START_TEST (test_bundled_model_default)
+{
+  GstElement *src = make_hartsrc (1);
+  GstHarness *h;
+  GstBuffer *buf;
+  GstCaps *caps;
+  GstStructure *st;
+  gint width = 0, height = 0;
+  gchar *tokenizer_env = g_strdup (g_getenv ("HART_TOKENIZER_PATH"));
+
+  g_unsetenv ("HART_TOKENIZER_PATH");
+  g_object_set (src, "model-path", NULL, NULL);
+  h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  gst_harness_set_sink_caps_str (h, "video/x-raw");
+  gst_harness_play (h);
+  buf = pull_buffer (h);
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  fail_unless (caps != NULL);
+  st = gst_caps_get_structure (caps, 0);
+  fail_unless (gst_structure_get_int (st, "width", &width));
+  fail_unless (gst_structure_get_int (st, "height", &height));
+  fail_unless_equals_int (width, 64);
+  fail_unless_equals_int (height, 64);
+  fail_unless (gst_buffer_get_size (buf) >= 64 * 64 * 3);
+  gst_caps_unref (caps);
+  gst_buffer_unref (buf);
+  gst_harness_teardown (h);
+  g_setenv ("HART_TOKENIZER_PATH", tokenizer_env, TRUE);
+  g_free (tokenizer_env);
 }
 
 GST_END_TEST;
@@ -732,6 +772,7 @@ hartsrc_suite (void)
   suite_add_tcase (s, tc_load);
   tcase_add_test (tc_load, test_properties_round_trip);
   tcase_add_test (tc_load, test_errors_for_missing_files);
+  tcase_add_test (tc_load, test_bundled_model_default);
   tcase_add_test (tc_load, test_shared_cache);
   return s;
 }

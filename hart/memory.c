@@ -1,0 +1,272 @@
+/* gst-hart — memory estimates and the memory budget
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The formulas mirror what model.c, transformer.c, diffusion.c, decoder.c
+ * and text-encoder.c allocate; a change of buffers there should be
+ * reflected here (tests/unit/test-memory.c checks the estimate against the
+ * tiny fixture's real allocations only loosely: it is an estimate).
+ */
+#include "memory.h"
+#include "error.h"
+
+#include <string.h>
+
+/* Prompt positions the system prompt adds before the MAX_TOKENS of a
+ * prompt; the real one is ~30 tokens, this is a round upper bound. */
+#define SYSTEM_PROMPT_ALLOWANCE 64
+
+/* Must match diffusion.c: the MLP runs over at most this many rows. */
+#define DIFFUSION_CHUNK_ROWS 4096
+
+gboolean
+hart_memory_parse_size (const char *text, guint64 * bytes, GError ** error)
+{
+  static const char multiples[] = "KMGT";
+  const char *p = text, *unit;
+  guint64 value = 0;
+  int shift = 0;
+
+  if (text == NULL)
+    goto invalid;
+  while (g_ascii_isspace (*p))
+    p++;
+  if (!g_ascii_isdigit (*p))
+    goto invalid;
+  for (; g_ascii_isdigit (*p); p++) {
+    const guint64 digit = (guint64) (*p - '0');
+    if (value > (G_MAXUINT64 - digit) / 10)
+      goto overflow;
+    value = value * 10 + digit;
+  }
+  if (*p != '\0' && (unit = strchr (multiples, g_ascii_toupper (*p)))
+      != NULL) {
+    shift = 10 * (int) (unit - multiples + 1);
+    p++;
+    /* "G", "GB" and "GiB" all mean 2^30 */
+    if (*p == 'i' && (p[1] == 'B' || p[1] == 'b'))
+      p += 2;
+    else if (*p == 'B' || *p == 'b')
+      p++;
+  }
+  while (g_ascii_isspace (*p))
+    p++;
+  if (*p != '\0')
+    goto invalid;
+  if (shift > 0 && value > (G_MAXUINT64 >> shift))
+    goto overflow;
+  *bytes = value << shift;
+  return TRUE;
+
+invalid:
+  g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+      "invalid memory size \"%s\": expected a number of bytes, optionally "
+      "followed by K, M, G or T (e.g. \"4G\", \"512M\")", text ? text : "");
+  return FALSE;
+overflow:
+  g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+      "memory size \"%s\" does not fit in 64 bits", text);
+  return FALSE;
+}
+
+gboolean
+hart_memory_budget_from_env (guint64 * budget_bytes, GError ** error)
+{
+  const char *value = g_getenv (HART_MEMORY_BUDGET_ENV);
+  GError *local = NULL;
+
+  *budget_bytes = 0;
+  if (value == NULL || value[0] == '\0')
+    return TRUE;
+  if (!hart_memory_parse_size (value, budget_bytes, &local)) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "%s=\"%s\": %s", HART_MEMORY_BUDGET_ENV, value, local->message);
+    g_error_free (local);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Elements of the largest decoder activation of one image at latent side
+ * h × w: the same walk as decoder.c's decoder_max_elements (channels
+ * ch · ch_mult[l], doubling the side after every level but the first). */
+static guint64
+decoder_max_elements (const HartAutoencoderConfig * a, int h, int w)
+{
+  guint64 hw = (guint64) h * w;
+  const guint64 low = (guint64) a->ch * a->ch_mult[a->n_levels - 1];
+  guint64 m = MAX ((guint64) a->z_channels, low) * hw;
+  guint64 block_in = low;
+
+  m = MAX (m, 3 * low * hw);    /* the mid attention's qkv */
+  for (int l = a->n_levels - 1; l >= 0; l--) {
+    const guint64 c = (guint64) a->ch * a->ch_mult[l];
+    m = MAX (m, MAX (block_in, c) * hw);
+    block_in = c;
+    if (l != 0) {
+      hw *= 4;
+      m = MAX (m, c * hw);
+    }
+  }
+  return m;
+}
+
+guint64
+hart_memory_generation_bytes (const HartTransformerConfig * t,
+    const HartAutoencoderConfig * a, int batch)
+{
+  const guint64 B = (guint64) MAX (batch, 1), rows = 2 * B;
+  const guint64 C = t->embed_dim, F = t->mlp_hidden, hd = t->head_dim;
+  const guint64 T = t->context_token, V = a->vocab_size, Cv = a->z_channels;
+  const guint64 P = t->patch_nums[t->n_scales - 1], L = P * P;
+  const guint64 seq = t->seq_len, max_tokens = MAX (T, L);
+  const guint64 rows_max = rows * max_tokens;
+  const guint64 fhat = B * Cv * L;
+  const guint64 W = P * a->downsample;
+  const guint64 n = B * L;      /* diffusion rows */
+  const guint64 Wd = t->diff_width;
+  guint64 state, ar_scratch, frame, ar, diffusion, decoder, refine;
+
+  /* transformer.c, hart_transformer_state_new: the KV cache of every block
+   * over the positions before the last stage [2B, seq − L, C] × 2, the last
+   * stage's keys and values [2B, seq, C] × 2, the context condition
+   * [2B, T, C], and per-row activations of the widest stage: a, attn, tmp,
+   * head_rows [.., C], qkv [.., 3C], gate and up [.., F], RoPE cos/sin on
+   * device and host [.., hd] × 4. */
+  state = (guint64) t->depth * 2 * rows * (seq - L) * C
+      + 2 * rows * seq * C + rows * T * C + rows * 2 * C
+      + rows_max * (7 * C + 2 * F + 4 * hd);
+  /* model.c, tokens_locked: x [2B, max_tokens, C], logits [2B, L, V] on
+   * device and host, f_hat and its latent scratch (5 × [B, Cv, L] on the
+   * device, 2 on the host), the condition z [2B, L, C], the indices. */
+  ar_scratch = rows_max * C + 2 * rows * L * V + 7 * fhat + rows * L * C + n;
+  /* tokens.c: f_hat, last_h, z and every stage's token map but the last */
+  frame = 2 * fhat + rows * L * C + B * (t->image_tokens - L + 1) * Cv;
+  ar = state + ar_scratch + frame;
+
+  /* diffusion.c, hart_diffusion_sample: cond_embed [2n, Wd], x and out
+   * [n, Cv] + [n, 2Cv], the MLP scratch 7 × [min (n, chunk), Wd], host
+   * copies x, noise, out_c, out_u (6 n Cv). */
+  diffusion = 2 * n * Wd + 3 * n * Cv + 7 * MIN (n, DIFFUSION_CHUNK_ROWS) * Wd
+      + 6 * n * Cv;
+  /* decoder.c: three buffers of the largest activation and a plane of
+   * ones, reused image after image */
+  decoder = 3 * decoder_max_elements (a, (int) P, (int) P) + L;
+  /* model.c, refine_locked: z on the device, res, f_hat, the image
+   * [B, 3, W, W] as floats, two host planes of f_hat, then the download of
+   * the image (floats) and the packed RGB output (bytes, counted as a
+   * quarter float) */
+  refine = frame + rows * L * C + 4 * fhat + B * 3 * W * W
+      + MAX (diffusion, decoder) + B * 3 * W * W + (B * 3 * W * W + 3) / 4;
+
+  return 4 * MAX (ar, refine);
+}
+
+guint64
+hart_memory_checkpoint_bytes (const HartCheckpoint * ckpt,
+    const char *const *prefixes)
+{
+  guint64 bytes = 0;
+  const guint n = hart_checkpoint_n_tensors (ckpt);
+
+  for (guint i = 0; i < n; i++) {
+    const HartTensorInfo *info = hart_checkpoint_tensor (ckpt, i);
+    gboolean wanted = prefixes == NULL;
+    for (int p = 0; !wanted && prefixes[p]; p++)
+      wanted = g_str_has_prefix (info->name, prefixes[p]);
+    if (wanted)
+      bytes += 4 * info->n_elements;
+  }
+  return bytes;
+}
+
+gboolean
+hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
+    int max_tokens, guint64 * bytes, GError ** error)
+{
+  char *config_path = g_build_filename (qwen_dir, "config.json", NULL);
+  char *weights_path = NULL, *q0 = NULL;
+  HartCheckpoint *ckpt = NULL;
+  const HartTensorInfo *embed, *q;
+  const char *prefix;
+  HartQwen2Config c;
+  guint64 H, KV, F, hd, layer, resident, N, len, scratch;
+  gboolean streaming, ok = FALSE;
+
+  if (!g_file_test (qwen_dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
+        "text encoder folder %s does not exist or is not a folder",
+        qwen_dir);
+    goto out;
+  }
+  if (!hart_qwen2_config_load (config_path, &c, error)
+      || !(weights_path = hart_checkpoint_find_in_dir (qwen_dir, error))
+      || !(ckpt = hart_checkpoint_open (weights_path, error)))
+    goto out;
+  prefix = hart_checkpoint_lookup (ckpt, "model.embed_tokens.weight")
+      ? "model." : "";
+  q0 = g_strdup_printf ("%sembed_tokens.weight", prefix);
+  embed = hart_checkpoint_lookup (ckpt, q0);
+  g_free (q0);
+  q0 = g_strdup_printf ("%slayers.0.self_attn.q_proj.weight", prefix);
+  q = hart_checkpoint_lookup (ckpt, q0);
+
+  H = c.hidden_size;
+  KV = (guint64) c.num_key_value_heads * c.head_dim;
+  F = c.intermediate_size;
+  hd = c.head_dim;
+  /* text-encoder.c: the seven matrices of a layer, held in f32 */
+  layer = 4 * (2 * H * H + 2 * KV * H + 3 * F * H);
+  /* the same rule as hart_text_encoder_load */
+  streaming = q && (q->dtype == HART_DTYPE_BF16 || q->dtype == HART_DTYPE_F16)
+      && hart_checkpoint_get_format (ckpt) != HART_CHECKPOINT_TORCH_ZIP
+      && g_getenv ("HART_TEXT_ENCODER_RESIDENT") == NULL;
+  /* the embedding table in its stored dtype on the host; norms and biases
+   * in f32; the layer matrices: all of them, or one layer and its host
+   * staging buffer when streamed */
+  resident = (embed ? embed->n_bytes : (guint64) c.vocab_size * H * 2)
+      + 4 * ((guint64) c.num_hidden_layers * (3 * H + 2 * KV) + H);
+  if (streaming)
+    resident += layer + 4 * MAX (F, H) * H;
+  else
+    resident += (guint64) c.num_hidden_layers * layer;
+  /* one encode: x, a, q, attn, tmp [N, H], k, v [N, KV], gate, up [N, F],
+   * RoPE tables on device and host */
+  len = (guint64) max_tokens + SYSTEM_PROMPT_ALLOWANCE;
+  N = (guint64) MAX (n_prompts, 1) * len;
+  scratch = 4 * (N * (5 * H + 2 * KV + 2 * F) + 4 * len * hd) + N;
+  *bytes = resident + scratch;
+  ok = TRUE;
+
+out:
+  g_free (q0);
+  g_free (config_path);
+  g_free (weights_path);
+  hart_checkpoint_free (ckpt);
+  return ok;
+}
+
+static guint64
+ceil_mib (guint64 bytes)
+{
+  return (bytes + (1u << 20) - 1) >> 20;
+}
+
+gboolean
+hart_memory_check_budget (const char *what, const char *resolution,
+    guint64 need_bytes, const char *detail, guint64 budget_bytes,
+    const char *source, GError ** error)
+{
+  if (budget_bytes == 0 || need_bytes <= budget_bytes)
+    return TRUE;
+  /* The need is rounded up and the budget down, so the two figures never
+   * print equal when the need is over. */
+  g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
+      "%s needs about %" G_GUINT64_FORMAT " MiB%s%s but the memory budget%s%s"
+      "%s is %" G_GUINT64_FORMAT " MiB%s%s%s", what, ceil_mib (need_bytes),
+      resolution ? " at " : "", resolution ? resolution : "",
+      source ? " (" : "", source ? source : "", source ? ")" : "",
+      budget_bytes >> 20, detail ? " (" : "", detail ? detail : "",
+      detail ? ")" : "");
+  return FALSE;
+}

@@ -1,0 +1,95 @@
+/* gst-hart — memory estimates and the memory budget
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Before a model is loaded, the engine can say how much memory loading it
+ * and generating at its resolution will take, and refuse with a clear
+ * GError (HART_ERROR_LIMIT) when that exceeds a budget, instead of dying
+ * half-way through an allocation.  The budget comes from the caller (API
+ * parameter, element property, CLI option) or from the environment
+ * variable HART_MEMORY_BUDGET ("4G", "512M", "1073741824").
+ *
+ * The estimate is a formula over config.json and the checkpoint headers
+ * (no tensor data is read); docs/errors.md ("Memory budget") gives it in
+ * full.  In short:
+ *
+ *   total = weights + max (AR stage buffers, refinement buffers)
+ *
+ *   weights    = 4 bytes × every element the model keeps (they are held in
+ *                f32 whatever the stored dtype): the whole transformer
+ *                checkpoint, and the vae.decoder., vae.post_quant_conv.,
+ *                vae.quantize. tensors of the tokenizer checkpoint.
+ *   AR stage   = the transformer state (KV cache of every block over the
+ *                positions before the last stage, the last stage's keys and
+ *                values, per-row activations of the widest stage), the
+ *                logits of the last stage on device and host, the latent
+ *                scratch and the token frame.
+ *   refinement = the token frame, the diffusion head's buffers over B·L
+ *                rows, then the decoder's three largest activations and the
+ *                output image.
+ *
+ * Host and device bytes are counted together (on the CPU backend they are
+ * the same memory).  It is meant to be within ~20 % of the peak resident
+ * size: for the 0.7B release at 1024 px, 2.7 GiB of weights + 5.0 GiB of
+ * buffers = 7.7 GiB estimated against 7.43 GiB measured
+ * (docs/performance.md); tests/unit/test-memory.c keeps it within 20 %.
+ */
+#ifndef HART_MEMORY_H
+#define HART_MEMORY_H
+
+#include <glib.h>
+#include "hart/checkpoint.h"
+#include "hart/config.h"
+
+G_BEGIN_DECLS
+
+#define HART_MEMORY_BUDGET_ENV "HART_MEMORY_BUDGET"
+
+typedef struct
+{
+  guint64 weight_bytes;         /* weights as held in memory */
+  guint64 generation_bytes;     /* peak per-generation buffers */
+  guint64 total_bytes;          /* weight_bytes + generation_bytes */
+  int width, height;            /* output image size */
+  int batch;                    /* images per generation the estimate is for */
+  int context_tokens;           /* T: prompt positions (for a text encoder) */
+} HartMemoryEstimate;
+
+/* Parses a byte count: plain digits ("1073741824") or digits followed by a
+ * binary multiple K, M, G or T (× 1024^n, case-insensitive, optionally
+ * followed by "B" or "iB": "4G", "512M", "2GiB").  Refuses anything else,
+ * and values that overflow 64 bits, with HART_ERROR_INVALID_ARGUMENT. */
+gboolean hart_memory_parse_size (const char *text, guint64 * bytes,
+    GError ** error);
+
+/* The budget set by $HART_MEMORY_BUDGET: 0 when unset, empty or "0" (no
+ * budget).  An unparsable value is an error naming the variable. */
+gboolean hart_memory_budget_from_env (guint64 * budget_bytes,
+    GError ** error);
+
+/* Bytes of the per-generation buffers (see the formula above) for BATCH
+ * images of the model described by the two configs. */
+guint64 hart_memory_generation_bytes (const HartTransformerConfig * tcfg,
+    const HartAutoencoderConfig * acfg, int batch);
+
+/* f32 bytes (4 per element) of the tensors of CKPT whose names start with
+ * one of PREFIXES (NULL-terminated; NULL: every tensor). */
+guint64 hart_memory_checkpoint_bytes (const HartCheckpoint * ckpt,
+    const char *const *prefixes);
+
+/* The text encoder in QWEN_DIR (as hart_text_encoder_load would hold it:
+ * streamed 16-bit layers or resident f32 ones, the embedding table in its
+ * stored dtype) plus one encode of N_PROMPTS prompts of MAX_TOKENS. */
+gboolean hart_memory_text_encoder_bytes (const char *qwen_dir,
+    int n_prompts, int max_tokens, guint64 * bytes, GError ** error);
+
+/* FALSE with HART_ERROR_LIMIT when NEED_BYTES > BUDGET_BYTES (0: no
+ * budget): "WHAT needs about N MiB at RESOLUTION but the memory budget
+ * (SOURCE) is M MiB".  DETAIL (may be NULL) is appended in parentheses;
+ * SOURCE (may be NULL) names where the budget came from. */
+gboolean hart_memory_check_budget (const char *what, const char *resolution,
+    guint64 need_bytes, const char *detail, guint64 budget_bytes,
+    const char *source, GError ** error);
+
+G_END_DECLS
+#endif /* HART_MEMORY_H */
