@@ -42,7 +42,7 @@ DEFAULT_PROMPTS = [
 
 def load_work(work):
     train.set_text_vocab(work)
-    vsd = torch.load(os.path.join(work, "vae.pt"))
+    vsd = torch.load(train.vae_weights_path(work))
     ar = torch.load(os.path.join(work, "ar.pt"))
     v = train.View(llm=ar["ema_llm"], vae=vsd)
     qwen = train.make_qwen()

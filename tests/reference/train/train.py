@@ -342,6 +342,42 @@ def stage_vae(work, seed, steps, batch=16, resume=False, lr_max=2e-3):
     torch.save({k: t.detach() for k, t in P.t.items()}, os.path.join(work, "vae.pt"))
 
 
+def stage_decoder_ft(work, seed, steps, batch=16, lr_max=5e-4):
+    """Fine-tune post_quant_conv + decoder with everything that defines the codes frozen
+    (encoder, quant_conv, codebook, Φ): the AR transformer and the diffusion head, trained on
+    those codes, stay valid.  Inputs as at inference: the discrete latent with soft (convex)
+    code mixtures like the Gumbel-smoothed stages produce, and the continuous latent."""
+    torch.manual_seed(seed + 30)
+    vsd = torch.load(os.path.join(work, "vae.pt"))
+    v = View(vae={k: t.clone().requires_grad_(k.startswith(("vae.decoder.", "vae.post_quant_conv.")))
+                  for k, t in vsd.items()})
+    params = [t for t in v.vae.p.values() if t.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr_max, betas=(0.9, 0.99))
+    rng = np.random.default_rng(seed + 31)
+    t0 = time.time()
+    for step in range(steps):
+        lr = lr_max * min(1.0, (step + 1) / 30) * 0.5 * (1 + math.cos(math.pi * step / steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        _, x, wt = scene_batch(rng, batch, with_weights=True)
+        with torch.no_grad():
+            z = encode(v, x)
+            f_hat, _ = msvq(v, z)
+        half = batch // 2
+        y = ref.decode(v, torch.cat([f_hat[:half], z[half:]], dim=0))
+        err = (y - x).abs()
+        rec = ((err + err * err) * wt).sum() / (wt.sum() * 3)
+        opt.zero_grad()
+        rec.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step % 50 == 49:
+            log(f"decoder-ft {step + 1}/{steps} rec {rec.item():.4f} "
+                f"{(time.time() - t0) / (step + 1):.2f}s/step")
+    out = {k: t.detach() for k, t in v.vae.p.items()}
+    torch.save(out, os.path.join(work, "vae-ft.pt"))
+
+
 def load_vae(work):
     sd = torch.load(os.path.join(work, "vae.pt"))
     return View(vae=sd), sd
@@ -637,9 +673,15 @@ def write_st(path, tensors, tag_of):
     st_write.write(path, entries, lambda n: tensors[n], metadata={"format": "pt"})
 
 
+def vae_weights_path(work):
+    """The fine-tuned decoder when there is one (stage decoder-ft), else the VAE as trained."""
+    ft = os.path.join(work, "vae-ft.pt")
+    return ft if os.path.exists(ft) else os.path.join(work, "vae.pt")
+
+
 def stage_export(work, out):
     c, tk, q = CONFIG["llm"], CONFIG["tok"], CONFIG["qwen"]
-    vsd = torch.load(os.path.join(work, "vae.pt"))
+    vsd = torch.load(vae_weights_path(work))
     ar = torch.load(os.path.join(work, "ar.pt"))
     hart = os.path.join(out, "hart")
     llm_dir, tok_dir = os.path.join(hart, "llm"), os.path.join(hart, "tokenizer")
@@ -720,7 +762,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("work")
     ap.add_argument("--stage", default="all",
-                    choices=["bpe", "vae", "vae-resume", "encode", "ar", "export", "all"])
+                    choices=["bpe", "vae", "vae-resume", "encode", "ar", "decoder-ft", "export",
+                             "all"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--vae-steps", type=int, default=600)
     ap.add_argument("--encode-count", type=int, default=16384)
@@ -737,6 +780,8 @@ def main(argv=None):
         stage_bpe(args.work, args.seed)
     if want("vae", "vae.pt"):
         stage_vae(args.work, args.seed, args.vae_steps)
+    if args.stage == "decoder-ft":
+        stage_decoder_ft(args.work, args.seed, args.vae_steps)
     if args.stage == "vae-resume":
         stage_vae(args.work, args.seed, args.vae_steps, resume=True, lr_max=1e-3)
     if want("encode", "codes.pt"):
