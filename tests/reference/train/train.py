@@ -315,6 +315,8 @@ def stage_vae(work, seed, steps, batch=16, resume=False, lr_max=2e-3):
         dec_in = torch.cat([f_st, z[half:]], dim=0)
         y = ref.decode(v, dec_in)
         err = (y - x).abs()
+        if not resume:
+            wt = torch.ones_like(wt)  # the first 1000 steps of the published run: plain L1 + L2
         rec = ((err + err * err) * wt).sum() / (wt.sum() * 3)
         loss = rec + vq + zreg
         opt.zero_grad()
@@ -591,7 +593,9 @@ def diffusion_loss(v, sched, x0, cond):
     return mse + vb.mean(), mse
 
 
-def stage_ar(work, seed, steps, batch=32, lr_max=1e-3):
+def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None):
+    """steps sets the learning-rate schedule; stop (<= steps) ends the run early, after the
+    checkpoint of that step (the published model: schedule 3000, stopped at 2500)."""
     torch.manual_seed(seed + 20)
     vsd = torch.load(os.path.join(work, "vae.pt"))
     codes = torch.load(os.path.join(work, "codes.pt"))
@@ -618,7 +622,7 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3):
     mul = CONFIG["llm"]["diffusion_batch_mul"]
     drop = CONFIG["llm"]["cond_drop_rate"]
     t0 = time.time()
-    for step in range(steps):
+    for step in range(stop or steps):
         warm = min(1.0, (step + 1) / 100)
         lr = lr_max * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
@@ -658,7 +662,7 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3):
             log(f"ar {step + 1}/{steps} ce {ce.item():.3f} acc {acc:.3f} diff {dl.item():.4f} "
                 f"(mse {dmse.item():.4f}) gn {gn:.2f} lr {lr:.2e} "
                 f"{(time.time() - t0) / (step + 1):.2f}s/step")
-        if step % 500 == 499 or step == steps - 1:
+        if step % 500 == 499 or step == (stop or steps) - 1:
             torch.save(dict(llm={k: t.detach() for k, t in P.t.items()}, ema_llm=ema_llm,
                             qwen=qwen.state_dict(), ema_qwen=ema_qwen, step=step + 1),
                        os.path.join(work, "ar.pt"))
@@ -769,6 +773,8 @@ def main(argv=None):
     ap.add_argument("--encode-count", type=int, default=16384)
     ap.add_argument("--ar-steps", type=int, default=2000)
     ap.add_argument("--ar-batch", type=int, default=32)
+    ap.add_argument("--ar-stop", type=int, default=None,
+                    help="end the AR stage after this step (the schedule still spans --ar-steps)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
@@ -789,7 +795,7 @@ def main(argv=None):
     if args.stage in ("ar", "export", "all"):
         set_text_vocab(args.work)
     if want("ar", "ar.pt"):
-        stage_ar(args.work, args.seed, args.ar_steps, args.ar_batch)
+        stage_ar(args.work, args.seed, args.ar_steps, args.ar_batch, stop=args.ar_stop)
     if args.stage in ("export", "all"):
         stage_export(args.work, args.out or os.path.join(args.work, "model"))
 
