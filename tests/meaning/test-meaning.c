@@ -53,19 +53,20 @@ static const char *const attr_names[N_ATTRS] = {
 
 /* Before training: a first guess, to be tuned on the trained model. */
 /* Thresholds for the bundled shapes-64px model (docs/bundled-model.md has the
- * measured accuracies: background 1.00, pattern 0.77, object 1.00, colour
- * 0.58, size 0.85, place 0.21, shape 0.27 over these 48 pictures), a margin
- * below them for numerical differences between machines.  Place and shape
- * are not learned by the published model (chance: 1/9 and 1/4), so they are
- * measured and printed but not asserted; issue #7 stays open for them. */
+ * measured accuracies: background 0.98, pattern 0.75, object 1.00, colour
+ * 0.54, size 0.92, place 0.31, shape 0.29 over these 48 pictures), a margin
+ * below them for numerical differences between machines.  Place is asserted
+ * well above chance (1/9) but far from "most seeds"; shape is not learned by
+ * the published model (chance 1/4), so it is measured and printed but not
+ * asserted; issue #7 stays open for both. */
 static const double default_min_accuracy[N_ATTRS] = {
   [ATTR_BACKGROUND] = 0.9,
   [ATTR_PATTERN] = 0.65,
   [ATTR_OBJECT] = 0.9,
-  [ATTR_COLOUR] = 0.5,
+  [ATTR_COLOUR] = 0.45,
   [ATTR_SHAPE] = 0.0,
-  [ATTR_SIZE] = 0.75,
-  [ATTR_PLACE] = 0.0,
+  [ATTR_SIZE] = 0.8,
+  [ATTR_PLACE] = 0.2,
 };
 
 #define DEFAULT_SEEDS 4

@@ -19,5 +19,6 @@ train --stage vae --vae-steps 1000
 train --stage vae-resume --vae-steps 1500   # object-weighted loss from here on
 train --stage encode --encode-count 16384
 train --stage ar --ar-steps 3000 --ar-batch 32 --ar-stop 2500
+train --stage ar-resume --ar-steps 800 --ar-batch 32 --ar-stop 500   # lr 3e-4, new schedule
 train --stage decoder-ft --vae-steps 800
 train --stage export --out "$out"

@@ -593,7 +593,7 @@ def diffusion_loss(v, sched, x0, cond):
     return mse + vb.mean(), mse
 
 
-def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None):
+def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False):
     """steps sets the learning-rate schedule; stop (<= steps) ends the run early, after the
     checkpoint of that step (the published model: schedule 3000, stopped at 2500)."""
     torch.manual_seed(seed + 20)
@@ -617,8 +617,17 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None):
                              dict(params=no_decay, weight_decay=0.0)], lr=lr_max, betas=(0.9, 0.95))
     ema_llm = {k: t.detach().clone() for k, t in P.t.items()}
     ema_qwen = {k: t.detach().clone() for k, t in qwen.state_dict().items()}
+    step0 = 0
+    if resume:  # continue from WORK/ar.pt with a new (shorter, lower) schedule
+        st = torch.load(os.path.join(work, "ar.pt"))
+        with torch.no_grad():
+            for k, t in st["llm"].items():
+                P[k].copy_(t)
+        qwen.load_state_dict(st["qwen"])
+        ema_llm, ema_qwen, step0 = st["ema_llm"], st["ema_qwen"], st["step"]
+        torch.manual_seed(seed + 40 + step0)
     sched = IDDPM()
-    rng = np.random.default_rng(seed + 3)
+    rng = np.random.default_rng(seed + 3 + (step0 if resume else 0))
     mul = CONFIG["llm"]["diffusion_batch_mul"]
     drop = CONFIG["llm"]["cond_drop_rate"]
     t0 = time.time()
@@ -650,7 +659,7 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None):
         gn = torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         with torch.no_grad():
-            beta = min(0.995, (1 + step) / (10 + step))
+            beta = min(0.995, (1 + step + step0) / (10 + step + step0))
             for k, t in P.t.items():
                 ema_llm[k].mul_(beta).add_(t.detach(), alpha=1 - beta)
             for k, t in qwen.state_dict().items():
@@ -664,7 +673,7 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None):
                 f"{(time.time() - t0) / (step + 1):.2f}s/step")
         if step % 500 == 499 or step == (stop or steps) - 1:
             torch.save(dict(llm={k: t.detach() for k, t in P.t.items()}, ema_llm=ema_llm,
-                            qwen=qwen.state_dict(), ema_qwen=ema_qwen, step=step + 1),
+                            qwen=qwen.state_dict(), ema_qwen=ema_qwen, step=step0 + step + 1),
                        os.path.join(work, "ar.pt"))
 
 
@@ -766,7 +775,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("work")
     ap.add_argument("--stage", default="all",
-                    choices=["bpe", "vae", "vae-resume", "encode", "ar", "decoder-ft", "export",
+                    choices=["bpe", "vae", "vae-resume", "encode", "ar", "ar-resume", "decoder-ft", "export",
                              "all"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--vae-steps", type=int, default=600)
@@ -786,6 +795,10 @@ def main(argv=None):
         stage_bpe(args.work, args.seed)
     if want("vae", "vae.pt"):
         stage_vae(args.work, args.seed, args.vae_steps)
+    if args.stage == "ar-resume":
+        set_text_vocab(args.work)
+        stage_ar(args.work, args.seed, args.ar_steps, args.ar_batch, lr_max=3e-4,
+                 stop=args.ar_stop, resume=True)
     if args.stage == "decoder-ft":
         stage_decoder_ft(args.work, args.seed, args.vae_steps)
     if args.stage == "vae-resume":
