@@ -60,7 +60,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define DEFAULT_MEMORY_BUDGET 0
 
 /* The release layout: Qwen2-VL-1.5B-Instruct beside hart-0.7b-1024px. */
-#define TEXT_ENCODER_FOLDER "Qwen2-VL-1.5B-Instruct"
 #define TOKENIZER_ENV "HART_TOKENIZER_PATH"
 
 enum
@@ -413,28 +412,6 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
 
 /* ---- loading ---- */
 
-/* MODEL_PATH may be the release folder or its llm/ folder; the text encoder
- * of the release layout sits beside the release folder. */
-static gchar *
-default_text_encoder_dir (const gchar * model_path)
-{
-  gchar *model = g_canonicalize_filename (model_path, NULL);
-  gchar *base = g_path_get_basename (model);
-  gchar *parent, *dir;
-
-  if (strcmp (base, "llm") == 0) {
-    gchar *up = g_path_get_dirname (model);
-    g_free (model);
-    model = up;
-  }
-  parent = g_path_get_dirname (model);
-  dir = g_build_filename (parent, TEXT_ENCODER_FOLDER, NULL);
-  g_free (parent);
-  g_free (base);
-  g_free (model);
-  return dir;
-}
-
 /* The tokenizer ships inside the text encoder folder in the release; a
  * folder without one (the test fixtures) takes $HART_TOKENIZER_PATH.
  * NULL: the text encoder folder itself. */
@@ -531,7 +508,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
     goto no_model;
 
   if (qwen_dir == NULL)
-    qwen_dir = default_text_encoder_dir (model_path);
+    qwen_dir = hart_text_encoder_default_dir (model_path);
   tokenizer_dir = resolve_tokenizer_dir (qwen_dir);
   GST_DEBUG_OBJECT (self, "text encoder %s, tokenizer %s", qwen_dir,
       tokenizer_dir ? tokenizer_dir : qwen_dir);

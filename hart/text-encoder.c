@@ -241,6 +241,26 @@ layer_matrix_floats (const HartQwen2Config * c)
   return total;
 }
 
+char *
+hart_text_encoder_default_dir (const char *model_path)
+{
+  char *model = g_canonicalize_filename (model_path, NULL);
+  char *base = g_path_get_basename (model);
+  char *parent, *dir;
+
+  if (strcmp (base, "llm") == 0) {
+    char *up = g_path_get_dirname (model);
+    g_free (model);
+    model = up;
+  }
+  parent = g_path_get_dirname (model);
+  dir = g_build_filename (parent, HART_TEXT_ENCODER_FOLDER, NULL);
+  g_free (parent);
+  g_free (base);
+  g_free (model);
+  return dir;
+}
+
 HartTextEncoder *
 hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
     const char *tokenizer_dir, GError ** error)

@@ -41,6 +41,14 @@ typedef struct _HartTextEncoder HartTextEncoder;
  * system prompt does not fit max_position_embeddings. */
 HartTextEncoder *hart_text_encoder_load (HartEngine * engine,
     const char *qwen_dir, const char *tokenizer_dir, GError ** error);
+
+/* Folder name of the text encoder in the release layout. */
+#define HART_TEXT_ENCODER_FOLDER "Qwen2-VL-1.5B-Instruct"
+
+/* The text encoder folder of the release layout: HART_TEXT_ENCODER_FOLDER
+ * beside the HART release folder MODEL_PATH (which may also be its llm/
+ * folder).  Free with g_free(). */
+char *hart_text_encoder_default_dir (const char *model_path);
 void hart_text_encoder_free (HartTextEncoder * encoder);
 
 const HartQwen2Config *hart_text_encoder_get_config (const HartTextEncoder *

@@ -67,28 +67,6 @@ print_progress (int stage, int n_stages, const char *what, gpointer data)
   fflush (stderr);
 }
 
-/* The release layout puts Qwen2-VL-1.5B-Instruct beside hart-0.7b-1024px
- * (MODEL_DIR may also be its llm/ folder). */
-static char *
-default_text_encoder_dir (const char *model_dir)
-{
-  char *model = g_canonicalize_filename (model_dir, NULL);
-  char *base = g_path_get_basename (model);
-  char *parent, *dir;
-
-  if (strcmp (base, "llm") == 0) {
-    char *up = g_path_get_dirname (model);
-    g_free (model);
-    model = up;
-  }
-  parent = g_path_get_dirname (model);
-  dir = g_build_filename (parent, "Qwen2-VL-1.5B-Instruct", NULL);
-  g_free (parent);
-  g_free (base);
-  g_free (model);
-  return dir;
-}
-
 int
 hart_cli_generate (int argc, char **argv)
 {
@@ -221,7 +199,7 @@ hart_cli_generate (int argc, char **argv)
     goto fail;
   if (prompts) {
     char *qwen_dir = text_encoder ? g_strdup (text_encoder) :
-        default_text_encoder_dir (model_dir);
+        hart_text_encoder_default_dir (model_dir);
     encoder = hart_text_encoder_load (engine, qwen_dir, text_tokenizer,
         &error);
     g_free (qwen_dir);
