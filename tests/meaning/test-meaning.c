@@ -225,10 +225,8 @@ find_model_dirs (const char *root, char **hart_dir, char **qwen_dir,
   g_free (llm);
   *hart_dir = *qwen_dir = NULL;
   if (is_hart) {
-    char *parent = g_path_get_dirname (root);
     *hart_dir = g_strdup (root);
-    *qwen_dir = g_build_filename (parent, "Qwen2-VL-1.5B-Instruct", NULL);
-    g_free (parent);
+    *qwen_dir = hart_text_encoder_default_dir (root);
     return TRUE;
   }
   for (guint i = 0; i < G_N_ELEMENTS (hart_names); i++) {
@@ -238,7 +236,7 @@ find_model_dirs (const char *root, char **hart_dir, char **qwen_dir,
     g_free (llm);
     if (is_hart) {
       *hart_dir = dir;
-      *qwen_dir = g_build_filename (root, "Qwen2-VL-1.5B-Instruct", NULL);
+      *qwen_dir = hart_text_encoder_default_dir (dir);
       return TRUE;
     }
     g_free (dir);

@@ -48,7 +48,7 @@ def load_work(work):
     qwen = train.make_qwen()
     qwen.load_state_dict(ar["ema_qwen"])
     qwen.eval()
-    return v, qwen, train.PromptEncoder(work)
+    return v, qwen, train.PromptEncoder(os.path.join(work, "tokenizer.json"))
 
 
 def load_model(folder):
@@ -59,14 +59,7 @@ def load_model(folder):
                                       attn_implementation="eager")
     qwen.eval()
 
-    class Enc(train.PromptEncoder):
-        def __init__(self):
-            from tokenizers import Tokenizer
-            self.tok = Tokenizer.from_file(os.path.join(qdir, "tokenizer.json"))
-            self.sys_ids = self.tok.encode(train.system_prompt()).ids
-            self.pad = self.tok.token_to_id("<|endoftext|>")
-            self.T = ck.T
-    return ck, qwen, Enc()
+    return ck, qwen, train.PromptEncoder(os.path.join(qdir, "tokenizer.json"), ck.T)
 
 
 def generate(v, qwen, penc, prompt, seed, cfg):

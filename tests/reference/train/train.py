@@ -432,11 +432,12 @@ def make_qwen():
 class PromptEncoder:
     """Prompt -> (ids [T], mask [T], position ids [T]) as the engine builds them (spec §4.1)."""
 
-    def __init__(self, work):
-        self.tok = load_bpe(work)
+    def __init__(self, tokenizer_json, context_tokens=None):
+        from tokenizers import Tokenizer
+        self.tok = Tokenizer.from_file(tokenizer_json)
         self.sys_ids = self.tok.encode(system_prompt()).ids
         self.pad = self.tok.token_to_id("<|endoftext|>")
-        self.T = CONFIG["llm"]["context_token"]
+        self.T = context_tokens or CONFIG["llm"]["context_token"]
 
     def __call__(self, texts):
         ids = torch.full((len(texts), self.T), self.pad, dtype=torch.int64)
@@ -606,7 +607,7 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False):
     res_all = codes["res"].float()
     N = idx_all.shape[0]
     splits = np.cumsum([pn * pn for pn in PATCH_NUMS])[:-1]
-    penc = PromptEncoder(work)
+    penc = PromptEncoder(os.path.join(work, "tokenizer.json"))
     qwen = make_qwen()
     P = llm_params(seed)
     v = View(llm=P.t, vae=vsd)
