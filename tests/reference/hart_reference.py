@@ -466,8 +466,9 @@ def attn_block(w, p, x):
     return x + conv(o, w, p + ".proj_out", 0)
 
 
-def decode(ck, f_hat):
-    """f_hat [B, Cv, P, P] -> clamp(decoder(post_quant_conv(f_hat)), -1, 1) [B, 3, 8P.., ..]."""
+def decode(ck, f_hat, clamp=True):
+    """f_hat [B, Cv, P, P] -> clamp(decoder(post_quant_conv(f_hat)), -1, 1) [B, 3, 8P.., ..].
+    clamp=False (training) keeps the gradient of pixels the decoder over- or undershoots."""
     w = ck.vae
     h = conv(f_hat, w, "post_quant_conv", 1)
     h = conv(h, w, "decoder.conv_in", 1)
@@ -487,7 +488,7 @@ def decode(ck, f_hat):
         if f"decoder.up.{lv}.upsample.conv.weight" in w:
             h = conv(F.interpolate(h, scale_factor=2, mode="nearest"), w, f"decoder.up.{lv}.upsample.conv", 1)
     h = conv(F.silu(group_norm(h, w, "decoder.norm_out")), w, "decoder.conv_out", 1)
-    return h.clamp(-1, 1)
+    return h.clamp(-1, 1) if clamp else h
 
 
 def to_uint8(img01):

@@ -1,40 +1,48 @@
 #!/usr/bin/python3
-# gst-hart — train the bundled "shapes" HART model on CPU
+# gst-hart — train the bundled "shapes" HART model (CPU or GPU)
 # Copyright (C) 2026 gst-hart developers
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Trains a small model of the HART architecture on the procedural shapes world (shapes.py)
 and writes it in the release folder layout, so the engine loads it like the real checkpoints.
 
-  train.py WORK_DIR [--stage bpe|vae|encode|ar|export|all] [--vae-steps N] [--ar-steps N]
-                    [--seed S] [--out DIR]
+  train.py WORK_DIR [--stage STAGE[,STAGE...]|all] [--device cpu|cuda] [--vae-steps N]
+                    [--ar-steps N] [--seed S] [--out DIR]
 
 Stages (each saves its result under WORK_DIR and is skipped when that file exists, unless
-it is named with --stage):
+it is named with --stage; several named stages run in this order in one process):
   bpe     byte-level BPE tokenizer.json (Qwen2 pre-tokenizer, NFC, three special tokens)
+  render  the training set: images.npy, objects.npy (object pixels) and scenes.json
   vae     hybrid tokenizer: encoder, multi-scale residual VQ with the Φ convolutions, decoder
           trained on both the discrete latent and the continuous one (HART's alternating
           decoder training)
-  encode  the training images -> per-scale codes, teacher-forcing inputs and the continuous
-          residual the diffusion head has to predict
+  encode  the training set -> per-scale codes and the continuous residual the diffusion
+          head has to predict (codes.pt)
   ar      text encoder (Qwen2 architecture) + AR transformer + residual diffusion MLP, jointly:
           cross-entropy over every scale's codes + IDDPM loss (ε MSE + variational bound for
           the learned variance) on the last scale's residual; EMA of the weights
+  ar-resume  continue ar.pt with a new, lower schedule (only when named)
+  decoder-ft  post_quant_conv + decoder fine-tuned with the codes frozen (vae-ft.pt)
   export  release layout: hart/{llm,tokenizer}/ and Qwen2-VL-1.5B-Instruct/
 
 Everything runs the model maths of hart_reference.py (the spec-exact reference that the
 C engine is tested against), so what is trained is exactly what the engine computes.
-Seeds fix the data, the initialisation and the order of batches; with the same torch build
-and thread count the run is reproducible.
+Seeds fix the data, the initialisation and the order of batches; with the same torch build,
+device and thread count the run is reproducible.  --device cuda runs the same maths on a GPU
+(torch >= 2.0); a --*-seconds budget fixes a stage's step count from its first steps' speed
+and logs it, so the run can be repeated with --*-steps.
 """
 
 import argparse
 import collections
+import contextlib
 import json
 import math
+import multiprocessing
 import os
 import shutil
 import sys
 import time
+import types
 
 import numpy as np
 import torch
@@ -71,9 +79,40 @@ def log(*a):
     print(time.strftime("%H:%M:%S"), *a, flush=True)
 
 
+DEV = torch.device("cpu")  # set by --device; every training tensor lives there
+
+
+def use_device(name):
+    """Make `name` the device of every tensor the stages create (factory functions included,
+    so hart_reference's maths runs there unchanged)."""
+    global DEV
+    DEV = torch.device(name)
+    if DEV.type != "cpu":
+        torch.set_default_device(DEV)  # torch >= 2.0
+        torch.backends.cuda.matmul.allow_tf32 = False  # fp32 maths as on the CPU
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+
+
+def on_cpu():
+    """Scope for CPU-only work (seeded torch.Generator draws) while DEV is a GPU."""
+    return torch.device("cpu") if DEV.type != "cpu" else contextlib.nullcontext()
+
+
+def load(path):
+    return torch.load(path, map_location=DEV)
+
+
 def system_prompt():
-    from make_qwen_goldens import SYSTEM_PROMPT  # the spec's string (§4.2), kept in one place
-    return SYSTEM_PROMPT
+    """The spec's string (§4.2), kept in one place: make_qwen_goldens.SYSTEM_PROMPT, read
+    without importing that module (and transformers with it)."""
+    import ast
+    with open(os.path.join(os.path.dirname(HERE), "make_qwen_goldens.py")) as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SYSTEM_PROMPT":
+            return ast.literal_eval(node.value)
+    raise LookupError("SYSTEM_PROMPT not found in make_qwen_goldens.py")
 
 
 # ------------------------------------------------------------------------------------------
@@ -90,8 +129,9 @@ class Params:
                 continue
             if rule[0] == "const":
                 continue  # buffers (zero_k_bias, ema_vocab_hit_SV): written at export
-            v = mf.draw(rule, shape, gen)
-            self.t[name] = v.requires_grad_(True)
+            with on_cpu():
+                v = mf.draw(rule, shape, gen)
+            self.t[name] = v.to(DEV).requires_grad_(True)
 
     def __getitem__(self, k):
         return self.t[k]
@@ -142,19 +182,74 @@ class _Strip:
 # data
 
 
-def scene_batch(rng, n, with_weights=False):
-    scenes = [shapes.sample_scene(rng) for _ in range(n)]
-    imgs = np.stack([shapes.render(s) for s in scenes])
-    x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-    if not with_weights:
-        return scenes, x
-    # objects cover a few percent of the pixels: weigh them (and their edges) up so the
-    # autoencoder does not trade their colour and shape for a cleaner background
-    grounds = np.stack([shapes.render(dict(s, objects=[])) for s in scenes])
-    obj = (np.abs(imgs.astype(np.int16) - grounds).max(axis=3) > 8).astype(np.float32)
-    w = torch.from_numpy(obj)[:, None]
-    w = 1.0 + 9.0 * F.max_pool2d(w, 3, stride=1, padding=1)
-    return scenes, x, w
+def _render_with_objects(scene):
+    """One training picture and its object pixels (where it differs from its bare ground;
+    dilated by a pixel so edges count as object)."""
+    img = shapes.render(scene)
+    ground = shapes.render(dict(scene, objects=[]))
+    obj = (np.abs(img.astype(np.int16) - ground).max(axis=2) > 8).astype(np.uint8)
+    return img, obj
+
+
+def stage_render(work, seed, count, procs):
+    rng = np.random.default_rng(seed + 2)
+    scenes = [shapes.sample_scene(rng) for _ in range(count)]
+    t0 = time.time()
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
+        out = pool.map(_render_with_objects, scenes, chunksize=256)
+    np.save(os.path.join(work, "images.npy"), np.stack([o[0] for o in out]))
+    np.save(os.path.join(work, "objects.npy"), np.stack([o[1] for o in out]))
+    with open(os.path.join(work, "scenes.json"), "w") as f:
+        json.dump(scenes, f)
+    log(f"render: {count} scenes in {time.time() - t0:.0f}s on {procs} processes")
+
+
+class TrainingSet:
+    """The rendered scenes on DEV: images uint8 [N,64,64,3], object pixels uint8 [N,64,64]."""
+
+    def __init__(self, work):
+        self.images = torch.from_numpy(np.load(os.path.join(work, "images.npy"))).to(DEV)
+        self.objects = torch.from_numpy(np.load(os.path.join(work, "objects.npy"))).to(DEV)
+        self.n = self.images.shape[0]
+
+    def pixels(self, sel):
+        return self.images[sel].permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+    def batch(self, rng, n):
+        """Random pictures x [n,3,64,64] in [-1,1] and loss weights w [n,1,64,64]: objects
+        cover a few percent of the pixels, so they (and their edges) weigh 10x, or the
+        autoencoder trades their colour and shape for a cleaner background."""
+        sel = torch.from_numpy(rng.integers(0, self.n, n)).to(DEV)
+        w = self.objects[sel][:, None].float()
+        w = 1.0 + 9.0 * F.max_pool2d(w, 3, stride=1, padding=1)
+        return self.pixels(sel), w
+
+
+class StepBudget:
+    """A stage's step count fixed by a time budget: steps 10..30 are timed (after the
+    warm-up) and the count is rounded down to hundreds and logged, so a run can be repeated
+    with the same --*-steps.  Without a budget the count given stands."""
+
+    def __init__(self, name, steps, seconds):
+        self.name, self.steps, self.seconds = name, steps, seconds
+        self.t0 = self.t10 = time.time()
+
+    def _now(self):
+        if DEV.type == "cuda":
+            torch.cuda.synchronize()
+        return time.time()
+
+    def after(self, step):
+        if self.seconds and step == 10:
+            self.t10 = self._now()
+        elif self.seconds and step == 30:
+            now = self._now()
+            per = (now - self.t10) / 20
+            total = 30 + (self.seconds - (now - self.t0)) / per
+            self.steps = max(100, int(total) // 100 * 100)
+            log(f"{self.name}: {per * 1000:.1f} ms/step -> {self.steps} steps in the "
+                f"{self.seconds:.0f}s budget")
+        return self.steps
 
 
 # ------------------------------------------------------------------------------------------
@@ -274,31 +369,35 @@ def teacher_inputs(v, idx_list):
 
 def vae_params(seed):
     inv = mf.tokenizer_inventory(CONFIG["tok"])
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
     return Params(inv, gen, skip=("disc.",))
 
 
-def stage_vae(work, seed, steps, batch=16, resume=False, lr_max=2e-3):
-    """resume: continue from WORK/vae.pt (the published model: 1000 steps, then 1500 more
-    with the object-weighted loss; see docs/bundled-model.md)."""
-    torch.manual_seed(seed + (7 if resume else 0))
+def lr_cosine(lr_max, step, steps, warmup, floor):
+    return lr_max * min(1.0, (step + 1) / warmup) * (
+        floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)))
+
+
+def stage_vae(work, seed, steps, batch, budget_s=None, lr_max=2e-3, clamp_output=False):
+    """clamp_output: train through the inference decoder's clamp to [-1, 1], as the published
+    run did (its border pixels then stayed wrong until decoder-ft; see docs/bundled-model.md)."""
+    torch.manual_seed(seed)
+    data = TrainingSet(work)
     P = vae_params(seed)
-    if resume:
-        with torch.no_grad():
-            for k, t in torch.load(os.path.join(work, "vae.pt")).items():
-                P[k].copy_(t)
     v = View(vae=P.t)
-    rng = np.random.default_rng(seed + (11 if resume else 1))
+    rng = np.random.default_rng(seed + 1)
     opt = torch.optim.Adam(P.parameters(), lr=lr_max, betas=(0.9, 0.99))
     E = v.codebook
     V = E.shape[0]
     usage = torch.zeros(V)
+    used, dead = 0, []
+    budget = StepBudget("vae", steps, budget_s)
     t0 = time.time()
-    for step in range(steps):
-        lr = lr_max * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+    step = 0
+    while step < steps:
         for g in opt.param_groups:
-            g["lr"] = lr
-        _, x, wt = scene_batch(rng, batch, with_weights=True)
+            g["lr"] = lr_cosine(lr_max, step, steps, 50, 0.1)
+        x, wt = data.batch(rng, batch)
         z = encode(v, x)
         f_hat, idx_list = msvq(v, z)
         for idx in idx_list:
@@ -312,18 +411,19 @@ def stage_vae(work, seed, steps, batch=16, resume=False, lr_max=2e-3):
         # to the encoder), half from the continuous one
         half = batch // 2
         f_st = f_hat[:half] + (z[:half] - z[:half].detach())
-        dec_in = torch.cat([f_st, z[half:]], dim=0)
-        y = ref.decode(v, dec_in)
+        # unclamped: a clamped pixel has no gradient, and pixels that overshoot early (the
+        # zero-padded border first) would stay wrong for good
+        y = ref.decode(v, torch.cat([f_st, z[half:]], dim=0), clamp=clamp_output)
         err = (y - x).abs()
-        if not resume:
-            wt = torch.ones_like(wt)  # the first 1000 steps of the published run: plain L1 + L2
         rec = ((err + err * err) * wt).sum() / (wt.sum() * 3)
         loss = rec + vq + zreg
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(P.parameters(), 1.0)
         opt.step()
-        if step % 50 == 49:
+        step += 1
+        steps = budget.after(step)
+        if step % 50 == 0:
             # restart dead codes from current latents
             with torch.no_grad():
                 dead = (usage == 0).nonzero().view(-1)
@@ -333,55 +433,60 @@ def stage_vae(work, seed, steps, batch=16, resume=False, lr_max=2e-3):
                     E[dead] = pool[pick] + 0.01 * torch.randn(len(dead), z.shape[1])
                 used = int((usage > 0).sum())
             usage.zero_()
+        if step % 250 == 0 or step == steps:
             with torch.no_grad():
                 res = (z - f_hat).detach()
                 rd = F.mse_loss(ref.decode(v, f_hat[half:]), x[half:]).item()
-            log(f"vae {step + 1}/{steps} loss {loss.item():.4f} rec {rec.item():.4f} "
+            log(f"vae {step}/{steps} loss {loss.item():.4f} rec {rec.item():.4f} "
                 f"vq {vq.item():.4f} disc-rec-mse {rd:.4f} codes used {used}/{V} "
                 f"dead {len(dead)} |z| {z.detach().abs().mean():.3f} "
                 f"res/0.6>1: {(res.abs() > 0.6).float().mean():.4f} "
-                f"{(time.time() - t0) / (step + 1):.2f}s/step")
-    torch.save({k: t.detach() for k, t in P.t.items()}, os.path.join(work, "vae.pt"))
+                f"{(time.time() - t0) / step:.3f}s/step")
+    torch.save({k: t.detach().cpu() for k, t in P.t.items()}, os.path.join(work, "vae.pt"))
 
 
-def stage_decoder_ft(work, seed, steps, batch=16, lr_max=5e-4):
+def stage_decoder_ft(work, seed, steps, batch, budget_s=None, lr_max=5e-4):
     """Fine-tune post_quant_conv + decoder with everything that defines the codes frozen
     (encoder, quant_conv, codebook, Φ): the AR transformer and the diffusion head, trained on
-    those codes, stay valid.  Inputs as at inference: the discrete latent with soft (convex)
-    code mixtures like the Gumbel-smoothed stages produce, and the continuous latent."""
+    those codes, stay valid.  Inputs as at inference: the discrete latent and the continuous
+    one."""
     torch.manual_seed(seed + 30)
-    vsd = torch.load(os.path.join(work, "vae.pt"))
+    data = TrainingSet(work)
+    vsd = load(os.path.join(work, "vae.pt"))
     v = View(vae={k: t.clone().requires_grad_(k.startswith(("vae.decoder.", "vae.post_quant_conv.")))
                   for k, t in vsd.items()})
     params = [t for t in v.vae.p.values() if t.requires_grad]
     opt = torch.optim.Adam(params, lr=lr_max, betas=(0.9, 0.99))
     rng = np.random.default_rng(seed + 31)
+    budget = StepBudget("decoder-ft", steps, budget_s)
     t0 = time.time()
-    for step in range(steps):
-        lr = lr_max * min(1.0, (step + 1) / 30) * 0.5 * (1 + math.cos(math.pi * step / steps))
+    step = 0
+    while step < steps:
         for g in opt.param_groups:
-            g["lr"] = lr
-        _, x, wt = scene_batch(rng, batch, with_weights=True)
+            g["lr"] = lr_cosine(lr_max, step, steps, 30, 0.0)
+        x, wt = data.batch(rng, batch)
         with torch.no_grad():
             z = encode(v, x)
             f_hat, _ = msvq(v, z)
         half = batch // 2
-        y = ref.decode(v, torch.cat([f_hat[:half], z[half:]], dim=0))
+        y = ref.decode(v, torch.cat([f_hat[:half], z[half:]], dim=0), clamp=False)
         err = (y - x).abs()
         rec = ((err + err * err) * wt).sum() / (wt.sum() * 3)
         opt.zero_grad()
         rec.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        if step % 50 == 49:
-            log(f"decoder-ft {step + 1}/{steps} rec {rec.item():.4f} "
-                f"{(time.time() - t0) / (step + 1):.2f}s/step")
-    out = {k: t.detach() for k, t in v.vae.p.items()}
+        step += 1
+        steps = budget.after(step)
+        if step % 250 == 0 or step == steps:
+            log(f"decoder-ft {step}/{steps} rec {rec.item():.4f} "
+                f"{(time.time() - t0) / step:.3f}s/step")
+    out = {k: t.detach().cpu() for k, t in v.vae.p.items()}
     torch.save(out, os.path.join(work, "vae-ft.pt"))
 
 
 def load_vae(work):
-    sd = torch.load(os.path.join(work, "vae.pt"))
+    sd = load(os.path.join(work, "vae.pt"))
     return View(vae=sd), sd
 
 
@@ -389,26 +494,23 @@ def load_vae(work):
 # stage encode
 
 
-def stage_encode(work, seed, count):
+def stage_encode(work):
     v, _ = load_vae(work)
-    rng = np.random.default_rng(seed + 2)
-    scenes, idx_all, res_all = [], [], []
+    data = TrainingSet(work)
+    idx_all, res_all = [], []
     t0 = time.time()
     with torch.no_grad():
-        for start in range(0, count, 64):
-            sc, x = scene_batch(rng, min(64, count - start))
+        for start in range(0, data.n, 256):
+            x = data.pixels(torch.arange(start, min(start + 256, data.n)))
             z = encode(v, x)
             f_hat, idx_list = msvq(v, z)
-            scenes += sc
             idx_all.append(torch.cat(idx_list, dim=1).to(torch.int16))
             res_all.append((z - f_hat).permute(0, 2, 3, 1).reshape(z.shape[0], -1, z.shape[1]))
     idx = torch.cat(idx_all)
     res = torch.cat(res_all)
-    log(f"encode: {count} images in {time.time() - t0:.0f}s; residual |r| mean "
+    log(f"encode: {data.n} images in {time.time() - t0:.0f}s; residual |r| mean "
         f"{res.abs().mean():.4f}, |r|/0.6 > 1 for {(res.abs() > 0.6).float().mean():.5f}")
-    torch.save(dict(idx=idx, res=res.half()), os.path.join(work, "codes.pt"))
-    with open(os.path.join(work, "scenes.json"), "w") as f:
-        json.dump(scenes, f)
+    torch.save(dict(idx=idx.cpu(), res=res.half().cpu()), os.path.join(work, "codes.pt"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -421,12 +523,98 @@ def set_text_vocab(work):
     CONFIG["qwen"]["vocab_size"] = (n + 63) // 64 * 64
 
 
-def make_qwen():
-    from transformers import Qwen2Config, Qwen2Model
-    q = CONFIG["qwen"]
-    cfg = Qwen2Config(**{k: q[k] for k in q}, hidden_act="silu", attention_dropout=0.0,
-                      bos_token_id=0, eos_token_id=2, attn_implementation="eager")
-    return Qwen2Model(cfg)
+class _Linear(torch.nn.Module):
+    def __init__(self, n_in, n_out, bias, gen):
+        super().__init__()
+        with on_cpu():
+            w = torch.randn(n_out, n_in, generator=gen) * 0.02  # Qwen2's initializer_range
+        self.weight = torch.nn.Parameter(w.to(DEV))
+        self.bias = torch.nn.Parameter(torch.zeros(n_out)) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+
+class _RMSNorm(torch.nn.Module):
+    def __init__(self, n, eps):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(n))
+        self.eps = eps
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+
+
+class _Module(torch.nn.Module):
+    """A named group of submodules (self_attn, mlp), for the parameter names."""
+
+    def __init__(self, **children):
+        super().__init__()
+        for k, m in children.items():
+            setattr(self, k, m)
+
+
+class Qwen2Text(torch.nn.Module):
+    """The text encoder: Qwen2's decoder stack without the LM head, its parameters named as
+    transformers' Qwen2Model names them, so the state dict is the release layout's less the
+    "model." prefix (and sample.py can check it against transformers' own forward).
+    Eager attention: causal and padding mask, positions 0..S-1, RoPE with rope_theta, GQA."""
+
+    def __init__(self, q, gen):
+        super().__init__()
+        h, self.nh, self.nkv = q["hidden_size"], q["num_attention_heads"], q["num_key_value_heads"]
+        self.hd = h // self.nh
+        self.theta = q["rope_theta"]
+        eps, inter = q["rms_norm_eps"], q["intermediate_size"]
+        with on_cpu():
+            emb = torch.randn(q["vocab_size"], h, generator=gen) * 0.02
+        self.embed_tokens = torch.nn.Embedding(q["vocab_size"], h, _weight=emb.to(DEV))
+        self.layers = torch.nn.ModuleList()
+        for _ in range(q["num_hidden_layers"]):
+            kv = self.nkv * self.hd
+            self.layers.append(_Module(
+                self_attn=_Module(q_proj=_Linear(h, h, True, gen), k_proj=_Linear(h, kv, True, gen),
+                                  v_proj=_Linear(h, kv, True, gen), o_proj=_Linear(h, h, False, gen)),
+                mlp=_Module(gate_proj=_Linear(h, inter, False, gen),
+                            up_proj=_Linear(h, inter, False, gen),
+                            down_proj=_Linear(inter, h, False, gen)),
+                input_layernorm=_RMSNorm(h, eps), post_attention_layernorm=_RMSNorm(h, eps)))
+        self.norm = _RMSNorm(h, eps)
+
+    def _rope(self, x, cos, sin):
+        half = x.shape[-1] // 2
+        rot = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+        return x * cos + rot * sin
+
+    def forward(self, input_ids, attention_mask):
+        B, S = input_ids.shape
+        x = self.embed_tokens(input_ids)
+        inv_freq = 1.0 / (self.theta ** (torch.arange(0, self.hd, 2, dtype=torch.int64).float() / self.hd))
+        freqs = torch.arange(S, dtype=torch.float32)[:, None] * inv_freq[None]
+        emb = torch.cat([freqs, freqs], dim=-1)
+        cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+        allowed = torch.ones(S, S, dtype=torch.bool).tril()[None] & attention_mask.bool()[:, None, :]
+        bias = torch.zeros(B, 1, S, S).masked_fill(~allowed[:, None], torch.finfo(torch.float32).min)
+        for layer in self.layers:
+            a, m = layer.self_attn, layer.mlp
+            u = layer.input_layernorm(x)
+            q = a.q_proj(u).view(B, S, self.nh, self.hd).transpose(1, 2)
+            k = a.k_proj(u).view(B, S, self.nkv, self.hd).transpose(1, 2)
+            v = a.v_proj(u).view(B, S, self.nkv, self.hd).transpose(1, 2)
+            q, k = self._rope(q, cos, sin), self._rope(k, cos, sin)
+            k = k.repeat_interleave(self.nh // self.nkv, dim=1)
+            v = v.repeat_interleave(self.nh // self.nkv, dim=1)
+            sc = (q @ k.transpose(2, 3)) / math.sqrt(self.hd) + bias
+            o = (sc.softmax(-1) @ v).transpose(1, 2).reshape(B, S, -1)
+            x = x + a.o_proj(o)
+            u = layer.post_attention_layernorm(x)
+            x = x + m.down_proj(F.silu(m.gate_proj(u)) * m.up_proj(u))
+        return types.SimpleNamespace(last_hidden_state=self.norm(x))
+
+
+def make_qwen(seed=0):
+    gen = torch.Generator(device="cpu").manual_seed(seed + 21)
+    return Qwen2Text(CONFIG["qwen"], gen)
 
 
 class PromptEncoder:
@@ -440,10 +628,11 @@ class PromptEncoder:
         self.T = context_tokens or CONFIG["llm"]["context_token"]
 
     def __call__(self, texts):
-        ids = torch.full((len(texts), self.T), self.pad, dtype=torch.int64)
-        for i, t in enumerate(texts):
-            e = self.tok.encode(t).ids[:self.T]
-            ids[i, :len(e)] = torch.tensor(e)
+        ids = np.full((len(texts), self.T), self.pad, dtype=np.int64)
+        for i, e in enumerate(self.tok.encode_batch(texts)):
+            e = e.ids[:self.T]
+            ids[i, :len(e)] = e
+        ids = torch.from_numpy(ids).to(DEV)
         mask = ids != self.pad
         pos = mask.long().cumsum(1) - 1
         return ids, mask, pos
@@ -463,7 +652,7 @@ def text_features(qwen, penc, ids, mask):
 def llm_params(seed):
     c, tk = CONFIG["llm"], CONFIG["tok"]
     inv = mf.llm_inventory(c, tk["vocab_size"], tk["z_channels"])
-    gen = torch.Generator().manual_seed(seed + 10)
+    gen = torch.Generator(device="cpu").manual_seed(seed + 10)
     P = Params(inv, gen, skip=("attn_bias_for_masking", "lvl_1L"))
     with torch.no_grad():  # the diffusion head starts as the identity on its residual stream
         P["diffloss.net.final_layer.linear.weight"].mul_(0.1)
@@ -594,12 +783,17 @@ def diffusion_loss(v, sched, x0, cond):
     return mse + vb.mean(), mse
 
 
-def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False):
+def cpu_copy(d):
+    return {k: t.detach().cpu() for k, t in d.items()}
+
+
+def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False, budget_s=None,
+             publish=None):
     """steps sets the learning-rate schedule; stop (<= steps) ends the run early, after the
-    checkpoint of that step (the published model: schedule 3000, stopped at 2500)."""
+    checkpoint of that step.  resume continues WORK/ar.pt with a new schedule."""
     torch.manual_seed(seed + 20)
-    vsd = torch.load(os.path.join(work, "vae.pt"))
-    codes = torch.load(os.path.join(work, "codes.pt"))
+    vsd = load(os.path.join(work, "vae.pt"))
+    codes = load(os.path.join(work, "codes.pt"))
     with open(os.path.join(work, "scenes.json")) as f:
         scenes = json.load(f)
     vv = View(vae=vsd)
@@ -608,7 +802,7 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False):
     N = idx_all.shape[0]
     splits = np.cumsum([pn * pn for pn in PATCH_NUMS])[:-1]
     penc = PromptEncoder(os.path.join(work, "tokenizer.json"))
-    qwen = make_qwen()
+    qwen = make_qwen(seed)
     P = llm_params(seed)
     v = View(llm=P.t, vae=vsd)
     params = P.parameters() + list(qwen.parameters())
@@ -616,35 +810,53 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False):
     no_decay = [p for p in params if p.dim() < 2]
     opt = torch.optim.AdamW([dict(params=decay, weight_decay=0.02),
                              dict(params=no_decay, weight_decay=0.0)], lr=lr_max, betas=(0.9, 0.95))
-    ema_llm = {k: t.detach().clone() for k, t in P.t.items()}
-    ema_qwen = {k: t.detach().clone() for k, t in qwen.state_dict().items()}
     step0 = 0
-    if resume:  # continue from WORK/ar.pt with a new (shorter, lower) schedule
-        st = torch.load(os.path.join(work, "ar.pt"))
+    if resume:
+        st = load(os.path.join(work, "ar.pt"))
         with torch.no_grad():
             for k, t in st["llm"].items():
                 P[k].copy_(t)
         qwen.load_state_dict(st["qwen"])
-        ema_llm, ema_qwen, step0 = st["ema_llm"], st["ema_qwen"], st["step"]
+        step0 = st["step"]
         torch.manual_seed(seed + 40 + step0)
+    # EMA of every trained tensor, in the order of `live`
+    live_llm = list(P.t.items())
+    live_qwen = list(qwen.named_parameters())
+    ema = [t.detach().clone() for _, t in live_llm + live_qwen]
+    if resume:
+        ema = [st["ema_llm"][k].clone() for k, _ in live_llm] + \
+              [st["ema_qwen"][k].clone() for k, _ in live_qwen]
     sched = IDDPM()
-    rng = np.random.default_rng(seed + 3 + (step0 if resume else 0))
+    rng = np.random.default_rng(seed + 3 + step0)
     mul = CONFIG["llm"]["diffusion_batch_mul"]
     drop = CONFIG["llm"]["cond_drop_rate"]
+
+    def save(path, step):
+        n = len(live_llm)
+        torch.save(dict(llm=cpu_copy(P.t),
+                        ema_llm={k: e.cpu() for (k, _), e in zip(live_llm, ema[:n])},
+                        qwen=cpu_copy(qwen.state_dict()),
+                        ema_qwen={k: e.cpu() for (k, _), e in zip(live_qwen, ema[n:])},
+                        step=step0 + step), path)
+        if publish:
+            shutil.copy(path, publish)
+
+    budget = StepBudget("ar", steps, budget_s)
     t0 = time.time()
-    for step in range(stop or steps):
-        warm = min(1.0, (step + 1) / 100)
-        lr = lr_max * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+    step = 0
+    end = stop or steps
+    while step < end:
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr_cosine(lr_max, step, steps, 100, 0.05)
         sel = rng.integers(0, N, batch)
         texts = [shapes.caption(scenes[i], rng) for i in sel]
         ids, mask, pos = penc(texts)
+        sel = torch.from_numpy(sel).to(DEV)
         idx = idx_all[sel]
         idx_list = list(torch.tensor_split(idx, splits.tolist(), dim=1))
         with torch.no_grad():
             x_img, _, last_codes = teacher_inputs(vv, idx_list)
-        keep = torch.from_numpy(rng.random(batch) >= drop)
+        keep = torch.from_numpy(rng.random(batch) >= drop).to(DEV)
         ctx = text_features(qwen, penc, ids, mask)
         logits, h_last = ar_forward(v, ctx, pos, keep, x_img)
         ce = F.cross_entropy(logits.reshape(-1, v.V), idx.reshape(-1))
@@ -661,21 +873,22 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False):
         opt.step()
         with torch.no_grad():
             beta = min(0.995, (1 + step + step0) / (10 + step + step0))
-            for k, t in P.t.items():
-                ema_llm[k].mul_(beta).add_(t.detach(), alpha=1 - beta)
-            for k, t in qwen.state_dict().items():
-                if t.is_floating_point():
-                    ema_qwen[k].mul_(beta).add_(t, alpha=1 - beta)
-        if step % 25 == 24 or step == steps - 1:
+            live = [t.detach() for _, t in live_llm + live_qwen]
+            torch._foreach_mul_(ema, beta)
+            torch._foreach_add_(ema, live, alpha=1 - beta)
+        step += 1
+        if budget_s:
+            steps = end = budget.after(step)
+        if step % 100 == 0 or step == end:
             with torch.no_grad():
                 acc = (logits.argmax(-1) == idx).float().mean().item()
-            log(f"ar {step + 1}/{steps} ce {ce.item():.3f} acc {acc:.3f} diff {dl.item():.4f} "
-                f"(mse {dmse.item():.4f}) gn {gn:.2f} lr {lr:.2e} "
-                f"{(time.time() - t0) / (step + 1):.2f}s/step")
-        if step % 500 == 499 or step == (stop or steps) - 1:
-            torch.save(dict(llm={k: t.detach() for k, t in P.t.items()}, ema_llm=ema_llm,
-                            qwen=qwen.state_dict(), ema_qwen=ema_qwen, step=step0 + step + 1),
-                       os.path.join(work, "ar.pt"))
+            log(f"ar {step}/{steps} ce {ce.item():.3f} acc {acc:.3f} diff {dl.item():.4f} "
+                f"(mse {dmse.item():.4f}) gn {gn:.2f} lr {opt.param_groups[0]['lr']:.2e} "
+                f"{(time.time() - t0) / step:.3f}s/step")
+        if step % 1000 == 0 or step == end:
+            save(os.path.join(work, "ar.pt"), step)
+        if step == end // 2 and not resume:
+            save(os.path.join(work, "ar-half.pt"), step)
 
 
 # ------------------------------------------------------------------------------------------
@@ -695,8 +908,8 @@ def vae_weights_path(work):
 
 def stage_export(work, out):
     c, tk, q = CONFIG["llm"], CONFIG["tok"], CONFIG["qwen"]
-    vsd = torch.load(vae_weights_path(work))
-    ar = torch.load(os.path.join(work, "ar.pt"))
+    vsd = load(vae_weights_path(work))
+    ar = load(os.path.join(work, "ar.pt"))
     hart = os.path.join(out, "hart")
     llm_dir, tok_dir = os.path.join(hart, "llm"), os.path.join(hart, "tokenizer")
     qdir = os.path.join(out, "Qwen2-VL-1.5B-Instruct")
@@ -772,45 +985,85 @@ def stage_export(work, out):
 # ------------------------------------------------------------------------------------------
 
 
+STAGES = ["bpe", "render", "vae", "encode", "ar", "ar-resume", "decoder-ft", "export"]
+STAGE_OUTPUT = {"bpe": "tokenizer.json", "render": "images.npy", "vae": "vae.pt",
+                "encode": "codes.pt", "ar": "ar.pt", "decoder-ft": "vae-ft.pt"}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("work")
     ap.add_argument("--stage", default="all",
-                    choices=["bpe", "vae", "vae-resume", "encode", "ar", "ar-resume", "decoder-ft", "export",
-                             "all"])
+                    help="all, or a comma-separated list of: " + ", ".join(STAGES))
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--vae-steps", type=int, default=600)
-    ap.add_argument("--encode-count", type=int, default=16384)
-    ap.add_argument("--ar-steps", type=int, default=2000)
-    ap.add_argument("--ar-batch", type=int, default=32)
+    ap.add_argument("--render-count", type=int, default=81920)
+    ap.add_argument("--procs", type=int, default=os.cpu_count(),
+                    help="processes rendering the training set")
+    ap.add_argument("--vae-steps", type=int, default=6000)
+    ap.add_argument("--vae-batch", type=int, default=64)
+    ap.add_argument("--vae-seconds", type=float, default=None,
+                    help="fix --vae-steps from the speed of steps 10..30")
+    ap.add_argument("--vae-clamp", action="store_true",
+                    help="train through the decoder's output clamp (the published run)")
+    ap.add_argument("--ft-steps", type=int, default=1000)
+    ap.add_argument("--ft-seconds", type=float, default=None)
+    ap.add_argument("--ft-lr", type=float, default=5e-4)
+    ap.add_argument("--ar-steps", type=int, default=10000)
+    ap.add_argument("--ar-batch", type=int, default=256)
+    ap.add_argument("--ar-lr", type=float, default=1e-3)
+    ap.add_argument("--ar-seconds", type=float, default=None)
     ap.add_argument("--ar-stop", type=int, default=None,
                     help="end the AR stage after this step (the schedule still spans --ar-steps)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--publish", default=None,
+                    help="copy each stage's weights (and AR checkpoints) here as they are saved")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
+    named = STAGES if args.stage == "all" else args.stage.split(",")
+    for st in named:
+        if st not in STAGES:
+            ap.error(f"unknown stage {st!r}")
     torch.set_num_threads(args.threads)
+    use_device(args.device)
     os.makedirs(args.work, exist_ok=True)
-    want = lambda s, f: args.stage == s or (  # noqa: E731
-        args.stage == "all" and not os.path.exists(os.path.join(args.work, f)))
-    if want("bpe", "tokenizer.json"):
+
+    def want(st):
+        if args.stage == "all":
+            return st in STAGE_OUTPUT and not os.path.exists(os.path.join(args.work, STAGE_OUTPUT[st])) \
+                or st == "export"
+        return st in named
+
+    def published(st):
+        if args.publish and st in STAGE_OUTPUT:
+            shutil.copy(os.path.join(args.work, STAGE_OUTPUT[st]), args.publish)
+        log(f"stage {st} done")
+
+    if want("bpe"):
         stage_bpe(args.work, args.seed)
-    if want("vae", "vae.pt"):
-        stage_vae(args.work, args.seed, args.vae_steps)
-    if args.stage == "ar-resume":
-        set_text_vocab(args.work)
-        stage_ar(args.work, args.seed, args.ar_steps, args.ar_batch, lr_max=3e-4,
-                 stop=args.ar_stop, resume=True)
-    if args.stage == "decoder-ft":
-        stage_decoder_ft(args.work, args.seed, args.vae_steps)
-    if args.stage == "vae-resume":
-        stage_vae(args.work, args.seed, args.vae_steps, resume=True, lr_max=1e-3)
-    if want("encode", "codes.pt"):
-        stage_encode(args.work, args.seed, args.encode_count)
-    if args.stage in ("ar", "export", "all"):
-        set_text_vocab(args.work)
-    if want("ar", "ar.pt"):
-        stage_ar(args.work, args.seed, args.ar_steps, args.ar_batch, stop=args.ar_stop)
-    if args.stage in ("export", "all"):
+        published("bpe")
+    if want("render"):
+        stage_render(args.work, args.seed, args.render_count, args.procs)
+        published("render-log")
+    if want("vae"):
+        stage_vae(args.work, args.seed, args.vae_steps, args.vae_batch, args.vae_seconds,
+                  clamp_output=args.vae_clamp)
+        published("vae")
+    if want("encode"):
+        stage_encode(args.work)
+        published("encode-log")
+    set_text_vocab(args.work)
+    if want("ar") or want("ar-resume"):
+        res = want("ar-resume")
+        stage_ar(args.work, args.seed, args.ar_steps, args.ar_batch,
+                 lr_max=args.ar_lr * (0.3 if res else 1.0), stop=args.ar_stop, resume=res,
+                 budget_s=args.ar_seconds, publish=args.publish)
+        published("ar-log")
+    if want("decoder-ft"):
+        stage_decoder_ft(args.work, args.seed, args.ft_steps, args.vae_batch, args.ft_seconds,
+                         lr_max=args.ft_lr)
+        published("decoder-ft")
+    if want("export"):
         stage_export(args.work, args.out or os.path.join(args.work, "model"))
 
 
