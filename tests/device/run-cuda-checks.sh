@@ -1,0 +1,253 @@
+#!/bin/bash
+# gst-hart — first checks of the CUDA backend on a GPU machine
+# Copyright (C) 2026 gst-hart developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+#   bash tests/device/run-cuda-checks.sh
+#
+# Run from anywhere on the GPU machine, with .devcuda/ (written by
+# tests/device/pack-cuda-bundle.sh on the build machine) at the top of the
+# source tree.  Unpacks the bundle into a temporary folder, finds the CUDA
+# libraries it names (cuda-sonames.txt) on this machine, then runs, each
+# under `timeout`, within CUDA_CHECKS_BUDGET seconds in all (110):
+#   1. nvidia-smi, and ldd of the bundled hart (what is still missing)
+#   2. test-backend-parity: every op of the table, CPU vs CUDA
+#   3. test-ops: every op against naive loops and PyTorch goldens, on the
+#      CPU and on CUDA
+#   4. test-decoder, test-diffusion with HART_TEST_BACKEND=cuda
+#   5. hart generate on the bundled shapes-64px model, --device cpu and
+#      --device cuda, one prompt and a batch of four, --timings; the PNGs
+#      compared pixel by pixel (compare-images.py)
+#   6. test-meaning (48 pictures of the bundled model, read back and checked)
+#      on CUDA and on the CPU: wall times, pictures and readings compared
+#   7. bench-ops (CPU backend only), when time is left
+# Each check's exit status and time go to a summary at the end; a failure
+# never stops the script, which exits 0.  The log is $OUT/cuda-checks.log
+# ($OUT set by the device runner) or ./cuda-checks.log; pictures go beside
+# it (cuda-checks-images/).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 0
+OUT_DIR=${OUT:-$ROOT}
+LOG="$OUT_DIR/cuda-checks.log"
+IMAGES="$OUT_DIR/cuda-checks-images"
+BUDGET=${CUDA_CHECKS_BUDGET:-110}
+START=$(date +%s)
+DEADLINE=$((START + BUDGET))
+MODEL="$ROOT/data/models/shapes-64px"
+PROMPT1="a large red circle in the center on a blue background"
+SUMMARY=""
+
+elapsed () { echo $(($(date +%s) - START)); }
+
+# run_check NAME SECONDS COMMAND… : COMMAND under timeout, at most SECONDS
+# and never past the deadline; its status and time go to the summary.
+run_check () {
+  local name=$1 want=$2 left limit t0 rc tap
+  shift 2
+  left=$((DEADLINE - $(date +%s)))
+  limit=$((want < left ? want : left))
+  if [ "$limit" -lt 3 ]; then
+    echo "=== $name: not run (budget spent)"
+    SUMMARY+=$(printf '%-26s %-16s\n' "$name" "not run (time)")$'\n'
+    return
+  fi
+  echo "=== $name (limit ${limit} s, at $(elapsed) s): $*"
+  t0=$(date +%s.%N)
+  timeout -k 3 "$limit" "$@" > "$WORK/check.out" 2>&1
+  rc=$?
+  cat "$WORK/check.out"
+  tap=""
+  if grep -q '^1\.\.' "$WORK/check.out"; then
+    tap=$(printf 'ok %d, not ok %d, skip %d' \
+      "$(grep -c '^ok ' "$WORK/check.out")" \
+      "$(grep -c '^not ok ' "$WORK/check.out")" \
+      "$(grep -c '# SKIP' "$WORK/check.out")")
+  fi
+  t0=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+  case $rc in
+    0) status="rc 0" ;;
+    124 | 137) status="TIMEOUT ($rc)" ;;
+    *) status="FAILED rc $rc" ;;
+  esac
+  echo "=== $name: $status, ${t0} s${tap:+, $tap}"
+  SUMMARY+=$(printf '%-26s %-16s %7s s  %s' "$name" "$status" "$t0" \
+    "$tap")$'\n'
+}
+
+# Folders that may hold the CUDA libraries, most likely first.
+cuda_lib_dirs () {
+  local d py
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+    /usr/local/cuda-*/lib64 /usr/local/cuda-*/targets/x86_64-linux/lib \
+    /usr/local/cuda*/lib /usr/lib/x86_64-linux-gnu /usr/local/lib /usr/lib64 \
+    /usr/local/nvidia/lib64 /opt/conda/lib; do
+    [ -d "$d" ] && echo "$d"
+  done
+  # pip wheels: site-packages/nvidia/<part>/lib (cu12), nvidia/cu13/lib
+  for py in python3 /usr/bin/python3; do
+    command -v "$py" > /dev/null || continue
+    timeout 20 "$py" - 2> /dev/null <<'EOF'
+import glob, os, site, sys
+roots = list(getattr(site, "getsitepackages", lambda: [])())
+roots.append(site.getusersitepackages())
+roots += [p for p in sys.path if p.endswith("-packages")]
+try:
+    import nvidia
+    roots += [os.path.dirname(p) for p in nvidia.__path__]
+except Exception:
+    pass
+seen = set()
+for r in roots:
+    for d in glob.glob(os.path.join(r, "nvidia", "*", "lib")) \
+            + glob.glob(os.path.join(r, "torch", "lib")):
+        if d not in seen:
+            seen.add(d)
+            print(d)
+EOF
+  done
+  for d in /usr/local/lib/python3*/dist-packages/nvidia/*/lib \
+    /usr/local/lib/python3*/site-packages/nvidia/*/lib \
+    /usr/lib/python3/dist-packages/nvidia/*/lib \
+    /opt/*/.venv/lib/python3*/site-packages/nvidia/*/lib \
+    /opt/conda/lib/python3*/site-packages/nvidia/*/lib \
+    /root/.local/lib/python3*/site-packages/nvidia/*/lib; do
+    [ -d "$d" ] && echo "$d"
+  done
+}
+
+main () {
+  echo "gst-hart CUDA checks: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -n)," \
+    "budget ${BUDGET} s"
+  if [ ! -f "$ROOT/.devcuda/bundle.tar.xz" ]; then
+    echo "no .devcuda/bundle.tar.xz: run tests/device/pack-cuda-bundle.sh" \
+      "on the build machine and carry .devcuda"
+    return
+  fi
+  sed -n '1,6p' "$ROOT/.devcuda/MANIFEST" 2> /dev/null
+
+  # ---- unpack (tar's xz, else Python's lzma) ----
+  if command -v xz > /dev/null; then
+    tar -C "$WORK" -xJf "$ROOT/.devcuda/bundle.tar.xz"
+  else
+    python3 -c 'import sys, tarfile
+tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' \
+      "$ROOT/.devcuda/bundle.tar.xz" "$WORK"
+  fi
+  if [ ! -x "$WORK/bin/hart" ]; then
+    echo "cannot unpack .devcuda/bundle.tar.xz"
+    return
+  fi
+  BIN="$WORK/bin"
+
+  # ---- the CUDA libraries: from this machine ----
+  local libpath="$WORK/lib" dirs soname found d
+  dirs=$(cuda_lib_dirs | awk '!seen[$0]++')
+  for soname in $(cat "$WORK/cuda-sonames.txt"); do
+    found=""
+    for d in $dirs; do
+      if [ -e "$d/$soname" ]; then
+        found=$d
+        break
+      fi
+    done
+    if [ -z "$found" ]; then
+      found=$(timeout 15 find /usr /opt /root /home -name "$soname" \
+        2> /dev/null | head -n 1)
+      found=${found%/*}
+    fi
+    if [ -n "$found" ]; then
+      echo "$soname: $found"
+      case ":$libpath:" in *":$found:"*) ;; *) libpath="$libpath:$found" ;; esac
+    elif ldconfig -p 2> /dev/null | grep -q "$soname "; then
+      echo "$soname: in the loader cache"
+    else
+      echo "$soname: NOT FOUND on this machine (versions present:" \
+        "$(cd / && for d in $dirs; do ls "$d" 2> /dev/null; done \
+          | grep -E "^${soname%%.so*}\.so" | sort -u | tr '\n' ' '))"
+    fi
+  done
+  # libstdc++/libgcc_s of the build machine only when this one has none
+  for soname in libstdc++.so.6 libgcc_s.so.1; do
+    if ! ldconfig -p 2> /dev/null | grep -q "$soname "; then
+      echo "$soname: none on this machine, using the bundled one"
+      case ":$libpath:" in *":$WORK/lib-compat:"*) ;;
+        *) libpath="$libpath:$WORK/lib-compat" ;; esac
+    fi
+  done
+  export LD_LIBRARY_PATH="$libpath${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+  export HART_FIXTURES="$ROOT/tests/fixtures"
+  export G_DEBUG=fatal-criticals
+  export HART_BUNDLED_MODEL_DIR="$MODEL"
+  # as the test suite: no spinning OpenMP workers, and no more threads than
+  # the 16 cores lent (a container may see more CPUs than its quota)
+  export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+  local n_cpus
+  n_cpus=$(nproc 2> /dev/null || echo 16)
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$((n_cpus < 16 ? n_cpus : 16))}
+  echo "OMP_NUM_THREADS=$OMP_NUM_THREADS (nproc $n_cpus)"
+  mkdir -p "$IMAGES"
+
+  # ---- 1. the machine ----
+  run_check nvidia-smi 10 nvidia-smi -L
+  timeout 10 nvidia-smi --query-gpu=name,driver_version,memory.total \
+    --format=csv 2>&1
+  echo "--- ldd hart (libraries still missing):"
+  ldd "$BIN/hart" 2>&1 | grep -E 'not found|libcu' || true
+
+  # ---- 2–4. op and module tests ----
+  run_check backend-parity 40 "$BIN/test-backend-parity" --tap
+  run_check ops-cpu+cuda 15 "$BIN/test-ops" --tap
+  run_check decoder-cuda 10 env HART_TEST_BACKEND=cuda "$BIN/test-decoder" --tap
+  run_check diffusion-cuda 10 env HART_TEST_BACKEND=cuda \
+    "$BIN/test-diffusion" --tap
+
+  # ---- 5. end to end: same seed and prompt, CPU vs CUDA ----
+  local dev
+  for dev in cpu cuda; do
+    run_check "generate-1-$dev" 12 "$BIN/hart" generate \
+      --model "$MODEL/hart" --prompt "$PROMPT1" --seed 1 --device "$dev" \
+      --timings -o "$IMAGES/gen1-$dev.png"
+  done
+  run_check compare-generate-1 10 python3 "$ROOT/tests/device/compare-images.py" \
+    "$IMAGES/gen1-cpu.png" "$IMAGES/gen1-cuda.png"
+  for dev in cpu cuda; do
+    mkdir -p "$IMAGES/batch4-$dev"
+    run_check "generate-4-$dev" 12 "$BIN/hart" generate \
+      --model "$MODEL/hart" --seed 2 --device "$dev" --timings \
+      --prompt "a small yellow star at the top left on a black background" \
+      --prompt "a large green square on the right on a striped white background" \
+      --prompt "a purple triangle at the bottom" \
+      --prompt "" -o "$IMAGES/batch4-$dev/img.png"
+  done
+  run_check compare-generate-4 10 python3 "$ROOT/tests/device/compare-images.py" \
+    "$IMAGES/batch4-cpu" "$IMAGES/batch4-cuda"
+
+  # ---- 6. 48 pictures: meaning checked, CPU vs CUDA ----
+  for dev in cuda cpu; do
+    run_check "meaning-$dev" 20 env HART_MEANING_MODEL="$MODEL" \
+      HART_MEANING_DEVICE="$dev" HART_MEANING_SAVE_DIR="$IMAGES/meaning-$dev" \
+      "$BIN/test-meaning" --tap
+  done
+  run_check compare-meaning 15 python3 "$ROOT/tests/device/compare-images.py" \
+    "$IMAGES/meaning-cpu" "$IMAGES/meaning-cuda"
+  run_check compare-meaning-readings 5 diff "$IMAGES/meaning-cpu/meaning.tsv" \
+    "$IMAGES/meaning-cuda/meaning.tsv"
+
+  # ---- 7. CPU op rates of this machine, if time is left ----
+  if [ $((DEADLINE - $(date +%s))) -ge 20 ]; then
+    run_check bench-ops-cpu 20 "$BIN/bench-ops"
+  fi
+
+  echo
+  echo "=== summary ($(elapsed) s of ${BUDGET} s)"
+  printf '%s' "$SUMMARY"
+}
+
+mkdir -p "$OUT_DIR"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/devcuda.XXXXXX") || exit 0
+main 2>&1 | tee "$LOG"
+rm -rf "$WORK"
+echo "log: $LOG"
+exit 0
