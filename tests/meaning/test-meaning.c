@@ -51,22 +51,21 @@ static const char *const attr_names[N_ATTRS] = {
   "background", "pattern", "object", "colour", "shape", "size", "place"
 };
 
-/* Before training: a first guess, to be tuned on the trained model. */
 /* Thresholds for the bundled shapes-64px model (docs/bundled-model.md has the
- * measured accuracies: background 0.98, pattern 0.75, object 1.00, colour
- * 0.54, size 0.92, place 0.31, shape 0.29 over these 48 pictures), a margin
- * below them for numerical differences between machines.  Place is asserted
- * well above chance (1/9) but far from "most seeds"; shape is not learned by
- * the published model (chance 1/4), so it is measured and printed but not
- * asserted; issue #7 stays open for both. */
+ * measured accuracies over these 48 pictures on the CPU backend: background
+ * 1.00, pattern 1.00, object 1.00, colour 0.94, size 0.90, place 0.94, shape
+ * 0.50), a margin below them for numerical differences between machines (a
+ * last-bit difference can flip a sampled token).  Shape is asserted above
+ * chance (1/4) but below "most seeds": squares come out with rounded corners
+ * and read as circles (docs/bundled-model.md, Limits). */
 static const double default_min_accuracy[N_ATTRS] = {
   [ATTR_BACKGROUND] = 0.9,
-  [ATTR_PATTERN] = 0.65,
+  [ATTR_PATTERN] = 0.85,
   [ATTR_OBJECT] = 0.9,
-  [ATTR_COLOUR] = 0.45,
-  [ATTR_SHAPE] = 0.0,
-  [ATTR_SIZE] = 0.8,
-  [ATTR_PLACE] = 0.2,
+  [ATTR_COLOUR] = 0.8,
+  [ATTR_SHAPE] = 0.4,
+  [ATTR_SIZE] = 0.75,
+  [ATTR_PLACE] = 0.8,
 };
 
 #define DEFAULT_SEEDS 4
