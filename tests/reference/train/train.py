@@ -988,6 +988,9 @@ def stage_export(work, out):
 STAGES = ["bpe", "render", "vae", "encode", "ar", "ar-resume", "decoder-ft", "export"]
 STAGE_OUTPUT = {"bpe": "tokenizer.json", "render": "images.npy", "vae": "vae.pt",
                 "encode": "codes.pt", "ar": "ar.pt", "decoder-ft": "vae-ft.pt"}
+# what --publish copies when a stage ends (ar copies its checkpoints as it saves them; the
+# training set and the codes are too big to be worth keeping)
+PUBLISHED = ("bpe", "vae", "decoder-ft")
 
 
 def main(argv=None):
@@ -1034,35 +1037,35 @@ def main(argv=None):
                 or st == "export"
         return st in named
 
-    def published(st):
-        if args.publish and st in STAGE_OUTPUT:
+    def done(st):
+        if args.publish and st in PUBLISHED:
             shutil.copy(os.path.join(args.work, STAGE_OUTPUT[st]), args.publish)
         log(f"stage {st} done")
 
     if want("bpe"):
         stage_bpe(args.work, args.seed)
-        published("bpe")
+        done("bpe")
     if want("render"):
         stage_render(args.work, args.seed, args.render_count, args.procs)
-        published("render-log")
+        done("render")
     if want("vae"):
         stage_vae(args.work, args.seed, args.vae_steps, args.vae_batch, args.vae_seconds,
                   clamp_output=args.vae_clamp)
-        published("vae")
+        done("vae")
     if want("encode"):
         stage_encode(args.work)
-        published("encode-log")
+        done("encode")
     set_text_vocab(args.work)
     if want("ar") or want("ar-resume"):
         res = want("ar-resume")
         stage_ar(args.work, args.seed, args.ar_steps, args.ar_batch,
                  lr_max=args.ar_lr * (0.3 if res else 1.0), stop=args.ar_stop, resume=res,
                  budget_s=args.ar_seconds, publish=args.publish)
-        published("ar-log")
+        done("ar")
     if want("decoder-ft"):
         stage_decoder_ft(args.work, args.seed, args.ft_steps, args.vae_batch, args.ft_seconds,
                          lr_max=args.ft_lr)
-        published("decoder-ft")
+        done("decoder-ft")
     if want("export"):
         stage_export(args.work, args.out or os.path.join(args.work, "model"))
 
