@@ -373,9 +373,18 @@ def vae_params(seed):
     return Params(inv, gen, skip=("disc.",))
 
 
-def lr_cosine(lr_max, step, steps, warmup, floor):
-    return lr_max * min(1.0, (step + 1) / warmup) * (
+def set_lr_cosine(opt, lr_max, step, steps, warmup, floor):
+    """Linear warm-up, then cosine from lr_max down to floor * lr_max at `steps`."""
+    lr = lr_max * min(1.0, (step + 1) / warmup) * (
         floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)))
+    for g in opt.param_groups:
+        g["lr"] = lr
+
+
+def weighted_reconstruction_loss(y, x, wt):
+    """L1 + L2 per value, weighted per pixel by wt [B,1,H,W]."""
+    err = (y - x).abs()
+    return ((err + err * err) * wt).sum() / (wt.sum() * 3)
 
 
 def stage_vae(work, seed, steps, batch, budget_s=None, lr_max=2e-3, clamp_output=False):
@@ -392,11 +401,9 @@ def stage_vae(work, seed, steps, batch, budget_s=None, lr_max=2e-3, clamp_output
     usage = torch.zeros(V)
     used, dead = 0, []
     budget = StepBudget("vae", steps, budget_s)
-    t0 = time.time()
     step = 0
     while step < steps:
-        for g in opt.param_groups:
-            g["lr"] = lr_cosine(lr_max, step, steps, 50, 0.1)
+        set_lr_cosine(opt, lr_max, step, steps, 50, 0.1)
         x, wt = data.batch(rng, batch)
         z = encode(v, x)
         f_hat, idx_list = msvq(v, z)
@@ -414,8 +421,7 @@ def stage_vae(work, seed, steps, batch, budget_s=None, lr_max=2e-3, clamp_output
         # unclamped: a clamped pixel has no gradient, and pixels that overshoot early (the
         # zero-padded border first) would stay wrong for good
         y = ref.decode(v, torch.cat([f_st, z[half:]], dim=0), clamp=clamp_output)
-        err = (y - x).abs()
-        rec = ((err + err * err) * wt).sum() / (wt.sum() * 3)
+        rec = weighted_reconstruction_loss(y, x, wt)
         loss = rec + vq + zreg
         opt.zero_grad()
         loss.backward()
@@ -441,7 +447,7 @@ def stage_vae(work, seed, steps, batch, budget_s=None, lr_max=2e-3, clamp_output
                 f"vq {vq.item():.4f} disc-rec-mse {rd:.4f} codes used {used}/{V} "
                 f"dead {len(dead)} |z| {z.detach().abs().mean():.3f} "
                 f"res/0.6>1: {(res.abs() > 0.6).float().mean():.4f} "
-                f"{(time.time() - t0) / step:.3f}s/step")
+                f"{(time.time() - budget.t0) / step:.3f}s/step")
     torch.save({k: t.detach().cpu() for k, t in P.t.items()}, os.path.join(work, "vae.pt"))
 
 
@@ -459,19 +465,16 @@ def stage_decoder_ft(work, seed, steps, batch, budget_s=None, lr_max=5e-4):
     opt = torch.optim.Adam(params, lr=lr_max, betas=(0.9, 0.99))
     rng = np.random.default_rng(seed + 31)
     budget = StepBudget("decoder-ft", steps, budget_s)
-    t0 = time.time()
     step = 0
     while step < steps:
-        for g in opt.param_groups:
-            g["lr"] = lr_cosine(lr_max, step, steps, 30, 0.0)
+        set_lr_cosine(opt, lr_max, step, steps, 30, 0.0)
         x, wt = data.batch(rng, batch)
         with torch.no_grad():
             z = encode(v, x)
             f_hat, _ = msvq(v, z)
         half = batch // 2
         y = ref.decode(v, torch.cat([f_hat[:half], z[half:]], dim=0), clamp=False)
-        err = (y - x).abs()
-        rec = ((err + err * err) * wt).sum() / (wt.sum() * 3)
+        rec = weighted_reconstruction_loss(y, x, wt)
         opt.zero_grad()
         rec.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -480,7 +483,7 @@ def stage_decoder_ft(work, seed, steps, batch, budget_s=None, lr_max=5e-4):
         steps = budget.after(step)
         if step % 250 == 0 or step == steps:
             log(f"decoder-ft {step}/{steps} rec {rec.item():.4f} "
-                f"{(time.time() - t0) / step:.3f}s/step")
+                f"{(time.time() - budget.t0) / step:.3f}s/step")
     out = {k: t.detach().cpu() for k, t in v.vae.p.items()}
     torch.save(out, os.path.join(work, "vae-ft.pt"))
 
@@ -842,12 +845,10 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False, 
             shutil.copy(path, publish)
 
     budget = StepBudget("ar", steps, budget_s)
-    t0 = time.time()
     step = 0
     end = stop or steps
     while step < end:
-        for g in opt.param_groups:
-            g["lr"] = lr_cosine(lr_max, step, steps, 100, 0.05)
+        set_lr_cosine(opt, lr_max, step, steps, 100, 0.05)
         sel = rng.integers(0, N, batch)
         texts = [shapes.caption(scenes[i], rng) for i in sel]
         ids, mask, pos = penc(texts)
@@ -884,7 +885,7 @@ def stage_ar(work, seed, steps, batch=32, lr_max=1e-3, stop=None, resume=False, 
                 acc = (logits.argmax(-1) == idx).float().mean().item()
             log(f"ar {step}/{steps} ce {ce.item():.3f} acc {acc:.3f} diff {dl.item():.4f} "
                 f"(mse {dmse.item():.4f}) gn {gn:.2f} lr {opt.param_groups[0]['lr']:.2e} "
-                f"{(time.time() - t0) / step:.3f}s/step")
+                f"{(time.time() - budget.t0) / step:.3f}s/step")
         if step % 1000 == 0 or step == end:
             save(os.path.join(work, "ar.pt"), step)
         if step == end // 2 and not resume:
