@@ -15,7 +15,6 @@ G_BEGIN_DECLS
 /* Sanity limits.  A real safetensors header is a few hundred KB; HF caps it
  * at 100 MB. */
 #define HART_SAFETENSORS_MAX_HEADER (100 * 1000 * 1000)
-#define HART_INDEX_MAX_BYTES (100 * 1000 * 1000)
 #define HART_PICKLE_MAX_BYTES (256 * 1024 * 1024)
 
 typedef struct

@@ -7,10 +7,12 @@
  * for lookup) and the reads, shape checks and dtype conversions on top.
  */
 #include "hart/checkpoint-private.h"
+#include "hart/file-read.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 HartTensorEntry *
 hart_checkpoint_add_entry (HartCheckpoint * ckpt, const char *name,
@@ -136,8 +138,8 @@ hart_checkpoint_open (const char *path, GError ** error)
   HartCheckpointFormat format;
   guint8 magic[4] = { 0 };
   gboolean ok;
-  FILE *file;
-  size_t got;
+  ssize_t got;
+  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -147,22 +149,20 @@ hart_checkpoint_open (const char *path, GError ** error)
         "hart_checkpoint_find_in_dir)", path);
     return NULL;
   }
-  file = fopen (path, "rb");
-  if (file == NULL) {
-    int saved_errno = errno;
-
-    g_set_error (error, HART_ERROR, saved_errno == ENOENT ?
-        HART_ERROR_NOT_FOUND : HART_ERROR_IO, "%s: cannot open: %s", path,
-        g_strerror (saved_errno));
+  /* through hart_file_open_regular: a FIFO or device named as weights must
+   * neither block nor be read; the format readers open it the same way */
+  fd = hart_file_open_regular (path, NULL, error);
+  if (fd < 0)
     return NULL;
-  }
-  got = fread (magic, 1, sizeof magic, file);
-  fclose (file);
+  do
+    got = read (fd, magic, sizeof magic);
+  while (got < 0 && errno == EINTR);
+  close (fd);
 
   /* torch.save before 1.6 wrote a bare pickle starting with the protocol
    * and a LONG1 magic number; as a safetensors length these bytes would be
    * a 176 MB header, so nothing valid is lost by naming the format. */
-  if (got == sizeof magic && memcmp (magic, legacy_torch_magic, 4) == 0) {
+  if (got == (ssize_t) sizeof magic && memcmp (magic, legacy_torch_magic, 4) == 0) {
     g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
         "%s: legacy torch.save format (PyTorch < 1.6, not a zip archive) is "
         "not supported; re-save it with a newer PyTorch or convert it to "
@@ -171,7 +171,7 @@ hart_checkpoint_open (const char *path, GError ** error)
   }
   if (g_str_has_suffix (path, ".safetensors.index.json"))
     format = HART_CHECKPOINT_SAFETENSORS_SHARDED;
-  else if (got == sizeof magic && memcmp (magic, zip_magic, 4) == 0)
+  else if (got == (ssize_t) sizeof magic && memcmp (magic, zip_magic, 4) == 0)
     format = HART_CHECKPOINT_TORCH_ZIP;
   else
     format = HART_CHECKPOINT_SAFETENSORS;

@@ -8,13 +8,12 @@
  */
 #include "config.h"
 #include "error.h"
+#include "json-read.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
-/* A config.json is a few hundred bytes; anything this large is not one. */
-#define CONFIG_MAX_BYTES (1 << 20)
 /* Generous sanity bounds: far above any released model, far below sizes
  * whose products could overflow an int. */
 #define MAX_WIDTH 65536
@@ -31,41 +30,12 @@ typedef struct
 static JsonParser *
 config_parse_file (const char *path, ConfigReader * reader, GError ** error)
 {
-  gchar *contents = NULL;
-  gsize length = 0;
-  GError *local = NULL;
+  JsonNode *root;
+  JsonParser *parser = hart_json_load_file (path, &hart_json_limits_config,
+      &root, error);
 
-  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
-    g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
-        "%s: no such file", path);
+  if (parser == NULL)
     return NULL;
-  }
-  if (!g_file_get_contents (path, &contents, &length, &local)) {
-    g_set_error (error, HART_ERROR, HART_ERROR_IO, "%s: cannot read: %s",
-        path, local->message);
-    g_error_free (local);
-    return NULL;
-  }
-  if (length > CONFIG_MAX_BYTES) {
-    g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
-        "%s: %" G_GSIZE_FORMAT " bytes is too large for a config.json "
-        "(limit %d bytes)", path, length, CONFIG_MAX_BYTES);
-    g_free (contents);
-    return NULL;
-  }
-
-  JsonParser *parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, contents, (gssize) length, &local)) {
-    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-        "%s: invalid JSON: %s", path, local->message);
-    g_error_free (local);
-    g_object_unref (parser);
-    g_free (contents);
-    return NULL;
-  }
-  g_free (contents);
-
-  JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
         "%s: expected a JSON object at the top level, found %s", path,

@@ -14,6 +14,8 @@
  * {"weight_map": {tensor: shard file name}}; shards live beside the index.
  */
 #include "hart/checkpoint-private.h"
+#include "hart/file-read.h"
+#include "hart/json-read.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -32,46 +34,6 @@ typedef struct
   guint64 end;
 } HeaderTensor;
 
-/* json-glib silently keeps the last of two members with the same name, so
- * duplicates of the top-level object are caught while parsing. */
-typedef struct
-{
-  int depth;
-  GHashTable *root_names;
-  char *duplicate;
-} DuplicateWatch;
-
-static void
-on_container_start (JsonParser * parser, gpointer user_data)
-{
-  ((DuplicateWatch *) user_data)->depth++;
-}
-
-static void
-on_object_end (JsonParser * parser, JsonObject * object, gpointer user_data)
-{
-  ((DuplicateWatch *) user_data)->depth--;
-}
-
-static void
-on_array_end (JsonParser * parser, JsonArray * array, gpointer user_data)
-{
-  ((DuplicateWatch *) user_data)->depth--;
-}
-
-static void
-on_object_member (JsonParser * parser, JsonObject * object,
-    const char *member_name, gpointer user_data)
-{
-  DuplicateWatch *watch = user_data;
-
-  if (watch->depth != 1)
-    return;
-  if (!g_hash_table_add (watch->root_names, g_strdup (member_name))
-      && watch->duplicate == NULL)
-    watch->duplicate = g_strdup (member_name);
-}
-
 static const char *
 json_kind (JsonNode * node)
 {
@@ -89,58 +51,27 @@ json_kind (JsonNode * node)
   }
 }
 
-/* Parses `length` bytes of JSON that must be an object with unique
- * top-level names.  `what` names the text in messages ("header"). */
+/* Parses `length` bytes of JSON that must be an object, within LIMITS
+ * (hart/json-read.h: depth, value count, duplicate names at every level). */
 static JsonParser *
-parse_json_object (const char *path, const char *what, const char *text,
-    gsize length, JsonObject ** root_out, GError ** error)
+parse_json_object (const char *path, const HartJsonLimits * limits,
+    const char *text, gsize length, JsonObject ** root_out, GError ** error)
 {
-  JsonParser *parser = json_parser_new_immutable ();
-  DuplicateWatch watch = { 0 };
-  GError *local = NULL;
   JsonNode *root;
+  JsonParser *parser = hart_json_parse (path, limits, text, length, &root,
+      error);
 
-  watch.root_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
-  g_signal_connect (parser, "object-start", G_CALLBACK (on_container_start),
-      &watch);
-  g_signal_connect (parser, "array-start", G_CALLBACK (on_container_start),
-      &watch);
-  g_signal_connect (parser, "object-end", G_CALLBACK (on_object_end), &watch);
-  g_signal_connect (parser, "array-end", G_CALLBACK (on_array_end), &watch);
-  g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member),
-      &watch);
-
-  if (!json_parser_load_from_data (parser, text, length, &local)) {
-    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-        "%s: %s is not valid JSON: %s", path, what, local->message);
-    g_clear_error (&local);
-    goto fail;
-  }
-  root = json_parser_get_root (parser);
+  if (parser == NULL)
+    return NULL;
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-        "%s: %s is a JSON %s, expected an object", path, what,
+        "%s: %s is a JSON %s, expected an object", path, limits->what,
         root ? json_kind (root) : "nothing");
-    goto fail;
+    g_object_unref (parser);
+    return NULL;
   }
-  if (watch.duplicate != NULL) {
-    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-        "%s: %s names \"%s\" twice (duplicate key)", path, what,
-        watch.duplicate);
-    goto fail;
-  }
-  g_signal_handlers_disconnect_by_data (parser, &watch);
-  g_hash_table_unref (watch.root_names);
   *root_out = json_node_get_object (root);
   return parser;
-
-fail:
-  g_signal_handlers_disconnect_by_data (parser, &watch);
-  g_hash_table_unref (watch.root_names);
-  g_free (watch.duplicate);
-  g_object_unref (parser);
-  return NULL;
 }
 
 typedef enum
@@ -299,7 +230,6 @@ hart_safetensors_load (HartCheckpoint * ckpt, const char *path,
     GError ** error)
 {
   GMappedFile *mapped;
-  GError *local = NULL;
   const guint8 *bytes;
   gsize size;
   guint64 header_length, data_size;
@@ -310,14 +240,9 @@ hart_safetensors_load (HartCheckpoint * ckpt, const char *path,
   GArray *tensors;
   gboolean ok = FALSE;
 
-  mapped = g_mapped_file_new (path, FALSE, &local);
-  if (mapped == NULL) {
-    g_set_error (error, HART_ERROR, g_error_matches (local, G_FILE_ERROR,
-            G_FILE_ERROR_NOENT) ? HART_ERROR_NOT_FOUND : HART_ERROR_IO,
-        "%s: %s", path, local->message);
-    g_clear_error (&local);
+  mapped = hart_file_map_regular (path, error);
+  if (mapped == NULL)
     return FALSE;
-  }
   /* The checkpoint keeps the mapping alive for its entries. */
   g_ptr_array_add (ckpt->mapped_files, mapped);
   bytes = (const guint8 *) g_mapped_file_get_contents (mapped);
@@ -348,8 +273,8 @@ hart_safetensors_load (HartCheckpoint * ckpt, const char *path,
   data = bytes + 8 + header_length;
   data_size = size - 8 - header_length;
 
-  parser = parse_json_object (path, "header", (const char *) bytes + 8,
-      header_length, &root, error);
+  parser = parse_json_object (path, &hart_json_limits_safetensors_header,
+      (const char *) bytes + 8, header_length, &root, error);
   if (parser == NULL)
     return FALSE;
 
@@ -434,7 +359,6 @@ hart_safetensors_load_index (HartCheckpoint * ckpt, const char *index_path,
 {
   char *text = NULL;
   gsize length = 0;
-  GError *local = NULL;
   JsonParser *parser = NULL;
   JsonObject *root, *weight_map;
   JsonNode *map_node;
@@ -443,22 +367,13 @@ hart_safetensors_load_index (HartCheckpoint * ckpt, const char *index_path,
   GHashTable *loaded_shards = NULL;
   char *folder = NULL;
   gboolean ok = FALSE;
-  GStatBuf st;
 
-  if (g_stat (index_path, &st) == 0 && st.st_size > HART_INDEX_MAX_BYTES) {
-    g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
-        "%s: index is %" G_GINT64_FORMAT " bytes, beyond the limit of %d",
-        index_path, (gint64) st.st_size, HART_INDEX_MAX_BYTES);
+  if (!hart_file_read_bounded (index_path, "a safetensors index",
+          hart_json_limits_safetensors_index.max_bytes, &text, &length,
+          error))
     return FALSE;
-  }
-  if (!g_file_get_contents (index_path, &text, &length, &local)) {
-    g_set_error (error, HART_ERROR, g_error_matches (local, G_FILE_ERROR,
-            G_FILE_ERROR_NOENT) ? HART_ERROR_NOT_FOUND : HART_ERROR_IO,
-        "%s: %s", index_path, local->message);
-    g_clear_error (&local);
-    return FALSE;
-  }
-  parser = parse_json_object (index_path, "index", text, length, &root, error);
+  parser = parse_json_object (index_path, &hart_json_limits_safetensors_index,
+      text, length, &root, error);
   if (parser == NULL)
     goto out;
   map_node = json_object_get_member (root, "weight_map");

@@ -13,6 +13,8 @@
  */
 #include "tokenizer.h"
 #include "error.h"
+#include "file-read.h"
+#include "json-read.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -20,6 +22,8 @@
 /* Far above any released vocabulary, low enough that a pair of ids packs in
  * 64 bits with room for an "empty" marker. */
 #define MAX_TOKEN_ID (1 << 24)
+/* The real Qwen2 merges.txt is 1.7 MB. */
+#define MERGES_MAX_BYTES (64 << 20)
 /* Pieces up to this many bytes go through the cache of recent pieces. */
 #define CACHE_MAX_PIECE 128
 /* The cache is emptied when it holds this many pieces (tokenizers: 10000). */
@@ -859,24 +863,19 @@ load_state_clear (LoadState * st)
   }
 }
 
+/* Every JSON file of a tokenizer folder goes through the bounded reader
+ * (hart/json-read.h): size, nesting and value count limited, duplicate
+ * names and NUL escapes refused. */
 static JsonParser *
-parse_json_file (const char *path, GError ** error)
+parse_json_file (const char *path, const HartJsonLimits * limits,
+    GError ** error)
 {
-  JsonParser *parser = json_parser_new_immutable ();
   JsonNode *root;
-  GError *local = NULL;
+  JsonParser *parser = hart_json_load_file (path, limits, &root, error);
 
-  if (!json_parser_load_from_mapped_file (parser, path, &local)) {
-    gboolean io = local->domain == G_FILE_ERROR;
-    g_set_error (error, HART_ERROR, io ? HART_ERROR_IO : HART_ERROR_FORMAT,
-        "%s: %s: %s", path, io ? "cannot read" : "not valid JSON",
-        local->message);
-    g_error_free (local);
-    g_object_unref (parser);
+  if (parser == NULL)
     return NULL;
-  }
   /* an empty or all-blank file parses to no root at all */
-  root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
         "%s: the top level is not a JSON object", path);
@@ -1485,7 +1484,8 @@ static gboolean
 read_tokenizer_json (const char *path, HartTokenizer * tok, LoadState * st,
     JsonParser ** parser_out, GError ** error)
 {
-  JsonParser *parser = parse_json_file (path, error);
+  JsonParser *parser = parse_json_file (path, &hart_json_limits_tokenizer,
+      error);
   JsonObject *root;
   JsonNode *node;
 
@@ -1525,7 +1525,6 @@ read_vocab_and_merges (const char *dir, HartTokenizer * tok, LoadState * st,
   JsonParser *parser = NULL;
   char *contents = NULL;
   char **lines = NULL;
-  GError *local = NULL;
   gboolean ok = FALSE;
   guint n_lines, rank = 0;
 
@@ -1534,7 +1533,7 @@ read_vocab_and_merges (const char *dir, HartTokenizer * tok, LoadState * st,
         "%s: neither tokenizer.json nor vocab.json + merges.txt found", dir);
     goto out;
   }
-  parser = parse_json_file (vocab_path, error);
+  parser = parse_json_file (vocab_path, &hart_json_limits_vocab, error);
   if (parser == NULL)
     goto out;
   *parser_out = parser;
@@ -1542,12 +1541,9 @@ read_vocab_and_merges (const char *dir, HartTokenizer * tok, LoadState * st,
           vocab_path, "vocabulary", error))
     goto out;
 
-  if (!g_file_get_contents (merges_path, &contents, NULL, &local)) {
-    g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND, "%s: %s",
-        merges_path, local->message);
-    g_error_free (local);
+  if (!hart_file_read_bounded (merges_path, "a merges.txt", MERGES_MAX_BYTES,
+          &contents, NULL, error))
     goto out;
-  }
   lines = g_strsplit (contents, "\n", -1);
   n_lines = g_strv_length (lines);
   merge_table_init (&tok->merges, n_lines);
@@ -1603,7 +1599,8 @@ static gboolean
 read_tokenizer_config (const char *path, gboolean have_tokenizer_json,
     HartTokenizer * tok, LoadState * st, GError ** error)
 {
-  JsonParser *parser = parse_json_file (path, error);
+  JsonParser *parser = parse_json_file (path,
+      &hart_json_limits_tokenizer_config, error);
   JsonObject *root;
   JsonNode *node;
   const char *side, *pad;

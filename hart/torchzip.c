@@ -13,9 +13,11 @@
  * only sized at open time and read on demand.
  */
 #include "hart/checkpoint-private.h"
+#include "hart/file-read.h"
 #include "hart/pickle.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* Reads `n` bytes at `offset` of entry `index` into dst.  Torch stores
  * entries uncompressed, where seeking is cheap; a compressed entry is read
@@ -266,9 +268,16 @@ hart_torchzip_load (HartCheckpoint * ckpt, const char *path, GError ** error)
   GPtrArray *tensors = NULL;
   zip_stat_t st;
   gboolean ok = FALSE;
+  int fd;
 
-  zip = zip_open (path, ZIP_RDONLY | ZIP_CHECKCONS, &zip_code);
+  /* through hart_file_open_regular: a FIFO must not block the caller */
+  fd = hart_file_open_regular (path, NULL, error);
+  if (fd < 0)
+    return FALSE;
+  /* zip_fdopen owns fd once it succeeds */
+  zip = zip_fdopen (fd, ZIP_CHECKCONS, &zip_code);
   if (zip == NULL) {
+    close (fd);
     zip_error_t zip_error;
 
     zip_error_init_with_code (&zip_error, zip_code);

@@ -195,7 +195,7 @@ test_file_errors (void)
   path = write_tmp ("garbage.json", "{\"depth\": 24,");
   g_assert_false (hart_transformer_config_load (path, &cfg, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
-  g_assert_nonnull (strstr (error->message, "invalid JSON"));
+  g_assert_nonnull (strstr (error->message, "garbage.json: not valid JSON"));
   g_clear_error (&error);
   g_free (path);
 
