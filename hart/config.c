@@ -18,7 +18,6 @@
  * whose products could overflow an int. */
 #define MAX_WIDTH 65536
 #define MAX_DEPTH 1024
-#define MAX_SIDE 1024
 #define MAX_VOCAB (1 << 24)
 
 typedef struct
@@ -364,7 +363,7 @@ transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
       || !read_double (r, "mlp_ratio", 4.0, 0.01, 64.0, &c->mlp_ratio, error)
       || !read_double (r, "norm_eps", 1e-6, 0.0, 1.0, &c->norm_eps, error)
       || !read_int_array (r, "patch_nums", default_patch_nums,
-          G_N_ELEMENTS (default_patch_nums), HART_MAX_SCALES, 1, MAX_SIDE,
+          G_N_ELEMENTS (default_patch_nums), HART_MAX_SCALES, 1, HART_MAX_SIDE,
           c->patch_nums, &c->n_scales, error)
       || !read_bool (r, "use_context_norm", FALSE, &c->use_context_norm,
           error)
@@ -425,6 +424,12 @@ transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
     return FALSE;
   }
   c->head_dim = c->embed_dim / c->num_heads;
+  if (c->head_dim > HART_MAX_HEAD_DIM) {
+    g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
+        "%s: head dimension %d (embed_dim / num_heads) is beyond the limit "
+        "of %d", r->path, c->head_dim, HART_MAX_HEAD_DIM);
+    return FALSE;
+  }
   if (c->head_dim % 4 != 0) {
     /* The image RoPE splits each head into two halves of two quarters. */
     g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
@@ -453,6 +458,13 @@ transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
       return FALSE;
     }
     c->image_tokens += c->patch_nums[s] * c->patch_nums[s];
+  }
+  if (c->image_tokens > HART_MAX_IMAGE_TOKENS) {
+    g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
+        "%s: \"patch_nums\" make %d image tokens, beyond the limit of %d "
+        "(the released model has 9,555)", r->path, c->image_tokens,
+        HART_MAX_IMAGE_TOKENS);
+    return FALSE;
   }
   c->seq_len = c->context_token + c->image_tokens;
   /* SwiGLU hidden width of the llama MLP (spec §3.3b). */
@@ -511,6 +523,12 @@ autoencoder_config_read (const ConfigReader * r, void *cfg, GError ** error)
       || !read_int (r, "share_quant_resi", 4, 0, 64, &c->share_quant_resi,
           error)
       || !read_int (r, "quant_conv_ks", 3, 1, 7, &c->quant_conv_ks, error))
+    return FALSE;
+  /* optional: when present, the model loader checks that the transformer
+   * uses the same scales (hart/model.c) */
+  if (json_object_has_member (r->obj, "v_patch_nums")
+      && !read_int_array (r, "v_patch_nums", NULL, 0, HART_MAX_SCALES, 1,
+          HART_MAX_SIDE, c->v_patch_nums, &c->n_v_scales, error))
     return FALSE;
   if (!require_string (r, "quantizer_type", "var", quantizers, error)
       || !require_bool (r, "double_decoder", FALSE, FALSE, error)

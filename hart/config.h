@@ -16,6 +16,12 @@ G_BEGIN_DECLS
 
 #define HART_MAX_SCALES 32
 #define HART_MAX_LEVELS 8
+/* Bounds that keep a hostile but well-formed config.json from starting a
+ * generation without end (docs/robustness.md, "Threat model"): the release
+ * has head_dim 64, a last side of 64 and 9,555 image tokens. */
+#define HART_MAX_HEAD_DIM 1024  /* the RoPE tables hold head_dim / 2 angles */
+#define HART_MAX_SIDE 256       /* a token map side: 4096 px at downsample 16 */
+#define HART_MAX_IMAGE_TOKENS 131072    /* Σ pn² over the image scales */
 
 /* hart-0.7b-1024px/llm/config.json (model_type "hart_transformer_t2i") */
 typedef struct
@@ -50,6 +56,8 @@ typedef struct
   int ch;                       /* base decoder width (160) */
   int n_levels;                 /* len(ch_mult) */
   int ch_mult[HART_MAX_LEVELS]; /* (1, 1, 2, 2, 4) */
+  int n_v_scales;               /* len(v_patch_nums), 0 when absent */
+  int v_patch_nums[HART_MAX_SCALES];    /* the scales it was trained on */
   double quant_resi;            /* Φ mixing ratio (0.5) */
   int share_quant_resi;         /* number of Φ convs K (4) */
   int quant_conv_ks;            /* Φ / post_quant_conv kernel (3) */

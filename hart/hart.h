@@ -113,9 +113,10 @@ HartModel *hart_model_load (HartEngine * engine, const char *dir,
     gboolean use_ema, GError ** error);
 /* As hart_model_load, but refuses (HART_ERROR_LIMIT, before any weight is
  * allocated) when the memory estimate for one image exceeds BUDGET_BYTES;
- * 0 takes the budget from $HART_MEMORY_BUDGET ("4G", "512M", bytes; an
- * invalid value is an error), unset meaning no budget.  hart_model_load
- * is this with 0. */
+ * 0 takes the budget from $HART_MEMORY_BUDGET ("4G", "512M", bytes; "0"
+ * for none; an invalid value is an error) or, when it is unset, from the
+ * machine's memory (hart_memory_machine_bytes).  hart_model_load is this
+ * with 0. */
 HartModel *hart_model_load_with_budget (HartEngine * engine, const char *dir,
     gboolean use_ema, guint64 budget_bytes, GError ** error);
 
@@ -144,6 +145,12 @@ int hart_model_get_width (const HartModel * model);
 int hart_model_get_height (const HartModel * model);
 /* Hex digest of the configs and codebook: identifies token frames. */
 const char *hart_model_get_fingerprint (const HartModel * model);
+
+/* As hart_context_load, for MODEL: a context whose [T, D] is not the
+ * model's is refused from the file's header, before anything of its size
+ * is allocated (use this one for files from elsewhere). */
+HartContext *hart_model_load_context (const HartModel * model,
+    const char *path, GError ** error);
 
 /* Whole generation: context → images (NULL-terminated array of B images). */
 HartImage **hart_model_generate (HartModel * model, const HartContext * ctx,

@@ -11,6 +11,7 @@
 #include "error.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* Prompt positions the system prompt adds before the MAX_TOKENS of a
  * prompt; the real one is ~30 tokens, this is a round upper bound. */
@@ -85,6 +86,24 @@ hart_memory_budget_from_env (guint64 * budget_bytes, GError ** error)
     return FALSE;
   }
   return TRUE;
+}
+
+guint64
+hart_memory_machine_bytes (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES), page_size = sysconf (_SC_PAGESIZE);
+  guint64 bytes = pages > 0 && page_size > 0 ?
+      (guint64) pages * (guint64) page_size : 0;
+  char *text = NULL;
+
+  /* cgroup v2: "max" or a byte count; a kernel file, read as it is */
+  if (g_file_get_contents ("/sys/fs/cgroup/memory.max", &text, NULL, NULL)) {
+    guint64 limit = g_ascii_strtoull (text, NULL, 10);
+    if (g_ascii_isdigit (text[0]) && limit > 0 && (bytes == 0 || limit < bytes))
+      bytes = limit;
+    g_free (text);
+  }
+  return bytes;
 }
 
 /* Elements of the largest decoder activation of one image at latent side

@@ -67,6 +67,12 @@ gboolean hart_memory_parse_size (const char *text, guint64 * bytes,
 gboolean hart_memory_budget_from_env (guint64 * budget_bytes,
     GError ** error);
 
+/* The memory this process can use: physical memory, or the cgroup's
+ * memory.max when that is lower (a container).  0 when unknown.  The model
+ * loader uses it as the budget when none is set, so a model that cannot fit
+ * is refused before it is loaded instead of exhausting the machine. */
+guint64 hart_memory_machine_bytes (void);
+
 /* Bytes of the per-generation buffers (see the formula above) for BATCH
  * images of the model described by the two configs. */
 guint64 hart_memory_generation_bytes (const HartTransformerConfig * tcfg,

@@ -133,8 +133,16 @@ hart_context_free (HartContext * ctx)
   g_free (ctx);
 }
 
-HartContext *
-hart_context_load (const char *path, GError ** error)
+/* The largest context a file may ask for: 64 prompts of the release's
+ * [300, 1536] are 29.5 M values; a header may claim any shape (a sparse
+ * file passes the size checks), so the bound comes before the allocation. */
+#define CONTEXT_MAX_VALUES (G_GUINT64_CONSTANT (1) << 26)
+
+/* Reads a context file; when TOKENS > 0 its shape must be [B, TOKENS, DIM]
+ * (a model's context_token, context_dim), checked before any buffer of
+ * that shape exists. */
+static HartContext *
+context_load (const char *path, int tokens, int dim, GError ** error)
 {
   HartCheckpoint *ckpt = hart_checkpoint_open (path, error);
   const HartTensorInfo *t, *m, *p;
@@ -154,6 +162,21 @@ hart_context_load (const char *path, GError ** error)
     g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
         "%s: expected a tensor \"context_tensor\" [B ≤ 64, T, D], found %s",
         path, buf);
+    goto out;
+  }
+  if (tokens > 0 && (t->shape[1] != tokens || t->shape[2] != dim)) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "%s: context is [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %"
+        G_GINT64_FORMAT "] but the model expects [B, %d, %d]", path,
+        t->shape[0], t->shape[1], t->shape[2], tokens, dim);
+    goto out;
+  }
+  if ((guint64) t->shape[0] * (guint64) t->shape[1] * (guint64) t->shape[2]
+      > CONTEXT_MAX_VALUES) {
+    g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
+        "%s: context [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %"
+        G_GINT64_FORMAT "] holds more than %" G_GUINT64_FORMAT " values",
+        path, t->shape[0], t->shape[1], t->shape[2], CONTEXT_MAX_VALUES);
     goto out;
   }
   ctx = hart_context_new ((int) t->shape[0], (int) t->shape[1],
@@ -204,6 +227,23 @@ out:
   g_free (tmp);
   hart_checkpoint_free (ckpt);
   return ctx;
+}
+
+HartContext *
+hart_context_load (const char *path, GError ** error)
+{
+  return context_load (path, 0, 0, error);
+}
+
+HartContext *
+hart_model_load_context (const HartModel * model, const char *path,
+    GError ** error)
+{
+  const HartTransformerConfig *t;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  t = hart_model_get_transformer_config (model);
+  return context_load (path, t->context_token, t->context_dim, error);
 }
 
 gboolean
@@ -277,13 +317,46 @@ struct _HartModel
   char fingerprint[65];
 };
 
-/* The tokenizer folder beside llm/, or the one vae_path names. */
+/* TRUE when the relative PATH, taken inside llm/, stays inside the release
+ * folder (llm/..): no absolute path, no ".." that climbs above it. */
+static gboolean
+vae_path_stays_inside (const char *path)
+{
+  char **parts;
+  int depth = 1;                /* inside llm/ */
+  gboolean inside = TRUE;
+
+  if (g_path_is_absolute (path) || path[0] == '~')
+    return FALSE;
+  parts = g_strsplit_set (path, "/\\", -1);
+  for (int i = 0; parts[i] && inside; i++) {
+    if (strcmp (parts[i], "..") == 0)
+      inside = --depth >= 0;
+    else if (parts[i][0] != '\0' && strcmp (parts[i], ".") != 0)
+      depth++;
+  }
+  g_strfreev (parts);
+  return inside;
+}
+
+/* The tokenizer folder beside llm/, or the one vae_path names.  A vae_path
+ * that leaves the release folder is refused: a model folder must not make
+ * the engine read files elsewhere on the machine (docs/robustness.md). */
 static char *
-find_tokenizer_dir (const char *llm_dir, const char *vae_path)
+find_tokenizer_dir (const char *llm_dir, const char *cfg_path,
+    const char *vae_path, GError ** error)
 {
   if (vae_path) {
-    char *candidate = g_path_is_absolute (vae_path) ? g_strdup (vae_path)
-        : g_build_filename (llm_dir, vae_path, NULL);
+    char *candidate;
+
+    if (!vae_path_stays_inside (vae_path)) {
+      g_set_error (error, HART_ERROR, HART_ERROR_FORBIDDEN,
+          "%s: field \"vae_path\" is \"%s\", which leaves the model folder; "
+          "only a relative path inside it is followed (or null: "
+          "../tokenizer)", cfg_path, vae_path);
+      return NULL;
+    }
+    candidate = g_build_filename (llm_dir, vae_path, NULL);
     if (g_file_test (candidate, G_FILE_TEST_IS_DIR))
       return candidate;
     g_debug ("vae_path \"%s\" is not a folder here; using ../tokenizer",
@@ -291,6 +364,65 @@ find_tokenizer_dir (const char *llm_dir, const char *vae_path)
     g_free (candidate);
   }
   return g_build_filename (llm_dir, "..", "tokenizer", NULL);
+}
+
+/* The transformer generates the scales of its patch_nums; the autoencoder's
+ * quantizer (Φ choice, upsampling) was trained on its v_patch_nums.  A
+ * folder whose two lists differ would load and draw garbage. */
+static gboolean
+check_scales_agree (const char *llm_cfg, const HartTransformerConfig * t,
+    const char *tok_cfg, const HartAutoencoderConfig * a, GError ** error)
+{
+  GString *tl, *al;
+
+  if (a->n_v_scales == 0)       /* absent: nothing to compare */
+    return TRUE;
+  if (a->n_v_scales == t->n_scales
+      && memcmp (a->v_patch_nums, t->patch_nums,
+          sizeof (int) * t->n_scales) == 0)
+    return TRUE;
+  tl = g_string_new (NULL);
+  al = g_string_new (NULL);
+  for (int s = 0; s < t->n_scales; s++)
+    g_string_append_printf (tl, "%s%d", s ? ", " : "", t->patch_nums[s]);
+  for (int s = 0; s < a->n_v_scales; s++)
+    g_string_append_printf (al, "%s%d", s ? ", " : "", a->v_patch_nums[s]);
+  g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+      "%s: \"patch_nums\" [%s] differ from \"v_patch_nums\" [%s] of %s: "
+      "the transformer and the autoencoder come from different models",
+      llm_cfg, tl->str, al->str, tok_cfg);
+  g_string_free (tl, TRUE);
+  g_string_free (al, TRUE);
+  return FALSE;
+}
+
+/* A checkpoint holding more blocks than config "depth" says is another
+ * model (or a damaged config): the extra blocks would be silently ignored.
+ * Fewer blocks are caught when a tensor is missing. */
+static gboolean
+check_no_extra_blocks (const HartCheckpoint * ckpt, const char *prefix,
+    int depth, const char *field, GError ** error)
+{
+  const gsize n_prefix = strlen (prefix);
+
+  for (guint i = 0; i < hart_checkpoint_n_tensors (ckpt); i++) {
+    const char *name = hart_checkpoint_tensor (ckpt, i)->name;
+    guint64 block;
+    char *end;
+
+    if (strncmp (name, prefix, n_prefix) != 0
+        || !g_ascii_isdigit (name[n_prefix]))
+      continue;
+    block = g_ascii_strtoull (name + n_prefix, &end, 10);
+    if (*end == '.' && block >= (guint64) depth) {
+      g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+          "%s: holds tensor \"%s\" but config \"%s\" is %d (blocks 0 to "
+          "%d): the config and the weights come from different models",
+          hart_checkpoint_get_path (ckpt), name, field, depth, depth - 1);
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 static void
@@ -341,6 +473,7 @@ model_files_resolve (const char *dir, gboolean use_ema, ModelFiles * files,
     GError ** error)
 {
   char *llm_dir = NULL, *tok_dir = NULL, *cfg_path = NULL;
+  char *tok_cfg_path = NULL;
   gboolean ok = FALSE;
 
   memset (files, 0, sizeof *files);
@@ -358,10 +491,14 @@ model_files_resolve (const char *dir, gboolean use_ema, ModelFiles * files,
   cfg_path = g_build_filename (llm_dir, "config.json", NULL);
   if (!hart_transformer_config_load (cfg_path, &files->tcfg, error))
     goto out;
-  tok_dir = find_tokenizer_dir (llm_dir, files->tcfg.vae_path);
-  g_free (cfg_path);
-  cfg_path = g_build_filename (tok_dir, "config.json", NULL);
-  if (!hart_autoencoder_config_load (cfg_path, &files->acfg, error))
+  tok_dir = find_tokenizer_dir (llm_dir, cfg_path, files->tcfg.vae_path,
+      error);
+  if (tok_dir == NULL)
+    goto out;
+  tok_cfg_path = g_build_filename (tok_dir, "config.json", NULL);
+  if (!hart_autoencoder_config_load (tok_cfg_path, &files->acfg, error)
+      || !check_scales_agree (cfg_path, &files->tcfg, tok_cfg_path,
+          &files->acfg, error))
     goto out;
 
   files->llm_weights = g_build_filename (llm_dir, "ema_model.bin", NULL);
@@ -380,6 +517,7 @@ out:
   g_free (llm_dir);
   g_free (tok_dir);
   g_free (cfg_path);
+  g_free (tok_cfg_path);
   return ok;
 }
 
@@ -495,9 +633,20 @@ hart_model_load_with_budget (HartEngine * engine, const char *dir,
   model->engine = hart_engine_ref (engine);
 
   if (budget_bytes == 0) {
-    if (!hart_memory_budget_from_env (&budget_bytes, error))
-      goto fail;
-    budget_source = HART_MEMORY_BUDGET_ENV;
+    const char *env = g_getenv (HART_MEMORY_BUDGET_ENV);
+
+    if (env != NULL && env[0] != '\0') {
+      /* set: its value rules, "0" meaning no budget at all */
+      if (!hart_memory_budget_from_env (&budget_bytes, error))
+        goto fail;
+      budget_source = HART_MEMORY_BUDGET_ENV;
+    } else {
+      /* unset: what the machine has, so that a config whose scales cannot
+       * fit is refused with its estimate instead of exhausting memory */
+      budget_bytes = hart_memory_machine_bytes ();
+      budget_source = "the machine's memory; set " HART_MEMORY_BUDGET_ENV
+          " to change it";
+    }
   }
   if (!model_files_resolve (dir, use_ema, &files, error))
     goto fail;
@@ -528,6 +677,13 @@ hart_model_load_with_budget (HartEngine * engine, const char *dir,
               &model->acfg, P, error))
       || !(model->decoder = hart_decoder_load (be, model->tok_ckpt,
               &model->acfg, error)))
+    goto fail;
+  /* after the loads, so that a narrower model's weights are named by the
+   * first tensor whose shape differs */
+  if (!check_no_extra_blocks (model->llm_ckpt, "blocks.", model->tcfg.depth,
+          "depth", error)
+      || !check_no_extra_blocks (model->llm_ckpt, "diffloss.net.res_blocks.",
+          model->tcfg.diff_depth, "diff_depth", error))
     goto fail;
   compute_fingerprint (model);
 

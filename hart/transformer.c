@@ -389,7 +389,7 @@ build_context_rope (HartTransformerState * st)
 {
   const HartTransformerConfig *c = &st->tf->cfg;
   const int T = c->context_token, hd = c->head_dim, h2 = hd / 2;
-  float inv[512];
+  float inv[HART_MAX_HEAD_DIM / 2];    /* config.c bounds head_dim */
 
   for (int k = 0; k < h2; k++)
     inv[k] = 1.0f / powf (10000.0f, (float) (2 * k) / (float) hd);
@@ -419,7 +419,7 @@ build_image_rope (HartTransformerState * st, int pn)
   const float P = (float) c->patch_nums[c->n_scales - 1];
   const float recip = 1.0f / (float) pn;
   const int l = pn * pn;
-  float inv[256];
+  float inv[HART_MAX_HEAD_DIM / 4];
 
   for (int k = 0; k < h4; k++)
     inv[k] = 1.0f / powf (10000.0f, (float) (2 * k) / (float) h2);

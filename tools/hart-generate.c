@@ -191,11 +191,14 @@ hart_cli_generate (int argc, char **argv)
     params.progress_data = &progress;
   }
 
-  if ((context && !(ctx = hart_context_load (context, &error)))
-      || !(engine = hart_engine_new (device ? device : "auto", device_id,
+  /* the model first: a context file is checked against its shape before
+   * anything of the size its header claims is allocated */
+  if (!(engine = hart_engine_new (device ? device : "auto", device_id,
               &error))
       || !(model = hart_model_load_with_budget (engine, model_dir, !no_ema,
-              (guint64) memory_budget << 20, &error)))
+              (guint64) memory_budget << 20, &error))
+      || (context && !(ctx = hart_model_load_context (model, context,
+                  &error))))
     goto fail;
   if (prompts) {
     char *qwen_dir = text_encoder ? g_strdup (text_encoder) :
