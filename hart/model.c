@@ -160,13 +160,18 @@ hart_context_load (const char *path, GError ** error)
       (int) t->shape[2]);
   n = (gsize) ctx->batch * ctx->tokens;
   if (!hart_checkpoint_read_f32 (ckpt, "context_tensor", 3, t->shape,
-          ctx->data, error))
+          ctx->data, error)
+      || !hart_check_finite (ctx->data, n * ctx->dim, error,
+          HART_ERROR_FORMAT, "%s: tensor \"context_tensor\"", path))
     goto fail;
   tmp = g_new (float, n);
   m = hart_checkpoint_lookup (ckpt, "context_mask");
   if (m) {
+    /* NaN != 0 would silently read as "attend" */
     if (!hart_checkpoint_read_f32 (ckpt, "context_mask", 2, t->shape, tmp,
-            error))
+            error)
+        || !hart_check_finite (tmp, n, error, HART_ERROR_FORMAT,
+            "%s: tensor \"context_mask\"", path))
       goto fail;
     for (gsize i = 0; i < n; i++)
       ctx->mask[i] = tmp[i] != 0.0f;
