@@ -201,9 +201,14 @@ draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
 
   if (d->replay) {
     const HartTensorInfo *t = replay_next (d, kind, ndim, shape, error);
+    /* A NaN or Inf draw would flow through sampling and the diffusion into
+     * the image; refuse it here, where the file and tensor can be named. */
     if (t == NULL
         || !hart_checkpoint_read_f32 (d->replay, t->name, ndim, shape, out,
-            error))
+            error)
+        || !hart_check_finite (out, n, error, HART_ERROR_FORMAT,
+            "%s: tensor \"%s\"", hart_checkpoint_get_path (d->replay),
+            t->name))
       return FALSE;
   } else {
     HartPhiloxStream s;

@@ -34,5 +34,17 @@ typedef enum
 /* TRUE (and HART_ERROR_CANCELLED set) when cancel is cancelled. */
 gboolean hart_error_if_cancelled (GCancellable * cancel, GError ** error);
 
+/* Index of the first NaN or ±Inf among the n floats, n when all are finite. */
+gsize hart_find_non_finite (const float *x, gsize n);
+
+/* TRUE when the n floats are all finite.  Otherwise FALSE with `code` set
+ * and the message "WHAT holds NaN at element N" (or +Inf, -Inf), WHAT
+ * formatted from what_fmt: e.g. "FILE: tensor \"NAME\"". */
+gboolean hart_check_finite (const float *x, gsize n, GError ** error,
+    gint code, const char *what_fmt, ...) G_GNUC_PRINTF (5, 6);
+
+/* "NaN", "+Inf" or "-Inf" for a non-finite v ("finite" otherwise). */
+const char *hart_non_finite_name (float v);
+
 G_END_DECLS
 #endif /* HART_ERROR_H */

@@ -183,13 +183,18 @@ context_load (const char *path, int tokens, int dim, GError ** error)
       (int) t->shape[2]);
   n = (gsize) ctx->batch * ctx->tokens;
   if (!hart_checkpoint_read_f32 (ckpt, "context_tensor", 3, t->shape,
-          ctx->data, error))
+          ctx->data, error)
+      || !hart_check_finite (ctx->data, n * ctx->dim, error,
+          HART_ERROR_FORMAT, "%s: tensor \"context_tensor\"", path))
     goto fail;
   tmp = g_new (float, n);
   m = hart_checkpoint_lookup (ckpt, "context_mask");
   if (m) {
+    /* NaN != 0 would silently read as "attend" */
     if (!hart_checkpoint_read_f32 (ckpt, "context_mask", 2, t->shape, tmp,
-            error))
+            error)
+        || !hart_check_finite (tmp, n, error, HART_ERROR_FORMAT,
+            "%s: tensor \"context_mask\"", path))
       goto fail;
     for (gsize i = 0; i < n; i++)
       ctx->mask[i] = tmp[i] != 0.0f;
@@ -822,6 +827,7 @@ images_from_device (HartBackend * be, const float *img, int batch, int W,
   const gsize plane = (gsize) W * H;
   float *host = g_try_new (float, (gsize) batch * 3 * plane);
   HartImage **images;
+  gsize n_bad = 0, first_bad = 0;
 
   if (host == NULL) {
     g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
@@ -840,12 +846,29 @@ images_from_device (HartBackend * be, const float *img, int batch, int W,
     for (int c = 0; c < 3; c++) {
       const float *src = host + ((gsize) b * 3 + c) * plane;
       for (gsize i = 0; i < plane; i++) {
-        /* uint8 = trunc(255 · (x + 1) · 0.5), as the official script */
-        float v = (src[i] + 1.0f) * 0.5f * 255.0f;
-        im->rgb[i * 3 + c] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (guint8) v;
+        /* uint8 = trunc(255 · (x + 1) · 0.5), as the official script.  The
+         * comparisons are written so that NaN gives 0 and ±Inf clamps: the
+         * conversion is defined for every float. */
+        const float v = (src[i] + 1.0f) * 0.5f * 255.0f;
+        im->rgb[i * 3 + c] = v > 0.0f ? (v < 255.0f ? (guint8) v : 255) : 0;
+        /* counted here rather than in a pass of its own */
+        if (G_UNLIKELY (!isfinite (src[i])) && n_bad++ == 0)
+          first_bad = ((gsize) b * 3 + c) * plane + i;
       }
     }
     images[b] = im;
+  }
+  if (n_bad > 0) {
+    /* The latent was finite (checked before decoding): the decoder made
+     * these, from damaged weights or an overflow.  A black or speckled
+     * frame must not pass for an image. */
+    g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
+        "the decoded image holds %" G_GSIZE_FORMAT " non-finite values "
+        "(%s at element %" G_GSIZE_FORMAT " of [%d, 3, %d, %d]); the "
+        "decoder's weights are probably damaged", n_bad,
+        hart_non_finite_name (host[first_bad]), first_bad, batch, H, W);
+    hart_images_free (images);
+    images = NULL;
   }
   g_free (host);
   return images;
@@ -1115,6 +1138,14 @@ refine_locked (HartModel * model, const HartTokens * tokens,
         model->tcfg.patch_nums[SN - 1], model->tcfg.embed_dim);
     goto out;
   }
+  /* The elements check frames when they parse them; a caller of the API
+   * may hand over anything. */
+  if (!isfinite (tokens->cfg_scale)) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "token frame: cfg scale is %s",
+        hart_non_finite_name (tokens->cfg_scale));
+    goto out;
+  }
   progress (params, SN, n_progress, "residual diffusion");
   if (!(z = scratch_dev (&s, (gsize) 2 * B * L * C, error))
       || !(res = scratch_dev (&s, fhat_n, error))
@@ -1136,6 +1167,12 @@ refine_locked (HartModel * model, const HartTokens * tokens,
   tokens_to_nchw (sum_host, nchw_host, B, L, Cv);
   for (gsize i = 0; i < fhat_n; i++)
     nchw_host[i] = tokens->f_hat[i] + nchw_host[i];
+  /* One pass over the small latent, already on the host: a NaN made by the
+   * diffusion (or brought by the frame) stops here, before the decoder
+   * spends its time and smears it over the image. */
+  if (!hart_check_finite (nchw_host, fhat_n, error, HART_ERROR_NUMERIC,
+          "the final latent (f_hat + h + diffusion residual)"))
+    goto out;
   be->ops->upload (be, fhat, nchw_host, fhat_n * sizeof (float));
   trace_add (trace, be, "fhat_final", nchw_host, FALSE, 4, HART_SHAPE (B, Cv,
           P, P));

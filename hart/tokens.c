@@ -18,6 +18,7 @@
 #include "tokens.h"
 #include "error.h"
 
+#include <math.h>
 #include <string.h>
 
 #define HEADER_SIZE 128
@@ -243,5 +244,25 @@ hart_tokens_parse (const guint8 * data, gsize size, GError ** error)
   get_floats (t->z, data, z_len (t));
   data += z_len (t) * sizeof (float);
   get_floats (t->stage_h, data, stage_len (t));
+
+  /* A frame is data from outside the process: a NaN or Inf in it would
+   * reach the diffusion and the decoder and come out as a black image. */
+  if (!isfinite (t->cfg_scale)) {
+    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
+        "token frame: cfg scale is %s", hart_non_finite_name (t->cfg_scale));
+    hart_tokens_free (t);
+    return NULL;
+  }
+  if (!hart_check_finite (t->f_hat, f_hat_len (t), error, HART_ERROR_FORMAT,
+          "token frame: f_hat")
+      || !hart_check_finite (t->last_h, last_len (t), error,
+          HART_ERROR_FORMAT, "token frame: last_h")
+      || !hart_check_finite (t->z, z_len (t), error, HART_ERROR_FORMAT,
+          "token frame: z")
+      || !hart_check_finite (t->stage_h, stage_len (t), error,
+          HART_ERROR_FORMAT, "token frame: stage_h")) {
+    hart_tokens_free (t);
+    return NULL;
+  }
   return t;
 }

@@ -96,6 +96,15 @@ weights_get_valist (HartWeights * w, int ndim, const int64_t * shape,
   }
   if (!hart_checkpoint_read_f32 (w->ckpt, name, ndim, shape, host, error))
     goto out;
+  /* Biases, norm weights and other vectors are scanned for NaN and Inf: a
+   * bad one turns whole channels non-finite, and they are a tiny share of
+   * the bytes.  Matrices are not scanned at load: the scan costs about
+   * 0.3 s per GiB on a 2-core Xeon (NOTES-nonfinite.md), a second or more
+   * for a release checkpoint, and a NaN in one still cannot reach an
+   * image: generation checks the latent and the decoded image. */
+  if (ndim <= 1 && !hart_check_finite (host, n, error, HART_ERROR_FORMAT,
+          "%s: tensor \"%s\"", hart_checkpoint_get_path (w->ckpt), name))
+    goto out;
   dev = w->be->ops->alloc (w->be, n * sizeof (float), error);
   if (dev == NULL)
     goto out;

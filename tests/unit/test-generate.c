@@ -16,11 +16,15 @@
 #include "hart/hart.h"
 #include "hart/checkpoint.h"
 #include "hart/transformer.h"
+#include "hart/safetensors-write.h"
+#include "hart/tokens.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct
 {
@@ -510,6 +514,236 @@ test_keep_scales (void)
   g_free (file);
 }
 
+/* A copy of the tiny model in a new folder whose tokenizer (VAE) weights
+ * have one value, element `index` of `tensor`, replaced by `value`; the
+ * other files are symbolic links to the fixture. */
+static char *
+tiny_with_bad_vae_weight (const char *tensor, gsize index, float value)
+{
+  char *src = fixture_path ("tiny", "hart-0.7b-1024px", NULL);
+  char *dir = g_dir_make_tmp ("hart-nonfinite-XXXXXX", NULL);
+  const char *links[] = { "llm/config.json", "llm/ema_model.bin",
+    "llm/model.safetensors", "tokenizer/config.json"
+  };
+  char *st = g_build_filename (src, "tokenizer", "model.safetensors", NULL);
+  char *out = g_build_filename (dir, "tokenizer", "model.safetensors", NULL);
+  GError *error = NULL;
+  HartCheckpoint *ckpt = hart_checkpoint_open (st, &error);
+  HartSafetensorsWriter *w = hart_safetensors_writer_new ();
+  gboolean found = FALSE;
+
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (links); i++) {
+    char *from = g_build_filename (src, links[i], NULL);
+    char *to = g_build_filename (dir, links[i], NULL);
+    char *parent = g_path_get_dirname (to);
+    g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+    g_assert_cmpint (symlink (from, to), ==, 0);
+    g_free (parent);
+    g_free (from);
+    g_free (to);
+  }
+  for (guint i = 0; i < hart_checkpoint_n_tensors (ckpt); i++) {
+    const HartTensorInfo *t = hart_checkpoint_tensor (ckpt, i);
+    float *data = g_new (float, t->n_elements);
+    g_assert_true (hart_checkpoint_read_f32 (ckpt, t->name, t->ndim,
+            t->shape, data, &error));
+    if (strcmp (t->name, tensor) == 0) {
+      g_assert_cmpuint (index, <, t->n_elements);
+      data[index] = value;
+      found = TRUE;
+    }
+    hart_safetensors_writer_add (w, t->name, HART_DTYPE_F32, t->ndim,
+        t->shape, data);
+    g_free (data);
+  }
+  g_assert_true (found);
+  g_assert_true (hart_safetensors_writer_save (w, out, &error));
+  hart_safetensors_writer_free (w);
+  hart_checkpoint_free (ckpt);
+  g_free (st);
+  g_free (out);
+  g_free (src);
+  return dir;
+}
+
+static void
+remove_tree (const char *dir)
+{
+  char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (cmd);
+}
+
+/* Replayed draws and context files holding NaN or Inf are refused where
+ * they are read, naming the file, tensor, value and element. */
+static void
+test_non_finite_files (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp ("hart-nonfinite-XXXXXX", NULL);
+  char *draws = g_build_filename (dir, "draws.safetensors", NULL);
+  char *context = g_build_filename (dir, "context.safetensors", NULL);
+  float exp_draw[1024], mask[12];
+  HartContext *ctx = hart_context_new (1, 12, 16);
+  HartSafetensorsWriter *w;
+  HartImage **images;
+
+  /* the tiny model's first draw is exp [1, 1024] */
+  for (int i = 0; i < 1024; i++)
+    exp_draw[i] = 0.5f;
+  exp_draw[3] = NAN;
+  w = hart_safetensors_writer_new ();
+  hart_safetensors_writer_add (w, "draw_000_exp", HART_DTYPE_F32, 2,
+      HART_SHAPE (1, 1024), exp_draw);
+  g_assert_true (hart_safetensors_writer_save (w, draws, &error));
+  hart_safetensors_writer_free (w);
+  images = generate_tiny (model, 1, NULL, draws, &error);
+  g_assert_null (images);
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message,
+          "draws.safetensors: tensor \"draw_000_exp\" holds NaN at element 3"));
+  g_clear_error (&error);
+
+  ctx->data[5] = INFINITY;
+  g_assert_true (hart_context_save (ctx, context, &error));
+  g_assert_null (hart_context_load (context, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message,
+          "context.safetensors: tensor \"context_tensor\" holds +Inf at "
+          "element 5"));
+  g_clear_error (&error);
+
+  /* an f32 mask: NaN != 0 used to read as "attend" */
+  for (int i = 0; i < 12; i++)
+    mask[i] = 1.0f;
+  mask[2] = NAN;
+  ctx->data[5] = 0.0f;
+  w = hart_safetensors_writer_new ();
+  hart_safetensors_writer_add (w, "context_tensor", HART_DTYPE_F32, 3,
+      HART_SHAPE (1, 12, 16), ctx->data);
+  hart_safetensors_writer_add (w, "context_mask", HART_DTYPE_F32, 2,
+      HART_SHAPE (1, 12), mask);
+  g_assert_true (hart_safetensors_writer_save (w, context, &error));
+  hart_safetensors_writer_free (w);
+  g_assert_null (hart_context_load (context, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message,
+          "tensor \"context_mask\" holds NaN at element 2"));
+  g_clear_error (&error);
+
+  hart_context_free (ctx);
+  remove_tree (dir);
+  g_free (draws);
+  g_free (context);
+  g_free (dir);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+}
+
+/* Token frames: the parser refuses NaN/Inf (FORMAT); refine refuses a
+ * non-finite cfg scale from an API caller (INVALID_ARGUMENT) and stops a
+ * non-finite latent before the decoder (NUMERIC). */
+static void
+test_non_finite_tokens (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  char *file = fixture_path ("goldens", "tiny-context.safetensors", NULL);
+  HartContext *ctx = hart_context_load (file, &error);
+  HartGenerateParams params;
+  HartTokens *tokens, *bad;
+  guint8 *bytes;
+  gsize size;
+
+  g_assert_no_error (error);
+  hart_generate_params_init (&params);
+  tokens = hart_model_generate_tokens (model, ctx, &params, NULL, &error);
+  g_assert_no_error (error);
+  size = hart_tokens_serialized_size (tokens);
+  bytes = g_malloc (size);
+
+  bad = hart_tokens_copy (tokens);
+  bad->cfg_scale = NAN;
+  hart_tokens_serialize (bad, bytes);
+  g_assert_null (hart_tokens_parse (bytes, size, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_assert_cmpstr (error->message, ==, "token frame: cfg scale is NaN");
+  g_clear_error (&error);
+  g_assert_null (hart_model_refine (model, bad, &params, NULL, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  hart_tokens_free (bad);
+
+  bad = hart_tokens_copy (tokens);
+  bad->z[7] = -INFINITY;
+  hart_tokens_serialize (bad, bytes);
+  g_assert_null (hart_tokens_parse (bytes, size, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_assert_cmpstr (error->message, ==,
+      "token frame: z holds -Inf at element 7");
+  g_clear_error (&error);
+  hart_tokens_free (bad);
+
+  bad = hart_tokens_copy (tokens);
+  bad->f_hat[1] = NAN;
+  hart_tokens_serialize (bad, bytes);
+  g_assert_null (hart_tokens_parse (bytes, size, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_clear_error (&error);
+  /* handed over directly, it reaches the engine's latent check */
+  g_assert_null (hart_model_refine (model, bad, &params, NULL, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_NUMERIC);
+  g_assert_nonnull (strstr (error->message, "final latent"));
+  g_clear_error (&error);
+  hart_tokens_free (bad);
+
+  g_free (bytes);
+  hart_tokens_free (tokens);
+  hart_context_free (ctx);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  g_free (file);
+}
+
+/* Weights: a NaN bias is refused at load; a NaN in a matrix (not scanned
+ * at load) makes the decoded image non-finite, which is a NUMERIC error
+ * and no image — it used to come out black with success. */
+static void
+test_non_finite_weights (void)
+{
+  HartEngine *engine = hart_engine_new ("cpu", 0, NULL);
+  GError *error = NULL;
+  char *dir;
+  HartModel *model;
+  HartImage **images;
+
+  dir = tiny_with_bad_vae_weight ("vae.decoder.conv_out.bias", 1, NAN);
+  g_assert_null (hart_model_load (engine, dir, TRUE, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message,
+          "tensor \"vae.decoder.conv_out.bias\" holds NaN at element 1"));
+  g_clear_error (&error);
+  remove_tree (dir);
+  g_free (dir);
+
+  dir = tiny_with_bad_vae_weight ("vae.decoder.conv_out.weight", 7, INFINITY);
+  model = hart_model_load (engine, dir, TRUE, &error);
+  g_assert_no_error (error);
+  images = generate_tiny (model, 1, NULL, NULL, &error);
+  g_assert_null (images);
+  g_assert_error (error, HART_ERROR, HART_ERROR_NUMERIC);
+  g_assert_nonnull (strstr (error->message, "the decoded image holds"));
+  g_clear_error (&error);
+  hart_model_unref (model);
+  remove_tree (dir);
+  g_free (dir);
+  hart_engine_unref (engine);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -532,5 +766,8 @@ main (int argc, char **argv)
   g_test_add_func ("/generate/errors", test_errors);
   g_test_add_func ("/generate/split-equals-whole", test_split_equals_whole);
   g_test_add_func ("/generate/keep-scales", test_keep_scales);
+  g_test_add_func ("/generate/non-finite/files", test_non_finite_files);
+  g_test_add_func ("/generate/non-finite/tokens", test_non_finite_tokens);
+  g_test_add_func ("/generate/non-finite/weights", test_non_finite_weights);
   return g_test_run ();
 }

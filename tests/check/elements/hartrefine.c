@@ -9,6 +9,9 @@
 #include "hart-check.h"
 #include "gst/gsthartmeta.h"
 
+#include <math.h>
+#include <string.h>
+
 #define TOKENS_CAPS "video/x-hart-tokens"
 
 /* Token frames 0 … N−1 of a hartsrc (seed-mode increment) and their caps. */
@@ -320,6 +323,64 @@ GST_START_TEST (test_corrupted_token_frame)
 
 GST_END_TEST;
 
+/* A token frame holding NaN or Inf posts exactly one STREAM/DECODE error
+ * whose debug text names the field, value and element. */
+static void
+expect_one_decode_error (GstCaps * caps, GstBuffer * bad, const gchar * debug)
+{
+  GstHarness *h = harness_hartrefine (caps);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *dbg = NULL;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (h);
+  fail_unless_equals_int (gst_harness_push (h, bad), GST_FLOW_ERROR);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, &dbg);
+  fail_unless (g_error_matches (error, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_DECODE), "%s", error->message);
+  fail_unless (dbg != NULL && strstr (dbg, debug) != NULL, "%s", dbg);
+  gst_message_unref (msg);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
+  g_clear_error (&error);
+  g_free (dbg);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+static GstBuffer *
+with_float (GstBuffer * frame, gsize offset, gfloat value)
+{
+  GstBuffer *bad = gst_buffer_copy_deep (frame);
+  guint32 bits;
+
+  memcpy (&bits, &value, 4);
+  bits = GUINT32_TO_LE (bits);
+  gst_buffer_fill (bad, offset, &bits, 4);
+  return bad;
+}
+
+GST_START_TEST (test_non_finite_token_frame)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (1, &caps);
+
+  /* cfg scale at byte 104; f_hat[2] at 128 + 2·4 (docs/token-frames.md) */
+  expect_one_decode_error (caps, with_float (tokens[0], 104, NAN),
+      "token frame: cfg scale is NaN");
+  expect_one_decode_error (caps, with_float (tokens[0], 136, INFINITY),
+      "token frame: f_hat holds +Inf at element 2");
+
+  frames_free (tokens, 1);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_model)
 {
   GstElement *refine_el = gst_element_factory_make ("hartrefine", NULL);
@@ -412,6 +473,7 @@ hartrefine_suite (void)
   tcase_add_test (tc, test_seed_and_temporal_noise);
   tcase_add_test (tc, test_refuse_other_model);
   tcase_add_test (tc, test_corrupted_token_frame);
+  tcase_add_test (tc, test_non_finite_token_frame);
 
   /* without the keeper: these count and load themselves */
   suite_add_tcase (s, tc_load);
