@@ -25,5 +25,33 @@ void gst_hart_post_load_error (GstElement * element, const gchar * what,
  * token frame (format, shape), LIBRARY FAILED for the rest. */
 void gst_hart_post_generate_error (GstElement * element, const GError * error);
 
+/* TEXT as valid UTF-8 (invalid bytes replaced by U+FFFD), for the debug
+ * part of an error message: GStreamer drops debug text that is not UTF-8.
+ * Free with g_free (). */
+gchar *gst_hart_debug_text (const gchar * text);
+
+/* One ERROR message per failure.  The element's own error says what went
+ * wrong; GStreamer's base classes may add generic ones for the same
+ * failure (GstBaseSrc: "Failed to start" after start () fails, "Internal
+ * data stream error" after create () returns GST_FLOW_ERROR), and a
+ * failing set_caps is called again on each retry.  An element keeps a
+ * GstHartErrorOnce, calls gst_hart_error_once_post_message () from its
+ * post_message vfunc and gst_hart_error_once_reset () when a new attempt
+ * starts (start, flush, a frame produced). */
+typedef struct
+{
+  gboolean posted;              /* an error of this attempt is on the bus */
+  GQuark domain;
+  gint code;
+} GstHartErrorOnce;
+
+void gst_hart_error_once_reset (GstElement * element, GstHartErrorOnce * once);
+
+/* The post_message vfunc's body: passes MESSAGE on to PARENT_POST, or
+ * drops it (and returns TRUE) when it repeats the error already posted. */
+gboolean gst_hart_error_once_post_message (GstElement * element,
+    GstHartErrorOnce * once, GstMessage * message,
+    gboolean (*parent_post) (GstElement *, GstMessage *));
+
 G_END_DECLS
 #endif /* GST_HART_MESSAGES_H */

@@ -79,6 +79,8 @@ static void gst_hart_refine_finalize (GObject * object);
 static GstStateChangeReturn gst_hart_refine_change_state (GstElement *
     element, GstStateChange transition);
 
+static gboolean gst_hart_refine_post_message (GstElement * element,
+    GstMessage * message);
 static gboolean gst_hart_refine_start (GstBaseTransform * trans);
 static gboolean gst_hart_refine_stop (GstBaseTransform * trans);
 static GstCaps *gst_hart_refine_transform_caps (GstBaseTransform * trans,
@@ -156,6 +158,8 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_hart_refine_change_state);
+  element_class->post_message =
+      GST_DEBUG_FUNCPTR (gst_hart_refine_post_message);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_hart_refine_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_hart_refine_stop);
@@ -281,6 +285,14 @@ gst_hart_refine_change_state (GstElement * element, GstStateChange transition)
 }
 
 static gboolean
+gst_hart_refine_post_message (GstElement * element, GstMessage * message)
+{
+  return gst_hart_error_once_post_message (element,
+      &GST_HART_REFINE (element)->error_once, message,
+      GST_ELEMENT_CLASS (parent_class)->post_message);
+}
+
+static gboolean
 gst_hart_refine_start (GstBaseTransform * trans)
 {
   GstHartRefine *self = GST_HART_REFINE (trans);
@@ -290,6 +302,7 @@ gst_hart_refine_start (GstBaseTransform * trans)
   guint64 memory_budget;
   GError *error = NULL;
 
+  gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
   GST_OBJECT_LOCK (self);
   model_path = g_strdup (self->model_path);
   device = self->device;
@@ -439,13 +452,17 @@ gst_hart_refine_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 
 wrong_model:
   {
+    /* the caps' string may hold any bytes: the debug text must be UTF-8 */
+    gchar *theirs = gst_hart_debug_text (fingerprint ? fingerprint : "(none)");
+
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         (_("The token frames come from another model than \"%s\"."),
             self->model_path),
         ("token caps fingerprint %s, %dx%d; the loaded model's fingerprint "
-            "%s, %dx%d", fingerprint ? fingerprint : "(none)", width, height,
+            "%s, %dx%d", theirs, width, height,
             ours, hart_model_get_width (self->model),
             hart_model_get_height (self->model)));
+    g_free (theirs);
     return FALSE;
   }
 }
@@ -476,6 +493,7 @@ gst_hart_refine_sink_event (GstBaseTransform * trans, GstEvent * event)
       break;
     case GST_EVENT_FLUSH_STOP:
       g_cancellable_reset (self->cancel);
+      gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
       break;
     default:
       break;
@@ -538,12 +556,17 @@ gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   hart_images_free (images);
   if (G_UNLIKELY (!written))
     goto map_failed;
+  /* a later failure is a new one, with an error of its own */
+  gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
   return GST_FLOW_OK;
 
 bad_frame:
   {
+    gchar *debug = gst_hart_debug_text (error->message);
+
     GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        (_("Malformed token frame.")), ("%s", error->message));
+        (_("Malformed token frame.")), ("%s", debug));
+    g_free (debug);
     g_clear_error (&error);
     return GST_FLOW_ERROR;
   }

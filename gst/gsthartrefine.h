@@ -10,6 +10,7 @@
 #include <gst/video/video.h>
 
 #include "gsthartenums.h"
+#include "gsthartmessages.h"
 #include "hart/hart.h"
 
 G_BEGIN_DECLS
@@ -38,6 +39,9 @@ struct _GstHartRefine
 
   /* cancels the refinement in flight (flush, PAUSED → READY) */
   GCancellable *cancel;
+
+  /* one ERROR message per failure (gsthartmessages.h) */
+  GstHartErrorOnce error_once;
 };
 
 /* The seed property's default: take each token frame's own seed. */

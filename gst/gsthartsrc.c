@@ -99,6 +99,8 @@ static void gst_hart_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static void gst_hart_src_finalize (GObject * object);
 
+static gboolean gst_hart_src_post_message (GstElement * element,
+    GstMessage * message);
 static gboolean gst_hart_src_start (GstBaseSrc * basesrc);
 static gboolean gst_hart_src_stop (GstBaseSrc * basesrc);
 static GstCaps *gst_hart_src_get_caps (GstBaseSrc * basesrc,
@@ -221,6 +223,8 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
           "or $" HART_MEMORY_BUDGET_ENV " for the model)", 0, G_MAXUINT64 >> 20,
           DEFAULT_MEMORY_BUDGET, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+
+  element_class->post_message = GST_DEBUG_FUNCPTR (gst_hart_src_post_message);
 
   gst_element_class_set_static_metadata (element_class,
       "HART image generator", "Source/Video",
@@ -466,6 +470,14 @@ check_budget_with_text_encoder (const gchar * model_path,
 }
 
 static gboolean
+gst_hart_src_post_message (GstElement * element, GstMessage * message)
+{
+  return gst_hart_error_once_post_message (element,
+      &GST_HART_SRC (element)->error_once, message,
+      GST_ELEMENT_CLASS (parent_class)->post_message);
+}
+
+static gboolean
 gst_hart_src_start (GstBaseSrc * basesrc)
 {
   GstHartSrc *self = GST_HART_SRC (basesrc);
@@ -475,6 +487,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   guint64 memory_budget;
   GError *error = NULL;
 
+  gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
   GST_OBJECT_LOCK (self);
   model_path = g_strdup (self->model_path);
   if (self->text_encoder_path)
@@ -936,6 +949,8 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   hart_images_free (images);
   hart_tokens_free (tokens);
   g_free (prompt);
+  /* a later failure is a new one, with an error of its own */
+  gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
   *outbuf = buffer;
   return GST_FLOW_OK;
 

@@ -10,6 +10,7 @@
 #include <gst/video/video.h>
 
 #include "gsthartenums.h"
+#include "gsthartmessages.h"
 #include "hart/hart.h"
 #include "hart/text-encoder.h"
 
@@ -60,6 +61,9 @@ struct _GstHartSrc
 
   /* cancels the generation in flight (unlock) */
   GCancellable *cancel;
+
+  /* one ERROR message per failure (gsthartmessages.h) */
+  GstHartErrorOnce error_once;
 };
 
 GST_ELEMENT_REGISTER_DECLARE (hartsrc);

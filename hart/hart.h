@@ -76,7 +76,7 @@ typedef struct
   double cfg;                   /* classifier-free guidance (4.5) */
   gboolean smooth;              /* Gumbel "more_smooth" path (official default TRUE) */
   int top_k;                    /* 0: official schedule (600 / 300 from stage 7) */
-  double top_p;                 /* 0: off */
+  double top_p;                 /* 0 … 1; 0: off (1 drops only p = 0) */
   const char *record_draws;     /* write every draw to this file, or NULL */
   const char *replay_draws;     /* take every draw from this file, or NULL */
   /* Video: reuse the token maps of the first keep_scales stages of a

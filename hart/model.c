@@ -1196,11 +1196,11 @@ static gboolean
 check_params (const HartGenerateParams * params, GError ** error)
 {
   if (!(params->cfg >= 0.0 && params->cfg <= 100.0)
-      || !(params->top_p >= 0.0 && params->top_p < 1.0)
+      || !(params->top_p >= 0.0 && params->top_p <= 1.0)
       || params->top_k < 0 || params->keep_scales < 0) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "invalid sampling settings: cfg %g (expected 0 … 100), top-k %d "
-        "(≥ 0), top-p %g (0 ≤ p < 1), keep-scales %d (≥ 0)", params->cfg,
+        "(≥ 0), top-p %g (0 … 1), keep-scales %d (≥ 0)", params->cfg,
         params->top_k, params->top_p, params->keep_scales);
     return FALSE;
   }

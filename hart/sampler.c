@@ -77,7 +77,9 @@ softmax_row (float *x, int n)
 }
 
 /* Top-p as the official code: sort ascending, drop the entries whose
- * cumulative probability is ≤ 1 − p, always keep the largest. */
+ * cumulative probability is ≤ 1 − p, always keep the largest.  p = 1 is
+ * valid there too and drops only tokens of probability 0 (which still
+ * changes the Gumbel-smoothed embedding a little, so it is not skipped). */
 static void
 apply_top_p (float *row, int n, double top_p, int *order, float *probs)
 {

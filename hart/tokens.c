@@ -220,6 +220,20 @@ hart_tokens_parse (const guint8 * data, gsize size, GError ** error)
         probe.side, probe.embed_dim, probe.n_scales, probe.stage_tokens);
     return NULL;
   }
+  /* the fingerprint ends up in messages (and GStreamer drops debug text
+   * that is not UTF-8): hex digits, then NUL padding, nothing else */
+  for (int i = 0, end = 0; i < 64; i++) {
+    const guint8 c = data[16 + i];
+
+    if (c == '\0')
+      end = 1;
+    else if (end || !g_ascii_isxdigit (c)) {
+      g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
+          "token frame: the fingerprint is not ASCII hex (byte %d is 0x%02x)",
+          i, c);
+      return NULL;
+    }
+  }
   need = hart_tokens_serialized_size (&probe);
   if (size != need) {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,

@@ -209,4 +209,32 @@ pop_error (GstBus * bus)
   return gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
 }
 
+/* The ERROR messages from ELEMENT still to come on BUS after the one a
+ * test popped: those already there, and any within half a second (the
+ * base classes post theirs right after the element's own).  One failure
+ * must give one error (docs/errors.md, E64). */
+G_GNUC_UNUSED static guint
+count_more_errors (GstBus * bus, GstElement * element)
+{
+  GstMessage *msg;
+  guint n = 0;
+
+  while ((msg = gst_bus_timed_pop_filtered (bus, GST_SECOND / 2,
+              GST_MESSAGE_ERROR)) != NULL) {
+    if (GST_MESSAGE_SRC (msg) == GST_OBJECT (element)) {
+      GError *error = NULL;
+      gchar *debug = NULL;
+
+      gst_message_parse_error (msg, &error, &debug);
+      g_printerr ("another error from %s: %s (%s)\n",
+          GST_ELEMENT_NAME (element), error->message, GST_STR_NULL (debug));
+      g_clear_error (&error);
+      g_free (debug);
+      n++;
+    }
+    gst_message_unref (msg);
+  }
+  return n;
+}
+
 #endif /* HART_CHECK_H */

@@ -230,8 +230,10 @@ GST_START_TEST (test_refuse_other_model)
   gst_structure_set (gst_caps_get_structure (caps, 0), "fingerprint",
       G_TYPE_STRING, "00000000000000000000000000000000"
       "00000000000000000000000000000000", NULL);
-  h = harness_hartrefine (caps);
+  /* the bus first: the caps are refused once, when they arrive */
+  h = harness_hartrefine (NULL);
   gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps (h, gst_caps_ref (caps));
   gst_harness_play (h);
   fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (tokens[0])),
       GST_FLOW_NOT_NEGOTIATED);
@@ -244,6 +246,10 @@ GST_START_TEST (test_refuse_other_model)
   g_clear_error (&error);
   g_free (debug);
   gst_message_unref (msg);
+  /* the same caps again (upstream retrying): no second error */
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (tokens[0])),
+      GST_FLOW_NOT_NEGOTIATED);
+  fail_unless_equals_int (count_more_errors (bus, h->element), 0);
   gst_element_set_bus (h->element, NULL);
   gst_harness_teardown (h);
 
@@ -273,17 +279,23 @@ expect_decode_error (GstCaps * caps, GstBuffer * bad)
   GstBus *bus = gst_bus_new ();
   GstMessage *msg;
   GError *error = NULL;
+  gchar *debug = NULL;
 
   gst_element_set_bus (h->element, bus);
   gst_harness_play (h);
   fail_unless_equals_int (gst_harness_push (h, bad), GST_FLOW_ERROR);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &error, NULL);
+  gst_message_parse_error (msg, &error, &debug);
   fail_unless (g_error_matches (error, GST_STREAM_ERROR,
           GST_STREAM_ERROR_DECODE), "%s", error->message);
+  /* GStreamer drops debug text that is not UTF-8 */
+  fail_unless (debug != NULL && strstr (debug, "token frame") != NULL,
+      "debug text %s", GST_STR_NULL (debug));
   g_clear_error (&error);
+  g_free (debug);
   gst_message_unref (msg);
+  fail_unless_equals_int (count_more_errors (bus, h->element), 0);
   gst_element_set_bus (h->element, NULL);
   gst_harness_teardown (h);
   gst_object_unref (bus);
@@ -310,6 +322,12 @@ GST_START_TEST (test_corrupted_token_frame)
   bad = gst_buffer_copy_deep (tokens[0]);
   gst_buffer_map (bad, &map, GST_MAP_WRITE);
   map.data[88] = 0xff, map.data[89] = 0xff, map.data[90] = 0xff;
+  gst_buffer_unmap (bad, &map);
+  expect_decode_error (caps, bad);
+  /* a fingerprint that is not ASCII hex, nor even UTF-8 */
+  bad = gst_buffer_copy_deep (tokens[0]);
+  gst_buffer_map (bad, &map, GST_MAP_WRITE);
+  map.data[16] = 0xff, map.data[17] = 0xc3;
   gst_buffer_unmap (bad, &map);
   expect_decode_error (caps, bad);
   /* a few bytes */

@@ -543,6 +543,8 @@ expect_start_error (const gchar * model_path, GQuark domain, gint code)
       error->message, error->code);
   g_clear_error (&error);
   gst_message_unref (msg);
+  /* not followed by GstBaseSrc's "Failed to start" */
+  fail_unless_equals_int (count_more_errors (bus, src), 0);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
@@ -584,6 +586,19 @@ GST_START_TEST (test_errors_for_missing_files)
     gst_object_unref (bus);
     gst_object_unref (pipeline);
   }
+}
+
+GST_END_TEST;
+
+/* top-p = 1 is in the property's range, and the engine takes it too (as
+ * the official sampler: it keeps every token of nonzero probability). */
+GST_START_TEST (test_top_p_one)
+{
+  GstBuffer *frame = first_frame ("top-p", 1.0, NULL);
+
+  fail_unless_equals_int (gst_buffer_get_size (frame),
+      TINY_SIZE * TINY_SIZE * 3);
+  gst_buffer_unref (frame);
 }
 
 GST_END_TEST;
@@ -767,6 +782,7 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_meta_and_tags);
   tcase_add_test (tc, test_stop_during_generation);
   tcase_add_test (tc, test_empty_prompt);
+  tcase_add_test (tc, test_top_p_one);
 
   /* without the keeper: these count and load themselves */
   suite_add_tcase (s, tc_load);
