@@ -633,19 +633,44 @@ encode_segment (HartTokenizer * tok, const char *segment, gsize len,
   return TRUE;
 }
 
-/* The longest added token starting at TEXT[0], or NULL. */
+/* The first of the tokens ADDED[LO..HI) (sorted, all longer than D bytes)
+ * whose byte D is C or above (ABOVE false), or above C (ABOVE true). */
+static guint
+added_bound (const AddedToken * added, guint lo, guint hi, gsize d,
+    guint8 c, gboolean above)
+{
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    guint8 m = (guint8) added[mid].content[d];
+
+    if (m < c || (above && m == c))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* The longest added token starting at TEXT[0] (LEFT bytes there), or NULL.
+ * TOK->added is in byte order, so the tokens that share the first D bytes
+ * of TEXT are a run of it, the one of exactly D bytes (if any) first; the
+ * run narrows by binary search one byte at a time, which costs O(log n)
+ * per byte matched instead of a pass over every added token. */
 static const AddedToken *
 added_token_at (const HartTokenizer * tok, const char *text, gsize left)
 {
   const AddedToken *best = NULL;
+  guint lo = 0, hi = tok->n_added;
 
   if (!tok->added_first_byte[(guint8) text[0]])
     return NULL;
-  for (guint k = 0; k < tok->n_added; k++) {
-    const AddedToken *a = &tok->added[k];
-    if (a->len <= left && (best == NULL || a->len > best->len)
-        && memcmp (text, a->content, a->len) == 0)
-      best = a;
+  for (gsize d = 0; lo < hi; d++) {
+    if (tok->added[lo].len == d)
+      best = &tok->added[lo++];
+    if (d == left)
+      break;
+    lo = added_bound (tok->added, lo, hi, d, (guint8) text[d], FALSE);
+    hi = added_bound (tok->added, lo, hi, d, (guint8) text[d], TRUE);
   }
   return best;
 }
@@ -845,6 +870,10 @@ typedef struct
   /* [i] = the string of regular id i, or NULL */
   GPtrArray *regular_by_id;
   GArray *added;                /* AddedToken, content owned */
+  /* id -> index in added + 1, and content -> the same, so that adding and
+   * finding an added token does not scan the others */
+  GHashTable *added_by_id;
+  GHashTable *added_by_content;
   const char *regex;
   gboolean nfc;
 } LoadState;
@@ -861,6 +890,19 @@ load_state_clear (LoadState * st)
       g_free (g_array_index (st->added, AddedToken, k).content);
     g_array_free (st->added, TRUE);
   }
+  if (st->added_by_id != NULL)
+    g_hash_table_unref (st->added_by_id);
+  if (st->added_by_content != NULL)
+    g_hash_table_unref (st->added_by_content);
+}
+
+/* The added token of LOOKUP[KEY] (a table of LoadState), or NULL. */
+static AddedToken *
+find_added (LoadState * st, GHashTable * lookup, gconstpointer key)
+{
+  guint index = GPOINTER_TO_UINT (g_hash_table_lookup (lookup, key));
+
+  return index > 0 ? &g_array_index (st->added, AddedToken, index - 1) : NULL;
 }
 
 /* Every JSON file of a tokenizer folder goes through the bounded reader
@@ -1089,6 +1131,7 @@ add_added_token (LoadState * st, const char *content, gint64 id,
     gboolean special, const char *path, const char *field, GError ** error)
 {
   AddedToken a;
+  const AddedToken *b;
 
   if (content == NULL || content[0] == '\0') {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
@@ -1110,20 +1153,26 @@ add_added_token (LoadState * st, const char *content, gint64 id,
         (const char *) g_ptr_array_index (st->regular_by_id, id), content);
     return FALSE;
   }
-  for (guint k = 0; k < st->added->len; k++) {
-    AddedToken *b = &g_array_index (st->added, AddedToken, k);
-    if (b->id == id || strcmp (b->content, content) == 0) {
-      g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-          "%s: %s: \"%s\" (id %" G_GINT64_FORMAT ") repeats added token "
-          "\"%s\" (id %d)", path, field, content, id, b->content, b->id);
-      return FALSE;
-    }
+  b = find_added (st, st->added_by_id, GINT_TO_POINTER ((int) id));
+  if (b == NULL)
+    b = find_added (st, st->added_by_content, content);
+  if (b != NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
+        "%s: %s: \"%s\" (id %" G_GINT64_FORMAT ") repeats added token "
+        "\"%s\" (id %d)", path, field, content, id, b->content, b->id);
+    return FALSE;
   }
   a.content = g_strdup (content);
   a.len = strlen (content);
   a.id = (int32_t) id;
   a.special = special;
   g_array_append_val (st->added, a);
+  /* the content string stays put when the array grows (and when
+   * build_tables moves it on) */
+  g_hash_table_insert (st->added_by_id, GINT_TO_POINTER ((int) id),
+      GUINT_TO_POINTER (st->added->len));
+  g_hash_table_insert (st->added_by_content, a.content,
+      GUINT_TO_POINTER (st->added->len));
   return TRUE;
 }
 
@@ -1657,15 +1706,11 @@ read_tokenizer_config (const char *path, gboolean have_tokenizer_json,
         goto out;
       if (have_tokenizer_json) {
         /* tokenizer.json's added_tokens are the ones used; they must agree */
-        gboolean found = FALSE;
-        for (guint i = 0; i < st->added->len; i++) {
-          AddedToken *a = &g_array_index (st->added, AddedToken, i);
-          if (a->id == id) {
-            found = g_strcmp0 (a->content, content) == 0;
-            break;
-          }
-        }
-        if (!found) {
+        const AddedToken *a = id >= 0 && id < MAX_TOKEN_ID ?
+            find_added (st, st->added_by_id, GINT_TO_POINTER ((int) id)) :
+            NULL;
+
+        if (a == NULL || g_strcmp0 (a->content, content) != 0) {
           g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
               "%s: %s: \"%s\" is not an added token of tokenizer.json with "
               "this id", path, field, content ? content : "(none)");
@@ -1684,12 +1729,9 @@ read_tokenizer_config (const char *path, gboolean have_tokenizer_json,
   if (!read_token_name (root, "pad_token", &pad, path, error))
     goto out;
   if (pad != NULL) {
-    tok->pad_id = vocab_id (st, pad);
-    for (guint i = 0; i < st->added->len; i++) {
-      AddedToken *a = &g_array_index (st->added, AddedToken, i);
-      if (strcmp (a->content, pad) == 0)
-        tok->pad_id = a->id;
-    }
+    const AddedToken *a = find_added (st, st->added_by_content, pad);
+
+    tok->pad_id = a != NULL ? a->id : vocab_id (st, pad);
     if (tok->pad_id < 0) {
       g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
           "%s: pad_token: \"%s\" is not a token of the vocabulary", path,
@@ -1701,6 +1743,14 @@ read_tokenizer_config (const char *path, gboolean have_tokenizer_json,
 out:
   g_object_unref (parser);
   return ok;
+}
+
+static int
+compare_added (const void *a, const void *b)
+{
+  /* strcmp compares bytes as unsigned char, as added_token_at does */
+  return strcmp (((const AddedToken *) a)->content,
+      ((const AddedToken *) b)->content);
 }
 
 /* Token tables, byte symbols and added-token lookup from ST. */
@@ -1724,14 +1774,9 @@ build_tables (HartTokenizer * tok, LoadState * st, const char *path,
       tok->token_kind[id] = TOKEN_REGULAR;
   }
   /* added tokens take precedence when an id is in both (same content) */
-  tok->added = g_new0 (AddedToken, st->added->len);
-  tok->n_added = st->added->len;
   for (guint k = 0; k < st->added->len; k++) {
     AddedToken *a = &g_array_index (st->added, AddedToken, k);
-    tok->added[k] = *a;
-    a->content = NULL;          /* moved */
     tok->token_kind[a->id] = a->special ? TOKEN_SPECIAL : TOKEN_ADDED;
-    tok->added_first_byte[(guint8) tok->added[k].content[0]] = 1;
   }
 
   for (int32_t id = 0; id < tok->n_vocab; id++) {
@@ -1739,12 +1784,8 @@ build_tables (HartTokenizer * tok, LoadState * st, const char *path,
 
     if (tok->token_kind[id] == TOKEN_REGULAR)
       s = g_ptr_array_index (st->regular_by_id, id);
-    else if (tok->token_kind[id] != TOKEN_ABSENT) {
-      for (guint k = 0; k < tok->n_added; k++) {
-        if (tok->added[k].id == id)
-          s = tok->added[k].content;
-      }
-    }
+    else if (tok->token_kind[id] != TOKEN_ABSENT)
+      s = find_added (st, st->added_by_id, GINT_TO_POINTER (id))->content;
     tok->token_offset[id] = bytes->len;
     /* tokenizers' ByteLevel decoder: the stand-in bytes if every character
      * is one, else the token's own UTF-8 */
@@ -1753,6 +1794,17 @@ build_tables (HartTokenizer * tok, LoadState * st, const char *path,
   }
   tok->token_offset[tok->n_vocab] = bytes->len;
   tok->token_bytes = g_byte_array_free (bytes, FALSE);
+
+  tok->added = g_new0 (AddedToken, st->added->len);
+  tok->n_added = st->added->len;
+  for (guint k = 0; k < st->added->len; k++) {
+    AddedToken *a = &g_array_index (st->added, AddedToken, k);
+    tok->added[k] = *a;
+    a->content = NULL;          /* moved */
+    tok->added_first_byte[(guint8) tok->added[k].content[0]] = 1;
+  }
+  /* in byte order for added_token_at (contents are distinct) */
+  qsort (tok->added, tok->n_added, sizeof (AddedToken), compare_added);
 
   for (guint b = 0; b < 256; b++) {
     char s[8];
@@ -1788,6 +1840,8 @@ hart_tokenizer_load (const char *dir, GError ** error)
   tok->pad_id = -1;
   tok->model_max_length = -1;
   st.added = g_array_new (FALSE, FALSE, sizeof (AddedToken));
+  st.added_by_id = g_hash_table_new (NULL, NULL);
+  st.added_by_content = g_hash_table_new (g_str_hash, g_str_equal);
 
   json_path = g_build_filename (dir, "tokenizer.json", NULL);
   config_path = g_build_filename (dir, "tokenizer_config.json", NULL);
