@@ -27,11 +27,11 @@ const HartJsonLimits hart_json_limits_config = {
 };
 
 const HartJsonLimits hart_json_limits_tokenizer = {
-  "tokenizer.json", NULL, 64 << 20, 32, 4000000
+  "tokenizer.json", NULL, 64 << 20, 32, 8000000
 };
 
 const HartJsonLimits hart_json_limits_tokenizer_config = {
-  "tokenizer_config.json", NULL, 4 << 20, 32, 1000000
+  "tokenizer_config.json", NULL, 64 << 20, 32, 8000000
 };
 
 const HartJsonLimits hart_json_limits_vocab = {

@@ -1574,6 +1574,8 @@ read_vocab_and_merges (const char *dir, HartTokenizer * tok, LoadState * st,
   JsonParser *parser = NULL;
   char *contents = NULL;
   char **lines = NULL;
+  const char *nul;
+  gsize length = 0;
   gboolean ok = FALSE;
   guint n_lines, rank = 0;
 
@@ -1591,8 +1593,21 @@ read_vocab_and_merges (const char *dir, HartTokenizer * tok, LoadState * st,
     goto out;
 
   if (!hart_file_read_bounded (merges_path, "a merges.txt", MERGES_MAX_BYTES,
-          &contents, NULL, error))
+          &contents, &length, error))
     goto out;
+  /* the lines are C strings: a NUL byte would silently end the merges
+   * there (or cut a symbol short), and no merge holds one */
+  nul = memchr (contents, 0, length);
+  if (nul != NULL) {
+    guint line = 1;
+
+    for (const char *p = contents; p < nul; p++)
+      line += *p == '\n';
+    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
+        "%s: line %u contains a NUL byte, which is not supported",
+        merges_path, line);
+    goto out;
+  }
   lines = g_strsplit (contents, "\n", -1);
   n_lines = g_strv_length (lines);
   merge_table_init (&tok->merges, n_lines);

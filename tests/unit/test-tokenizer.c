@@ -828,6 +828,28 @@ static const BrokenCase broken_cases[] = {
       "tokenizer_config.json", "added_tokens_decoder[\"259\"]"},
   {"config-json", NULL, NULL, "{\"pad_token\": ", "tokenizer_config.json",
       "JSON"},
+  /* issue #14: json-glib cuts strings at a NUL, so "ab\u0000c" was "ab"
+   * and silently replaced token 256; hart/json-read.c refuses the escape
+   * in every JSON file */
+  {"vocab-nul", "\"abc\": 257", "\"ab\\u0000c\": 257", NULL,
+        "tokenizer.json",
+      "holds the escape \\u0000 (NUL)"},
+  {"added-nul", "\"<|endoftext|>\"", "\"<|endof\\u0000text|>\"", NULL,
+        "tokenizer.json",
+      "holds the escape \\u0000 (NUL)"},
+  {"merge-nul", "\"a b\"", "\"a b\\u0000\"", NULL, "tokenizer.json",
+      "holds the escape \\u0000 (NUL)"},
+  {"merge-pair-nul", "[\"ab\", \"c\"]", "[\"ab\", \"c\\u0000\"]", NULL,
+      "tokenizer.json", "holds the escape \\u0000 (NUL)"},
+  {"config-nul", NULL, NULL, "{\"pad_token\": \"<|endoftext|>\\u0000\"}",
+      "tokenizer_config.json", "holds the escape \\u0000 (NUL)"},
+  /* a repeated key: json-glib kept the last, so "ab" became 260 and id 256
+   * was left without a token */
+  {"vocab-dup", "\"ab\": 256", "\"ab\": 256, \"ab\": 260", NULL,
+      "tokenizer.json", "names \"ab\" twice in one object"},
+  {"config-dup", NULL, NULL, "{\"pad_token\": \"<|endoftext|>\", "
+        "\"pad_token\": \"a\"}", "tokenizer_config.json",
+      "names \"pad_token\" twice in one object"},
 };
 
 static void
@@ -846,6 +868,66 @@ test_broken (gconstpointer data)
   g_assert_nonnull (strstr (error->message, c->file));
   g_assert_nonnull (strstr (error->message, c->field));
   g_error_free (error);
+  remove_dir (dir);
+  g_free (json);
+}
+
+/* "\\u0000" (an escaped backslash, then "u0000") is no NUL. */
+static void
+test_nul_lookalike (void)
+{
+  char *json = small_tokenizer_json ("\"abc\": 257",
+      "\"abc\": 257, \"x\\\\u0000\": 300");
+  char *dir = make_dir ("nul-lookalike", json, NULL);
+  GError *error = NULL;
+  HartTokenizer *tok = hart_tokenizer_load (dir, &error);
+  const int32_t id = 300;
+  char *text;
+
+  g_assert_no_error (error);
+  text = hart_tokenizer_decode (tok, &id, 1, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==, "x\\u0000");
+  g_free (text);
+  hart_tokenizer_free (tok);
+  remove_dir (dir);
+  g_free (json);
+}
+
+/* vocab.json + merges.txt: the lines of merges.txt were C strings, so a
+ * NUL byte silently ended the merges there. */
+static void
+test_merges_txt_nul (void)
+{
+  static const char merges[] = "#version: 0.2\na b\nab c\0\n\xc4\xa0 a\n";
+  char *json = small_tokenizer_json (NULL, NULL);
+  char *dir = make_dir ("merges-nul", NULL, NULL);
+  JsonParser *parser = json_parser_new ();
+  JsonGenerator *gen = json_generator_new ();
+  char *vocab_path = g_build_filename (dir, "vocab.json", NULL);
+  char *merges_path = g_build_filename (dir, "merges.txt", NULL);
+  GError *error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  json_generator_set_root (gen, json_object_get_member
+      (json_object_get_object_member (json_node_get_object
+              (json_parser_get_root (parser)), "model"), "vocab"));
+  g_assert_true (json_generator_to_file (gen, vocab_path, NULL));
+  g_assert_true (g_file_set_contents (merges_path, merges,
+          sizeof merges - 1, NULL));
+
+  g_assert_null (hart_tokenizer_load (dir, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message,
+          "merges.txt: line 3 contains a NUL byte"));
+  g_clear_error (&error);
+
+  g_remove (vocab_path);
+  g_remove (merges_path);
+  g_free (vocab_path);
+  g_free (merges_path);
+  g_object_unref (gen);
+  g_object_unref (parser);
   remove_dir (dir);
   g_free (json);
 }
@@ -920,6 +1002,8 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/tokenizer/small", test_small_tokenizer);
   g_test_add_func ("/tokenizer/many-added-tokens", test_many_added_tokens);
+  g_test_add_func ("/tokenizer/nul-lookalike", test_nul_lookalike);
+  g_test_add_func ("/tokenizer/merges-txt-nul", test_merges_txt_nul);
   g_test_add_func ("/tokenizer/missing-files", test_missing_files);
   g_test_add_func ("/tokenizer/empty-json", test_empty_json);
 
