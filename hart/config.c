@@ -462,7 +462,7 @@ transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
   if (c->image_tokens > HART_MAX_IMAGE_TOKENS) {
     g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
         "%s: \"patch_nums\" make %d image tokens, beyond the limit of %d "
-        "(the released model has 9,555)", r->path, c->image_tokens,
+        "(the released model has 9,450)", r->path, c->image_tokens,
         HART_MAX_IMAGE_TOKENS);
     return FALSE;
   }

@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 #define HART_MAX_LEVELS 8
 /* Bounds that keep a hostile but well-formed config.json from starting a
  * generation without end (docs/robustness.md, "Threat model"): the release
- * has head_dim 64, a last side of 64 and 9,555 image tokens. */
+ * has head_dim 64, a last side of 64 and 9,450 image tokens. */
 #define HART_MAX_HEAD_DIM 1024  /* the RoPE tables hold head_dim / 2 angles */
 #define HART_MAX_SIDE 256       /* a token map side: 4096 px at downsample 16 */
 #define HART_MAX_IMAGE_TOKENS 131072    /* Σ pn² over the image scales */

@@ -155,6 +155,22 @@ static const BadTransformer bad_transformers[] = {
       "\"patch_nums\"[13]"},
   {"fractional depth", "\"depth\": 24", "\"depth\": 24.5",
       HART_ERROR_UNSUPPORTED, "found 24.5"},
+  /* issue #14: [1, 1024] passed and started a generation without end */
+  {"side beyond 256", "[1,2,3,4,5,7,9,12,16,21,27,36,48,64]", "[1, 1024]",
+      HART_ERROR_UNSUPPORTED, "\"patch_nums\"[1]: expected an integer in "
+        "[1, 256], found 1024"},
+  {"too many image tokens", "[1,2,3,4,5,7,9,12,16,21,27,36,48,64]",
+        "[1,200,210,220,230]", HART_ERROR_UNSUPPORTED,
+      "make 185400 image tokens, beyond the limit of 131072"},
+  /* a 65,536-wide head overflowed the stack RoPE table */
+  {"huge head", "\"num_heads\": 24", "\"num_heads\": 1",
+      HART_ERROR_UNSUPPORTED, "head dimension 1536 (embed_dim / num_heads) is "
+        "beyond the limit of 1024"},
+  {"integer beyond 64 bits", "\"depth\": 24",
+        "\"depth\": 123456789012345678901234", HART_ERROR_FORMAT,
+      "integer 123456789012345678901234 does not fit in 64 bits"},
+  {"duplicate key", "\"depth\": 24", "\"depth\": 24, \"depth\": 2",
+      HART_ERROR_FORMAT, "names \"depth\" twice"},
 };
 
 static void
