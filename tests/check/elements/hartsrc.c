@@ -10,6 +10,10 @@
 /* only the struct layout: the meta's functions live in the plugin */
 #include "gst/gsthartmeta.h"
 
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 /* ---- properties ---- */
 
 GST_START_TEST (test_properties_round_trip)
@@ -590,6 +594,84 @@ GST_START_TEST (test_errors_for_missing_files)
 
 GST_END_TEST;
 
+/* A copy of the tiny model whose llm/config.json is replaced by MAKE. */
+typedef void (*ReplaceConfigFunc) (const gchar * path);
+
+static gchar *
+hostile_model (ReplaceConfigFunc make)
+{
+  gchar *dir = g_dir_make_tmp ("hart-hostile-XXXXXX", NULL);
+  gchar *cmd = g_strdup_printf ("cp -r '%s/llm' '%s/tokenizer' '%s'",
+      model_dir, model_dir, dir);
+  gchar *config = g_build_filename (dir, "llm", "config.json", NULL);
+
+  fail_unless_equals_int (system (cmd), 0);
+  fail_unless_equals_int (g_remove (config), 0);
+  make (config);
+  g_free (config);
+  g_free (cmd);
+  return dir;
+}
+
+static void
+make_fifo (const gchar * path)
+{
+  fail_unless_equals_int (mkfifo (path, 0600), 0);
+}
+
+static void
+make_deep_json (const gchar * path)
+{
+  GString *deep = g_string_new ("{\"depth\": ");
+
+  for (gint i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  fail_unless (g_file_set_contents (path, deep->str, -1, NULL));
+  g_string_free (deep, TRUE);
+}
+
+static void
+make_dev_zero_link (const gchar * path)
+{
+  fail_unless_equals_int (symlink ("/dev/zero", path), 0);
+}
+
+static void
+remove_tree (const gchar * dir)
+{
+  gchar *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+
+  fail_unless_equals_int (system (cmd), 0);
+  g_free (cmd);
+}
+
+/* A model folder built to hurt the application: a FIFO in place of
+ * config.json used to block set_state() forever (the application's
+ * thread), 100,000 nested '[' overflowed the stack inside json-glib, and
+ * /dev/zero was read whole.  Each is one clean error now. */
+GST_START_TEST (test_hostile_model_folder)
+{
+  static const struct
+  {
+    ReplaceConfigFunc make;
+    gint code;
+  } cases[] = {
+    {make_fifo, GST_RESOURCE_ERROR_READ},
+    {make_deep_json, GST_RESOURCE_ERROR_OPEN_READ},
+    {make_dev_zero_link, GST_RESOURCE_ERROR_READ},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *dir = hostile_model (cases[i].make);
+
+    expect_start_error (dir, GST_RESOURCE_ERROR, cases[i].code);
+    remove_tree (dir);
+    g_free (dir);
+  }
+}
+
+GST_END_TEST;
+
 /* top-p = 1 is in the property's range, and the engine takes it too (as
  * the official sampler: it keeps every token of nonzero probability). */
 GST_START_TEST (test_top_p_one)
@@ -788,6 +870,7 @@ hartsrc_suite (void)
   suite_add_tcase (s, tc_load);
   tcase_add_test (tc_load, test_properties_round_trip);
   tcase_add_test (tc_load, test_errors_for_missing_files);
+  tcase_add_test (tc_load, test_hostile_model_folder);
   tcase_add_test (tc_load, test_bundled_model_default);
   tcase_add_test (tc_load, test_shared_cache);
   return s;
