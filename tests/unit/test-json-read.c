@@ -104,6 +104,25 @@ test_value_count (void)
   g_string_free (s, TRUE);
 }
 
+/* A safetensors header within the format's 100 MB of small values once
+ * cost ~40 bytes of text and ~150 bytes of parser nodes each: ~4 GB for
+ * 99 MB.  The value count stops it during the pre-scan, before json-glib
+ * allocates anything. */
+static void
+test_header_of_small_values (void)
+{
+  const HartJsonLimits *limits = &hart_json_limits_safetensors_header;
+  GString *s = g_string_new ("{\"__metadata__\": {}, \"a\": [0");
+
+  while (s->len < 2 * limits->max_values + 100)
+    g_string_append (s, ",0");
+  g_string_append (s, "]}");
+  expect_refused (limits, s->str, HART_ERROR_LIMIT, "t.json: header holds "
+      "more than 1000000 values and member names (line 1; the limit for a "
+      "safetensors header)");
+  g_string_free (s, TRUE);
+}
+
 static void
 test_numbers (void)
 {
@@ -299,6 +318,8 @@ main (int argc, char **argv)
   g_assert_nonnull (tmp_dir);
   g_test_add_func ("/json-read/depth", test_depth);
   g_test_add_func ("/json-read/value-count", test_value_count);
+  g_test_add_func ("/json-read/header-of-small-values",
+      test_header_of_small_values);
   g_test_add_func ("/json-read/numbers", test_numbers);
   g_test_add_func ("/json-read/nul", test_nul);
   g_test_add_func ("/json-read/duplicates", test_duplicates);
