@@ -137,6 +137,14 @@ scan_number (Scan * s, const char *text, gsize length, gsize * i,
 }
 
 static gboolean
+literal_is_json (const char *word, gsize n)
+{
+  return (n == 4 && (memcmp (word, "true", 4) == 0
+          || memcmp (word, "null", 4) == 0))
+      || (n == 5 && memcmp (word, "false", 5) == 0);
+}
+
+static gboolean
 count_value (Scan * s, guint64 * values, GError ** error)
 {
   if (++*values <= s->limits->max_values)
@@ -216,13 +224,27 @@ prescan (Scan * s, const char *text, gsize length, GError ** error)
               || !scan_number (s, text, length, &i, error))
             return FALSE;
         } else if (g_ascii_isalpha (c)) {
-          /* true, false, null (or garbage json-glib will name) */
+          gsize start = i;
+
           if (!count_value (s, &values, error))
             return FALSE;
-          while (i < length && g_ascii_isalpha (text[i]))
+          while (i < length && g_ascii_isalnum (text[i]))
             i++;
-        } else {
+          if (!literal_is_json (text + start, i - start))
+            return scan_fail (s, error, HART_ERROR_FORMAT, "\"%.*s\" is not "
+                "JSON (only true, false and null are words)",
+                (int) MIN (i - start, 32), text + start);
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == ':'
+            || c == ',') {
           i++;
+        } else {
+          /* json-glib also takes comments, single-quoted strings and hex
+           * numbers; a '"' inside those would hide the brackets after it
+           * from this scan, so anything outside strict JSON is refused */
+          return scan_fail (s, error, HART_ERROR_FORMAT, "byte 0x%02x (%c) "
+              "is not JSON here (comments, single quotes and the like are "
+              "not accepted)", (guint) (guchar) c,
+              g_ascii_isprint (c) ? c : '?');
         }
         break;
     }

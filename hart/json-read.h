@@ -13,6 +13,9 @@
  * - nesting deeper than the limit, more values than the limit;
  * - integers outside 64 bits (json-glib would wrap them to -1) and numbers
  *   that overflow a double (json-glib would give inf), quoting the text;
+ * - anything outside strict JSON: json-glib also takes comments,
+ *   single-quoted strings and hex numbers, inside which a '"' would hide
+ *   what follows from the scan;
  * - the escape \u0000 and raw NUL bytes: json-glib hands out C strings, so
  *   "a\u0000b" would silently become "a" and collide with another key;
  *

@@ -183,6 +183,31 @@ test_nul (void)
   g_object_unref (parser);
 }
 
+/* json-glib also takes comments, single quotes and hex numbers; a '"'
+ * inside those hid 100,000 '[' from the depth scan (found by fuzzing). */
+static void
+test_not_strict_json (void)
+{
+  const HartJsonLimits *limits = &hart_json_limits_config;
+  GString *deep = g_string_new ("{\"a\": /* \" */ ");
+
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  expect_refused (limits, deep->str, HART_ERROR_FORMAT,
+      "line 1: byte 0x2f (/) is not JSON here");
+  g_string_assign (deep, "{\"a\": ['\"', ");
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  expect_refused (limits, deep->str, HART_ERROR_FORMAT, "byte 0x27 (')");
+  g_string_free (deep, TRUE);
+  expect_refused (limits, "{\"a\": 0xFFFFFFFFFFFFFFFFFFFF}",
+      HART_ERROR_FORMAT, "\"xFFFFFFFFFFFFFFFFFFFF\" is not JSON");
+  expect_refused (limits, "{\"a\": nope}", HART_ERROR_FORMAT,
+      "\"nope\" is not JSON (only true, false and null are words)");
+  expect_refused (limits, "{\"a\": 1} // x", HART_ERROR_FORMAT, "(/)");
+  expect_refused (limits, "# x\n{}", HART_ERROR_FORMAT, "(#)");
+}
+
 static void
 test_duplicates (void)
 {
@@ -322,6 +347,7 @@ main (int argc, char **argv)
       test_header_of_small_values);
   g_test_add_func ("/json-read/numbers", test_numbers);
   g_test_add_func ("/json-read/nul", test_nul);
+  g_test_add_func ("/json-read/not-strict-json", test_not_strict_json);
   g_test_add_func ("/json-read/duplicates", test_duplicates);
   g_test_add_func ("/file-read/fifo", test_fifo);
   g_test_add_func ("/file-read/devices", test_devices);
