@@ -267,10 +267,13 @@ def json_limit_seeds(target, base, depth, wrap=lambda text: text):
     # duplicate names: at level 1 and deeper
     add(target, wrap(with_member(with_member(base, 'dup', '1'), 'dup', '2')))
     add(target, wrap(with_member(base, 'dup', '{"a": {"b": 1, "b": 1}}')))
-    # json-glib extensions that the pre-scan does not know (comments,
-    # single quotes, hex integers), shallow: they parse and must not crash
+    # json-glib extensions (comments, single quotes, hex integers), which
+    # the pre-scan refuses: a '"' inside them once hid the brackets after
+    # it from the depth count, so they come shallow and very deep
     add(target, wrap(with_member(base, 'ext', "/* \" */ ['\"', 0x10]")))
     add(target, wrap(with_member(base, 'hex', '0xFFFFFFFFFFFFFFFFFFFF')))
+    add(target, wrap('/* " */ ' + '[' * VERY_DEEP))
+    add(target, wrap("['\"', " + '[' * VERY_DEEP))
 
 
 def json_seeds_config():
