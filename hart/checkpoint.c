@@ -211,15 +211,13 @@ hart_checkpoint_find_in_dir (const char *dir, GError ** error)
 
   g_return_val_if_fail (dir != NULL, NULL);
 
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-    g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
-        "%s: no such folder", dir);
+  if (!hart_dir_check_readable (dir, error))
     return NULL;
-  }
   for (guint i = 0; i < G_N_ELEMENTS (candidates); i++) {
     char *path = g_build_filename (dir, candidates[i], NULL);
 
-    if (g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    /* any kind of file: opening it says what is wrong with a FIFO */
+    if (g_file_test (path, G_FILE_TEST_EXISTS)) {
       if (g_str_has_prefix (candidates[i], "pytorch_model.bin.index")) {
         g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
             "%s: sharded PyTorch checkpoints are not supported; convert "

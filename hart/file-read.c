@@ -24,6 +24,22 @@ hart_file_set_errno_error (GError ** error, const char *path, int errno_value)
         path, g_strerror (errno_value));
 }
 
+gboolean
+hart_dir_check_readable (const char *dir, GError ** error)
+{
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND, "%s: no such folder",
+        dir);
+    return FALSE;
+  }
+  if (g_access (dir, R_OK | X_OK) != 0) {
+    g_set_error (error, HART_ERROR, HART_ERROR_IO, "%s: cannot open: %s", dir,
+        g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static const char *
 file_kind (mode_t mode)
 {

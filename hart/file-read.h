@@ -39,6 +39,12 @@ gboolean hart_file_read_bounded (const char *path, const char *what,
  * hart_file_open_regular). */
 GMappedFile *hart_file_map_regular (const char *path, GError ** error);
 
+/* TRUE when DIR is a folder this process may list and enter; else FALSE
+ * with NOT_FOUND ("DIR: no such folder") or IO ("DIR: cannot open:
+ * Permission denied"), so that an unreadable folder is not reported as
+ * missing files inside it. */
+gboolean hart_dir_check_readable (const char *dir, GError ** error);
+
 /* The error for a failed open() or stat() of PATH with ERRNO_VALUE:
  * NOT_FOUND for ENOENT/ENOTDIR, IO otherwise (permission denied, …). */
 void hart_file_set_errno_error (GError ** error, const char *path,

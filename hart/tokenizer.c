@@ -1862,11 +1862,9 @@ hart_tokenizer_load (const char *dir, GError ** error)
   config_path = g_build_filename (dir, "tokenizer_config.json", NULL);
   have_json = g_file_test (json_path, G_FILE_TEST_EXISTS);
 
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-    g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
-        "%s: no such folder", dir);
+  if (!hart_dir_check_readable (dir, error))
     ok = FALSE;
-  } else if (have_json)
+  else if (have_json)
     ok = read_tokenizer_json (json_path, tok, &st, &parser, error);
   else
     ok = read_vocab_and_merges (dir, tok, &st, &parser, error);

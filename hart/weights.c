@@ -99,9 +99,10 @@ weights_get_valist (HartWeights * w, int ndim, const int64_t * shape,
   /* Biases, norm weights and other vectors are scanned for NaN and Inf: a
    * bad one turns whole channels non-finite, and they are a tiny share of
    * the bytes.  Matrices are not scanned at load: the scan costs about
-   * 0.3 s per GiB on a 2-core Xeon (NOTES-nonfinite.md), a second or more
-   * for a release checkpoint, and a NaN in one still cannot reach an
-   * image: generation checks the latent and the decoded image. */
+   * 0.3 s per GiB on a 2-core Xeon (docs/robustness.md, "Costs of the
+   * checks"), a second or more for a release checkpoint, and a NaN in one
+   * still cannot reach an image: generation checks the latent and the
+   * decoded image. */
   if (ndim <= 1 && !hart_check_finite (host, n, error, HART_ERROR_FORMAT,
           "%s: tensor \"%s\"", hart_checkpoint_get_path (w->ckpt), name))
     goto out;

@@ -90,8 +90,9 @@ static const BrokenCase cases[] = {
           "shard \"s2.safetensors\""}},
   {"sharded-duplicate", HART_ERROR_FORMAT,
       {"tensor \"a\" is stored in two shards"}},
+  /* the shard's header is "oops": refused by the strict-JSON pre-scan */
   {"sharded-bad-shard", HART_ERROR_FORMAT, {"s1.safetensors",
-          "header is not valid JSON"}},
+          "header, line 1: \"oops\" is not JSON"}},
   {"sharded-no-weight-map", HART_ERROR_FORMAT,
       {"\"weight_map\" is missing"}},
 
