@@ -47,9 +47,10 @@
 #include <gst/app/gstappsrc.h>
 #include <string.h>
 
-/* The struct GstHartMeta only: the API type is looked up by name, so the
- * example does not link against the plugin. */
-#include "gst/gsthartmeta.h"
+/* The plugin's public header: the struct GstHartMeta and its API type's
+ * name, looked up at run time, so the example does not link against the
+ * plugin. */
+#include "gst/gst-hart-meta.h"
 
 #define DEFAULT_FRAMES 8
 #define DEFAULT_FIRST_PROMPT "a large red circle in the center on a blue background"
@@ -114,7 +115,7 @@ print_pending_error (GstElement * pipeline)
 static const gchar *
 prompt_of_buffer (GstBuffer * buffer)
 {
-  GType meta_api = g_type_from_name ("GstHartMetaAPI");
+  GType meta_api = g_type_from_name (GST_HART_META_API_NAME);
   GstHartMeta *meta;
 
   if (meta_api == 0)

@@ -23,6 +23,7 @@
 #include <gst/gst.h>
 #include <glib/gi18n-lib.h>
 
+#include "gsthartcache.h"
 #include "gsthartrefine.h"
 #include "gsthartsrc.h"
 
@@ -39,6 +40,10 @@ plugin_init (GstPlugin * plugin)
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 #endif
+
+  /* for the element tests (gsthartcache.h): no exported symbol needed */
+  g_object_set_data (G_OBJECT (plugin), GST_HART_CACHE_HOOKS_KEY,
+      (gpointer) & gst_hart_cache_hooks);
 
   ret |= GST_ELEMENT_REGISTER (hartsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (hartrefine, plugin);

@@ -190,3 +190,11 @@ gst_hart_cache_count (const gchar * kind, guint * n_users)
     *n_users = users;
   return count;
 }
+
+const GstHartCacheHooks gst_hart_cache_hooks = {
+  gst_hart_cache_acquire_engine,
+  gst_hart_cache_acquire_model,
+  gst_hart_cache_acquire_text_encoder,
+  gst_hart_cache_release,
+  gst_hart_cache_count,
+};

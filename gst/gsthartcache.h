@@ -39,5 +39,26 @@ void gst_hart_cache_release (gpointer object);
  * all (N_USERS may be NULL). */
 guint gst_hart_cache_count (const gchar * kind, guint * n_users);
 
+/* The functions above, for the element tests, which must reach the very
+ * cache the loaded plugin uses: the plugin exports no symbol but
+ * GStreamer's entry point (docs/architecture.md, "Layers"), so plugin_init
+ * attaches this table to the GstPlugin object as
+ * GST_HART_CACHE_HOOKS_KEY, where g_object_get_data finds it. */
+#define GST_HART_CACHE_HOOKS_KEY "gst-hart-cache-hooks"
+
+typedef struct
+{
+  HartEngine *(*acquire_engine) (const gchar * device, gint device_id,
+      GError ** error);
+  HartModel *(*acquire_model) (HartEngine * engine, const gchar * model_dir,
+      GError ** error);
+  HartTextEncoder *(*acquire_text_encoder) (HartEngine * engine,
+      const gchar * qwen_dir, const gchar * tokenizer_dir, GError ** error);
+  void (*release) (gpointer object);
+  guint (*count) (const gchar * kind, guint * n_users);
+} GstHartCacheHooks;
+
+extern const GstHartCacheHooks gst_hart_cache_hooks;
+
 G_END_DECLS
 #endif /* GST_HART_CACHE_H */

@@ -17,7 +17,7 @@ gst_hart_meta_api_get_type (void)
   static const gchar *tags[] = { NULL };
 
   if (g_once_init_enter (&api_type)) {
-    GType type = gst_meta_api_type_register ("GstHartMetaAPI", tags);
+    GType type = gst_meta_api_type_register (GST_HART_META_API_NAME, tags);
     g_once_init_leave (&api_type, type);
   }
   return api_type;

@@ -6,31 +6,11 @@
 #define GST_HART_META_H
 
 #include <gst/gst.h>
+#include "gst/gst-hart-meta.h"
 
 G_BEGIN_DECLS
 
-/**
- * GstHartMeta:
- * @meta: parent
- * @prompt: the prompt the frame was generated from (during a transition:
- *   the prompt being moved to)
- * @seed: the seed of the random draws
- * @frame: the frame index that keyed the draws (0 in seed-mode fixed)
- * @cfg_scale: classifier-free guidance scale
- * @fingerprint: the model's fingerprint (hex SHA-256)
- *
- * Attached by hartsrc to every buffer (raw frames and token frames) and
- * carried through hartrefine.  API type name: "GstHartMetaAPI".
- */
-typedef struct
-{
-  GstMeta meta;
-  gchar *prompt;
-  guint64 seed;
-  guint32 frame;
-  gdouble cfg_scale;
-  gchar *fingerprint;
-} GstHartMeta;
+/* The struct and its API type name: gst/gst-hart-meta.h (public). */
 
 #define GST_HART_META_API_TYPE (gst_hart_meta_api_get_type ())
 #define GST_HART_META_INFO (gst_hart_meta_get_info ())

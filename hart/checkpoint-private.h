@@ -27,6 +27,9 @@ typedef struct
   guint64 zip_offset;
 } HartTensorEntry;
 
+typedef gboolean (*HartReadStoredFunc) (HartCheckpoint * ckpt,
+    const HartTensorEntry * entry, void *dst, GError ** error);
+
 struct _HartCheckpoint
 {
   HartCheckpointFormat format;
@@ -37,7 +40,16 @@ struct _HartCheckpoint
   GPtrArray *mapped_files;      /* GMappedFile * */
   zip_t *zip;
   GMutex zip_lock;              /* a zip_t is not thread-safe */
+  /* NULL: entries are mapped (mapped_data); else the reader's function
+   * that reads an entry's bytes from where they are stored */
+  HartReadStoredFunc read_stored;
 };
+
+/* checkpoint-table.c: the table the readers fill */
+HartCheckpoint *hart_checkpoint_new (const char *path,
+    HartCheckpointFormat format);
+/* Sorts and indexes the table; a name held twice is an error. */
+gboolean hart_checkpoint_finish (HartCheckpoint * ckpt, GError ** error);
 
 /* Appends a new entry; the caller fills in the rest of the info. */
 HartTensorEntry *hart_checkpoint_add_entry (HartCheckpoint * ckpt,

@@ -13,7 +13,7 @@
 #define HART_CHECKPOINT_H
 
 #include <glib.h>
-#include "kernels/backend.h"
+#include "kernels/dtype.h"
 
 G_BEGIN_DECLS
 

@@ -18,35 +18,6 @@
 #include <math.h>
 #include <string.h>
 
-/* The figures of the real releases (hart-0.7b-1024px, Qwen2-VL-1.5B-
- * Instruct) are in docs/checkpoint-formats.md ("JSON limits"); each limit is
- * far above them and far below what exhausts memory (json-glib needs about
- * 150 bytes a value). */
-const HartJsonLimits hart_json_limits_config = {
-  "config.json", NULL, 1 << 20, 32, 65536
-};
-
-const HartJsonLimits hart_json_limits_tokenizer = {
-  "tokenizer.json", NULL, 64 << 20, 32, 8000000
-};
-
-const HartJsonLimits hart_json_limits_tokenizer_config = {
-  "tokenizer_config.json", NULL, 64 << 20, 32, 8000000
-};
-
-const HartJsonLimits hart_json_limits_vocab = {
-  "vocab.json", NULL, 16 << 20, 8, 1000000
-};
-
-/* 100 MB is the safetensors format's own header limit. */
-const HartJsonLimits hart_json_limits_safetensors_header = {
-  "safetensors header", "header", 100 * 1000 * 1000, 8, 1000000
-};
-
-const HartJsonLimits hart_json_limits_safetensors_index = {
-  "safetensors index", "index", 100 * 1000 * 1000, 8, 1000000
-};
-
 /* "header", or "" when the JSON is the whole file (its path says enough) */
 #define PART(limits) ((limits)->part ? (limits)->part : "")
 

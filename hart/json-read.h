@@ -41,12 +41,36 @@ typedef struct
   guint64 max_values;           /* values and member names together */
 } HartJsonLimits;
 
-extern const HartJsonLimits hart_json_limits_config;
-extern const HartJsonLimits hart_json_limits_tokenizer;
-extern const HartJsonLimits hart_json_limits_tokenizer_config;
-extern const HartJsonLimits hart_json_limits_vocab;
-extern const HartJsonLimits hart_json_limits_safetensors_header;
-extern const HartJsonLimits hart_json_limits_safetensors_index;
+/* The figures of the real releases (hart-0.7b-1024px, Qwen2-VL-1.5B-
+ * Instruct) are in docs/checkpoint-formats.md ("Files and JSON limits");
+ * each limit is far above them and far below what exhausts memory
+ * (json-glib needs 80 to 150 bytes a value).  Static constants rather than
+ * exported variables: test programs link libhart and also load the plugin,
+ * which holds a copy of it. */
+static const HartJsonLimits hart_json_limits_config = {
+  "config.json", NULL, 1 << 20, 32, 65536
+};
+
+static const HartJsonLimits hart_json_limits_tokenizer = {
+  "tokenizer.json", NULL, 64 << 20, 32, 8000000
+};
+
+static const HartJsonLimits hart_json_limits_tokenizer_config = {
+  "tokenizer_config.json", NULL, 64 << 20, 32, 8000000
+};
+
+static const HartJsonLimits hart_json_limits_vocab = {
+  "vocab.json", NULL, 16 << 20, 8, 1000000
+};
+
+/* 100 MB is the safetensors format's own header limit. */
+static const HartJsonLimits hart_json_limits_safetensors_header = {
+  "safetensors header", "header", 100 * 1000 * 1000, 8, 1000000
+};
+
+static const HartJsonLimits hart_json_limits_safetensors_index = {
+  "safetensors index", "index", 100 * 1000 * 1000, 8, 1000000
+};
 
 /* Parses LENGTH bytes of TEXT (PATH names it in messages) within LIMITS.
  * Returns the parser that owns the tree, with *ROOT set to its root (NULL

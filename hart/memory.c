@@ -8,6 +8,7 @@
  * tiny fixture's real allocations only loosely: it is an estimate).
  */
 #include "memory.h"
+#include "checkpoint.h"
 #include "error.h"
 
 #include <string.h>

@@ -38,7 +38,6 @@
 #define HART_MEMORY_H
 
 #include <glib.h>
-#include "hart/checkpoint.h"
 #include "hart/config.h"
 
 G_BEGIN_DECLS
@@ -77,6 +76,10 @@ guint64 hart_memory_machine_bytes (void);
  * images of the model described by the two configs. */
 guint64 hart_memory_generation_bytes (const HartTransformerConfig * tcfg,
     const HartAutoencoderConfig * acfg, int batch);
+
+/* hart/checkpoint.h; not included, so that the public header hart/hart.h
+ * (which includes this one) does not bring the checkpoint API with it */
+typedef struct _HartCheckpoint HartCheckpoint;
 
 /* f32 bytes (4 per element) of the tensors of CKPT whose names start with
  * one of PREFIXES (NULL-terminated; NULL: every tensor). */

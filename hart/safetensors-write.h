@@ -6,7 +6,7 @@
 #define HART_SAFETENSORS_WRITE_H
 
 #include <glib.h>
-#include "kernels/backend.h"
+#include "kernels/dtype.h"
 
 G_BEGIN_DECLS
 

@@ -290,6 +290,7 @@ hart_torchzip_load (HartCheckpoint * ckpt, const char *path, GError ** error)
     return FALSE;
   }
   ckpt->zip = zip;
+  ckpt->read_stored = hart_torchzip_read;
 
   if (!find_data_pkl (zip, path, &prefix, &pkl_index, error)
       || !check_byteorder (zip, path, prefix, error)

@@ -10,6 +10,7 @@
  */
 #include "hart/hart.h"
 #include "hart/memory.h"
+#include "hart/checkpoint.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
