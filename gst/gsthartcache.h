@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Two elements of one process that name the same device, or the same model
- * folder on the same device, share one loaded copy (design §3).  Every
+ * folder on the same device, share one loaded copy (docs/elements.md, "Models and files").  Every
  * acquire is matched by one gst_hart_cache_release (); the last release
  * frees the object.  All functions are thread-safe; a load runs under the
  * cache lock, so a second element asking for the same model waits for the

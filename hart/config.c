@@ -373,8 +373,8 @@ transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
       || !read_string (r, "vae_path", NULL, TRUE, &c->vae_path, error))
     return FALSE;
 
-  /* The variants the released checkpoint uses (spec §2.2); the others
-   * (§3.3b) would need other tensors and other math. */
+  /* The variants the released checkpoint uses (docs/algorithm.md §2.2); the others
+   * (docs/algorithm.md §2.5) would need other tensors and other math. */
   if (!require_string (r, "attn_type", "gpt2", llama, error)
       || !require_string (r, "mlp_type", "gpt2", llama, error)
       || !require_bool (r, "disable_aln", FALSE, TRUE, error)
@@ -467,7 +467,7 @@ transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
     return FALSE;
   }
   c->seq_len = c->context_token + c->image_tokens;
-  /* SwiGLU hidden width of the llama MLP (spec §3.3b). */
+  /* SwiGLU hidden width of the llama MLP (docs/algorithm.md §2.5). */
   {
     double h = floor ((c->embed_dim * c->mlp_ratio * 2.0 / 3.0 + 255) / 256);
     if (h * 256 > MAX_WIDTH * 8.0) {

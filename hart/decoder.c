@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Spec §8, over the backend op table.  Activations are NCHW, one image at a
+ * docs/algorithm.md §9, over the backend op table.  Activations are NCHW, one image at a
  * time, in three rotating buffers sized for the largest feature map:
  *   x — the running feature map,
  *   o — the output of the block being computed (swapped with x after it),

@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Spec §8: post_quant_conv, conv_in, mid (Res, Attn, Res), then one level
+ * docs/algorithm.md §9: post_quant_conv, conv_in, mid (Res, Attn, Res), then one level
  * per entry of ch_mult from the lowest resolution up (3 ResnetBlocks each,
  * single-head attention after every block of the lowest level, nearest ×2
  * upsampling + 3×3 conv at every level but 0), GroupNorm + SiLU + conv_out,

@@ -2,9 +2,9 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Spec §6.5.  The network runs over the backend op table in chunks of rows;
+ * docs/algorithm.md §7.  The network runs over the backend op table in chunks of rows;
  * what does not depend on the row is hoisted out of it (output-identical,
- * spec §11.19): cond_embed(z) is computed once per sample, the time MLP
+ * docs/algorithm.md §12 item 19): cond_embed(z) is computed once per sample, the time MLP
  * once per respaced step at load time, and silu(y) once per evaluation
  * instead of once per block.  The per-element IDDPM update (a few flops on
  * [n, Cv] after a network evaluation over [n, W]) runs on the host, in fp32
@@ -168,7 +168,7 @@ load_linear (HartWeights * w, const char *name, int out, int in,
   return *bias != NULL;
 }
 
-/* The 256 sinusoid features of timestep t, cos first (spec §5.2):
+/* The 256 sinusoid features of timestep t, cos first (docs/algorithm.md §5.2):
  * f_k = exp ((float)(−ln 10000) · k / 128), e = [cos (t f_k) | sin (t f_k)]. */
 static void
 timestep_features (float t, float *e)

@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Spec §6.5: a residual MLP with AdaLN conditioning predicts ε and a
+ * docs/algorithm.md §7: a residual MLP with AdaLN conditioning predicts ε and a
  * variance interpolation value per latent token; an IDDPM sampler over the
  * cosine schedule respaced to num_sampling_steps steps, with classifier-free
  * guidance, turns the last-stage condition z into the residual latent
@@ -70,7 +70,7 @@ const HartDiffusionStep *hart_diffusion_get_schedule (const HartDiffusion * d,
 gboolean hart_diffusion_net (HartDiffusion * d, const float *x, int t_orig,
     const float *c, int n, float *out, GError ** error);
 
-/* The full sampler of spec §6.5 for n tokens: device z [2n, C] (conditional
+/* The full sampler of docs/algorithm.md §7.4 for n tokens: device z [2n, C] (conditional
  * rows, then unconditional rows) → device res [n, Cv] = 0.6 · x0.
  * cfg_scale is the guidance weight the official DiffLoss.sample receives
  * (already multiplied by the last-stage ratio); exactly 1.0 selects its

@@ -5,7 +5,7 @@
  * Draws come from our Philox streams (hart/philox.h) or, for
  * cross-implementation checks, are replayed from a draw file; either way
  * they can also be recorded to a draw file.  Draw files are the interchange
- * format of design §4 (docs/random-draws.md): a safetensors file with one
+ * format of docs/random-draws.md, "Draw files": a safetensors file with one
  * tensor per draw, in the order the official code draws them, named
  * draw_NNN_<kind> with kind "exp", "perm" or "randn".
  *
@@ -41,7 +41,7 @@ gboolean hart_draws_normal (HartDraws * d, HartDrawPurpose purpose,
     guint32 index, int ndim, const int64_t * shape, float *out,
     GError ** error);
 /* A MaskGIT order over n tokens.  It has no effect with one MaskGIT
- * iteration (spec §6.4) but occupies a slot in the draw order: replay
+ * iteration (docs/algorithm.md §6.4 step 1) but occupies a slot in the draw order: replay
  * consumes it, record writes the identity. */
 gboolean hart_draws_permutation (HartDraws * d, int n, GError ** error);
 

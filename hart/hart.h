@@ -43,7 +43,7 @@ void hart_engine_unref (HartEngine * engine);
 /* "cpu" or "cuda:N" */
 const char *hart_engine_get_device (const HartEngine * engine);
 
-/* ---- text context (design §4 interchange file) ---- */
+/* ---- text context (context file: docs/algorithm.md §11.1) ---- */
 
 typedef struct
 {

@@ -1,4 +1,4 @@
-/* gst-hart — the multi-scale latent (codebook, Φ, interpolation; spec §5.9)
+/* gst-hart — the multi-scale latent (codebook, Φ, interpolation; docs/algorithm.md §8)
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

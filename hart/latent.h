@@ -1,4 +1,4 @@
-/* gst-hart — the multi-scale latent (codebook, Φ, interpolation; spec §5.9)
+/* gst-hart — the multi-scale latent (codebook, Φ, interpolation; docs/algorithm.md §8)
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -29,7 +29,7 @@ HartLatent *hart_latent_load (HartBackend * be, HartCheckpoint * ckpt,
     const HartAutoencoderConfig * cfg, int side, GError ** error);
 void hart_latent_free (HartLatent * lat);
 
-/* Which Φ serves stage si of n_scales (ticks of spec §5.9). */
+/* Which Φ serves stage si of n_scales (ticks of docs/algorithm.md §8.4). */
 int hart_latent_phi_index (const HartLatent * lat, int si, int n_scales);
 
 /* f_hat += Φ_k(bicubic_P(h)) for h [B, Cv, pn, pn]; then

@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The order of work follows spec §6: stages 0 … SN−2 (transformer, guided
+ * The order of work follows docs/algorithm.md §6: stages 0 … SN−2 (transformer, guided
  * sampling, latent update), the last stage (transformer, sampling, diffusion
  * condition), the residual diffusion, then the decoder.
  */
@@ -947,7 +947,7 @@ check_reuse (const HartModel * model, const HartContext * ctx,
   return TRUE;
 }
 
-/* Stages 0 … SN−1 (spec §6.3–§6.4.4): everything up to the diffusion
+/* Stages 0 … SN−1 (docs/algorithm.md §6.3–§6.4 step 4): everything up to the diffusion
  * condition. */
 static HartTokens *
 tokens_locked (HartModel * model, const HartContext * ctx,
@@ -1010,7 +1010,7 @@ tokens_locked (HartModel * model, const HartContext * ctx,
       goto out;
     if (last) {
       /* B MaskGIT orders: no effect with one iteration, but they hold a
-       * place in the official draw order (spec §6.4). */
+       * place in the official draw order (docs/algorithm.md §6.4 step 1, §10). */
       for (int b = 0; b < B; b++)
         if (!hart_draws_permutation (draws, L, error))
           goto out;
@@ -1018,7 +1018,7 @@ tokens_locked (HartModel * model, const HartContext * ctx,
     /* The KV cache needs every stage's forward, kept or not. */
     if (!hart_transformer_forward_stage (st, si, x, cancel, error))
       goto out;
-    /* The last stage reuses the ratio of stage SN−2 (spec §6.4). */
+    /* The last stage reuses the ratio of stage SN−2 (docs/algorithm.md §6.2, §6.4 step 3). */
     if (!last)
       ratio = (double) si / (double) (SN - 1);
 
@@ -1030,7 +1030,7 @@ tokens_locked (HartModel * model, const HartContext * ctx,
             (gsize) l * Cv * sizeof (float));
     } else {
       HartStageSampling samp;
-      if (si == 0)              /* only the last context position (§6.3.3) */
+      if (si == 0)              /* only the last context position (docs/algorithm.md §6.3 step 3) */
         hart_transformer_logits (st, x + (gsize) (T - 1) * C, 1,
             (int64_t) T * C, logits);
       else
@@ -1083,7 +1083,7 @@ tokens_locked (HartModel * model, const HartContext * ctx,
   }
 
   /* Diffusion condition z = RMSNorm(H + word_embed(E[idx])) with the hard
-   * codes of the last stage (spec §6.4.4). */
+   * codes of the last stage (docs/algorithm.md §6.4 step 4). */
   {
     float *codes = h_nchw;      /* reuse: E[idx] [B, L, Cv] */
     for (gsize r = 0; r < (gsize) B * L; r++)
@@ -1112,7 +1112,7 @@ out:
   return out_tokens;
 }
 
-/* Residual diffusion and decoder (spec §6.4.5–§6.4.7, §8). */
+/* Residual diffusion and decoder (docs/algorithm.md §6.4 steps 5–7, §9). */
 static HartImage **
 refine_locked (HartModel * model, const HartTokens * tokens,
     const HartGenerateParams * params, HartDraws * draws,
@@ -1160,7 +1160,7 @@ refine_locked (HartModel * model, const HartTokens * tokens,
     goto out;
   trace_add (trace, be, "diff_out", res, TRUE, 2, HART_SHAPE (B * L, Cv));
 
-  /* f_hat += (h + res), token-major → NCHW, no Φ (spec §6.4.6) */
+  /* f_hat += (h + res), token-major → NCHW, no Φ (docs/algorithm.md §6.4 step 6) */
   be->ops->download (be, sum_host, res, fhat_n * sizeof (float));
   for (gsize i = 0; i < fhat_n; i++)
     sum_host[i] = tokens->last_h[i] + sum_host[i];

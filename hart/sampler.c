@@ -1,4 +1,4 @@
-/* gst-hart — token sampling of one stage (spec §6.3 steps 2–6)
+/* gst-hart — token sampling of one stage (docs/algorithm.md §6.3 steps 2–6)
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -108,7 +108,7 @@ hart_sample_stage (float *logits, int batch, int l, int vocab,
   const float logit_scale = (float) (1.0 + s->ratio);
   const double tau = MAX (0.27 * (1.0 - s->ratio * 0.95), 0.005);
   /* the official GPU run divides by a scalar as a multiplication by its
-   * fp32 reciprocal (spec §5.5 note) */
+   * fp32 reciprocal (docs/algorithm.md §5.5, §6.3 step 6) */
   const float inv_tau = 1.0f / (float) tau;
   float *e1 = NULL, *e2 = NULL;
   gboolean ok = FALSE;

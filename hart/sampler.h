@@ -1,4 +1,4 @@
-/* gst-hart — token sampling of one stage (spec §6.3 steps 2–6)
+/* gst-hart — token sampling of one stage (docs/algorithm.md §6.3 steps 2–6)
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

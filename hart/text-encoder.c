@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The forward pass is transformers 4.42.2's Qwen2Model as HART runs it
- * (hart-inference.md §4.3), written over the backend op table:
+ * (docs/algorithm.md §4.3), written over the backend op table:
  *
  *   x = embed_tokens[ids]                                   [B·L, H]
  *   per layer:  a = RMSNorm (x) · input_layernorm

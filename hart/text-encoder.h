@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Turns prompts into the text context HART conditions on
- * (hart-inference.md §4): the system prompt (S ids, no padding) is put
+ * (docs/algorithm.md §4): the system prompt (S ids, no padding) is put
  * before every prompt (T ids, truncated and right-padded), the whole
  * [S + T] sequence runs through Qwen2Model with the key mask
  * [1]·S ‖ prompt mask and positions 0 … S+T−1, and rows S … S+T−1 of the

@@ -40,7 +40,7 @@ static const char gpt2_split_regex[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+"
     "|\\s+(?!\\S)|\\s+";
 
-/* hart-inference.md §4.2: model input data, byte for byte. */
+/* docs/algorithm.md §4.2: model input data, byte for byte. */
 static const char system_prompt[] =
     "Given a user prompt, generate an \"Enhanced prompt\" that provides "
     "detailed visual descriptions suitable for image generation.\n\n"
@@ -107,7 +107,7 @@ struct _HartTokenizer
 };
 
 /* ---------------------------------------------------------------------- */
-/* GPT-2 byte <-> unicode table (§4.1 step 4)                              */
+/* GPT-2 byte <-> unicode table (docs/algorithm.md §4.1 step 4)                            */
 
 static gunichar
 byte_to_unicode (guint8 b)
@@ -304,7 +304,7 @@ merge_table_lookup (const MergeTable * table, int32_t left, int32_t right,
 }
 
 /* ---------------------------------------------------------------------- */
-/* Byte-pair merging of one piece (§4.1 step 5)                            */
+/* Byte-pair merging of one piece (docs/algorithm.md §4.1 step 5)                          */
 
 typedef struct
 {
@@ -796,7 +796,7 @@ hart_tokenizer_encode_prompt (HartTokenizer * tok, const char *prompt,
   }
   for (int j = 0; j < max_len; j++) {
     ids[j] = (guint) j < n ? g_array_index (all, int32_t, j) : tok->pad_id;
-    /* mask = ids != pad, positions = cumsum (mask) - 1 (§4.1) */
+    /* mask = ids != pad, positions = cumsum (mask) - 1 (docs/algorithm.md §4.1) */
     if (ids[j] != tok->pad_id)
       position++;
     if (mask != NULL)

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The tokenizer of HART's text encoder (Qwen2-VL-1.5B-Instruct), as the
- * Hugging Face `tokenizers` library runs it (hart-inference.md §4.1):
+ * Hugging Face `tokenizers` library runs it (docs/algorithm.md §4.1):
  *
  *   1. split off added tokens (exact, case-sensitive, leftmost-longest match;
  *      each becomes its id directly),
@@ -76,7 +76,7 @@ gboolean hart_tokenizer_encode_prompt (HartTokenizer * tokenizer,
     int32_t * positions, int *n_real, GError ** error);
 
 /* The system prompt HART puts before a user prompt for prompt enhancement
- * (hart-inference.md §4.2): 705 characters, ends with "User Prompt:\n". */
+ * (docs/algorithm.md §4.2): 705 characters, ends with "User Prompt:\n". */
 const char *hart_tokenizer_system_prompt (void);
 
 G_END_DECLS

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A token frame carries what the residual diffusion and the decoder need
- * (design §5): the discrete latent f_hat (every stage's tokens, the last
+ * (docs/token-frames.md): the discrete latent f_hat (every stage's tokens, the last
  * stage's included) and the last-stage condition z of both CFG branches,
  * plus the per-stage token maps so a later frame can reuse its first scales
  * (video).  The serialised form (docs/token-frames.md) is versioned and
@@ -35,7 +35,7 @@ typedef struct
   float *f_hat;                 /* [B, Cv, P, P]: stages 0 … SN−2 */
   float *last_h;                /* [B, P², Cv]: last-stage tokens, token-major
                                  * (the diffusion residual is added to these
-                                 * before they join f_hat, spec §6.4.6) */
+                                 * before they join f_hat, docs/algorithm.md §6.4 step 6) */
   float *z;                     /* [2B, P², C], conditional rows first */
   float *stage_h;               /* [B, stage_tokens, Cv]: token maps of
                                  * stages 0 … SN−2, token-major */

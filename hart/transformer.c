@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Notation (spec): B prompts, 2B rows after CFG doubling (conditional rows
+ * Notation (docs/algorithm.md §1): B prompts, 2B rows after CFG doubling (conditional rows
  * first), T context tokens, C width, H heads of hd, F SwiGLU width, V codes,
  * Cv latent channels, SN scales with sides pn_s, P = pn_{SN-1}.
  */
@@ -54,7 +54,7 @@ compute_level_embeddings (HartTransformer * tf, float *w1, float *b1,
   float *host = g_new (float, (gsize) sn * LEVEL_FREQ_DIM);
   float *freq_dev, *hidden;
   /* f_k = exp(-ln(10000) · k / 128): the constant is rounded to fp32 first,
-   * then multiplied by k, then divided (spec §5.2). */
+   * then multiplied by k, then divided (docs/algorithm.md §5.2). */
   const float neg_log = (float) -log (10000.0);
 
   for (int t = 0; t < sn; t++) {
@@ -167,7 +167,7 @@ hart_transformer_load (HartBackend * be, HartCheckpoint * ckpt,
                 "blocks.%d.ffn.down_proj.weight", i))
         || !(b->b_qkv = hart_weights_alloc (w, (gsize) 3 * C, error)))
       goto fail;
-    /* one fused QKV projection: bias (q_bias, 0, v_bias) (spec §3.1) */
+    /* one fused QKV projection: bias (q_bias, 0, v_bias) (docs/algorithm.md §3.1) */
     be->ops->copy (be, b->b_qkv, b->q_bias, (gsize) C * sizeof (float));
     be->ops->copy (be, b->b_qkv + 2 * C, b->v_bias, (gsize) C * sizeof (float));
   }
@@ -300,7 +300,7 @@ hart_transformer_begin (HartTransformerState * st, const float *context,
   const int T = c->context_token, D = c->context_dim, C = c->embed_dim;
   const gsize cond_rows = (gsize) st->batch * T;
   /* [context ; 0]: the unconditional half has an all-zero context, whose
-   * RMSNorm is zero, so its tokens are context_embed.bias (spec §6.1). */
+   * RMSNorm is zero, so its tokens are context_embed.bias (docs/algorithm.md §6.1). */
   float *ctx = st->a;           /* [2B·T, D]: fits when T·D ≤ max_tokens·C */
   float *normed = st->tmp;
 
@@ -320,7 +320,7 @@ hart_transformer_begin (HartTransformerState * st, const float *context,
   be->ops->linear (be, st->cond, ctx, tf->w_context, tf->b_context,
       st->rows * T, D, C);
 
-  /* Head modulation from the max-pooled condition, pads included (§5.8). */
+  /* Head modulation from the max-pooled condition, pads included (docs/algorithm.md §5.8). */
   be->ops->max_over_rows (be, st->qkv, st->cond, st->rows, T, C);
   be->ops->silu (be, st->qkv, st->qkv, (gsize) st->rows * C);
   be->ops->linear (be, st->head_mod, st->qkv, tf->w_head_ada, tf->b_head_ada,
@@ -380,7 +380,7 @@ hart_transformer_diffusion_condition (HartTransformerState * st,
 }
 
 /* ------------------------------------------------------------------ */
-/* rotary tables (spec §5.3–§5.5)                                      */
+/* rotary tables (docs/algorithm.md §5.3–§5.5)                                      */
 
 /* Stage 0: 1-D RoPE at the context positions (conditional rows) or 0
  * (unconditional rows): tables [cos φ_0..φ_{hd/2-1} | the same]. */
@@ -410,7 +410,7 @@ build_context_rope (HartTransformerState * st)
 /* Image stages: float positions P0 = fl(fl(i·fl(1/pn))·P) + off (the
  * official GPU form), P1 likewise from the column; the first half of the
  * table holds angles of P0, the second half of P1, each over hd/4
- * frequencies 10000^(-4k/hd) — the non-orthogonal layout of §5.4. */
+ * frequencies 10000^(-4k/hd) — the non-orthogonal layout of docs/algorithm.md §5.4. */
 static void
 build_image_rope (HartTransformerState * st, int pn)
 {
@@ -459,7 +459,7 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
   const gboolean last = si == c->n_scales - 1;
   const gsize n_tok = (gsize) rows * l;
   const float eps = (float) c->norm_eps;
-  /* VAR convention: 0.25 / sqrt(head_dim) (spec §5.6) */
+  /* VAR convention: 0.25 / sqrt(head_dim) (docs/algorithm.md §5.6) */
   const float scale = (float) (0.25 / sqrt ((double) hd));
   int kv_total;
   int64_t kv_stride;
@@ -541,7 +541,7 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
         C, C);
     be->ops->add (be, x, x, st->tmp, n_tok * C);
 
-    /* SwiGLU MLP, same norm weight (spec §5.7) */
+    /* SwiGLU MLP, same norm weight (docs/algorithm.md §5.7) */
     be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
     be->ops->linear (be, st->gate, st->a, b->w_gate, NULL, (int) n_tok, C, F);
     be->ops->linear (be, st->up, st->a, b->w_up, NULL, (int) n_tok, C, F);
@@ -569,7 +569,7 @@ hart_transformer_logits (HartTransformerState * st, const float *h, int rows,
         item * sizeof (float));
   be->ops->rms_norm (be, st->head_rows, st->head_rows, tf->head_norm,
       st->rows * rows, C, (float) tf->cfg.norm_eps);
-  /* scale = m[:, 0:C], shift = m[:, C:2C] (spec §5.8) */
+  /* scale = m[:, 0:C], shift = m[:, C:2C] (docs/algorithm.md §5.8) */
   be->ops->modulate (be, st->head_rows, st->head_mod, st->head_mod + C,
       2 * C, st->rows, rows, C);
   be->ops->linear (be, logits, st->head_rows, tf->w_head, tf->b_head,

@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Weights and the per-stage forward pass of spec §5–§6: text conditioning,
+ * Weights and the per-stage forward pass of docs/algorithm.md §5–§6: text conditioning,
  * level embeddings, the blocks with their KV cache, 1-D / "2-D" RoPE and the
  * AdaLN head.  Sampling and the latent update live in sampler.c / latent.c.
  */
@@ -47,7 +47,7 @@ typedef struct
   float *decoder_norm;          /* [C] */
 } HartTransformer;
 
-/* Loads every tensor (names of spec §3.1) from ckpt; the level embeddings
+/* Loads every tensor (names of docs/algorithm.md §3.1) from ckpt; the level embeddings
  * are computed here once. */
 HartTransformer *hart_transformer_load (HartBackend * be,
     HartCheckpoint * ckpt, const HartTransformerConfig * cfg, int vocab,

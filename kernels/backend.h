@@ -124,7 +124,7 @@ struct _HartBackendOps
    *   x'[d + h2] = x[d+h2] cos[d+h2] + x[d]    sin[d+h2]
    * with full-width tables cos/sin [batch, len, head_dim]; table_batch_stride
    * may be 0 to share one table.  A standard 1-D RoPE passes tables whose two
-   * halves are equal; HART's image RoPE passes different halves (spec §5.4). */
+   * halves are equal; HART's image RoPE passes different halves (docs/algorithm.md §5.4). */
   void (*rope) (HartBackend * be, float *x, int64_t batch_stride,
       int64_t row_stride, const float *cos, const float *sin,
       int64_t table_batch_stride, int batch, int len, int heads,
@@ -178,7 +178,7 @@ struct _HartBackendOps
   void (*resize_bicubic) (HartBackend * be, float *y, const float *x,
       int batch, int channels, int in_h, int in_w, int out_h, int out_w);
   /* adaptive_avg_pool2d (PyTorch "area"), summed row-major then divided by
-   * window height, then window width (spec §5.9). */
+   * window height, then window width (docs/algorithm.md §8.3). */
   void (*resize_area) (HartBackend * be, float *y, const float *x,
       int batch, int channels, int in_h, int in_w, int out_h, int out_w);
 };

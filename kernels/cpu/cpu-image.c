@@ -169,7 +169,7 @@ hart_cpu_upsample_nearest2x (HartBackend * be, float *y, const float *x,
 }
 
 /* Cubic convolution taps and weights for one output coordinate, PyTorch
- * upsample_bicubic2d with align_corners = False and A = −0.75 (spec §5.9). */
+ * upsample_bicubic2d with align_corners = False and A = −0.75 (docs/algorithm.md §8.2). */
 typedef struct
 {
   int idx[4];

@@ -59,7 +59,7 @@ hart_cpu_rms_norm (HartBackend * be, float *y, const float *x,
 
     for (int c = 0; c < dim; c++)
       sq += (double) xr[c] * xr[c];
-    /* spec §5.1: y = (x · r) · w, r = 1 / sqrt(Σx² / C + eps) */
+    /* docs/algorithm.md §5.1: y = (x · r) · w, r = 1 / sqrt(Σx² / C + eps) */
     rinv = 1.0f / sqrtf ((float) (sq / dim) + eps);
     if (weight)
       for (int c = 0; c < dim; c++)

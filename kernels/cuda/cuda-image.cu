@@ -4,7 +4,7 @@
  *
  * conv2d is im2col + one cuBLAS GEMM per band of output rows; the resize
  * kernels compute one output value per thread with the exact formulas and
- * summation order of spec §5.9 (the same as the CPU backend), so the two
+ * summation order of docs/algorithm.md §8.2–§8.3 (the same as the CPU backend), so the two
  * backends agree to an ulp or two.
  */
 #include "cuda-private.cuh"
@@ -163,8 +163,8 @@ cubic_weights (float t, float w[4])
 }
 
 /* resize_bicubic, one thread per output (p, oy, ox), x [planes, in_h, in_w],
- * y [planes, out_h, out_w]; PyTorch bicubic, align_corners=False (spec
- * §5.9): source coordinate (o + 0.5) · (in/out as fp32) - 0.5, not clamped;
+ * y [planes, out_h, out_w]; PyTorch bicubic, align_corners=False
+ * (docs/algorithm.md §8.2): source coordinate (o + 0.5) · (in/out as fp32) - 0.5, not clamped;
  * taps at floor - 1 … floor + 2 clamped into the image; the 4 rows are
  * interpolated along x first (Σ w_k v_k in order k = 0..3), then the 4
  * results along y. */
@@ -220,7 +220,7 @@ hart_cuda_resize_bicubic (HartBackend * be, float *y, const float *x,
 /* resize_area (adaptive average pooling), one thread per output (p, I, J):
  * the window is rows [floor(I·in_h/out_h), ceil((I+1)·in_h/out_h)) ×
  * columns likewise; its values are summed sequentially in row-major order,
- * then divided by the window height, then by the window width (spec §5.9:
+ * then divided by the window height, then by the window width (docs/algorithm.md §8.3:
  * two divisions, not one by the area). */
 static __global__ void
 resize_area_kernel (float *y, const float *x, int in_h, int in_w, int out_h,

@@ -52,7 +52,7 @@ hart_cuda_layer_norm (HartBackend * be, float *y, const float *x,
 }
 
 /* rms_norm: y[r, c] = (x[r, c] * r) * w[c], r = 1 / sqrt(Σ x² / dim + eps)
- * (spec §5.1) for x, y [rows, dim]; weight [dim] or NULL.  One block per
+ * (docs/algorithm.md §5.1) for x, y [rows, dim]; weight [dim] or NULL.  One block per
  * row. */
 static __global__ void
 rms_norm_kernel (float *y, const float *x, const float *weight, int dim,

@@ -10,7 +10,7 @@
  * REPEAT times, and prints one JSON line: load seconds, the best and the
  * median encode seconds, the rows through Qwen2 (system prompt + max
  * tokens) and the peak resident memory (VmHWM).  --save-context writes the
- * context (design §4 interchange file) so tests/bench/bench_text_encoder.py
+ * context (a context file, docs/algorithm.md §11.1) so tests/bench/bench_text_encoder.py
  * can compare it with transformers' output.
  */
 #include "hart/hart.h"

@@ -3,7 +3,7 @@
 # Copyright (C) 2026 gst-hart developers
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Reference implementation of HART inference (hart-0.7b-1024px layout), written from the
-project's specification (/work/shared/docs/hart-inference.md, sections in comments as §x.y).
+project's algorithm reference (docs/algorithm.md, cited in comments by section).
 fp32, CPU, one function per stage.  Used to validate against the official code (through
 the official-harness oracle) and to write the golden tensors of the C engine's tests.
 
@@ -14,14 +14,14 @@ the official-harness oracle) and to write the golden tensors of the C engine's t
 
 CKPT is the release folder holding llm/ and tokenizer/ (or its llm/ subfolder).
 Random draws come from the project's Philox streams (docs/random-draws.md) or, with
---replay, from a draw file in the interchange format (design §4), e.g. the oracle's
+--replay, from a draw file in the interchange format (docs/random-draws.md, "Draw files"), e.g. the oracle's
 draws.safetensors.  --record-draws writes the draws this run consumed in that same format,
 so the oracle (run_official.py --replay) can be fed exactly the same numbers.
 
 --positions selects how two divisions by a scalar are rounded: "gpu" (default) computes
 a / b as a * fl(1/b), as the official CUDA run does; "cpu" divides exactly, as CPU PyTorch
-(and therefore the CPU oracle) does.  It affects the image RoPE positions (§5.5) and the
-Gumbel temperature (§6.3.6).
+(and therefore the CPU oracle) does.  It affects the image RoPE positions (docs/algorithm.md §5.5) and the
+Gumbel temperature (docs/algorithm.md §6.3 step 6).
 """
 
 import argparse
@@ -114,17 +114,17 @@ class Checkpoint:
 
 
 # ------------------------------------------------------------------------------------------
-# small building blocks (§5.1, §5.2)
+# small building blocks (docs/algorithm.md §5.1, §5.2)
 
 
 def rms_norm(x, weight, eps):
-    """§5.1: y = (x * rsqrt(sum(x^2)/C + eps)) * w, over the last dim."""
+    """docs/algorithm.md §5.1: y = (x * rsqrt(sum(x^2)/C + eps)) * w, over the last dim."""
     inv = torch.rsqrt((x * x).sum(-1, keepdim=True) / x.shape[-1] + torch.tensor(eps, dtype=torch.float32))
     return (x * inv) * weight
 
 
 def sinusoid(t, dim=256, max_period=10000):
-    """cos-first sinusoidal embedding [N, dim] of float positions t [N] (§5.2, §6.5)."""
+    """cos-first sinusoidal embedding [N, dim] of float positions t [N] (docs/algorithm.md §5.2, §7.3)."""
     half = dim // 2
     freqs = torch.exp(torch.arange(half, dtype=torch.float32) * (-math.log(max_period)) / half)
     ang = t.float()[:, None] * freqs[None, :]
@@ -151,7 +151,7 @@ def level_table(ck):
 
 
 # ------------------------------------------------------------------------------------------
-# rotary embeddings (§5.3 - §5.5)
+# rotary embeddings (docs/algorithm.md §5.3 - §5.5)
 
 
 def inv_freq(hd, step):
@@ -167,7 +167,7 @@ def rope_1d(pos, hd):
 
 
 def image_positions(pn, largest, offset, form):
-    """§5.5 float positions [R, pn*pn, 2] of a pn x pn map; offset [R] int64.
+    """docs/algorithm.md §5.5 float positions [R, pn*pn, 2] of a pn x pn map; offset [R] int64.
 
     form "cpu": fl(fl(i / pn) * largest) + off; form "gpu": fl(fl(i * fl(1/pn)) * largest) + off."""
     i = torch.arange(pn, dtype=torch.float32)
@@ -185,7 +185,7 @@ def image_positions(pn, largest, offset, form):
 
 
 def rope_2d(pos, hd):
-    """Image "2-D" RoPE tables (§5.4): pos [R, l, 2] -> cos, sin [R, l, hd] laid out
+    """Image "2-D" RoPE tables (docs/algorithm.md §5.4): pos [R, l, 2] -> cos, sin [R, l, hd] laid out
     [angles of P0 (hd/2) | angles of P1 (hd/2)], each half = hd/4 angles repeated twice."""
     inv = inv_freq(hd, 4)
     a0 = pos[..., 0:1] * inv
@@ -202,7 +202,7 @@ def apply_rope(x, cos, sin):
 
 
 # ------------------------------------------------------------------------------------------
-# transformer (§5.6 - §5.8)
+# transformer (docs/algorithm.md §5.6 - §5.8)
 
 
 class KVCache:
@@ -222,7 +222,7 @@ class KVCache:
 
 
 def attention(ck, i, a, cache, cos, sin):
-    """§5.6: a [R, l, C] normalised input of block i -> [R, l, C]."""
+    """docs/algorithm.md §5.6: a [R, l, C] normalised input of block i -> [R, l, C]."""
     w = ck.llm
     p = f"blocks.{i}.attn."
     R, l, C = a.shape
@@ -238,7 +238,7 @@ def attention(ck, i, a, cache, cos, sin):
 
 
 def block(ck, i, x, cache, cos, sin):
-    """§5.7: pre-norm block, one norm weight shared by both norms, SwiGLU FFN."""
+    """docs/algorithm.md §5.7: pre-norm block, one norm weight shared by both norms, SwiGLU FFN."""
     w = ck.llm
     nw = w[f"blocks.{i}.ln_wo_grad.weight"]
     x = x + attention(ck, i, rms_norm(x, nw, ck.eps), cache, cos, sin)
@@ -255,7 +255,7 @@ def run_blocks(ck, x, cache, cos, sin):
 
 
 def head_logits(ck, h, cond_BD):
-    """§5.8: h [R, l, C] -> logits [R, l, V] with AdaLN from the max-pooled condition."""
+    """docs/algorithm.md §5.8: h [R, l, C] -> logits [R, l, V] with AdaLN from the max-pooled condition."""
     w = ck.llm
     pooled = cond_BD.max(dim=1, keepdim=True).values  # [R, 1, C], pads included
     m = F.linear(F.silu(pooled), w["head_nm.ada_lin.1.weight"], w["head_nm.ada_lin.1.bias"])
@@ -265,7 +265,7 @@ def head_logits(ck, h, cond_BD):
 
 
 def context_condition(ck, ctx):
-    """§6.1.2: [ctx ; 0] -> cond_BD [2B, T, C]."""
+    """docs/algorithm.md §6.1 step 2: [ctx ; 0] -> cond_BD [2B, T, C]."""
     x = torch.cat([ctx, torch.zeros_like(ctx)], dim=0)
     if "context_norm.weight" in ck.llm:
         x = rms_norm(x, ck.llm["context_norm.weight"], ck.eps)
@@ -273,7 +273,7 @@ def context_condition(ck, ctx):
 
 
 # ------------------------------------------------------------------------------------------
-# sampling (§6.3)
+# sampling (docs/algorithm.md §6.3)
 
 
 def cfg_mix(logits, t, B):
@@ -304,13 +304,13 @@ def divide_by_scalar(x, b, form):
 
 
 def gumbel_weights(logits, ratio, tau, e2, form):
-    """§6.3.6: softmax((logits·(1+ratio) − log E2) / tau) [B, l, V]."""
+    """docs/algorithm.md §6.3 step 6: softmax((logits·(1+ratio) − log E2) / tau) [B, l, V]."""
     g = -torch.log(e2)
     return divide_by_scalar(logits.mul(1 + ratio) + g, tau, form).softmax(dim=-1)
 
 
 # ------------------------------------------------------------------------------------------
-# latent helpers (§5.9)
+# latent helpers (docs/algorithm.md §8)
 
 
 def phi_index(si, SN, K):
@@ -336,7 +336,7 @@ def downsample_area(f, size):
 
 
 # ------------------------------------------------------------------------------------------
-# residual diffusion (§6.5)
+# residual diffusion (docs/algorithm.md §7)
 
 
 class DiffusionSchedule:
@@ -402,7 +402,7 @@ def diffusion_net(ck, x, t_orig, c):
 
 
 def diffusion_sample(ck, z, s, draws, trace=None, vae_scale=0.6, temperature=1.0):
-    """§6.5 with CFG scale s: z [2N, C] (cond rows first) -> [2N, Cv] (rows [0, N) used)."""
+    """docs/algorithm.md §7.4 with CFG scale s: z [2N, C] (cond rows first) -> [2N, Cv] (rows [0, N) used)."""
     sched = DiffusionSchedule(ck.diff_steps)
     n2, Cv = z.shape[0], ck.Cv
     N = n2 // 2
@@ -438,7 +438,7 @@ def diffusion_sample(ck, z, s, draws, trace=None, vae_scale=0.6, temperature=1.0
 
 
 # ------------------------------------------------------------------------------------------
-# decoder (§8)
+# decoder (docs/algorithm.md §9)
 
 
 def group_norm(x, w, p):
@@ -501,10 +501,10 @@ def to_uint8(img01):
 
 
 class Draws:
-    """Source of the random draws, in the order the official code makes them (§7).
+    """Source of the random draws, in the order the official code makes them (docs/algorithm.md §10).
 
     source "philox": the project's Philox streams (docs/random-draws.md);
-    source "replay": tensors of a draw file (design §4), checked for kind and shape.
+    source "replay": tensors of a draw file (docs/random-draws.md, "Draw files"), checked for kind and shape.
     Every draw is kept in self.record for write()."""
 
     def __init__(self, seed=42, frame=0, replay=None):
@@ -565,11 +565,11 @@ class Draws:
 
 
 # ------------------------------------------------------------------------------------------
-# the whole inference (§6)
+# the whole inference (docs/algorithm.md §6)
 
 
 def load_context(path):
-    """Context file (design §4) -> ctx [B,T,D] f32, mask [B,T] bool, positions [B,T] i64."""
+    """Context file (docs/algorithm.md §11.1) -> ctx [B,T,D] f32, mask [B,T] bool, positions [B,T] i64."""
     d = st_io_ref.load(path)
     ctx = d["context_tensor"].float()
     mask = d["context_mask"].bool() if "context_mask" in d else torch.ones(ctx.shape[:2], dtype=torch.bool)
@@ -667,7 +667,7 @@ def generate(ck, ctx, pos, draws, cfg=4.5, more_smooth=True, top_k=None, form="g
             if stages is not None and si + 1 >= stages:
                 return None
             continue
-        # last stage (§6.4): diffusion condition from the hard codes, residual diffusion
+        # last stage (docs/algorithm.md §6.4): diffusion condition from the hard codes, residual diffusion
         tr["last_h"] = h
         d = F.linear(emb[idx], ck.llm["word_embed.weight"], ck.llm["word_embed.bias"])
         cond_in = hidden + torch.cat([d, d], dim=0)

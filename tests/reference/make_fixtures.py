@@ -16,7 +16,7 @@ usage: make_fixtures.py OUT --config tiny|tiny2|real|oracle-tiny [--seed N]
   OUT/fixture-info.json   provenance: config, seed, versions, parameter counts, file hashes
 
 No official HART code is used: every state dict is built here, tensor by tensor, from the
-tensor inventory of docs/hart-inference.md §3 (names and module order as the official
+tensor inventory of docs/algorithm.md §3 (names and module order as the official
 classes register them).  Files are streamed, so the real configuration never holds a
 model twice in memory (only the EMA copy, which torch.save needs whole).
 
@@ -72,7 +72,7 @@ TINY_PATCH_NUMS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16]
 # 7 scales: different stage count, 11 does not divide 16, last stage after 8x8.
 TINY2_PATCH_NUMS = [1, 2, 3, 5, 8, 11, 16]
 
-# HARTForT2IConfig fields with the values the release uses (spec §2.2); every field that
+# HARTForT2IConfig fields with the values the release uses (docs/algorithm.md §2.2); every field that
 # transformers' save_pretrained writes for this class.
 _LLM_COMMON = dict(
     vae_path=None, mlp_ratio=4.0, drop_rate=0.0, attn_drop_rate=0.0, drop_path_rate=0.0,
@@ -82,14 +82,14 @@ _LLM_COMMON = dict(
     diff_width=1024, diff_depth=6, num_sampling_steps="8", diffusion_batch_mul=4,
     sampler="iddpm", diffusion_head_repeats=1, use_context_norm=True, context_norm_scale=1.0,
 )
-# HARTAutoEncoderWithDiscConfig fields (spec §2.3).
+# HARTAutoEncoderWithDiscConfig fields (docs/algorithm.md §2.3).
 _TOK_COMMON = dict(
     dropout=0.0, beta=0.25, using_znorm=False, quant_conv_ks=3, quant_resi=0.5,
     share_quant_resi=4, default_qresi_counts=0, test_mode=False, levels=[8, 8, 8, 6, 5],
     quantizer_type="var_hybrid", hybrid=True, disable_quant_resi=False,
     freeze_codebook_for_hybrid=True, double_decoder=False,
 )
-# Qwen2 text model (spec §2.4); "visual" describes the Qwen2-VL vision tower tensors the
+# Qwen2 text model (docs/algorithm.md §2.4); "visual" describes the Qwen2-VL vision tower tensors the
 # real shards carry and loaders must skip.
 QWEN_REAL = dict(
     hidden_size=1536, num_hidden_layers=28, num_attention_heads=12, num_key_value_heads=2,

@@ -9,13 +9,13 @@
 Reads tests/fixtures/{tiny,tiny2}/hart-0.7b-1024px/{llm,tokenizer}/model.safetensors and
 writes tests/fixtures/goldens/{decoder,diffusion}-*.safetensors.
 
-The math is written from docs/hart-inference.md (spec) §6.5 and §8 with plain torch ops and
+The math is written from docs/algorithm.md §7 and §9 with plain torch ops and
 evaluated in float64 (weights upcast from their stored fp32), so the goldens carry no fp32
 rounding of their own: a C test compares its fp32 result with a tolerance for fp32
 accumulation only.  The sampler follows the official structure literally (full [2n, Cv]
 state, [x_c ; x_c] network input, ε mixing, both halves of Zn) so that the C engine's
 shortcuts (conditional rows only, hoisted cond/time embeddings) are checked, not copied.
-Quantities the spec defines in fp32 (the sinusoid features, the schedule constants the
+Quantities docs/algorithm.md defines in fp32 (the sinusoid features, the schedule constants the
 official code rounds to fp32) are rounded the same way here.
 
 Files:
@@ -26,7 +26,7 @@ Files:
                                sample_res [m, Cv] (draws from our Philox generator, see
                                tests/reference/philox.py), and for tiny also
                                unguided_cfg = 1.0 → unguided_res [m, Cv]
-  diffusion-<cfg>-replay.safetensors  a replayable draw file (design §4: draw_000_randn
+  diffusion-<cfg>-replay.safetensors  a replayable draw file (docs/random-draws.md, "Draw files": draw_000_randn
                                N0 [m, Cv], draw_001_randn … Z7 … Z0 [2m, Cv], from torch's
                                generator) plus z, cfg and the expected res
 """
@@ -81,7 +81,7 @@ def read_config(path):
         return json.load(f)
 
 
-# ---------------------------------------------------------------- decoder (spec §8)
+# ---------------------------------------------------------------- decoder (docs/algorithm.md §9)
 
 
 def group_norm(x, P, name):
@@ -129,7 +129,7 @@ def decode(P, tok_cfg, f_hat):
     return h.clamp(-1, 1)
 
 
-# ---------------------------------------------------------------- diffusion (spec §6.5)
+# ---------------------------------------------------------------- diffusion (docs/algorithm.md §7)
 
 
 def schedule(n_steps, base=1000):
@@ -168,7 +168,7 @@ def schedule(n_steps, base=1000):
     )
 
 
-# spec §6.5 table, n = 0..7: (orig t, β', ᾱ', coef1, coef2, log-var min)
+# docs/algorithm.md §7.2 table, n = 0..7: (orig t, β', ᾱ', coef1, coef2, log-var min)
 SPEC_TABLE = [
     (0, 4.1284224821969e-05, 0.99995871577517803, 1, 0, -10.095740847876367),
     (143, 0.054878202604316861, 0.94508277877491531, 0.99926887352289195,
@@ -199,7 +199,7 @@ def check_schedule_against_spec():
 
 
 def timestep_features(t, dim=256):
-    """Spec §5.2 in fp32: f_k = exp(fp32(fp32(-ln 1e4) · k) / 128), cos first.  Each fp32
+    """docs/algorithm.md §5.2 in fp32: f_k = exp(fp32(fp32(-ln 1e4) · k) / 128), cos first.  Each fp32
     function value is the correctly rounded one (double evaluation, one rounding)."""
     half = dim // 2
     k = np.arange(half, dtype=np.float32)

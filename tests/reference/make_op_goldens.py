@@ -30,7 +30,7 @@ def randn(*shape):
     return torch.randn(*shape, dtype=torch.float32)
 
 
-# ---- resizing (spec §5.9) ----
+# ---- resizing (docs/algorithm.md §8.2–§8.3) ----
 for tag, (ih, iw, oh, ow) in {
     "bicubic_1to8": (1, 1, 8, 8),
     "bicubic_3to16": (3, 3, 16, 16),

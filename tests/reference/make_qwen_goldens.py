@@ -10,7 +10,7 @@ Needs torch and transformers 4.42.2 (the version HART pins); with Debian's torch
 SDPA path is unavailable, so attention runs on transformers' "eager" path — the same
 math (softmax of masked, scaled scores in fp32).
 
-The prompt encoding follows HART's `encode_prompts` (hart-inference.md §4): the system
+The prompt encoding follows HART's `encode_prompts` (docs/algorithm.md §4): the system
 prompt is tokenised without padding (S ids), each prompt with max_length=T, truncation,
 padding="max_length"; the model sees [system ‖ prompt] with attention mask [1]·S ‖ mask
 and the default positions 0 … S+T−1; the context is rows S … S+T−1 of the post-final-norm

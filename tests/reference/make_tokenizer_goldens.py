@@ -19,7 +19,7 @@ Test-data generator only: CI never runs it.  The output holds
   prompts        {"text", "ids", "mask"}: the 300-long padded/truncated ids
                  exactly as HART's encode_prompts asks for them
                  (max_length=300, truncation=True, padding="max_length")
-  system_prompt  {"text", "ids"}: the §4.2 string, unpadded
+  system_prompt  {"text", "ids"}: the docs/algorithm.md §4.2 string, unpadded
 """
 
 import json

@@ -12,7 +12,7 @@
  * Tolerances (both backends compute in fp32), checked per element as
  *   |gpu − cpu| ≤ rtol · |cpu| + atol · max|cpu|
  * - EXACT (0, 0): copies, gathers, max, clamp, and resize_area, whose sum
- *   order and two divisions are fixed by spec §5.9 on both backends (the
+ *   order and two divisions are fixed by docs/algorithm.md §8.3 on both backends (the
  *   CUDA kernels are built with --fmad=false, so nothing is contracted).
  * - ELEMENTWISE (1e-5, 1e-6): a handful of fp32 operations per value;
  *   libm and CUDA's expf/erff/tanhf differ by at most 2 ulp (2.4e-7); the

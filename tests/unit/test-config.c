@@ -9,7 +9,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-/* The released llm/config.json values (spec §2.2), as save_pretrained
+/* The released llm/config.json values (docs/algorithm.md §2.2), as save_pretrained
  * writes them: every field present, num_sampling_steps a string. */
 static const char *real_transformer_json =
     "{\"architectures\": [\"HARTForT2I\"], \"model_type\": \"hart_transformer_t2i\","
@@ -69,7 +69,7 @@ test_real_transformer (void)
   g_assert_cmpint (cfg.context_token, ==, 300);
   g_assert_cmpint (cfg.embed_dim, ==, 1536);
   g_assert_cmpint (cfg.head_dim, ==, 64);
-  g_assert_cmpint (cfg.mlp_hidden, ==, 4096);   /* spec §3.1 */
+  g_assert_cmpint (cfg.mlp_hidden, ==, 4096);   /* docs/algorithm.md §2.5 */
   g_assert_cmpint (cfg.n_scales, ==, 14);
   g_assert_cmpint (cfg.patch_nums[13], ==, 64);
   g_assert_cmpint (cfg.seq_len, ==, 9750);      /* lvl_1L length */

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Goldens: tests/fixtures/goldens/decoder-{tiny,tiny2}.safetensors, made by
- * tests/reference/make_module_goldens.py (float64 PyTorch, spec §8) on the
+ * tests/reference/make_module_goldens.py (float64 PyTorch, docs/algorithm.md §9) on the
  * tiny fixtures.  tiny: 8 × 16 × 16 latent, 4 levels → 128 × 128;
  * tiny2: batch 2, non-square 4 × 12 × 10 latent, 3 levels → 48 × 40.
  * The structure (widths, which blocks have shortcuts) comes from each

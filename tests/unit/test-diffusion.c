@@ -4,8 +4,8 @@
  *
  * Goldens: tests/fixtures/goldens/diffusion-{tiny,tiny2}.safetensors and
  * diffusion-tiny-replay.safetensors, made by
- * tests/reference/make_module_goldens.py (float64 PyTorch written from spec
- * §6.5, running the official full-state loop) on the tiny fixtures.
+ * tests/reference/make_module_goldens.py (float64 PyTorch written from
+ * docs/algorithm.md §7, running the official full-state loop) on the tiny fixtures.
  */
 #include <string.h>
 #include <math.h>
@@ -35,7 +35,7 @@ static const char *fixtures;
  * rows, a wrong ε mix or a wrong step order are off by ~0.1. */
 #define SAMPLE_TOLERANCE 1e-4
 
-/* spec §6.5 table: n, T_n, β', ᾱ', √(1/ᾱ'), √(1/ᾱ'−1), coef1, coef2,
+/* docs/algorithm.md §7.2 table: n, T_n, β', ᾱ', √(1/ᾱ'), √(1/ᾱ'−1), coef1, coef2,
  * log-var min (clipped), log-var max */
 static const struct
 {

@@ -1,4 +1,4 @@
-/* gst-hart — tests of the multi-scale latent update (spec §5.9, G9)
+/* gst-hart — tests of the multi-scale latent update (docs/algorithm.md §8, G9 of §13)
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

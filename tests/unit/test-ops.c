@@ -981,7 +981,7 @@ test_rope (gconstpointer data)
     const int64_t tbs = shared ? 0 : (int64_t) len * hd;
     gsize n = batch * batch_stride, nt = (gsize) batch * len * hd;
     float *x = rand_new (rng, n, -2, 2), *got;
-    /* halves differ, as in HART's image RoPE (spec §5.4) */
+    /* halves differ, as in HART's image RoPE (docs/algorithm.md §5.4) */
     float *cs = rand_new (rng, nt, -1, 1), *sn = rand_new (rng, nt, -1, 1);
     double *want = g_new (double, n);
     float *dx = dev_upload (be, x, n * 4);
@@ -1611,7 +1611,7 @@ test_goldens_resize (gconstpointer data)
   Goldens *g = goldens_open ();
   if (g == NULL)
     return;
-  /* bicubic: PyTorch fuses some fp32 operations differently (spec §5.9
+  /* bicubic: PyTorch fuses some fp32 operations differently (docs/algorithm.md §8.2
    * expects 1–2 ulp on the square cases).  On 5×7 → 9×13 PyTorch's own
    * fp32 output is up to 2.3e-6 (absolute, on values up to ~3) away from
    * its float64 output, so allow 3e-6 + 1e-6·|y|: still far below any

@@ -1,4 +1,4 @@
-/* gst-hart — tests of one stage's sampling (spec §6.3, G8)
+/* gst-hart — tests of one stage's sampling (docs/algorithm.md §6.3, G8 of §13)
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

@@ -382,7 +382,7 @@ test_system_prompt (void)
 }
 
 /* encode_prompt against transformers' padded/truncated ids; mask and
- * positions against a naive re-derivation (§4.1). */
+ * positions against a naive re-derivation (docs/algorithm.md §4.1). */
 static void
 test_encode_prompt (void)
 {

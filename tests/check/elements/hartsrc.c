@@ -82,7 +82,7 @@ GST_START_TEST (test_properties_round_trip)
   g_free (model);
   g_free (text_encoder);
 
-  /* mutable while playing: prompt, seed, cfg-scale (design §6) */
+  /* mutable while playing: prompt, seed, cfg-scale (docs/elements.md, "hartsrc" properties) */
   {
     const gchar *mutable[] = { "prompt", "seed", "cfg-scale", "seed-mode" };
     const gchar *fixed[] = { "model-path", "text-encoder-path", "device" };

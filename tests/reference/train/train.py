@@ -24,7 +24,7 @@ it is named with --stage; several named stages run in this order in one process)
   decoder-ft  post_quant_conv + decoder fine-tuned with the codes frozen (vae-ft.pt)
   export  release layout: hart/{llm,tokenizer}/ and Qwen2-VL-1.5B-Instruct/
 
-Everything runs the model maths of hart_reference.py (the spec-exact reference that the
+Everything runs the model maths of hart_reference.py (the reference, exact to docs/algorithm.md, that the
 C engine is tested against), so what is trained is exactly what the engine computes.
 Seeds fix the data, the initialisation and the order of batches; with the same torch build,
 device and thread count the run is reproducible.  --device cuda runs the same maths on a GPU
@@ -104,7 +104,7 @@ def load(path):
 
 
 def system_prompt():
-    """The spec's string (§4.2), kept in one place: make_qwen_goldens.SYSTEM_PROMPT, read
+    """The system prompt (docs/algorithm.md §4.2), kept in one place: make_qwen_goldens.SYSTEM_PROMPT, read
     without importing that module (and transformers with it)."""
     import ast
     with open(os.path.join(os.path.dirname(HERE), "make_qwen_goldens.py")) as f:
@@ -259,7 +259,7 @@ class StepBudget:
 def stage_bpe(work, seed):
     from tokenizers import (Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers,
                             processors, trainers)
-    # Qwen2's normaliser, pre-tokeniser and decoder (spec §4.1)
+    # Qwen2's normaliser, pre-tokeniser and decoder (docs/algorithm.md §4.1)
     tok = Tokenizer(models.BPE())
     tok.normalizer = normalizers.NFC()
     tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -621,7 +621,7 @@ def make_qwen(seed=0):
 
 
 class PromptEncoder:
-    """Prompt -> (ids [T], mask [T], position ids [T]) as the engine builds them (spec §4.1)."""
+    """Prompt -> (ids [T], mask [T], position ids [T]) as the engine builds them (docs/algorithm.md §4.1)."""
 
     def __init__(self, tokenizer_json, context_tokens=None):
         from tokenizers import Tokenizer
@@ -684,7 +684,7 @@ def ar_forward(v, ctx, pos, keep, x_img):
     L = len(ids)
     img = F.linear(x_img, w["word_embed.weight"], w["word_embed.bias"])
     seq = torch.cat([cond_BD, img], dim=1) + lvl[None]
-    # rotary tables per row: 1-D for the context, 2-D (§5.4) for each scale
+    # rotary tables per row: 1-D for the context, 2-D (docs/algorithm.md §5.4) for each scale
     cos0, sin0 = ref.rope_1d(pos, v.hd)
     offset = pos[:, -1]
     coss, sins = [cos0], [sin0]
