@@ -133,7 +133,7 @@ hart_context_free (HartContext * ctx)
   g_free (ctx);
 }
 
-/* The largest context a file may ask for: 64 prompts of the release's
+/* The largest context a file may ask for: HART_MAX_BATCH (64) prompts of the release's
  * [300, 1536] are 29.5 M values; a header may claim any shape (a sparse
  * file passes the size checks), so the bound comes before the allocation. */
 #define CONTEXT_MAX_VALUES (G_GUINT64_CONSTANT (1) << 26)
@@ -153,15 +153,16 @@ context_load (const char *path, int tokens, int dim, GError ** error)
   if (ckpt == NULL)
     return NULL;
   t = hart_checkpoint_lookup (ckpt, "context_tensor");
-  if (t == NULL || t->ndim != 3 || t->shape[0] < 1 || t->shape[0] > 64
+  if (t == NULL || t->ndim != 3 || t->shape[0] < 1
+      || t->shape[0] > HART_MAX_BATCH
       || t->shape[1] < 1 || t->shape[1] > 4096 || t->shape[2] < 1
       || t->shape[2] > 65536) {
     char buf[128] = "absent";
     if (t)
       hart_shape_to_string (t->ndim, t->shape, buf, sizeof buf);
     g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
-        "%s: expected a tensor \"context_tensor\" [B ≤ 64, T, D], found %s",
-        path, buf);
+        "%s: expected a tensor \"context_tensor\" [B ≤ %d, T, D], found %s",
+        path, HART_MAX_BATCH, buf);
     goto out;
   }
   if (tokens > 0 && (t->shape[1] != tokens || t->shape[2] != dim)) {
@@ -281,7 +282,7 @@ hart_generate_params_init (HartGenerateParams * params)
 {
   memset (params, 0, sizeof *params);
   params->seed = 1;
-  params->cfg = 4.5;
+  params->cfg = HART_DEFAULT_CFG;
   params->smooth = TRUE;
 }
 
@@ -907,9 +908,9 @@ check_context (const HartModel * model, const HartContext * ctx,
         model->tcfg.context_dim);
     return FALSE;
   }
-  if (ctx->batch < 1 || ctx->batch > 64) {
+  if (ctx->batch < 1 || ctx->batch > HART_MAX_BATCH) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "batch %d is outside [1, 64]", ctx->batch);
+        "batch %d is outside [1, %d]", ctx->batch, HART_MAX_BATCH);
     return FALSE;
   }
   for (gsize i = 0; i < (gsize) ctx->batch * ctx->tokens * ctx->dim; i++) {
@@ -1042,7 +1043,8 @@ tokens_locked (HartModel * model, const HartContext * ctx,
       samp.stage = si;
       samp.ratio = ratio;
       samp.cfg_t = params->cfg * ratio;
-      samp.top_k = params->top_k > 0 ? params->top_k : (si < 7 ? 600 : 300);
+      samp.top_k = params->top_k > 0 ? params->top_k
+          : hart_sampler_default_top_k (si);
       samp.top_p = params->top_p;
       samp.smooth = params->smooth;
       if (!hart_sample_stage (logits_host, B, l, V, &samp, draws,
@@ -1195,13 +1197,13 @@ out:
 static gboolean
 check_params (const HartGenerateParams * params, GError ** error)
 {
-  if (!(params->cfg >= 0.0 && params->cfg <= 100.0)
+  if (!(params->cfg >= 0.0 && params->cfg <= HART_MAX_CFG)
       || !(params->top_p >= 0.0 && params->top_p <= 1.0)
       || params->top_k < 0 || params->keep_scales < 0) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "invalid sampling settings: cfg %g (expected 0 … 100), top-k %d "
+        "invalid sampling settings: cfg %g (expected 0 … %g), top-k %d "
         "(≥ 0), top-p %g (0 … 1), keep-scales %d (≥ 0)", params->cfg,
-        params->top_k, params->top_p, params->keep_scales);
+        HART_MAX_CFG, params->top_k, params->top_p, params->keep_scales);
     return FALSE;
   }
   return TRUE;
