@@ -46,7 +46,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define DEFAULT_PROMPT "a large red circle in the center on a blue background"
 #define DEFAULT_SEED 1
 #define DEFAULT_SEED_MODE GST_HART_SEED_MODE_FIXED
-#define DEFAULT_CFG_SCALE 4.5
+#define DEFAULT_CFG_SCALE HART_DEFAULT_CFG
 #define DEFAULT_TOP_K 0
 #define DEFAULT_TOP_P 0.0
 #define DEFAULT_SMOOTH TRUE
@@ -151,7 +151,7 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_CFG_SCALE,
       g_param_spec_double ("cfg-scale", "CFG scale",
           "Classifier-free guidance scale: how closely the image follows the "
-          "prompt", 0.0, 100.0, DEFAULT_CFG_SCALE,
+          "prompt", 0.0, HART_MAX_CFG, DEFAULT_CFG_SCALE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_TOP_K,

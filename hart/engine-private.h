@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The HartEngine struct stays private to model.c; other modules of the
+ * The HartEngine struct stays private to engine.c; other modules of the
  * library that run model code on an engine (the text encoder) reach its
  * backend through this getter.
  */

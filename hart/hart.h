@@ -66,6 +66,14 @@ void hart_context_free (HartContext * ctx);
 
 /* ---- generation parameters ---- */
 
+/* Classifier-free guidance of the official sampler (hart_generate_params_init,
+ * the CLI's --cfg, hartsrc's cfg-scale) and the largest one accepted. */
+#define HART_DEFAULT_CFG 4.5
+#define HART_MAX_CFG 100.0
+/* The most prompts (images) in one generation: a context file, a context
+ * passed to hart_model_generate and a token frame are refused beyond it. */
+#define HART_MAX_BATCH 64
+
 typedef void (*HartProgressFunc) (int stage, int n_stages, const char *what,
     gpointer user_data);
 
@@ -73,7 +81,7 @@ typedef struct
 {
   guint64 seed;                 /* keys every random draw */
   guint32 frame;                /* frame index (video): keys the draws too */
-  double cfg;                   /* classifier-free guidance (4.5) */
+  double cfg;                   /* guidance, 0 … HART_MAX_CFG (HART_DEFAULT_CFG) */
   gboolean smooth;              /* Gumbel "more_smooth" path (official default TRUE) */
   int top_k;                    /* 0: official schedule (600 / 300 from stage 7) */
   double top_p;                 /* 0 … 1; 0: off (1 drops only p = 0) */

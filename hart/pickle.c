@@ -103,33 +103,110 @@ static const struct
   {"torch", "BoolStorage", GLOBAL_STORAGE_CLASS, HART_DTYPE_BOOL},
 };
 
-/* Names of every pickle opcode (protocols 0-5, as in CPython's
- * Lib/pickle.py), for messages about the ones we refuse. */
+/* Every pickle opcode (protocols 0-5), with the names of CPython's
+ * Lib/pickle.py and pickletools. */
+typedef enum
+{
+  OP_MARK = '(',
+  OP_STOP = '.',
+  OP_POP = '0',
+  OP_POP_MARK = '1',
+  OP_DUP = '2',
+  OP_FLOAT = 'F',
+  OP_INT = 'I',
+  OP_BININT = 'J',
+  OP_BININT1 = 'K',
+  OP_LONG = 'L',
+  OP_BININT2 = 'M',
+  OP_NONE = 'N',
+  OP_PERSID = 'P',
+  OP_BINPERSID = 'Q',
+  OP_REDUCE = 'R',
+  OP_STRING = 'S',
+  OP_BINSTRING = 'T',
+  OP_SHORT_BINSTRING = 'U',
+  OP_UNICODE = 'V',
+  OP_BINUNICODE = 'X',
+  OP_APPEND = 'a',
+  OP_BUILD = 'b',
+  OP_GLOBAL = 'c',
+  OP_DICT = 'd',
+  OP_EMPTY_DICT = '}',
+  OP_APPENDS = 'e',
+  OP_GET = 'g',
+  OP_BINGET = 'h',
+  OP_INST = 'i',
+  OP_LONG_BINGET = 'j',
+  OP_LIST = 'l',
+  OP_EMPTY_LIST = ']',
+  OP_OBJ = 'o',
+  OP_PUT = 'p',
+  OP_BINPUT = 'q',
+  OP_LONG_BINPUT = 'r',
+  OP_SETITEM = 's',
+  OP_TUPLE = 't',
+  OP_EMPTY_TUPLE = ')',
+  OP_SETITEMS = 'u',
+  OP_BINFLOAT = 'G',
+  OP_BINBYTES = 'B',
+  OP_SHORT_BINBYTES = 'C',
+  OP_PROTO = 0x80,
+  OP_NEWOBJ = 0x81,
+  OP_EXT1 = 0x82,
+  OP_EXT2 = 0x83,
+  OP_EXT4 = 0x84,
+  OP_TUPLE1 = 0x85,
+  OP_TUPLE2 = 0x86,
+  OP_TUPLE3 = 0x87,
+  OP_NEWTRUE = 0x88,
+  OP_NEWFALSE = 0x89,
+  OP_LONG1 = 0x8a,
+  OP_LONG4 = 0x8b,
+  OP_SHORT_BINUNICODE = 0x8c,
+  OP_BINUNICODE8 = 0x8d,
+  OP_BINBYTES8 = 0x8e,
+  OP_EMPTY_SET = 0x8f,
+  OP_ADDITEMS = 0x90,
+  OP_FROZENSET = 0x91,
+  OP_NEWOBJ_EX = 0x92,
+  OP_STACK_GLOBAL = 0x93,
+  OP_MEMOIZE = 0x94,
+  OP_FRAME = 0x95,
+  OP_BYTEARRAY8 = 0x96,
+  OP_NEXT_BUFFER = 0x97,
+  OP_READONLY_BUFFER = 0x98,
+} PickleOpcode;
+
+/* The newest protocol whose opcodes are all in PickleOpcode. */
+#define PICKLE_HIGHEST_PROTOCOL 5
+
+/* Their names, for messages about the ones we refuse. */
+#define OPCODE(name) { OP_##name, #name }
 static const struct
 {
   guint8 code;
   const char *name;
 } opcode_names[] = {
-  {'(', "MARK"}, {'.', "STOP"}, {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"},
-  {'F', "FLOAT"}, {'I', "INT"}, {'J', "BININT"}, {'K', "BININT1"},
-  {'L', "LONG"}, {'M', "BININT2"}, {'N', "NONE"}, {'P', "PERSID"},
-  {'Q', "BINPERSID"}, {'R', "REDUCE"}, {'S', "STRING"}, {'T', "BINSTRING"},
-  {'U', "SHORT_BINSTRING"}, {'V', "UNICODE"}, {'X', "BINUNICODE"},
-  {'a', "APPEND"}, {'b', "BUILD"}, {'c', "GLOBAL"}, {'d', "DICT"},
-  {'}', "EMPTY_DICT"}, {'e', "APPENDS"}, {'g', "GET"}, {'h', "BINGET"},
-  {'i', "INST"}, {'j', "LONG_BINGET"}, {'l', "LIST"}, {']', "EMPTY_LIST"},
-  {'o', "OBJ"}, {'p', "PUT"}, {'q', "BINPUT"}, {'r', "LONG_BINPUT"},
-  {'s', "SETITEM"}, {'t', "TUPLE"}, {')', "EMPTY_TUPLE"}, {'u', "SETITEMS"},
-  {'G', "BINFLOAT"}, {'B', "BINBYTES"}, {'C', "SHORT_BINBYTES"},
-  {0x80, "PROTO"}, {0x81, "NEWOBJ"}, {0x82, "EXT1"}, {0x83, "EXT2"},
-  {0x84, "EXT4"}, {0x85, "TUPLE1"}, {0x86, "TUPLE2"}, {0x87, "TUPLE3"},
-  {0x88, "NEWTRUE"}, {0x89, "NEWFALSE"}, {0x8a, "LONG1"}, {0x8b, "LONG4"},
-  {0x8c, "SHORT_BINUNICODE"}, {0x8d, "BINUNICODE8"}, {0x8e, "BINBYTES8"},
-  {0x8f, "EMPTY_SET"}, {0x90, "ADDITEMS"}, {0x91, "FROZENSET"},
-  {0x92, "NEWOBJ_EX"}, {0x93, "STACK_GLOBAL"}, {0x94, "MEMOIZE"},
-  {0x95, "FRAME"}, {0x96, "BYTEARRAY8"}, {0x97, "NEXT_BUFFER"},
-  {0x98, "READONLY_BUFFER"}
+  OPCODE (MARK), OPCODE (STOP), OPCODE (POP), OPCODE (POP_MARK), OPCODE (DUP),
+  OPCODE (FLOAT), OPCODE (INT), OPCODE (BININT), OPCODE (BININT1),
+  OPCODE (LONG), OPCODE (BININT2), OPCODE (NONE), OPCODE (PERSID),
+  OPCODE (BINPERSID), OPCODE (REDUCE), OPCODE (STRING), OPCODE (BINSTRING),
+  OPCODE (SHORT_BINSTRING), OPCODE (UNICODE), OPCODE (BINUNICODE),
+  OPCODE (APPEND), OPCODE (BUILD), OPCODE (GLOBAL), OPCODE (DICT),
+  OPCODE (EMPTY_DICT), OPCODE (APPENDS), OPCODE (GET), OPCODE (BINGET),
+  OPCODE (INST), OPCODE (LONG_BINGET), OPCODE (LIST), OPCODE (EMPTY_LIST),
+  OPCODE (OBJ), OPCODE (PUT), OPCODE (BINPUT), OPCODE (LONG_BINPUT),
+  OPCODE (SETITEM), OPCODE (TUPLE), OPCODE (EMPTY_TUPLE), OPCODE (SETITEMS),
+  OPCODE (BINFLOAT), OPCODE (BINBYTES), OPCODE (SHORT_BINBYTES),
+  OPCODE (PROTO), OPCODE (NEWOBJ), OPCODE (EXT1), OPCODE (EXT2), OPCODE (EXT4),
+  OPCODE (TUPLE1), OPCODE (TUPLE2), OPCODE (TUPLE3), OPCODE (NEWTRUE),
+  OPCODE (NEWFALSE), OPCODE (LONG1), OPCODE (LONG4), OPCODE (SHORT_BINUNICODE),
+  OPCODE (BINUNICODE8), OPCODE (BINBYTES8), OPCODE (EMPTY_SET),
+  OPCODE (ADDITEMS), OPCODE (FROZENSET), OPCODE (NEWOBJ_EX),
+  OPCODE (STACK_GLOBAL), OPCODE (MEMOIZE), OPCODE (FRAME), OPCODE (BYTEARRAY8),
+  OPCODE (NEXT_BUFFER), OPCODE (READONLY_BUFFER)
 };
+#undef OPCODE
 
 static const char *
 opcode_name (guint8 op)
@@ -764,18 +841,18 @@ run (Unpickler * u, GError ** error)
     u->op_pos = u->pos;
     u->pos++;
     switch (op) {
-      case 0x80:               /* PROTO */
+      case OP_PROTO:
         if (!need_bytes (u, 1, op, error))
           return NULL;
-        if (u->data[u->pos] > 5) {
+        if (u->data[u->pos] > PICKLE_HIGHEST_PROTOCOL) {
           set_error (u, error, HART_ERROR_UNSUPPORTED,
-              "pickle protocol %u is not supported (at most 5)",
-              u->data[u->pos]);
+              "pickle protocol %u is not supported (at most %d)",
+              u->data[u->pos], PICKLE_HIGHEST_PROTOCOL);
           return NULL;
         }
         u->pos++;
         break;
-      case 0x95:               /* FRAME: a size hint, nothing to do */
+      case OP_FRAME:           /* a size hint, nothing to do */
         if (!need_bytes (u, 8, op, error))
           return NULL;
         if (read_le (u->data + u->pos, 8) > u->size - u->pos - 8) {
@@ -786,9 +863,9 @@ run (Unpickler * u, GError ** error)
         }
         u->pos += 8;
         break;
-      case '.':                /* STOP */
+      case OP_STOP:
         return pop (u, op, error);
-      case '(':                /* MARK */
+      case OP_MARK:
         if (u->marks->len >= u->limits.max_marks) {
           set_error (u, error, HART_ERROR_LIMIT,
               "pickle nests more than %u MARKs (offset %" G_GSIZE_FORMAT ")",
@@ -797,32 +874,32 @@ run (Unpickler * u, GError ** error)
         }
         g_array_append_val (u->marks, u->stack->len);
         break;
-      case '0':                /* POP */
+      case OP_POP:
         if (pop (u, op, error) == NULL)
           return NULL;
         break;
-      case '1':                /* POP_MARK */
+      case OP_POP_MARK:
         if (!pop_mark (u, op, &start, error))
           return NULL;
         truncate_stack (u, start);
         break;
-      case 'N':
+      case OP_NONE:
         if (!push (u, new_value (u, VALUE_NONE, error), error))
           return NULL;
         break;
-      case 0x88:               /* NEWTRUE */
-      case 0x89:               /* NEWFALSE */
+      case OP_NEWTRUE:
+      case OP_NEWFALSE:
         v = new_value (u, VALUE_BOOL, error);
         if (v == NULL)
           return NULL;
-        v->boolean = op == 0x88;
+        v->boolean = op == OP_NEWTRUE;
         if (!push (u, v, error))
           return NULL;
         break;
-      case 'J':                /* BININT: signed 32-bit */
-      case 'K':                /* BININT1: unsigned 8-bit */
-      case 'M':{               /* BININT2: unsigned 16-bit */
-        int n = op == 'J' ? 4 : op == 'K' ? 1 : 2;
+      case OP_BININT:          /* signed 32-bit */
+      case OP_BININT1:         /* unsigned 8-bit */
+      case OP_BININT2:{        /* unsigned 16-bit */
+        int n = op == OP_BININT ? 4 : op == OP_BININT1 ? 1 : 2;
 
         if (!need_bytes (u, n, op, error))
           return NULL;
@@ -830,14 +907,14 @@ run (Unpickler * u, GError ** error)
         if (v == NULL)
           return NULL;
         v->integer = read_le (u->data + u->pos, n);
-        if (op == 'J')
+        if (op == OP_BININT)
           v->integer = (gint32) (guint32) v->integer;
         u->pos += n;
         if (!push (u, v, error))
           return NULL;
         break;
       }
-      case 0x8a:{              /* LONG1: n-byte two's complement, LE */
+      case OP_LONG1:{          /* n-byte two's complement, LE */
         guint n;
         guint64 bits;
 
@@ -864,7 +941,7 @@ run (Unpickler * u, GError ** error)
           return NULL;
         break;
       }
-      case 'G':{               /* BINFLOAT: big-endian double */
+      case OP_BINFLOAT:{       /* big-endian double */
         guint64 bits = 0;
 
         if (!need_bytes (u, 8, op, error))
@@ -880,35 +957,36 @@ run (Unpickler * u, GError ** error)
           return NULL;
         break;
       }
-      case 'X':                /* BINUNICODE */
-      case 0x8c:               /* SHORT_BINUNICODE */
-      case 0x8d:               /* BINUNICODE8 */
-        v = read_string (u, op, op == 'X' ? 4 : op == 0x8c ? 1 : 8, error);
+      case OP_BINUNICODE:
+      case OP_SHORT_BINUNICODE:
+      case OP_BINUNICODE8:
+        v = read_string (u, op, op == OP_BINUNICODE ? 4
+            : op == OP_SHORT_BINUNICODE ? 1 : 8, error);
         if (!push (u, v, error))
           return NULL;
         break;
-      case '}':                /* EMPTY_DICT */
+      case OP_EMPTY_DICT:
         if (!push (u, new_value (u, VALUE_DICT, error), error))
           return NULL;
         break;
-      case ']':                /* EMPTY_LIST */
+      case OP_EMPTY_LIST:
         if (!push (u, new_value (u, VALUE_LIST, error), error))
           return NULL;
         break;
-      case ')':                /* EMPTY_TUPLE */
+      case OP_EMPTY_TUPLE:
         if (!push (u, new_value (u, VALUE_TUPLE, error), error))
           return NULL;
         break;
-      case 't':                /* TUPLE */
+      case OP_TUPLE:
         if (!pop_mark (u, op, &start, error))
           return NULL;
         if (!push (u, make_tuple (u, start, error), error))
           return NULL;
         break;
-      case 0x85:               /* TUPLE1 */
-      case 0x86:               /* TUPLE2 */
-      case 0x87:{              /* TUPLE3 */
-        guint n = op - 0x84;
+      case OP_TUPLE1:
+      case OP_TUPLE2:
+      case OP_TUPLE3:{
+        guint n = op - OP_TUPLE1 + 1;
 
         if (u->stack->len < stack_floor (u) + n) {
           set_error (u, error, HART_ERROR_FORMAT,
@@ -920,7 +998,7 @@ run (Unpickler * u, GError ** error)
           return NULL;
         break;
       }
-      case 'l':                /* LIST */
+      case OP_LIST:
         if (!pop_mark (u, op, &start, error))
           return NULL;
         v = make_tuple (u, start, error);
@@ -930,7 +1008,7 @@ run (Unpickler * u, GError ** error)
         if (!push (u, v, error))
           return NULL;
         break;
-      case 'd':                /* DICT */
+      case OP_DICT:
         if (!pop_mark (u, op, &start, error))
           return NULL;
         if ((u->stack->len - start) % 2 != 0) {
@@ -948,37 +1026,37 @@ run (Unpickler * u, GError ** error)
         if (!push (u, v, error))
           return NULL;
         break;
-      case 'q':                /* BINPUT */
+      case OP_BINPUT:
         if (!need_bytes (u, 1, op, error))
           return NULL;
         if (!memo_put (u, u->data[u->pos++], error))
           return NULL;
         break;
-      case 'r':                /* LONG_BINPUT */
+      case OP_LONG_BINPUT:
         if (!need_bytes (u, 4, op, error))
           return NULL;
         u->pos += 4;
         if (!memo_put (u, read_le (u->data + u->pos - 4, 4), error))
           return NULL;
         break;
-      case 0x94:               /* MEMOIZE */
+      case OP_MEMOIZE:
         if (!memo_put (u, g_hash_table_size (u->memo), error))
           return NULL;
         break;
-      case 'h':                /* BINGET */
+      case OP_BINGET:
         if (!need_bytes (u, 1, op, error))
           return NULL;
         if (!memo_get (u, u->data[u->pos++], error))
           return NULL;
         break;
-      case 'j':                /* LONG_BINGET */
+      case OP_LONG_BINGET:
         if (!need_bytes (u, 4, op, error))
           return NULL;
         u->pos += 4;
         if (!memo_get (u, read_le (u->data + u->pos - 4, 4), error))
           return NULL;
         break;
-      case 's':                /* SETITEM: dict key value */
+      case OP_SETITEM:         /* dict key value */
         if ((w = pop (u, op, error)) == NULL || (v = pop (u, op, error)) == NULL
             || (x = top (u, op, error)) == NULL)
           return NULL;
@@ -990,7 +1068,7 @@ run (Unpickler * u, GError ** error)
         }
         dict_set (u, x, v, w, error);
         break;
-      case 'u':                /* SETITEMS: dict MARK k v k v ... */
+      case OP_SETITEMS:        /* dict MARK k v k v ... */
         if (!pop_mark (u, op, &start, error))
           return NULL;
         if (start <= stack_floor (u)
@@ -1006,7 +1084,7 @@ run (Unpickler * u, GError ** error)
           dict_set (u, x, u->stack->pdata[i], u->stack->pdata[i + 1], error);
         truncate_stack (u, start);
         break;
-      case 'a':                /* APPEND: list value */
+      case OP_APPEND:          /* list value */
         if ((v = pop (u, op, error)) == NULL
             || (x = top (u, op, error)) == NULL)
           return NULL;
@@ -1018,7 +1096,7 @@ run (Unpickler * u, GError ** error)
         }
         g_ptr_array_add (x->items, v);
         break;
-      case 'e':                /* APPENDS: list MARK values... */
+      case OP_APPENDS:         /* list MARK values... */
         if (!pop_mark (u, op, &start, error))
           return NULL;
         if (start <= stack_floor (u)
@@ -1033,7 +1111,7 @@ run (Unpickler * u, GError ** error)
           g_ptr_array_add (x->items, u->stack->pdata[i]);
         truncate_stack (u, start);
         break;
-      case 'c':{               /* GLOBAL "module\nname\n" */
+      case OP_GLOBAL:{         /* "module\nname\n" */
         char *module = read_line (u, op, error);
         char *name = module ? read_line (u, op, error) : NULL;
 
@@ -1044,7 +1122,7 @@ run (Unpickler * u, GError ** error)
           return NULL;
         break;
       }
-      case 0x93:               /* STACK_GLOBAL: module name */
+      case OP_STACK_GLOBAL:    /* module name */
         if ((w = pop (u, op, error)) == NULL
             || (v = pop (u, op, error)) == NULL)
           return NULL;
@@ -1058,20 +1136,20 @@ run (Unpickler * u, GError ** error)
                     error), error))
           return NULL;
         break;
-      case 'R':                /* REDUCE: callable args */
+      case OP_REDUCE:          /* callable args */
         if ((w = pop (u, op, error)) == NULL
             || (v = pop (u, op, error)) == NULL)
           return NULL;
         if (!push (u, reduce (u, v, w, error), error))
           return NULL;
         break;
-      case 'Q':                /* BINPERSID */
+      case OP_BINPERSID:
         if ((v = pop (u, op, error)) == NULL)
           return NULL;
         if (!push (u, persistent_load (u, v, error), error))
           return NULL;
         break;
-      case 'b':                /* BUILD: obj state */
+      case OP_BUILD:           /* obj state */
         if ((w = pop (u, op, error)) == NULL
             || (x = top (u, op, error)) == NULL)
           return NULL;

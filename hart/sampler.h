@@ -10,6 +10,19 @@
 
 G_BEGIN_DECLS
 
+/* The official top-k schedule (HartGenerateParams.top_k = 0): the 600 most
+ * likely tokens up to stage 6, the 300 most likely from stage 7 on. */
+#define HART_TOP_K_EARLY 600
+#define HART_TOP_K_LATE 300
+#define HART_TOP_K_LATE_FROM_STAGE 7
+
+static inline int
+hart_sampler_default_top_k (int stage)
+{
+  return stage < HART_TOP_K_LATE_FROM_STAGE ? HART_TOP_K_EARLY
+      : HART_TOP_K_LATE;
+}
+
 typedef struct
 {
   int stage;                    /* si: keys the draws */

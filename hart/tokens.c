@@ -15,6 +15,7 @@
  * 128      f_hat [B, Cv, P, P], last_h [B, P², Cv], z [2B, P², C],
  *          stage_h [B, S, Cv] (f32)
  */
+#include "hart.h"
 #include "tokens.h"
 #include "error.h"
 
@@ -208,7 +209,8 @@ hart_tokens_parse (const guint8 * data, gsize size, GError ** error)
   probe.embed_dim = (int) MIN (get_u32 (data + 92), G_MAXINT);
   probe.n_scales = (int) MIN (get_u32 (data + 96), G_MAXINT);
   probe.stage_tokens = (int) MIN (get_u32 (data + 100), G_MAXINT);
-  if (probe.batch < 1 || probe.batch > 64 || probe.latent_channels < 1
+  if (probe.batch < 1 || probe.batch > HART_MAX_BATCH
+      || probe.latent_channels < 1
       || probe.latent_channels > 4096 || probe.side < 1
       || probe.side > 1024 || probe.embed_dim < 1
       || probe.embed_dim > MAX_DIM || probe.n_scales < 2

@@ -75,7 +75,7 @@ hart_cli_generate (int argc, char **argv)
   char **prompts = NULL, *text_encoder = NULL, *text_tokenizer = NULL;
   gint64 seed = 1, memory_budget = 0;
   int top_k = 0, device_id = 0;
-  double cfg = 4.5, top_p = 0.0;
+  double cfg = HART_DEFAULT_CFG, top_p = 0.0;
   gboolean no_smooth = FALSE, no_ema = FALSE, quiet = FALSE, timings = FALSE;
   Progress progress = { 0 };
   GOptionEntry entries[] = {
@@ -98,7 +98,8 @@ hart_cli_generate (int argc, char **argv)
         "Output PNG (for B > 1: out.png → out-0.png, out-1.png, …)", "FILE"},
     {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N"},
     {"cfg", 0, 0, G_OPTION_ARG_DOUBLE, &cfg,
-        "Classifier-free guidance scale (4.5)", "X"},
+        "Classifier-free guidance scale (" G_STRINGIFY (HART_DEFAULT_CFG)
+          ")", "X"},
     {"top-k", 0, 0, G_OPTION_ARG_INT, &top_k,
         "Top-k (0: the official 600/300 schedule)", "K"},
     {"top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Top-p (0: off)", "P"},

@@ -1,0 +1,590 @@
+/* gst-hart — whole-image generation
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The order of work follows docs/algorithm.md §6: stages 0 … SN−2 (transformer, guided
+ * sampling, latent update), the last stage (transformer, sampling, diffusion
+ * condition), the residual diffusion, then the decoder.  The first half
+ * ends in a token frame (hart_model_generate_tokens), the second starts from
+ * one (hart_model_refine); hart_model_generate is both.
+ */
+#include "hart.h"
+#include "engine-private.h"
+#include "model-private.h"
+#include "draws.h"
+#include "sampler.h"
+#include "trace.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Progress steps of a generation: the SN stages, diffusion, decoder. */
+#define N_PROGRESS(SN) ((SN) + 2)
+
+void
+hart_generate_params_init (HartGenerateParams * params)
+{
+  memset (params, 0, sizeof *params);
+  params->seed = 1;
+  params->cfg = HART_DEFAULT_CFG;
+  params->smooth = TRUE;
+}
+
+/* ---- helpers ---- */
+
+typedef struct
+{
+  HartBackend *be;
+  GPtrArray *dev;               /* device buffers to free */
+  GPtrArray *host;              /* host buffers to free */
+} Scratch;
+
+static float *
+scratch_dev (Scratch * s, gsize n, GError ** error)
+{
+  float *p = s->be->ops->alloc (s->be, n * sizeof (float), error);
+  if (p) {
+    s->be->ops->fill (s->be, p, 0.0f, n);
+    g_ptr_array_add (s->dev, p);
+  }
+  return p;
+}
+
+static gpointer
+scratch_host (Scratch * s, gsize bytes, GError ** error)
+{
+  gpointer p = g_try_malloc0 (bytes);
+  if (p == NULL)
+    g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
+        "out of memory (%" G_GSIZE_FORMAT " bytes of host scratch)", bytes);
+  else
+    g_ptr_array_add (s->host, p);
+  return p;
+}
+
+static void
+scratch_free (Scratch * s)
+{
+  for (guint i = 0; i < s->dev->len; i++)
+    s->be->ops->free (s->be, g_ptr_array_index (s->dev, i));
+  g_ptr_array_free (s->dev, TRUE);
+  g_ptr_array_set_free_func (s->host, g_free);
+  g_ptr_array_free (s->host, TRUE);
+}
+
+static void
+progress (const HartGenerateParams * params, int stage, int n,
+    const char *what)
+{
+  if (params->progress)
+    params->progress (stage, n, what, params->progress_data);
+}
+
+/* [B, l, Cv] token-major → [B, Cv, l] channel-major */
+static void
+tokens_to_nchw (const float *src, float *dst, int batch, int l, int Cv)
+{
+  for (int b = 0; b < batch; b++)
+    for (int t = 0; t < l; t++)
+      for (int c = 0; c < Cv; c++)
+        dst[((gsize) b * Cv + c) * l + t] = src[((gsize) b * l + t) * Cv + c];
+}
+
+static gboolean
+check_context (const HartModel * model, const HartContext * ctx,
+    GError ** error)
+{
+  if (ctx->tokens != model->tcfg.context_token
+      || ctx->dim != model->tcfg.context_dim) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "context is [%d, %d, %d] but the model expects [B, %d, %d]",
+        ctx->batch, ctx->tokens, ctx->dim, model->tcfg.context_token,
+        model->tcfg.context_dim);
+    return FALSE;
+  }
+  if (ctx->batch < 1 || ctx->batch > HART_MAX_BATCH) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "batch %d is outside [1, %d]", ctx->batch, HART_MAX_BATCH);
+    return FALSE;
+  }
+  for (gsize i = 0; i < (gsize) ctx->batch * ctx->tokens * ctx->dim; i++) {
+    if (!isfinite (ctx->data[i])) {
+      g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
+          "context value %" G_GSIZE_FORMAT " is not finite", i);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+check_reuse (const HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, GError ** error)
+{
+  const HartTokens *r = params->reuse;
+
+  if (params->keep_scales <= 0 || r == NULL)
+    return TRUE;
+  if (params->keep_scales > model->tcfg.n_scales - 1) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "keep-scales %d: the model has %d scales, at most %d can be kept",
+        params->keep_scales, model->tcfg.n_scales, model->tcfg.n_scales - 1);
+    return FALSE;
+  }
+  if (strcmp (r->fingerprint, model->fingerprint) != 0
+      || r->batch != ctx->batch) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "the tokens to reuse come from another model or batch size "
+        "(model %.12s…, batch %d; expected %.12s…, batch %d)",
+        r->fingerprint, r->batch, model->fingerprint, ctx->batch);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_params (const HartGenerateParams * params, GError ** error)
+{
+  if (!(params->cfg >= 0.0 && params->cfg <= HART_MAX_CFG)
+      || !(params->top_p >= 0.0 && params->top_p <= 1.0)
+      || params->top_k < 0 || params->keep_scales < 0) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "invalid sampling settings: cfg %g (expected 0 … %g), top-k %d "
+        "(≥ 0), top-p %g (0 … 1), keep-scales %d (≥ 0)", params->cfg,
+        HART_MAX_CFG, params->top_k, params->top_p, params->keep_scales);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- stages 0 … SN−1 (docs/algorithm.md §6.3–§6.4 step 4) ---- */
+
+/* What the stages share: the model's sizes, the transformer state, the
+ * scratch buffers and the token frame being filled. */
+typedef struct
+{
+  HartModel *model;
+  HartBackend *be;
+  const HartGenerateParams *params;
+  HartDraws *draws;
+  HartSafetensorsWriter *trace;
+  int B, SN, T, C, V, Cv, P, L;
+  gsize fhat_n;                 /* B · Cv · L */
+  Scratch s;
+  HartTransformerState *st;
+  HartTokens *tokens;           /* the frame being filled */
+  float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z;  /* device */
+  float *logits_host, *h_host, *h_nchw; /* host */
+  int32_t *idx;                 /* host: the sampled codes of a stage */
+  double ratio;                 /* si / (SN − 1), kept by the last stage */
+  int stage_offset;             /* rows of stage_h written so far */
+} Stages;
+
+/* Allocates everything the stages use, starts the transformer on the
+ * context and builds stage 0's input.  stages_end frees, even on failure. */
+static gboolean
+stages_begin (Stages * r, HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, HartDraws * draws,
+    HartSafetensorsWriter * trace, GError ** error)
+{
+  const HartTransformerConfig *c = &model->tcfg;
+  HartBackend *be = hart_engine_get_backend (model->engine);
+  int B, C, V, L, max_tokens;
+  gsize fhat_n;
+
+  memset (r, 0, sizeof *r);
+  r->model = model;
+  r->be = be;
+  r->params = params;
+  r->draws = draws;
+  r->trace = trace;
+  r->B = B = ctx->batch;
+  r->SN = c->n_scales;
+  r->T = c->context_token;
+  r->C = C = c->embed_dim;
+  r->V = V = model->acfg.vocab_size;
+  r->Cv = model->acfg.z_channels;
+  r->P = c->patch_nums[r->SN - 1];
+  r->L = L = r->P * r->P;
+  r->fhat_n = fhat_n = (gsize) B * r->Cv * L;
+  max_tokens = MAX (r->T, L);
+  r->s.be = be;
+  r->s.dev = g_ptr_array_new ();
+  r->s.host = g_ptr_array_new ();
+
+  r->tokens = hart_tokens_new (B, r->Cv, r->P, C, r->SN,
+      c->image_tokens - L + 1);
+  g_strlcpy (r->tokens->fingerprint, model->fingerprint,
+      sizeof r->tokens->fingerprint);
+  r->tokens->seed = params->seed;
+  r->tokens->frame = params->frame;
+
+  if (!(r->st = hart_transformer_state_new (model->transformer, B, error))
+      || !(r->x = scratch_dev (&r->s, (gsize) 2 * B * max_tokens * C, error))
+      || !(r->logits = scratch_dev (&r->s, (gsize) 2 * B * L * V, error))
+      || !(r->fhat = scratch_dev (&r->s, fhat_n, error))
+      || !(r->latent_scratch = scratch_dev (&r->s, 2 * fhat_n, error))
+      || !(r->h_dev = scratch_dev (&r->s, fhat_n, error))
+      || !(r->next = scratch_dev (&r->s, fhat_n, error))
+      || !(r->z = scratch_dev (&r->s, (gsize) 2 * B * L * C, error))
+      || !(r->logits_host = scratch_host (&r->s, (gsize) 2 * B * L * V *
+              sizeof (float), error))
+      || !(r->h_host = scratch_host (&r->s, fhat_n * sizeof (float), error))
+      || !(r->h_nchw = scratch_host (&r->s, fhat_n * sizeof (float), error))
+      || !(r->idx = scratch_host (&r->s, (gsize) B * L * sizeof (int32_t),
+              error)))
+    return FALSE;
+
+  if (!hart_transformer_begin (r->st, ctx->data, ctx->positions, error))
+    return FALSE;
+  hart_transformer_stage0_input (r->st, r->x);
+  return TRUE;
+}
+
+static void
+stages_end (Stages * r)
+{
+  hart_tokens_free (r->tokens);
+  hart_transformer_state_free (r->st);
+  scratch_free (&r->s);
+}
+
+/* Video: stage SI's token map [B, l, Cv] comes from the previous frame. */
+static void
+stage_reuse (Stages * r, int l)
+{
+  const int Cv = r->Cv;
+
+  for (int b = 0; b < r->B; b++)
+    memcpy (r->h_host + (gsize) b * l * Cv, r->params->reuse->stage_h +
+        ((gsize) b * r->tokens->stage_tokens + r->stage_offset) * Cv,
+        (gsize) l * Cv * sizeof (float));
+}
+
+/* Stage SI's logits, then guided sampling (docs/algorithm.md §6.3 steps 2–6): the codes
+ * in idx, their embedding in h_host. */
+static gboolean
+stage_sample (Stages * r, int si, int l, GError ** error)
+{
+  HartBackend *be = r->be;
+  const HartGenerateParams *params = r->params;
+  const int B = r->B, T = r->T, C = r->C, V = r->V;
+  HartStageSampling samp;
+
+  if (si == 0)                  /* only the last context position (docs/algorithm.md §6.3 step 3) */
+    hart_transformer_logits (r->st, r->x + (gsize) (T - 1) * C, 1,
+        (int64_t) T * C, r->logits);
+  else
+    hart_transformer_logits (r->st, r->x, l, (int64_t) l * C, r->logits);
+  be->ops->download (be, r->logits_host, r->logits, (gsize) 2 * B * l * V *
+      sizeof (float));
+  if (!be->ops->synchronize (be, error))
+    return FALSE;
+  samp.stage = si;
+  samp.ratio = r->ratio;
+  samp.cfg_t = params->cfg * r->ratio;
+  samp.top_k = params->top_k > 0 ? params->top_k
+      : hart_sampler_default_top_k (si);
+  samp.top_p = params->top_p;
+  samp.smooth = params->smooth;
+  if (!hart_sample_stage (r->logits_host, B, l, V, &samp, r->draws,
+          r->model->latent->codebook, r->Cv, r->idx, r->h_host, error))
+    return FALSE;
+  hart_trace_stage_sampling (r->trace, be, si, r->idx, r->logits_host, B, l,
+      V);
+  return TRUE;
+}
+
+/* Every stage but the last: keeps the token map in the frame (video), adds
+ * it to the latent f_hat and builds the next stage's input from it. */
+static void
+stage_advance (Stages * r, int si, int l)
+{
+  HartBackend *be = r->be;
+  HartLatent *latent = r->model->latent;
+  const int B = r->B, Cv = r->Cv;
+  const int pn = r->model->tcfg.patch_nums[si];
+  const int pn_next = r->model->tcfg.patch_nums[si + 1];
+
+  for (int b = 0; b < B; b++)
+    memcpy (r->tokens->stage_h + ((gsize) b * r->tokens->stage_tokens +
+            r->stage_offset) * Cv, r->h_host + (gsize) b * l * Cv,
+        (gsize) l * Cv * sizeof (float));
+  r->stage_offset += l;
+  tokens_to_nchw (r->h_host, r->h_nchw, B, l, Cv);
+  be->ops->upload (be, r->h_dev, r->h_nchw, (gsize) B * Cv * l *
+      sizeof (float));
+  hart_latent_update (latent, B, hart_latent_phi_index (latent, si, r->SN),
+      r->h_dev, pn, r->fhat, r->next, pn_next, r->latent_scratch);
+  hart_transformer_stage_input (r->st, si + 1, r->next, pn_next, r->x);
+  hart_trace_stage_latent (r->trace, be, si, r->fhat, r->next, B, Cv, r->P,
+      pn_next);
+}
+
+/* One stage: the transformer's forward, then the stage's token map,
+ * sampled or (video) reused, and for all but the last the latent update. */
+static gboolean
+run_stage (Stages * r, int si, GCancellable * cancel, GError ** error)
+{
+  const int pn = r->model->tcfg.patch_nums[si];
+  const int l = si == 0 ? 1 : pn * pn;
+  const gboolean last = si == r->SN - 1;
+  const int keep = r->params->reuse ? r->params->keep_scales : 0;
+  char what[64];
+
+  g_snprintf (what, sizeof what, "stage %d/%d (%d×%d)", si + 1, r->SN, pn,
+      pn);
+  progress (r->params, si, N_PROGRESS (r->SN), what);
+  if (hart_error_if_cancelled (cancel, error))
+    return FALSE;
+  if (last) {
+    /* B MaskGIT orders: no effect with one iteration, but they hold a
+     * place in the official draw order (docs/algorithm.md §6.4
+     * step 1, §10). */
+    for (int b = 0; b < r->B; b++)
+      if (!hart_draws_permutation (r->draws, r->L, error))
+        return FALSE;
+  }
+  /* The KV cache needs every stage's forward, kept or not. */
+  if (!hart_transformer_forward_stage (r->st, si, r->x, cancel, error))
+    return FALSE;
+  /* The last stage reuses the ratio of stage SN−2 (docs/algorithm.md §6.2, §6.4
+   * step 3). */
+  if (!last)
+    r->ratio = (double) si / (double) (r->SN - 1);
+
+  if (si < keep)
+    stage_reuse (r, l);
+  else if (!stage_sample (r, si, l, error))
+    return FALSE;
+  if (!last)
+    stage_advance (r, si, l);
+  return TRUE;
+}
+
+/* Diffusion condition z = RMSNorm(H + word_embed(E[idx])) with the hard
+ * codes of the last stage (docs/algorithm.md §6.4 step 4), and the rest of the frame. */
+static gboolean
+stages_finish (Stages * r, GError ** error)
+{
+  HartBackend *be = r->be;
+  HartTokens *tokens = r->tokens;
+  const int B = r->B, L = r->L, C = r->C, Cv = r->Cv;
+  const gsize fhat_n = r->fhat_n;
+  float *codes = r->h_nchw;     /* reuse: E[idx] [B, L, Cv] */
+
+  for (gsize i = 0; i < (gsize) B * L; i++)
+    memcpy (codes + i * Cv, r->model->latent->codebook + (gsize) r->idx[i] *
+        Cv, Cv * sizeof (float));
+  be->ops->upload (be, r->h_dev, codes, fhat_n * sizeof (float));
+  hart_transformer_diffusion_condition (r->st, r->x, r->h_dev, L, r->z);
+
+  be->ops->download (be, tokens->z, r->z, (gsize) 2 * B * L * C *
+      sizeof (float));
+  be->ops->download (be, tokens->f_hat, r->fhat, fhat_n * sizeof (float));
+  memcpy (tokens->last_h, r->h_host, fhat_n * sizeof (float));
+  tokens->cfg_scale = (float) (r->params->cfg * r->ratio);
+  if (!be->ops->synchronize (be, error))
+    return FALSE;
+  hart_trace_add (r->trace, be, "last_z", tokens->z, FALSE, 3,
+      HART_SHAPE (2 * B, L, C));
+  hart_trace_add (r->trace, be, "last_h", r->h_host, FALSE, 3,
+      HART_SHAPE (B, L, Cv));
+  return TRUE;
+}
+
+/* Stages 0 … SN−1: everything up to the diffusion condition. */
+static HartTokens *
+tokens_locked (HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, HartDraws * draws,
+    HartSafetensorsWriter * trace, GCancellable * cancel, GError ** error)
+{
+  Stages r;
+  HartTokens *tokens = NULL;
+  gboolean ok;
+
+  ok = stages_begin (&r, model, ctx, params, draws, trace, error);
+  for (int si = 0; ok && si < r.SN; si++)
+    ok = run_stage (&r, si, cancel, error);
+  if (ok && stages_finish (&r, error)) {
+    tokens = r.tokens;
+    r.tokens = NULL;
+  }
+  stages_end (&r);
+  return tokens;
+}
+
+/* ---- residual diffusion and decoder ---- */
+
+/* Residual diffusion and decoder (docs/algorithm.md §6.4 steps 5–7, §9). */
+static HartImage **
+refine_locked (HartModel * model, const HartTokens * tokens,
+    const HartGenerateParams * params, HartDraws * draws,
+    HartSafetensorsWriter * trace, GCancellable * cancel, GError ** error)
+{
+  HartBackend *be = hart_engine_get_backend (model->engine);
+  const int SN = model->tcfg.n_scales, n_progress = N_PROGRESS (SN);
+  const int B = tokens->batch, Cv = tokens->latent_channels;
+  const int P = tokens->side, L = P * P, C = tokens->embed_dim;
+  const int W = hart_model_get_width (model);
+  const gsize fhat_n = (gsize) B * Cv * L;
+  Scratch s = { be, g_ptr_array_new (), g_ptr_array_new () };
+  HartImage **images = NULL;
+  float *z, *res, *fhat, *img, *sum_host, *nchw_host;
+
+  if (strcmp (tokens->fingerprint, model->fingerprint) != 0
+      || Cv != model->acfg.z_channels
+      || P != model->tcfg.patch_nums[SN - 1] || C != model->tcfg.embed_dim) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "token frame of model %.12s… (Cv %d, side %d, width %d) does not fit "
+        "this model %.12s… (Cv %d, side %d, width %d)", tokens->fingerprint,
+        Cv, P, C, model->fingerprint, model->acfg.z_channels,
+        model->tcfg.patch_nums[SN - 1], model->tcfg.embed_dim);
+    goto out;
+  }
+  /* The elements check frames when they parse them; a caller of the API
+   * may hand over anything. */
+  if (!isfinite (tokens->cfg_scale)) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "token frame: cfg scale is %s",
+        hart_non_finite_name (tokens->cfg_scale));
+    goto out;
+  }
+  progress (params, SN, n_progress, "residual diffusion");
+  if (!(z = scratch_dev (&s, (gsize) 2 * B * L * C, error))
+      || !(res = scratch_dev (&s, fhat_n, error))
+      || !(fhat = scratch_dev (&s, fhat_n, error))
+      || !(img = scratch_dev (&s, (gsize) B * 3 * W * W, error))
+      || !(sum_host = scratch_host (&s, fhat_n * sizeof (float), error))
+      || !(nchw_host = scratch_host (&s, fhat_n * sizeof (float), error)))
+    goto out;
+  be->ops->upload (be, z, tokens->z, (gsize) 2 * B * L * C * sizeof (float));
+  if (!hart_diffusion_sample (model->diffusion, z, B * L, tokens->cfg_scale,
+          draws, res, cancel, error))
+    goto out;
+  hart_trace_add (trace, be, "diff_out", res, TRUE, 2, HART_SHAPE (B * L, Cv));
+
+  /* f_hat += (h + res), token-major → NCHW, no Φ (docs/algorithm.md §6.4 step 6) */
+  be->ops->download (be, sum_host, res, fhat_n * sizeof (float));
+  for (gsize i = 0; i < fhat_n; i++)
+    sum_host[i] = tokens->last_h[i] + sum_host[i];
+  tokens_to_nchw (sum_host, nchw_host, B, L, Cv);
+  for (gsize i = 0; i < fhat_n; i++)
+    nchw_host[i] = tokens->f_hat[i] + nchw_host[i];
+  /* One pass over the small latent, already on the host: a NaN made by the
+   * diffusion (or brought by the frame) stops here, before the decoder
+   * spends its time and smears it over the image. */
+  if (!hart_check_finite (nchw_host, fhat_n, error, HART_ERROR_NUMERIC,
+          "the final latent (f_hat + h + diffusion residual)"))
+    goto out;
+  be->ops->upload (be, fhat, nchw_host, fhat_n * sizeof (float));
+  hart_trace_add (trace, be, "fhat_final", nchw_host, FALSE, 4,
+      HART_SHAPE (B, Cv, P, P));
+
+  progress (params, SN + 1, n_progress, "decoder");
+  if (!hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel,
+          error)
+      || !be->ops->synchronize (be, error))
+    goto out;
+  hart_trace_add (trace, be, "decoder_out", img, TRUE, 4,
+      HART_SHAPE (B, 3, W, W));
+  images = hart_images_from_device (be, img, B, W, W, error);
+  if (images)
+    progress (params, n_progress, n_progress, "done");
+
+out:
+  scratch_free (&s);
+  return images;
+}
+
+/* ---- public entry points ---- */
+
+HartImage **
+hart_model_generate (HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, GCancellable * cancel,
+    GError ** error)
+{
+  HartDraws *draws;
+  HartImage **images = NULL;
+  HartTokens *tokens;
+  HartSafetensorsWriter *trace;
+
+  if (!check_context (model, ctx, error) || !check_params (params, error)
+      || !check_reuse (model, ctx, params, error))
+    return NULL;
+  if (params->replay_draws) {
+    if (!(draws = hart_draws_new_replay (params->replay_draws, error)))
+      return NULL;
+  } else {
+    draws = hart_draws_new (params->seed, params->frame);
+  }
+  if (params->record_draws)
+    hart_draws_set_record_path (draws, params->record_draws);
+
+  trace = hart_trace_begin ();
+  g_mutex_lock (&model->lock);
+  tokens = tokens_locked (model, ctx, params, draws, trace, cancel, error);
+  if (tokens)
+    images = refine_locked (model, tokens, params, draws, trace, cancel,
+        error);
+  g_mutex_unlock (&model->lock);
+  hart_trace_end (trace);
+  hart_tokens_free (tokens);
+
+  if (images && !hart_draws_finish (draws, error)) {
+    hart_images_free (images);
+    images = NULL;
+  }
+  hart_draws_free (draws);
+  return images;
+}
+
+static gboolean
+refuse_draw_files (const HartGenerateParams * params, GError ** error)
+{
+  if (params->record_draws || params->replay_draws) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "recording or replaying draw files needs the whole generation "
+        "(hart_model_generate), not one half of it");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+HartTokens *
+hart_model_generate_tokens (HartModel * model, const HartContext * ctx,
+    const HartGenerateParams * params, GCancellable * cancel,
+    GError ** error)
+{
+  HartDraws *draws;
+  HartTokens *tokens;
+
+  if (!check_context (model, ctx, error) || !check_params (params, error)
+      || !check_reuse (model, ctx, params, error)
+      || !refuse_draw_files (params, error))
+    return NULL;
+  draws = hart_draws_new (params->seed, params->frame);
+  g_mutex_lock (&model->lock);
+  tokens = tokens_locked (model, ctx, params, draws, NULL, cancel, error);
+  g_mutex_unlock (&model->lock);
+  hart_draws_free (draws);
+  return tokens;
+}
+
+HartImage **
+hart_model_refine (HartModel * model, const HartTokens * tokens,
+    const HartGenerateParams * params, GCancellable * cancel,
+    GError ** error)
+{
+  HartDraws *draws;
+  HartImage **images;
+
+  if (!refuse_draw_files (params, error))
+    return NULL;
+  draws = hart_draws_new (params->seed, params->frame);
+  g_mutex_lock (&model->lock);
+  images = refine_locked (model, tokens, params, draws, NULL, cancel, error);
+  g_mutex_unlock (&model->lock);
+  hart_draws_free (draws);
+  return images;
+}
