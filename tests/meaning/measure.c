@@ -47,7 +47,7 @@
 
 G_DEFINE_QUARK (hart-scene-error-quark, hart_scene_error);
 
-/* Mirrors tests/reference/train/shapes.py: COLOURS and tint (c, 0.45)
+/* Mirrors tools/train/shapes.py: COLOURS and tint (c, 0.45)
  * (round (c + (255 − c) · 0.45)); keep the two in step. */
 static const struct
 {

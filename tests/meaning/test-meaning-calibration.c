@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * tests/meaning/samples/ holds single-object scenes drawn by the world's own
- * renderer (tests/reference/train/shapes.py, via make-samples.py) with their
+ * renderer (tools/train/shapes.py, via make-samples.py) with their
  * scene descriptions in captions.jsonl.  measure.c must read back every
  * attribute of ≥ 95 % of them (MIN_ACCURACY), at 64 px and upscaled to
  * 128 px (the measure is scale-aware; the tiny fixture makes 128-px

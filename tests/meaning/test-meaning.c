@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Not a pixel golden but a test of meaning: the bundled "shapes" model
- * (tests/reference/train/shapes.py is its world) draws each prompt of
+ * (tools/train/shapes.py is its world) draws each prompt of
  * `prompts` below for several seeds, measure.c reads back the background,
  * the pattern and the object's colour, shape, size and place, and each
  * attribute must match the prompt in at least a given fraction of the

@@ -49,8 +49,11 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the PyTorch reference (hart_reference.py, make_qwen_goldens.py) stays with the
+# fixtures it checks, in tests/reference/
+REFERENCE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "reference")
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, REFERENCE)
 import shapes  # noqa: E402
 import hart_reference as ref  # noqa: E402
 import make_fixtures as mf  # noqa: E402
@@ -107,7 +110,7 @@ def system_prompt():
     """The spec's string (§4.2), kept in one place: make_qwen_goldens.SYSTEM_PROMPT, read
     without importing that module (and transformers with it)."""
     import ast
-    with open(os.path.join(os.path.dirname(HERE), "make_qwen_goldens.py")) as f:
+    with open(os.path.join(REFERENCE, "make_qwen_goldens.py")) as f:
         tree = ast.parse(f.read())
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SYSTEM_PROMPT":

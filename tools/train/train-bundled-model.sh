@@ -3,7 +3,7 @@
 # Copyright (C) 2026 gst-hart developers
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-#   tests/reference/train/train-bundled-model.sh [WORK_DIR [OUT_DIR [DEVICE]]]
+#   tools/train/train-bundled-model.sh [WORK_DIR [OUT_DIR [DEVICE]]]
 #
 # DEVICE: cuda (default; the published run used one NVIDIA H200, about 10 min
 # of training in all) or cpu (the same maths; about 11.5 h on 2 cores, the AR
@@ -16,7 +16,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-/tmp/hart-train}
-out=${2:-$here/../../../data/models/shapes-64px}
+out=${2:-$here/../../data/models/shapes-64px}
 device=${3:-cuda}
 py=${PYTHON:-python3}
 train() { "$py" "$here/train.py" "$work" --seed 1 --threads "$(nproc)" "$@"; }
