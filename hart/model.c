@@ -508,9 +508,27 @@ model_files_resolve (const char *dir, gboolean use_ema, ModelFiles * files,
 
   files->llm_weights = g_build_filename (llm_dir, "ema_model.bin", NULL);
   if (!use_ema || !g_file_test (files->llm_weights, G_FILE_TEST_EXISTS)) {
+    gboolean has_ema = g_file_test (files->llm_weights, G_FILE_TEST_EXISTS);
+    GError *find_error = NULL;
+
     g_free (files->llm_weights);
-    if (!(files->llm_weights = hart_checkpoint_find_in_dir (llm_dir, error)))
+    files->llm_weights = hart_checkpoint_find_in_dir (llm_dir, &find_error);
+    if (files->llm_weights == NULL) {
+      /* use_ema = FALSE on a folder with only the EMA weights (the bundled
+       * model ships one copy of the transformer): say so, do not fall back
+       * to other weights than the ones asked for */
+      if (has_ema && g_error_matches (find_error, HART_ERROR,
+              HART_ERROR_NOT_FOUND)) {
+        g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
+            "%s; the folder holds only the EMA weights (ema_model.bin): "
+            "the raw weights that --no-ema asks for are not there",
+            find_error->message);
+        g_error_free (find_error);
+      } else {
+        g_propagate_error (error, find_error);
+      }
       goto out;
+    }
   }
   if (!(files->tok_weights = hart_checkpoint_find_in_dir (tok_dir, error)))
     goto out;

@@ -910,7 +910,7 @@ def vae_weights_path(work):
     return ft if os.path.exists(ft) else os.path.join(work, "vae.pt")
 
 
-def stage_export(work, out):
+def stage_export(work, out, raw=False):
     c, tk, q = CONFIG["llm"], CONFIG["tok"], CONFIG["qwen"]
     vsd = load(vae_weights_path(work))
     ar = load(os.path.join(work, "ar.pt"))
@@ -923,7 +923,9 @@ def stage_export(work, out):
         os.makedirs(d)
 
     # llm/: every tensor of the release inventory (buffers regenerated), except the
-    # training-only attention mask; model.safetensors = raw weights, ema_model.bin = EMA
+    # training-only attention mask; ema_model.bin = EMA weights (what the engine uses by
+    # default), model.safetensors = raw weights only with --export-raw: the bundled model
+    # ships one transformer (docs/bundled-model.md, "Repository weight")
     inv = mf.llm_inventory(c, tk["vocab_size"], tk["z_channels"])
     mf.write_json(os.path.join(llm_dir, "config.json"),
                   mf.hf_config(c, "hart_transformer_t2i", "HARTForT2I", "float32"))
@@ -939,9 +941,10 @@ def stage_export(work, out):
                 sd[name] = mf.draw(rule, shape, None)
         return sd
 
-    main = full(ar["llm"])
-    write_st(os.path.join(llm_dir, "model.safetensors"), main,
-             lambda n, t: "I64" if t.dtype == torch.int64 else "F32")
+    if raw:
+        main = full(ar["llm"])
+        write_st(os.path.join(llm_dir, "model.safetensors"), main,
+                 lambda n, t: "I64" if t.dtype == torch.int64 else "F32")
     ema = full(ar["ema_llm"])
     ema._metadata = mf.state_dict_metadata(ema.keys())
     torch.save(ema, os.path.join(llm_dir, "ema_model.bin"))
@@ -1026,6 +1029,9 @@ def main(argv=None):
     ap.add_argument("--publish", default=None,
                     help="copy each stage's weights (and AR checkpoints) here as they are saved")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--export-raw", action="store_true",
+                    help="export: also write llm/model.safetensors, the raw (non-EMA) weights "
+                    "that `hart generate --no-ema` reads (not part of the bundled model)")
     args = ap.parse_args(argv)
     named = STAGES if args.stage == "all" else args.stage.split(",")
     for st in named:
@@ -1071,7 +1077,7 @@ def main(argv=None):
                          lr_max=args.ft_lr)
         done("decoder-ft")
     if want("export"):
-        stage_export(args.work, args.out or os.path.join(args.work, "model"))
+        stage_export(args.work, args.out or os.path.join(args.work, "model"), args.export_raw)
 
 
 if __name__ == "__main__":
