@@ -60,9 +60,13 @@ typedef struct
   guint line;
 } Scan;
 
+/* *INDENT-OFF* */
+/* GNU indent takes an attribute after a prototype for a declaration and
+ * misindents the rest of the file */
 static gboolean
 scan_fail (const Scan * s, GError ** error, int code, const char *format, ...)
     G_GNUC_PRINTF (4, 5);
+/* *INDENT-ON* */
 
 static gboolean
 scan_fail (const Scan * s, GError ** error, int code, const char *format, ...)

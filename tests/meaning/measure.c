@@ -45,7 +45,11 @@
 #include <math.h>
 #include <string.h>
 
+/* *INDENT-OFF* */
+/* GNU indent would space out the dashes, which G_DEFINE_QUARK turns into
+ * the quark's string */
 G_DEFINE_QUARK (hart-scene-error-quark, hart_scene_error);
+/* *INDENT-ON* */
 
 /* Mirrors tools/train/shapes.py: COLOURS and tint (c, 0.45)
  * (round (c + (255 − c) · 0.45)); keep the two in step. */
