@@ -238,8 +238,7 @@ prescan (Scan * s, const char *text, gsize length, GError ** error)
             return scan_fail (s, error, HART_ERROR_FORMAT, "\"%.*s\" is not "
                 "JSON (only true, false and null are words)",
                 (int) MIN (i - start, 32), text + start);
-        } else if (c == ' ' || c == '\t' || c == '\r' || c == ':'
-            || c == ',') {
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == ':' || c == ',') {
           i++;
         } else {
           /* json-glib also takes comments, single-quoted strings and hex

@@ -496,8 +496,7 @@ model_files_resolve (const char *dir, gboolean use_ema, ModelFiles * files,
   cfg_path = g_build_filename (llm_dir, "config.json", NULL);
   if (!hart_transformer_config_load (cfg_path, &files->tcfg, error))
     goto out;
-  tok_dir = find_tokenizer_dir (llm_dir, cfg_path, files->tcfg.vae_path,
-      error);
+  tok_dir = find_tokenizer_dir (llm_dir, cfg_path, files->tcfg.vae_path, error);
   if (tok_dir == NULL)
     goto out;
   tok_cfg_path = g_build_filename (tok_dir, "config.json", NULL);
@@ -622,8 +621,7 @@ check_estimate (const char *dir, const HartMemoryEstimate * est,
 
 gboolean
 hart_model_check_memory_budget (const char *dir, gboolean use_ema,
-    int batch, guint64 budget_bytes, const char *budget_source,
-    GError ** error)
+    int batch, guint64 budget_bytes, const char *budget_source, GError ** error)
 {
   HartMemoryEstimate est;
 
@@ -821,8 +819,7 @@ scratch_free (Scratch * s)
 }
 
 static void
-progress (const HartGenerateParams * params, int stage, int n,
-    const char *what)
+progress (const HartGenerateParams * params, int stage, int n, const char *what)
 {
   if (params->progress)
     params->progress (stage, n, what, params->progress_data);
@@ -852,8 +849,7 @@ images_from_device (HartBackend * be, const float *img, int batch, int W,
         "out of memory for %d output images", batch);
     return NULL;
   }
-  be->ops->download (be, host, img, (gsize) batch * 3 * plane *
-      sizeof (float));
+  be->ops->download (be, host, img, (gsize) batch * 3 * plane * sizeof (float));
   images = g_new0 (HartImage *, batch + 1);
   for (int b = 0; b < batch; b++) {
     HartImage *im = g_new0 (HartImage, 1);
@@ -1110,8 +1106,7 @@ tokens_locked (HartModel * model, const HartContext * ctx,
     be->ops->upload (be, h_dev, codes, fhat_n * sizeof (float));
     hart_transformer_diffusion_condition (st, x, h_dev, L, z);
   }
-  be->ops->download (be, tokens->z, z, (gsize) 2 * B * L * C *
-      sizeof (float));
+  be->ops->download (be, tokens->z, z, (gsize) 2 * B * L * C * sizeof (float));
   be->ops->download (be, tokens->f_hat, fhat, fhat_n * sizeof (float));
   memcpy (tokens->last_h, h_host, fhat_n * sizeof (float));
   tokens->cfg_scale = (float) (params->cfg * ratio);
@@ -1196,8 +1191,7 @@ refine_locked (HartModel * model, const HartTokens * tokens,
           P, P));
 
   progress (params, SN + 1, n_progress, "decoder");
-  if (!hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel,
-          error)
+  if (!hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel, error)
       || !be->ops->synchronize (be, error))
     goto out;
   trace_add (trace, be, "decoder_out", img, TRUE, 4, HART_SHAPE (B, 3, W, W));
@@ -1248,8 +1242,7 @@ trace_end (HartSafetensorsWriter * trace)
 
 HartImage **
 hart_model_generate (HartModel * model, const HartContext * ctx,
-    const HartGenerateParams * params, GCancellable * cancel,
-    GError ** error)
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
 {
   HartDraws *draws;
   HartImage **images = NULL;
@@ -1272,8 +1265,7 @@ hart_model_generate (HartModel * model, const HartContext * ctx,
   g_mutex_lock (&model->lock);
   tokens = tokens_locked (model, ctx, params, draws, trace, cancel, error);
   if (tokens)
-    images = refine_locked (model, tokens, params, draws, trace, cancel,
-        error);
+    images = refine_locked (model, tokens, params, draws, trace, cancel, error);
   g_mutex_unlock (&model->lock);
   trace_end (trace);
   hart_tokens_free (tokens);
@@ -1300,8 +1292,7 @@ refuse_draw_files (const HartGenerateParams * params, GError ** error)
 
 HartTokens *
 hart_model_generate_tokens (HartModel * model, const HartContext * ctx,
-    const HartGenerateParams * params, GCancellable * cancel,
-    GError ** error)
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
 {
   HartDraws *draws;
   HartTokens *tokens;
@@ -1320,8 +1311,7 @@ hart_model_generate_tokens (HartModel * model, const HartContext * ctx,
 
 HartImage **
 hart_model_refine (HartModel * model, const HartTokens * tokens,
-    const HartGenerateParams * params, GCancellable * cancel,
-    GError ** error)
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
 {
   HartDraws *draws;
   HartImage **images;

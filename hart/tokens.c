@@ -39,7 +39,7 @@ last_len (const HartTokens * t)
 static gsize
 z_len (const HartTokens * t)
 {
-  return (gsize) 2 * t->batch * t->side * t->side * t->embed_dim;
+  return (gsize) 2 *t->batch * t->side * t->side * t->embed_dim;
 }
 
 static gsize
@@ -98,8 +98,7 @@ gsize
 hart_tokens_serialized_size (const HartTokens * t)
 {
   return HEADER_SIZE + (f_hat_len (t) + last_len (t) + z_len (t) +
-      stage_len (t)) *
-      sizeof (float);
+      stage_len (t)) * sizeof (float);
 }
 
 static void
