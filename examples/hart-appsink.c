@@ -137,8 +137,7 @@ make_source (const gchar * model_path, const gchar * prompt,
     return NULL;
   }
   g_object_set (source, "model-path", model_path, "prompt", prompt,
-      "keep-scales", keep_scales, "transition-frames", transition_frames,
-      NULL);
+      "keep-scales", keep_scales, "transition-frames", transition_frames, NULL);
   gst_util_set_object_arg (G_OBJECT (source), "seed-mode",
       increment ? "increment" : "fixed");
   /* main () keeps its own reference; the pipeline adds another. */
@@ -330,7 +329,7 @@ main (int argc, char *argv[])
     {"output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir,
         "Write the frames as DIR/frame-NNNNN.png (default .)", "DIR"},
     {"video", 'v', 0, G_OPTION_ARG_FILENAME, &video_file,
-          "Write a video file instead (.mp4: x264enc, .webm: vp8enc, "
+        "Write a video file instead (.mp4: x264enc, .webm: vp8enc, "
           "else jpegenc ! avimux)", "FILE"},
     {"increment", 'i', 0, G_OPTION_ARG_NONE, &increment,
         "seed-mode=increment: a new sample every frame", NULL},

@@ -51,13 +51,11 @@ gst_hart_post_load_error (GstElement * element, const gchar * what,
   switch (code) {
     case HART_ERROR_NOT_FOUND:
       GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND,
-          (_("Could not find the %s at \"%s\"."), what, path),
-          ("%s", debug));
+          (_("Could not find the %s at \"%s\"."), what, path), ("%s", debug));
       break;
     case HART_ERROR_IO:
       GST_ELEMENT_ERROR (element, RESOURCE, READ,
-          (_("Could not read the %s at \"%s\"."), what, path),
-          ("%s", debug));
+          (_("Could not read the %s at \"%s\"."), what, path), ("%s", debug));
       break;
     case HART_ERROR_INVALID_ARGUMENT:
       GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
@@ -66,8 +64,7 @@ gst_hart_post_load_error (GstElement * element, const gchar * what,
       break;
     default:
       GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ,
-          (_("Could not load the %s at \"%s\"."), what, path),
-          ("%s", debug));
+          (_("Could not load the %s at \"%s\"."), what, path), ("%s", debug));
       break;
   }
   g_free (shown);

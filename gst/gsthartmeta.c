@@ -78,8 +78,7 @@ gst_buffer_add_hart_meta (GstBuffer * buffer, const gchar * prompt,
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
 
-  meta = (GstHartMeta *) gst_buffer_add_meta (buffer, GST_HART_META_INFO,
-      NULL);
+  meta = (GstHartMeta *) gst_buffer_add_meta (buffer, GST_HART_META_INFO, NULL);
   meta->prompt = g_strdup (prompt);
   meta->seed = seed;
   meta->frame = frame;

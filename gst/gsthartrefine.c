@@ -326,8 +326,7 @@ gst_hart_refine_start (GstBaseTransform * trans)
   if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,
               memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
-  self->model = gst_hart_cache_acquire_model (self->engine, model_path,
-      &error);
+  self->model = gst_hart_cache_acquire_model (self->engine, model_path, &error);
   if (G_UNLIKELY (self->model == NULL))
     goto no_model;
 
@@ -475,8 +474,7 @@ gst_hart_refine_transform_size (GstBaseTransform * trans,
   GstVideoInfo info;
 
   /* token frame → picture; the other way has no fixed answer */
-  if (direction != GST_PAD_SINK || !gst_video_info_from_caps (&info,
-          othercaps))
+  if (direction != GST_PAD_SINK || !gst_video_info_from_caps (&info, othercaps))
     return FALSE;
   *othersize = GST_VIDEO_INFO_SIZE (&info);
   return TRUE;

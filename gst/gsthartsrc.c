@@ -83,7 +83,7 @@ enum
 };
 
 static GstStaticPadTemplate gst_hart_src_template =
-GST_STATIC_PAD_TEMPLATE ("src",
+    GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_HART_RAW_CAPS "; " GST_HART_TOKENS_CAPS));
@@ -103,8 +103,7 @@ static gboolean gst_hart_src_post_message (GstElement * element,
     GstMessage * message);
 static gboolean gst_hart_src_start (GstBaseSrc * basesrc);
 static gboolean gst_hart_src_stop (GstBaseSrc * basesrc);
-static GstCaps *gst_hart_src_get_caps (GstBaseSrc * basesrc,
-    GstCaps * filter);
+static GstCaps *gst_hart_src_get_caps (GstBaseSrc * basesrc, GstCaps * filter);
 static GstCaps *gst_hart_src_fixate (GstBaseSrc * basesrc, GstCaps * caps);
 static gboolean gst_hart_src_set_caps (GstBaseSrc * basesrc, GstCaps * caps);
 static void gst_hart_src_get_times (GstBaseSrc * basesrc, GstBuffer * buffer,
@@ -515,8 +514,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,
               memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
-  self->model = gst_hart_cache_acquire_model (self->engine, model_path,
-      &error);
+  self->model = gst_hart_cache_acquire_model (self->engine, model_path, &error);
   if (G_UNLIKELY (self->model == NULL))
     goto no_model;
 

@@ -46,7 +46,8 @@ hart_checkpoint_open (const char *path, GError ** error)
   /* torch.save before 1.6 wrote a bare pickle starting with the protocol
    * and a LONG1 magic number; as a safetensors length these bytes would be
    * a 176 MB header, so nothing valid is lost by naming the format. */
-  if (got == (ssize_t) sizeof magic && memcmp (magic, legacy_torch_magic, 4) == 0) {
+  if (got == (ssize_t) sizeof magic
+      && memcmp (magic, legacy_torch_magic, 4) == 0) {
     g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
         "%s: legacy torch.save format (PyTorch < 1.6, not a zip archive) is "
         "not supported; re-save it with a newer PyTorch or convert it to "
@@ -121,4 +122,3 @@ hart_checkpoint_find_in_dir (const char *dir, GError ** error)
   g_string_free (tried, TRUE);
   return NULL;
 }
-

@@ -355,8 +355,7 @@ transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
 
   /* Defaults below are those of the official configuration classes. */
   if (!read_int (r, "context_token", 77, 1, 4096, &c->context_token, error)
-      || !read_int (r, "context_dim", 768, 1, MAX_WIDTH, &c->context_dim,
-          error)
+      || !read_int (r, "context_dim", 768, 1, MAX_WIDTH, &c->context_dim, error)
       || !read_int (r, "embed_dim", 1024, 1, MAX_WIDTH, &c->embed_dim, error)
       || !read_int (r, "depth", 16, 1, MAX_DEPTH, &c->depth, error)
       || !read_int (r, "num_heads", 16, 1, MAX_WIDTH, &c->num_heads, error)
@@ -365,10 +364,8 @@ transformer_config_read (const ConfigReader * r, void *cfg, GError ** error)
       || !read_int_array (r, "patch_nums", default_patch_nums,
           G_N_ELEMENTS (default_patch_nums), HART_MAX_SCALES, 1, HART_MAX_SIDE,
           c->patch_nums, &c->n_scales, error)
-      || !read_bool (r, "use_context_norm", FALSE, &c->use_context_norm,
-          error)
-      || !read_int (r, "diff_width", 1024, 1, MAX_WIDTH, &c->diff_width,
-          error)
+      || !read_bool (r, "use_context_norm", FALSE, &c->use_context_norm, error)
+      || !read_int (r, "diff_width", 1024, 1, MAX_WIDTH, &c->diff_width, error)
       || !read_int (r, "diff_depth", 6, 1, MAX_DEPTH, &c->diff_depth, error)
       || !read_string (r, "vae_path", NULL, TRUE, &c->vae_path, error))
     return FALSE;
@@ -485,8 +482,7 @@ gboolean
 hart_transformer_config_load (const char *path, HartTransformerConfig * cfg,
     GError ** error)
 {
-  if (config_load (path, cfg, sizeof *cfg,
-          transformer_config_read, error))
+  if (config_load (path, cfg, sizeof *cfg, transformer_config_read, error))
     return TRUE;
   hart_transformer_config_clear (cfg);
   return FALSE;
@@ -518,8 +514,7 @@ autoencoder_config_read (const ConfigReader * r, void *cfg, GError ** error)
       || !read_int_array (r, "ch_mult", default_ch_mult,
           G_N_ELEMENTS (default_ch_mult), HART_MAX_LEVELS, 1, 64, c->ch_mult,
           &c->n_levels, error)
-      || !read_double (r, "quant_resi", 0.5, -16.0, 16.0, &c->quant_resi,
-          error)
+      || !read_double (r, "quant_resi", 0.5, -16.0, 16.0, &c->quant_resi, error)
       || !read_int (r, "share_quant_resi", 4, 0, 64, &c->share_quant_resi,
           error)
       || !read_int (r, "quant_conv_ks", 3, 1, 7, &c->quant_conv_ks, error))
@@ -561,8 +556,7 @@ gboolean
 hart_autoencoder_config_load (const char *path, HartAutoencoderConfig * cfg,
     GError ** error)
 {
-  return config_load (path, cfg, sizeof *cfg,
-      autoencoder_config_read, error);
+  return config_load (path, cfg, sizeof *cfg, autoencoder_config_read, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -638,8 +632,7 @@ gboolean
 hart_qwen2_config_load (const char *path, HartQwen2Config * cfg,
     GError ** error)
 {
-  return config_load (path, cfg, sizeof *cfg,
-      qwen2_config_read, error);
+  return config_load (path, cfg, sizeof *cfg, qwen2_config_read, error);
 }
 
 /* ------------------------------------------------------------------ */

@@ -110,8 +110,7 @@ load_res_block (HartWeights * w, const char *name, int cin, int cout,
   ok = load_norm (w, SUB (".norm1"), cin, &rb->norm1_w, &rb->norm1_b, error)
       && load_conv (w, SUB (".conv1"), cout, cin, 3, &rb->conv1_w,
       &rb->conv1_b, error)
-      && load_norm (w, SUB (".norm2"), cout, &rb->norm2_w, &rb->norm2_b,
-      error)
+      && load_norm (w, SUB (".norm2"), cout, &rb->norm2_w, &rb->norm2_b, error)
       && load_conv (w, SUB (".conv2"), cout, cout, 3, &rb->conv2_w,
       &rb->conv2_b, error);
   if (ok && cin != cout)
@@ -310,8 +309,7 @@ res_block_forward (DecoderBuffers * bufs, const DecoderResBlock * rb,
  * thirds of the 1×1 qkv conv of GN(x): one head of width c over the hw
  * pixels (row-major). */
 static void
-attn_block_forward (DecoderBuffers * bufs, const DecoderAttnBlock * ab,
-    int hw)
+attn_block_forward (DecoderBuffers * bufs, const DecoderAttnBlock * ab, int hw)
 {
   HartBackend *be = bufs->be;
   const int c = ab->channels;
@@ -338,11 +336,10 @@ attn_block_forward (DecoderBuffers * bufs, const DecoderAttnBlock * ab,
   p.k = qkv + c;
   p.v = qkv + 2 * c;
   p.q_row_stride = p.k_row_stride = p.v_row_stride = 3 * c;
-  p.q_batch_stride = p.k_batch_stride = p.v_batch_stride =
-      (int64_t) hw * 3 * c;
+  p.q_batch_stride = p.k_batch_stride = p.v_batch_stride = (int64_t) hw *3 * c;
   p.out = att;
   p.out_row_stride = c;
-  p.out_batch_stride = (int64_t) hw * c;
+  p.out_batch_stride = (int64_t) hw *c;
   be->ops->attention (be, &p);
 
   /* proj [c, hw] = b ⊗ 1 + Wp [c, c] · attᵀ [c, hw] (bias first, as a conv
@@ -358,8 +355,7 @@ static gboolean
 check_cancelled (GCancellable * cancel, GError ** error)
 {
   if (cancel != NULL && g_cancellable_is_cancelled (cancel)) {
-    g_set_error (error, HART_ERROR, HART_ERROR_CANCELLED,
-        "decoder: cancelled");
+    g_set_error (error, HART_ERROR, HART_ERROR_CANCELLED, "decoder: cancelled");
     return TRUE;
   }
   return FALSE;
@@ -405,8 +401,7 @@ hart_decoder_forward (HartDecoder * dec, const float *f_hat, int batch,
       || w > DECODER_MAX_LATENT_SIDE) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "decoder: latent batch %d × %d × %d is out of range "
-        "(1 … %d per side)",
-        batch, h, w, DECODER_MAX_LATENT_SIDE);
+        "(1 … %d per side)", batch, h, w, DECODER_MAX_LATENT_SIDE);
     return FALSE;
   }
   out_h = h * dec->downsample;
@@ -416,8 +411,8 @@ hart_decoder_forward (HartDecoder * dec, const float *f_hat, int batch,
         "decoder: a %d × %d image is too large", out_w, out_h);
     return FALSE;
   }
-  latent_elems = (gsize) cv * h * w;
-  image_elems = (gsize) DECODER_OUT_CHANNELS * out_h * out_w;
+  latent_elems = (gsize) cv *h * w;
+  image_elems = (gsize) DECODER_OUT_CHANNELS *out_h * out_w;
   max_elems = decoder_max_elements (dec, h, w);
 
   bufs.be = be;

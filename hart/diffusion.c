@@ -160,8 +160,7 @@ static gboolean
 load_linear (HartWeights * w, const char *name, int out, int in,
     const float **weight, const float **bias, GError ** error)
 {
-  *weight = hart_weights_get (w, HART_DIMS (out, in), error, "%s.weight",
-      name);
+  *weight = hart_weights_get (w, HART_DIMS (out, in), error, "%s.weight", name);
   if (*weight == NULL)
     return FALSE;
   *bias = hart_weights_get (w, HART_DIMS (out), error, "%s.bias", name);
@@ -201,8 +200,7 @@ time_embed (HartDiffusion * d, const int *t, int n_t, float *temb,
   feat = be->ops->alloc (be, n_feat * sizeof (float), error);
   if (feat == NULL)
     goto out;
-  hidden = be->ops->alloc (be, (gsize) n_t * d->width * sizeof (float),
-      error);
+  hidden = be->ops->alloc (be, (gsize) n_t * d->width * sizeof (float), error);
   if (hidden == NULL)
     goto out;
   be->ops->upload (be, feat, host, n_feat * sizeof (float));
@@ -234,8 +232,7 @@ hart_diffusion_load (HartBackend * be, HartCheckpoint * llm_ckpt,
 
   g_return_val_if_fail (be != NULL && llm_ckpt != NULL && cfg != NULL, NULL);
 
-  if (W < 1 || cfg->diff_depth < 1 || cfg->embed_dim < 1
-      || latent_channels < 1) {
+  if (W < 1 || cfg->diff_depth < 1 || cfg->embed_dim < 1 || latent_channels < 1) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "diffusion: invalid sizes (width %d, depth %d, condition %d, "
         "latent channels %d)", W, cfg->diff_depth, cfg->embed_dim,
@@ -343,8 +340,7 @@ typedef struct
 } NetScratch;
 
 static gboolean
-net_scratch_init (HartDiffusion * d, NetScratch * s, int rows,
-    GError ** error)
+net_scratch_init (HartDiffusion * d, NetScratch * s, int rows, GError ** error)
 {
   const gsize rw = (gsize) MIN (rows, DIFFUSION_CHUNK_ROWS) * d->width;
 
@@ -411,8 +407,7 @@ net_forward (HartDiffusion * d, NetScratch * s, const float *x,
     /* final layer: (shift, scale) first, norm without affine */
     be->ops->linear (be, s->mod, s->sy, d->final_ada_w, d->final_ada_b, m, W,
         2 * W);
-    be->ops->layer_norm (be, s->hh, s->xh, NULL, NULL, m, W,
-        DIFFUSION_LN_EPS);
+    be->ops->layer_norm (be, s->hh, s->xh, NULL, NULL, m, W, DIFFUSION_LN_EPS);
     be->ops->modulate (be, s->hh, s->mod + W, s->mod, 2 * W, m, 1, W);
     be->ops->linear (be, out + (gsize) r0 * out_ch, s->hh, d->final_w,
         d->final_b, m, W, out_ch);
@@ -458,8 +453,7 @@ hart_diffusion_net (HartDiffusion * d, const float *x, int t_orig,
     goto out;
   if (!time_embed (d, &t_orig, 1, temb, error))
     goto out;
-  be->ops->linear (be, cemb, c, d->cond_w, d->cond_b, n, d->cond_dim,
-      d->width);
+  be->ops->linear (be, cemb, c, d->cond_w, d->cond_b, n, d->cond_dim, d->width);
   net_forward (d, &s, x, cemb, temb, n, out, 2 * d->latent_channels);
   ok = be->ops->synchronize (be, error);
 
@@ -583,8 +577,7 @@ hart_diffusion_sample (HartDiffusion * d, const float *z, int n,
     be->ops->upload (be, x_dev, x, (gsize) n * cv * sizeof (float));
     /* the conditional branch: ε and v */
     net_forward (d, &s, x_dev, cemb, temb, n, out_dev, 2 * cv);
-    be->ops->download (be, out_c, out_dev,
-        (gsize) n * 2 * cv * sizeof (float));
+    be->ops->download (be, out_c, out_dev, (gsize) n * 2 * cv * sizeof (float));
     if (guided) {
       /* the unconditional branch sees the same x (the official code
        * evaluates [x_c ; x_c]); only its ε is used */

@@ -194,8 +194,7 @@ n_elements (int ndim, const int64_t * shape)
 
 static gboolean
 draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
-    guint32 index, int ndim, const int64_t * shape, float *out,
-    GError ** error)
+    guint32 index, int ndim, const int64_t * shape, float *out, GError ** error)
 {
   guint64 n = n_elements (ndim, shape);
 
@@ -207,8 +206,7 @@ draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
         || !hart_checkpoint_read_f32 (d->replay, t->name, ndim, shape, out,
             error)
         || !hart_check_finite (out, n, error, HART_ERROR_FORMAT,
-            "%s: tensor \"%s\"", hart_checkpoint_get_path (d->replay),
-            t->name))
+            "%s: tensor \"%s\"", hart_checkpoint_get_path (d->replay), t->name))
       return FALSE;
   } else {
     HartPhiloxStream s;
@@ -224,8 +222,7 @@ draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
 
 gboolean
 hart_draws_exponential (HartDraws * d, HartDrawPurpose purpose,
-    guint32 index, int ndim, const int64_t * shape, float *out,
-    GError ** error)
+    guint32 index, int ndim, const int64_t * shape, float *out, GError ** error)
 {
   return draw_floats (d, "exp", purpose, index, ndim, shape, out, error);
 }

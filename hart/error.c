@@ -8,7 +8,11 @@
 #include <stdarg.h>
 #include <string.h>
 
+/* *INDENT-OFF* */
+/* GNU indent would space out the dashes, which G_DEFINE_QUARK turns into
+ * the quark's string */
 G_DEFINE_QUARK (hart-error-quark, hart_error);
+/* *INDENT-ON* */
 
 gboolean
 hart_error_if_cancelled (GCancellable * cancel, GError ** error)

@@ -73,8 +73,7 @@ scratch_free (Scratch * s)
 }
 
 static void
-progress (const HartGenerateParams * params, int stage, int n,
-    const char *what)
+progress (const HartGenerateParams * params, int stage, int n, const char *what)
 {
   if (params->progress)
     params->progress (stage, n, what, params->progress_data);
@@ -173,7 +172,7 @@ typedef struct
   Scratch s;
   HartTransformerState *st;
   HartTokens *tokens;           /* the frame being filled */
-  float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z;  /* device */
+  float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z; /* device */
   float *logits_host, *h_host, *h_nchw; /* host */
   int32_t *idx;                 /* host: the sampled codes of a stage */
   double ratio;                 /* si / (SN − 1), kept by the last stage */
@@ -206,7 +205,7 @@ stages_begin (Stages * r, HartModel * model, const HartContext * ctx,
   r->Cv = model->acfg.z_channels;
   r->P = c->patch_nums[r->SN - 1];
   r->L = L = r->P * r->P;
-  r->fhat_n = fhat_n = (gsize) B * r->Cv * L;
+  r->fhat_n = fhat_n = (gsize) B *r->Cv * L;
   max_tokens = MAX (r->T, L);
   r->s.be = be;
   r->s.dev = g_ptr_array_new ();
@@ -290,8 +289,7 @@ stage_sample (Stages * r, int si, int l, GError ** error)
   if (!hart_sample_stage (r->logits_host, B, l, V, &samp, r->draws,
           r->model->latent->codebook, r->Cv, r->idx, r->h_host, error))
     return FALSE;
-  hart_trace_stage_sampling (r->trace, be, si, r->idx, r->logits_host, B, l,
-      V);
+  hart_trace_stage_sampling (r->trace, be, si, r->idx, r->logits_host, B, l, V);
   return TRUE;
 }
 
@@ -332,8 +330,7 @@ run_stage (Stages * r, int si, GCancellable * cancel, GError ** error)
   const int keep = r->params->reuse ? r->params->keep_scales : 0;
   char what[64];
 
-  g_snprintf (what, sizeof what, "stage %d/%d (%d×%d)", si + 1, r->SN, pn,
-      pn);
+  g_snprintf (what, sizeof what, "stage %d/%d (%d×%d)", si + 1, r->SN, pn, pn);
   progress (r->params, si, N_PROGRESS (r->SN), what);
   if (hart_error_if_cancelled (cancel, error))
     return FALSE;
@@ -482,8 +479,7 @@ refine_locked (HartModel * model, const HartTokens * tokens,
       HART_SHAPE (B, Cv, P, P));
 
   progress (params, SN + 1, n_progress, "decoder");
-  if (!hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel,
-          error)
+  if (!hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel, error)
       || !be->ops->synchronize (be, error))
     goto out;
   hart_trace_add (trace, be, "decoder_out", img, TRUE, 4,
@@ -501,8 +497,7 @@ out:
 
 HartImage **
 hart_model_generate (HartModel * model, const HartContext * ctx,
-    const HartGenerateParams * params, GCancellable * cancel,
-    GError ** error)
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
 {
   HartDraws *draws;
   HartImage **images = NULL;
@@ -525,8 +520,7 @@ hart_model_generate (HartModel * model, const HartContext * ctx,
   g_mutex_lock (&model->lock);
   tokens = tokens_locked (model, ctx, params, draws, trace, cancel, error);
   if (tokens)
-    images = refine_locked (model, tokens, params, draws, trace, cancel,
-        error);
+    images = refine_locked (model, tokens, params, draws, trace, cancel, error);
   g_mutex_unlock (&model->lock);
   hart_trace_end (trace);
   hart_tokens_free (tokens);
@@ -553,8 +547,7 @@ refuse_draw_files (const HartGenerateParams * params, GError ** error)
 
 HartTokens *
 hart_model_generate_tokens (HartModel * model, const HartContext * ctx,
-    const HartGenerateParams * params, GCancellable * cancel,
-    GError ** error)
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
 {
   HartDraws *draws;
   HartTokens *tokens;
@@ -573,8 +566,7 @@ hart_model_generate_tokens (HartModel * model, const HartContext * ctx,
 
 HartImage **
 hart_model_refine (HartModel * model, const HartTokens * tokens,
-    const HartGenerateParams * params, GCancellable * cancel,
-    GError ** error)
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
 {
   HartDraws *draws;
   HartImage **images;

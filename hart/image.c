@@ -40,8 +40,7 @@ hart_images_from_device (HartBackend * be, const float *img, int batch, int W,
         "out of memory for %d output images", batch);
     return NULL;
   }
-  be->ops->download (be, host, img, (gsize) batch * 3 * plane *
-      sizeof (float));
+  be->ops->download (be, host, img, (gsize) batch * 3 * plane * sizeof (float));
   images = g_new0 (HartImage *, batch + 1);
   for (int b = 0; b < batch; b++) {
     HartImage *im = g_new0 (HartImage, 1);

@@ -31,9 +31,13 @@ typedef struct
   guint line;
 } Scan;
 
+/* *INDENT-OFF* */
+/* GNU indent takes an attribute after a prototype for a declaration and
+ * misindents the rest of the file */
 static gboolean
 scan_fail (const Scan * s, GError ** error, int code, const char *format, ...)
     G_GNUC_PRINTF (4, 5);
+/* *INDENT-ON* */
 
 static gboolean
 scan_fail (const Scan * s, GError ** error, int code, const char *format, ...)
@@ -205,8 +209,7 @@ prescan (Scan * s, const char *text, gsize length, GError ** error)
             return scan_fail (s, error, HART_ERROR_FORMAT, "\"%.*s\" is not "
                 "JSON (only true, false and null are words)",
                 (int) MIN (i - start, 32), text + start);
-        } else if (c == ' ' || c == '\t' || c == '\r' || c == ':'
-            || c == ',') {
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == ':' || c == ',') {
           i++;
         } else {
           /* json-glib also takes comments, single-quoted strings and hex

@@ -92,7 +92,7 @@ hart_latent_phi_index (const HartLatent * lat, int si, int n_scales)
   hi = K == 4 ? 1.0 - 1.0 / 3.0 / K : 1.0 - 1.0 / 2.0 / K;
   step = (hi - lo) / (double) (K - 1);
   for (int k = 0; k < K; k++) {
-    double tick = k == K - 1 ? hi : (double) k *step + lo;
+    double tick = k == K - 1 ? hi : (double) k * step + lo;
     double d = fabs (tick - at);
     if (d < best) {
       best = d;
@@ -116,12 +116,10 @@ hart_latent_update (HartLatent * lat, int batch, int phi_index,
   if (lat->n_phi > 0) {
     /* Φ(x) = (1 − r)·x + r·(conv3×3(x) + b) */
     be->ops->conv2d (be, conv, up, lat->phi_w[phi_index],
-        lat->phi_b[phi_index], batch, Cv, P, P, Cv, PHI_KERNEL,
-        PHI_KERNEL / 2);
+        lat->phi_b[phi_index], batch, Cv, P, P, Cv, PHI_KERNEL, PHI_KERNEL / 2);
     be->ops->axpby (be, up, 1.0f - lat->ratio, up, lat->ratio, conv, n);
   }
   be->ops->add (be, f_hat, f_hat, up, n);
   if (next)
-    be->ops->resize_area (be, next, f_hat, batch, Cv, P, P, pn_next,
-        pn_next);
+    be->ops->resize_area (be, next, f_hat, batch, Cv, P, P, pn_next, pn_next);
 }

@@ -215,8 +215,7 @@ hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
 
   if (!g_file_test (qwen_dir, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
-        "text encoder folder %s does not exist or is not a folder",
-        qwen_dir);
+        "text encoder folder %s does not exist or is not a folder", qwen_dir);
     goto out;
   }
   if (!hart_qwen2_config_load (config_path, &c, error)

@@ -158,8 +158,7 @@ hart_model_files_resolve (const char *dir, gboolean use_ema,
   cfg_path = g_build_filename (llm_dir, "config.json", NULL);
   if (!hart_transformer_config_load (cfg_path, &files->tcfg, error))
     goto out;
-  tok_dir = find_tokenizer_dir (llm_dir, cfg_path, files->tcfg.vae_path,
-      error);
+  tok_dir = find_tokenizer_dir (llm_dir, cfg_path, files->tcfg.vae_path, error);
   if (tok_dir == NULL)
     goto out;
   tok_cfg_path = g_build_filename (tok_dir, "config.json", NULL);
@@ -170,9 +169,27 @@ hart_model_files_resolve (const char *dir, gboolean use_ema,
 
   files->llm_weights = g_build_filename (llm_dir, "ema_model.bin", NULL);
   if (!use_ema || !g_file_test (files->llm_weights, G_FILE_TEST_EXISTS)) {
+    gboolean has_ema = g_file_test (files->llm_weights, G_FILE_TEST_EXISTS);
+    GError *find_error = NULL;
+
     g_free (files->llm_weights);
-    if (!(files->llm_weights = hart_checkpoint_find_in_dir (llm_dir, error)))
+    files->llm_weights = hart_checkpoint_find_in_dir (llm_dir, &find_error);
+    if (files->llm_weights == NULL) {
+      /* use_ema = FALSE on a folder with only the EMA weights (the bundled
+       * model ships one copy of the transformer): say so, do not fall back
+       * to other weights than the ones asked for */
+      if (has_ema && g_error_matches (find_error, HART_ERROR,
+              HART_ERROR_NOT_FOUND)) {
+        g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
+            "%s; the folder holds only the EMA weights (ema_model.bin): "
+            "the raw weights that --no-ema asks for are not there",
+            find_error->message);
+        g_error_free (find_error);
+      } else {
+        g_propagate_error (error, find_error);
+      }
       goto out;
+    }
   }
   if (!(files->tok_weights = hart_checkpoint_find_in_dir (tok_dir, error)))
     goto out;
@@ -268,8 +285,7 @@ hart_model_check_estimate (const char *dir, const HartMemoryEstimate * est,
 
 gboolean
 hart_model_check_memory_budget (const char *dir, gboolean use_ema,
-    int batch, guint64 budget_bytes, const char *budget_source,
-    GError ** error)
+    int batch, guint64 budget_bytes, const char *budget_source, GError ** error)
 {
   HartMemoryEstimate est;
 

@@ -206,6 +206,7 @@ static const struct
   OPCODE (STACK_GLOBAL), OPCODE (MEMOIZE), OPCODE (FRAME), OPCODE (BYTEARRAY8),
   OPCODE (NEXT_BUFFER), OPCODE (READONLY_BUFFER)
 };
+
 #undef OPCODE
 
 static const char *
@@ -316,8 +317,12 @@ hart_pickle_limits_init (HartPickleLimits * limits)
 
 /* ---- errors ---- */
 
+/* *INDENT-OFF* */
+/* GNU indent takes an attribute after a prototype for a declaration and
+ * misindents the rest of the file */
 static void set_error (Unpickler * u, GError ** error, int code,
     const char *format, ...) G_GNUC_PRINTF (4, 5);
+/* *INDENT-ON* */
 
 static void
 set_error (Unpickler * u, GError ** error, int code, const char *format, ...)
@@ -671,6 +676,9 @@ rebuild_tensor (Unpickler * u, Value * args, GError ** error)
   return v;
 }
 
+/* *INDENT-OFF* */
+/* GNU indent 2.2.12 loses the case structure of this switch (every
+ * following function is misindented) */
 static Value *
 reduce (Unpickler * u, Value * callable, Value * args, GError ** error)
 {
@@ -713,6 +721,7 @@ reduce (Unpickler * u, Value * callable, Value * args, GError ** error)
       return NULL;
   }
 }
+/* *INDENT-ON* */
 
 /* BINPERSID: ('storage', storage_class, key, location, numel). */
 static Value *

@@ -40,8 +40,7 @@ hart_safetensors_writer_new (void)
 {
   HartSafetensorsWriter *w = g_new0 (HartSafetensorsWriter, 1);
   w->tensors = g_ptr_array_new_with_free_func (pending_free);
-  w->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
+  w->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return w;
 }
 

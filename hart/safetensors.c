@@ -226,8 +226,7 @@ compare_by_begin (gconstpointer a, gconstpointer b)
 }
 
 gboolean
-hart_safetensors_load (HartCheckpoint * ckpt, const char *path,
-    GError ** error)
+hart_safetensors_load (HartCheckpoint * ckpt, const char *path, GError ** error)
 {
   GMappedFile *mapped;
   const guint8 *bytes;
@@ -266,8 +265,7 @@ hart_safetensors_load (HartCheckpoint * ckpt, const char *path,
   if (header_length > size - 8) {
     g_set_error (error, HART_ERROR, HART_ERROR_IO,
         "%s: truncated: header length is %" G_GUINT64_FORMAT " bytes but "
-        "only %" G_GSIZE_FORMAT " bytes follow", path, header_length,
-        size - 8);
+        "only %" G_GSIZE_FORMAT " bytes follow", path, header_length, size - 8);
     return FALSE;
   }
   data = bytes + 8 + header_length;
@@ -369,8 +367,7 @@ hart_safetensors_load_index (HartCheckpoint * ckpt, const char *index_path,
   gboolean ok = FALSE;
 
   if (!hart_file_read_bounded (index_path, "a safetensors index",
-          hart_json_limits_safetensors_index.max_bytes, &text, &length,
-          error))
+          hart_json_limits_safetensors_index.max_bytes, &text, &length, error))
     return FALSE;
   parser = parse_json_object (index_path, &hart_json_limits_safetensors_index,
       text, length, &root, error);
@@ -437,8 +434,8 @@ hart_safetensors_load_index (HartCheckpoint * ckpt, const char *index_path,
       goto out;
     g_hash_table_add (loaded_shards, (gpointer) shard);
     for (guint i = first; i < ckpt->entries->len; i++) {
-      const char *name = ((HartTensorEntry *) ckpt->entries->pdata[i])->
-          info.name;
+      const char *name =
+          ((HartTensorEntry *) ckpt->entries->pdata[i])->info.name;
       const char *other = g_hash_table_lookup (shard_of_tensor, name);
 
       if (other != NULL) {

@@ -141,7 +141,6 @@ hart_sample_stage (float *logits, int batch, int l, int vocab,
             (const int64_t[]) { batch, l, vocab }, e2, error))
       goto out;
   }
-
 #pragma omp parallel
   {
     float *scratch = g_new (float, vocab);

@@ -74,7 +74,7 @@ layer_matrix_shape (const HartQwen2Config * c, int m, int64_t shape[2])
 {
   const int64_t H = c->hidden_size, F = c->intermediate_size;
   const int64_t KV = (int64_t) c->num_key_value_heads * c->head_dim;
-  static const int rows_is[7] = { 0, 1, 1, 0, 2, 2, 0 };  /* H, KV, F */
+  static const int rows_is[7] = { 0, 1, 1, 0, 2, 2, 0 };        /* H, KV, F */
   const int64_t dims[3] = { H, KV, F };
   shape[0] = dims[rows_is[m]];
   shape[1] = m == 6 ? F : H;
@@ -281,8 +281,7 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
 
   if (!g_file_test (qwen_dir, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
-        "text encoder folder %s does not exist or is not a folder",
-        qwen_dir);
+        "text encoder folder %s does not exist or is not a folder", qwen_dir);
     goto fail;
   }
   config_path = g_build_filename (qwen_dir, "config.json", NULL);
@@ -363,8 +362,7 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
       "%s on the host, %" G_GUINT64_FORMAT " MB of weights on %s", qwen_dir,
       enc->cfg.num_hidden_layers, enc->cfg.hidden_size, enc->system_ids->len,
       hart_dtype_name (enc->embed_dtype),
-      hart_weights_bytes (enc->weights) >> 20,
-      hart_engine_get_device (engine));
+      hart_weights_bytes (enc->weights) >> 20, hart_engine_get_device (engine));
   hart_checkpoint_free (ckpt);
   g_free (config_path);
   g_free (weights_path);
@@ -527,7 +525,7 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
         len, c->max_position_embeddings, enc->dir);
     goto out;
   }
-  N = (gsize) batch * len;
+  N = (gsize) batch *len;
   for (gsize i = 0; i < N; i++) {
     if (ids[i] < 0 || ids[i] >= c->vocab_size) {
       g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
@@ -547,8 +545,7 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
       || !(s.tmp = scratch_alloc (&s, N * H * sizeof (float), error))
       || !(s.gate = scratch_alloc (&s, N * F * sizeof (float), error))
       || !(s.up = scratch_alloc (&s, N * F * sizeof (float), error))
-      || !(s.cos = scratch_alloc (&s, (gsize) len * hd * sizeof (float),
-              error))
+      || !(s.cos = scratch_alloc (&s, (gsize) len * hd * sizeof (float), error))
       || !(s.sin = scratch_alloc (&s, (gsize) len * hd * sizeof (float),
               error)))
     goto out;
@@ -598,8 +595,7 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
     if (enc->stream_ckpt != NULL) {
       /* the previous layer's GEMMs must be done with the scratch */
       if (!be->ops->synchronize (be, error)
-          || !stream_layer (enc, i, stream_dev, stream_host, &streamed,
-              error))
+          || !stream_layer (enc, i, stream_dev, stream_host, &streamed, error))
         goto out;
       l = &streamed;
     }

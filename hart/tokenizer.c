@@ -54,8 +54,7 @@ static const char system_prompt[] =
     "skyscrapers.\n\n"
     "Please generate only the enhanced description for the prompt below and "
     "DO NOT include any additional sentences. Start your response with "
-    "\"Enhanced Prompt:\".\n\n"
-    "User Prompt:\n";
+    "\"Enhanced Prompt:\".\n\n" "User Prompt:\n";
 
 typedef enum
 {
@@ -1375,8 +1374,7 @@ read_pre_tokenizer (JsonNode * node, LoadState * st, const char *path,
   }
   if (g_strcmp0 (type, "Sequence") == 0
       && json_object_has_member (obj, "pretokenizers")
-      && JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj,
-              "pretokenizers"))) {
+      && JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, "pretokenizers"))) {
     JsonArray *list = json_object_get_array_member (obj, "pretokenizers");
     guint n = json_array_get_length (list);
     gboolean have_split = FALSE, have_byte_level = FALSE;
@@ -1517,8 +1515,7 @@ read_model (JsonObject * root, HartTokenizer * tok, LoadState * st,
         "%s: model.vocab: missing or not an object", path);
     return FALSE;
   }
-  if (!read_vocab (json_node_get_object (node), st, path, "model.vocab",
-          error))
+  if (!read_vocab (json_node_get_object (node), st, path, "model.vocab", error))
     return FALSE;
   node = json_object_get_member (model, "merges");
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
@@ -1722,8 +1719,7 @@ read_tokenizer_config (const char *path, gboolean have_tokenizer_json,
       if (have_tokenizer_json) {
         /* tokenizer.json's added_tokens are the ones used; they must agree */
         const AddedToken *a = id >= 0 && id < MAX_TOKEN_ID ?
-            find_added (st, st->added_by_id, GINT_TO_POINTER ((int) id)) :
-            NULL;
+            find_added (st, st->added_by_id, GINT_TO_POINTER ((int) id)) : NULL;
 
         if (a == NULL || g_strcmp0 (a->content, content) != 0) {
           g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
@@ -1734,8 +1730,7 @@ read_tokenizer_config (const char *path, gboolean have_tokenizer_json,
       } else {
         if (!check_added_token_options (json_node_get_object (value), path,
                 field, error)
-            || !add_added_token (st, content, id, special, path, field,
-                error))
+            || !add_added_token (st, content, id, special, path, field, error))
           goto out;
       }
     }
@@ -1749,8 +1744,7 @@ read_tokenizer_config (const char *path, gboolean have_tokenizer_json,
     tok->pad_id = a != NULL ? a->id : vocab_id (st, pad);
     if (tok->pad_id < 0) {
       g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-          "%s: pad_token: \"%s\" is not a token of the vocabulary", path,
-          pad);
+          "%s: pad_token: \"%s\" is not a token of the vocabulary", path, pad);
       goto out;
     }
   }
@@ -1886,8 +1880,7 @@ hart_tokenizer_load (const char *dir, GError ** error)
       ok = FALSE;
     }
   }
-  tok->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
+  tok->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   load_state_clear (&st);
   if (parser != NULL)

@@ -40,7 +40,7 @@ last_len (const HartTokens * t)
 static gsize
 z_len (const HartTokens * t)
 {
-  return (gsize) 2 * t->batch * t->side * t->side * t->embed_dim;
+  return (gsize) 2 *t->batch * t->side * t->side * t->embed_dim;
 }
 
 static gsize
@@ -99,8 +99,7 @@ gsize
 hart_tokens_serialized_size (const HartTokens * t)
 {
   return HEADER_SIZE + (f_hat_len (t) + last_len (t) + z_len (t) +
-      stage_len (t)) *
-      sizeof (float);
+      stage_len (t)) * sizeof (float);
 }
 
 static void

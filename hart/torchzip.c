@@ -73,8 +73,7 @@ static gboolean
 stat_entry (zip_t * zip, zip_uint64_t index, const char *path,
     zip_stat_t * st, GError ** error)
 {
-  if (zip_stat_index (zip, index, 0, st) != 0
-      || !(st->valid & ZIP_STAT_SIZE)) {
+  if (zip_stat_index (zip, index, 0, st) != 0 || !(st->valid & ZIP_STAT_SIZE)) {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
         "%s: cannot stat archive entry %" G_GUINT64_FORMAT ": %s", path,
         (guint64) index, zip_strerror (zip));
@@ -160,8 +159,7 @@ check_byteorder (zip_t * zip, const char *path, const char *prefix,
 }
 
 static gboolean
-check_contiguous (const HartPickleTensor * t, const char *path,
-    GError ** error)
+check_contiguous (const HartPickleTensor * t, const char *path, GError ** error)
 {
   int64_t expected[HART_MAX_DIMS];
   guint64 step = 1;

@@ -84,8 +84,7 @@ compute_level_embeddings (HartTransformer * tf, float *w1, float *b1,
   be->ops->linear (be, hidden, freq_dev, w1, b1, sn, LEVEL_FREQ_DIM,
       c->embed_dim);
   be->ops->silu (be, hidden, hidden, (gsize) sn * c->embed_dim);
-  be->ops->linear (be, tf->lvl, hidden, w2, b2, sn, c->embed_dim,
-      c->embed_dim);
+  be->ops->linear (be, tf->lvl, hidden, w2, b2, sn, c->embed_dim, c->embed_dim);
   be->ops->free (be, freq_dev);
   be->ops->free (be, hidden);
   g_free (host);
@@ -139,8 +138,7 @@ hart_transformer_load (HartBackend * be, HartCheckpoint * ckpt,
               "head_nm.ada_lin.1.bias"))
       || !(tf->w_head = hart_weights_get (w, HART_DIMS (V, C), error,
               "head.weight"))
-      || !(tf->b_head = hart_weights_get (w, HART_DIMS (V), error,
-              "head.bias"))
+      || !(tf->b_head = hart_weights_get (w, HART_DIMS (V), error, "head.bias"))
       || !(tf->decoder_norm = hart_weights_get (w, HART_DIMS (C), error,
               "decoder_norm.weight")))
     goto fail;
@@ -230,8 +228,7 @@ hart_transformer_state_new (HartTransformer * tf, int batch, GError ** error)
                 st->cache_cap * C, error)))
       goto fail;
   }
-  if (!(st->k_last = state_alloc (st, (gsize) st->rows * c->seq_len * C,
-              error))
+  if (!(st->k_last = state_alloc (st, (gsize) st->rows * c->seq_len * C, error))
       || !(st->v_last = state_alloc (st, (gsize) st->rows * c->seq_len * C,
               error))
       || !(st->cond = state_alloc (st, (gsize) st->rows * c->context_token * C,
@@ -389,7 +386,7 @@ build_context_rope (HartTransformerState * st)
 {
   const HartTransformerConfig *c = &st->tf->cfg;
   const int T = c->context_token, hd = c->head_dim, h2 = hd / 2;
-  float inv[HART_MAX_HEAD_DIM / 2];    /* config.c bounds head_dim */
+  float inv[HART_MAX_HEAD_DIM / 2];     /* config.c bounds head_dim */
 
   for (int k = 0; k < h2; k++)
     inv[k] = 1.0f / powf (10000.0f, (float) (2 * k) / (float) hd);
@@ -468,10 +465,8 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
     build_context_rope (st);
   else
     build_image_rope (st, pn);
-  be->ops->upload (be, st->rope_cos, st->host_cos, n_tok * hd * sizeof
-      (float));
-  be->ops->upload (be, st->rope_sin, st->host_sin, n_tok * hd * sizeof
-      (float));
+  be->ops->upload (be, st->rope_cos, st->host_cos, n_tok * hd * sizeof (float));
+  be->ops->upload (be, st->rope_sin, st->host_sin, n_tok * hd * sizeof (float));
 
   kv_total = st->kv_len + l;
   if (!last && kv_total > st->cache_cap) {
@@ -546,8 +541,7 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
     be->ops->linear (be, st->gate, st->a, b->w_gate, NULL, (int) n_tok, C, F);
     be->ops->linear (be, st->up, st->a, b->w_up, NULL, (int) n_tok, C, F);
     be->ops->swiglu (be, st->gate, st->gate, st->up, n_tok * F);
-    be->ops->linear (be, st->tmp, st->gate, b->w_down, NULL, (int) n_tok, F,
-        C);
+    be->ops->linear (be, st->tmp, st->gate, b->w_down, NULL, (int) n_tok, F, C);
     be->ops->add (be, x, x, st->tmp, n_tok * C);
   }
   if (!last)

@@ -80,8 +80,7 @@ weights_get_valist (HartWeights * w, int ndim, const int64_t * shape,
       char buf[128];
       g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
           "%s: tensor \"%s\" %s is missing", hart_checkpoint_get_path
-          (w->ckpt), name, hart_shape_to_string (ndim, shape, buf,
-              sizeof buf));
+          (w->ckpt), name, hart_shape_to_string (ndim, shape, buf, sizeof buf));
     }
     goto out;
   }

@@ -7,7 +7,11 @@
 #include <math.h>
 #include <string.h>
 
+/* *INDENT-OFF* */
+/* GNU indent would space out the dashes, which G_DEFINE_QUARK turns into
+ * the quark's string */
 G_DEFINE_QUARK (hart-backend-error-quark, hart_backend_error);
+/* *INDENT-ON* */
 
 gboolean
 hart_backend_is_compiled (const char *name)

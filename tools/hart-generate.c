@@ -47,8 +47,7 @@ print_progress (int stage, int n_stages, const char *what, gpointer data)
       p->start = now;           /* "total" is the generation alone */
     }
     if (p->last_what[0])
-      fprintf (stderr, "%-28s %9.3f s\n", p->last_what,
-          (now - p->last) / 1e6);
+      fprintf (stderr, "%-28s %9.3f s\n", p->last_what, (now - p->last) / 1e6);
     if (stage == n_stages)
       fprintf (stderr, "%-28s %9.3f s\n", "total", (now - p->start) / 1e6);
     g_strlcpy (p->last_what, stage == n_stages ? "" : what,
@@ -95,11 +94,12 @@ hart_cli_generate (int argc, char **argv)
         "Folder of the text encoder's tokenizer (default: the text encoder "
           "folder)", "DIR"},
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-        "Output PNG (for B > 1: out.png → out-0.png, out-1.png, …)", "FILE"},
+          "Output PNG (for B > 1: out.png → out-0.png, out-1.png, …)",
+        "FILE"},
     {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N"},
     {"cfg", 0, 0, G_OPTION_ARG_DOUBLE, &cfg,
-        "Classifier-free guidance scale (" G_STRINGIFY (HART_DEFAULT_CFG)
-          ")", "X"},
+          "Classifier-free guidance scale (" G_STRINGIFY (HART_DEFAULT_CFG)
+        ")", "X"},
     {"top-k", 0, 0, G_OPTION_ARG_INT, &top_k,
         "Top-k (0: the official 600/300 schedule)", "K"},
     {"top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Top-p (0: off)", "P"},
@@ -194,18 +194,15 @@ hart_cli_generate (int argc, char **argv)
 
   /* the model first: a context file is checked against its shape before
    * anything of the size its header claims is allocated */
-  if (!(engine = hart_engine_new (device ? device : "auto", device_id,
-              &error))
+  if (!(engine = hart_engine_new (device ? device : "auto", device_id, &error))
       || !(model = hart_model_load_with_budget (engine, model_dir, !no_ema,
               (guint64) memory_budget << 20, &error))
-      || (context && !(ctx = hart_model_load_context (model, context,
-                  &error))))
+      || (context && !(ctx = hart_model_load_context (model, context, &error))))
     goto fail;
   if (prompts) {
     char *qwen_dir = text_encoder ? g_strdup (text_encoder) :
         hart_text_encoder_default_dir (model_dir);
-    encoder = hart_text_encoder_load (engine, qwen_dir, text_tokenizer,
-        &error);
+    encoder = hart_text_encoder_load (engine, qwen_dir, text_tokenizer, &error);
     g_free (qwen_dir);
     if (encoder == NULL
         || !(ctx = hart_text_encoder_encode (encoder,

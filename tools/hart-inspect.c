@@ -60,8 +60,7 @@ inspect_weights (const char *path, GString * out, GError ** error)
     total_bytes += t->n_bytes;
   }
   g_string_append_printf (out, "  %u tensors, %" G_GUINT64_FORMAT
-      " elements, %" G_GUINT64_FORMAT " bytes\n", n, total_params,
-      total_bytes);
+      " elements, %" G_GUINT64_FORMAT " bytes\n", n, total_params, total_bytes);
   hart_checkpoint_free (ckpt);
   return TRUE;
 }

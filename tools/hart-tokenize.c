@@ -27,8 +27,7 @@ parse_ids (char **args, GArray * ids, GError ** error)
 
       if (words[k][0] == '\0')
         continue;
-      if (!g_ascii_string_to_signed (words[k], 10, 0, G_MAXINT32, &id,
-              NULL)) {
+      if (!g_ascii_string_to_signed (words[k], 10, 0, G_MAXINT32, &id, NULL)) {
         g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
             "\"%s\" is not a token id", words[k]);
         g_strfreev (words);
@@ -50,14 +49,14 @@ hart_cli_tokenize (int argc, char **argv)
   char **rest = NULL;
   GOptionEntry entries[] = {
     {"tokenizer", 't', 0, G_OPTION_ARG_FILENAME, &tokenizer_dir,
-        "Tokenizer folder (tokenizer.json, or vocab.json + merges.txt)",
+          "Tokenizer folder (tokenizer.json, or vocab.json + merges.txt)",
         "DIR"},
     {"decode", 'd', 0, G_OPTION_ARG_NONE, &decode,
         "Arguments are token ids; print their text", NULL},
     {"skip-special", 0, 0, G_OPTION_ARG_NONE, &skip_special,
         "With --decode, leave out special tokens", NULL},
     {"prompt", 'p', 0, G_OPTION_ARG_NONE, &prompt,
-        "Print HART's 300 padded prompt ids (and the real count on stderr)",
+          "Print HART's 300 padded prompt ids (and the real count on stderr)",
         NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL,
         NULL},

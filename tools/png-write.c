@@ -19,8 +19,7 @@ hart_png_write (const HartImage * image, const char *path, GError ** error)
   png.width = (png_uint_32) image->width;
   png.height = (png_uint_32) image->height;
   png.format = PNG_FORMAT_RGB;
-  if (!png_image_write_to_file (&png, path, 0, image->rgb, image->stride,
-          NULL)) {
+  if (!png_image_write_to_file (&png, path, 0, image->rgb, image->stride, NULL)) {
     g_set_error (error, HART_ERROR, HART_ERROR_IO, "%s: cannot write PNG: %s",
         path, png.message);
     png_image_free (&png);

@@ -29,8 +29,8 @@
  * [-87.3, 0]; exactly 0 below -87.3, so masked scores (-INFINITY) add
  * nothing.  libm expf would be one scalar call per score (GCC does not
  * vectorise it at -O2). */
-typedef float v4sf __attribute__ ((vector_size (16)));
-typedef int32_t v4si __attribute__ ((vector_size (16)));
+typedef float v4sf __attribute__((vector_size (16)));
+typedef int32_t v4si __attribute__((vector_size (16)));
 
 static inline v4sf
 exp4 (v4sf x)
@@ -100,8 +100,8 @@ attn_scratch_init (AttnScratch * s, int head_dim)
   if (posix_memalign (&mem, 64, floats * sizeof (float)) != 0)
     return FALSE;
   s->scores = mem;
-  s->acc = s->scores + (gsize) ATTN_Q_BLOCK * ATTN_K_BLOCK;
-  s->row_max = s->acc + (gsize) ATTN_Q_BLOCK * head_dim;
+  s->acc = s->scores + (gsize) ATTN_Q_BLOCK *ATTN_K_BLOCK;
+  s->row_max = s->acc + (gsize) ATTN_Q_BLOCK *head_dim;
   s->row_sum = s->row_max + ATTN_Q_BLOCK;
   return TRUE;
 }
@@ -208,8 +208,7 @@ hart_cpu_attention (HartBackend * be, const HartAttentionParams * p)
 {
   const int n_qblocks = (p->q_len + ATTN_Q_BLOCK - 1) / ATTN_Q_BLOCK;
   const int64_t n_tiles = (int64_t) p->batch * p->q_heads * n_qblocks;
-  const double work = (double) n_tiles * ATTN_Q_BLOCK * p->kv_len *
-      p->head_dim;
+  const double work = (double) n_tiles * ATTN_Q_BLOCK * p->kv_len * p->head_dim;
 
   /* grouped-query attention needs whole groups (a caller bug otherwise) */
   g_return_if_fail (p->kv_heads > 0 && p->q_heads % p->kv_heads == 0);

@@ -38,7 +38,8 @@ void
 hart_cpu_gelu (HartBackend * be, float *y, const float *x, gsize n)
 {
   /* exact GELU: x · Φ(x) = 0.5 x (1 + erf(x / √2)) */
-  ELEMENTWISE (n, y[i] = 0.5f * x[i] * (1.0f + erff (x[i] * (float) M_SQRT1_2)));
+  ELEMENTWISE (n, y[i] =
+      0.5f * x[i] * (1.0f + erff (x[i] * (float) M_SQRT1_2)));
 }
 
 void

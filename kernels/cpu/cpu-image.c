@@ -110,7 +110,7 @@ hart_cpu_conv2d (HartBackend * be, float *y, const float *x, const float *w,
         2 * be->n_threads)
       band_rows = MAX (1, out_h / MAX (1, 2 * be->n_threads / batch));
     n_bands = (out_h + band_rows - 1) / band_rows;
-    n_tasks = (int64_t) batch * n_bands;
+    n_tasks = (int64_t) batch *n_bands;
 
     hart_cpu_blas_single_thread ();
 
@@ -187,7 +187,7 @@ cubic_taps (CubicTaps * taps, int out_size, int in_size)
     const float fl = floorf (src);
     const int i0 = (int) fl;
     const float t = src - fl;
-    const float t1 = t + 1.0f, u = 1.0f - t, u1 = u + 1.0f;  /* (1 − t) + 1, as PyTorch forms it */
+    const float t1 = t + 1.0f, u = 1.0f - t, u1 = u + 1.0f;     /* (1 − t) + 1, as PyTorch forms it */
     CubicTaps *tp = &taps[o];
 
     tp->w[0] = ((A * t1 - 5.0f * A) * t1 + 8.0f * A) * t1 - 4.0f * A;
@@ -258,8 +258,7 @@ hart_cpu_resize_area (HartBackend * be, float *y, const float *x,
       const int y1 = (int) (((int64_t) (oy + 1) * in_h + out_h - 1) / out_h);
       for (int ox = 0; ox < out_w; ox++) {
         const int x0 = (int) (((int64_t) ox * in_w) / out_w);
-        const int x1 =
-            (int) (((int64_t) (ox + 1) * in_w + out_w - 1) / out_w);
+        const int x1 = (int) (((int64_t) (ox + 1) * in_w + out_w - 1) / out_w);
         float sum = 0.0f;
         /* sequential row-major fp32 sum, then ÷ height, then ÷ width */
         for (int iy = y0; iy < y1; iy++)

@@ -198,9 +198,9 @@ main (int argc, char **argv)
       gboolean linear;
     } shapes[] = {
       {4096, 4096, 1536, FALSE},        /* 4096 tokens of the last stage */
-      {600, 1536, 1536, FALSE},         /* 2 × 300 context tokens */
-      {600, 4096, 1536, TRUE},          /* linear: up projection */
-      {4096, 1536, 4096, TRUE},         /* linear: down projection */
+      {600, 1536, 1536, FALSE}, /* 2 × 300 context tokens */
+      {600, 4096, 1536, TRUE},  /* linear: up projection */
+      {4096, 1536, 4096, TRUE}, /* linear: down projection */
     };
     for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++) {
       GemmCase g = { be, shapes[s].m, shapes[s].n, shapes[s].k,
@@ -212,8 +212,7 @@ main (int argc, char **argv)
       t = time_best (run_gemm, &g);
       g_snprintf (shape, sizeof shape, "%dx%d . %dx%d%s", g.m, g.k,
           g.k, g.n, g.linear ? " (x.W^T)" : "");
-      add_row (g.linear ? "linear" : "gemm", shape, t,
-          2.0 * g.m * g.n * g.k);
+      add_row (g.linear ? "linear" : "gemm", shape, t, 2.0 * g.m * g.n * g.k);
       be->ops->free (be, g.a);
       be->ops->free (be, g.b);
       be->ops->free (be, g.c);

@@ -97,8 +97,7 @@ hart_fuzz_fixture_path (const char *rel)
 {
   const char *root = g_getenv ("HART_FIXTURES");
 
-  return g_build_filename (root != NULL ? root : HART_FUZZ_FIXTURES, rel,
-      NULL);
+  return g_build_filename (root != NULL ? root : HART_FUZZ_FIXTURES, rel, NULL);
 }
 
 void

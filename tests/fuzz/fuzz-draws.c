@@ -32,8 +32,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   }
   /* tensors come sorted by name: draw_000_… before draw_001_… */
   ckpt = hart_checkpoint_open (path, &error);
-  for (guint i = 0; ckpt != NULL && i < hart_checkpoint_n_tensors (ckpt);
-      i++) {
+  for (guint i = 0; ckpt != NULL && i < hart_checkpoint_n_tensors (ckpt); i++) {
     const HartTensorInfo *t = hart_checkpoint_tensor (ckpt, i);
     gboolean ok = TRUE;
 

@@ -15,7 +15,8 @@ int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
   static HartTokenizer *tokenizer;
-  enum { MAX_LEN = HART_TOKENIZER_PROMPT_LENGTH };
+  enum
+  { MAX_LEN = HART_TOKENIZER_PROMPT_LENGTH };
   int32_t prompt_ids[MAX_LEN], positions[MAX_LEN];
   uint8_t mask[MAX_LEN];
   int n_real = -1;
@@ -35,8 +36,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   }
 
   ids = g_array_new (FALSE, FALSE, sizeof (int32_t));
-  if (hart_tokenizer_encode (tokenizer, (const char *) data, size, ids,
-          &error)) {
+  if (hart_tokenizer_encode (tokenizer, (const char *) data, size, ids, &error)) {
     text = hart_tokenizer_decode (tokenizer, (const int32_t *) ids->data,
         ids->len, FALSE, &error);
     if (text != NULL && !g_utf8_validate (text, -1, NULL))

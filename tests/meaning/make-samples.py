@@ -3,7 +3,7 @@
 # Copyright (C) 2026 gst-hart developers
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes tests/meaning/samples/: single-object scenes of the "shapes" world drawn by
-tests/reference/train/shapes.py, and captions.jsonl (one line per PNG: file, full caption,
+tools/train/shapes.py, and captions.jsonl (one line per PNG: file, full caption,
 scene), on which test-meaning-calibration checks measure.c.
 
   make-samples.py [OUT_DIR] [--count N] [--seed S]
@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "reference", "train"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "train"))
 import shapes  # noqa: E402
 
 

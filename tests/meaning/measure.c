@@ -45,9 +45,13 @@
 #include <math.h>
 #include <string.h>
 
+/* *INDENT-OFF* */
+/* GNU indent would space out the dashes, which G_DEFINE_QUARK turns into
+ * the quark's string */
 G_DEFINE_QUARK (hart-scene-error-quark, hart_scene_error);
+/* *INDENT-ON* */
 
-/* Mirrors tests/reference/train/shapes.py: COLOURS and tint (c, 0.45)
+/* Mirrors tools/train/shapes.py: COLOURS and tint (c, 0.45)
  * (round (c + (255 − c) · 0.45)); keep the two in step. */
 static const struct
 {
@@ -460,18 +464,21 @@ measure_object_geometry (int width, int height, const GArray * region,
   for (int y = y0; y <= y1; y++) {
     if (row_max[y] < 0)
       continue;
-    corners[n_corners++] = (Point) { row_min[y], y };
-    corners[n_corners++] = (Point) { row_min[y], y + 1 };
-    corners[n_corners++] = (Point) { row_max[y] + 1, y };
-    corners[n_corners++] = (Point) { row_max[y] + 1, y + 1 };
+    corners[n_corners++] = (Point) {
+    row_min[y], y};
+    corners[n_corners++] = (Point) {
+    row_min[y], y + 1};
+    corners[n_corners++] = (Point) {
+    row_max[y] + 1, y};
+    corners[n_corners++] = (Point) {
+    row_max[y] + 1, y + 1};
   }
   m->fill_ratio = m->area / (bbox_w * bbox_h);
   m->solidity = m->area / MAX (convex_hull_area (corners, n_corners), 1.0);
   m->centroid_drop = (m->centroid_y - (y0 + bbox_h / 2)) / bbox_h;
   if (m->solidity >= STAR_MAX_SOLIDITY && m->fill_ratio >= SQUARE_MIN_FILL)
     m->shape = HART_SCENE_SQUARE;
-  else if (m->solidity >= STAR_MAX_SOLIDITY
-      && m->fill_ratio >= CIRCLE_MIN_FILL)
+  else if (m->solidity >= STAR_MAX_SOLIDITY && m->fill_ratio >= CIRCLE_MIN_FILL)
     m->shape = HART_SCENE_CIRCLE;
   else                          /* notched or sparse: pointed */
     m->shape = m->centroid_drop >= TRIANGLE_MIN_DROP ? HART_SCENE_TRIANGLE :
@@ -507,7 +514,7 @@ hart_scene_measure (const guint8 * rgb, int width, int height, int stride,
   m->shape = HART_SCENE_SHAPE_NONE;
   m->size = HART_SCENE_SIZE_NONE;
   m->row = m->column = -1;
-  n = (gsize) width * height;
+  n = (gsize) width *height;
   scale = MIN (width, height) / 64.0;
   ring = MAX (1, (int) lround (2 * scale));
 

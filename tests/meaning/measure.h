@@ -5,7 +5,7 @@
  * The meaning tests ask of a generated picture what its caption asks for:
  * the background's colour and pattern, and the colour, shape, size and
  * place (3×3 cell) of the one object on it.  The world is defined by
- * tests/reference/train/shapes.py: eight flat colours, four shapes, two
+ * tools/train/shapes.py: eight flat colours, four shapes, two
  * sizes (half-extent 6 or 12 px in a 64-px picture), a 3×3 grid of places,
  * and plain, striped or checkered grounds of a colour and its tint (45 %
  * towards white).  Measures are scale-aware: a W-px picture is read as the

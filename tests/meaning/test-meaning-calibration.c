@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * tests/meaning/samples/ holds single-object scenes drawn by the world's own
- * renderer (tests/reference/train/shapes.py, via make-samples.py) with their
+ * renderer (tools/train/shapes.py, via make-samples.py) with their
  * scene descriptions in captions.jsonl.  measure.c must read back every
  * attribute of ≥ 95 % of them (MIN_ACCURACY), at 64 px and upscaled to
  * 128 px (the measure is scale-aware; the tiny fixture makes 128-px
@@ -146,8 +146,7 @@ load_samples (void)
     s->file = g_strdup (json_object_get_string_member (o, "file"));
     s->caption = g_strdup (json_object_get_string_member (o, "caption"));
     if (s->file == NULL || s->caption == NULL
-        || !scene_truth (json_object_get_object_member (o, "scene"),
-            &s->truth))
+        || !scene_truth (json_object_get_object_member (o, "scene"), &s->truth))
       g_error ("%s line %d: not a single-object sample", list, i + 1);
     path = g_build_filename (samples_dir (), s->file, NULL);
     s->rgb = read_png_rgb (path, &s->width, &s->height, &error);
@@ -277,10 +276,8 @@ run_calibration (int factor, gboolean blur, int noise)
     if (m.found) {
       fill_min[s->truth.shape] = MIN (fill_min[s->truth.shape], m.fill_ratio);
       fill_max[s->truth.shape] = MAX (fill_max[s->truth.shape], m.fill_ratio);
-      solid_min[s->truth.shape] = MIN (solid_min[s->truth.shape],
-          m.solidity);
-      solid_max[s->truth.shape] = MAX (solid_max[s->truth.shape],
-          m.solidity);
+      solid_min[s->truth.shape] = MIN (solid_min[s->truth.shape], m.solidity);
+      solid_max[s->truth.shape] = MAX (solid_max[s->truth.shape], m.solidity);
       drop_min[s->truth.shape] = MIN (drop_min[s->truth.shape],
           m.centroid_drop);
       drop_max[s->truth.shape] = MAX (drop_max[s->truth.shape],
@@ -291,14 +288,14 @@ run_calibration (int factor, gboolean blur, int noise)
     /* the misses (and everything with --verbose) */
     if (!all_right || g_test_verbose ())
       g_test_message ("%s \"%s\": %s %s ground, %s %s %s %s (%s), "
-            "fill %.3f solidity %.3f drop %.3f extent %.1f tint %.2f", s->file,
-            s->caption, hart_scene_pattern_name (m.pattern),
-            hart_scene_colour_name (m.background),
-            hart_scene_size_name (m.size), hart_scene_colour_name (m.colour),
-            hart_scene_shape_name (m.shape),
-            m.found ? hart_scene_place_phrase (m.row, m.column) : "-",
-            m.found ? "found" : "no object", m.fill_ratio, m.solidity,
-            m.centroid_drop, m.extent, m.tint_fraction);
+          "fill %.3f solidity %.3f drop %.3f extent %.1f tint %.2f", s->file,
+          s->caption, hart_scene_pattern_name (m.pattern),
+          hart_scene_colour_name (m.background),
+          hart_scene_size_name (m.size), hart_scene_colour_name (m.colour),
+          hart_scene_shape_name (m.shape),
+          m.found ? hart_scene_place_phrase (m.row, m.column) : "-",
+          m.found ? "found" : "no object", m.fill_ratio, m.solidity,
+          m.centroid_drop, m.extent, m.tint_fraction);
   }
 
   g_test_message ("calibration at %d px%s, noise +-%d, %u samples:",
@@ -432,8 +429,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/meaning/calibration/64px", test_calibration_64);
   g_test_add_func ("/meaning/calibration/128px", test_calibration_128);
-  g_test_add_func ("/meaning/calibration/degraded",
-      test_calibration_degraded);
+  g_test_add_func ("/meaning/calibration/degraded", test_calibration_degraded);
   g_test_add_func ("/meaning/parse-caption", test_parse_caption);
   g_test_add_func ("/meaning/edge-cases", test_edge_cases);
   return g_test_run ();

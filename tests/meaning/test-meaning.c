@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Not a pixel golden but a test of meaning: the bundled "shapes" model
- * (tests/reference/train/shapes.py is its world) draws each prompt of
+ * (tools/train/shapes.py is its world) draws each prompt of
  * `prompts` below for several seeds, measure.c reads back the background,
  * the pattern and the object's colour, shape, size and place, and each
  * attribute must match the prompt in at least a given fraction of the
@@ -147,8 +147,7 @@ compare (const HartSceneWant * want, const HartSceneMeasure * m,
   counted[ATTR_SIZE] = want->size >= 0;
   ok[ATTR_SIZE] = m->found && m->size == want->size;
   counted[ATTR_PLACE] = want->row >= 0;
-  ok[ATTR_PLACE] = m->found && m->row == want->row
-      && m->column == want->column;
+  ok[ATTR_PLACE] = m->found && m->row == want->row && m->column == want->column;
 }
 
 static char *
@@ -329,8 +328,7 @@ test_generate (void)
   if (prompts_env) {
     char *end;
     gint64 n = g_ascii_strtoll (prompts_env, &end, 10);
-    if (*prompts_env == '\0' || *end != '\0' || n < 1
-        || n > (gint64) N_PROMPTS) {
+    if (*prompts_env == '\0' || *end != '\0' || n < 1 || n > (gint64) N_PROMPTS) {
       g_test_fail_printf ("HART_MEANING_PROMPTS=\"%s\": expected 1 .. %u",
           prompts_env, (guint) N_PROMPTS);
       goto out;
@@ -354,8 +352,7 @@ test_generate (void)
   if (!find_model_dirs (root, &hart_dir, &qwen_dir, &error)
       || !(engine = hart_engine_new (device ? device : "auto", 0, &error))
       || !(model = hart_model_load (engine, hart_dir, TRUE, &error))
-      || !(encoder = hart_text_encoder_load (engine, qwen_dir, NULL,
-              &error))
+      || !(encoder = hart_text_encoder_load (engine, qwen_dir, NULL, &error))
       || !(ctx = hart_text_encoder_encode (encoder, texts, n_prompts,
               hart_model_get_transformer_config (model)->context_token,
               NULL, &error)))
@@ -365,8 +362,7 @@ test_generate (void)
   encoder = NULL;
   g_test_message ("model %s (%dx%d, %s), %u prompts x %d seeds, cfg %.2f",
       hart_dir, hart_model_get_width (model), hart_model_get_height (model),
-      hart_engine_get_device (engine), n_prompts, n_seeds,
-      params.cfg);
+      hart_engine_get_device (engine), n_prompts, n_seeds, params.cfg);
 
   start = g_get_monotonic_time ();
   for (int s = 0; s < n_seeds; s++) {
@@ -443,8 +439,7 @@ test_generate (void)
         accuracy < min_accuracy[a] ? "  FAIL" : "");
     if (accuracy < min_accuracy[a])
       g_string_append_printf (failures, "%s%s %.3f < %.2f",
-          failures->len ? ", " : "", attr_names[a], accuracy,
-          min_accuracy[a]);
+          failures->len ? ", " : "", attr_names[a], accuracy, min_accuracy[a]);
   }
   if (save_dir) {
     char *path = g_build_filename (save_dir, "meaning.tsv", NULL);

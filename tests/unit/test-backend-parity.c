@@ -44,8 +44,8 @@ static const Tolerance REDUCTION = { 1e-4, 1e-4 };
 
 static HartBackend *cpu_backend;
 static HartBackend *gpu_backend;
-static char *skip_reason;        /* why gpu_backend is NULL */
-static GError *gpu_error;        /* the refusal, checked by test_unavailable */
+static char *skip_reason;       /* why gpu_backend is NULL */
+static GError *gpu_error;       /* the refusal, checked by test_unavailable */
 static GRand *rng;
 
 static gboolean
@@ -138,8 +138,7 @@ pair_check (const Pair * p, gsize n, Tolerance tol, const char *what)
     if (!same_special && !(fabs ((double) got[i] - ref[i]) <= bound)) {
       g_test_fail_printf ("%s: element %" G_GSIZE_FORMAT " of %"
           G_GSIZE_FORMAT ": cpu %.9g, cuda %.9g, |diff| %.3g > %.3g",
-          what, i, n, ref[i], got[i], fabs ((double) got[i] - ref[i]),
-          bound);
+          what, i, n, ref[i], got[i], fabs ((double) got[i] - ref[i]), bound);
       break;
     }
   }
@@ -199,8 +198,7 @@ test_out_of_memory (void)
     return;
   ptr = gpu_backend->ops->alloc (gpu_backend, (gsize) 1 << 50, &error);
   g_assert_null (ptr);
-  g_assert_error (error, HART_BACKEND_ERROR,
-      HART_BACKEND_ERROR_OUT_OF_MEMORY);
+  g_assert_error (error, HART_BACKEND_ERROR, HART_BACKEND_ERROR_OUT_OF_MEMORY);
   g_assert_true (g_str_has_prefix (error->message,
           "CUDA out of memory: asked for 1125899906842624 bytes"));
   g_clear_error (&error);
@@ -370,8 +368,7 @@ test_rms_norm (void)
   w = pair_random (dim, 0.5, 1.5);
   y = pair_random ((gsize) rows * dim, -1, 1);
 
-  ON_BOTH (be->ops->rms_norm (be, ARG (y), ARG (x), ARG (w), rows, dim,
-          1e-6f));
+  ON_BOTH (be->ops->rms_norm (be, ARG (y), ARG (x), ARG (w), rows, dim, 1e-6f));
   pair_check (&y, (gsize) rows * dim, REDUCTION, "rms_norm weighted");
   /* in place, no weight */
   ON_BOTH (be->ops->rms_norm (be, ARG (x), ARG (x), NULL, rows, dim, 1e-6f));
@@ -529,7 +526,7 @@ run_attention_case (const AttentionCase * c)
     g_free (host);
   }
 
-  ON_BOTH ({
+  ON_BOTH ( {
         HartAttentionParams bp = p;
         bp.q = ARG (q);
         bp.k = ARG (k) + (c->fused_qkv ? c->q_heads * D : 0);
@@ -537,7 +534,8 @@ run_attention_case (const AttentionCase * c)
         bp.out = ARG (out);
         bp.key_mask = c->key_mask ? ARG_U8 (mask) : NULL;
         be->ops->attention (be, &bp);
-      });
+      }
+  );
   pair_check (&out, out_n, REDUCTION, c->name);
 
   if (c->key_mask && c->batch > 1) {
@@ -545,8 +543,7 @@ run_attention_case (const AttentionCase * c)
     float *host = g_new (float, out_n);
     gpu_backend->ops->download (gpu_backend, host, out.gpu,
         out_n * sizeof (float));
-    for (gsize i = p.out_batch_stride; i < 2 * (gsize) p.out_batch_stride;
-        i++)
+    for (gsize i = p.out_batch_stride; i < 2 * (gsize) p.out_batch_stride; i++)
       g_assert_cmpfloat (host[i], ==, 0.0f);
     g_free (host);
   }
@@ -646,7 +643,7 @@ static void
 test_elementwise (void)
 {
   const gsize n = 5003;
-  const int rows = 41, dim = 122;      /* rows · dim = 5002 ≤ n */
+  const int rows = 41, dim = 122;       /* rows · dim = 5002 ≤ n */
   const int batch = 3, len = 17, width = 97;
   Pair a, b, y, v;
 

@@ -49,8 +49,8 @@ static const BrokenCase cases[] = {
   {"st-shape-float.safetensors", HART_ERROR_FORMAT,
       {"shape[0] is not an integer"}},
   {"st-size-mismatch.safetensors", HART_ERROR_FORMAT,
-        {"tensor \"head.weight\": data_offsets [0, 100] hold 100 bytes but "
-          "shape [4096, 32] of F32 needs 524288"}},
+      {"tensor \"head.weight\": data_offsets [0, 100] hold 100 bytes but "
+              "shape [4096, 32] of F32 needs 524288"}},
   {"st-offsets-out-of-range.safetensors", HART_ERROR_FORMAT,
       {"data_offsets [0, 128] end beyond the 64 bytes of data"}},
   {"st-offsets-reversed.safetensors", HART_ERROR_FORMAT,
@@ -86,8 +86,8 @@ static const BrokenCase cases[] = {
   {"sharded-absent-tensor", HART_ERROR_FORMAT,
       {"tensor \"ghost\" in shard \"s1.safetensors\"", "does not hold it"}},
   {"sharded-wrong-shard", HART_ERROR_FORMAT,
-        {"tensor \"b\" in shard \"s1.safetensors\", but it is stored in "
-          "shard \"s2.safetensors\""}},
+      {"tensor \"b\" in shard \"s1.safetensors\", but it is stored in "
+              "shard \"s2.safetensors\""}},
   {"sharded-duplicate", HART_ERROR_FORMAT,
       {"tensor \"a\" is stored in two shards"}},
   /* the shard's header is "oops": refused by the strict-JSON pre-scan */
@@ -98,8 +98,8 @@ static const BrokenCase cases[] = {
 
   /* ---- PyTorch zip ---- */
   {"bin-os-system.bin", HART_ERROR_FORBIDDEN,
-        {"archive/data.pkl: pickle global \"os.system\" is not allowed "
-          "(only tensor state-dict globals are accepted)"}},
+      {"archive/data.pkl: pickle global \"os.system\" is not allowed "
+              "(only tensor state-dict globals are accepted)"}},
   {"bin-eval-stack-global.bin", HART_ERROR_FORBIDDEN,
       {"pickle global \"builtins.eval\" is not allowed"}},
   {"bin-popen-in-dict.bin", HART_ERROR_FORBIDDEN,

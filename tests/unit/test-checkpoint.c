@@ -213,8 +213,7 @@ test_read_errors (void)
           "tensor \"f32\" has shape [2, 3], expected [3, 2]"));
   g_clear_error (&error);
 
-  g_assert_false (hart_checkpoint_read_f32 (ckpt, "f32", 1, flat, out,
-          &error));
+  g_assert_false (hart_checkpoint_read_f32 (ckpt, "f32", 1, flat, out, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_SHAPE);
   g_clear_error (&error);
 

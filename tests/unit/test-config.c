@@ -131,7 +131,8 @@ static const BadTransformer bad_transformers[] = {
   {"AdaLN blocks", "\"disable_aln\": true", "\"disable_aln\": false",
       HART_ERROR_UNSUPPORTED, "\"disable_aln\" is false"},
   {"depth as string", "\"depth\": 24", "\"depth\": \"24\"",
-      HART_ERROR_FORMAT, "field \"depth\": expected an integer, found a string"},
+        HART_ERROR_FORMAT,
+      "field \"depth\": expected an integer, found a string"},
   {"negative width", "\"embed_dim\": 1536", "\"embed_dim\": -5",
       HART_ERROR_UNSUPPORTED, "field \"embed_dim\": expected an integer in"},
   {"heads do not divide", "\"num_heads\": 24", "\"num_heads\": 7",
@@ -164,7 +165,8 @@ static const BadTransformer bad_transformers[] = {
       "make 185400 image tokens, beyond the limit of 131072"},
   /* a 65,536-wide head overflowed the stack RoPE table */
   {"huge head", "\"num_heads\": 24", "\"num_heads\": 1",
-      HART_ERROR_UNSUPPORTED, "head dimension 1536 (embed_dim / num_heads) is "
+        HART_ERROR_UNSUPPORTED,
+      "head dimension 1536 (embed_dim / num_heads) is "
         "beyond the limit of 1024"},
   {"integer beyond 64 bits", "\"depth\": 24",
         "\"depth\": 123456789012345678901234", HART_ERROR_FORMAT,

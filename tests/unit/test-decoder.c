@@ -339,7 +339,7 @@ test_cancel_and_arguments (void)
   dec = hart_decoder_load (f.be, f.ckpt, &f.cfg, &error);
   g_assert_no_error (error);
   n_latent = (gsize) f.cfg.z_channels * h * w;
-  n_image = (gsize) 3 * h * w * f.cfg.downsample * f.cfg.downsample;
+  n_image = (gsize) 3 *h * w * f.cfg.downsample * f.cfg.downsample;
   zeros = g_new0 (float, n_latent);
   latent = to_device (f.be, zeros, n_latent);
   image = f.be->ops->alloc (f.be, n_image * sizeof (float), &error);

@@ -68,8 +68,7 @@ static const struct
 };
 
 static void
-assert_close_rel (double got, double want, double rel, const char *what,
-    int n)
+assert_close_rel (double got, double want, double rel, const char *what, int n)
 {
   const double err = fabs (got - want) / MAX (fabs (want), 1e-300);
   if (!(err <= rel || got == want)) {
@@ -284,8 +283,7 @@ check_net (const char *config)
     g_assert_no_error (error);
     got = to_host (f.be, out_dev, os[1] * os[2]);
     err = max_err (got, want + s * os[1] * os[2], os[1] * os[2], TRUE);
-    g_test_message ("net %s t=%d: max rel error %.3g", config, (int) t[s],
-        err);
+    g_test_message ("net %s t=%d: max rel error %.3g", config, (int) t[s], err);
     g_assert_cmpfloat (err, <=, NET_TOLERANCE);
     g_free (got);
   }
@@ -698,8 +696,7 @@ main (int argc, char **argv)
     g_printerr ("HART_FIXTURES is not set\n");
     return 77;
   }
-  g_test_add_func ("/diffusion/schedule-spec-table",
-      test_schedule_spec_table);
+  g_test_add_func ("/diffusion/schedule-spec-table", test_schedule_spec_table);
   g_test_add_func ("/diffusion/schedule-other-counts",
       test_schedule_other_counts);
   g_test_add_func ("/diffusion/net-tiny", test_net_tiny);

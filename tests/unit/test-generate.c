@@ -332,7 +332,7 @@ test_errors (void)
   HartEngine *engine;
   HartModel *model = load_model ("tiny", &engine);
   GError *error = NULL;
-  HartContext *ctx = hart_context_new (1, 5, 16);      /* T 5, model wants 12 */
+  HartContext *ctx = hart_context_new (1, 5, 16);       /* T 5, model wants 12 */
   HartGenerateParams params;
   GCancellable *cancel = g_cancellable_new ();
   HartImage **images;
@@ -488,7 +488,7 @@ test_keep_scales (void)
 
   for (int si = 0; si < K; si++) {
     int pn = hart_model_get_transformer_config (model)->patch_nums[si];
-    kept_rows += si == 0 ? 1 : (gsize) pn * pn;
+    kept_rows += si == 0 ? 1 : (gsize) pn *pn;
   }
   g_assert_cmpmem (first->stage_h, kept_rows * first->latent_channels * 4,
       kept->stage_h, kept_rows * kept->latent_channels * 4);

@@ -51,8 +51,7 @@ remove_tree (const char *dir)
 
 /* Replaces the first FROM in DIR/FILE by TO. */
 static void
-patch_file (const char *dir, const char *file, const char *from,
-    const char *to)
+patch_file (const char *dir, const char *file, const char *from, const char *to)
 {
   char *path = g_build_filename (dir, file, NULL);
   char *text = NULL, *at, *patched;

@@ -28,8 +28,7 @@ parse (const HartJsonLimits * limits, const char *text, GError ** error)
 {
   JsonNode *root;
 
-  return hart_json_parse ("t.json", limits, text, strlen (text), &root,
-      error);
+  return hart_json_parse ("t.json", limits, text, strlen (text), &root, error);
 }
 
 static void
@@ -223,7 +222,8 @@ test_duplicates (void)
   /* the same name in two different objects is fine */
   {
     GError *error = NULL;
-    JsonParser *parser = parse (limits, "{\"x\": {\"k\": 1}, \"y\": {\"k\": 2}}",
+    JsonParser *parser =
+        parse (limits, "{\"x\": {\"k\": 1}, \"y\": {\"k\": 2}}",
         &error);
     g_assert_no_error (error);
     g_object_unref (parser);

@@ -320,7 +320,6 @@ main (int argc, char **argv)
   g_test_add_func ("/memory/estimate-tiny", test_estimate_tiny);
   g_test_add_func ("/memory/budget-refuses-tiny", test_budget_refuses_tiny);
   g_test_add_func ("/memory/estimate-real-size", test_estimate_real_size);
-  g_test_add_func ("/memory/text-encoder-estimate",
-      test_text_encoder_estimate);
+  g_test_add_func ("/memory/text-encoder-estimate", test_text_encoder_estimate);
   return g_test_run ();
 }

@@ -205,8 +205,7 @@ goldens_close (Goldens * g)
 
 /* Pointer to the raw data of `name`; checks dtype and element count. */
 static const void *
-goldens_get (Goldens * g, const char *name, const char *dtype,
-    gsize n_expected)
+goldens_get (Goldens * g, const char *name, const char *dtype, gsize n_expected)
 {
   JsonObject *t;
   JsonArray *off;
@@ -247,7 +246,7 @@ test_memory (gconstpointer data)
   char *bytes_str;
 
   for (int i = 0; i < 37; i++)
-    host[i] = (float) i * 0.5f - 3.0f;
+    host[i] = (float) i *0.5f - 3.0f;
   a = dev_upload (be, host, sizeof host);
   b = dev_poisoned (be, 37);
   be->ops->copy (be, b, a, sizeof host);
@@ -275,8 +274,7 @@ test_memory (gconstpointer data)
 
   huge = be->ops->alloc (be, huge_bytes, &error);
   g_assert_null (huge);
-  g_assert_error (error, HART_BACKEND_ERROR,
-      HART_BACKEND_ERROR_OUT_OF_MEMORY);
+  g_assert_error (error, HART_BACKEND_ERROR, HART_BACKEND_ERROR_OUT_OF_MEMORY);
   bytes_str = g_strdup_printf ("%" G_GSIZE_FORMAT, huge_bytes);
   g_assert_nonnull (strstr (error->message, bytes_str));
   g_free (bytes_str);
@@ -353,7 +351,7 @@ run_gemm_case (const TestBackend * tb_, GRand * rng, gboolean ta,
   int a_rows = ta ? k : m, a_cols = ta ? m : k;
   int b_rows = tb ? n : k, b_cols = tb ? k : n;
   int lda = a_cols + pad, ldb = b_cols + pad, ldc = n + pad;
-  gsize na = (gsize) a_rows * lda, nb = (gsize) b_rows * ldb,
+  gsize na = (gsize) a_rows * lda, nb = (gsize) b_rows *ldb,
       nc = (gsize) m * ldc;
   float *a = rand_new (rng, na, -1, 1), *b = rand_new (rng, nb, -1, 1);
   float *c0 = rand_new (rng, nc, -1, 1);
@@ -702,18 +700,18 @@ test_attention (gconstpointer data)
     {"attn tiny", 1, 1, 1, 1, 1, 4},
     {"attn gqa kv300", 2, 4, 2, 70, 300, 16},
     {"attn mha d64 kv513", 1, 3, 3, 129, 513, 64},
-    {"attn fused qkv", 2, 3, 3, 65, 65, 8, .fused_qkv = TRUE, .out_pad = 5},
-    {"attn mask", 2, 4, 1, 33, 257, 16, .use_mask = TRUE},
-    {"attn mask fully masked batch", 2, 2, 2, 7, 300, 8, .use_mask = TRUE,
+    {"attn fused qkv", 2, 3, 3, 65, 65, 8,.fused_qkv = TRUE,.out_pad = 5},
+    {"attn mask", 2, 4, 1, 33, 257, 16,.use_mask = TRUE},
+    {"attn mask fully masked batch", 2, 2, 2, 7, 300, 8,.use_mask = TRUE,
         .mask_one_batch_fully = TRUE},
-    {"attn causal", 1, 2, 2, 130, 130, 16, .causal = TRUE},
-    {"attn causal fused", 2, 2, 2, 67, 67, 8, .fused_qkv = TRUE,
+    {"attn causal", 1, 2, 2, 130, 130, 16,.causal = TRUE},
+    {"attn causal fused", 2, 2, 2, 67, 67, 8,.fused_qkv = TRUE,
         .causal = TRUE},
-    {"attn causal offset (kv cache)", 2, 4, 2, 37, 300, 8, .causal = TRUE,
+    {"attn causal offset (kv cache)", 2, 4, 2, 37, 300, 8,.causal = TRUE,
         .causal_offset = 263},
-    {"attn causal negative offset", 1, 2, 1, 20, 20, 8, .causal = TRUE,
+    {"attn causal negative offset", 1, 2, 1, 20, 20, 8,.causal = TRUE,
         .causal_offset = -3},
-    {"attn causal + mask", 2, 2, 2, 70, 70, 8, .causal = TRUE,
+    {"attn causal + mask", 2, 2, 2, 70, 70, 8,.causal = TRUE,
         .use_mask = TRUE},
     {"attn q longer than kv", 1, 2, 2, 300, 5, 32},
   };
@@ -1356,7 +1354,7 @@ test_conv2d (gconstpointer data)
       int wd = cases[s][3], cout = cases[s][4], k = cases[s][5];
       int pad = cases[s][6];
       int oh = h + 2 * pad - k + 1, ow = wd + 2 * pad - k + 1;
-      gsize nx = (gsize) batch * cin * h * wd, nw = (gsize) cout * cin * k * k;
+      gsize nx = (gsize) batch * cin * h * wd, nw = (gsize) cout *cin * k * k;
       gsize ny = (gsize) batch * cout * oh * ow;
       float *x = rand_new (rng, nx, -1, 1), *w = rand_new (rng, nw, -1, 1);
       float *bias = rand_new (rng, cout, -1, 1), *got;
@@ -1465,7 +1463,7 @@ test_resize_bicubic (gconstpointer data)
   for (gsize s = 0; s < G_N_ELEMENTS (cases); s++) {
     int planes = 3, ih = cases[s][0], iw = cases[s][1];
     int oh = cases[s][2], ow = cases[s][3];
-    gsize nx = (gsize) planes * ih * iw, ny = (gsize) planes * oh * ow;
+    gsize nx = (gsize) planes * ih * iw, ny = (gsize) planes *oh * ow;
     float *x = rand_new (rng, nx, -1, 1), *got;
     double *want = g_new (double, ny);
     float *dx = dev_upload (be, x, nx * 4), *dy = dev_poisoned (be, ny);
@@ -1521,7 +1519,7 @@ test_resize_area (gconstpointer data)
   for (gsize s = 0; s < G_N_ELEMENTS (cases); s++) {
     int planes = 2, ih = cases[s][0], iw = cases[s][1];
     int oh = cases[s][2], ow = cases[s][3];
-    gsize nx = (gsize) planes * ih * iw, ny = (gsize) planes * oh * ow;
+    gsize nx = (gsize) planes * ih * iw, ny = (gsize) planes *oh * ow;
     float *x = rand_new (rng, nx, -1, 1), *got;
     double *want = g_new (double, ny);
     float *dx = dev_upload (be, x, nx * 4), *dy = dev_poisoned (be, ny);
@@ -1538,8 +1536,7 @@ test_resize_area (gconstpointer data)
           for (int yy = y0; yy < y1; yy++)
             for (int xx = x0; xx < x1; xx++)
               sum += x[((gsize) p * ih + yy) * iw + xx];
-          want[((gsize) p * oh + oy) * ow + ox] = sum / ((y1 - y0) *
-              (x1 - x0));
+          want[((gsize) p * oh + oy) * ow + ox] = sum / ((y1 - y0) * (x1 - x0));
         }
     be->ops->resize_area (be, dy, dx, 1, planes, ih, iw, oh, ow);
     got = dev_download (be, dy, ny);
@@ -1581,14 +1578,12 @@ test_resize_area (gconstpointer data)
 /* Runs an image op on golden input `<tag>.x` and compares with `<tag>.y`. */
 static void
 golden_resize (const TestBackend * tb, Goldens * g, const char *tag,
-    gboolean bicubic, int ih, int iw, int oh, int ow, double atol,
-    double rtol)
+    gboolean bicubic, int ih, int iw, int oh, int ow, double atol, double rtol)
 {
   HartBackend *be = tb->be;
   const int planes = 2;
-  char *xn = g_strconcat (tag, ".x", NULL), *yn = g_strconcat (tag, ".y",
-      NULL);
-  gsize nx = (gsize) planes * ih * iw, ny = (gsize) planes * oh * ow;
+  char *xn = g_strconcat (tag, ".x", NULL), *yn = g_strconcat (tag, ".y", NULL);
+  gsize nx = (gsize) planes * ih * iw, ny = (gsize) planes *oh * ow;
   const float *x = goldens_f32 (g, xn, nx), *want = goldens_f32 (g, yn, ny);
   float *dx = dev_upload (be, x, nx * 4), *dy = dev_poisoned (be, ny), *got;
 
@@ -1618,10 +1613,8 @@ test_goldens_resize (gconstpointer data)
    * formula or tap error (≥ 1e-2). */
   golden_resize (data, g, "bicubic_1to8", TRUE, 1, 1, 8, 8, 3e-6, 1e-6);
   golden_resize (data, g, "bicubic_3to16", TRUE, 3, 3, 16, 16, 3e-6, 1e-6);
-  golden_resize (data, g, "bicubic_12to16", TRUE, 12, 12, 16, 16, 3e-6,
-      1e-6);
-  golden_resize (data, g, "bicubic_5x7to9x13", TRUE, 5, 7, 9, 13, 3e-6,
-      1e-6);
+  golden_resize (data, g, "bicubic_12to16", TRUE, 12, 12, 16, 16, 3e-6, 1e-6);
+  golden_resize (data, g, "bicubic_5x7to9x13", TRUE, 5, 7, 9, 13, 3e-6, 1e-6);
   /* area: same summation order and divisions as PyTorch → (nearly) exact */
   golden_resize (data, g, "area_16to3", FALSE, 16, 16, 3, 3, 1e-7, 0);
   golden_resize (data, g, "area_16to5", FALSE, 16, 16, 5, 5, 1e-7, 0);
@@ -1747,7 +1740,7 @@ test_goldens_sdpa (gconstpointer data)
   HartBackend *be = BE (data);
   Goldens *g = goldens_open ();
   const int B = 2, HQ = 4, HKV = 2, LQ = 37, LK = 300, D = 8;
-  const gsize nq = (gsize) B * LQ * HQ * D, nk = (gsize) B * LK * HKV * D;
+  const gsize nq = (gsize) B * LQ * HQ * D, nk = (gsize) B *LK * HKV * D;
   HartAttentionParams p = { 0 };
   float *dq, *dk, *dv, *dout, *got;
   uint8_t *dmask;
@@ -1770,14 +1763,14 @@ test_goldens_sdpa (gconstpointer data)
   p.scale = 0.3f;
   p.q = dq;
   p.q_row_stride = HQ * D;
-  p.q_batch_stride = (int64_t) LQ * HQ * D;
+  p.q_batch_stride = (int64_t) LQ *HQ * D;
   p.k = dk;
   p.v = dv;
   p.k_row_stride = p.v_row_stride = HKV * D;
-  p.k_batch_stride = p.v_batch_stride = (int64_t) LK * HKV * D;
+  p.k_batch_stride = p.v_batch_stride = (int64_t) LK *HKV * D;
   p.out = dout;
   p.out_row_stride = HQ * D;
-  p.out_batch_stride = (int64_t) LQ * HQ * D;
+  p.out_batch_stride = (int64_t) LQ *HQ * D;
 
   /* reference in float64: our fp32 result within a few 1e-6 */
   be->ops->attention (be, &p);

@@ -53,8 +53,7 @@ short_binunicode (GByteArray * b, const char *s)
   put (b, s, strlen (s));
 }
 
-static void
-global (GByteArray * b, const char *module, const char *name)
+static void global (GByteArray * b, const char *module, const char *name)
 {
   op (b, 'c');
   put (b, module, strlen (module));
@@ -217,8 +216,7 @@ expect_error (GByteArray * b, const HartPickleLimits * limits, int code,
 }
 
 static void
-expect_bytes_error (const char *bytes, gsize n, int code,
-    const char *substring)
+expect_bytes_error (const char *bytes, gsize n, int code, const char *substring)
 {
   GByteArray *b = g_byte_array_new ();
 
@@ -693,11 +691,9 @@ test_structure (void)
 
   b = begin_state_dict ();
   binunicode (b, "t");
-  tensor (b, "FloatStorage", "../../etc/passwd", 2, 0, 1, shape, stride,
-      FALSE);
+  tensor (b, "FloatStorage", "../../etc/passwd", 2, 0, 1, shape, stride, FALSE);
   end_state_dict (b);
-  expect_error (b, NULL, HART_ERROR_FORMAT,
-      "storage key \"../../etc/passwd\"");
+  expect_error (b, NULL, HART_ERROR_FORMAT, "storage key \"../../etc/passwd\"");
   g_byte_array_unref (b);
 
   {

@@ -67,8 +67,7 @@ get_tiny (void)
 
 /* Golden tensor `name` converted to f32; shape into shape[4]. */
 static float *
-golden_read (HartCheckpoint * g, const char *name, int *ndim,
-    int64_t * shape)
+golden_read (HartCheckpoint * g, const char *name, int *ndim, int64_t * shape)
 {
   const HartTensorInfo *t = hart_checkpoint_lookup (g, name);
   GError *error = NULL;
@@ -113,7 +112,7 @@ static const GoldenCase cases[] = {
               "a red circle",
               "Ein Bär läuft über die Straße — 東京の夜景 🌃",
               "",
-              "A bustling city street scene at dusk, featuring glowing street "
+          "A bustling city street scene at dusk, featuring glowing street "
               "lamps, a diverse crowd of people in colorful clothing"}},
   {"t300", 300, 1, {"A cat sleeping on a warm sunny windowsill ☀️"}},
 };
@@ -309,8 +308,7 @@ make_qwen_variant (const char *from, const char *to, const char *drop,
       memcpy (shape, t->shape, sizeof shape);
       if (embed_rows > 0 && strcmp (t->name, "model.embed_tokens.weight") == 0)
         shape[0] = embed_rows;  /* the first rows of the same blob */
-      hart_safetensors_writer_add (w, t->name, t->dtype, t->ndim, shape,
-          blob);
+      hart_safetensors_writer_add (w, t->name, t->dtype, t->ndim, shape, blob);
     }
     hart_safetensors_writer_save (w, out, &error);
     g_assert_no_error (error);
@@ -386,8 +384,7 @@ test_errors (void)
   remove_dir (dir);
 
   /* a missing layer tensor (single-file checkpoint without it) */
-  dir = make_qwen_variant (NULL, NULL, "model.layers.1.mlp.up_proj.weight",
-      0);
+  dir = make_qwen_variant (NULL, NULL, "model.layers.1.mlp.up_proj.weight", 0);
   expect_load_error (dir, HART_ERROR_NOT_FOUND,
       "model.layers.1.mlp.up_proj.weight");
   remove_dir (dir);
@@ -411,16 +408,13 @@ test_errors (void)
           -1, NULL, NULL, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (hart_text_encoder_encode (enc, prompts, 0, 12, NULL,
-          &error));
+  g_assert_null (hart_text_encoder_encode (enc, prompts, 0, 12, NULL, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (hart_text_encoder_encode (enc, prompts, 2, 12, NULL,
-          &error));
+  g_assert_null (hart_text_encoder_encode (enc, prompts, 2, 12, NULL, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (hart_text_encoder_encode (enc, prompts, 1, 0, NULL,
-          &error));
+  g_assert_null (hart_text_encoder_encode (enc, prompts, 1, 0, NULL, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 

@@ -322,8 +322,7 @@ test_special_tokens (void)
   g_assert_cmpint (hart_tokenizer_pad_id (qwen), ==, PAD_ID);
   g_assert_cmpint (hart_tokenizer_model_max_length (qwen), ==, 131072);
 
-  g_assert_true (hart_tokenizer_encode (qwen, "<|im_start|>", -1, ids,
-          &error));
+  g_assert_true (hart_tokenizer_encode (qwen, "<|im_start|>", -1, ids, &error));
   g_assert_cmpuint (ids->len, ==, 1);
   g_assert_cmpint (g_array_index (ids, int32_t, 0), ==, 151644);
 
@@ -426,8 +425,7 @@ test_encode_prompt (void)
     g_assert_cmpint (n_hf, ==, n_real);
     if (!literal_pad) {
       for (int j = 0; j < L; j++)
-        g_assert_cmpint (mask[j], ==, json_array_get_int_element (hf_mask,
-                j));
+        g_assert_cmpint (mask[j], ==, json_array_get_int_element (hf_mask, j));
     }
     saw_literal_pad |= literal_pad;
     g_array_free (plain, TRUE);
@@ -471,8 +469,7 @@ test_speed (void)
   t0 = g_get_monotonic_time ();
   for (int r = 0; r < reps; r++) {
     g_array_set_size (ids, 0);
-    g_assert_true (hart_tokenizer_encode (qwen, prompt->str, -1, ids,
-            &error));
+    g_assert_true (hart_tokenizer_encode (qwen, prompt->str, -1, ids, &error));
   }
   t1 = g_get_monotonic_time ();
   g_test_message ("encode: %u tokens (%" G_GSIZE_FORMAT " bytes) in %.1f us "
@@ -781,7 +778,7 @@ static const BrokenCase broken_cases[] = {
         "{\"type\": \"NFKD\"}]}", NULL, "tokenizer.json",
       "normalizer.normalizers[1]"},
   {"pre-tokenizer", "\"type\": \"Sequence\", \"pretokenizers\"",
-      "\"type\": \"Whitespace\", \"pretokenizers\"", NULL, "tokenizer.json",
+        "\"type\": \"Whitespace\", \"pretokenizers\"", NULL, "tokenizer.json",
       "pre_tokenizer.type"},
   /* found by tests/fuzz/fuzz-tokenizer-json: a Sequence without its list
    * was a GLib critical (the member's type was tested on NULL) */
@@ -790,7 +787,7 @@ static const BrokenCase broken_cases[] = {
   {"split-behavior", "\"Isolated\"", "\"Removed\"", NULL, "tokenizer.json",
       "behavior"},
   {"decoder", "\"decoder\": {\"type\": \"ByteLevel\"}",
-      "\"decoder\": {\"type\": \"WordPiece\"}", NULL, "tokenizer.json",
+        "\"decoder\": {\"type\": \"WordPiece\"}", NULL, "tokenizer.json",
       "decoder.type"},
   {"merge-unknown", "\"a b\"", "\"a zz\"", NULL, "tokenizer.json",
       "model.merges[0]"},

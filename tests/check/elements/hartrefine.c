@@ -407,8 +407,7 @@ GST_START_TEST (test_missing_model)
   GError *error = NULL;
 
   gst_element_set_bus (refine_el, bus);
-  g_object_set (refine_el, "model-path", "/nonexistent/hart-0.7b-1024px",
-      NULL);
+  g_object_set (refine_el, "model-path", "/nonexistent/hart-0.7b-1024px", NULL);
   fail_unless_equals_int (gst_element_set_state (refine_el,
           GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);

@@ -89,8 +89,7 @@ GST_START_TEST (test_properties_round_trip)
 
     for (guint i = 0; i < G_N_ELEMENTS (mutable); i++)
       fail_unless (g_object_class_find_property (G_OBJECT_GET_CLASS (src),
-              mutable[i])->flags & GST_PARAM_MUTABLE_PLAYING, "%s",
-          mutable[i]);
+              mutable[i])->flags & GST_PARAM_MUTABLE_PLAYING, "%s", mutable[i]);
     for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
       fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (src),
               fixed[i])->flags & GST_PARAM_MUTABLE_PLAYING, "%s", fixed[i]);
@@ -109,8 +108,7 @@ GST_START_TEST (test_negotiate_formats)
   GstBuffer *rgb = first_frame (NULL);
   GstMapInfo rgb_map;
 
-  fail_unless_equals_int (gst_buffer_get_size (rgb),
-      TINY_SIZE * TINY_SIZE * 3);
+  fail_unless_equals_int (gst_buffer_get_size (rgb), TINY_SIZE * TINY_SIZE * 3);
   fail_unless (gst_buffer_map (rgb, &rgb_map, GST_MAP_READ));
 
   for (guint f = 0; f < G_N_ELEMENTS (formats); f++) {

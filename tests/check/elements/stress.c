@@ -174,7 +174,7 @@ static guint
 random_state_changes (GstElement * pipeline, GRand * rand, guint n_changes)
 {
   GstBus *bus = gst_element_get_bus (pipeline);
-  guint current_index = 0;     /* states[0]: NULL */
+  guint current_index = 0;      /* states[0]: NULL */
   GstState current = GST_STATE_NULL;
   gboolean generating = FALSE;
   guint n_interrupted = 0;
@@ -483,12 +483,10 @@ property_storm (gpointer user_data)
             NULL);
         break;
       case 6:
-        g_object_set (src, "top-p", g_rand_double_range (rand, 0.0, 1.0),
-            NULL);
+        g_object_set (src, "top-p", g_rand_double_range (rand, 0.0, 1.0), NULL);
         break;
       case 7:
-        g_object_set (src, "keep-scales", g_rand_int_range (rand, 0, 12),
-            NULL);
+        g_object_set (src, "keep-scales", g_rand_int_range (rand, 0, 12), NULL);
         break;
       default:
         gst_util_set_object_arg (G_OBJECT (src), "seed-mode",

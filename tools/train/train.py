@@ -49,8 +49,11 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the PyTorch reference (hart_reference.py, make_qwen_goldens.py) stays with the
+# fixtures it checks, in tests/reference/
+REFERENCE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "reference")
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, REFERENCE)
 import shapes  # noqa: E402
 import hart_reference as ref  # noqa: E402
 import make_fixtures as mf  # noqa: E402
@@ -107,7 +110,7 @@ def system_prompt():
     """The system prompt (docs/algorithm.md §4.2), kept in one place: make_qwen_goldens.SYSTEM_PROMPT, read
     without importing that module (and transformers with it)."""
     import ast
-    with open(os.path.join(os.path.dirname(HERE), "make_qwen_goldens.py")) as f:
+    with open(os.path.join(REFERENCE, "make_qwen_goldens.py")) as f:
         tree = ast.parse(f.read())
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SYSTEM_PROMPT":
@@ -907,7 +910,7 @@ def vae_weights_path(work):
     return ft if os.path.exists(ft) else os.path.join(work, "vae.pt")
 
 
-def stage_export(work, out):
+def stage_export(work, out, raw=False):
     c, tk, q = CONFIG["llm"], CONFIG["tok"], CONFIG["qwen"]
     vsd = load(vae_weights_path(work))
     ar = load(os.path.join(work, "ar.pt"))
@@ -920,7 +923,9 @@ def stage_export(work, out):
         os.makedirs(d)
 
     # llm/: every tensor of the release inventory (buffers regenerated), except the
-    # training-only attention mask; model.safetensors = raw weights, ema_model.bin = EMA
+    # training-only attention mask; ema_model.bin = EMA weights (what the engine uses by
+    # default), model.safetensors = raw weights only with --export-raw: the bundled model
+    # ships one transformer (docs/bundled-model.md, "Repository weight")
     inv = mf.llm_inventory(c, tk["vocab_size"], tk["z_channels"])
     mf.write_json(os.path.join(llm_dir, "config.json"),
                   mf.hf_config(c, "hart_transformer_t2i", "HARTForT2I", "float32"))
@@ -936,9 +941,10 @@ def stage_export(work, out):
                 sd[name] = mf.draw(rule, shape, None)
         return sd
 
-    main = full(ar["llm"])
-    write_st(os.path.join(llm_dir, "model.safetensors"), main,
-             lambda n, t: "I64" if t.dtype == torch.int64 else "F32")
+    if raw:
+        main = full(ar["llm"])
+        write_st(os.path.join(llm_dir, "model.safetensors"), main,
+                 lambda n, t: "I64" if t.dtype == torch.int64 else "F32")
     ema = full(ar["ema_llm"])
     ema._metadata = mf.state_dict_metadata(ema.keys())
     torch.save(ema, os.path.join(llm_dir, "ema_model.bin"))
@@ -1023,6 +1029,9 @@ def main(argv=None):
     ap.add_argument("--publish", default=None,
                     help="copy each stage's weights (and AR checkpoints) here as they are saved")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--export-raw", action="store_true",
+                    help="export: also write llm/model.safetensors, the raw (non-EMA) weights "
+                    "that `hart generate --no-ema` reads (not part of the bundled model)")
     args = ap.parse_args(argv)
     named = STAGES if args.stage == "all" else args.stage.split(",")
     for st in named:
@@ -1068,7 +1077,7 @@ def main(argv=None):
                          lr_max=args.ft_lr)
         done("decoder-ft")
     if want("export"):
-        stage_export(args.work, args.out or os.path.join(args.work, "model"))
+        stage_export(args.work, args.out or os.path.join(args.work, "model"), args.export_raw)
 
 
 if __name__ == "__main__":

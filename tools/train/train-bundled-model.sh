@@ -3,8 +3,9 @@
 # Copyright (C) 2026 gst-hart developers
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-#   tests/reference/train/train-bundled-model.sh [WORK_DIR [OUT_DIR [DEVICE]]]
+#   tools/train/train-bundled-model.sh [WORK_DIR [OUT_DIR [DEVICE]]]
 #
+# WORK_DIR: default /tmp/hart-train; OUT_DIR: default WORK_DIR/model.
 # DEVICE: cuda (default; the published run used one NVIDIA H200, about 10 min
 # of training in all) or cpu (the same maths; about 11.5 h on 2 cores, the AR
 # stage most of it; docs/bundled-model.md has the time of each stage).
@@ -16,7 +17,10 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-/tmp/hart-train}
-out=${2:-$here/../../../data/models/shapes-64px}
+# OUT_DIR defaults to WORK_DIR/model, outside the checkout: a retrain replaces
+# data/models/shapes-64px only at a release point (docs/bundled-model.md,
+# "Repository weight"; tools/check-bundled-model.sh --update in that commit)
+out=${2:-$work/model}
 device=${3:-cuda}
 py=${PYTHON:-python3}
 train() { "$py" "$here/train.py" "$work" --seed 1 --threads "$(nproc)" "$@"; }
