@@ -40,6 +40,9 @@
  *
  * The model folder is the first argument when it is a folder, else --model,
  * else $HART_MODEL_PATH, else hartsrc's default: the bundled shapes model.
+ * A first argument that looks like a path (it starts with '/', '.' or '~',
+ * or has a '/' and no space) but is not a folder is an error (exit status
+ * 2): a mistyped model folder must not become the prompt.
  */
 
 #include <gst/gst.h>
@@ -257,14 +260,25 @@ change_prompt_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 static const gchar *
 encoder_for_file (const gchar * file_name)
 {
+  /* 4:2:0 before x264enc: left free, videoconvert hands it Y444 and x264enc
+   * writes High 4:4:4, which most players cannot decode. */
   if (g_str_has_suffix (file_name, ".mp4"))
-    return "x264enc ! mp4mux";
+    return "video/x-raw,format=I420 ! x264enc ! mp4mux";
   if (g_str_has_suffix (file_name, ".webm"))
     return "vp8enc ! webmmux";
   return "jpegenc ! avimux";
 }
 
 /* Video mode: hartsrc num-buffers=N ! videoconvert ! encoder ! filesink. */
+/* A prompt has spaces and no slashes; a path starts with '/', '.' or '~', or
+ * has a '/' and no space ("models/hart-0.7b-1024px"). */
+static gboolean
+looks_like_path (const gchar * argument)
+{
+  return argument[0] == '/' || argument[0] == '.' || argument[0] == '~' ||
+      (strchr (argument, '/') != NULL && strchr (argument, ' ') == NULL);
+}
+
 static gboolean
 write_video (GstElement * source, guint n_frames, const gchar * file_name,
     const gchar * second_prompt)
@@ -366,6 +380,11 @@ main (int argc, char *argv[])
   if (argc > 1 && g_file_test (argv[1], G_FILE_TEST_IS_DIR)) {
     model_path = argv[1];
     first_arg = 2;
+  } else if (argc > 1 && looks_like_path (argv[1])) {
+    g_printerr ("%s: no such model folder (a prompt has spaces and no "
+        "'/'; give the model with --model DIR)\n", argv[1]);
+    g_free (model_option);
+    return 2;
   } else if (model_option != NULL) {
     model_path = model_option;
   } else {

@@ -9,7 +9,10 @@ and write every frame as OUTPUT_DIR/frame-NNNNN.png through a second pipeline
     GST_PLUGIN_PATH=build/gst python3 examples/hart-prompt.py \\
         --frames 8 --output-dir out hart-0.7b-1024px "a red fox" "a snowy owl"
 
-The model folder is the first argument, or $HART_MODEL_PATH.  Needs the Debian
+The model folder is the first argument when it is a folder, else --model, else
+$HART_MODEL_PATH, else hartsrc's default: the bundled shapes model.  A first
+argument that looks like a path (it starts with '/', '.' or '~', or has a '/'
+and no space) but is not a folder is an error (exit status 2).  Needs the Debian
 packages python3-gi and gir1.2-gstreamer-1.0 (and gir1.2-gst-plugins-base-1.0
 for GstApp).
 """
@@ -18,11 +21,16 @@ import argparse
 import os
 import sys
 
-import gi
+# Imported here, reported after the arguments are read (their mistakes first).
+try:
+    import gi
 
-gi.require_version("Gst", "1.0")
-gi.require_version("GstApp", "1.0")
-from gi.repository import Gst, GstApp  # noqa: E402,F401  (GstApp: appsink/appsrc methods)
+    gi.require_version("Gst", "1.0")
+    gi.require_version("GstApp", "1.0")
+    from gi.repository import Gst, GstApp  # noqa: E402,F401  (GstApp: appsink/appsrc methods)
+    GI_ERROR = None
+except (ImportError, ValueError) as gi_error:
+    GI_ERROR = gi_error
 
 
 def pop_error(pipeline):
@@ -34,12 +42,20 @@ def pop_error(pipeline):
               file=sys.stderr)
 
 
+def looks_like_path(argument):
+    """A prompt has spaces and no slashes; a path starts with '/', '.' or '~',
+    or has a '/' and no space ("models/hart-0.7b-1024px")."""
+    return (argument.startswith(("/", ".", "~"))
+            or ("/" in argument and " " not in argument))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", nargs="?", default=os.environ.get("HART_MODEL_PATH"),
-                        help="HART release folder (default: $HART_MODEL_PATH)")
-    parser.add_argument("prompt", nargs="?", default="a red apple on a wooden table")
-    parser.add_argument("second_prompt", nargs="?", default="a green pear on a blue plate")
+    parser.add_argument("words", nargs="*", metavar="[MODEL-FOLDER] [PROMPT [SECOND-PROMPT]]",
+                        help="the model folder when the first is a folder, then the prompts")
+    parser.add_argument("-m", "--model",
+                        help="HART release folder (default: $HART_MODEL_PATH, else the "
+                        "bundled model)")
     parser.add_argument("-n", "--frames", type=int, default=8)
     parser.add_argument("-o", "--output-dir", default=".")
     parser.add_argument("-i", "--increment", action="store_true",
@@ -47,18 +63,33 @@ def main():
     parser.add_argument("-k", "--keep-scales", type=int, default=0)
     parser.add_argument("-t", "--transition-frames", type=int, default=0)
     args = parser.parse_args()
-    if not args.model:
-        parser.error("give the model folder or set HART_MODEL_PATH")
+    words = list(args.words)
+    if words and os.path.isdir(words[0]):
+        args.model = words.pop(0)
+    elif words and looks_like_path(words[0]):
+        parser.error(f"{words[0]}: no such model folder (a prompt has spaces and "
+                     "no '/'; give the model with --model DIR)")
+    elif not args.model:
+        args.model = os.environ.get("HART_MODEL_PATH") or None
+    if len(words) > 2:
+        parser.error("at most two prompts")
+    args.prompt = words[0] if words else "a red apple on a wooden table"
+    args.second_prompt = words[1] if len(words) > 1 else "a green pear on a blue plate"
     if args.frames < 1:
         parser.error("--frames must be at least 1")
 
+    if GI_ERROR is not None:
+        print(f"PyGObject with Gst 1.0 and GstApp 1.0: {GI_ERROR} (Debian: python3-gi, "
+              "gir1.2-gstreamer-1.0, gir1.2-gst-plugins-base-1.0)", file=sys.stderr)
+        return 1
     Gst.init(None)
     source = Gst.ElementFactory.make("hartsrc", "source")
     if source is None:
         print("no element hartsrc: set GST_PLUGIN_PATH to the folder holding "
               "libgsthart.so", file=sys.stderr)
         return 1
-    source.set_property("model-path", args.model)
+    if args.model:  # else hartsrc's default, the bundled model
+        source.set_property("model-path", args.model)
     source.set_property("prompt", args.prompt)
     source.set_property("keep-scales", args.keep_scales)
     source.set_property("transition-frames", args.transition_frames)

@@ -58,6 +58,37 @@ is_mp4 () {
     [ "$(wc -c < "$1")" -gt 4096 ]
 }
 
+# An .mp4 decodes with stock Debian plugins (qtdemux ! avdec_h264, from
+# gstreamer1.0-libav), every frame, and is 4:2:0: the stream's profile is not
+# High 4:4:4 and the decoder gives I420.  x264enc writes High 4:4:4 when
+# videoconvert hands it Y444; libav decodes that, but most players and
+# hardware decoders do not.  Its own plugin folder (HART_DECODE_PLUGIN_PATH,
+# tests/meson.build) keeps libav's hundreds of elements out of the other
+# tests' registry.
+check_decodes () {
+  if [ -z "${HART_DECODE_PLUGIN_PATH:-}" ] ||
+      ! GST_PLUGIN_PATH=$HART_DECODE_PLUGIN_PATH \
+        GST_REGISTRY_1_0="$out/decode-registry.bin" \
+        gst-inspect-1.0 avdec_h264 > /dev/null 2>&1; then
+    skip "$3: the MP4 decodes" "avdec_h264 missing (gstreamer1.0-libav)"
+    return
+  fi
+  GST_PLUGIN_PATH=$HART_DECODE_PLUGIN_PATH \
+    GST_REGISTRY_1_0="$out/decode-registry.bin" \
+    "$GST_LAUNCH" -v filesrc location="$1" ! qtdemux ! avdec_h264 ! \
+    fakesink silent=false > "$1.decode.log" 2>&1
+  decoded=$(grep -c 'fakesink0: last-message = chain' "$1.decode.log")
+  if [ "$decoded" -eq "$2" ] &&
+      ! grep -q 'profile=(string)high-4:4:4' "$1.decode.log" &&
+      grep -q 'avdec_h264.*format=(string)I420' "$1.decode.log"; then
+    ok "$3: the MP4 is 4:2:0 and decodes with avdec_h264 ($2 frames)"
+  else
+    grep -o 'profile=(string)[^,]*\|format=(string)[A-Z0-9_]*' "$1.decode.log" |
+      sort -u | sed 's/^/# /'
+    not_ok "$3: the MP4 is 4:2:0 and decodes with avdec_h264 ($decoded of $2 frames)"
+  fi
+}
+
 has_element () {
   gst-inspect-1.0 --exists "$1" 2>/dev/null ||
     gst-inspect-1.0 "$1" > /dev/null 2>&1
@@ -91,9 +122,21 @@ if has_element x264enc; then
     sed 's/^/# /' "$out/video.log"
     not_ok "launch-recipes.sh video writes an MP4"
   fi
+  check_decodes "$out/video.mp4" "$HART_FRAMES" "launch-recipes.sh video"
 else
   skip "launch-recipes.sh video writes an MP4" \
     "x264enc missing (gstreamer1.0-plugins-ugly)"
+fi
+
+# Without HART_MODEL_PATH the recipes use hartsrc's default, the bundled
+# shapes-64px model: a 64×64 picture.
+if env -u HART_MODEL_PATH "$examples/launch-recipes.sh" still "$out/bundled.png" \
+    > "$out/bundled.log" 2>&1 &&
+    [ "$(head_hex "$out/bundled.png" 24)" = "89504e470d0a1a0a0000000d494844520000004000000040" ]; then
+  ok "launch-recipes.sh without HART_MODEL_PATH uses the bundled model"
+else
+  sed 's/^/# /' "$out/bundled.log"
+  not_ok "launch-recipes.sh without HART_MODEL_PATH uses the bundled model"
 fi
 
 # ---- C example, frames through appsink ----
@@ -147,6 +190,48 @@ if "$appsink" --frames 4 --video "$out/change.avi" --increment \
 else
   sed 's/^/# /' "$out/change.log"
   not_ok "hart-appsink --video writes an AVI with a prompt change at frame 2"
+fi
+
+# .mp4: 4:2:0, decodable (the C example builds its own pipeline).
+if has_element x264enc; then
+  if "$appsink" --frames 2 --video "$out/appsink.mp4" "$model" "$prompt_a" \
+      > "$out/appsink-mp4.log" 2>&1 && is_mp4 "$out/appsink.mp4"; then
+    ok "hart-appsink --video writes an MP4"
+  else
+    sed 's/^/# /' "$out/appsink-mp4.log"
+    not_ok "hart-appsink --video writes an MP4"
+  fi
+  check_decodes "$out/appsink.mp4" 2 "hart-appsink --video x.mp4"
+else
+  skip "hart-appsink --video writes an MP4" \
+    "x264enc missing (gstreamer1.0-plugins-ugly)"
+fi
+
+# A first argument that looks like a path but is no folder is an error, not
+# the prompt.
+"$appsink" -o "$out" /nonexistent/dir "x" > "$out/nopath.log" 2>&1
+status=$?
+if [ $status -eq 2 ] && grep -q "/nonexistent/dir" "$out/nopath.log"; then
+  ok "hart-appsink: a missing model folder is an error naming it (status 2)"
+else
+  sed 's/^/# /' "$out/nopath.log"
+  not_ok "hart-appsink: a missing model folder is an error naming it (status $status)"
+fi
+
+# The same in the Python example; its arguments are read before PyGObject is
+# imported, so any python3 does.
+if command -v python3 > /dev/null 2>&1; then
+  python3 "$examples/hart-prompt.py" -o "$out" /nonexistent/dir "x" \
+    > "$out/py-nopath.log" 2>&1
+  status=$?
+  if [ $status -eq 2 ] && grep -q "/nonexistent/dir" "$out/py-nopath.log"; then
+    ok "hart-prompt.py: a missing model folder is an error naming it (status 2)"
+  else
+    sed 's/^/# /' "$out/py-nopath.log"
+    not_ok "hart-prompt.py: a missing model folder is an error naming it (status $status)"
+  fi
+else
+  skip "hart-prompt.py: a missing model folder" "no python3"
 fi
 
 # ---- Python example (PyGObject) ----
