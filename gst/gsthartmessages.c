@@ -8,6 +8,7 @@
 
 #include "gsthartmessages.h"
 #include "hart/error.h"
+#include "hart/bundled-model.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -31,6 +32,20 @@ gchar *
 gst_hart_debug_text (const gchar * text)
 {
   return g_utf8_make_valid (text ? text : "", -1);
+}
+
+/* The folder's name, made UTF-8 (it goes into translatable messages). */
+gchar *
+gst_hart_model_name (const gchar * model_path)
+{
+  gchar *base, *name;
+
+  if (model_path == NULL || model_path[0] == '\0')
+    return g_strdup (HART_BUNDLED_MODEL_NAME);
+  base = g_path_get_basename (model_path);
+  name = g_utf8_make_valid (base, -1);
+  g_free (base);
+  return name;
 }
 
 static gchar *

@@ -25,6 +25,11 @@ void gst_hart_post_load_error (GstElement * element, const gchar * what,
  * token frame (format, shape), LIBRARY FAILED for the rest. */
 void gst_hart_post_generate_error (GstElement * element, const GError * error);
 
+/* The name of a model for messages: the folder's name, or the bundled
+ * model's name (HART_BUNDLED_MODEL_NAME) when MODEL_PATH (the model-path
+ * property) is NULL or empty.  Free with g_free (). */
+gchar *gst_hart_model_name (const gchar * model_path);
+
 /* TEXT as valid UTF-8 (invalid bytes replaced by U+FFFD), for the debug
  * part of an error message: GStreamer drops debug text that is not UTF-8.
  * Free with g_free (). */

@@ -193,6 +193,7 @@ gst_hart_refine_finalize (GObject * object)
   GstHartRefine *self = GST_HART_REFINE (object);
 
   g_free (self->model_path);
+  g_free (self->model_name);
   g_object_unref (self->cancel);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -309,6 +310,11 @@ gst_hart_refine_start (GstBaseTransform * trans)
   device_id = self->device_id;
   memory_budget = self->memory_budget;
   GST_OBJECT_UNLOCK (self);
+  /* before the bundled model's folder (".../shapes-64px/hart") replaces an
+   * empty model-path; set_caps names the model without reading model-path,
+   * which the application may set meanwhile */
+  g_free (self->model_name);
+  self->model_name = gst_hart_model_name (model_path);
 
   if (model_path == NULL || model_path[0] == '\0') {
     g_free (model_path);
@@ -387,6 +393,7 @@ gst_hart_refine_stop (GstBaseTransform * trans)
 
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
+  g_clear_pointer (&self->model_name, g_free);
   return TRUE;
 }
 
@@ -451,17 +458,27 @@ gst_hart_refine_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 
 wrong_model:
   {
-    /* the caps' string may hold any bytes: the debug text must be UTF-8 */
+    /* the caps' string may hold any bytes: the messages must be UTF-8 */
     gchar *theirs = gst_hart_debug_text (fingerprint ? fingerprint : "(none)");
+    /* the message names both models by the start of their fingerprints (a
+     * token frame carries no model name); the debug text has them whole */
+    gchar *theirs_short = fingerprint ?
+        g_utf8_substring (theirs, 0, MIN (g_utf8_strlen (theirs, -1), 12)) :
+        g_strdup (_("none"));
+    gchar *ours_short = g_strndup (ours, 12);
 
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        (_("The token frames come from another model than \"%s\"."),
-            self->model_path),
+        (_("The token frames come from another model (fingerprint %s) than "
+                "the loaded model \"%s\" (fingerprint %s); give hartsrc and "
+                "hartrefine the same model-path."), theirs_short,
+            self->model_name, ours_short),
         ("token caps fingerprint %s, %dx%d; the loaded model's fingerprint "
             "%s, %dx%d", theirs, width, height,
             ours, hart_model_get_width (self->model),
             hart_model_get_height (self->model)));
     g_free (theirs);
+    g_free (theirs_short);
+    g_free (ours_short);
     return FALSE;
   }
 }

@@ -34,6 +34,8 @@ struct _GstHartRefine
   /* loaded in start (), from the shared cache */
   HartEngine *engine;
   HartModel *model;
+  gchar *model_name;            /* for messages: folder name, or the bundled
+                                 * model's name */
 
   GstVideoInfo out_info;
 

@@ -243,6 +243,11 @@ GST_START_TEST (test_refuse_other_model)
   fail_unless (g_error_matches (error, GST_CORE_ERROR,
           GST_CORE_ERROR_NEGOTIATION), "%s", error->message);
   fail_unless (strstr (debug, "fingerprint") != NULL, "%s", debug);
+  /* both models: the frames' by fingerprint, the loaded one by name */
+  fail_unless (strstr (error->message, "(fingerprint 000000000000)") != NULL,
+      "%s", error->message);
+  fail_unless (strstr (error->message, "\"hart-0.7b-1024px\"") != NULL, "%s",
+      error->message);
   g_clear_error (&error);
   g_free (debug);
   gst_message_unref (msg);
@@ -264,6 +269,59 @@ GST_START_TEST (test_refuse_other_model)
   }
   gst_harness_teardown (h);
 
+  gst_object_unref (bus);
+  frames_free (tokens, 1);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+/* The tiny model's frames into hartrefine with the bundled model (no
+ * model-path): one error naming both models, the loaded one by its name
+ * (its model-path is NULL: the message said "(null)"). */
+GST_START_TEST (test_refuse_other_model_bundled)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (1, &caps);
+  GstElement *refine_el = gst_element_factory_make ("hartrefine", NULL);
+  GstHarness *h;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+  gchar *theirs = NULL;
+  const gchar *fingerprint;
+
+  fingerprint = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+      "fingerprint");
+  fail_unless (fingerprint != NULL);
+  theirs = g_strdup_printf ("(fingerprint %.12s)", fingerprint);
+  g_object_set (refine_el, "model-path", NULL, NULL);
+  h = gst_harness_new_with_element (refine_el, "sink", "src");
+  gst_object_unref (refine_el);
+  gst_harness_set_sink_caps_str (h, "video/x-raw, format=RGB");
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps (h, gst_caps_ref (caps));
+  gst_harness_play (h);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (tokens[0])),
+      GST_FLOW_NOT_NEGOTIATED);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_CORE_ERROR,
+          GST_CORE_ERROR_NEGOTIATION), "%s", error->message);
+  fail_if (strstr (error->message, "(null)") != NULL, "%s", error->message);
+  fail_unless (strstr (error->message, "\"shapes-64px\"") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (error->message, theirs) != NULL, "%s", error->message);
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (msg);
+  fail_unless_equals_int (count_more_errors (bus, h->element), 0);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+
+  g_free (theirs);
   gst_object_unref (bus);
   frames_free (tokens, 1);
   gst_caps_unref (caps);
@@ -489,6 +547,7 @@ hartrefine_suite (void)
   tcase_add_test (tc, test_split_pipeline);
   tcase_add_test (tc, test_seed_and_temporal_noise);
   tcase_add_test (tc, test_refuse_other_model);
+  tcase_add_test (tc, test_refuse_other_model_bundled);
   tcase_add_test (tc, test_corrupted_token_frame);
   tcase_add_test (tc, test_non_finite_token_frame);
 
