@@ -106,6 +106,7 @@ static gboolean gst_hart_src_stop (GstBaseSrc * basesrc);
 static GstCaps *gst_hart_src_get_caps (GstBaseSrc * basesrc, GstCaps * filter);
 static GstCaps *gst_hart_src_fixate (GstBaseSrc * basesrc, GstCaps * caps);
 static gboolean gst_hart_src_set_caps (GstBaseSrc * basesrc, GstCaps * caps);
+static gboolean gst_hart_src_negotiate (GstBaseSrc * basesrc);
 static void gst_hart_src_get_times (GstBaseSrc * basesrc, GstBuffer * buffer,
     GstClockTime * start, GstClockTime * end);
 static gboolean gst_hart_src_query (GstBaseSrc * basesrc, GstQuery * query);
@@ -237,6 +238,7 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
   basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_hart_src_get_caps);
   basesrc_class->fixate = GST_DEBUG_FUNCPTR (gst_hart_src_fixate);
   basesrc_class->set_caps = GST_DEBUG_FUNCPTR (gst_hart_src_set_caps);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_hart_src_negotiate);
   basesrc_class->get_times = GST_DEBUG_FUNCPTR (gst_hart_src_get_times);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_hart_src_query);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_hart_src_unlock);
@@ -480,7 +482,7 @@ static gboolean
 gst_hart_src_start (GstBaseSrc * basesrc)
 {
   GstHartSrc *self = GST_HART_SRC (basesrc);
-  gchar *model_path, *qwen_dir = NULL, *tokenizer_dir = NULL;
+  gchar *model_path, *model_name, *qwen_dir = NULL, *tokenizer_dir = NULL;
   GstHartDevice device;
   gint device_id;
   guint64 memory_budget;
@@ -495,6 +497,9 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   device_id = self->device_id;
   memory_budget = self->memory_budget;
   GST_OBJECT_UNLOCK (self);
+  /* before the bundled model's folder replaces an empty model-path: its
+   * folder is ".../shapes-64px/hart" */
+  model_name = gst_hart_model_name (model_path);
 
   if (model_path == NULL || model_path[0] == '\0') {
     g_free (model_path);
@@ -531,13 +536,10 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   if (G_UNLIKELY (self->encoder == NULL))
     goto no_encoder;
 
-  {
-    gchar *model_name = g_path_get_basename (model_path);
-
-    self->model_comment = g_strdup_printf ("HART model %s, fingerprint %s",
-        model_name, hart_model_get_fingerprint (self->model));
-    g_free (model_name);
-  }
+  self->model_comment = g_strdup_printf ("HART model %s, fingerprint %s",
+      model_name, hart_model_get_fingerprint (self->model));
+  g_free (self->model_name);
+  self->model_name = model_name;
   self->n_frames = 0;
   g_free (model_path);
   g_free (qwen_dir);
@@ -551,6 +553,7 @@ no_model_path:
         ("%s", error->message));
     g_clear_error (&error);
     g_free (model_path);
+    g_free (model_name);
     g_free (qwen_dir);
     return FALSE;
   }
@@ -591,6 +594,7 @@ fail:
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
   g_free (model_path);
+  g_free (model_name);
   g_free (qwen_dir);
   g_free (tokenizer_dir);
   return FALSE;
@@ -603,6 +607,7 @@ gst_hart_src_stop (GstBaseSrc * basesrc)
 
   g_clear_pointer (&self->encoded_prompt, g_free);
   g_clear_pointer (&self->model_comment, g_free);
+  g_clear_pointer (&self->model_name, g_free);
   g_clear_pointer (&self->prompt_context, hart_context_free);
   g_clear_pointer (&self->from_context, hart_context_free);
   g_clear_pointer (&self->frame_context, hart_context_free);
@@ -649,6 +654,48 @@ gst_hart_src_fixate (GstBaseSrc * basesrc, GstCaps * caps)
   s = gst_caps_get_structure (caps, 0);
   gst_structure_fixate_field_nearest_fraction (s, "framerate", 30, 1);
   return GST_BASE_SRC_CLASS (parent_class)->fixate (basesrc, caps);
+}
+
+/* A model draws one size.  When downstream takes our formats at some other
+ * size only (a capsfilter asking for 512x512), GstBaseSrc would stop with a
+ * bare "not-negotiated": say which size the model gives, and how to get
+ * another. */
+static gboolean
+gst_hart_src_negotiate (GstBaseSrc * basesrc)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+  GstPad *pad = GST_BASE_SRC_PAD (basesrc);
+  GstCaps *peer, *ours, *raw;
+  gboolean size_refused;
+
+  if (GST_BASE_SRC_CLASS (parent_class)->negotiate (basesrc))
+    return TRUE;
+  if (self->model == NULL)
+    return FALSE;
+
+  peer = gst_pad_peer_query_caps (pad, NULL);
+  ours = gst_hart_caps_for_model (self->model);
+  /* raw video at any size: token caps of another model are not a size
+   * problem */
+  raw = gst_caps_from_string (GST_HART_RAW_CAPS);
+  size_refused = peer != NULL && !gst_caps_can_intersect (peer, ours)
+      && gst_caps_can_intersect (peer, raw);
+  if (size_refused) {
+    gchar *peer_text = gst_caps_to_string (peer);
+
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("The model \"%s\" makes pictures of %dx%d pixels only, a size "
+                "downstream does not accept; put videoscale after hartsrc "
+                "to get another size."), self->model_name,
+            hart_model_get_width (self->model),
+            hart_model_get_height (self->model)),
+        ("downstream accepts %s", peer_text));
+    g_free (peer_text);
+  }
+  gst_caps_unref (raw);
+  gst_caps_unref (ours);
+  gst_clear_caps (&peer);
+  return FALSE;
 }
 
 static gboolean

@@ -43,6 +43,7 @@ struct _GstHartSrc
   HartEngine *engine;
   HartModel *model;
   HartTextEncoder *encoder;
+  gchar *model_name;            /* folder name, or the bundled model's */
   gchar *model_comment;         /* tag: "HART model NAME, fingerprint HEX" */
 
   /* negotiated format */

@@ -226,7 +226,8 @@ expect_not_negotiated (const gchar * caps_str)
 GST_START_TEST (test_refuse_unsupported_caps)
 {
   expect_not_negotiated ("video/x-raw, format=I420");
-  expect_not_negotiated ("video/x-raw, format=RGB, width=64");
+  /* a size the model does not draw has an error of its own:
+   * test_size_refused */
   expect_not_negotiated ("audio/x-raw");
   expect_not_negotiated ("video/x-hart-tokens, fingerprint=(string)0000");
 }
@@ -713,9 +714,75 @@ GST_START_TEST (test_bundled_model_default)
   fail_unless (gst_buffer_get_size (buf) >= 64 * 64 * 3);
   gst_caps_unref (caps);
   gst_buffer_unref (buf);
+  /* the tag comment names the bundled model, not its folder "hart" */
+  {
+    GstEvent *event;
+    gboolean tagged = FALSE;
+
+    while ((event = gst_harness_try_pull_event (h)) != NULL) {
+      if (GST_EVENT_TYPE (event) == GST_EVENT_TAG) {
+        GstTagList *tags;
+        gchar *comment = NULL;
+
+        gst_event_parse_tag (event, &tags);
+        fail_unless (gst_tag_list_get_string (tags, GST_TAG_COMMENT, &comment));
+        fail_unless (g_str_has_prefix (comment, "HART model shapes-64px, "),
+            "%s", comment);
+        g_free (comment);
+        tagged = TRUE;
+      }
+      gst_event_unref (event);
+    }
+    fail_unless (tagged, "no tag event");
+  }
   gst_harness_teardown (h);
   g_setenv ("HART_TOKENIZER_PATH", tokenizer_env, TRUE);
   g_free (tokenizer_env);
+}
+
+GST_END_TEST;
+
+/* Downstream asks for a size the model does not draw: one error that says
+ * which size the model gives and suggests videoscale (it used to be a bare
+ * "not-negotiated" from GstBaseSrc). */
+GST_START_TEST (test_size_refused)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = make_hartsrc (1);
+  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstCaps *caps = gst_caps_from_string ("video/x-raw, width=64, height=64");
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_bin_add_many (GST_BIN (pipeline), src, filter, sink, NULL);
+  fail_unless (gst_element_link_many (src, filter, sink, NULL));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = pop_error (bus);
+  fail_unless (msg != NULL, "no error");
+  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (src));
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_CORE_ERROR,
+          GST_CORE_ERROR_NEGOTIATION), "%s", error->message);
+  fail_unless (strstr (error->message, "128x128") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (error->message, "\"hart-0.7b-1024px\"") != NULL,
+      "%s", error->message);
+  fail_unless (strstr (error->message, "videoscale") != NULL, "%s",
+      error->message);
+  fail_unless (debug != NULL && strstr (debug, "64") != NULL, "%s",
+      GST_STR_NULL (debug));
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (msg);
+  fail_unless_equals_int (count_more_errors (bus, src), 0);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
 }
 
 GST_END_TEST;
@@ -870,6 +937,7 @@ hartsrc_suite (void)
   tcase_add_test (tc_load, test_errors_for_missing_files);
   tcase_add_test (tc_load, test_hostile_model_folder);
   tcase_add_test (tc_load, test_bundled_model_default);
+  tcase_add_test (tc_load, test_size_refused);
   tcase_add_test (tc_load, test_shared_cache);
   return s;
 }
