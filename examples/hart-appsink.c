@@ -359,7 +359,7 @@ main (int argc, char *argv[])
   const gchar *first_prompt, *second_prompt;
   GstElement *source;
   gboolean ok;
-  gint first_arg = 1;
+  gint first_arg = 1, status;
 
   context = g_option_context_new ("[MODEL-FOLDER] [PROMPT [SECOND-PROMPT]] "
       "- generate frames with hartsrc and change the prompt half way");
@@ -383,6 +383,8 @@ main (int argc, char *argv[])
   } else if (argc > 1 && looks_like_path (argv[1])) {
     g_printerr ("%s: no such model folder (a prompt has spaces and no "
         "'/'; give the model with --model DIR)\n", argv[1]);
+    g_free (output_dir);
+    g_free (video_file);
     g_free (model_option);
     return 2;
   } else if (model_option != NULL) {
@@ -398,23 +400,28 @@ main (int argc, char *argv[])
   if (n_frames < 1 || keep_scales < 0 || transition_frames < 0) {
     g_printerr ("--frames must be ≥ 1, --keep-scales and "
         "--transition-frames ≥ 0\n");
-    return 2;
+    status = 2;
+    goto out;
   }
 
   source = make_source (model_path, first_prompt, increment, keep_scales,
       transition_frames);
-  if (source == NULL)
-    return 1;
+  if (source == NULL) {
+    status = 1;
+    goto out;
+  }
   if (video_file != NULL)
     ok = write_video (source, n_frames, video_file, second_prompt);
   else
     ok = write_frames (source, n_frames, output_dir ? output_dir : ".",
         second_prompt);
-
   gst_object_unref (source);
+  status = ok ? 0 : 1;
+
+out:
   g_free (output_dir);
   g_free (video_file);
   g_free (model_option);
   gst_deinit ();
-  return ok ? 0 : 1;
+  return status;
 }
