@@ -1812,8 +1812,10 @@ build_tables (HartTokenizer * tok, LoadState * st, const char *path,
     a->content = NULL;          /* moved */
     tok->added_first_byte[(guint8) tok->added[k].content[0]] = 1;
   }
-  /* in byte order for added_token_at (contents are distinct) */
-  qsort (tok->added, tok->n_added, sizeof (AddedToken), compare_added);
+  /* in byte order for added_token_at (contents are distinct); no added
+   * tokens leave tok->added NULL, which qsort may not be given */
+  if (tok->n_added > 1)
+    qsort (tok->added, tok->n_added, sizeof (AddedToken), compare_added);
 
   for (guint b = 0; b < 256; b++) {
     char s[8];
