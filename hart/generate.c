@@ -93,6 +93,8 @@ static gboolean
 check_context (const HartModel * model, const HartContext * ctx,
     GError ** error)
 {
+  gsize n, bad;
+
   if (ctx->tokens != model->tcfg.context_token
       || ctx->dim != model->tcfg.context_dim) {
     g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
@@ -106,12 +108,12 @@ check_context (const HartModel * model, const HartContext * ctx,
         "batch %d is outside [1, %d]", ctx->batch, HART_MAX_BATCH);
     return FALSE;
   }
-  for (gsize i = 0; i < (gsize) ctx->batch * ctx->tokens * ctx->dim; i++) {
-    if (!isfinite (ctx->data[i])) {
-      g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
-          "context value %" G_GSIZE_FORMAT " is not finite", i);
-      return FALSE;
-    }
+  n = (gsize) ctx->batch * ctx->tokens * ctx->dim;
+  bad = hart_find_non_finite (ctx->data, n);
+  if (bad < n) {
+    g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
+        "context value %" G_GSIZE_FORMAT " is not finite", bad);
+    return FALSE;
   }
   return TRUE;
 }

@@ -32,8 +32,9 @@ hart_images_from_device (HartBackend * be, const float *img, int batch, int W,
 {
   const gsize plane = (gsize) W * H;
   float *host = g_try_new (float, (gsize) batch * 3 * plane);
+  const gsize n = (gsize) batch * 3 * plane;
   HartImage **images;
-  gsize n_bad = 0, first_bad = 0;
+  gsize first_bad;
 
   if (host == NULL) {
     g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
@@ -41,6 +42,25 @@ hart_images_from_device (HartBackend * be, const float *img, int batch, int W,
     return NULL;
   }
   be->ops->download (be, host, img, (gsize) batch * 3 * plane * sizeof (float));
+  /* One vectorised pass (hart_find_non_finite) rather than a test in the
+   * per-pixel loop below; counted only when there is something to report. */
+  first_bad = hart_find_non_finite (host, n);
+  if (first_bad < n) {
+    gsize n_bad = 0;
+
+    for (gsize i = first_bad; i < n; i++)
+      n_bad += !isfinite (host[i]);
+    /* The latent was finite (checked before decoding): the decoder made
+     * these, from damaged weights or an overflow.  A black or speckled
+     * frame must not pass for an image. */
+    g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
+        "the decoded image holds %" G_GSIZE_FORMAT " non-finite values "
+        "(%s at element %" G_GSIZE_FORMAT " of [%d, 3, %d, %d]); the "
+        "decoder's weights are probably damaged", n_bad,
+        hart_non_finite_name (host[first_bad]), first_bad, batch, H, W);
+    g_free (host);
+    return NULL;
+  }
   images = g_new0 (HartImage *, batch + 1);
   for (int b = 0; b < batch; b++) {
     HartImage *im = g_new0 (HartImage, 1);
@@ -56,24 +76,9 @@ hart_images_from_device (HartBackend * be, const float *img, int batch, int W,
          * conversion is defined for every float. */
         const float v = (src[i] + 1.0f) * 0.5f * 255.0f;
         im->rgb[i * 3 + c] = v > 0.0f ? (v < 255.0f ? (guint8) v : 255) : 0;
-        /* counted here rather than in a pass of its own */
-        if (G_UNLIKELY (!isfinite (src[i])) && n_bad++ == 0)
-          first_bad = ((gsize) b * 3 + c) * plane + i;
       }
     }
     images[b] = im;
-  }
-  if (n_bad > 0) {
-    /* The latent was finite (checked before decoding): the decoder made
-     * these, from damaged weights or an overflow.  A black or speckled
-     * frame must not pass for an image. */
-    g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
-        "the decoded image holds %" G_GSIZE_FORMAT " non-finite values "
-        "(%s at element %" G_GSIZE_FORMAT " of [%d, 3, %d, %d]); the "
-        "decoder's weights are probably damaged", n_bad,
-        hart_non_finite_name (host[first_bad]), first_bad, batch, H, W);
-    hart_images_free (images);
-    images = NULL;
   }
   g_free (host);
   return images;
