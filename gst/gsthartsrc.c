@@ -59,9 +59,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define DEFAULT_TRANSITION_FRAMES 0
 #define DEFAULT_MEMORY_BUDGET 0
 
-/* The release layout: Qwen2-VL-1.5B-Instruct beside hart-0.7b-1024px. */
-#define TOKENIZER_ENV "HART_TOKENIZER_PATH"
-
 enum
 {
   PROP_0,
@@ -182,7 +179,7 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
       g_param_spec_string ("text-encoder-path", "Text encoder path",
           "Qwen2-VL-1.5B-Instruct folder (NULL: the folder of that name "
           "beside model-path); without tokenizer.json in it the tokenizer "
-          "comes from $" TOKENIZER_ENV, DEFAULT_TEXT_ENCODER_PATH,
+          "comes from $" HART_TOKENIZER_PATH_ENV, DEFAULT_TEXT_ENCODER_PATH,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
@@ -417,59 +414,6 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
 
 /* ---- loading ---- */
 
-/* The tokenizer ships inside the text encoder folder in the release; a
- * folder without one (the test fixtures) takes $HART_TOKENIZER_PATH.
- * NULL: the text encoder folder itself. */
-static gchar *
-resolve_tokenizer_dir (const gchar * qwen_dir)
-{
-  gchar *json = g_build_filename (qwen_dir, "tokenizer.json", NULL);
-  gchar *vocab = g_build_filename (qwen_dir, "vocab.json", NULL);
-  const gchar *env = g_getenv (TOKENIZER_ENV);
-  gchar *dir = NULL;
-
-  if (!g_file_test (json, G_FILE_TEST_EXISTS)
-      && !g_file_test (vocab, G_FILE_TEST_EXISTS) && env && env[0])
-    dir = g_strdup (env);
-  g_free (json);
-  g_free (vocab);
-  return dir;
-}
-
-/* memory-budget, once the text encoder folder is known: FALSE
- * (HART_ERROR_LIMIT) when the model and the text encoder in QWEN_DIR
- * together would exceed BUDGET_MIB (the model alone was checked before it
- * loaded).  As hart_model_check_memory_budget, an estimate that cannot be
- * made refuses nothing: loading then reports what is wrong. */
-static gboolean
-check_budget_with_text_encoder (const gchar * model_path,
-    const gchar * qwen_dir, guint64 budget_mib, GError ** error)
-{
-  HartMemoryEstimate est;
-  guint64 encoder_bytes;
-  gchar *what, *resolution, *detail;
-  gboolean ok;
-
-  if (budget_mib == 0
-      || !hart_model_estimate_memory (model_path, TRUE, 1, &est, NULL)
-      || !hart_memory_text_encoder_bytes (qwen_dir, 1, est.context_tokens,
-          &encoder_bytes, NULL))
-    return TRUE;
-  what = g_strdup_printf ("model %s with the text encoder %s", model_path,
-      qwen_dir);
-  resolution = g_strdup_printf ("%dx%d", est.width, est.height);
-  detail = g_strdup_printf ("model %" G_GUINT64_FORMAT " MiB + text encoder %"
-      G_GUINT64_FORMAT " MiB", (est.total_bytes + (1 << 19)) >> 20,
-      (encoder_bytes + (1 << 19)) >> 20);
-  ok = hart_memory_check_budget (what, resolution,
-      est.total_bytes + encoder_bytes, detail, budget_mib << 20,
-      "memory-budget", error);
-  g_free (what);
-  g_free (resolution);
-  g_free (detail);
-  return ok;
-}
-
 static gboolean
 gst_hart_src_post_message (GstElement * element, GstMessage * message)
 {
@@ -525,16 +469,19 @@ gst_hart_src_start (GstBaseSrc * basesrc)
 
   if (qwen_dir == NULL)
     qwen_dir = hart_text_encoder_default_dir (model_path);
-  tokenizer_dir = resolve_tokenizer_dir (qwen_dir);
+  tokenizer_dir = hart_text_encoder_tokenizer_dir (qwen_dir);
   GST_DEBUG_OBJECT (self, "text encoder %s, tokenizer %s", qwen_dir,
-      tokenizer_dir ? tokenizer_dir : qwen_dir);
-  if (G_UNLIKELY (!check_budget_with_text_encoder (model_path, qwen_dir,
-              memory_budget, &error)))
+      tokenizer_dir);
+  if (G_UNLIKELY (!hart_check_memory_budget_with_text_encoder (model_path,
+              qwen_dir, memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
   self->encoder = gst_hart_cache_acquire_text_encoder (self->engine,
       qwen_dir, tokenizer_dir, &error);
   if (G_UNLIKELY (self->encoder == NULL))
     goto no_encoder;
+  self->generator = hart_generator_new (self->model, 1, &error);
+  if (G_UNLIKELY (self->generator == NULL))
+    goto no_model;
 
   self->model_comment = g_strdup_printf ("HART model %s, fingerprint %s",
       model_name, hart_model_get_fingerprint (self->model));
@@ -590,6 +537,7 @@ over_budget:
   }
 fail:
   g_clear_error (&error);
+  g_clear_pointer (&self->generator, hart_generator_free);
   g_clear_pointer (&self->encoder, gst_hart_cache_release);
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
@@ -605,13 +553,9 @@ gst_hart_src_stop (GstBaseSrc * basesrc)
 {
   GstHartSrc *self = GST_HART_SRC (basesrc);
 
-  g_clear_pointer (&self->encoded_prompt, g_free);
   g_clear_pointer (&self->model_comment, g_free);
   g_clear_pointer (&self->model_name, g_free);
-  g_clear_pointer (&self->prompt_context, hart_context_free);
-  g_clear_pointer (&self->from_context, hart_context_free);
-  g_clear_pointer (&self->frame_context, hart_context_free);
-  g_clear_pointer (&self->previous_tokens, hart_tokens_free);
+  g_clear_pointer (&self->generator, hart_generator_free);
   g_clear_pointer (&self->encoder, gst_hart_cache_release);
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
@@ -793,18 +737,6 @@ on_progress (int stage, int n_stages, const char *what, gpointer user_data)
   gst_hart_post_progress (GST_ELEMENT (user_data), stage, n_stages, what);
 }
 
-static HartContext *
-context_copy (const HartContext * src)
-{
-  HartContext *ctx = hart_context_new (src->batch, src->tokens, src->dim);
-  const gsize n = (gsize) src->batch * src->tokens;
-
-  memcpy (ctx->data, src->data, n * src->dim * sizeof (float));
-  memcpy (ctx->mask, src->mask, n * sizeof (uint8_t));
-  memcpy (ctx->positions, src->positions, n * sizeof (int32_t));
-  return ctx;
-}
-
 /* A tag event on every prompt change: the prompt as title and description,
  * the model (folder name and fingerprint) as comment. */
 static void
@@ -819,80 +751,18 @@ push_tags (GstHartSrc * self, const gchar * prompt)
   gst_pad_push_event (GST_BASE_SRC_PAD (self), gst_event_new_tag (tags));
 }
 
-/* The context of the next frame: PROMPT's encoding (re-encoded when the
- * prompt changed), or during a transition the blend
- * (1 − a)·from + a·new with a = step / length (step 1 … length), the mask and
- * positions of the new prompt.  Returns a new context, or NULL with ERROR. */
-static HartContext *
-context_for_frame (GstHartSrc * self, const gchar * prompt,
-    gint transition_frames, GError ** error)
-{
-  HartContext *ctx;
-
-  if (self->prompt_context == NULL
-      || g_strcmp0 (prompt, self->encoded_prompt) != 0) {
-    const HartTransformerConfig *tcfg =
-        hart_model_get_transformer_config (self->model);
-    const char *prompts[] = { prompt };
-    HartContext *encoded = hart_text_encoder_encode (self->encoder, prompts, 1,
-        tcfg->context_token, self->cancel, error);
-
-    if (encoded == NULL)
-      return NULL;
-    if (encoded->tokens != tcfg->context_token
-        || encoded->dim != tcfg->context_dim) {
-      g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
-          "the text encoder gives a context of %d × %d, the model takes "
-          "%d × %d (context_token × context_dim)", encoded->tokens,
-          encoded->dim, tcfg->context_token, tcfg->context_dim);
-      hart_context_free (encoded);
-      return NULL;
-    }
-    GST_DEBUG_OBJECT (self, "encoded prompt \"%s\"", prompt);
-
-    g_clear_pointer (&self->from_context, hart_context_free);
-    if (self->frame_context != NULL && transition_frames > 0) {
-      self->from_context = g_steal_pointer (&self->frame_context);
-      self->transition_step = 0;
-      self->transition_length = transition_frames;
-    }
-    g_clear_pointer (&self->prompt_context, hart_context_free);
-    self->prompt_context = encoded;
-    g_free (self->encoded_prompt);
-    self->encoded_prompt = g_strdup (prompt);
-    push_tags (self, prompt);
-  }
-
-  ctx = context_copy (self->prompt_context);
-  if (self->from_context != NULL) {
-    const gsize n = (gsize) ctx->batch * ctx->tokens * ctx->dim;
-    const float a = (float) ++self->transition_step / self->transition_length;
-
-    GST_DEBUG_OBJECT (self, "transition %d/%d", self->transition_step,
-        self->transition_length);
-    for (gsize i = 0; i < n; i++)
-      ctx->data[i] = (1.0f - a) * self->from_context->data[i]
-          + a * ctx->data[i];
-    if (self->transition_step >= self->transition_length)
-      g_clear_pointer (&self->from_context, hart_context_free);
-  }
-  return ctx;
-}
-
 static GstFlowReturn
 gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
 {
   GstHartSrc *self = GST_HART_SRC (pushsrc);
-  const HartTransformerConfig *tcfg =
-      hart_model_get_transformer_config (self->model);
   HartGenerateParams params;
-  HartContext *ctx = NULL;
   HartTokens *tokens = NULL;
   HartImage **images = NULL;
   GstBuffer *buffer = NULL;
   GError *error = NULL;
   gchar *prompt;
   gint keep_scales, transition_frames;
+  gboolean changed;
   GstClockTime timestamp, next;
 
   /* framerate 0/1: one still image */
@@ -915,28 +785,27 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   params.progress = on_progress;
   params.progress_data = self;
 
-  if (keep_scales > tcfg->n_scales - 1) {
-    GST_DEBUG_OBJECT (self, "keep-scales %d > %d scales - 1: clamped",
-        keep_scales, tcfg->n_scales);
-    keep_scales = tcfg->n_scales - 1;
-  }
-  if (keep_scales > 0 && self->previous_tokens != NULL) {
-    params.reuse = self->previous_tokens;
-    params.keep_scales = keep_scales;
-  }
+  /* the generator holds the first keep-scales maps of the prompt's frames
+   * (no more than the model's scales − 1) and drops them at a prompt change
+   * (docs/video.md) */
+  params.keep_scales = keep_scales;
 
   /* An empty prompt is valid, as in the official code: every context
    * position is then a pad (mask 0, positions −1). */
-  ctx = context_for_frame (self, prompt, transition_frames, &error);
-  if (G_UNLIKELY (ctx == NULL))
+  if (G_UNLIKELY (!hart_generator_set_prompt (self->generator, self->encoder,
+              prompt, transition_frames, self->cancel, &changed, &error)))
     goto failed;
+  if (changed) {
+    GST_DEBUG_OBJECT (self, "encoded prompt \"%s\"", prompt);
+    push_tags (self, prompt);
+  }
 
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": seed %"
       G_GUINT64_FORMAT ", draws of frame %u, cfg %g, keep %d",
       self->n_frames, params.seed, params.frame, params.cfg,
       params.keep_scales);
-  tokens = hart_model_generate_tokens (self->model, ctx, &params,
-      self->cancel, &error);
+  tokens = hart_generator_next_tokens (self->generator, &params, self->cancel,
+      &error);
   if (G_UNLIKELY (tokens == NULL))
     goto failed;
 
@@ -951,9 +820,9 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   } else {
     GstVideoFrame frame;
 
-    /* refine (generate_tokens) is byte for byte hart_model_generate */
-    images = hart_model_refine (self->model, tokens, &params, self->cancel,
-        &error);
+    /* the two halves are byte for byte hart_model_generate */
+    images = hart_generator_refine (self->generator, tokens, &params,
+        self->cancel, &error);
     if (G_UNLIKELY (images == NULL))
       goto failed;
     buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&self->info),
@@ -984,11 +853,6 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   gst_buffer_add_hart_meta (buffer, prompt, params.seed, params.frame,
       params.cfg, hart_model_get_fingerprint (self->model));
 
-  g_clear_pointer (&self->previous_tokens, hart_tokens_free);
-  if (keep_scales > 0)
-    self->previous_tokens = g_steal_pointer (&tokens);
-  g_clear_pointer (&self->frame_context, hart_context_free);
-  self->frame_context = g_steal_pointer (&ctx);
   self->n_frames++;
 
   hart_images_free (images);
@@ -1011,7 +875,6 @@ failed:
       gst_hart_post_generate_error (GST_ELEMENT (self), error);
     }
     g_clear_error (&error);
-    hart_context_free (ctx);
     hart_tokens_free (tokens);
     hart_images_free (images);
     g_free (prompt);
@@ -1025,7 +888,6 @@ map_failed:
             images[0]->height, GST_VIDEO_INFO_WIDTH (&self->info),
             GST_VIDEO_INFO_HEIGHT (&self->info)));
     gst_buffer_unref (buffer);
-    hart_context_free (ctx);
     hart_tokens_free (tokens);
     hart_images_free (images);
     g_free (prompt);

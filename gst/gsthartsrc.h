@@ -12,6 +12,7 @@
 #include "gsthartenums.h"
 #include "gsthartmessages.h"
 #include "hart/hart.h"
+#include "hart/generator.h"
 #include "hart/text-encoder.h"
 
 G_BEGIN_DECLS
@@ -53,12 +54,9 @@ struct _GstHartSrc
 
   /* streaming state: streaming thread only */
   guint64 n_frames;
-  gchar *encoded_prompt;        /* prompt of prompt_context */
-  HartContext *prompt_context;  /* the current prompt, encoded */
-  HartContext *from_context;    /* transition start, or NULL */
-  gint transition_step, transition_length;
-  HartContext *frame_context;   /* what the last frame was generated from */
-  HartTokens *previous_tokens;  /* for keep-scales */
+  /* the prompt's context, transitions, held scales and the buffers of a
+   * generation (hart/generator.h), created in start () */
+  HartGenerator *generator;
 
   /* cancels the generation in flight (unlock) */
   GCancellable *cancel;

@@ -382,9 +382,34 @@ decoder_max_elements (const HartDecoder * dec, int h, int w)
   return m;
 }
 
+/* The four buffers in a workspace: each starts on a 256-byte boundary. */
+#define WORKSPACE_ALIGN_FLOATS 64
+#define ROUND_UP_FLOATS(n) \
+  (((n) + WORKSPACE_ALIGN_FLOATS - 1) / WORKSPACE_ALIGN_FLOATS \
+      * WORKSPACE_ALIGN_FLOATS)
+
+gsize
+hart_decoder_workspace_floats (const HartDecoder * dec, int h, int w)
+{
+  if (h < 1 || w < 1 || h > DECODER_MAX_LATENT_SIDE
+      || w > DECODER_MAX_LATENT_SIDE)
+    return 0;
+  return 3 * ROUND_UP_FLOATS (decoder_max_elements (dec, h, w))
+  + (gsize) h *w;
+}
+
 gboolean
 hart_decoder_forward (HartDecoder * dec, const float *f_hat, int batch,
     int h, int w, float *image, GCancellable * cancel, GError ** error)
+{
+  return hart_decoder_forward_in (dec, f_hat, batch, h, w, image, NULL, 0,
+      cancel, error);
+}
+
+gboolean
+hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
+    int h, int w, float *image, float *workspace, gsize workspace_floats,
+    GCancellable * cancel, GError ** error)
 {
   HartBackend *be;
   DecoderBuffers bufs = { 0 };
@@ -392,7 +417,7 @@ hart_decoder_forward (HartDecoder * dec, const float *f_hat, int batch,
   const int low = dec->low_channels;
   gsize max_elems, latent_elems, image_elems;
   int out_h, out_w;
-  gboolean ok = FALSE;
+  gboolean ok = FALSE, borrowed = FALSE;
 
   g_return_val_if_fail (dec != NULL && f_hat != NULL && image != NULL, FALSE);
   be = dec->be;
@@ -416,7 +441,14 @@ hart_decoder_forward (HartDecoder * dec, const float *f_hat, int batch,
   max_elems = decoder_max_elements (dec, h, w);
 
   bufs.be = be;
-  if ((bufs.x = be->ops->alloc (be, max_elems * sizeof (float),
+  if (workspace != NULL && workspace_floats >= 3 * ROUND_UP_FLOATS (max_elems)
+      + (gsize) h * w) {
+    bufs.x = workspace;
+    bufs.o = bufs.x + ROUND_UP_FLOATS (max_elems);
+    bufs.t = bufs.o + ROUND_UP_FLOATS (max_elems);
+    bufs.ones = bufs.t + ROUND_UP_FLOATS (max_elems);
+    borrowed = TRUE;
+  } else if ((bufs.x = be->ops->alloc (be, max_elems * sizeof (float),
               error)) == NULL
       || (bufs.o = be->ops->alloc (be, max_elems * sizeof (float),
               error)) == NULL
@@ -483,7 +515,7 @@ out:
     /* drain queued work before the buffers it uses are freed; an error from
      * it is secondary to the one already set */
     be->ops->synchronize (be, NULL);
-  {
+  if (!borrowed) {
     float *to_free[] = { bufs.x, bufs.o, bufs.t, bufs.ones };
     for (guint i = 0; i < G_N_ELEMENTS (to_free); i++)
       if (to_free[i] != NULL)

@@ -39,6 +39,17 @@ gboolean hart_decoder_forward (HartDecoder * dec, const float *f_hat,
     int batch, int h, int w, float *image, GCancellable * cancel,
     GError ** error);
 
+/* As hart_decoder_forward, but the activations live in WORKSPACE (device,
+ * WORKSPACE_FLOATS floats, contents ignored and overwritten) when it holds
+ * hart_decoder_workspace_floats (H, W); otherwise (or with NULL) they are
+ * allocated as there.  The generation decodes in the transformer's KV cache,
+ * idle by then (generate.c). */
+gboolean hart_decoder_forward_in (HartDecoder * dec, const float *f_hat,
+    int batch, int h, int w, float *image, float *workspace,
+    gsize workspace_floats, GCancellable * cancel, GError ** error);
+/* Floats of workspace a latent of H × W needs (0 when out of range). */
+gsize hart_decoder_workspace_floats (const HartDecoder * dec, int h, int w);
+
 /* Latent channels Cv and the latent → pixel factor ds. */
 int hart_decoder_get_latent_channels (const HartDecoder * dec);
 int hart_decoder_get_downsample (const HartDecoder * dec);

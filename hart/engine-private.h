@@ -18,5 +18,12 @@ G_BEGIN_DECLS
  * engine is held). */
 HartBackend *hart_engine_get_backend (HartEngine * engine);
 
+/* Around a generation or an encode: on a backend whose ops may not run from
+ * several threads at once (HartBackend.concurrent FALSE) one caller at a
+ * time holds the device; on the others these do nothing, so two callers
+ * sharing a model run side by side. */
+void hart_engine_enter (HartEngine * engine);
+void hart_engine_leave (HartEngine * engine);
+
 G_END_DECLS
 #endif /* HART_ENGINE_PRIVATE_H */

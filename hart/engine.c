@@ -15,6 +15,8 @@ struct _HartEngine
   gint ref_count;
   HartBackend *be;
   char *device;
+  GMutex device_lock;           /* held by hart_engine_enter when the
+                                 * backend is not concurrent */
 };
 
 HartEngine *
@@ -54,6 +56,7 @@ hart_engine_new (const char *device, int device_id, GError ** error)
   engine->ref_count = 1;
   engine->be = be;
   engine->device = name;
+  g_mutex_init (&engine->device_lock);
   return engine;
 }
 
@@ -70,6 +73,7 @@ hart_engine_unref (HartEngine * engine)
   if (engine == NULL || !g_atomic_int_dec_and_test (&engine->ref_count))
     return;
   hart_backend_free (engine->be);
+  g_mutex_clear (&engine->device_lock);
   g_free (engine->device);
   g_free (engine);
 }
@@ -84,4 +88,18 @@ HartBackend *
 hart_engine_get_backend (HartEngine * engine)
 {
   return engine->be;
+}
+
+void
+hart_engine_enter (HartEngine * engine)
+{
+  if (!engine->be->concurrent)
+    g_mutex_lock (&engine->device_lock);
+}
+
+void
+hart_engine_leave (HartEngine * engine)
+{
+  if (!engine->be->concurrent)
+    g_mutex_unlock (&engine->device_lock);
 }

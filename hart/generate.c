@@ -7,6 +7,14 @@
  * condition), the residual diffusion, then the decoder.  The first half
  * ends in a token frame (hart_model_generate_tokens), the second starts from
  * one (hart_model_refine); hart_model_generate is both.
+ *
+ * Every buffer of a generation belongs to a HartRun (model-private.h): one
+ * caller's state, allocated at its first frame and reused by the next ones
+ * (a HartGenerator keeps one from frame to frame; the hart_model_* calls
+ * make one per call).  The model itself is only read, so runs on one model
+ * proceed side by side; on a backend that cannot take ops from several
+ * threads the engine lets one run at a time on the device
+ * (hart_engine_enter).
  */
 #include "hart.h"
 #include "engine-private.h"
@@ -36,8 +44,20 @@ typedef struct
 {
   HartBackend *be;
   GPtrArray *dev;               /* device buffers to free */
+  GArray *dev_floats;           /* their sizes, for scratch_zero */
   GPtrArray *host;              /* host buffers to free */
+  GArray *host_bytes;
 } Scratch;
+
+static void
+scratch_init (Scratch * s, HartBackend * be)
+{
+  s->be = be;
+  s->dev = g_ptr_array_new ();
+  s->dev_floats = g_array_new (FALSE, FALSE, sizeof (gsize));
+  s->host = g_ptr_array_new ();
+  s->host_bytes = g_array_new (FALSE, FALSE, sizeof (gsize));
+}
 
 static float *
 scratch_dev (Scratch * s, gsize n, GError ** error)
@@ -46,6 +66,7 @@ scratch_dev (Scratch * s, gsize n, GError ** error)
   if (p) {
     s->be->ops->fill (s->be, p, 0.0f, n);
     g_ptr_array_add (s->dev, p);
+    g_array_append_val (s->dev_floats, n);
   }
   return p;
 }
@@ -54,22 +75,42 @@ static gpointer
 scratch_host (Scratch * s, gsize bytes, GError ** error)
 {
   gpointer p = g_try_malloc0 (bytes);
-  if (p == NULL)
+  if (p == NULL) {
     g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
         "out of memory (%" G_GSIZE_FORMAT " bytes of host scratch)", bytes);
-  else
+  } else {
     g_ptr_array_add (s->host, p);
+    g_array_append_val (s->host_bytes, bytes);
+  }
   return p;
 }
 
+/* Every buffer back to zeros, as freshly allocated: a reused run starts
+ * each frame from the state a new one would have (f_hat accumulates). */
 static void
-scratch_free (Scratch * s)
+scratch_zero (Scratch * s)
 {
+  for (guint i = 0; i < s->dev->len; i++)
+    s->be->ops->fill (s->be, g_ptr_array_index (s->dev, i), 0.0f,
+        g_array_index (s->dev_floats, gsize, i));
+  for (guint i = 0; i < s->host->len; i++)
+    memset (g_ptr_array_index (s->host, i), 0, g_array_index (s->host_bytes,
+            gsize, i));
+}
+
+static void
+scratch_clear (Scratch * s)
+{
+  if (s->dev == NULL)
+    return;
   for (guint i = 0; i < s->dev->len; i++)
     s->be->ops->free (s->be, g_ptr_array_index (s->dev, i));
   g_ptr_array_free (s->dev, TRUE);
+  g_array_free (s->dev_floats, TRUE);
   g_ptr_array_set_free_func (s->host, g_free);
   g_ptr_array_free (s->host, TRUE);
+  g_array_free (s->host_bytes, TRUE);
+  memset (s, 0, sizeof *s);
 }
 
 static void
@@ -89,8 +130,8 @@ tokens_to_nchw (const float *src, float *dst, int batch, int l, int Cv)
         dst[((gsize) b * Cv + c) * l + t] = src[((gsize) b * l + t) * Cv + c];
 }
 
-static gboolean
-check_context (const HartModel * model, const HartContext * ctx,
+gboolean
+hart_generate_check_context (const HartModel * model, const HartContext * ctx,
     GError ** error)
 {
   gsize n, bad;
@@ -119,32 +160,29 @@ check_context (const HartModel * model, const HartContext * ctx,
 }
 
 static gboolean
-check_reuse (const HartModel * model, const HartContext * ctx,
-    const HartGenerateParams * params, GError ** error)
+check_reuse (const HartModel * model, int batch, const HartTokens * r,
+    int keep_scales, GError ** error)
 {
-  const HartTokens *r = params->reuse;
-
-  if (params->keep_scales <= 0 || r == NULL)
+  if (keep_scales <= 0 || r == NULL)
     return TRUE;
-  if (params->keep_scales > model->tcfg.n_scales - 1) {
+  if (keep_scales > model->tcfg.n_scales - 1) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "keep-scales %d: the model has %d scales, at most %d can be kept",
-        params->keep_scales, model->tcfg.n_scales, model->tcfg.n_scales - 1);
+        keep_scales, model->tcfg.n_scales, model->tcfg.n_scales - 1);
     return FALSE;
   }
-  if (strcmp (r->fingerprint, model->fingerprint) != 0
-      || r->batch != ctx->batch) {
+  if (strcmp (r->fingerprint, model->fingerprint) != 0 || r->batch != batch) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "the tokens to reuse come from another model or batch size "
         "(model %.12s…, batch %d; expected %.12s…, batch %d)",
-        r->fingerprint, r->batch, model->fingerprint, ctx->batch);
+        r->fingerprint, r->batch, model->fingerprint, batch);
     return FALSE;
   }
   return TRUE;
 }
 
-static gboolean
-check_params (const HartGenerateParams * params, GError ** error)
+gboolean
+hart_generate_check_params (const HartGenerateParams * params, GError ** error)
 {
   if (!(params->cfg >= 0.0 && params->cfg <= HART_MAX_CFG)
       || !(params->top_p >= 0.0 && params->top_p <= 1.0)
@@ -167,13 +205,15 @@ typedef struct
   HartModel *model;
   HartBackend *be;
   const HartGenerateParams *params;
+  const HartTokens *reuse;      /* video: token maps to keep, or NULL */
+  int keep;                     /* stages taken from reuse */
   HartDraws *draws;
   HartSafetensorsWriter *trace;
   int B, SN, T, C, V, Cv, P, L;
   gsize fhat_n;                 /* B · Cv · L */
-  Scratch s;
-  HartTransformerState *st;
+  HartTransformerState *st;     /* the run's */
   HartTokens *tokens;           /* the frame being filled */
+  /* the run's scratch: */
   float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z; /* device */
   float *logits_host, *h_host, *h_nchw; /* host */
   int32_t *idx;                 /* host: the sampled codes of a stage */
@@ -181,60 +221,143 @@ typedef struct
   int stage_offset;             /* rows of stage_h written so far */
 } Stages;
 
-/* Allocates everything the stages use, starts the transformer on the
- * context and builds stage 0's input.  stages_end frees, even on failure. */
-static gboolean
-stages_begin (Stages * r, HartModel * model, const HartContext * ctx,
-    const HartGenerateParams * params, HartDraws * draws,
-    HartSafetensorsWriter * trace, GError ** error)
+/* One caller's buffers (model-private.h). */
+struct _HartRun
 {
+  HartModel *model;
+  HartBackend *be;
+  int batch;
+  /* stages: the transformer state and the stages' scratch (Stages) */
+  HartTransformerState *st;
+  Scratch stage_scratch;
+  float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z;
+  float *logits_host, *h_host, *h_nchw;
+  int32_t *idx;
+  /* refinement: the image, and (for a run that never ran the stages) its
+   * own copies of what it otherwise borrows from the stages' scratch */
+  Scratch refine_scratch;
+  float *img;
+  float *rz, *res, *rfhat, *sum_host, *nchw_host;
+};
+
+HartRun *
+hart_run_new (HartModel * model, int batch)
+{
+  HartRun *run = g_new0 (HartRun, 1);
+
+  run->model = hart_model_ref (model);
+  run->be = hart_engine_get_backend (model->engine);
+  run->batch = batch;
+  return run;
+}
+
+void
+hart_run_free (HartRun * run)
+{
+  if (run == NULL)
+    return;
+  hart_transformer_state_free (run->st);
+  scratch_clear (&run->stage_scratch);
+  scratch_clear (&run->refine_scratch);
+  hart_model_unref (run->model);
+  g_free (run);
+}
+
+int
+hart_run_get_batch (const HartRun * run)
+{
+  return run->batch;
+}
+
+/* The stages' buffers: allocated by the first frame, zeroed for the next. */
+static gboolean
+run_stage_buffers (HartRun * run, GError ** error)
+{
+  const HartTransformerConfig *c = &run->model->tcfg;
+  const int B = run->batch, C = c->embed_dim, V = run->model->acfg.vocab_size;
+  const int Cv = run->model->acfg.z_channels;
+  const int P = c->patch_nums[c->n_scales - 1], L = P * P;
+  const int max_tokens = MAX (c->context_token, L);
+  const gsize fhat_n = (gsize) B * Cv * L;
+  Scratch *s = &run->stage_scratch;
+
+  if (run->st != NULL) {
+    scratch_zero (s);
+    return TRUE;
+  }
+  scratch_init (s, run->be);
+  if (!(run->st = hart_transformer_state_new (run->model->transformer, B,
+              error))
+      || !(run->x = scratch_dev (s, (gsize) 2 * B * max_tokens * C, error))
+      || !(run->logits = scratch_dev (s, (gsize) 2 * B * L * V, error))
+      || !(run->fhat = scratch_dev (s, fhat_n, error))
+      || !(run->latent_scratch = scratch_dev (s, 2 * fhat_n, error))
+      || !(run->h_dev = scratch_dev (s, fhat_n, error))
+      || !(run->next = scratch_dev (s, fhat_n, error))
+      || !(run->z = scratch_dev (s, (gsize) 2 * B * L * C, error))
+      || !(run->logits_host = scratch_host (s, (gsize) 2 * B * L * V *
+              sizeof (float), error))
+      || !(run->h_host = scratch_host (s, fhat_n * sizeof (float), error))
+      || !(run->h_nchw = scratch_host (s, fhat_n * sizeof (float), error))
+      || !(run->idx = scratch_host (s, (gsize) B * L * sizeof (int32_t),
+              error))) {
+    g_clear_pointer (&run->st, hart_transformer_state_free);
+    scratch_clear (s);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Takes the run's buffers, starts the transformer on the context and
+ * builds stage 0's input.  stages_end frees what is the frame's, even on
+ * failure. */
+static gboolean
+stages_begin (Stages * r, HartRun * run, const HartContext * ctx,
+    const HartGenerateParams * params, const HartTokens * reuse, int keep,
+    HartDraws * draws, HartSafetensorsWriter * trace, GError ** error)
+{
+  HartModel *model = run->model;
   const HartTransformerConfig *c = &model->tcfg;
-  HartBackend *be = hart_engine_get_backend (model->engine);
-  int B, C, V, L, max_tokens;
-  gsize fhat_n;
 
   memset (r, 0, sizeof *r);
   r->model = model;
-  r->be = be;
+  r->be = run->be;
   r->params = params;
+  r->reuse = reuse;
+  r->keep = reuse != NULL ? keep : 0;
   r->draws = draws;
   r->trace = trace;
-  r->B = B = ctx->batch;
+  r->B = ctx->batch;
   r->SN = c->n_scales;
   r->T = c->context_token;
-  r->C = C = c->embed_dim;
-  r->V = V = model->acfg.vocab_size;
+  r->C = c->embed_dim;
+  r->V = model->acfg.vocab_size;
   r->Cv = model->acfg.z_channels;
   r->P = c->patch_nums[r->SN - 1];
-  r->L = L = r->P * r->P;
-  r->fhat_n = fhat_n = (gsize) B *r->Cv * L;
-  max_tokens = MAX (r->T, L);
-  r->s.be = be;
-  r->s.dev = g_ptr_array_new ();
-  r->s.host = g_ptr_array_new ();
+  r->L = r->P * r->P;
+  r->fhat_n = (gsize) r->B * r->Cv * r->L;
 
-  r->tokens = hart_tokens_new (B, r->Cv, r->P, C, r->SN,
-      c->image_tokens - L + 1);
+  if (!run_stage_buffers (run, error))
+    return FALSE;
+  r->st = run->st;
+  r->x = run->x;
+  r->logits = run->logits;
+  r->fhat = run->fhat;
+  r->latent_scratch = run->latent_scratch;
+  r->h_dev = run->h_dev;
+  r->next = run->next;
+  r->z = run->z;
+  r->logits_host = run->logits_host;
+  r->h_host = run->h_host;
+  r->h_nchw = run->h_nchw;
+  r->idx = run->idx;
+
+  r->tokens = hart_tokens_new (r->B, r->Cv, r->P, r->C, r->SN,
+      c->image_tokens - r->L + 1);
   g_strlcpy (r->tokens->fingerprint, model->fingerprint,
       sizeof r->tokens->fingerprint);
   r->tokens->seed = params->seed;
   r->tokens->frame = params->frame;
-
-  if (!(r->st = hart_transformer_state_new (model->transformer, B, error))
-      || !(r->x = scratch_dev (&r->s, (gsize) 2 * B * max_tokens * C, error))
-      || !(r->logits = scratch_dev (&r->s, (gsize) 2 * B * L * V, error))
-      || !(r->fhat = scratch_dev (&r->s, fhat_n, error))
-      || !(r->latent_scratch = scratch_dev (&r->s, 2 * fhat_n, error))
-      || !(r->h_dev = scratch_dev (&r->s, fhat_n, error))
-      || !(r->next = scratch_dev (&r->s, fhat_n, error))
-      || !(r->z = scratch_dev (&r->s, (gsize) 2 * B * L * C, error))
-      || !(r->logits_host = scratch_host (&r->s, (gsize) 2 * B * L * V *
-              sizeof (float), error))
-      || !(r->h_host = scratch_host (&r->s, fhat_n * sizeof (float), error))
-      || !(r->h_nchw = scratch_host (&r->s, fhat_n * sizeof (float), error))
-      || !(r->idx = scratch_host (&r->s, (gsize) B * L * sizeof (int32_t),
-              error)))
-    return FALSE;
 
   if (!hart_transformer_begin (r->st, ctx->data, ctx->positions, error))
     return FALSE;
@@ -246,8 +369,6 @@ static void
 stages_end (Stages * r)
 {
   hart_tokens_free (r->tokens);
-  hart_transformer_state_free (r->st);
-  scratch_free (&r->s);
 }
 
 /* Video: stage SI's token map [B, l, Cv] comes from the previous frame. */
@@ -257,7 +378,7 @@ stage_reuse (Stages * r, int l)
   const int Cv = r->Cv;
 
   for (int b = 0; b < r->B; b++)
-    memcpy (r->h_host + (gsize) b * l * Cv, r->params->reuse->stage_h +
+    memcpy (r->h_host + (gsize) b * l * Cv, r->reuse->stage_h +
         ((gsize) b * r->tokens->stage_tokens + r->stage_offset) * Cv,
         (gsize) l * Cv * sizeof (float));
 }
@@ -329,7 +450,7 @@ run_stage (Stages * r, int si, GCancellable * cancel, GError ** error)
   const int pn = r->model->tcfg.patch_nums[si];
   const int l = si == 0 ? 1 : pn * pn;
   const gboolean last = si == r->SN - 1;
-  const int keep = r->params->reuse ? r->params->keep_scales : 0;
+  const int keep = r->keep;
   char what[64];
 
   g_snprintf (what, sizeof what, "stage %d/%d (%d×%d)", si + 1, r->SN, pn, pn);
@@ -394,42 +515,85 @@ stages_finish (Stages * r, GError ** error)
 
 /* Stages 0 … SN−1: everything up to the diffusion condition. */
 static HartTokens *
-tokens_locked (HartModel * model, const HartContext * ctx,
-    const HartGenerateParams * params, HartDraws * draws,
-    HartSafetensorsWriter * trace, GCancellable * cancel, GError ** error)
+run_tokens (HartRun * run, const HartContext * ctx,
+    const HartGenerateParams * params, const HartTokens * reuse, int keep,
+    HartDraws * draws, HartSafetensorsWriter * trace, GCancellable * cancel,
+    GError ** error)
 {
   Stages r;
   HartTokens *tokens = NULL;
   gboolean ok;
 
-  ok = stages_begin (&r, model, ctx, params, draws, trace, error);
+  ok = stages_begin (&r, run, ctx, params, reuse, keep, draws, trace, error);
   for (int si = 0; ok && si < r.SN; si++)
     ok = run_stage (&r, si, cancel, error);
   if (ok && stages_finish (&r, error)) {
     tokens = r.tokens;
     r.tokens = NULL;
   }
+  if (!ok)
+    /* drain queued work before a later frame reuses the buffers; an error
+     * from it is secondary to the one already set */
+    r.be->ops->synchronize (r.be, NULL);
   stages_end (&r);
   return tokens;
 }
 
 /* ---- residual diffusion and decoder ---- */
 
+/* The refinement's buffers: the image is the run's own; z, res, f_hat and
+ * the two host planes are the stages' (idle by now) when the run has them. */
+static gboolean
+run_refine_buffers (HartRun * run, GError ** error)
+{
+  const HartModel *model = run->model;
+  const int SN = model->tcfg.n_scales, B = run->batch;
+  const int P = model->tcfg.patch_nums[SN - 1], L = P * P;
+  const int C = model->tcfg.embed_dim, Cv = model->acfg.z_channels;
+  const int W = hart_model_get_width (model);
+  const gsize fhat_n = (gsize) B * Cv * L;
+  Scratch *s = &run->refine_scratch;
+
+  if (s->dev == NULL) {
+    scratch_init (s, run->be);
+    if (!(run->img = scratch_dev (s, (gsize) B * 3 * W * W, error)))
+      return FALSE;
+  }
+  if (run->st != NULL) {
+    run->rz = run->z;
+    run->res = run->next;
+    run->rfhat = run->fhat;
+    run->sum_host = run->h_host;
+    run->nchw_host = run->h_nchw;
+  } else if (run->rz == NULL) {
+    if (!(run->rz = scratch_dev (s, (gsize) 2 * B * L * C, error))
+        || !(run->res = scratch_dev (s, fhat_n, error))
+        || !(run->rfhat = scratch_dev (s, fhat_n, error))
+        || !(run->sum_host = scratch_host (s, fhat_n * sizeof (float), error))
+        || !(run->nchw_host = scratch_host (s, fhat_n * sizeof (float), error))) {
+      run->rz = NULL;
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /* Residual diffusion and decoder (docs/algorithm.md §6.4 steps 5–7, §9). */
 static HartImage **
-refine_locked (HartModel * model, const HartTokens * tokens,
+run_refine (HartRun * run, const HartTokens * tokens,
     const HartGenerateParams * params, HartDraws * draws,
     HartSafetensorsWriter * trace, GCancellable * cancel, GError ** error)
 {
-  HartBackend *be = hart_engine_get_backend (model->engine);
+  HartModel *model = run->model;
+  HartBackend *be = run->be;
   const int SN = model->tcfg.n_scales, n_progress = N_PROGRESS (SN);
   const int B = tokens->batch, Cv = tokens->latent_channels;
   const int P = tokens->side, L = P * P, C = tokens->embed_dim;
   const int W = hart_model_get_width (model);
   const gsize fhat_n = (gsize) B * Cv * L;
-  Scratch s = { be, g_ptr_array_new (), g_ptr_array_new () };
   HartImage **images = NULL;
-  float *z, *res, *fhat, *img, *sum_host, *nchw_host;
+  float *workspace = NULL;
+  gsize workspace_floats = 0;
 
   if (strcmp (tokens->fingerprint, model->fingerprint) != 0
       || Cv != model->acfg.z_channels
@@ -439,7 +603,12 @@ refine_locked (HartModel * model, const HartTokens * tokens,
         "this model %.12s… (Cv %d, side %d, width %d)", tokens->fingerprint,
         Cv, P, C, model->fingerprint, model->acfg.z_channels,
         model->tcfg.patch_nums[SN - 1], model->tcfg.embed_dim);
-    goto out;
+    return NULL;
+  }
+  if (B != run->batch) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "token frame of %d images, but this generator makes %d", B, run->batch);
+    return NULL;
   }
   /* The elements check frames when they parse them; a caller of the API
    * may hand over anything. */
@@ -447,55 +616,96 @@ refine_locked (HartModel * model, const HartTokens * tokens,
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "token frame: cfg scale is %s",
         hart_non_finite_name (tokens->cfg_scale));
-    goto out;
+    return NULL;
   }
   progress (params, SN, n_progress, "residual diffusion");
-  if (!(z = scratch_dev (&s, (gsize) 2 * B * L * C, error))
-      || !(res = scratch_dev (&s, fhat_n, error))
-      || !(fhat = scratch_dev (&s, fhat_n, error))
-      || !(img = scratch_dev (&s, (gsize) B * 3 * W * W, error))
-      || !(sum_host = scratch_host (&s, fhat_n * sizeof (float), error))
-      || !(nchw_host = scratch_host (&s, fhat_n * sizeof (float), error)))
+  if (!run_refine_buffers (run, error))
+    return NULL;
+  be->ops->upload (be, run->rz, tokens->z, (gsize) 2 * B * L * C *
+      sizeof (float));
+  if (!hart_diffusion_sample (model->diffusion, run->rz, B * L,
+          tokens->cfg_scale, draws, run->res, cancel, error))
     goto out;
-  be->ops->upload (be, z, tokens->z, (gsize) 2 * B * L * C * sizeof (float));
-  if (!hart_diffusion_sample (model->diffusion, z, B * L, tokens->cfg_scale,
-          draws, res, cancel, error))
-    goto out;
-  hart_trace_add (trace, be, "diff_out", res, TRUE, 2, HART_SHAPE (B * L, Cv));
+  hart_trace_add (trace, be, "diff_out", run->res, TRUE, 2,
+      HART_SHAPE (B * L, Cv));
 
   /* f_hat += (h + res), token-major → NCHW, no Φ (docs/algorithm.md §6.4 step 6) */
-  be->ops->download (be, sum_host, res, fhat_n * sizeof (float));
+  be->ops->download (be, run->sum_host, run->res, fhat_n * sizeof (float));
   for (gsize i = 0; i < fhat_n; i++)
-    sum_host[i] = tokens->last_h[i] + sum_host[i];
-  tokens_to_nchw (sum_host, nchw_host, B, L, Cv);
+    run->sum_host[i] = tokens->last_h[i] + run->sum_host[i];
+  tokens_to_nchw (run->sum_host, run->nchw_host, B, L, Cv);
   for (gsize i = 0; i < fhat_n; i++)
-    nchw_host[i] = tokens->f_hat[i] + nchw_host[i];
+    run->nchw_host[i] = tokens->f_hat[i] + run->nchw_host[i];
   /* One pass over the small latent, already on the host: a NaN made by the
    * diffusion (or brought by the frame) stops here, before the decoder
    * spends its time and smears it over the image. */
-  if (!hart_check_finite (nchw_host, fhat_n, error, HART_ERROR_NUMERIC,
+  if (!hart_check_finite (run->nchw_host, fhat_n, error, HART_ERROR_NUMERIC,
           "the final latent (f_hat + h + diffusion residual)"))
     goto out;
-  be->ops->upload (be, fhat, nchw_host, fhat_n * sizeof (float));
-  hart_trace_add (trace, be, "fhat_final", nchw_host, FALSE, 4,
+  be->ops->upload (be, run->rfhat, run->nchw_host, fhat_n * sizeof (float));
+  hart_trace_add (trace, be, "fhat_final", run->nchw_host, FALSE, 4,
       HART_SHAPE (B, Cv, P, P));
 
   progress (params, SN + 1, n_progress, "decoder");
-  if (!hart_decoder_forward (model->decoder, fhat, B, P, P, img, cancel, error)
+  /* The decoder's activations go in the KV cache when the run has one: it
+   * is idle until the next frame begins. */
+  if (run->st != NULL)
+    workspace = hart_transformer_state_workspace (run->st, &workspace_floats);
+  if (!hart_decoder_forward_in (model->decoder, run->rfhat, B, P, P, run->img,
+          workspace, workspace_floats, cancel, error)
       || !be->ops->synchronize (be, error))
     goto out;
-  hart_trace_add (trace, be, "decoder_out", img, TRUE, 4,
+  hart_trace_add (trace, be, "decoder_out", run->img, TRUE, 4,
       HART_SHAPE (B, 3, W, W));
-  images = hart_images_from_device (be, img, B, W, W, error);
+  images = hart_images_from_device (be, run->img, B, W, W, error);
   if (images)
     progress (params, n_progress, n_progress, "done");
 
 out:
-  scratch_free (&s);
+  if (images == NULL)
+    be->ops->synchronize (be, NULL);
   return images;
 }
 
-/* ---- public entry points ---- */
+HartTokens *
+hart_run_tokens (HartRun * run, const HartContext * ctx,
+    const HartGenerateParams * params, const HartTokens * reuse, int keep,
+    HartDraws * draws, HartSafetensorsWriter * trace, GCancellable * cancel,
+    GError ** error)
+{
+  HartTokens *tokens;
+
+  if (!hart_generate_check_context (run->model, ctx, error)
+      || !hart_generate_check_params (params, error)
+      || !check_reuse (run->model, ctx->batch, reuse, keep, error))
+    return NULL;
+  if (ctx->batch != run->batch) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "context of %d prompts, but this generator makes %d images",
+        ctx->batch, run->batch);
+    return NULL;
+  }
+  hart_engine_enter (run->model->engine);
+  tokens = run_tokens (run, ctx, params, reuse, keep, draws, trace, cancel,
+      error);
+  hart_engine_leave (run->model->engine);
+  return tokens;
+}
+
+HartImage **
+hart_run_refine (HartRun * run, const HartTokens * tokens,
+    const HartGenerateParams * params, HartDraws * draws,
+    HartSafetensorsWriter * trace, GCancellable * cancel, GError ** error)
+{
+  HartImage **images;
+
+  hart_engine_enter (run->model->engine);
+  images = run_refine (run, tokens, params, draws, trace, cancel, error);
+  hart_engine_leave (run->model->engine);
+  return images;
+}
+
+/* ---- public entry points: one run per call ---- */
 
 HartImage **
 hart_model_generate (HartModel * model, const HartContext * ctx,
@@ -505,9 +715,10 @@ hart_model_generate (HartModel * model, const HartContext * ctx,
   HartImage **images = NULL;
   HartTokens *tokens;
   HartSafetensorsWriter *trace;
+  HartRun *run;
 
-  if (!check_context (model, ctx, error) || !check_params (params, error)
-      || !check_reuse (model, ctx, params, error))
+  if (!hart_generate_check_context (model, ctx, error)
+      || !hart_generate_check_params (params, error))
     return NULL;
   if (params->replay_draws) {
     if (!(draws = hart_draws_new_replay (params->replay_draws, error)))
@@ -518,14 +729,15 @@ hart_model_generate (HartModel * model, const HartContext * ctx,
   if (params->record_draws)
     hart_draws_set_record_path (draws, params->record_draws);
 
+  run = hart_run_new (model, ctx->batch);
   trace = hart_trace_begin ();
-  g_mutex_lock (&model->lock);
-  tokens = tokens_locked (model, ctx, params, draws, trace, cancel, error);
+  tokens = hart_run_tokens (run, ctx, params, params->reuse,
+      params->keep_scales, draws, trace, cancel, error);
   if (tokens)
-    images = refine_locked (model, tokens, params, draws, trace, cancel, error);
-  g_mutex_unlock (&model->lock);
+    images = hart_run_refine (run, tokens, params, draws, trace, cancel, error);
   hart_trace_end (trace);
   hart_tokens_free (tokens);
+  hart_run_free (run);
 
   if (images && !hart_draws_finish (draws, error)) {
     hart_images_free (images);
@@ -535,8 +747,9 @@ hart_model_generate (HartModel * model, const HartContext * ctx,
   return images;
 }
 
-static gboolean
-refuse_draw_files (const HartGenerateParams * params, GError ** error)
+gboolean
+hart_generate_refuse_draw_files (const HartGenerateParams * params,
+    GError ** error)
 {
   if (params->record_draws || params->replay_draws) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
@@ -553,15 +766,16 @@ hart_model_generate_tokens (HartModel * model, const HartContext * ctx,
 {
   HartDraws *draws;
   HartTokens *tokens;
+  HartRun *run;
 
-  if (!check_context (model, ctx, error) || !check_params (params, error)
-      || !check_reuse (model, ctx, params, error)
-      || !refuse_draw_files (params, error))
+  if (!hart_generate_check_context (model, ctx, error)
+      || !hart_generate_refuse_draw_files (params, error))
     return NULL;
   draws = hart_draws_new (params->seed, params->frame);
-  g_mutex_lock (&model->lock);
-  tokens = tokens_locked (model, ctx, params, draws, NULL, cancel, error);
-  g_mutex_unlock (&model->lock);
+  run = hart_run_new (model, ctx->batch);
+  tokens = hart_run_tokens (run, ctx, params, params->reuse,
+      params->keep_scales, draws, NULL, cancel, error);
+  hart_run_free (run);
   hart_draws_free (draws);
   return tokens;
 }
@@ -572,13 +786,20 @@ hart_model_refine (HartModel * model, const HartTokens * tokens,
 {
   HartDraws *draws;
   HartImage **images;
+  HartRun *run;
 
-  if (!refuse_draw_files (params, error))
+  if (!hart_generate_refuse_draw_files (params, error))
     return NULL;
+  if (tokens->batch < 1 || tokens->batch > HART_MAX_BATCH) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "token frame: batch %d is outside [1, %d]", tokens->batch,
+        HART_MAX_BATCH);
+    return NULL;
+  }
   draws = hart_draws_new (params->seed, params->frame);
-  g_mutex_lock (&model->lock);
-  images = refine_locked (model, tokens, params, draws, NULL, cancel, error);
-  g_mutex_unlock (&model->lock);
+  run = hart_run_new (model, tokens->batch);
+  images = hart_run_refine (run, tokens, params, draws, NULL, cancel, error);
+  hart_run_free (run);
   hart_draws_free (draws);
   return images;
 }

@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The formulas mirror what model.c, transformer.c, diffusion.c, decoder.c
+ * The formulas mirror what generate.c, transformer.c, diffusion.c, decoder.c
  * and text-encoder.c allocate; a change of buffers there should be
  * reflected here (tests/unit/test-memory.c checks the estimate against the
  * tiny fixture's real allocations only loosely: it is an estimate).
@@ -146,6 +146,7 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
   const guint64 n = B * L;      /* diffusion rows */
   const guint64 Wd = t->diff_width;
   guint64 state, ar_scratch, frame, ar, diffusion, decoder, refine;
+  guint64 kv_slab, refine_only;
 
   /* transformer.c, hart_transformer_state_new: the KV cache of every block
    * over the positions before the last stage [2B, seq − L, C] × 2, the last
@@ -156,9 +157,9 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
   state = (guint64) t->depth * 2 * rows * (seq - L) * C
       + 2 * rows * seq * C + rows * T * C + rows * 2 * C
       + rows_max * (7 * C + 2 * F + 4 * hd);
-  /* model.c, tokens_locked: x [2B, max_tokens, C], logits [2B, L, V] on
-   * device and host, f_hat and its latent scratch (5 × [B, Cv, L] on the
-   * device, 2 on the host), the condition z [2B, L, C], the indices. */
+  /* generate.c, run_stage_buffers: x [2B, max_tokens, C], logits [2B, L,
+   * V] on device and host, f_hat and its latent scratch (5 × [B, Cv, L] on
+   * the device, 2 on the host), the condition z [2B, L, C], the indices. */
   ar_scratch = rows_max * C + 2 * rows * L * V + 7 * fhat + rows * L * C + n;
   /* tokens.c: f_hat, last_h, z and every stage's token map but the last */
   frame = 2 * fhat + rows * L * C + B * (t->image_tokens - L + 1) * Cv;
@@ -170,16 +171,22 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
   diffusion = 2 * n * Wd + 3 * n * Cv + 7 * MIN (n, DIFFUSION_CHUNK_ROWS) * Wd
       + 6 * n * Cv;
   /* decoder.c: three buffers of the largest activation and a plane of
-   * ones, reused image after image */
-  decoder = 3 * decoder_max_elements (a, (int) P, (int) P) + L;
-  /* model.c, refine_locked: z on the device, res, f_hat, the image
-   * [B, 3, W, W] as floats, two host planes of f_hat, then the download of
-   * the image (floats) and the packed RGB output (bytes, counted as a
-   * quarter float) */
-  refine = frame + rows * L * C + 4 * fhat + B * 3 * W * W
+   * ones (hart_decoder_workspace_floats, up to the alignment of each) */
+  decoder = 3 * (decoder_max_elements (a, (int) P, (int) P) + 64) + L;
+  /* generate.c, run_refine after the stages: the run keeps its state and
+   * scratch (ar) and adds the image [B, 3, W, W]; the decoder works in the
+   * KV cache when it fits there (transformer.c's slab: every block's keys
+   * and values); then the download of the image (floats) and the packed
+   * RGB output (bytes, counted as a quarter float). */
+  kv_slab = (guint64) t->depth * 2 * rows * (seq - L) * C + 2 * rows * seq * C;
+  refine = ar + B * 3 * W * W + (decoder <= kv_slab ? diffusion
+      : MAX (diffusion, decoder)) + B * 3 * W * W + (B * 3 * W * W + 3) / 4;
+  /* a run that refines only (hartrefine): the token frame, z, res, f_hat,
+   * two host planes of f_hat, the image, then as above without a KV cache */
+  refine_only = frame + rows * L * C + 4 * fhat + B * 3 * W * W
       + MAX (diffusion, decoder) + B * 3 * W * W + (B * 3 * W * W + 3) / 4;
 
-  return 4 * MAX (ar, refine);
+  return 4 * MAX (refine, refine_only);
 }
 
 guint64

@@ -11,6 +11,8 @@
 
 #include "hart/hart.h"
 #include "hart/checkpoint.h"
+#include "hart/draws.h"
+#include "hart/safetensors-write.h"
 #include "hart/decoder.h"
 #include "hart/diffusion.h"
 #include "hart/latent.h"
@@ -22,7 +24,6 @@ G_BEGIN_DECLS
 struct _HartModel
 {
   gint ref_count;
-  GMutex lock;                  /* one generation at a time */
   HartEngine *engine;
   HartTransformerConfig tcfg;
   HartAutoencoderConfig acfg;
@@ -64,6 +65,38 @@ gboolean hart_model_check_estimate (const char *dir,
 /* FALSE when CKPT holds a block PREFIX<n>. with n ≥ DEPTH (config FIELD). */
 gboolean hart_model_check_no_extra_blocks (const HartCheckpoint * ckpt,
     const char *prefix, int depth, const char *field, GError ** error);
+
+/* ---- generate.c ---- */
+
+/* One caller's buffers for BATCH images of MODEL (a reference is taken):
+ * the transformer's state (KV cache), the stages' scratch, the image.  Each
+ * group is allocated by the first frame that needs it and reused by the
+ * next; the decoder works in the KV cache between frames.  One thread at a
+ * time per run; runs of one model may work side by side. */
+typedef struct _HartRun HartRun;
+
+HartRun *hart_run_new (HartModel * model, int batch);
+void hart_run_free (HartRun * run);
+int hart_run_get_batch (const HartRun * run);
+/* Stages 0 … SN−1 of CTX → a token frame.  With REUSE and KEEP > 0 the
+ * first KEEP stages take REUSE's token maps (checked: same model and batch,
+ * KEEP < SN). */
+HartTokens *hart_run_tokens (HartRun * run, const HartContext * ctx,
+    const HartGenerateParams * params, const HartTokens * reuse, int keep,
+    HartDraws * draws, HartSafetensorsWriter * trace, GCancellable * cancel,
+    GError ** error);
+/* Residual diffusion and decoder: TOKENS (of the run's batch) → images. */
+HartImage **hart_run_refine (HartRun * run, const HartTokens * tokens,
+    const HartGenerateParams * params, HartDraws * draws,
+    HartSafetensorsWriter * trace, GCancellable * cancel, GError ** error);
+/* The checks every generation makes of its context and settings. */
+gboolean hart_generate_check_context (const HartModel * model,
+    const HartContext * ctx, GError ** error);
+gboolean hart_generate_check_params (const HartGenerateParams * params,
+    GError ** error);
+/* Draw files need the whole generation (hart_model_generate). */
+gboolean hart_generate_refuse_draw_files (const HartGenerateParams * params,
+    GError ** error);
 
 /* ---- image.c ---- */
 

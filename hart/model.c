@@ -52,7 +52,6 @@ hart_model_load_with_budget (HartEngine * engine, const char *dir,
   int P;
 
   model->ref_count = 1;
-  g_mutex_init (&model->lock);
   model->engine = hart_engine_ref (engine);
 
   if (budget_bytes == 0) {
@@ -145,7 +144,6 @@ hart_model_unref (HartModel * model)
   hart_checkpoint_free (model->tok_ckpt);
   hart_transformer_config_clear (&model->tcfg);
   hart_engine_unref (model->engine);
-  g_mutex_clear (&model->lock);
   g_free (model);
 }
 

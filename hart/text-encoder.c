@@ -261,17 +261,38 @@ hart_text_encoder_default_dir (const char *model_path)
   return dir;
 }
 
+char *
+hart_text_encoder_tokenizer_dir (const char *qwen_dir)
+{
+  char *json = g_build_filename (qwen_dir, "tokenizer.json", NULL);
+  char *vocab = g_build_filename (qwen_dir, "vocab.json", NULL);
+  const char *env = g_getenv (HART_TOKENIZER_PATH_ENV);
+  char *dir;
+
+  if (!g_file_test (json, G_FILE_TEST_EXISTS)
+      && !g_file_test (vocab, G_FILE_TEST_EXISTS) && env && env[0])
+    dir = g_strdup (env);
+  else
+    dir = g_strdup (qwen_dir);
+  g_free (json);
+  g_free (vocab);
+  return dir;
+}
+
 HartTextEncoder *
 hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
     const char *tokenizer_dir, GError ** error)
 {
   HartTextEncoder *enc;
   HartCheckpoint *ckpt = NULL;
-  char *config_path = NULL, *weights_path = NULL;
+  char *config_path = NULL, *weights_path = NULL, *found_tokenizer = NULL;
   const char *prefix;
   int n_vocab;
 
   g_return_val_if_fail (engine != NULL && qwen_dir != NULL, NULL);
+  if (tokenizer_dir == NULL)
+    tokenizer_dir = found_tokenizer = hart_text_encoder_tokenizer_dir
+        (qwen_dir);
 
   enc = g_new0 (HartTextEncoder, 1);
   enc->engine = hart_engine_ref (engine);
@@ -366,12 +387,14 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
   hart_checkpoint_free (ckpt);
   g_free (config_path);
   g_free (weights_path);
+  g_free (found_tokenizer);
   return enc;
 
 fail:
   hart_checkpoint_free (ckpt);
   g_free (config_path);
   g_free (weights_path);
+  g_free (found_tokenizer);
   hart_text_encoder_free (enc);
   return NULL;
 }
@@ -656,6 +679,7 @@ hart_text_encoder_encode (HartTextEncoder * enc, const char *const *prompts,
   HartContext *ctx = NULL;
   int32_t *ids = NULL;
   uint8_t *mask = NULL;
+  gboolean ok;
 
   if (n_prompts < 1 || prompts == NULL || max_tokens < 1
       || max_tokens > G_MAXINT / 2 - S) {
@@ -688,8 +712,11 @@ hart_text_encoder_encode (HartTextEncoder * enc, const char *const *prompts,
       goto fail;
     memcpy (row_mask + S, ctx_mask, max_tokens);
   }
-  if (!hart_text_encoder_forward (enc, ids, mask, n_prompts, L, S,
-          max_tokens, ctx->data, -1, NULL, cancel, error))
+  hart_engine_enter (enc->engine);
+  ok = hart_text_encoder_forward (enc, ids, mask, n_prompts, L, S,
+      max_tokens, ctx->data, -1, NULL, cancel, error);
+  hart_engine_leave (enc->engine);
+  if (!ok)
     goto fail;
   g_free (ids);
   g_free (mask);

@@ -15,7 +15,8 @@
  * 0.93 GB) and only the rows a call needs are converted.
  *
  * A loaded encoder is read-only: encode calls allocate their own scratch, so
- * one encoder may serve several threads (the backend serialises the ops).
+ * one encoder may serve several threads (on a backend that cannot run ops
+ * from several threads, the engine lets one encode run at a time).
  */
 #ifndef HART_TEXT_ENCODER_H
 #define HART_TEXT_ENCODER_H
@@ -34,13 +35,22 @@ typedef struct _HartTextEncoder HartTextEncoder;
 /* Loads QWEN_DIR (config.json and model.safetensors[.index.json] or
  * pytorch_model.bin; tensor names with or without the "model." prefix;
  * visual.* and lm_head.* are ignored) onto ENGINE (a reference is taken),
- * and the tokenizer from TOKENIZER_DIR, or from QWEN_DIR when NULL
- * (tokenizer.json, or vocab.json + merges.txt, plus tokenizer_config.json).
+ * and the tokenizer from TOKENIZER_DIR, or when NULL from
+ * hart_text_encoder_tokenizer_dir (QWEN_DIR) (tokenizer.json, or vocab.json
+ * + merges.txt, plus tokenizer_config.json).
  * Fails when a token id of the tokenizer is ≥ vocab_size, when a tensor is
  * missing or has another shape than config.json implies, or when the
  * system prompt does not fit max_position_embeddings. */
 HartTextEncoder *hart_text_encoder_load (HartEngine * engine,
     const char *qwen_dir, const char *tokenizer_dir, GError ** error);
+
+/* Where the tokenizer of the text encoder in QWEN_DIR is: QWEN_DIR itself
+ * when it holds tokenizer.json or vocab.json (as the release does), else
+ * the folder $HART_TOKENIZER_PATH names when it is set (a text encoder
+ * folder with weights only, such as the test fixtures), else QWEN_DIR (whose
+ * load then says what is missing).  Free with g_free(). */
+#define HART_TOKENIZER_PATH_ENV "HART_TOKENIZER_PATH"
+char *hart_text_encoder_tokenizer_dir (const char *qwen_dir);
 
 /* Folder name of the text encoder in the release layout. */
 #define HART_TEXT_ENCODER_FOLDER "Qwen2-VL-1.5B-Instruct"

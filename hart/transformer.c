@@ -29,6 +29,8 @@ struct _HartTransformerState
 
   float **k_cache, **v_cache;   /* per block [2B, cache_cap, C] */
   float *k_last, *v_last;       /* last stage: [2B, cache_cap + P², C] */
+  float *kv_slab;               /* all of the above, one allocation */
+  gsize kv_floats;
 
   float *cond;                  /* cond_BD [2B, T, C] */
   float *head_mod;              /* [2B, 2C]: scale then shift */
@@ -207,7 +209,7 @@ hart_transformer_state_new (HartTransformer * tf, int batch, GError ** error)
   HartTransformerState *st = g_new0 (HartTransformerState, 1);
   const gsize C = c->embed_dim, F = c->mlp_hidden, hd = c->head_dim;
   const int P = c->patch_nums[c->n_scales - 1];
-  gsize rows_max;
+  gsize rows_max, per_block, per_last;
 
   st->tf = tf;
   st->be = tf->be;
@@ -221,17 +223,21 @@ hart_transformer_state_new (HartTransformer * tf, int batch, GError ** error)
   st->v_cache = g_new0 (float *, c->depth);
   rows_max = (gsize) st->rows * st->max_tokens;
 
+  /* Every key and value buffer is carved from one slab, so that between
+   * generations the refinement can borrow it whole as scratch
+   * (hart_transformer_state_workspace). */
+  per_block = (gsize) st->rows * st->cache_cap * C;
+  per_last = (gsize) st->rows * c->seq_len * C;
+  st->kv_floats = 2 * (gsize) c->depth * per_block + 2 * per_last;
+  if (!(st->kv_slab = state_alloc (st, st->kv_floats, error)))
+    goto fail;
   for (int i = 0; i < c->depth; i++) {
-    if (!(st->k_cache[i] = state_alloc (st, (gsize) st->rows * st->cache_cap
-                * C, error))
-        || !(st->v_cache[i] = state_alloc (st, (gsize) st->rows *
-                st->cache_cap * C, error)))
-      goto fail;
+    st->k_cache[i] = st->kv_slab + (gsize) 2 *i * per_block;
+    st->v_cache[i] = st->k_cache[i] + per_block;
   }
-  if (!(st->k_last = state_alloc (st, (gsize) st->rows * c->seq_len * C, error))
-      || !(st->v_last = state_alloc (st, (gsize) st->rows * c->seq_len * C,
-              error))
-      || !(st->cond = state_alloc (st, (gsize) st->rows * c->context_token * C,
+  st->k_last = st->kv_slab + (gsize) 2 *c->depth * per_block;
+  st->v_last = st->k_last + per_last;
+  if (!(st->cond = state_alloc (st, (gsize) st->rows * c->context_token * C,
               error))
       || !(st->head_mod = state_alloc (st, (gsize) st->rows * 2 * C, error))
       || !(st->a = state_alloc (st, rows_max * C, error))
@@ -273,6 +279,13 @@ hart_transformer_state_free (HartTransformerState * st)
   g_free (st->host_cos);
   g_free (st->host_sin);
   g_free (st);
+}
+
+float *
+hart_transformer_state_workspace (HartTransformerState * st, gsize * n_floats)
+{
+  *n_floats = st->kv_floats;
+  return st->kv_slab;
 }
 
 int

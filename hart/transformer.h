@@ -60,6 +60,14 @@ typedef struct _HartTransformerState HartTransformerState;
 HartTransformerState *hart_transformer_state_new (HartTransformer * tf,
     int batch, GError ** error);
 void hart_transformer_state_free (HartTransformerState * st);
+/* The memory of the KV cache (N_FLOATS floats on the backend) as scratch
+ * for someone else between two generations: its contents are garbage to the
+ * next hart_transformer_begin, which overwrites what it reads; anything put
+ * there is gone once the state is used again.  The refinement decodes in it
+ * (generate.c), so holding a state costs no second copy of the decoder's
+ * activations. */
+float *hart_transformer_state_workspace (HartTransformerState * st,
+    gsize * n_floats);
 
 /* Sets up the conditioning from the text context (host [B, T, D] plus the
  * per-row position offset and positions): computes cond_BD [2B, T, C]

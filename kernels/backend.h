@@ -188,6 +188,11 @@ struct _HartBackend
   const HartBackendOps *ops;
   int device_id;
   int n_threads;
+  /* TRUE when ops may run from several threads at once, on separate
+   * buffers (the CPU backend: an op touches its arguments only).  FALSE
+   * (CUDA: one stream and one im2col scratch per backend): the engine runs
+   * one generation at a time on it (hart/engine-private.h). */
+  gboolean concurrent;
   gpointer priv;                /* backend-specific state */
 };
 

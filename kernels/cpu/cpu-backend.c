@@ -146,6 +146,7 @@ hart_backend_cpu_new (int n_threads, GError ** error)
   be->ops = &cpu_ops;
   be->device_id = 0;
   be->n_threads = n_threads;
+  be->concurrent = TRUE;
   be->priv = NULL;
   return be;
 }

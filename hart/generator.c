@@ -1,0 +1,349 @@
+/* gst-hart — generator: one caller's generation state, and video
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The rules of successive frames (docs/video.md): which context a frame is
+ * generated from (the prompt's, or a blend during a transition) and which
+ * token maps it may keep from the frame before.  The buffers belong to the
+ * run (generate.c); this file decides only what goes into each frame.
+ */
+#include "generator.h"
+#include "memory.h"
+#include "model-private.h"
+
+#include <string.h>
+
+struct _HartGenerator
+{
+  HartModel *model;             /* reference held */
+  HartRun *run;                 /* buffers, reused frame after frame */
+  int batch;
+
+  HartContext *target;          /* the context set last (the prompt's) */
+  char *prompt;                 /* its prompt, or NULL */
+  HartContext *from;            /* a transition's start, or NULL */
+  int transition_step, transition_length;
+  HartContext *frame_ctx;       /* what the last frame was generated from
+                                 * (a blend during a transition) */
+  gboolean have_frame;          /* frame_ctx holds a frame's context */
+  HartTokens *held;             /* the last frame of TARGET outside a
+                                 * transition, for keep-scales; or NULL */
+};
+
+HartGenerator *
+hart_generator_new (HartModel * model, int batch, GError ** error)
+{
+  HartGenerator *gen;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (batch < 1 || batch > HART_MAX_BATCH) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "batch %d is outside [1, %d]", batch, HART_MAX_BATCH);
+    return NULL;
+  }
+  gen = g_new0 (HartGenerator, 1);
+  gen->model = hart_model_ref (model);
+  gen->run = hart_run_new (model, batch);
+  gen->batch = batch;
+  return gen;
+}
+
+void
+hart_generator_free (HartGenerator * gen)
+{
+  if (gen == NULL)
+    return;
+  hart_run_free (gen->run);
+  hart_context_free (gen->target);
+  hart_context_free (gen->from);
+  hart_context_free (gen->frame_ctx);
+  hart_tokens_free (gen->held);
+  g_free (gen->prompt);
+  hart_model_unref (gen->model);
+  g_free (gen);
+}
+
+HartModel *
+hart_generator_get_model (HartGenerator * gen)
+{
+  return gen->model;
+}
+
+int
+hart_generator_get_batch (const HartGenerator * gen)
+{
+  return gen->batch;
+}
+
+const char *
+hart_generator_get_prompt (const HartGenerator * gen)
+{
+  return gen->prompt;
+}
+
+static HartContext *
+context_copy (const HartContext * src)
+{
+  HartContext *ctx = hart_context_new (src->batch, src->tokens, src->dim);
+  const gsize n = (gsize) src->batch * src->tokens;
+
+  memcpy (ctx->data, src->data, n * src->dim * sizeof (float));
+  memcpy (ctx->mask, src->mask, n * sizeof (uint8_t));
+  memcpy (ctx->positions, src->positions, n * sizeof (int32_t));
+  return ctx;
+}
+
+/* CTX becomes the target; the last frame's context starts a transition
+ * when TRANSITION_FRAMES > 0.  Takes CTX. */
+static void
+take_context (HartGenerator * gen, HartContext * ctx, int transition_frames)
+{
+  g_clear_pointer (&gen->from, hart_context_free);
+  if (gen->have_frame && transition_frames > 0) {
+    gen->from = context_copy (gen->frame_ctx);
+    gen->transition_step = 0;
+    gen->transition_length = transition_frames;
+  }
+  hart_context_free (gen->target);
+  gen->target = ctx;
+  /* a new prompt lays itself out: nothing of the old one is kept */
+  g_clear_pointer (&gen->held, hart_tokens_free);
+}
+
+static gboolean
+check_new_context (HartGenerator * gen, const HartContext * ctx,
+    int transition_frames, GError ** error)
+{
+  if (!hart_generate_check_context (gen->model, ctx, error))
+    return FALSE;
+  if (ctx->batch != gen->batch) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "context of %d prompts, but this generator makes %d images",
+        ctx->batch, gen->batch);
+    return FALSE;
+  }
+  if (transition_frames < 0) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "transition of %d frames (expected ≥ 0)", transition_frames);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hart_generator_set_context (HartGenerator * gen, const HartContext * ctx,
+    int transition_frames, GError ** error)
+{
+  if (!check_new_context (gen, ctx, transition_frames, error))
+    return FALSE;
+  take_context (gen, context_copy (ctx), transition_frames);
+  g_clear_pointer (&gen->prompt, g_free);
+  return TRUE;
+}
+
+gboolean
+hart_generator_set_prompt (HartGenerator * gen, HartTextEncoder * encoder,
+    const char *prompt, int transition_frames, GCancellable * cancel,
+    gboolean * changed, GError ** error)
+{
+  const HartTransformerConfig *tcfg = &gen->model->tcfg;
+  const char **prompts;
+  HartContext *encoded;
+
+  if (changed)
+    *changed = FALSE;
+  g_return_val_if_fail (encoder != NULL && prompt != NULL, FALSE);
+  if (gen->prompt != NULL && strcmp (gen->prompt, prompt) == 0)
+    return TRUE;
+
+  prompts = g_new (const char *, gen->batch);
+  for (int b = 0; b < gen->batch; b++)
+    prompts[b] = prompt;
+  encoded = hart_text_encoder_encode (encoder, prompts, gen->batch,
+      tcfg->context_token, cancel, error);
+  g_free (prompts);
+  if (encoded == NULL)
+    return FALSE;
+  if (encoded->tokens != tcfg->context_token
+      || encoded->dim != tcfg->context_dim) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "the text encoder gives a context of %d × %d, the model takes "
+        "%d × %d (context_token × context_dim)", encoded->tokens,
+        encoded->dim, tcfg->context_token, tcfg->context_dim);
+    hart_context_free (encoded);
+    return FALSE;
+  }
+  if (!check_new_context (gen, encoded, transition_frames, error)) {
+    hart_context_free (encoded);
+    return FALSE;
+  }
+  take_context (gen, encoded, transition_frames);
+  g_free (gen->prompt);
+  gen->prompt = g_strdup (prompt);
+  if (changed)
+    *changed = TRUE;
+  return TRUE;
+}
+
+void
+hart_generator_reset (HartGenerator * gen)
+{
+  g_clear_pointer (&gen->from, hart_context_free);
+  g_clear_pointer (&gen->held, hart_tokens_free);
+  gen->have_frame = FALSE;
+}
+
+/* The context of the next frame, in gen->frame_ctx: the target, or during
+ * a transition the blend (1 − a)·from + a·target, a = step / length for
+ * the transition's next step, with the target's mask and positions.
+ * *BLENDED says which.  The transition advances only once the frame is
+ * made (advance_transition). */
+static void
+frame_context (HartGenerator * gen, gboolean * blended)
+{
+  const HartContext *t = gen->target;
+  const gsize n = (gsize) t->batch * t->tokens * t->dim;
+  const gsize rows = (gsize) t->batch * t->tokens;
+  HartContext *f = gen->frame_ctx;
+
+  if (f == NULL || f->batch != t->batch || f->tokens != t->tokens
+      || f->dim != t->dim) {
+    hart_context_free (f);
+    f = gen->frame_ctx = hart_context_new (t->batch, t->tokens, t->dim);
+  }
+  memcpy (f->mask, t->mask, rows * sizeof (uint8_t));
+  memcpy (f->positions, t->positions, rows * sizeof (int32_t));
+  *blended = gen->from != NULL;
+  if (gen->from != NULL) {
+    const float a = (float) (gen->transition_step + 1) /
+        gen->transition_length;
+
+    g_debug ("transition %d/%d", gen->transition_step + 1,
+        gen->transition_length);
+    for (gsize i = 0; i < n; i++)
+      f->data[i] = (1.0f - a) * gen->from->data[i] + a * t->data[i];
+  } else {
+    memcpy (f->data, t->data, n * sizeof (float));
+  }
+}
+
+static void
+advance_transition (HartGenerator * gen)
+{
+  if (gen->from != NULL
+      && ++gen->transition_step >= gen->transition_length)
+    g_clear_pointer (&gen->from, hart_context_free);
+}
+
+HartTokens *
+hart_generator_next_tokens (HartGenerator * gen,
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
+{
+  const int max_keep = gen->model->tcfg.n_scales - 1;
+  HartDraws *draws;
+  HartTokens *tokens;
+  gboolean blended;
+  int keep;
+
+  if (gen->target == NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "generator: no context or prompt set yet");
+    return NULL;
+  }
+  if (params->reuse != NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "generator: params->reuse must be NULL (the generator holds the "
+        "token maps of keep_scales itself)");
+    return NULL;
+  }
+  if (!hart_generate_refuse_draw_files (params, error)
+      || !hart_generate_check_params (params, error))
+    return NULL;
+  keep = MIN (params->keep_scales, max_keep);
+
+  /* a failed (or cancelled) frame leaves the state as it was, except that
+   * frame_ctx no longer holds the last frame's context */
+  frame_context (gen, &blended);
+  gen->have_frame = FALSE;
+  draws = hart_draws_new (params->seed, params->frame);
+  tokens = hart_run_tokens (gen->run, gen->frame_ctx, params,
+      blended ? NULL : gen->held, keep, draws, NULL, cancel, error);
+  hart_draws_free (draws);
+  if (tokens == NULL)
+    return NULL;
+  gen->have_frame = TRUE;
+  advance_transition (gen);
+  /* Hold this frame's maps when it is the prompt's own (no blend): the
+   * first frame after a prompt change or a transition sets the layout the
+   * next frames keep. */
+  g_clear_pointer (&gen->held, hart_tokens_free);
+  if (keep > 0 && !blended)
+    gen->held = hart_tokens_copy (tokens);
+  return tokens;
+}
+
+HartImage **
+hart_generator_refine (HartGenerator * gen, const HartTokens * tokens,
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
+{
+  HartDraws *draws;
+  HartImage **images;
+
+  if (!hart_generate_refuse_draw_files (params, error))
+    return NULL;
+  draws = hart_draws_new (params->seed, params->frame);
+  images = hart_run_refine (gen->run, tokens, params, draws, NULL, cancel,
+      error);
+  hart_draws_free (draws);
+  return images;
+}
+
+HartImage **
+hart_generator_next_images (HartGenerator * gen,
+    const HartGenerateParams * params, HartTokens ** tokens_out,
+    GCancellable * cancel, GError ** error)
+{
+  HartTokens *tokens;
+  HartImage **images;
+
+  if (tokens_out)
+    *tokens_out = NULL;
+  tokens = hart_generator_next_tokens (gen, params, cancel, error);
+  if (tokens == NULL)
+    return NULL;
+  images = hart_generator_refine (gen, tokens, params, cancel, error);
+  if (images != NULL && tokens_out != NULL)
+    *tokens_out = g_steal_pointer (&tokens);
+  hart_tokens_free (tokens);
+  return images;
+}
+
+gboolean
+hart_check_memory_budget_with_text_encoder (const char *model_dir,
+    const char *qwen_dir, guint64 budget_bytes, const char *budget_source,
+    GError ** error)
+{
+  HartMemoryEstimate est;
+  guint64 encoder_bytes;
+  char *what, *resolution, *detail;
+  gboolean ok;
+
+  if (budget_bytes == 0
+      || !hart_model_estimate_memory (model_dir, TRUE, 1, &est, NULL)
+      || !hart_memory_text_encoder_bytes (qwen_dir, 1, est.context_tokens,
+          &encoder_bytes, NULL))
+    return TRUE;
+  what = g_strdup_printf ("model %s with the text encoder %s", model_dir,
+      qwen_dir);
+  resolution = g_strdup_printf ("%dx%d", est.width, est.height);
+  detail = g_strdup_printf ("model %" G_GUINT64_FORMAT " MiB + text encoder %"
+      G_GUINT64_FORMAT " MiB", (est.total_bytes + (1 << 19)) >> 20,
+      (encoder_bytes + (1 << 19)) >> 20);
+  ok = hart_memory_check_budget (what, resolution,
+      est.total_bytes + encoder_bytes, detail, budget_bytes, budget_source,
+      error);
+  g_free (what);
+  g_free (resolution);
+  g_free (detail);
+  return ok;
+}
