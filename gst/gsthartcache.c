@@ -18,57 +18,146 @@ typedef struct
 {
   gchar *kind;                  /* "engine", "model", "text-encoder" */
   gchar *key;
-  gpointer object;
+  gpointer object;              /* NULL while loading */
   GDestroyNotify destroy;
-  guint users;
+  guint users;                  /* acquires not yet released */
+  guint waiters;                /* acquires waiting for the load */
+  gboolean failed;              /* the load failed: waiters load anew */
 } CacheEntry;
 
+/* Guards the tables and every entry's fields; never held while an object
+ * loads, so an element loading one model does not stall another that
+ * wants something else (another model, or an engine). */
 static GMutex cache_lock;
+/* Signalled when a load ends, whichever entry it was. */
+static GCond cache_loaded;
 static GHashTable *entries_by_key;      /* key → CacheEntry (owned) */
 static GHashTable *entries_by_object;   /* object → CacheEntry */
 
 static void
 cache_entry_free (CacheEntry * entry)
 {
-  entry->destroy (entry->object);
+  if (entry->object)
+    entry->destroy (entry->object);
   g_free (entry->kind);
   g_free (entry->key);
   g_free (entry);
 }
 
-/* With the cache lock held: the entry of KEY with one more user, or NULL. */
-static gpointer
-cache_lookup_locked (const gchar * key)
+static void
+cache_tables_ensure_locked (void)
 {
-  CacheEntry *entry;
-
   if (entries_by_key == NULL) {
     entries_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
         (GDestroyNotify) cache_entry_free);
     entries_by_object = g_hash_table_new (g_direct_hash, g_direct_equal);
   }
-  entry = g_hash_table_lookup (entries_by_key, key);
-  if (entry == NULL)
-    return NULL;
-  entry->users++;
-  GST_DEBUG ("sharing %s %s (%u users)", entry->kind, key, entry->users);
-  return entry->object;
 }
 
 static void
-cache_insert_locked (const gchar * kind, const gchar * key, gpointer object,
-    GDestroyNotify destroy)
+cache_tables_drop_if_empty_locked (void)
 {
-  CacheEntry *entry = g_new0 (CacheEntry, 1);
+  if (entries_by_key != NULL && g_hash_table_size (entries_by_key) == 0) {
+    g_clear_pointer (&entries_by_key, g_hash_table_destroy);
+    g_clear_pointer (&entries_by_object, g_hash_table_destroy);
+  }
+}
 
+typedef gpointer (*CacheLoadFunc) (gpointer data, GError ** error);
+
+/* The object of KEY with one more user.  When nobody has it, LOAD (DATA)
+ * makes it, outside the lock: a second acquire of the same key waits for
+ * that load (and shares its object) instead of starting its own; if the
+ * load fails, each waiter tries for itself and gets its own error. */
+static gpointer
+cache_acquire (const gchar * kind, const gchar * key, CacheLoadFunc load,
+    gpointer data, GDestroyNotify destroy, GError ** error)
+{
+  CacheEntry *entry;
+  gpointer object;
+
+  g_mutex_lock (&cache_lock);
+  for (;;) {
+    cache_tables_ensure_locked ();
+    entry = g_hash_table_lookup (entries_by_key, key);
+    if (entry == NULL)
+      break;
+    if (entry->object != NULL) {
+      entry->users++;
+      GST_DEBUG ("sharing %s %s (%u users)", kind, key, entry->users);
+      object = entry->object;
+      g_mutex_unlock (&cache_lock);
+      return object;
+    }
+    /* being loaded by someone else */
+    entry->waiters++;
+    while (entry->object == NULL && !entry->failed)
+      g_cond_wait (&cache_loaded, &cache_lock);
+    entry->waiters--;
+    if (entry->failed && entry->waiters == 0)
+      /* out of the tables already; the last waiter frees it */
+      cache_entry_free (entry);
+    /* look again: shared now, or load it ourselves */
+  }
+
+  entry = g_new0 (CacheEntry, 1);
   entry->kind = g_strdup (kind);
   entry->key = g_strdup (key);
-  entry->object = object;
   entry->destroy = destroy;
-  entry->users = 1;
   g_hash_table_insert (entries_by_key, entry->key, entry);
-  g_hash_table_insert (entries_by_object, object, entry);
-  GST_INFO ("loaded %s %s", kind, key);
+  g_mutex_unlock (&cache_lock);
+
+  GST_DEBUG ("loading %s %s", kind, key);
+  object = load (data, error);
+
+  g_mutex_lock (&cache_lock);
+  if (object != NULL) {
+    entry->object = object;
+    entry->users = 1;
+    g_hash_table_insert (entries_by_object, object, entry);
+    GST_INFO ("loaded %s %s", kind, key);
+  } else if (entry->waiters > 0) {
+    /* out of the table, so that the next acquire loads anew; the waiters
+     * free it */
+    entry->failed = TRUE;
+    g_hash_table_steal (entries_by_key, key);
+    cache_tables_drop_if_empty_locked ();
+  } else {
+    g_hash_table_remove (entries_by_key, key);
+    cache_tables_drop_if_empty_locked ();
+  }
+  g_cond_broadcast (&cache_loaded);
+  g_mutex_unlock (&cache_lock);
+  return object;
+}
+
+typedef struct
+{
+  const gchar *device;
+  gint device_id;
+  HartEngine *engine;
+  const gchar *dir, *tokenizer_dir;
+} CacheLoad;
+
+static gpointer
+load_engine (gpointer data, GError ** error)
+{
+  CacheLoad *l = data;
+  return hart_engine_new (l->device, l->device_id, error);
+}
+
+static gpointer
+load_model (gpointer data, GError ** error)
+{
+  CacheLoad *l = data;
+  return hart_model_load (l->engine, l->dir, TRUE, error);
+}
+
+static gpointer
+load_text_encoder (gpointer data, GError ** error)
+{
+  CacheLoad *l = data;
+  return hart_text_encoder_load (l->engine, l->dir, l->tokenizer_dir, error);
 }
 
 HartEngine *
@@ -76,17 +165,11 @@ gst_hart_cache_acquire_engine (const gchar * device, gint device_id,
     GError ** error)
 {
   gchar *key = g_strdup_printf ("engine|%s|%d", device, device_id);
+  CacheLoad l = {.device = device,.device_id = device_id };
   HartEngine *engine;
 
-  g_mutex_lock (&cache_lock);
-  engine = cache_lookup_locked (key);
-  if (engine == NULL) {
-    engine = hart_engine_new (device, device_id, error);
-    if (engine != NULL)
-      cache_insert_locked ("engine", key, engine,
-          (GDestroyNotify) hart_engine_unref);
-  }
-  g_mutex_unlock (&cache_lock);
+  engine = cache_acquire ("engine", key, load_engine, &l,
+      (GDestroyNotify) hart_engine_unref, error);
   g_free (key);
   return engine;
 }
@@ -98,17 +181,11 @@ gst_hart_cache_acquire_model (HartEngine * engine, const gchar * model_dir,
   gchar *dir = g_canonicalize_filename (model_dir, NULL);
   gchar *key = g_strdup_printf ("model|%s|%s",
       hart_engine_get_device (engine), dir);
+  CacheLoad l = {.engine = engine,.dir = dir };
   HartModel *model;
 
-  g_mutex_lock (&cache_lock);
-  model = cache_lookup_locked (key);
-  if (model == NULL) {
-    model = hart_model_load (engine, dir, TRUE, error);
-    if (model != NULL)
-      cache_insert_locked ("model", key, model,
-          (GDestroyNotify) hart_model_unref);
-  }
-  g_mutex_unlock (&cache_lock);
+  model = cache_acquire ("model", key, load_model, &l,
+      (GDestroyNotify) hart_model_unref, error);
   g_free (key);
   g_free (dir);
   return model;
@@ -123,17 +200,11 @@ gst_hart_cache_acquire_text_encoder (HartEngine * engine,
       NULL) : NULL;
   gchar *key = g_strdup_printf ("text-encoder|%s|%s|%s",
       hart_engine_get_device (engine), dir, tok ? tok : "");
+  CacheLoad l = {.engine = engine,.dir = dir,.tokenizer_dir = tok };
   HartTextEncoder *encoder;
 
-  g_mutex_lock (&cache_lock);
-  encoder = cache_lookup_locked (key);
-  if (encoder == NULL) {
-    encoder = hart_text_encoder_load (engine, dir, tok, error);
-    if (encoder != NULL)
-      cache_insert_locked ("text-encoder", key, encoder,
-          (GDestroyNotify) hart_text_encoder_free);
-  }
-  g_mutex_unlock (&cache_lock);
+  encoder = cache_acquire ("text-encoder", key, load_text_encoder, &l,
+      (GDestroyNotify) hart_text_encoder_free, error);
   g_free (key);
   g_free (tok);
   g_free (dir);
@@ -179,7 +250,7 @@ gst_hart_cache_count (const gchar * kind, guint * n_users)
   if (entries_by_key != NULL) {
     g_hash_table_iter_init (&iter, entries_by_key);
     while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & entry)) {
-      if (strcmp (entry->kind, kind) == 0) {
+      if (entry->object != NULL && strcmp (entry->kind, kind) == 0) {
         count++;
         users += entry->users;
       }

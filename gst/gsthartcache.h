@@ -5,9 +5,10 @@
  * Two elements of one process that name the same device, or the same model
  * folder on the same device, share one loaded copy (docs/elements.md, "Models and files").  Every
  * acquire is matched by one gst_hart_cache_release (); the last release
- * frees the object.  All functions are thread-safe; a load runs under the
- * cache lock, so a second element asking for the same model waits for the
- * first load instead of starting its own.
+ * frees the object.  All functions are thread-safe.  A load runs outside
+ * the cache's lock: a second element asking for the same object waits for
+ * the first load instead of starting its own, and one asking for anything
+ * else is not held up by it.
  */
 #ifndef GST_HART_CACHE_H
 #define GST_HART_CACHE_H

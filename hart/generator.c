@@ -195,8 +195,8 @@ hart_generator_reset (HartGenerator * gen)
 
 /* The context of the next frame, in gen->frame_ctx: the target, or during
  * a transition the blend (1 − a)·from + a·target, a = step / length for
- * the transition's next step, with the target's mask and positions.
- * *BLENDED says which.  The transition advances only once the frame is
+ * the transition's next step but the last, with the target's mask and
+ * positions.  *BLENDED says which.  The transition advances only once the frame is
  * made (advance_transition). */
 static void
 frame_context (HartGenerator * gen, gboolean * blended)
@@ -213,10 +213,11 @@ frame_context (HartGenerator * gen, gboolean * blended)
   }
   memcpy (f->mask, t->mask, rows * sizeof (uint8_t));
   memcpy (f->positions, t->positions, rows * sizeof (int32_t));
-  *blended = gen->from != NULL;
-  if (gen->from != NULL) {
-    const float a = (float) (gen->transition_step + 1) /
-        gen->transition_length;
+  /* the transition's last frame (a = 1) is the target's own */
+  *blended = gen->from != NULL
+      && gen->transition_step + 1 < gen->transition_length;
+  if (*blended) {
+    const float a = (float) (gen->transition_step + 1) / gen->transition_length;
 
     g_debug ("transition %d/%d", gen->transition_step + 1,
         gen->transition_length);
@@ -230,8 +231,7 @@ frame_context (HartGenerator * gen, gboolean * blended)
 static void
 advance_transition (HartGenerator * gen)
 {
-  if (gen->from != NULL
-      && ++gen->transition_step >= gen->transition_length)
+  if (gen->from != NULL && ++gen->transition_step >= gen->transition_length)
     g_clear_pointer (&gen->from, hart_context_free);
 }
 

@@ -46,8 +46,9 @@ int hart_generator_get_batch (const HartGenerator * gen);
  * new prompt from scratch.  With TRANSITION_FRAMES > 0 and a frame already
  * generated, the next TRANSITION_FRAMES frames blend from the last frame's
  * context to CTX: frame k of the transition (1 … n) is generated from
- * (1 − k/n)·previous + (k/n)·CTX, with CTX's mask and positions; no token
- * map is held while a transition runs.  CTX must fit the model and the
+ * (1 − k/n)·previous + (k/n)·CTX, with CTX's mask and positions (frame n
+ * is CTX's own).  Blended frames keep no token maps and are not kept from:
+ * holding starts again with frame n.   CTX must fit the model and the
  * generator's batch. */
 gboolean hart_generator_set_context (HartGenerator * gen,
     const HartContext * ctx, int transition_frames, GError ** error);

@@ -403,6 +403,7 @@ GST_END_TEST;
 #define PROMPT_A "a red apple on a wooden table"
 #define PROMPT_B "a lighthouse in a storm at night"
 
+
 static const gchar *
 meta_prompt (GstBuffer * buffer)
 {
@@ -460,6 +461,55 @@ check_prompt_change (gint transition_frames)
 GST_START_TEST (test_prompt_change)
 {
   check_prompt_change (0);
+}
+
+GST_END_TEST;
+
+/* keep-scales across a prompt change (docs/video.md): the new prompt lays
+ * out its own picture.  The first frame of prompt B (frame k: the source
+ * may have started frame 1 before the change) is what an element with
+ * prompt B alone gives as its frame k, nothing held; the frame after it
+ * holds its layout (closer to it than two free frames are). */
+#define KEEP_CHANGE_FRAMES 4
+GST_START_TEST (test_keep_scales_prompt_change)
+{
+  GstHarness *h = harness_hartsrc (KEEP_CHANGE_FRAMES,
+      "video/x-raw, format=RGB");
+  GstHarness *fresh = harness_hartsrc (KEEP_CHANGE_FRAMES,
+      "video/x-raw, format=RGB");
+  GstBuffer *frames[KEEP_CHANGE_FRAMES], *fresh_frames[KEEP_CHANGE_FRAMES];
+  guint k;
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", "increment");
+  g_object_set (h->element, "keep-scales", 1000, "prompt", PROMPT_A, NULL);
+  gst_harness_play (h);
+  for (guint i = 0; i < KEEP_CHANGE_FRAMES; i++) {
+    frames[i] = pull_buffer (h);
+    if (i == 0)
+      g_object_set (h->element, "prompt", PROMPT_B, NULL);
+  }
+  gst_harness_teardown (h);
+
+  gst_util_set_object_arg (G_OBJECT (fresh->element), "seed-mode", "increment");
+  g_object_set (fresh->element, "keep-scales", 0, "prompt", PROMPT_B, NULL);
+  gst_harness_play (fresh);
+  for (guint i = 0; i < KEEP_CHANGE_FRAMES; i++)
+    fresh_frames[i] = pull_buffer (fresh);
+  gst_harness_teardown (fresh);
+
+  for (k = 1; k < KEEP_CHANGE_FRAMES; k++)
+    if (g_strcmp0 (meta_prompt (frames[k]), PROMPT_B) == 0)
+      break;
+  fail_unless (k < KEEP_CHANGE_FRAMES - 1, "prompt B came at frame %u", k);
+  fail_unless (buffers_equal (frames[k], fresh_frames[k]),
+      "frame %u, the first of the new prompt, kept the old prompt's scales", k);
+  fail_unless (buffers_distance (frames[k], frames[k + 1]) <
+      buffers_distance (fresh_frames[k], fresh_frames[k + 1]),
+      "frame %u does not hold the layout of frame %u", k + 1, k);
+  for (guint i = 0; i < KEEP_CHANGE_FRAMES; i++) {
+    gst_buffer_unref (frames[i]);
+    gst_buffer_unref (fresh_frames[i]);
+  }
 }
 
 GST_END_TEST;
@@ -926,6 +976,7 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_keep_scales);
   tcase_add_test (tc, test_prompt_change);
   tcase_add_test (tc, test_transition_frames);
+  tcase_add_test (tc, test_keep_scales_prompt_change);
   tcase_add_test (tc, test_meta_and_tags);
   tcase_add_test (tc, test_stop_during_generation);
   tcase_add_test (tc, test_empty_prompt);
