@@ -391,6 +391,7 @@ gst_hart_refine_stop (GstBaseTransform * trans)
 {
   GstHartRefine *self = GST_HART_REFINE (trans);
 
+  g_clear_pointer (&self->generator, hart_generator_free);
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
   g_clear_pointer (&self->model_name, g_free);
@@ -556,8 +557,13 @@ gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   params.progress_data = self;
   GST_DEBUG_OBJECT (self, "refining: seed %" G_GUINT64_FORMAT ", frame %u",
       params.seed, params.frame);
-  images = hart_model_refine (self->model, tokens, &params, self->cancel,
-      &error);
+  if (self->generator == NULL
+      || hart_generator_get_batch (self->generator) != tokens->batch) {
+    g_clear_pointer (&self->generator, hart_generator_free);
+    self->generator = hart_generator_new (self->model, tokens->batch, &error);
+  }
+  images = self->generator ? hart_generator_refine (self->generator, tokens,
+      &params, self->cancel, &error) : NULL;
   hart_tokens_free (tokens);
   if (G_UNLIKELY (images == NULL))
     goto refine_failed;

@@ -12,6 +12,7 @@
 #include "gsthartenums.h"
 #include "gsthartmessages.h"
 #include "hart/hart.h"
+#include "hart/generator.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,9 @@ struct _GstHartRefine
   HartModel *model;
   gchar *model_name;            /* for messages: folder name, or the bundled
                                  * model's name */
+  /* the refinement's buffers, reused frame after frame (streaming thread;
+   * remade when a frame's batch changes) */
+  HartGenerator *generator;
 
   GstVideoInfo out_info;
 
