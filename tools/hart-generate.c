@@ -16,11 +16,17 @@
  *
  * --memory-budget (or $HART_MEMORY_BUDGET) refuses, before loading, a model
  * whose estimate (hart/memory.h) exceeds the budget.
+ *
+ * Video (docs/video.md): --frames N writes N frames (out.png → out-0000.png,
+ * …) from one HartGenerator, with --seed-mode, --keep-scales,
+ * --transition-frames and prompt changes --prompt-at FRAME:TEXT, as hartsrc
+ * makes them.  A video keeps the text encoder loaded.
  */
 #include "hart-cli.h"
 #include "png-write.h"
 #include "hart/bundled-model.h"
 #include "hart/hart.h"
+#include "hart/generator.h"
 #include "hart/text-encoder.h"
 
 #include <glib.h>
@@ -66,14 +72,132 @@ print_progress (int stage, int n_stages, const char *what, gpointer data)
   fflush (stderr);
 }
 
+/* OUTPUT for image B of BATCH at FRAME of N_FRAMES: out.png, out-1.png
+ * (batch), out-0007.png (video), out-0007-1.png (both). */
+static char *
+output_path (const char *output, int frame, int n_frames, int b, int batch)
+{
+  const char *dot = strrchr (output, '.');
+  const char *slash = strrchr (output, '/');
+  gsize stem;
+  GString *path;
+
+  if (dot != NULL && slash != NULL && dot < slash)
+    dot = NULL;                 /* a dot in a folder name */
+  if (n_frames == 1 && batch == 1)
+    return g_strdup (output);
+  stem = dot ? (gsize) (dot - output) : strlen (output);
+  path = g_string_new_len (output, stem);
+  if (n_frames > 1)
+    g_string_append_printf (path, "-%04d", frame);
+  if (batch > 1)
+    g_string_append_printf (path, "-%d", b);
+  g_string_append (path, dot ? dot : "");
+  return g_string_free (path, FALSE);
+}
+
+static gboolean
+write_images (HartImage ** images, const char *output, int frame,
+    int n_frames, const char *device, gboolean quiet, GError ** error)
+{
+  int batch = 0;
+
+  while (images[batch])
+    batch++;
+  for (int b = 0; b < batch; b++) {
+    char *path = output_path (output, frame, n_frames, b, batch);
+
+    if (!hart_png_write (images[b], path, error)) {
+      g_free (path);
+      return FALSE;
+    }
+    if (!quiet)
+      fprintf (stderr, "wrote %s (%d×%d, %s)\n", path, images[b]->width,
+          images[b]->height, device);
+    g_free (path);
+  }
+  return TRUE;
+}
+
+/* A prompt change of --prompt-at FRAME:TEXT. */
+typedef struct
+{
+  int frame;
+  const char *text;
+} PromptChange;
+
+/* Parses every --prompt-at; FALSE with a message on a bad one. */
+static gboolean
+parse_prompt_changes (char **specs, int n_frames, GArray * changes)
+{
+  for (int i = 0; specs && specs[i]; i++) {
+    char *end;
+    gint64 frame = g_ascii_strtoll (specs[i], &end, 10);
+    PromptChange c;
+
+    if (end == specs[i] || *end != ':' || frame < 0 || frame >= n_frames) {
+      fprintf (stderr, "hart generate: --prompt-at \"%s\": expected "
+          "FRAME:TEXT with FRAME in 0 … %d\n", specs[i], n_frames - 1);
+      return FALSE;
+    }
+    c.frame = (int) frame;
+    c.text = end + 1;
+    g_array_append_val (changes, c);
+  }
+  return TRUE;
+}
+
+/* --frames: N frames from one generator (docs/video.md). */
+static gboolean
+generate_video (HartModel * model, HartTextEncoder * encoder,
+    const HartContext * ctx, const char *first_prompt, GArray * changes,
+    int n_frames, gboolean increment, int keep_scales, int transition_frames,
+    const HartGenerateParams * base, const char *output, const char *device,
+    gboolean quiet, GError ** error)
+{
+  HartGenerator *gen = hart_generator_new (model, ctx ? ctx->batch : 1,
+      error);
+  gboolean ok = gen != NULL;
+
+  if (ok && first_prompt)
+    ok = hart_generator_set_prompt (gen, encoder, first_prompt, 0, NULL, NULL,
+        error);
+  else if (ok)
+    ok = hart_generator_set_context (gen, ctx, 0, error);
+  for (int f = 0; ok && f < n_frames; f++) {
+    HartGenerateParams params = *base;
+    HartImage **images;
+
+    for (guint i = 0; ok && i < changes->len; i++) {
+      const PromptChange *c = &g_array_index (changes, PromptChange, i);
+      if (c->frame == f)
+        ok = hart_generator_set_prompt (gen, encoder, c->text,
+            transition_frames, NULL, NULL, error);
+    }
+    if (!ok)
+      break;
+    params.frame = increment ? (guint32) f : 0;
+    params.keep_scales = keep_scales;
+    images = hart_generator_next_images (gen, &params, NULL, NULL, error);
+    ok = images != NULL && write_images (images, output, f, n_frames, device,
+        quiet, error);
+    hart_images_free (images);
+  }
+  hart_generator_free (gen);
+  return ok;
+}
+
 int
 hart_cli_generate (int argc, char **argv)
 {
   char *model_dir = NULL, *context = NULL, *output = NULL, *device = NULL;
   char *record = NULL, *replay = NULL;
   char **prompts = NULL, *text_encoder = NULL, *text_tokenizer = NULL;
+  char **prompt_at = NULL, *seed_mode = NULL;
   gint64 seed = 1, memory_budget = 0;
-  int top_k = 0, device_id = 0;
+  int top_k = 0, device_id = 0, n_frames = 1, keep_scales = 0;
+  int transition_frames = 0;
+  GArray *changes = g_array_new (FALSE, FALSE, sizeof (PromptChange));
   double cfg = HART_DEFAULT_CFG, top_p = 0.0;
   gboolean no_smooth = FALSE, no_ema = FALSE, quiet = FALSE, timings = FALSE;
   Progress progress = { 0 };
@@ -117,6 +241,20 @@ hart_cli_generate (int argc, char **argv)
     {"memory-budget", 0, 0, G_OPTION_ARG_INT64, &memory_budget,
         "Refuse to load a model estimated to need more than MIB MiB (0: "
           "$HART_MEMORY_BUDGET or no budget)", "MIB"},
+    {"frames", 0, 0, G_OPTION_ARG_INT, &n_frames,
+          "Video: generate N frames (out.png → out-0000.png, …; 1)",
+        "N"},
+    {"seed-mode", 0, 0, G_OPTION_ARG_STRING, &seed_mode,
+        "Video: fixed (every frame the same draws) or increment (each "
+          "frame its own) (fixed)", "MODE"},
+    {"keep-scales", 0, 0, G_OPTION_ARG_INT, &keep_scales,
+        "Video: keep the token maps of the first K scales from frame to "
+          "frame (0)", "K"},
+    {"transition-frames", 0, 0, G_OPTION_ARG_INT, &transition_frames,
+        "Video: blend a new prompt in over N frames (0)", "N"},
+    {"prompt-at", 0, 0, G_OPTION_ARG_STRING_ARRAY, &prompt_at,
+          "Video: change the prompt at frame F (repeatable; needs --prompt)",
+        "F:TEXT"},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar", NULL},
     {"timings", 0, 0, G_OPTION_ARG_NONE, &timings,
         "Print the wall time of every stage", NULL},
@@ -175,6 +313,37 @@ hart_cli_generate (int argc, char **argv)
     status = 2;
     goto out;
   }
+  if (n_frames < 1 || keep_scales < 0 || transition_frames < 0
+      || (seed_mode && strcmp (seed_mode, "fixed") != 0
+          && strcmp (seed_mode, "increment") != 0)) {
+    fprintf (stderr, "hart generate: --frames (≥ 1), --keep-scales, "
+        "--transition-frames (≥ 0) or --seed-mode (fixed, increment) out of "
+        "range\n");
+    status = 2;
+    goto out;
+  }
+  if (n_frames > 1 && (record || replay)) {
+    fprintf (stderr, "hart generate: draw files record or replay one image, "
+        "not --frames\n");
+    status = 2;
+    goto out;
+  }
+  if (prompt_at && (prompts == NULL || g_strv_length (prompts) != 1)) {
+    fprintf (stderr, "hart generate: --prompt-at changes the one --prompt "
+        "of a video\n");
+    status = 2;
+    goto out;
+  }
+  if (n_frames > 1 && prompts && g_strv_length (prompts) != 1) {
+    fprintf (stderr, "hart generate: a video takes one --prompt (change it "
+        "with --prompt-at)\n");
+    status = 2;
+    goto out;
+  }
+  if (!parse_prompt_changes (prompt_at, n_frames, changes)) {
+    status = 2;
+    goto out;
+  }
 
   hart_generate_params_init (&params);
   params.seed = (guint64) seed;
@@ -204,37 +373,34 @@ hart_cli_generate (int argc, char **argv)
         hart_text_encoder_default_dir (model_dir);
     encoder = hart_text_encoder_load (engine, qwen_dir, text_tokenizer, &error);
     g_free (qwen_dir);
-    if (encoder == NULL
-        || !(ctx = hart_text_encoder_encode (encoder,
+    if (encoder == NULL)
+      goto fail;
+  }
+  if (n_frames > 1 || changes->len > 0) {
+    if (!generate_video (model, encoder, ctx, prompts ? prompts[0] : NULL,
+            changes, n_frames, seed_mode && strcmp (seed_mode,
+                "increment") == 0, keep_scales, transition_frames, &params,
+            output, hart_engine_get_device (engine), quiet, &error))
+      goto fail;
+    status = 0;
+    goto out;
+  }
+  if (prompts) {
+    if (!(ctx = hart_text_encoder_encode (encoder,
                 (const char *const *) prompts, g_strv_length (prompts),
                 hart_model_get_transformer_config (model)->context_token,
                 NULL, &error)))
       goto fail;
+    /* one image: the encoder's weights go before the generation's buffers
+     * come */
     hart_text_encoder_free (encoder);
     encoder = NULL;
   }
-  if (!(images = hart_model_generate (model, ctx, &params, NULL, &error)))
+  params.keep_scales = 0;
+  if (!(images = hart_model_generate (model, ctx, &params, NULL, &error))
+      || !write_images (images, output, 0, 1, hart_engine_get_device (engine),
+          quiet, &error))
     goto fail;
-
-  for (int b = 0; images[b]; b++) {
-    char *path;
-    if (images[1] == NULL) {
-      path = g_strdup (output);
-    } else {
-      const char *dot = strrchr (output, '.');
-      gsize stem = dot ? (gsize) (dot - output) : strlen (output);
-      path = g_strdup_printf ("%.*s-%d%s", (int) stem, output, b,
-          dot ? dot : "");
-    }
-    if (!hart_png_write (images[b], path, &error)) {
-      g_free (path);
-      goto fail;
-    }
-    if (!quiet)
-      fprintf (stderr, "wrote %s (%d×%d, %s)\n", path, images[b]->width,
-          images[b]->height, hart_engine_get_device (engine));
-    g_free (path);
-  }
   status = 0;
   goto out;
 
@@ -257,5 +423,8 @@ out:
   g_strfreev (prompts);
   g_free (text_encoder);
   g_free (text_tokenizer);
+  g_strfreev (prompt_at);
+  g_free (seed_mode);
+  g_array_free (changes, TRUE);
   return status;
 }

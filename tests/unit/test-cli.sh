@@ -71,6 +71,35 @@ if [ "$MODE" != "--valgrind" ]; then
     ok "generate: broken context file"; else not_ok "generate: broken context file"; fi
   rm -f "$out_png"
 
+  # hart generate --frames: the video rules of docs/video.md from the CLI
+  vid=$(mktemp -d)
+  gen() { run generate --model "$TINY/hart-0.7b-1024px" --seed 3 -q "$@" 2>"$err"; }
+  if gen --prompt "a red circle" -o "$vid/one.png" \
+      && gen --prompt "a red circle" --frames 3 -o "$vid/fixed.png" \
+      && cmp -s "$vid/one.png" "$vid/fixed-0000.png" \
+      && cmp -s "$vid/fixed-0000.png" "$vid/fixed-0002.png"; then
+    ok "generate --frames: fixed seed, every frame the single image"
+  else not_ok "generate --frames: fixed seed, every frame the single image"; fi
+  if gen --prompt "a red circle" --frames 2 --seed-mode increment -o "$vid/inc.png" \
+      && cmp -s "$vid/one.png" "$vid/inc-0000.png" \
+      && ! cmp -s "$vid/inc-0000.png" "$vid/inc-0001.png"; then
+    ok "generate --frames --seed-mode increment"
+  else not_ok "generate --frames --seed-mode increment"; fi
+  # a prompt change at frame 1 with keep-scales: frame 1 is the new
+  # prompt's own frame 1, nothing kept of the old prompt
+  if gen --prompt "a red circle" --frames 2 --seed-mode increment --keep-scales 3 \
+        --prompt-at "1:a blue square" -o "$vid/change.png" \
+      && gen --prompt "a blue square" --frames 2 --seed-mode increment -o "$vid/blue.png" \
+      && cmp -s "$vid/change-0001.png" "$vid/blue-0001.png"; then
+    ok "generate --prompt-at drops the kept scales"
+  else not_ok "generate --prompt-at drops the kept scales"; fi
+  gen --prompt a --frames 0 -o "$vid/x.png"; [ $? -eq 2 ] && ok "--frames 0 is a usage error" || not_ok "--frames 0 is a usage error"
+  gen --prompt a --frames 2 --prompt-at "5:b" -o "$vid/x.png"
+  if [ $? -eq 2 ] && grep -q "FRAME in 0 … 1" "$err"; then ok "--prompt-at beyond the frames"; else not_ok "--prompt-at beyond the frames"; fi
+  gen --prompt a --frames 2 --record-draws "$vid/d.safetensors" -o "$vid/x.png"
+  [ $? -eq 2 ] && ok "--frames with draw files is a usage error" || not_ok "--frames with draw files is a usage error"
+  rm -rf "$vid"
+
   # usage errors
   run inspect >"$out" 2>"$err"; [ $? -eq 2 ] && ok "no PATH is a usage error" || not_ok "no PATH is a usage error"
   run frobnicate >"$out" 2>"$err"; [ $? -eq 2 ] && ok "unknown command" || not_ok "unknown command"

@@ -186,7 +186,7 @@ test_keep_scales (Fixture * f, gconstpointer data)
   g_assert_true (hart_generator_set_context (gen, f->a, 0, &error));
   t0 = next_tokens (gen, 0, KEEP);
   e0 = model_tokens (f, f->a, 0, NULL, 0);
-  assert_tokens_equal (t0, e0);         /* nothing to keep yet */
+  assert_tokens_equal (t0, e0); /* nothing to keep yet */
   t1 = next_tokens (gen, 1, KEEP);
   e1 = model_tokens (f, f->a, 1, t0, KEEP);
   assert_tokens_equal (t1, e1);
@@ -332,8 +332,7 @@ thread_run (gpointer data)
     HartGenerateParams p;
 
     params_for_frame (&p, frame, KEEP);
-    r->images[frame] = hart_generator_next_images (gen, &p, NULL, NULL,
-        &error);
+    r->images[frame] = hart_generator_next_images (gen, &p, NULL, NULL, &error);
     g_assert_no_error (error);
   }
   hart_generator_free (gen);
