@@ -955,6 +955,90 @@ GST_START_TEST (test_shared_cache)
 
 GST_END_TEST;
 
+/* Many threads acquiring at once (two elements starting together): one
+ * load, shared by all; a load that fails gives each caller its own error
+ * and leaves nothing behind.  Loads run outside the cache's lock. */
+#define N_ACQUIRERS 4
+
+typedef struct
+{
+  AcquireFunc acquire_model;
+  gpointer engine;
+  const gchar *dir;
+  gpointer model;
+  GError *error;
+} Acquirer;
+
+static gpointer
+acquire_in_thread (gpointer data)
+{
+  Acquirer *a = data;
+
+  a->model = a->acquire_model (a->engine, a->dir, &a->error);
+  return NULL;
+}
+
+static void
+acquire_together (Acquirer * acquirers, const gchar * dir)
+{
+  AcquireEngineFunc acquire_engine =
+      (AcquireEngineFunc) plugin_symbol ("gst_hart_cache_acquire_engine");
+  AcquireFunc acquire_model =
+      (AcquireFunc) plugin_symbol ("gst_hart_cache_acquire_model");
+  GThread *threads[N_ACQUIRERS];
+  gpointer engine = acquire_engine ("cpu", 0, NULL);
+
+  fail_unless (engine != NULL);
+  for (guint i = 0; i < N_ACQUIRERS; i++) {
+    acquirers[i] = (Acquirer) {
+    acquire_model, engine, dir, NULL, NULL};
+    threads[i] = g_thread_new ("acquire", acquire_in_thread, &acquirers[i]);
+  }
+  for (guint i = 0; i < N_ACQUIRERS; i++)
+    g_thread_join (threads[i]);
+  acquirers[0].engine = engine;
+}
+
+GST_START_TEST (test_cache_concurrent_loads)
+{
+  CacheCountFunc cache_count;
+  ReleaseFunc release;
+  Acquirer acquirers[N_ACQUIRERS];
+  GstElement *src = make_hartsrc (1);   /* loads the plugin */
+  guint users;
+
+  gst_object_unref (src);
+  cache_count = lookup_cache_count ();
+  release = (ReleaseFunc) plugin_symbol ("gst_hart_cache_release");
+
+  acquire_together (acquirers, model_dir);
+  fail_unless_equals_int (cache_count ("model", &users), 1);
+  fail_unless_equals_int (users, N_ACQUIRERS);
+  for (guint i = 0; i < N_ACQUIRERS; i++) {
+    fail_unless (acquirers[i].model != NULL);
+    fail_unless (acquirers[i].model == acquirers[0].model);
+  }
+  for (guint i = 0; i < N_ACQUIRERS; i++)
+    release (acquirers[i].model);
+  release (acquirers[0].engine);
+  fail_unless_equals_int (cache_count ("model", NULL), 0);
+
+  acquire_together (acquirers, "/nonexistent/hart-0.7b-1024px");
+  for (guint i = 0; i < N_ACQUIRERS; i++) {
+    fail_unless (acquirers[i].model == NULL);
+    fail_unless (acquirers[i].error != NULL
+        && strstr (acquirers[i].error->message, "/nonexistent") != NULL,
+        "acquirer %u: %s", i,
+        acquirers[i].error ? acquirers[i].error->message : "no error");
+    g_clear_error (&acquirers[i].error);
+  }
+  release (acquirers[0].engine);
+  fail_unless_equals_int (cache_count ("model", NULL), 0);
+  fail_unless_equals_int (cache_count ("engine", NULL), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 hartsrc_suite (void)
 {
@@ -990,6 +1074,7 @@ hartsrc_suite (void)
   tcase_add_test (tc_load, test_bundled_model_default);
   tcase_add_test (tc_load, test_size_refused);
   tcase_add_test (tc_load, test_shared_cache);
+  tcase_add_test (tc_load, test_cache_concurrent_loads);
   return s;
 }
 
