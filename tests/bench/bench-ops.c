@@ -118,8 +118,11 @@ static void
 run_conv (gpointer data)
 {
   ConvCase *c = data;
-  c->be->ops->conv2d (c->be, c->y, c->x, c->w, c->bias, 1, c->cin, c->size,
-      c->size, c->cout, c->k, (c->k - 1) / 2);
+  c->be->ops->conv2d (c->be, &(const HartConv2dParams) {
+        .y = c->y,.x = c->x,.w = c->w,.bias = c->bias,.batch = 1,.cin =
+        c->cin,.height = c->size,.width = c->size,.cout = c->cout,.k =
+        c->k,.pad = (c->k - 1) / 2
+      });
   c->be->ops->synchronize (c->be, NULL);
 }
 

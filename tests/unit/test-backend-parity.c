@@ -289,8 +289,12 @@ test_gemm_batched (void)
       char *what = g_strdup_printf ("gemm_batched trans_a=%d trans_b=%d",
           ta, tb);
 
-      ON_BOTH (be->ops->gemm_batched (be, ta, tb, m, n, k, 1.25f, ARG (a),
-              lda, sa, ARG (b), ldb, sb, -0.5f, ARG (c), ldc, sc, batch));
+      ON_BOTH (be->ops->gemm_batched (be, &(const HartGemmBatchedParams) {
+                .trans_a = ta,.trans_b = tb,.m = m,.n = n,.k = k,.batch = batch,
+                .alpha = 1.25f,.beta = -0.5f,.a = ARG (a),.lda = lda,.stride_a =
+                sa,.b = ARG (b),.ldb = ldb,.stride_b = sb,.c = ARG (c),.ldc =
+                ldc,.stride_c = sc
+              }));
       pair_check (&c, (gsize) sc * batch, REDUCTION, what);
       g_free (what);
       pair_free (&a);
@@ -740,10 +744,12 @@ test_conv2d (void)
     char *what = g_strdup_printf ("conv2d case %u (k %d, pad %d)", i,
         cases[i].k, cases[i].pad);
 
-    ON_BOTH (be->ops->conv2d (be, ARG (y), ARG (x), ARG (w),
-            cases[i].bias ? ARG (bias) : NULL, cases[i].batch, cases[i].cin,
-            cases[i].height, cases[i].width, cases[i].cout, cases[i].k,
-            cases[i].pad));
+    ON_BOTH (be->ops->conv2d (be, &(const HartConv2dParams) {
+              .y = ARG (y),.x = ARG (x),.w = ARG (w),.bias =
+              cases[i].bias ? ARG (bias) : NULL,.batch = cases[i].batch,.cin =
+              cases[i].cin,.height = cases[i].height,.width = cases[i].width,
+              .cout = cases[i].cout,.k = cases[i].k,.pad = cases[i].pad
+            }));
     pair_check (&y, out_n, REDUCTION, what);
 
     g_free (what);

@@ -442,8 +442,12 @@ test_gemm_batched (gconstpointer data)
             want[i * sc + (gsize) r * ldc + c] = w[(gsize) r * ldc + c];
         g_free (w);
       }
-      be->ops->gemm_batched (be, ta, tb, m, n, k, 1.5f, da, lda, sa, db, ldb,
-          sb, 0.25f, dc, ldc, sc, batch);
+      be->ops->gemm_batched (be, &(const HartGemmBatchedParams) {
+            .trans_a = ta,.trans_b = tb,.m = m,.n = n,.k = k,.batch = batch,
+            .alpha = 1.5f,.beta = 0.25f,.a = da,.lda = lda,.stride_a = sa,
+            .b = db,.ldb = ldb,.stride_b = sb,.c = dc,.ldc = ldc,
+            .stride_c = sc
+          });
       got = dev_download (be, dc, nc);
       check_close (what, got, want, nc, 1e-5 * TOL (data),
           1e-5 * TOL (data) * MAX (1, k / 64));
@@ -1366,8 +1370,11 @@ test_conv2d (gconstpointer data)
 
       naive_conv2d (want, x, w, with_bias ? bias : NULL, batch, cin, h, wd,
           cout, k, pad);
-      be->ops->conv2d (be, dy, dx, dw, with_bias ? db : NULL, batch, cin, h,
-          wd, cout, k, pad);
+      be->ops->conv2d (be, &(const HartConv2dParams) {
+            .y = dy,.x = dx,.w = dw,.bias = with_bias ? db : NULL,
+            .batch = batch,.cin = cin,.height = h,.width = wd,.cout = cout,
+            .k = k,.pad = pad
+          });
       got = dev_download (be, dy, ny);
       check_close (what, got, want, ny, 1e-5 * TOL (data) * MAX (1,
               cin * k * k / 64), 1e-5 * TOL (data));
@@ -1716,7 +1723,10 @@ test_goldens_conv2d (gconstpointer data)
     float *db = dev_upload (be, goldens_f32 (g, bn, 7), 7 * 4);
     float *dy = dev_poisoned (be, ny), *got;
 
-    be->ops->conv2d (be, dy, dx, dw, db, 2, 5, 9, 11, 7, k, (k - 1) / 2);
+    be->ops->conv2d (be, &(const HartConv2dParams) {
+          .y = dy,.x = dx,.w = dw,.bias = db,.batch = 2,.cin = 5,.height = 9,
+          .width = 11,.cout = 7,.k = k,.pad = (k - 1) / 2
+        });
     got = dev_download (be, dy, ny);
     /* different fp32 summation orders over ≤ 125 products of size ~0.3 */
     check_close_f (convs[c].tag, got, goldens_f32 (g, yn, ny), ny,
