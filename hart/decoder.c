@@ -288,16 +288,28 @@ res_block_forward (DecoderBuffers * bufs, const DecoderResBlock * rb,
   HartBackend *be = bufs->be;
   const int hw = height * width;
   const gsize n_out = (gsize) rb->cout * hw;
+  const HartConv2dParams conv1 = {
+    .y = bufs->o,.x = bufs->t,.w = rb->conv1_w,.bias = rb->conv1_b,
+    .batch = 1,.cin = rb->cin,.height = height,.width = width,
+    .cout = rb->cout,.k = 3,.pad = 1,
+  };
+  const HartConv2dParams conv2 = {
+    .y = bufs->o,.x = bufs->t,.w = rb->conv2_w,.bias = rb->conv2_b,
+    .batch = 1,.cin = rb->cout,.height = height,.width = width,
+    .cout = rb->cout,.k = 3,.pad = 1,
+  };
+  const HartConv2dParams shortcut = {
+    .y = bufs->t,.x = bufs->x,.w = rb->nin_w,.bias = rb->nin_b,
+    .batch = 1,.cin = rb->cin,.height = height,.width = width,
+    .cout = rb->cout,.k = 1,.pad = 0,
+  };
 
   norm_silu (be, bufs->t, bufs->x, rb->norm1_w, rb->norm1_b, rb->cin, hw);
-  be->ops->conv2d (be, bufs->o, bufs->t, rb->conv1_w, rb->conv1_b, 1,
-      rb->cin, height, width, rb->cout, 3, 1);
+  be->ops->conv2d (be, &conv1);
   norm_silu (be, bufs->t, bufs->o, rb->norm2_w, rb->norm2_b, rb->cout, hw);
-  be->ops->conv2d (be, bufs->o, bufs->t, rb->conv2_w, rb->conv2_b, 1,
-      rb->cout, height, width, rb->cout, 3, 1);
+  be->ops->conv2d (be, &conv2);
   if (rb->nin_w != NULL) {
-    be->ops->conv2d (be, bufs->t, bufs->x, rb->nin_w, rb->nin_b, 1, rb->cin,
-        height, width, rb->cout, 1, 0);
+    be->ops->conv2d (be, &shortcut);
     be->ops->add (be, bufs->o, bufs->t, bufs->o, n_out);
   } else {
     be->ops->add (be, bufs->o, bufs->x, bufs->o, n_out);
@@ -463,14 +475,23 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
     const float *latent = f_hat + (gsize) b * latent_elems;
     float *img = image + (gsize) b * image_elems;
     int height = h, width = w;
+    const HartConv2dParams post_quant = {
+      .y = bufs.t,.x = latent,.w = dec->post_quant_w,
+      .bias = dec->post_quant_b,.batch = 1,.cin = cv,.height = h,
+      .width = w,.cout = cv,.k = dec->post_quant_k,
+      .pad = dec->post_quant_k / 2,
+    };
+    const HartConv2dParams conv_in = {
+      .y = bufs.x,.x = bufs.t,.w = dec->conv_in_w,.bias = dec->conv_in_b,
+      .batch = 1,.cin = cv,.height = h,.width = w,.cout = low,.k = 3,
+      .pad = 1,
+    };
 
     if (check_cancelled (cancel, error))
       goto out;
     /* z = post_quant_conv (f_hat) [Cv, h, w]; x = conv_in (z) [low, h, w] */
-    be->ops->conv2d (be, bufs.t, latent, dec->post_quant_w, dec->post_quant_b,
-        1, cv, h, w, cv, dec->post_quant_k, dec->post_quant_k / 2);
-    be->ops->conv2d (be, bufs.x, bufs.t, dec->conv_in_w, dec->conv_in_b, 1,
-        cv, h, w, low, 3, 1);
+    be->ops->conv2d (be, &post_quant);
+    be->ops->conv2d (be, &conv_in);
 
     res_block_forward (&bufs, &dec->mid_block_1, h, w);
     attn_block_forward (&bufs, &dec->mid_attn, h * w);
@@ -495,8 +516,11 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
             height, width);
         height *= 2;
         width *= 2;
-        be->ops->conv2d (be, bufs.o, bufs.t, lv->up_w, lv->up_b, 1,
-            lv->channels, height, width, lv->channels, 3, 1);
+        be->ops->conv2d (be, &(const HartConv2dParams) {
+              .y = bufs.o,.x = bufs.t,.w = lv->up_w,.bias = lv->up_b,
+              .batch = 1,.cin = lv->channels,.height = height,
+              .width = width,.cout = lv->channels,.k = 3,.pad = 1,
+            });
         swap_xo (&bufs);
       }
     }
@@ -504,8 +528,11 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
     /* img [3, H, W] = clamp (conv_out (silu (GN (x))), -1, 1) */
     norm_silu (be, bufs.t, bufs.x, dec->norm_out_w, dec->norm_out_b,
         dec->level[0].channels, height * width);
-    be->ops->conv2d (be, img, bufs.t, dec->conv_out_w, dec->conv_out_b, 1,
-        dec->level[0].channels, height, width, DECODER_OUT_CHANNELS, 3, 1);
+    be->ops->conv2d (be, &(const HartConv2dParams) {
+          .y = img,.x = bufs.t,.w = dec->conv_out_w,.bias = dec->conv_out_b,
+          .batch = 1,.cin = dec->level[0].channels,.height = height,
+          .width = width,.cout = DECODER_OUT_CHANNELS,.k = 3,.pad = 1,
+        });
     be->ops->clamp (be, img, img, -1.0f, 1.0f, image_elems);
   }
   ok = be->ops->synchronize (be, error);

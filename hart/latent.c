@@ -115,8 +115,12 @@ hart_latent_update (HartLatent * lat, int batch, int phi_index,
   be->ops->resize_bicubic (be, up, h, batch, Cv, pn, pn, P, P);
   if (lat->n_phi > 0) {
     /* Φ(x) = (1 − r)·x + r·(conv3×3(x) + b) */
-    be->ops->conv2d (be, conv, up, lat->phi_w[phi_index],
-        lat->phi_b[phi_index], batch, Cv, P, P, Cv, PHI_KERNEL, PHI_KERNEL / 2);
+    const HartConv2dParams phi = {
+      .y = conv,.x = up,.w = lat->phi_w[phi_index],
+      .bias = lat->phi_b[phi_index],.batch = batch,.cin = Cv,.height = P,
+      .width = P,.cout = Cv,.k = PHI_KERNEL,.pad = PHI_KERNEL / 2,
+    };
+    be->ops->conv2d (be, &phi);
     be->ops->axpby (be, up, 1.0f - lat->ratio, up, lat->ratio, conv, n);
   }
   be->ops->add (be, f_hat, f_hat, up, n);

@@ -62,6 +62,44 @@ typedef struct
   int causal_offset;
 } HartAttentionParams;
 
+/* Parameters of one gemm_batched call: for i < batch,
+ *   C_i [m, n] = alpha * op(A_i) op(B_i) + beta * C_i
+ * with X_i = x + i * stride_x (element strides), row-major, op = transpose
+ * when trans_* is TRUE; lda/ldb/ldc are row strides in elements.  A struct
+ * because 17 positional arguments of four types are too easy to swap. */
+typedef struct
+{
+  gboolean trans_a, trans_b;
+  int m, n, k;
+  int batch;
+  float alpha, beta;
+
+  const float *a;
+  int lda;
+  int64_t stride_a;
+  const float *b;
+  int ldb;
+  int64_t stride_b;
+  float *c;
+  int ldc;
+  int64_t stride_c;
+} HartGemmBatchedParams;
+
+/* Parameters of one conv2d call: 2-D convolution of NCHW images, stride 1,
+ * zero padding `pad`, square kernel k:
+ *   y [batch, cout, height + 2 pad - k + 1, width + 2 pad - k + 1]
+ *     = conv (x [batch, cin, height, width], w [cout, cin, k, k]) + bias
+ * bias [cout] may be NULL. */
+typedef struct
+{
+  float *y;
+  const float *x;
+  const float *w;
+  const float *bias;
+  int batch, cin, height, width;
+  int cout, k, pad;
+} HartConv2dParams;
+
 struct _HartBackendOps
 {
   const char *name;
@@ -91,10 +129,7 @@ struct _HartBackendOps
       int m, int n, int k, float alpha, const float *a, int lda,
       const float *b, int ldb, float beta, float *c, int ldc);
   /* The same over `batch` matrices at the given element strides. */
-  void (*gemm_batched) (HartBackend * be, gboolean trans_a, gboolean trans_b,
-      int m, int n, int k, float alpha, const float *a, int lda,
-      int64_t stride_a, const float *b, int ldb, int64_t stride_b, float beta,
-      float *c, int ldc, int64_t stride_c, int batch);
+  void (*gemm_batched) (HartBackend * be, const HartGemmBatchedParams * p);
   /* y[rows, out] = x[rows, in] · W[out, in]^T + bias[out] (bias may be NULL) */
   void (*linear) (HartBackend * be, float *y, const float *x, const float *w,
       const float *bias, int rows, int in, int out);
@@ -166,11 +201,7 @@ struct _HartBackendOps
       const int32_t * ids, int n, int dim);
 
   /* ---- images (NCHW) ---- */
-  /* 2-D convolution, stride 1, zero padding `pad`, square kernel k, with
-   * bias (may be NULL).  w [cout, cin, k, k]. */
-  void (*conv2d) (HartBackend * be, float *y, const float *x, const float *w,
-      const float *bias, int batch, int cin, int height, int width, int cout,
-      int k, int pad);
+  void (*conv2d) (HartBackend * be, const HartConv2dParams * p);
   /* Nearest-neighbour ×2: y[c, 2h+i, 2w+j] = x[c, h, w] */
   void (*upsample_nearest2x) (HartBackend * be, float *y, const float *x,
       int batch, int channels, int height, int width);

@@ -100,11 +100,16 @@ hart_cpu_gemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
 }
 
 void
-hart_cpu_gemm_batched (HartBackend * be, gboolean trans_a,
-    gboolean trans_b, int m, int n, int k, float alpha, const float *a,
-    int lda, int64_t stride_a, const float *b, int ldb, int64_t stride_b,
-    float beta, float *c, int ldc, int64_t stride_c, int batch)
+hart_cpu_gemm_batched (HartBackend * be, const HartGemmBatchedParams * p)
 {
+  const gboolean trans_a = p->trans_a, trans_b = p->trans_b;
+  const int m = p->m, n = p->n, k = p->k, batch = p->batch;
+  const float alpha = p->alpha, beta = p->beta;
+  const float *a = p->a, *b = p->b;
+  float *c = p->c;
+  const int lda = p->lda, ldb = p->ldb, ldc = p->ldc;
+  const int64_t stride_a = p->stride_a, stride_b = p->stride_b;
+  const int64_t stride_c = p->stride_c;
   double macs = (double) m * n * k;
 
   if (batch <= 0)

@@ -62,10 +62,12 @@ fill_bias_band (float *y, const float *bias, int cout, gsize hw,
 }
 
 void
-hart_cpu_conv2d (HartBackend * be, float *y, const float *x, const float *w,
-    const float *bias, int batch, int cin, int height, int width, int cout,
-    int k, int pad)
+hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
 {
+  float *const y = p->y;
+  const float *const x = p->x, *const w = p->w, *const bias = p->bias;
+  const int batch = p->batch, cin = p->cin, height = p->height;
+  const int width = p->width, cout = p->cout, k = p->k, pad = p->pad;
   /* Stride 1: the output is (H + 2·pad − k + 1) × (W + 2·pad − k + 1), which
    * is H × W for the "same" convolutions (pad = (k − 1) / 2) the models use.
    * y [batch, cout, out_h, out_w]. */

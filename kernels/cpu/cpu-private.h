@@ -38,10 +38,8 @@ void hart_cpu_sgemm (int n_threads, gboolean trans_a, gboolean trans_b,
 void hart_cpu_gemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
     int m, int n, int k, float alpha, const float *a, int lda,
     const float *b, int ldb, float beta, float *c, int ldc);
-void hart_cpu_gemm_batched (HartBackend * be, gboolean trans_a,
-    gboolean trans_b, int m, int n, int k, float alpha, const float *a,
-    int lda, int64_t stride_a, const float *b, int ldb, int64_t stride_b,
-    float beta, float *c, int ldc, int64_t stride_c, int batch);
+void hart_cpu_gemm_batched (HartBackend * be,
+    const HartGemmBatchedParams * p);
 void hart_cpu_linear (HartBackend * be, float *y, const float *x,
     const float *w, const float *bias, int rows, int in, int out);
 
@@ -90,9 +88,7 @@ void hart_cpu_embedding (HartBackend * be, float *y, const float *table,
     const int32_t * ids, int n, int dim);
 
 /* cpu-image.c */
-void hart_cpu_conv2d (HartBackend * be, float *y, const float *x,
-    const float *w, const float *bias, int batch, int cin, int height,
-    int width, int cout, int k, int pad);
+void hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p);
 void hart_cpu_upsample_nearest2x (HartBackend * be, float *y, const float *x,
     int batch, int channels, int height, int width);
 void hart_cpu_resize_bicubic (HartBackend * be, float *y, const float *x,

@@ -32,18 +32,16 @@ hart_cuda_gemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
 }
 
 void
-hart_cuda_gemm_batched (HartBackend * be, gboolean trans_a,
-    gboolean trans_b, int m, int n, int k, float alpha, const float *a,
-    int lda, int64_t stride_a, const float *b, int ldb, int64_t stride_b,
-    float beta, float *c, int ldc, int64_t stride_c, int batch)
+hart_cuda_gemm_batched (HartBackend * be, const HartGemmBatchedParams * p)
 {
-  if (m <= 0 || n <= 0 || batch <= 0 || !hart_cuda_enter (be))
+  if (p->m <= 0 || p->n <= 0 || p->batch <= 0 || !hart_cuda_enter (be))
     return;
   hart_cuda_check_cublas (be,
       cublasSgemmStridedBatched (hart_cuda_priv (be)->cublas,
-          cublas_op (trans_b), cublas_op (trans_a), n, m, k, &alpha,
-          b, ldb, stride_b, a, lda, stride_a, &beta, c, ldc, stride_c,
-          batch), "gemm_batched (cublasSgemmStridedBatched)");
+          cublas_op (p->trans_b), cublas_op (p->trans_a), p->n, p->m, p->k,
+          &p->alpha, p->b, p->ldb, p->stride_b, p->a, p->lda, p->stride_a,
+          &p->beta, p->c, p->ldc, p->stride_c, p->batch),
+      "gemm_batched (cublasSgemmStridedBatched)");
 }
 
 /* y[r, o] += bias[o] for y [rows, out]. */

@@ -54,10 +54,12 @@ add_channel_bias_kernel (float *y, const float *bias, int cout, gsize plane,
  * buffer; the GEMM writes the band's columns of y_b in place (ldc =
  * out_h·out_w).  A 1×1 convolution without padding reads x directly. */
 void
-hart_cuda_conv2d (HartBackend * be, float *y, const float *x, const float *w,
-    const float *bias, int batch, int cin, int height, int width, int cout,
-    int k, int pad)
+hart_cuda_conv2d (HartBackend * be, const HartConv2dParams * p)
 {
+  float *const y = p->y;
+  const float *const x = p->x, *const w = p->w, *const bias = p->bias;
+  const int batch = p->batch, cin = p->cin, height = p->height;
+  const int width = p->width, cout = p->cout, k = p->k, pad = p->pad;
   HartCudaBackend *priv = hart_cuda_priv (be);
   int out_h = height + 2 * pad - k + 1, out_w = width + 2 * pad - k + 1;
   int kdim = cin * k * k;

@@ -152,10 +152,8 @@ void hart_cuda_fill (HartBackend * be, float *dst, float value, gsize n);
 void hart_cuda_gemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
     int m, int n, int k, float alpha, const float *a, int lda,
     const float *b, int ldb, float beta, float *c, int ldc);
-void hart_cuda_gemm_batched (HartBackend * be, gboolean trans_a,
-    gboolean trans_b, int m, int n, int k, float alpha, const float *a,
-    int lda, int64_t stride_a, const float *b, int ldb, int64_t stride_b,
-    float beta, float *c, int ldc, int64_t stride_c, int batch);
+void hart_cuda_gemm_batched (HartBackend * be,
+    const HartGemmBatchedParams * p);
 void hart_cuda_linear (HartBackend * be, float *y, const float *x,
     const float *w, const float *bias, int rows, int in, int out);
 
@@ -199,9 +197,7 @@ void hart_cuda_clamp (HartBackend * be, float *y, const float *x, float lo,
 void hart_cuda_embedding (HartBackend * be, float *y, const float *table,
     const int32_t * ids, int n, int dim);
 
-void hart_cuda_conv2d (HartBackend * be, float *y, const float *x,
-    const float *w, const float *bias, int batch, int cin, int height,
-    int width, int cout, int k, int pad);
+void hart_cuda_conv2d (HartBackend * be, const HartConv2dParams * p);
 void hart_cuda_upsample_nearest2x (HartBackend * be, float *y,
     const float *x, int batch, int channels, int height, int width);
 void hart_cuda_resize_bicubic (HartBackend * be, float *y, const float *x,

@@ -10,9 +10,9 @@
 # Builds BUILD_DIR with -Dcuda=enabled -Dbuildtype=release (only the targets
 # below), then writes .devcuda/ at the top of the source tree (ignored by git
 # through .git/info/exclude, so it travels as a carried path):
-#   .devcuda/bundle.tar.xz   bin/      hart, test-backend-parity, test-ops,
+#   .devcuda/bundle.tar.xz   bin/      hart, test-backend-ops,
 #                                      test-decoder, test-diffusion,
-#                                      test-meaning, bench-ops (stripped)
+#                                      test-meaning (stripped)
 #                            lib/      every shared library they load from
 #                                      this machine (ldd), except glibc's
 #                                      (libc, libm, libpthread, libdl, librt,
@@ -42,9 +42,8 @@ cd "$ROOT"
 BUILD=${1:-build-devcuda}
 MAX_BYTES=15000000
 
-TARGETS="tools/hart tests/unit/test-backend-parity tests/unit/test-ops
-  tests/unit/test-decoder tests/unit/test-diffusion tests/meaning/test-meaning
-  tests/bench/bench-ops"
+TARGETS="tools/hart tests/ops/test-backend-ops
+  tests/unit/test-decoder tests/unit/test-diffusion tests/meaning/test-meaning"
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   nice -n 15 meson setup "$BUILD" -Dcuda=enabled -Dbuildtype=release \

@@ -11,16 +11,16 @@
 # libraries it names (cuda-sonames.txt) on this machine, then runs, each
 # under `timeout`, within CUDA_CHECKS_BUDGET seconds in all (110):
 #   1. nvidia-smi, and ldd of the bundled hart (what is still missing)
-#   2. test-backend-parity: every op of the table, CPU vs CUDA
-#   3. test-ops: every op against naive loops and PyTorch goldens, on the
-#      CPU and on CUDA
-#   4. test-decoder, test-diffusion with HART_TEST_BACKEND=cuda
-#   5. hart generate on the bundled shapes-64px model, --device cpu and
+#   2. test-backend-ops test: every op case against its plain reference and
+#      the PyTorch goldens on the CPU and on CUDA, and CUDA against the CPU
+#   3. test-decoder, test-diffusion with HART_TEST_BACKEND=cuda
+#   4. hart generate on the bundled shapes-64px model, --device cpu and
 #      --device cuda, one prompt and a batch of four, --timings; the PNGs
 #      compared pixel by pixel (compare-images.py)
-#   6. test-meaning (48 pictures of the bundled model, read back and checked)
+#   5. test-meaning (48 pictures of the bundled model, read back and checked)
 #      on CUDA and on the CPU: wall times, pictures and readings compared
-#   7. bench-ops (CPU backend only), when time is left
+#   6. test-backend-ops perf: HART's op shapes on the CPU and on CUDA, with
+#      their ratio, when time is left
 # Each check's exit status and time go to a summary at the end; a failure
 # never stops the script, which exits 0.  The log is $OUT/cuda-checks.log
 # ($OUT set by the device runner) or ./cuda-checks.log; pictures go beside
@@ -196,14 +196,13 @@ tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' \
   echo "--- ldd hart (libraries still missing):"
   ldd "$BIN/hart" 2>&1 | grep -E 'not found|libcu' || true
 
-  # ---- 2–4. op and module tests ----
-  run_check backend-parity 40 "$BIN/test-backend-parity" --tap
-  run_check ops-cpu+cuda 15 "$BIN/test-ops" --tap
+  # ---- 2–3. op and module tests ----
+  run_check backend-ops 40 "$BIN/test-backend-ops" test
   run_check decoder-cuda 10 env HART_TEST_BACKEND=cuda "$BIN/test-decoder" --tap
   run_check diffusion-cuda 10 env HART_TEST_BACKEND=cuda \
     "$BIN/test-diffusion" --tap
 
-  # ---- 5. end to end: same seed and prompt, CPU vs CUDA ----
+  # ---- 4. end to end: same seed and prompt, CPU vs CUDA ----
   local dev
   for dev in cpu cuda; do
     run_check "generate-1-$dev" 12 "$BIN/hart" generate \
@@ -224,7 +223,7 @@ tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' \
   run_check compare-generate-4 10 python3 "$ROOT/tests/device/compare-images.py" \
     "$IMAGES/batch4-cpu" "$IMAGES/batch4-cuda"
 
-  # ---- 6. 48 pictures: meaning checked, CPU vs CUDA ----
+  # ---- 5. 48 pictures: meaning checked, CPU vs CUDA ----
   for dev in cuda cpu; do
     run_check "meaning-$dev" 20 env HART_MEANING_MODEL="$MODEL" \
       HART_MEANING_DEVICE="$dev" HART_MEANING_SAVE_DIR="$IMAGES/meaning-$dev" \
@@ -235,9 +234,9 @@ tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' \
   run_check compare-meaning-readings 5 diff "$IMAGES/meaning-cpu/meaning.tsv" \
     "$IMAGES/meaning-cuda/meaning.tsv"
 
-  # ---- 7. CPU op rates of this machine, if time is left ----
+  # ---- 6. op rates of this machine, CPU and CUDA, if time is left ----
   if [ $((DEADLINE - $(date +%s))) -ge 20 ]; then
-    run_check bench-ops-cpu 20 "$BIN/bench-ops"
+    run_check backend-ops-perf 20 "$BIN/test-backend-ops" perf --reps 2
   fi
 
   echo

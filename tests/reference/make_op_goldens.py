@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# gst-hart — golden outputs for the backend op tests (tests/unit/test-ops.c)
+# gst-hart — golden outputs for the backend op tests (tests/ops/op-cases.c)
 # Copyright (C) 2026 gst-hart developers
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #

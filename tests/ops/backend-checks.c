@@ -1,0 +1,191 @@
+/* gst-hart — the op-test harness: checks of a backend that are not op calls
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Creation and refusal of backends, the completeness of the op table, and
+ * the memory entries' contracts (bit-exact round trips, zero-byte and
+ * impossible allocations).  The copy, fill and copy_2d ops themselves are
+ * op cases (op-cases.c).
+ */
+#include "op-harness.h"
+
+#include <math.h>
+#include <string.h>
+
+#define FAIL(...) G_STMT_START {                                        \
+    g_string_append_printf (msg, __VA_ARGS__);                          \
+    return FALSE;                                                       \
+  } G_STMT_END
+
+/* hart_backend_new ("cpu"): thread counts, and a negative one refused. */
+static gboolean
+check_backend_new (HartBackend * unused, const char *name, GString * msg)
+{
+  GError *error = NULL;
+  HartBackend *be = hart_backend_new ("cpu", 0, 0, &error);
+  int n_threads;
+
+  if (be == NULL || strcmp (be->ops->name, "cpu") != 0 || be->n_threads < 1)
+    FAIL ("cpu backend with every core: %s", error ? error->message :
+        "wrong name or thread count");
+  hart_backend_free (be);
+  be = hart_backend_new ("cpu", 0, 3, &error);
+  n_threads = be ? be->n_threads : -1;
+  hart_backend_free (be);
+  if (n_threads != 3)
+    FAIL ("cpu backend asked for 3 threads has %d", n_threads);
+  be = hart_backend_cpu_new (-1, &error);
+  if (be != NULL || !g_error_matches (error, HART_BACKEND_ERROR,
+          HART_BACKEND_ERROR_UNAVAILABLE)) {
+    hart_backend_free (be);
+    g_clear_error (&error);
+    FAIL ("cpu backend with -1 threads is not refused as UNAVAILABLE");
+  }
+  g_clear_error (&error);
+  return TRUE;
+}
+
+/* Without a GPU the refusal is UNAVAILABLE with a clear message; with one,
+ * a device id past the end is refused naming the id. */
+static gboolean
+check_cuda_refusal (HartBackend * unused, const char *name, GString * msg)
+{
+  GError *error = NULL;
+  HartBackend *be = hart_backend_new ("cuda", 0, 0, &error);
+  gboolean ok;
+
+  if (be == NULL) {
+    ok = g_error_matches (error, HART_BACKEND_ERROR,
+        HART_BACKEND_ERROR_UNAVAILABLE)
+        && g_str_has_prefix (error->message, "no usable CUDA device: ");
+    if (!ok)
+      g_string_append_printf (msg, "refusal is not UNAVAILABLE \"no usable "
+          "CUDA device: …\": %s", error ? error->message : "no error");
+    g_clear_error (&error);
+    return ok;
+  }
+  hart_backend_free (be);
+  be = hart_backend_new ("cuda", 9999, 0, &error);
+  ok = be == NULL && g_error_matches (error, HART_BACKEND_ERROR,
+      HART_BACKEND_ERROR_UNAVAILABLE) && strstr (error->message, "9999");
+  if (!ok)
+    g_string_append_printf (msg, "device 9999 not refused naming the id: %s",
+        error ? error->message : "accepted");
+  hart_backend_free (be);
+  g_clear_error (&error);
+  return ok;
+}
+
+/* Every slot of the table is set (the model code calls them blindly). */
+static gboolean
+check_op_table (HartBackend * be, const char *name, GString * msg)
+{
+  const gpointer *slot = (const gpointer *) be->ops;
+  gsize n_slots = sizeof *be->ops / sizeof (gpointer);
+
+  if (be->ops->name == NULL)
+    FAIL ("the op table has no name");
+  for (gsize i = 1; i < n_slots; i++)
+    if (slot[i] == NULL)
+      FAIL ("op table slot %" G_GSIZE_FORMAT " is NULL", i);
+  return TRUE;
+}
+
+/* upload → copy → download is bit-exact; zero-byte allocations are valid
+ * and freeable. */
+static gboolean
+check_memory (HartBackend * be, const char *name, GString * msg)
+{
+  GError *error = NULL;
+  float host[1000], back[1000];
+  void *a, *b;
+  gboolean same;
+
+  for (int i = 0; i < 1000; i++)
+    host[i] = (float) sin (i * 0.37) * 3.0f;
+  /* −0 and a denormal must survive too */
+  host[7] = -0.0f;
+  host[8] = 1e-40f;
+  a = be->ops->alloc (be, sizeof host, &error);
+  b = a ? be->ops->alloc (be, sizeof host, &error) : NULL;
+  if (b == NULL) {
+    be->ops->free (be, a);
+    g_string_append_printf (msg, "alloc: %s", error->message);
+    g_clear_error (&error);
+    return FALSE;
+  }
+  be->ops->upload (be, a, host, sizeof host);
+  be->ops->copy (be, b, a, sizeof host);
+  be->ops->download (be, back, b, sizeof back);
+  if (!be->ops->synchronize (be, &error)) {
+    g_string_append_printf (msg, "synchronize: %s", error->message);
+    g_clear_error (&error);
+  }
+  same = memcmp (back, host, sizeof host) == 0;
+  be->ops->free (be, a);
+  be->ops->free (be, b);
+  if (msg->len > 0)
+    return FALSE;
+  if (!same)
+    FAIL ("upload, copy, download is not bit-exact");
+
+  a = be->ops->alloc (be, 0, &error);
+  if (error != NULL) {
+    g_string_append_printf (msg, "zero-byte alloc: %s", error->message);
+    g_clear_error (&error);
+    return FALSE;
+  }
+  be->ops->free (be, a);
+  return TRUE;
+}
+
+/* An impossible allocation fails with OUT_OF_MEMORY naming the size, not
+ * an abort, and leaves no sticky device error behind. */
+static gboolean
+check_out_of_memory (HartBackend * be, const char *name, GString * msg)
+{
+  GError *error = NULL;
+  /* more than any machine has; CUDA's allocator takes sizes up to 2^50 */
+  const gsize huge = strcmp (name, "cuda") == 0 ? (gsize) 1 << 50 :
+      (gsize) 1 << 60;
+  char *bytes = g_strdup_printf ("%" G_GSIZE_FORMAT, huge);
+  void *ptr = be->ops->alloc (be, huge, &error);
+  gboolean ok = ptr == NULL && g_error_matches (error, HART_BACKEND_ERROR,
+      HART_BACKEND_ERROR_OUT_OF_MEMORY) && strstr (error->message, bytes);
+
+  if (ok && strcmp (name, "cuda") == 0) {
+    char *prefix = g_strdup_printf ("CUDA out of memory: asked for %s bytes",
+        bytes);
+    ok = g_str_has_prefix (error->message, prefix);
+    g_free (prefix);
+  }
+  if (!ok)
+    g_string_append_printf (msg, "alloc of %s bytes: %s", bytes,
+        error ? error->message : "succeeded");
+  if (ptr != NULL)
+    be->ops->free (be, ptr);
+  g_clear_error (&error);
+  if (ok && !be->ops->synchronize (be, &error)) {
+    g_string_append_printf (msg, "sticky error after the refusal: %s",
+        error->message);
+    g_clear_error (&error);
+    ok = FALSE;
+  }
+  g_free (bytes);
+  return ok;
+}
+
+static const BackendCheck checks[] = {
+  {"backend-new", check_backend_new, FALSE, "cpu"},
+  {"cuda-refusal", check_cuda_refusal, FALSE, "cuda"},
+  {"op-table", check_op_table, TRUE, NULL},
+  {"memory", check_memory, TRUE, NULL},
+  {"out-of-memory", check_out_of_memory, TRUE, NULL},
+};
+
+const BackendCheck *
+backend_checks (gsize * n)
+{
+  *n = G_N_ELEMENTS (checks);
+  return checks;
+}
