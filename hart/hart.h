@@ -13,9 +13,12 @@
  *   HartImage **images = hart_model_generate (model, ctx, &params, NULL, &error);
  *
  * The loaded model (read-only, shareable) is separate from the per-call
- * state, so several callers may share one HartModel (calls on one model are
- * serialised internally).  Every failure a user can cause returns NULL/FALSE
- * with a GError in the HART_ERROR domain (hart/error.h).
+ * state, so several callers may share one HartModel and generate at the
+ * same time.  The calls here make that state for one call; a caller that
+ * generates frame after frame keeps it in a HartGenerator
+ * (hart/generator.h: buffers allocated once, prompt transitions, held
+ * scales).  Every failure a user can cause returns NULL/FALSE with a GError
+ * in the HART_ERROR domain (hart/error.h).
  */
 #ifndef HART_HART_H
 #define HART_HART_H

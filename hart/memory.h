@@ -13,7 +13,7 @@
  * (no tensor data is read); docs/errors.md ("Memory budget") gives it in
  * full.  In short:
  *
- *   total = weights + max (AR stage buffers, refinement buffers)
+ *   total = weights + AR stage buffers + refinement buffers
  *
  *   weights    = 4 bytes × every element the model keeps (they are held in
  *                f32 whatever the stored dtype): the whole transformer
@@ -24,15 +24,21 @@
  *                values, per-row activations of the widest stage), the
  *                logits of the last stage on device and host, the latent
  *                scratch and the token frame.
- *   refinement = the token frame, the diffusion head's buffers over B·L
- *                rows, then the decoder's three largest activations and the
- *                output image.
+ *   refinement = the output image and the diffusion head's buffers over
+ *                B·L rows; the decoder's three largest activations are
+ *                placed in the KV cache, idle by then (counted apart only
+ *                when they do not fit there).  The AR buffers stay: a
+ *                generator keeps them from frame to frame (generator.h).
+ *                A refinement alone (hartrefine) has no AR buffers but its
+ *                own copies of z and f_hat, and the larger of the two is
+ *                counted.
  *
  * Host and device bytes are counted together (on the CPU backend they are
  * the same memory).  It is meant to be within ~20 % of the peak resident
- * size: for the 0.7B release at 1024 px, 2.7 GiB of weights + 5.0 GiB of
- * buffers = 7.7 GiB estimated against 7.43 GiB measured
- * (docs/performance.md); tests/unit/test-memory.c keeps it within 20 %.
+ * size: for the 0.7B release at 1024 px, 2.7 GiB of weights + 5.19 GiB of
+ * buffers = 7.9 GiB estimated; 7.43 GiB was measured before generations
+ * kept their state (docs/performance.md), and tests/unit/test-memory.c
+ * keeps the buffers within 20 % of that measurement.
  */
 #ifndef HART_MEMORY_H
 #define HART_MEMORY_H
