@@ -58,6 +58,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define DEFAULT_KEEP_SCALES 0
 #define DEFAULT_TRANSITION_FRAMES 0
 #define DEFAULT_MEMORY_BUDGET 0
+#define DEFAULT_TIMESTAMP_OFFSET 0
+
 
 enum
 {
@@ -77,6 +79,7 @@ enum
   PROP_KEEP_SCALES,
   PROP_TRANSITION_FRAMES,
   PROP_MEMORY_BUDGET,
+  PROP_TIMESTAMP_OFFSET,
 };
 
 static GstStaticPadTemplate gst_hart_src_template =
@@ -107,6 +110,9 @@ static gboolean gst_hart_src_negotiate (GstBaseSrc * basesrc);
 static void gst_hart_src_get_times (GstBaseSrc * basesrc, GstBuffer * buffer,
     GstClockTime * start, GstClockTime * end);
 static gboolean gst_hart_src_query (GstBaseSrc * basesrc, GstQuery * query);
+static gboolean gst_hart_src_is_seekable (GstBaseSrc * basesrc);
+static gboolean gst_hart_src_do_seek (GstBaseSrc * basesrc,
+    GstSegment * segment);
 static gboolean gst_hart_src_unlock (GstBaseSrc * basesrc);
 static gboolean gst_hart_src_unlock_stop (GstBaseSrc * basesrc);
 static GstFlowReturn gst_hart_src_create (GstPushSrc * pushsrc,
@@ -221,6 +227,14 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
           DEFAULT_MEMORY_BUDGET, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_TIMESTAMP_OFFSET,
+      g_param_spec_int64 ("timestamp-offset", "Timestamp offset",
+          "An offset added to the timestamps of the buffers (ns); a "
+          "negative offset that would take a timestamp below 0 makes it 0",
+          G_MININT64, G_MAXINT64, DEFAULT_TIMESTAMP_OFFSET,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   element_class->post_message = GST_DEBUG_FUNCPTR (gst_hart_src_post_message);
 
   gst_element_class_set_static_metadata (element_class,
@@ -238,6 +252,8 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
   basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_hart_src_negotiate);
   basesrc_class->get_times = GST_DEBUG_FUNCPTR (gst_hart_src_get_times);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_hart_src_query);
+  basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_hart_src_is_seekable);
+  basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_hart_src_do_seek);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_hart_src_unlock);
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_hart_src_unlock_stop);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_hart_src_create);
@@ -263,6 +279,9 @@ gst_hart_src_init (GstHartSrc * self)
   self->keep_scales = DEFAULT_KEEP_SCALES;
   self->transition_frames = DEFAULT_TRANSITION_FRAMES;
   self->memory_budget = DEFAULT_MEMORY_BUDGET;
+  self->timestamp_offset = DEFAULT_TIMESTAMP_OFFSET;
+  self->live_anchor = GST_CLOCK_TIME_NONE;
+  self->latency = GST_CLOCK_TIME_NONE;
   self->cancel = g_cancellable_new ();
 
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
@@ -340,6 +359,9 @@ gst_hart_src_set_property (GObject * object, guint prop_id,
     case PROP_TRANSITION_FRAMES:
       self->transition_frames = g_value_get_int (value);
       break;
+    case PROP_TIMESTAMP_OFFSET:
+      self->timestamp_offset = g_value_get_int64 (value);
+      break;
     case PROP_MEMORY_BUDGET:
       self->memory_budget = g_value_get_uint64 (value);
       break;
@@ -401,6 +423,9 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_TRANSITION_FRAMES:
       g_value_set_int (value, self->transition_frames);
+      break;
+    case PROP_TIMESTAMP_OFFSET:
+      g_value_set_int64 (value, self->timestamp_offset);
       break;
     case PROP_MEMORY_BUDGET:
       g_value_set_uint64 (value, self->memory_budget);
@@ -560,6 +585,12 @@ gst_hart_src_stop (GstBaseSrc * basesrc)
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
   self->n_frames = 0;
+  self->live_anchor = GST_CLOCK_TIME_NONE;
+  self->n_gen_times = 0;
+  self->frames_dropped = self->frames_processed = 0;
+  GST_OBJECT_LOCK (self);
+  self->latency = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
   self->tokens_out = FALSE;
   self->fps_n = 0;
   self->fps_d = 1;
@@ -670,44 +701,140 @@ bad_caps:
   return FALSE;
 }
 
+/* No sync by GstBaseSrc: a live hartsrc waits for each frame's slot itself
+ * before generating it (wait_for_slot), so the frame is "captured" at its
+ * timestamp, and GstBaseSrc adds no offset of its own to the timestamps
+ * (it would for a source that let it sync). */
 static void
 gst_hart_src_get_times (GstBaseSrc * basesrc, GstBuffer * buffer,
     GstClockTime * start, GstClockTime * end)
 {
-  /* a live source waits for the clock to reach each frame's time */
-  if (gst_base_src_is_live (basesrc)) {
-    GstClockTime timestamp = GST_BUFFER_PTS (buffer);
-
-    if (GST_CLOCK_TIME_IS_VALID (timestamp)) {
-      GstClockTime duration = GST_BUFFER_DURATION (buffer);
-
-      if (GST_CLOCK_TIME_IS_VALID (duration))
-        *end = timestamp + duration;
-      *start = timestamp;
-    }
-  } else {
-    *start = GST_CLOCK_TIME_NONE;
-    *end = GST_CLOCK_TIME_NONE;
-  }
+  *start = GST_CLOCK_TIME_NONE;
+  *end = GST_CLOCK_TIME_NONE;
 }
 
-/* Live: a frame is ready one frame duration after its time at the
- * earliest (it is generated meanwhile); nothing is buffered beyond it. */
+/* frames ↔ time at the negotiated rate (FALSE without one) */
+static gboolean
+convert_frames (GstHartSrc * self, GstFormat src_format, gint64 src_value,
+    GstFormat dest_format, gint64 * dest_value)
+{
+  if (src_format == dest_format) {
+    *dest_value = src_value;
+    return TRUE;
+  }
+  if (src_value == -1) {
+    *dest_value = -1;
+    return TRUE;
+  }
+  if (self->fps_n <= 0 || src_value < 0)
+    return FALSE;
+  if (src_format == GST_FORMAT_DEFAULT && dest_format == GST_FORMAT_TIME) {
+    *dest_value = gst_util_uint64_scale (src_value, self->fps_d * GST_SECOND,
+        self->fps_n);
+    return TRUE;
+  }
+  if (src_format == GST_FORMAT_TIME && dest_format == GST_FORMAT_DEFAULT) {
+    *dest_value = gst_util_uint64_scale (src_value, self->fps_n,
+        self->fps_d * GST_SECOND);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* LATENCY (live): the generation time of a frame, measured (the slowest of
+ * the last frames; one frame period before the first).  CONVERT: frames ↔
+ * time.  SEEKING: in TIME and DEFAULT (frames) when not live. */
 static gboolean
 gst_hart_src_query (GstBaseSrc * basesrc, GstQuery * query)
 {
   GstHartSrc *self = GST_HART_SRC (basesrc);
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY
-      && gst_base_src_is_live (basesrc)) {
-    GstClockTime latency = 0;
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:
+    {
+      GstClockTime latency;
 
-    if (self->fps_n > 0)
-      latency = gst_util_uint64_scale (GST_SECOND, self->fps_d, self->fps_n);
-    gst_query_set_latency (query, TRUE, latency, GST_CLOCK_TIME_NONE);
-    return TRUE;
+      if (!gst_base_src_is_live (basesrc))
+        break;
+      GST_OBJECT_LOCK (self);
+      latency = self->latency;
+      GST_OBJECT_UNLOCK (self);
+      if (!GST_CLOCK_TIME_IS_VALID (latency))
+        latency = self->fps_n > 0 ? gst_util_uint64_scale (GST_SECOND,
+            self->fps_d, self->fps_n) : 0;
+      GST_DEBUG_OBJECT (self, "latency %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (latency));
+      /* no maximum: a frame that is late is not lost (the next slot is
+       * generated instead), so downstream may buffer as much as it wants */
+      gst_query_set_latency (query, TRUE, latency, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    }
+    case GST_QUERY_CONVERT:
+    {
+      GstFormat src_format, dest_format;
+      gint64 src_value, dest_value;
+
+      gst_query_parse_convert (query, &src_format, &src_value, &dest_format,
+          &dest_value);
+      if (!convert_frames (self, src_format, src_value, dest_format,
+              &dest_value))
+        return FALSE;
+      gst_query_set_convert (query, src_format, src_value, dest_format,
+          dest_value);
+      return TRUE;
+    }
+    case GST_QUERY_SEEKING:
+    {
+      GstFormat format;
+
+      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+      if (format != GST_FORMAT_TIME && format != GST_FORMAT_DEFAULT)
+        break;
+      gst_query_set_seeking (query, format,
+          gst_hart_src_is_seekable (basesrc), 0, -1);
+      return TRUE;
+    }
+    default:
+      break;
   }
   return GST_BASE_SRC_CLASS (parent_class)->query (basesrc, query);
+}
+
+/* ---- seeking ---- */
+
+/* Frame n depends only on (seed, n, settings) with seed-mode=increment, so
+ * any frame can be made first; a live source follows the clock instead. */
+static gboolean
+gst_hart_src_is_seekable (GstBaseSrc * basesrc)
+{
+  return !gst_base_src_is_live (basesrc);
+}
+
+/* SEGMENT (TIME; a DEFAULT seek is converted by GstBaseSrc through the
+ * CONVERT query) → the frame whose interval holds its position.  Held
+ * scales and a transition in progress are dropped: the first frame after a
+ * seek is made from the prompt alone (docs/video.md). */
+static gboolean
+gst_hart_src_do_seek (GstBaseSrc * basesrc, GstSegment * segment)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+
+  if (segment->rate < 0) {
+    GST_WARNING_OBJECT (self, "reverse playback is not supported");
+    return FALSE;
+  }
+  segment->time = segment->start;
+  if (self->fps_n > 0)
+    self->n_frames = gst_util_uint64_scale (segment->position, self->fps_n,
+        self->fps_d * GST_SECOND);
+  else
+    self->n_frames = 0;
+  if (self->generator != NULL)
+    hart_generator_reset (self->generator);
+  self->live_anchor = GST_CLOCK_TIME_NONE;
+  GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT ": frame %"
+      G_GUINT64_FORMAT, GST_TIME_ARGS (segment->position), self->n_frames);
+  return TRUE;
 }
 
 /* ---- generation ---- */
@@ -719,6 +846,11 @@ gst_hart_src_unlock (GstBaseSrc * basesrc)
 
   GST_DEBUG_OBJECT (self, "cancelling the generation in flight");
   g_cancellable_cancel (self->cancel);
+  GST_OBJECT_LOCK (self);
+  self->flushing = TRUE;
+  if (self->slot_wait != NULL)
+    gst_clock_id_unschedule (self->slot_wait);
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -728,6 +860,9 @@ gst_hart_src_unlock_stop (GstBaseSrc * basesrc)
   GstHartSrc *self = GST_HART_SRC (basesrc);
 
   g_cancellable_reset (self->cancel);
+  GST_OBJECT_LOCK (self);
+  self->flushing = FALSE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -751,6 +886,175 @@ push_tags (GstHartSrc * self, const gchar * prompt)
   gst_pad_push_event (GST_BASE_SRC_PAD (self), gst_event_new_tag (tags));
 }
 
+/* ---- live timing (docs/elements.md, "Live") ---- */
+
+/* The running time now, and the element's clock (a reference) and base
+ * time; NULL without a clock. */
+static GstClock *
+running_time_now (GstHartSrc * self, GstClockTime * base_time,
+    GstClockTime * running_time)
+{
+  GstClock *clock;
+  GstClockTime now;
+
+  GST_OBJECT_LOCK (self);
+  clock = GST_ELEMENT_CLOCK (self);
+  if (clock != NULL)
+    gst_object_ref (clock);
+  *base_time = GST_ELEMENT_CAST (self)->base_time;
+  GST_OBJECT_UNLOCK (self);
+  if (clock == NULL)
+    return NULL;
+  now = gst_clock_get_time (clock);
+  *running_time = now > *base_time ? now - *base_time : 0;
+  return clock;
+}
+
+/* N frame periods, and the whole frames in time T (exact: no drift at
+ * rates such as 30000/1001). */
+static GstClockTime
+frames_to_time (GstHartSrc * self, guint64 n)
+{
+  return gst_util_uint64_scale (n, self->fps_d * GST_SECOND, self->fps_n);
+}
+
+static guint64
+time_to_frames (GstHartSrc * self, GstClockTime t)
+{
+  return gst_util_uint64_scale (t, self->fps_n, self->fps_d * GST_SECOND);
+}
+
+/* The slot of frame N: it is generated from that running time on. */
+static GstClockTime
+live_slot (GstHartSrc * self, guint64 n)
+{
+  return self->live_anchor + frames_to_time (self, n - self->live_anchor_frame);
+}
+
+/* A QoS message for the frames skipped to reach the slot of the next one
+ * (as a live source that cannot keep up does). */
+static void
+post_skipped (GstHartSrc * self, guint64 first, guint64 skipped,
+    GstClockTime running_time)
+{
+  const GstClockTime slot = live_slot (self, first);
+  GstMessage *msg = gst_message_new_qos (GST_OBJECT_CAST (self), TRUE,
+      running_time, GST_CLOCK_TIME_NONE, slot,
+      live_slot (self, first + skipped) - slot);
+
+  gst_message_set_qos_values (msg, GST_CLOCK_DIFF (slot, running_time), 1.0,
+      1000000);
+  gst_message_set_qos_stats (msg, GST_FORMAT_BUFFERS, self->frames_processed,
+      self->frames_dropped);
+  gst_element_post_message (GST_ELEMENT_CAST (self), msg);
+}
+
+/* Live, before a frame: the first frame's slot starts now; a later frame
+ * waits for its slot, or, when the slot passed while the frame before was
+ * made, the frames whose slots passed are skipped (frame indices too: with
+ * seed-mode=increment frame n stays a function of n) and the next frame is
+ * the one whose slot holds now.  GST_FLOW_FLUSHING when unlocked. */
+static GstFlowReturn
+live_wait_for_slot (GstHartSrc * self)
+{
+  GstClockTime base_time, rt, slot;
+  GstClock *clock = running_time_now (self, &base_time, &rt);
+  GstClockReturn ret;
+  GstClockID id;
+
+  if (clock == NULL)
+    return GST_FLOW_OK;         /* no clock yet: nothing to follow */
+  if (!GST_CLOCK_TIME_IS_VALID (self->live_anchor) || self->fps_n <= 0) {
+    self->live_anchor = rt;
+    self->live_anchor_frame = self->n_frames;
+    gst_object_unref (clock);
+    return GST_FLOW_OK;
+  }
+  slot = live_slot (self, self->n_frames);
+  if (rt >= live_slot (self, self->n_frames + 1)) {
+    guint64 now_frame = self->live_anchor_frame +
+        time_to_frames (self, rt - self->live_anchor);
+    guint64 skipped = now_frame - self->n_frames;
+
+    self->frames_dropped += skipped;
+    GST_DEBUG_OBJECT (self, "late by %" GST_TIME_FORMAT ": skipping frames %"
+        G_GUINT64_FORMAT " … %" G_GUINT64_FORMAT, GST_TIME_ARGS (rt - slot),
+        self->n_frames, now_frame - 1);
+    post_skipped (self, self->n_frames, skipped, rt);
+    self->n_frames = now_frame;
+  } else if (rt < slot) {
+    id = gst_clock_new_single_shot_id (clock, base_time + slot);
+    GST_OBJECT_LOCK (self);
+    if (self->flushing) {
+      GST_OBJECT_UNLOCK (self);
+      gst_clock_id_unref (id);
+      gst_object_unref (clock);
+      return GST_FLOW_FLUSHING;
+    }
+    self->slot_wait = id;
+    GST_OBJECT_UNLOCK (self);
+    ret = gst_clock_id_wait (id, NULL);
+    GST_OBJECT_LOCK (self);
+    self->slot_wait = NULL;
+    GST_OBJECT_UNLOCK (self);
+    gst_clock_id_unref (id);
+    if (ret == GST_CLOCK_UNSCHEDULED) {
+      gst_object_unref (clock);
+      return GST_FLOW_FLUSHING;
+    }
+  }
+  gst_object_unref (clock);
+  return GST_FLOW_OK;
+}
+
+/* Live, after a frame that took GEN_TIME: the latency becomes the slowest
+ * of the last frames; the pipeline is told when it grows (or halves). */
+static void
+live_update_latency (GstHartSrc * self, GstClockTime gen_time)
+{
+  GstClockTime latency = 0, old;
+
+  self->gen_times[self->n_gen_times++ % LIVE_LATENCY_WINDOW_SIZE] = gen_time;
+  for (guint i = 0; i < MIN (self->n_gen_times, LIVE_LATENCY_WINDOW_SIZE); i++)
+    latency = MAX (latency, self->gen_times[i]);
+  GST_OBJECT_LOCK (self);
+  old = self->latency;
+  self->latency = latency;
+  GST_OBJECT_UNLOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (old) || latency > old || latency < old / 2) {
+    GST_DEBUG_OBJECT (self, "latency %" GST_TIME_FORMAT " (was %"
+        GST_TIME_FORMAT ")", GST_TIME_ARGS (latency), GST_TIME_ARGS (old));
+    gst_element_post_message (GST_ELEMENT_CAST (self),
+        gst_message_new_latency (GST_OBJECT_CAST (self)));
+  }
+}
+
+/* The PTS of frame N (its slot when live), timestamp-offset added (and
+ * clamped at 0); the time of the frame after it is *NEXT. */
+static GstClockTime
+frame_timestamp (GstHartSrc * self, guint64 n, gint64 offset,
+    GstClockTime * next)
+{
+  GstClockTime t, t_next;
+
+  if (GST_CLOCK_TIME_IS_VALID (self->live_anchor)) {
+    t = live_slot (self, n);
+    t_next = live_slot (self, n + 1);
+  } else {
+    t = frames_to_time (self, n);
+    t_next = frames_to_time (self, n + 1);
+  }
+  if (offset < 0) {
+    t = (GstClockTime) (-offset) > t ? 0 : t + offset;
+    t_next = (GstClockTime) (-offset) > t_next ? 0 : t_next + offset;
+  } else {
+    t += offset;
+    t_next += offset;
+  }
+  *next = t_next;
+  return t;
+}
+
 static GstFlowReturn
 gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
 {
@@ -762,15 +1066,25 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   GError *error = NULL;
   gchar *prompt;
   gint keep_scales, transition_frames;
-  gboolean changed;
+  gboolean changed, live = gst_base_src_is_live (GST_BASE_SRC (self));
   GstClockTime timestamp, next;
+  gint64 started, timestamp_offset;
 
   /* framerate 0/1: one still image */
   if (self->fps_n == 0 && self->n_frames >= 1)
     return GST_FLOW_EOS;
 
+  if (live) {
+    GstFlowReturn ret = live_wait_for_slot (self);
+
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  started = g_get_monotonic_time ();
+
   hart_generate_params_init (&params);
   GST_OBJECT_LOCK (self);
+  timestamp_offset = self->timestamp_offset;
   prompt = g_strdup (self->prompt);
   params.seed = self->seed;
   params.frame = self->seed_mode == GST_HART_SEED_MODE_INCREMENT ?
@@ -837,13 +1151,10 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   }
 
   if (self->fps_n > 0) {
-    timestamp = gst_util_uint64_scale (self->n_frames,
-        self->fps_d * GST_SECOND, self->fps_n);
-    next = gst_util_uint64_scale (self->n_frames + 1,
-        self->fps_d * GST_SECOND, self->fps_n);
+    timestamp = frame_timestamp (self, self->n_frames, timestamp_offset, &next);
     GST_BUFFER_DURATION (buffer) = next - timestamp;
   } else {
-    timestamp = 0;
+    timestamp = timestamp_offset > 0 ? (GstClockTime) timestamp_offset : 0;
     GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
   }
   GST_BUFFER_PTS (buffer) = timestamp;
@@ -854,6 +1165,10 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
       params.cfg, hart_model_get_fingerprint (self->model));
 
   self->n_frames++;
+  self->frames_processed++;
+  if (live)
+    live_update_latency (self, (g_get_monotonic_time () - started) *
+        GST_USECOND);
 
   hart_images_free (images);
   hart_tokens_free (tokens);

@@ -17,6 +17,9 @@
 
 G_BEGIN_DECLS
 
+/* Live: the latency is the slowest of the last frames' generation times. */
+#define LIVE_LATENCY_WINDOW_SIZE 8
+
 #define GST_TYPE_HART_SRC (gst_hart_src_get_type ())
 G_DECLARE_FINAL_TYPE (GstHartSrc, gst_hart_src, GST, HART_SRC, GstPushSrc)
 
@@ -39,6 +42,7 @@ struct _GstHartSrc
   gint keep_scales;
   gint transition_frames;
   guint64 memory_budget;        /* MiB, 0: none */
+  gint64 timestamp_offset;      /* ns, added to every PTS */
 
   /* loaded in start (), from the shared cache */
   HartEngine *engine;
@@ -52,8 +56,22 @@ struct _GstHartSrc
   GstVideoInfo info;
   gint fps_n, fps_d;
 
-  /* streaming state: streaming thread only */
-  guint64 n_frames;
+  /* streaming state: streaming thread only (and do_seek, which runs with
+   * the streaming thread stopped) */
+  guint64 n_frames;             /* index of the next frame */
+  /* live: the running time of frame 0's slot (frame n's is anchor +
+   * n · period), set by the first frame; GST_CLOCK_TIME_NONE before */
+  GstClockTime live_anchor;
+  guint64 live_anchor_frame;    /* the frame whose slot live_anchor is */
+  GstClockTime gen_times[LIVE_LATENCY_WINDOW_SIZE];     /* last frames' */
+  guint n_gen_times;
+  guint64 frames_dropped, frames_processed;     /* live skips, for QoS */
+  /* under the object lock: the latency the LATENCY query reports */
+  GstClockTime latency;
+  /* waits for a live frame's slot; unscheduled by unlock () (both under
+   * the object lock) */
+  GstClockID slot_wait;
+  gboolean flushing;
   /* the prompt's context, transitions, held scales and the buffers of a
    * generation (hart/generator.h), created in start () */
   HartGenerator *generator;

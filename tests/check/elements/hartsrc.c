@@ -1039,6 +1039,218 @@ GST_START_TEST (test_cache_concurrent_loads)
 
 GST_END_TEST;
 
+/* ---- seeking and timing ---- */
+
+#define SEEK_CAPS "video/x-raw, format=RGB, framerate=10/1"
+#define FRAME_NS (GST_SECOND / 10)
+
+/* Buffers from H until the one of frame N (its OFFSET), which is returned;
+ * the ones before it (made before a seek took effect) are dropped. */
+static GstBuffer *
+pull_frame (GstHarness * h, guint64 n)
+{
+  for (guint i = 0; i < 16; i++) {
+    GstBuffer *buffer = pull_buffer (h);
+
+    if (GST_BUFFER_OFFSET (buffer) == n)
+      return buffer;
+    gst_buffer_unref (buffer);
+  }
+  fail ("frame %" G_GUINT64_FORMAT " never came", n);
+  return NULL;
+}
+
+/* A flushing seek, in time or in frames, to frame 3 of a seed-mode=increment
+ * stream: the frames from there are the bytes, offsets and timestamps of an
+ * unbroken run, and the segment starts at the seek position
+ * (SEGMENT_START in time). */
+static void
+check_seek (GstFormat format, gint64 position, GstClockTime segment_start)
+{
+  GstHarness *unbroken = harness_hartsrc (6, SEEK_CAPS);
+  GstHarness *h = harness_hartsrc (12, SEEK_CAPS);
+  GstBuffer *expected[6], *frame;
+  GstEvent *event;
+  gboolean segment_seen = FALSE;
+
+  gst_util_set_object_arg (G_OBJECT (unbroken->element), "seed-mode",
+      "increment");
+  gst_harness_play (unbroken);
+  for (guint i = 0; i < 6; i++)
+    expected[i] = pull_buffer (unbroken);
+  gst_harness_teardown (unbroken);
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", "increment");
+  gst_harness_play (h);
+  gst_buffer_unref (pull_buffer (h));
+  fail_unless (gst_harness_push_upstream_event (h,
+          gst_event_new_seek (1.0, format, GST_SEEK_FLAG_FLUSH,
+              GST_SEEK_TYPE_SET, position, GST_SEEK_TYPE_NONE, -1)));
+  for (guint64 n = 3; n < 6; n++) {
+    frame = pull_frame (h, n);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (frame), n * FRAME_NS);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (frame),
+        GST_BUFFER_PTS (expected[n]));
+    fail_unless (buffers_equal (frame, expected[n]),
+        "frame %" G_GUINT64_FORMAT " after the seek differs", n);
+    gst_buffer_unref (frame);
+  }
+  while ((event = gst_harness_try_pull_event (h)) != NULL) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+      const GstSegment *segment;
+
+      gst_event_parse_segment (event, &segment);
+      if (segment->start == segment_start)
+        segment_seen = TRUE;
+    }
+    gst_event_unref (event);
+  }
+  fail_unless (segment_seen, "no segment starting at the seek position");
+  for (guint i = 0; i < 6; i++)
+    gst_buffer_unref (expected[i]);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_seek_time)
+{
+  /* inside frame 3: that frame comes first, the segment starts where asked */
+  check_seek (GST_FORMAT_TIME, 3 * FRAME_NS + FRAME_NS / 2,
+      3 * FRAME_NS + FRAME_NS / 2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seek_frames)
+{
+  check_seek (GST_FORMAT_DEFAULT, 3, 3 * FRAME_NS);
+}
+
+GST_END_TEST;
+
+/* The SEEKING query tells the truth: seekable in time and frames unless
+ * live. */
+GST_START_TEST (test_seeking_query)
+{
+  GstHarness *h = harness_hartsrc (2, SEEK_CAPS);
+  GstFormat formats[] = { GST_FORMAT_TIME, GST_FORMAT_DEFAULT };
+
+  gst_harness_play (h);
+  gst_buffer_unref (pull_buffer (h));
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstQuery *query = gst_query_new_seeking (formats[i]);
+    gboolean seekable = FALSE;
+
+    fail_unless (gst_element_query (h->element, query));
+    gst_query_parse_seeking (query, NULL, &seekable, NULL, NULL);
+    fail_unless (seekable, "not seekable in %s",
+        gst_format_get_name (formats[i]));
+    gst_query_unref (query);
+  }
+  gst_harness_teardown (h);
+
+  h = harness_hartsrc (2, SEEK_CAPS);
+  g_object_set (h->element, "is-live", TRUE, NULL);
+  gst_harness_use_systemclock (h);
+  gst_harness_play (h);
+  gst_buffer_unref (pull_buffer (h));
+  {
+    GstQuery *query = gst_query_new_seeking (GST_FORMAT_TIME);
+    gboolean seekable = TRUE;
+
+    fail_unless (gst_element_query (h->element, query));
+    gst_query_parse_seeking (query, NULL, &seekable, NULL, NULL);
+    fail_if (seekable, "a live hartsrc claims to be seekable");
+    gst_query_unref (query);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timestamp_offset)
+{
+  GstHarness *h = harness_hartsrc (2, SEEK_CAPS);
+  GstBuffer *b;
+
+  g_object_set (h->element, "timestamp-offset", (gint64) 5 * GST_SECOND, NULL);
+  gst_harness_play (h);
+  for (guint64 n = 0; n < 2; n++) {
+    b = pull_buffer (h);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b), 5 * GST_SECOND
+        + n * FRAME_NS);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (b), FRAME_NS);
+    gst_buffer_unref (b);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Live at a rate no generation can keep (1000 frames a second): frames
+ * whose slot passed are skipped, with a QoS message saying how many; every
+ * frame is stamped with its own slot, so timestamps follow the clock and
+ * the frame index; the latency query reports the measured generation time
+ * (more than one frame period here). */
+GST_START_TEST (test_live_skips_late_frames)
+{
+  GstHarness *h = harness_hartsrc (4,
+      "video/x-raw, format=RGB, framerate=1000/1");
+  GstBus *bus = gst_bus_new ();
+  GstBuffer *frames[4];
+  GstMessage *msg;
+  GstQuery *query;
+  GstClockTime min_latency = 0;
+  gboolean live = FALSE;
+  guint64 skipped = 0, dropped = 0;
+
+  gst_element_set_bus (h->element, bus);
+  g_object_set (h->element, "is-live", TRUE, NULL);
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", "increment");
+  gst_harness_use_systemclock (h);
+  gst_harness_play (h);
+  for (guint i = 0; i < 4; i++)
+    frames[i] = pull_buffer (h);
+  for (guint i = 1; i < 4; i++) {
+    guint64 n = GST_BUFFER_OFFSET (frames[i]);
+    guint64 n0 = GST_BUFFER_OFFSET (frames[0]);
+
+    fail_unless (n > GST_BUFFER_OFFSET (frames[i - 1]) + 1,
+        "frame %u: no frame skipped at 1000 frames a second", i);
+    skipped += n - GST_BUFFER_OFFSET (frames[i - 1]) - 1;
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (frames[i]) -
+        GST_BUFFER_PTS (frames[0]), (n - n0) * GST_MSECOND);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (frames[i]), GST_MSECOND);
+  }
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_QOS)) != NULL) {
+    GstFormat format;
+    guint64 processed, msg_dropped;
+
+    gst_message_parse_qos_stats (msg, &format, &processed, &msg_dropped);
+    fail_unless_equals_int (format, GST_FORMAT_BUFFERS);
+    dropped = msg_dropped;
+    gst_message_unref (msg);
+  }
+  fail_unless (dropped >= skipped && skipped > 0,
+      "QoS reports %" G_GUINT64_FORMAT " dropped, %" G_GUINT64_FORMAT
+      " were skipped", dropped, skipped);
+
+  query = gst_query_new_latency ();
+  fail_unless (gst_element_query (h->element, query));
+  gst_query_parse_latency (query, &live, &min_latency, NULL);
+  fail_unless (live);
+  fail_unless (min_latency > GST_MSECOND, "latency %" GST_TIME_FORMAT
+      " is not the generation time", GST_TIME_ARGS (min_latency));
+  gst_query_unref (query);
+
+  for (guint i = 0; i < 4; i++)
+    gst_buffer_unref (frames[i]);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 hartsrc_suite (void)
 {
@@ -1061,6 +1273,11 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_prompt_change);
   tcase_add_test (tc, test_transition_frames);
   tcase_add_test (tc, test_keep_scales_prompt_change);
+  tcase_add_test (tc, test_seek_time);
+  tcase_add_test (tc, test_seek_frames);
+  tcase_add_test (tc, test_seeking_query);
+  tcase_add_test (tc, test_timestamp_offset);
+  tcase_add_test (tc, test_live_skips_late_frames);
   tcase_add_test (tc, test_meta_and_tags);
   tcase_add_test (tc, test_stop_during_generation);
   tcase_add_test (tc, test_empty_prompt);
