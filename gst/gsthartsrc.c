@@ -89,7 +89,12 @@ static GstStaticPadTemplate gst_hart_src_template =
     GST_STATIC_CAPS (GST_HART_RAW_CAPS "; " GST_HART_TOKENS_CAPS));
 
 #define gst_hart_src_parent_class parent_class
-G_DEFINE_TYPE (GstHartSrc, gst_hart_src, GST_TYPE_PUSH_SRC);
+static void gst_hart_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+G_DEFINE_TYPE_WITH_CODE (GstHartSrc, gst_hart_src, GST_TYPE_PUSH_SRC,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_hart_src_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE (hartsrc, "hartsrc", GST_RANK_NONE,
     GST_TYPE_HART_SRC);
 
@@ -1208,4 +1213,140 @@ map_failed:
     g_free (prompt);
     return GST_FLOW_ERROR;
   }
+}
+
+/* ---- URI handler: hart:///PROMPT?property=value&… ---- */
+
+#define HART_URI_SCHEME "hart"
+
+static GstURIType
+gst_hart_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_hart_src_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { HART_URI_SCHEME, NULL };
+
+  return protocols;
+}
+
+/* hart:///PROMPT?seed=N (the prompt and the seed: what identifies the
+ * picture; the other properties keep their values). */
+static gchar *
+gst_hart_src_uri_get_uri (GstURIHandler * handler)
+{
+  GstHartSrc *self = GST_HART_SRC (handler);
+  gchar *path, *uri;
+
+  GST_OBJECT_LOCK (self);
+  path = g_uri_escape_string (self->prompt ? self->prompt : "", NULL, TRUE);
+  uri = g_strdup_printf (HART_URI_SCHEME ":///%s?seed=%" G_GUINT64_FORMAT,
+      path, self->seed);
+  GST_OBJECT_UNLOCK (self);
+  g_free (path);
+  return uri;
+}
+
+/* The path (percent-decoded, without its leading '/') is the prompt; each
+ * query parameter NAME=VALUE sets the property NAME, its value read as
+ * gst-launch-1.0 reads one.  A parameter that is not a writable property,
+ * or a value it does not take, refuses the whole URI and sets nothing. */
+static gboolean
+gst_hart_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  GstHartSrc *self = GST_HART_SRC (handler);
+  GUri *parsed;
+  GHashTable *params = NULL;
+  GHashTableIter iter;
+  const gchar *path, *query, *name, *value;
+  gchar *prompt = NULL;
+  GArray *values = NULL;
+  GPtrArray *specs = NULL;
+  gboolean ok = FALSE;
+
+  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED_QUERY, NULL);
+  if (parsed == NULL || g_strcmp0 (g_uri_get_scheme (parsed),
+          HART_URI_SCHEME) != 0) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "not a %s:///PROMPT?property=value URI: %s", HART_URI_SCHEME, uri);
+    goto out;
+  }
+  query = g_uri_get_query (parsed);
+  if (query != NULL && !(params = g_uri_parse_params (query, -1, "&",
+              G_URI_PARAMS_NONE, NULL))) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "malformed query in %s", uri);
+    goto out;
+  }
+  /* every parameter is checked (name and value) before any is set */
+  values = g_array_new (FALSE, TRUE, sizeof (GValue));
+  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+  specs = g_ptr_array_new ();
+  if (params != NULL) {
+    g_hash_table_iter_init (&iter, params);
+    while (g_hash_table_iter_next (&iter, (gpointer *) & name,
+            (gpointer *) & value)) {
+      GParamSpec *pspec =
+          g_object_class_find_property (G_OBJECT_GET_CLASS (self), name);
+      GValue v = G_VALUE_INIT;
+
+      if (pspec == NULL || !(pspec->flags & G_PARAM_WRITABLE)
+          || g_str_equal (name, "name") || g_str_equal (name, "parent")) {
+        g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_REFERENCE,
+            "%s: hartsrc has no property \"%s\" to set", uri, name);
+        goto out;
+      }
+      g_value_init (&v, G_PARAM_SPEC_VALUE_TYPE (pspec));
+      if (!gst_value_deserialize_with_pspec (&v, value, pspec)
+          || g_param_value_validate (pspec, &v)) {
+        g_value_unset (&v);
+        g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_REFERENCE,
+            "%s: \"%s\" is not a value of the property \"%s\"", uri, value,
+            name);
+        goto out;
+      }
+      g_array_append_val (values, v);
+      g_ptr_array_add (specs, pspec);
+    }
+  }
+  path = g_uri_get_path (parsed);
+  if (path != NULL && path[0] == '/')
+    path++;
+  if (path != NULL && path[0] != '\0')
+    prompt = g_strdup (path);   /* g_uri_parse decoded it */
+  if (prompt != NULL)
+    g_object_set (self, "prompt", prompt, NULL);
+  for (guint i = 0; i < specs->len; i++)
+    g_object_set_property (G_OBJECT (self),
+        ((GParamSpec *) g_ptr_array_index (specs, i))->name,
+        &g_array_index (values, GValue, i));
+  GST_DEBUG_OBJECT (self, "URI %s", uri);
+  ok = TRUE;
+
+out:
+  g_free (prompt);
+  if (values != NULL)
+    g_array_unref (values);
+  if (specs != NULL)
+    g_ptr_array_unref (specs);
+  if (params != NULL)
+    g_hash_table_unref (params);
+  if (parsed != NULL)
+    g_uri_unref (parsed);
+  return ok;
+}
+
+static void
+gst_hart_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = (GstURIHandlerInterface *) g_iface;
+
+  iface->get_type = gst_hart_src_uri_get_type;
+  iface->get_protocols = gst_hart_src_uri_get_protocols;
+  iface->get_uri = gst_hart_src_uri_get_uri;
+  iface->set_uri = gst_hart_src_uri_set_uri;
 }

@@ -1251,6 +1251,52 @@ GST_START_TEST (test_live_skips_late_frames)
 
 GST_END_TEST;
 
+/* ---- URI handler ---- */
+
+/* hart:///PROMPT?property=value&…: the prompt from the path, properties from
+ * the query, all or nothing; get_uri gives back prompt and seed. */
+GST_START_TEST (test_uri_handler)
+{
+  GError *error = NULL;
+  GstElement *src = gst_element_make_from_uri (GST_URI_SRC,
+      "hart:///a%20red%20circle?seed=5&seed-mode=increment&keep-scales=3",
+      NULL, &error);
+  gchar *prompt, *uri;
+  guint64 seed;
+  gint keep;
+
+  fail_unless (src != NULL, "%s", error ? error->message : "no element");
+  g_object_get (src, "prompt", &prompt, "seed", &seed, "keep-scales", &keep,
+      NULL);
+  fail_unless_equals_string (prompt, "a red circle");
+  fail_unless_equals_uint64 (seed, 5);
+  fail_unless_equals_int (keep, 3);
+  uri = gst_uri_handler_get_uri (GST_URI_HANDLER (src));
+  fail_unless_equals_string (uri, "hart:///a%20red%20circle?seed=5");
+  g_free (uri);
+  g_free (prompt);
+
+  /* refused whole: an unknown property, a bad value, another scheme */
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
+          "hart:///other?seed=9&bogus=1", &error));
+  fail_unless (g_error_matches (error, GST_URI_ERROR,
+          GST_URI_ERROR_BAD_REFERENCE));
+  g_clear_error (&error);
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
+          "hart:///other?keep-scales=-1", &error));
+  g_clear_error (&error);
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
+          "file:///other", &error));
+  g_clear_error (&error);
+  g_object_get (src, "prompt", &prompt, "seed", &seed, NULL);
+  fail_unless_equals_string (prompt, "a red circle");
+  fail_unless_equals_uint64 (seed, 5);
+  g_free (prompt);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
 static Suite *
 hartsrc_suite (void)
 {
@@ -1291,6 +1337,7 @@ hartsrc_suite (void)
   tcase_add_test (tc_load, test_bundled_model_default);
   tcase_add_test (tc_load, test_size_refused);
   tcase_add_test (tc_load, test_shared_cache);
+  tcase_add_test (tc_load, test_uri_handler);
   tcase_add_test (tc_load, test_cache_concurrent_loads);
   return s;
 }
