@@ -50,9 +50,9 @@
 #include <gst/app/gstappsrc.h>
 #include <string.h>
 
-/* The plugin's public header: the struct GstHartMeta and its API type's
- * name, looked up at run time, so the example does not link against the
- * plugin. */
+/* The plugin's public header: GstHartMeta's name and fields and inline
+ * readers over GStreamer's custom meta API, so the example does not link
+ * against the plugin. */
 #include "gst/gst-hart-meta.h"
 
 #define DEFAULT_FRAMES 8
@@ -115,17 +115,22 @@ print_pending_error (GstElement * pipeline)
   gst_object_unref (bus);
 }
 
-static const gchar *
-prompt_of_buffer (GstBuffer * buffer)
+/* One line per frame: what the frame's GstHartMeta says about its origin.
+ * The prompt last: a prompt may hold any character. */
+static void
+print_frame (guint index, GstBuffer * buffer)
 {
-  GType meta_api = g_type_from_name (GST_HART_META_API_NAME);
-  GstHartMeta *meta;
+  GstHartMetaFields meta;
 
-  if (meta_api == 0)
-    return "(no GstHartMeta)";
-  meta = (GstHartMeta *) gst_buffer_get_meta (buffer, meta_api);
-  return meta != NULL && meta->prompt != NULL ? meta->prompt :
-      "(no GstHartMeta)";
+  if (!gst_hart_meta_read (buffer, &meta)) {
+    g_print ("frame %u pts %" GST_TIME_FORMAT " (no GstHartMeta)\n", index,
+        GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
+    return;
+  }
+  g_print ("frame %u pts %" GST_TIME_FORMAT " seed %" G_GUINT64_FORMAT
+      " draws of frame %u cfg %g model %s prompt \"%s\"\n", index,
+      GST_TIME_ARGS (GST_BUFFER_PTS (buffer)), meta.seed, meta.frame,
+      meta.cfg_scale, meta.model, meta.prompt ? meta.prompt : "(unknown)");
 }
 
 static GstElement *
@@ -212,8 +217,7 @@ write_frames (GstElement * source, guint n_frames, const gchar * output_dir,
       break;
     }
     buffer = gst_sample_get_buffer (sample);
-    g_print ("frame %u pts %" GST_TIME_FORMAT " prompt \"%s\"\n", i,
-        GST_TIME_ARGS (GST_BUFFER_PTS (buffer)), prompt_of_buffer (buffer));
+    print_frame (i, buffer);
     /* The writer takes its own reference to the sample and its caps. */
     if (gst_app_src_push_sample (GST_APP_SRC (writer_source), sample) !=
         GST_FLOW_OK) {

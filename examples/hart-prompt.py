@@ -42,6 +42,21 @@ def pop_error(pipeline):
               file=sys.stderr)
 
 
+def describe_frame(buffer):
+    """What the frame's GstHartMeta says about its origin.  The meta is a
+    GstCustomMeta: a GstStructure that PyGObject reads, no C code needed."""
+    meta = buffer.get_custom_meta("GstHartMeta")
+    if meta is None:
+        return "(no GstHartMeta)"
+    s = meta.get_structure()
+    seed = s.get_uint64("seed")[1]
+    frame = s.get_uint("frame")[1]
+    cfg = s.get_double("cfg-scale")[1]
+    # the prompt last: it may hold any character
+    return (f"seed {seed} draws of frame {frame} cfg {cfg:g} "
+            f'model {s.get_string("model")} prompt "{s.get_string("prompt")}"')
+
+
 def looks_like_path(argument):
     """A prompt has spaces and no slashes; a path starts with '/', '.' or '~',
     or has a '/' and no space ("models/hart-0.7b-1024px")."""
@@ -122,9 +137,8 @@ def main():
             ok = False
             break
         buffer = sample.get_buffer()
-        # GstHartMeta is not introspectable; the C example reads it.
-        print(f"frame {index} pts {buffer.pts / Gst.SECOND:.3f} s, "
-              f"{buffer.get_size()} bytes")
+        print(f"frame {index} pts {buffer.pts / Gst.SECOND:.3f} s "
+              f"{describe_frame(buffer)}")
         if frames_in.emit("push-sample", sample) != Gst.FlowReturn.OK:
             print(f"the PNG writer refused frame {index}", file=sys.stderr)
             ok = False

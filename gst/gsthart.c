@@ -9,7 +9,8 @@
  *
  * `hartsrc` generates pictures (or token frames) from a text prompt;
  * `hartrefine` turns token frames into pictures.  This file registers the
- * plugin, both elements, the debug category "hart" and the translations.
+ * plugin, both elements, the custom meta GstHartMeta, the debug category
+ * "hart" and the translations.
  *
  * |[
  * gst-launch-1.0 hartsrc model-path=hart-0.7b-1024px num-buffers=1 ! \
@@ -24,6 +25,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "gsthartcache.h"
+#include "gsthartmeta.h"
 #include "gsthartrefine.h"
 #include "gsthartsrc.h"
 
@@ -44,6 +46,10 @@ plugin_init (GstPlugin * plugin)
   /* for the element tests (gsthartcache.h): no exported symbol needed */
   g_object_set_data (G_OBJECT (plugin), GST_HART_CACHE_HOOKS_KEY,
       (gpointer) & gst_hart_cache_hooks);
+
+  /* the meta's name is known from here on: an application (or a pad probe)
+   * may look it up before the first frame */
+  gst_hart_meta_get_info ();
 
   ret |= GST_ELEMENT_REGISTER (hartsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (hartrefine, plugin);

@@ -1,6 +1,11 @@
 /* gst-hart — GstHartMeta: how a frame was generated
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A GstCustomMeta rather than a C struct meta: its fields live in a
+ * GstStructure, which the language bindings read (Python:
+ * buf.get_custom_meta ("GstHartMeta").get_structure ()); a struct meta
+ * would need C code of the plugin, which applications do not link.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -8,52 +13,31 @@
 
 #include "gsthartmeta.h"
 
-GType
-gst_hart_meta_api_get_type (void)
-{
-  static GType api_type = 0;
-  /* no tags: the metadata describes the picture's origin, not its memory,
-   * size or colours, so every transform may carry it */
-  static const gchar *tags[] = { NULL };
-
-  if (g_once_init_enter (&api_type)) {
-    GType type = gst_meta_api_type_register (GST_HART_META_API_NAME, tags);
-    g_once_init_leave (&api_type, type);
-  }
-  return api_type;
-}
-
 static gboolean
-gst_hart_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+copy_field (GQuark field, const GValue * value, gpointer user_data)
 {
-  GstHartMeta *hart_meta = (GstHartMeta *) meta;
-
-  hart_meta->prompt = NULL;
-  hart_meta->seed = 0;
-  hart_meta->frame = 0;
-  hart_meta->cfg_scale = 0.0;
-  hart_meta->fingerprint = NULL;
+  gst_structure_id_set_value ((GstStructure *) user_data, field, value);
   return TRUE;
 }
 
-static void
-gst_hart_meta_free (GstMeta * meta, GstBuffer * buffer)
-{
-  GstHartMeta *hart_meta = (GstHartMeta *) meta;
-
-  g_free (hart_meta->prompt);
-  g_free (hart_meta->fingerprint);
-}
-
+/* GStreamer's default for a custom meta copies it on a copy transform only
+ * and drops it on any other (a scale, say).  The metadata describes the
+ * picture's origin, not its memory, size or colours: every transform
+ * carries it, unchanged.  A meta already on DEST is updated rather than
+ * doubled. */
 static gboolean
-gst_hart_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
-    GQuark type, gpointer data)
+gst_hart_meta_transform (GstBuffer * dest, GstCustomMeta * meta,
+    GstBuffer * buffer, GQuark type, gpointer data, gpointer user_data)
 {
-  GstHartMeta *src = (GstHartMeta *) meta;
+  GstCustomMeta *copy = gst_buffer_get_custom_meta (dest, GST_HART_META_NAME);
 
-  /* copies, scaling, format conversions: the origin stays the same */
-  return gst_buffer_add_hart_meta (dest, src->prompt, src->seed, src->frame,
-      src->cfg_scale, src->fingerprint) != NULL;
+  if (copy == NULL)
+    copy = gst_buffer_add_custom_meta (dest, GST_HART_META_NAME);
+  if (copy == NULL)
+    return FALSE;
+  gst_structure_foreach (gst_custom_meta_get_structure (meta), copy_field,
+      gst_custom_meta_get_structure (copy));
+  return TRUE;
 }
 
 const GstMetaInfo *
@@ -62,27 +46,42 @@ gst_hart_meta_get_info (void)
   static const GstMetaInfo *meta_info = NULL;
 
   if (g_once_init_enter ((GstMetaInfo **) & meta_info)) {
-    const GstMetaInfo *info = gst_meta_register (GST_HART_META_API_TYPE,
-        "GstHartMeta", sizeof (GstHartMeta), gst_hart_meta_init,
-        gst_hart_meta_free, gst_hart_meta_transform);
+    /* no tags: nothing in it depends on the memory, the size or the
+     * colours, so GstBaseTransform and the video filters copy it */
+    const gchar *tags[] = { NULL };
+    const GstMetaInfo *info = gst_meta_register_custom (GST_HART_META_NAME,
+        tags, gst_hart_meta_transform, NULL, NULL);
+
     g_once_init_leave ((GstMetaInfo **) & meta_info, (GstMetaInfo *) info);
   }
   return meta_info;
 }
 
-GstHartMeta *
-gst_buffer_add_hart_meta (GstBuffer * buffer, const gchar * prompt,
-    guint64 seed, guint32 frame, gdouble cfg_scale, const gchar * fingerprint)
+GstCustomMeta *
+gst_buffer_set_hart_meta (GstBuffer * buffer, const gchar * prompt,
+    guint64 seed, guint32 frame, gdouble cfg_scale, const gchar * model,
+    const gchar * fingerprint)
 {
-  GstHartMeta *meta;
+  GstCustomMeta *meta;
+  GstStructure *s;
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (gst_buffer_is_writable (buffer), NULL);
+  g_return_val_if_fail (gst_hart_meta_get_info () != NULL, NULL);
 
-  meta = (GstHartMeta *) gst_buffer_add_meta (buffer, GST_HART_META_INFO, NULL);
-  meta->prompt = g_strdup (prompt);
-  meta->seed = seed;
-  meta->frame = frame;
-  meta->cfg_scale = cfg_scale;
-  meta->fingerprint = g_strdup (fingerprint);
+  meta = gst_buffer_get_custom_meta (buffer, GST_HART_META_NAME);
+  if (meta == NULL)
+    meta = gst_buffer_add_custom_meta (buffer, GST_HART_META_NAME);
+  s = gst_custom_meta_get_structure (meta);
+  if (prompt != NULL)
+    gst_structure_set (s, GST_HART_META_PROMPT, G_TYPE_STRING, prompt, NULL);
+  if (cfg_scale >= 0.0)
+    gst_structure_set (s, GST_HART_META_CFG_SCALE, G_TYPE_DOUBLE, cfg_scale,
+        NULL);
+  gst_structure_set (s,
+      GST_HART_META_SEED, G_TYPE_UINT64, seed,
+      GST_HART_META_FRAME, G_TYPE_UINT, (guint) frame,
+      GST_HART_META_MODEL, G_TYPE_STRING, model,
+      GST_HART_META_FINGERPRINT, G_TYPE_STRING, fingerprint, NULL);
   return meta;
 }

@@ -10,19 +10,20 @@
 
 G_BEGIN_DECLS
 
-/* The struct and its API type name: gst/gst-hart-meta.h (public). */
+/* The name, the fields and the readers: gst/gst-hart-meta.h (public). */
 
-#define GST_HART_META_API_TYPE (gst_hart_meta_api_get_type ())
-#define GST_HART_META_INFO (gst_hart_meta_get_info ())
-#define gst_buffer_get_hart_meta(b) \
-    ((GstHartMeta *) gst_buffer_get_meta ((b), GST_HART_META_API_TYPE))
-
-GType gst_hart_meta_api_get_type (void);
+/* Registers the custom meta (once; plugin_init calls it, so that an
+ * application finds the name as soon as the plugin is loaded). */
 const GstMetaInfo *gst_hart_meta_get_info (void);
 
-GstHartMeta *gst_buffer_add_hart_meta (GstBuffer * buffer,
+/* Sets BUFFER's GstHartMeta (BUFFER writable), adding it when the buffer
+ * has none.  PROMPT NULL or CFG_SCALE < 0: not known here (hartrefine
+ * after a hop that dropped the metas: a token frame stores no prompt);
+ * the field then keeps the value it has, or stays absent.  MODEL is the
+ * model's name (gst_hart_model_name ()). */
+GstCustomMeta *gst_buffer_set_hart_meta (GstBuffer * buffer,
     const gchar * prompt, guint64 seed, guint32 frame, gdouble cfg_scale,
-    const gchar * fingerprint);
+    const gchar * model, const gchar * fingerprint);
 
 G_END_DECLS
 #endif /* GST_HART_META_H */

@@ -29,6 +29,7 @@
 #include "hart/bundled-model.h"
 #include "gsthartcaps.h"
 #include "gsthartmessages.h"
+#include "gsthartmeta.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -517,10 +518,95 @@ gst_hart_refine_sink_event (GstBaseTransform * trans, GstEvent * event)
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
+/* The frame a refinement's progress messages are about: the input
+ * buffer's offset and PTS (hartsrc numbers its token frames; GDP and
+ * queues keep both). */
+typedef struct
+{
+  GstElement *element;
+  guint64 frame;
+  GstClockTime pts;
+} RefineProgress;
+
 static void
 on_progress (int stage, int n_stages, const char *what, gpointer user_data)
 {
-  gst_hart_post_progress (GST_ELEMENT (user_data), stage, n_stages, what);
+  const RefineProgress *progress = user_data;
+
+  gst_hart_post_progress (progress->element, progress->frame, progress->pts,
+      stage, n_stages, what);
+}
+
+/* The cfg-scale hartsrc was given, from a token frame's header, which
+ * stores the guidance of the residual diffusion instead: cfg × (SN − 2) /
+ * (SN − 1) in single precision (the ratio of the last stage,
+ * hart/generate.c).  Of the values that give the stored one, the shortest
+ * decimal: the one a user types.  FALSE with two scales (ratio 0: the
+ * header keeps nothing of the cfg). */
+static gboolean
+cfg_from_header (const HartTokens * tokens, gdouble * cfg)
+{
+  const gdouble ratio = (gdouble) (tokens->n_scales - 2) /
+      (gdouble) (tokens->n_scales - 1);
+  gdouble exact;
+
+  if (!(ratio > 0.0))
+    return FALSE;
+  exact = (gdouble) tokens->cfg_scale / ratio;
+  for (gint digits = 1; digits <= 17; digits++) {
+    gchar format[8], text[G_ASCII_DTOSTR_BUF_SIZE];
+    gdouble candidate;
+
+    g_snprintf (format, sizeof format, "%%.%dg", digits);
+    candidate = g_ascii_strtod (g_ascii_formatd (text, sizeof text, format,
+            exact), NULL);
+    if ((gfloat) (candidate * ratio) == tokens->cfg_scale) {
+      *cfg = candidate;
+      return TRUE;
+    }
+  }
+  *cfg = exact;
+  return TRUE;
+}
+
+/* The picture's GstHartMeta.  GstBaseTransform has copied the input's
+ * meta, if any: when it is this token frame's (seed, frame and fingerprint
+ * agree with the header) it stays, prompt and exact cfg-scale included.
+ * Without one (gdppay ! gdpdepay, files and the network drop metas) it is
+ * rebuilt from the header, which has no prompt.  The seed and frame are
+ * those the token maps were drawn with, even when the seed or
+ * temporal-noise properties change the residual noise; the model is the
+ * loaded one (its fingerprint is the frame's: set_caps checks it). */
+static void
+set_meta (GstHartRefine * self, GstBuffer * outbuf, const HartTokens * tokens)
+{
+  GstCustomMeta *meta = gst_buffer_get_custom_meta (outbuf,
+      GST_HART_META_NAME);
+  gdouble cfg = -1.0;
+
+  if (meta != NULL) {
+    GstStructure *s = gst_custom_meta_get_structure (meta);
+    guint64 seed;
+    guint frame;
+
+    if (gst_structure_get_uint64 (s, GST_HART_META_SEED, &seed)
+        && gst_structure_get_uint (s, GST_HART_META_FRAME, &frame)
+        && seed == tokens->seed && frame == tokens->frame
+        && g_strcmp0 (gst_structure_get_string (s, GST_HART_META_FINGERPRINT),
+            tokens->fingerprint) == 0) {
+      gst_structure_set (s, GST_HART_META_MODEL, G_TYPE_STRING,
+          self->model_name, NULL);
+      return;
+    }
+    GST_DEBUG_OBJECT (self, "the input's meta %" GST_PTR_FORMAT " is not the "
+        "token frame's (seed %" G_GUINT64_FORMAT ", frame %u): replaced", s,
+        tokens->seed, tokens->frame);
+    gst_buffer_remove_meta (outbuf, (GstMeta *) meta);
+  }
+  if (!cfg_from_header (tokens, &cfg))
+    GST_DEBUG_OBJECT (self, "two scales: no cfg-scale in the token frame");
+  gst_buffer_set_hart_meta (outbuf, NULL, tokens->seed, tokens->frame, cfg,
+      self->model_name, tokens->fingerprint);
 }
 
 static GstFlowReturn
@@ -534,6 +620,9 @@ gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   GstVideoFrame frame;
   GstMapInfo map;
   GError *error = NULL;
+  RefineProgress progress = { GST_ELEMENT (trans), GST_BUFFER_OFFSET (inbuf),
+    GST_BUFFER_PTS (inbuf)
+  };
   guint64 seed;
   gboolean temporal_noise, written;
 
@@ -554,7 +643,7 @@ gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   params.frame = temporal_noise ? 0 : tokens->frame;
   params.cfg = tokens->cfg_scale;
   params.progress = on_progress;
-  params.progress_data = self;
+  params.progress_data = &progress;
   GST_DEBUG_OBJECT (self, "refining: seed %" G_GUINT64_FORMAT ", frame %u",
       params.seed, params.frame);
   if (self->generator == NULL
@@ -564,9 +653,12 @@ gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   }
   images = self->generator ? hart_generator_refine (self->generator, tokens,
       &params, self->cancel, &error) : NULL;
-  hart_tokens_free (tokens);
-  if (G_UNLIKELY (images == NULL))
+  if (G_UNLIKELY (images == NULL)) {
+    hart_tokens_free (tokens);
     goto refine_failed;
+  }
+  set_meta (self, outbuf, tokens);
+  hart_tokens_free (tokens);
 
   if (!gst_video_frame_map (&frame, &self->out_info, outbuf, GST_MAP_WRITE)) {
     hart_images_free (images);

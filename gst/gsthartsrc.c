@@ -871,10 +871,19 @@ gst_hart_src_unlock_stop (GstBaseSrc * basesrc)
   return TRUE;
 }
 
+/* Called in the streaming thread during create (), before the frame's
+ * buffer exists: the frame is number n_frames, and its PTS the one create ()
+ * gives it (same formula; keep the two together). */
 static void
 on_progress (int stage, int n_stages, const char *what, gpointer user_data)
 {
-  gst_hart_post_progress (GST_ELEMENT (user_data), stage, n_stages, what);
+  GstHartSrc *self = GST_HART_SRC (user_data);
+  const GstClockTime pts = self->fps_n > 0 ?
+      gst_util_uint64_scale (self->n_frames, self->fps_d * GST_SECOND,
+      self->fps_n) : 0;
+
+  gst_hart_post_progress (GST_ELEMENT (self), self->n_frames, pts, stage,
+      n_stages, what);
 }
 
 /* A tag event on every prompt change: the prompt as title and description,
@@ -1166,8 +1175,8 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   GST_BUFFER_DTS (buffer) = timestamp;
   GST_BUFFER_OFFSET (buffer) = self->n_frames;
   GST_BUFFER_OFFSET_END (buffer) = self->n_frames + 1;
-  gst_buffer_add_hart_meta (buffer, prompt, params.seed, params.frame,
-      params.cfg, hart_model_get_fingerprint (self->model));
+  gst_buffer_set_hart_meta (buffer, prompt, params.seed, params.frame,
+      params.cfg, self->model_name, hart_model_get_fingerprint (self->model));
 
   self->n_frames++;
   self->frames_processed++;

@@ -257,6 +257,16 @@ if [ -n "$python" ]; then
     sed 's/^/# /' "$out/python.log"
     not_ok "hart-prompt.py writes 4 PNG frames, the first equal to the C example's"
   fi
+  # Python reads GstHartMeta (a GstCustomMeta) without C code: frame 0 has
+  # the first prompt, and the seed, cfg and model of the C example's
+  model_name=$(basename "$model")
+  if grep -q "^frame 0 pts .* seed 1 draws of frame 0 cfg 4.5 model $model_name prompt \"$prompt_a\"$" \
+      "$out/python.log"; then
+    ok "hart-prompt.py reads each frame's GstHartMeta"
+  else
+    sed 's/^/# /' "$out/python.log"
+    not_ok "hart-prompt.py reads each frame's GstHartMeta"
+  fi
 else
   skip "hart-prompt.py" "no python3 with PyGObject and Gst 1.0 (python3-gi, gir1.2-gstreamer-1.0)"
 fi

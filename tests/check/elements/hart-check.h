@@ -13,6 +13,8 @@
 #include <gst/check/gstharness.h>
 #include <gmodule.h>
 #include "gst/gsthartcache.h"
+/* the application-facing header: what a C application reads the meta with */
+#include "gst/gst-hart-meta.h"
 #include <string.h>
 
 #define TINY_SIZE 128
@@ -244,6 +246,101 @@ count_more_errors (GstBus * bus, GstElement * element)
     gst_message_unref (msg);
   }
   return n;
+}
+
+/* BUFFER's GstHartMeta, checked as an application in any language sees
+ * it: a custom meta registered under "GstHartMeta" (API type
+ * "GstHartMeta-api"), one on the buffer, whose structure has seed (guint64),
+ * frame (guint), cfg-scale (gdouble), model and fingerprint (strings, the
+ * fingerprint 64 hex digits) and nothing else but the prompt (a string),
+ * present exactly when WITH_PROMPT.  Fails otherwise. */
+G_GNUC_UNUSED static const GstStructure *
+hart_meta_checked (GstBuffer * buffer, gboolean with_prompt)
+{
+  const GstMetaInfo *info = gst_meta_get_info ("GstHartMeta");
+  GstCustomMeta *meta;
+  const GstStructure *s;
+  const gchar *fingerprint;
+  gpointer state = NULL;
+  guint n_metas = 0;
+
+  fail_unless (info != NULL, "no meta registered as GstHartMeta");
+  fail_unless (gst_meta_info_is_custom (info), "GstHartMeta: not custom");
+  fail_unless_equals_string (g_type_name (info->api), "GstHartMeta-api");
+  while (gst_buffer_iterate_meta_filtered (buffer, &state, info->api))
+    n_metas++;
+  fail_unless_equals_int (n_metas, 1);
+
+  meta = gst_buffer_get_custom_meta (buffer, "GstHartMeta");
+  fail_unless (meta != NULL, "no GstHartMeta on the buffer");
+  s = gst_custom_meta_get_structure (meta);
+  fail_unless (gst_structure_has_name (s, "GstHartMeta"));
+  fail_unless_equals_int (gst_structure_n_fields (s), with_prompt ? 6 : 5);
+  if (with_prompt)
+    fail_unless (gst_structure_has_field_typed (s, "prompt", G_TYPE_STRING));
+  else
+    fail_if (gst_structure_has_field (s, "prompt"), "%s",
+        gst_structure_to_string (s));
+  fail_unless (gst_structure_has_field_typed (s, "seed", G_TYPE_UINT64));
+  fail_unless (gst_structure_has_field_typed (s, "frame", G_TYPE_UINT));
+  fail_unless (gst_structure_has_field_typed (s, "cfg-scale", G_TYPE_DOUBLE));
+  fail_unless (gst_structure_has_field_typed (s, "model", G_TYPE_STRING));
+  fail_unless (gst_structure_has_field_typed (s, "fingerprint",
+          G_TYPE_STRING));
+  fingerprint = gst_structure_get_string (s, "fingerprint");
+  fail_unless_equals_int (strlen (fingerprint), 64);
+  fail_unless_equals_int (strspn (fingerprint, "0123456789abcdef"), 64);
+  return s;
+}
+
+/* The "hart-progress" element messages on BUS until EOS (an error fails),
+ * in the order posted. */
+G_GNUC_UNUSED static GList *
+progress_until_eos (GstBus * bus)
+{
+  GList *progress = NULL;
+  GstMessage *msg;
+
+  while ((msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+              GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS | GST_MESSAGE_ERROR))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+      gst_message_unref (msg);
+      return g_list_reverse (progress);
+    }
+    fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR,
+        "error: %s", gst_structure_to_string (gst_message_get_structure
+            (msg)));
+    if (gst_message_has_name (msg, "hart-progress"))
+      progress = g_list_prepend (progress, msg);
+    else
+      gst_message_unref (msg);
+  }
+  fail ("no EOS");
+  return NULL;
+}
+
+/* MSG's structure, checked: a "hart-progress" with frame (guint64), pts
+ * (guint64, a GstClockTime), stage and n-stages (int, 0 ≤ stage ≤
+ * n-stages) and description (string). */
+G_GNUC_UNUSED static const GstStructure *
+progress_checked (GstMessage * msg, guint64 * frame, GstClockTime * pts,
+    gint * stage, gint * n_stages)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+
+  fail_unless (gst_structure_has_name (s, "hart-progress"));
+  fail_unless (gst_structure_has_field_typed (s, "frame", G_TYPE_UINT64),
+      "%s", gst_structure_to_string (s));
+  fail_unless (gst_structure_has_field_typed (s, "pts", G_TYPE_UINT64),
+      "%s", gst_structure_to_string (s));
+  fail_unless (gst_structure_get_uint64 (s, "frame", frame));
+  fail_unless (gst_structure_get_uint64 (s, "pts", pts));
+  fail_unless (gst_structure_get_int (s, "stage", stage));
+  fail_unless (gst_structure_get_int (s, "n-stages", n_stages));
+  fail_unless (gst_structure_has_field_typed (s, "description",
+          G_TYPE_STRING));
+  fail_unless (*stage >= 0 && *stage <= *n_stages);
+  return s;
 }
 
 #endif /* HART_CHECK_H */

@@ -7,7 +7,6 @@
 #endif
 
 #include "hart-check.h"
-#include "gst/gsthartmeta.h"
 
 #include <math.h>
 #include <string.h>
@@ -117,7 +116,8 @@ GST_START_TEST (test_properties_round_trip)
 GST_END_TEST;
 
 /* hartsrc ! hartrefine gives the bytes of hartsrc alone, frame by frame,
- * and carries the frame's GstHartMeta. */
+ * and carries the frame's GstHartMeta (one: the input's, prompt included,
+ * set again from the token frame's header). */
 GST_START_TEST (test_split_equals_whole)
 {
   GstCaps *caps;
@@ -130,12 +130,12 @@ GST_START_TEST (test_split_equals_whole)
   gst_harness_play (h);
   for (guint i = 0; i < 2; i++) {
     GstBuffer *split = refine (h, tokens[i]);
-    GstHartMeta *meta = (GstHartMeta *) gst_buffer_get_meta (split,
-        g_type_from_name ("GstHartMetaAPI"));
+    const GstStructure *s = hart_meta_checked (split, TRUE);
 
     fail_unless (buffers_equal (split, whole[i]), "frame %u differs", i);
-    fail_unless (meta != NULL);
-    fail_unless_equals_int (meta->frame, i);
+    fail_unless (gst_structure_is_equal (s, hart_meta_checked (whole[i],
+                TRUE)), "%s vs %s", gst_structure_to_string (s),
+        gst_structure_to_string (hart_meta_checked (whole[i], TRUE)));
     gst_buffer_unref (split);
   }
   out_caps = gst_pad_get_current_caps (h->sinkpad);
@@ -150,6 +150,119 @@ GST_START_TEST (test_split_equals_whole)
   frames_free (tokens, 2);
   frames_free (whole, 2);
   gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+/* what hartrefine knows without an upstream meta */
+static const gchar *const header_fields[] = {
+  "seed", "frame", "cfg-scale", "model", "fingerprint"
+};
+
+/* A token frame that lost its meta (a file, the network) gets it back from
+ * its header: seed, frame, cfg, fingerprint, and the loaded model's name;
+ * no prompt (the header has none).  Progress messages name the frame by
+ * the input buffer's offset and PTS. */
+GST_START_TEST (test_meta_from_token_header)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (2, &caps);
+  GstHarness *h = harness_hartrefine (caps);
+  GstBus *bus = gst_bus_new ();
+
+  /* the harness gives its element no bus: the progress messages go here */
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (h);
+  for (guint i = 0; i < 2; i++) {
+    const GstStructure *upstream = hart_meta_checked (tokens[i], TRUE);
+    GstMapInfo map;
+    GstBuffer *bare, *out;
+    const GstStructure *s;
+    GstMessage *msg;
+    guint n_progress = 0;
+
+    fail_unless (gst_buffer_map (tokens[i], &map, GST_MAP_READ));
+    bare = gst_buffer_new_memdup (map.data, map.size);
+    gst_buffer_unmap (tokens[i], &map);
+    GST_BUFFER_OFFSET (bare) = 40 + i;
+    GST_BUFFER_PTS (bare) = (5 + i) * GST_SECOND;
+    fail_unless (gst_buffer_get_custom_meta (bare, "GstHartMeta") == NULL);
+
+    out = refine (h, bare);
+    s = hart_meta_checked (out, FALSE);
+    for (guint f = 0; f < G_N_ELEMENTS (header_fields); f++) {
+      const gchar *field = header_fields[f];
+
+      fail_unless (gst_value_compare (gst_structure_get_value (s, field),
+              gst_structure_get_value (upstream, field)) == GST_VALUE_EQUAL,
+          "%s: %s vs %s", field, gst_structure_to_string (s),
+          gst_structure_to_string (upstream));
+    }
+    gst_buffer_unref (out);
+    gst_buffer_unref (bare);
+
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) != NULL) {
+      guint64 frame;
+      GstClockTime pts;
+      gint stage, n_stages;
+
+      progress_checked (msg, &frame, &pts, &stage, &n_stages);
+      fail_unless_equals_uint64 (frame, 40 + i);
+      fail_unless_equals_clocktime (pts, (5 + i) * GST_SECOND);
+      gst_message_unref (msg);
+      n_progress++;
+    }
+    fail_unless (n_progress > 0, "no progress messages");
+  }
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  frames_free (tokens, 2);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+/* Defect 6: GDP carries no metas; hartrefine after gdppay ! gdpdepay still
+ * gives each picture its GstHartMeta, from the token frame's header. */
+GST_START_TEST (test_meta_after_gdp)
+{
+  gchar *line;
+  GstHarness *h;
+
+  if (!gst_registry_check_feature_version (gst_registry_get (), "gdppay", 1,
+          0, 0)) {
+    /* gst-plugins-bad's gdp plugin (tests/meson.build links it) */
+    g_printerr ("SKIP test_meta_after_gdp: no element gdppay\n");
+    return;
+  }
+  line = g_strdup_printf ("hartsrc model-path=\"%s\" num-buffers=2 "
+      "seed=5 cfg-scale=3.5 seed-mode=increment ! video/x-hart-tokens ! "
+      "gdppay ! gdpdepay ! "
+      "hartrefine model-path=\"%s\" ! "
+      "capsfilter caps=video/x-raw,format=RGB", model_dir, model_dir);
+  h = gst_harness_new_parse (line);
+  gst_harness_play (h);
+  for (guint i = 0; i < 2; i++) {
+    GstBuffer *out = pull_buffer (h);
+    const GstStructure *s = hart_meta_checked (out, FALSE);
+    guint64 seed;
+    guint frame;
+    gdouble cfg;
+
+    fail_unless (gst_structure_get_uint64 (s, "seed", &seed));
+    fail_unless_equals_uint64 (seed, 5);
+    fail_unless (gst_structure_get_uint (s, "frame", &frame));
+    fail_unless_equals_int (frame, i);
+    /* the header stores the guidance in single precision: 3.5 is exact */
+    fail_unless (gst_structure_get_double (s, "cfg-scale", &cfg));
+    fail_unless_equals_float (cfg, 3.5);
+    fail_unless_equals_string (gst_structure_get_string (s, "model"),
+        "hart-0.7b-1024px");
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  g_free (line);
 }
 
 GST_END_TEST;
@@ -545,6 +658,8 @@ hartrefine_suite (void)
       hart_check_release_loaded);
   tcase_add_test (tc, test_split_equals_whole);
   tcase_add_test (tc, test_split_pipeline);
+  tcase_add_test (tc, test_meta_from_token_header);
+  tcase_add_test (tc, test_meta_after_gdp);
   tcase_add_test (tc, test_seed_and_temporal_noise);
   tcase_add_test (tc, test_refuse_other_model);
   tcase_add_test (tc, test_refuse_other_model_bundled);

@@ -7,10 +7,9 @@
 #endif
 
 #include "hart-check.h"
-/* only the struct layout: the meta's functions live in the plugin */
-#include "gst/gsthartmeta.h"
 
 #include <glib/gstdio.h>
+#include <gst/video/video.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -407,11 +406,7 @@ GST_END_TEST;
 static const gchar *
 meta_prompt (GstBuffer * buffer)
 {
-  GstHartMeta *meta = (GstHartMeta *) gst_buffer_get_meta (buffer,
-      g_type_from_name ("GstHartMetaAPI"));
-
-  fail_unless (meta != NULL);
-  return meta->prompt;
+  return gst_structure_get_string (hart_meta_checked (buffer, TRUE), "prompt");
 }
 
 /* A prompt change applies from a frame boundary: frames before it are
@@ -526,9 +521,12 @@ GST_END_TEST;
 GST_START_TEST (test_meta_and_tags)
 {
   GstHarness *h = harness_hartsrc (1, "video/x-raw, format=RGB");
-  GType api;
+  const GstStructure *s;
   GstBuffer *buffer;
-  GstHartMeta *meta;
+  GstHartMetaFields fields;
+  guint64 seed;
+  guint frame;
+  gdouble cfg;
   GstEvent *event;
   gboolean tagged = FALSE;
 
@@ -536,16 +534,26 @@ GST_START_TEST (test_meta_and_tags)
       "cfg-scale", 3.0, NULL);
   gst_harness_play (h);
   buffer = pull_buffer (h);
-  /* registered by the plugin with the first frame */
-  api = g_type_from_name ("GstHartMetaAPI");
-  fail_unless (api != 0, "GstHartMetaAPI not registered");
-  meta = (GstHartMeta *) gst_buffer_get_meta (buffer, api);
-  fail_unless (meta != NULL);
-  fail_unless_equals_string (meta->prompt, PROMPT_B);
-  fail_unless_equals_uint64 (meta->seed, 99);
-  fail_unless_equals_int (meta->frame, 0);
-  fail_unless_equals_float (meta->cfg_scale, 3.0);
-  fail_unless (meta->fingerprint != NULL && strlen (meta->fingerprint) == 64);
+  s = hart_meta_checked (buffer, TRUE);
+  fail_unless_equals_string (gst_structure_get_string (s, "prompt"), PROMPT_B);
+  fail_unless (gst_structure_get_uint64 (s, "seed", &seed));
+  fail_unless_equals_uint64 (seed, 99);
+  fail_unless (gst_structure_get_uint (s, "frame", &frame));
+  fail_unless_equals_int (frame, 0);
+  fail_unless (gst_structure_get_double (s, "cfg-scale", &cfg));
+  fail_unless_equals_float (cfg, 3.0);
+  fail_unless_equals_string (gst_structure_get_string (s, "model"),
+      "hart-0.7b-1024px");
+
+  /* the C helper of the public header reads the same */
+  fail_unless (gst_hart_meta_read (buffer, &fields));
+  fail_unless_equals_string (fields.prompt, PROMPT_B);
+  fail_unless_equals_uint64 (fields.seed, 99);
+  fail_unless_equals_int (fields.frame, 0);
+  fail_unless_equals_float (fields.cfg_scale, 3.0);
+  fail_unless_equals_string (fields.model, "hart-0.7b-1024px");
+  fail_unless_equals_string (fields.fingerprint,
+      gst_structure_get_string (s, "fingerprint"));
   gst_buffer_unref (buffer);
 
   /* stream-start, caps, segment, then the tags of the prompt */
@@ -567,6 +575,141 @@ GST_START_TEST (test_meta_and_tags)
   }
   fail_unless (tagged, "no tag event");
   gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Token frames carry the meta too: the frame index keys the draws in
+ * seed-mode increment, the fingerprint is the one of the token caps. */
+GST_START_TEST (test_meta_on_tokens)
+{
+  GstHarness *h = harness_hartsrc (2, "video/x-hart-tokens");
+  GstCaps *caps = NULL;
+  const gchar *caps_fingerprint = NULL;
+
+  g_object_set (h->element, "prompt", PROMPT_A, "seed", (guint64) 12,
+      "cfg-scale", 2.5, NULL);
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", "increment");
+  gst_harness_play (h);
+  for (guint i = 0; i < 2; i++) {
+    GstBuffer *buffer = pull_buffer (h);
+    const GstStructure *s = hart_meta_checked (buffer, TRUE);
+    guint64 seed;
+    guint frame;
+    gdouble cfg;
+
+    if (i == 0) {
+      caps = gst_pad_get_current_caps (h->sinkpad);
+      caps_fingerprint = gst_structure_get_string (gst_caps_get_structure
+          (caps, 0), "fingerprint");
+      fail_unless (caps_fingerprint != NULL);
+    }
+    fail_unless_equals_string (gst_structure_get_string (s, "prompt"),
+        PROMPT_A);
+    fail_unless (gst_structure_get_uint64 (s, "seed", &seed));
+    fail_unless_equals_uint64 (seed, 12);
+    fail_unless (gst_structure_get_uint (s, "frame", &frame));
+    fail_unless_equals_int (frame, i);
+    fail_unless (gst_structure_get_double (s, "cfg-scale", &cfg));
+    fail_unless_equals_float (cfg, 2.5);
+    fail_unless_equals_string (gst_structure_get_string (s, "model"),
+        "hart-0.7b-1024px");
+    fail_unless_equals_string (gst_structure_get_string (s, "fingerprint"),
+        caps_fingerprint);
+    gst_buffer_unref (buffer);
+  }
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The meta describes the picture's origin: copies (whole or a region) and
+ * transforms that are not copies (a scale) keep it, unchanged; a custom
+ * meta's default would drop it on a scale. */
+GST_START_TEST (test_meta_survives_copies)
+{
+  GstBuffer *frame = first_frame ("prompt", PROMPT_A, NULL);
+  const GstStructure *s = hart_meta_checked (frame, TRUE);
+  GstCustomMeta *meta = gst_buffer_get_custom_meta (frame, "GstHartMeta");
+  GstVideoMetaTransform scale = { NULL, NULL };
+  GstBuffer *copy, *region, *scaled;
+
+  copy = gst_buffer_copy (frame);
+  fail_unless (gst_structure_is_equal (hart_meta_checked (copy, TRUE), s));
+
+  region = gst_buffer_copy_region (frame, GST_BUFFER_COPY_ALL, 0, 64);
+  fail_unless (gst_structure_is_equal (hart_meta_checked (region, TRUE), s));
+
+  /* what a scaling element does with the metas of its input */
+  scaled = gst_buffer_new ();
+  fail_unless (meta->meta.info->transform_func (scaled, &meta->meta, frame,
+          gst_video_meta_transform_scale_get_quark (), &scale));
+  fail_unless (gst_structure_is_equal (hart_meta_checked (scaled, TRUE), s));
+
+  /* a copy owns its structure: the original is not changed through it */
+  gst_structure_set (gst_custom_meta_get_structure (gst_buffer_get_custom_meta
+          (copy, "GstHartMeta")), "prompt", G_TYPE_STRING, PROMPT_B, NULL);
+  fail_unless_equals_string (gst_structure_get_string (s, "prompt"), PROMPT_A);
+
+  gst_buffer_unref (scaled);
+  gst_buffer_unref (region);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (frame);
+}
+
+GST_END_TEST;
+
+/* Every progress message names the frame it is about, by number and PTS:
+ * frame 0's stages, then frame 1's, each ending with stage n-stages. */
+GST_START_TEST (test_progress_frame_and_pts)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = make_hartsrc (2);
+  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstCaps *caps = gst_caps_from_string ("video/x-raw, format=RGB, "
+      "framerate=(fraction)3/1");
+  GList *progress, *l;
+  guint64 expected_frame = 0;
+  gboolean frame_done = FALSE;
+  guint n_done = 0;
+
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_bin_add_many (GST_BIN (pipeline), src, filter, sink, NULL);
+  fail_unless (gst_element_link_many (src, filter, sink, NULL));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  progress = progress_until_eos (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  fail_unless (progress != NULL, "no progress messages");
+  for (l = progress; l != NULL; l = l->next) {
+    guint64 frame;
+    GstClockTime pts;
+    gint stage, n_stages;
+
+    fail_unless (GST_MESSAGE_SRC (l->data) == GST_OBJECT (src));
+    progress_checked (l->data, &frame, &pts, &stage, &n_stages);
+    if (frame_done) {
+      expected_frame++;
+      frame_done = FALSE;
+    }
+    fail_unless_equals_uint64 (frame, expected_frame);
+    fail_unless_equals_clocktime (pts, gst_util_uint64_scale (frame,
+            GST_SECOND, 3));
+    if (stage == n_stages) {
+      frame_done = TRUE;
+      n_done++;
+    }
+  }
+  fail_unless_equals_int (n_done, 2);
+  fail_unless_equals_uint64 (expected_frame, 1);
+
+  g_list_free_full (progress, (GDestroyNotify) gst_message_unref);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
 }
 
 GST_END_TEST;
@@ -1325,6 +1468,9 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_timestamp_offset);
   tcase_add_test (tc, test_live_skips_late_frames);
   tcase_add_test (tc, test_meta_and_tags);
+  tcase_add_test (tc, test_meta_on_tokens);
+  tcase_add_test (tc, test_meta_survives_copies);
+  tcase_add_test (tc, test_progress_frame_and_pts);
   tcase_add_test (tc, test_stop_during_generation);
   tcase_add_test (tc, test_empty_prompt);
   tcase_add_test (tc, test_top_p_one);
