@@ -878,12 +878,10 @@ static void
 on_progress (int stage, int n_stages, const char *what, gpointer user_data)
 {
   GstHartSrc *self = GST_HART_SRC (user_data);
-  const GstClockTime pts = self->fps_n > 0 ?
-      gst_util_uint64_scale (self->n_frames, self->fps_d * GST_SECOND,
-      self->fps_n) : 0;
 
-  gst_hart_post_progress (GST_ELEMENT (self), self->n_frames, pts, stage,
-      n_stages, what);
+  /* the frame in the making: create () set its timestamp before starting */
+  gst_hart_post_progress (GST_ELEMENT (self), self->n_frames, self->frame_pts,
+      stage, n_stages, what);
 }
 
 /* A tag event on every prompt change: the prompt as title and description,
@@ -1112,6 +1110,14 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   GST_OBJECT_UNLOCK (self);
   params.progress = on_progress;
   params.progress_data = self;
+  if (self->fps_n > 0) {
+    self->frame_pts = frame_timestamp (self, self->n_frames, timestamp_offset,
+        &next);
+  } else {
+    self->frame_pts = timestamp_offset > 0 ? (GstClockTime) timestamp_offset
+        : 0;
+    next = GST_CLOCK_TIME_NONE;
+  }
 
   /* the generator holds the first keep-scales maps of the prompt's frames
    * (no more than the model's scales − 1) and drops them at a prompt change
@@ -1164,13 +1170,9 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
     gst_video_frame_unmap (&frame);
   }
 
-  if (self->fps_n > 0) {
-    timestamp = frame_timestamp (self, self->n_frames, timestamp_offset, &next);
-    GST_BUFFER_DURATION (buffer) = next - timestamp;
-  } else {
-    timestamp = timestamp_offset > 0 ? (GstClockTime) timestamp_offset : 0;
-    GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
-  }
+  timestamp = self->frame_pts;
+  GST_BUFFER_DURATION (buffer) = self->fps_n > 0 ? next - timestamp :
+      GST_CLOCK_TIME_NONE;
   GST_BUFFER_PTS (buffer) = timestamp;
   GST_BUFFER_DTS (buffer) = timestamp;
   GST_BUFFER_OFFSET (buffer) = self->n_frames;

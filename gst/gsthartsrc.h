@@ -59,6 +59,7 @@ struct _GstHartSrc
   /* streaming state: streaming thread only (and do_seek, which runs with
    * the streaming thread stopped) */
   guint64 n_frames;             /* index of the next frame */
+  GstClockTime frame_pts;       /* its timestamp (progress messages) */
   /* live: the running time of frame 0's slot (frame n's is anchor +
    * n · period), set by the first frame; GST_CLOCK_TIME_NONE before */
   GstClockTime live_anchor;
