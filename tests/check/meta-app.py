@@ -89,7 +89,7 @@ def main():
     src.set_property("model-path", tiny)
     src.set_property("prompt", PROMPT)
     sink = pipeline.get_by_name("sink")
-    tap = Tap(2 * N_FRAMES + 3)
+    tap = Tap(2 * N_FRAMES + 3 + 2)
 
     pipeline.set_state(Gst.State.PLAYING)
     frames = []
@@ -150,7 +150,55 @@ def main():
               "progress messages carry each frame's PTS; each frame ends "
               "with stage == n-stages",
               "messages %r" % (progress,))
+
+    check_seeking(tap, tiny)
     return 1 if tap.failed else 0
+
+
+def frames_of(tiny, n, seek=None):
+    """(offset, pts, bytes) of N frames of a seed-mode=increment hartsrc at
+    4 frames a second; with SEEK = (format, position) a flushing seek is
+    made once the pipeline has prerolled, and the frames are those after
+    it."""
+    pipeline = Gst.parse_launch(
+        "hartsrc name=src num-buffers=12 seed-mode=increment seed=%d ! "
+        "video/x-raw,framerate=4/1 ! appsink name=sink sync=false" % SEED)
+    src = pipeline.get_by_name("src")
+    src.set_property("model-path", tiny)
+    src.set_property("prompt", PROMPT)
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(Gst.State.PAUSED)
+    pipeline.get_state(60 * Gst.SECOND)
+    if seek is not None:
+        if not pipeline.seek_simple(seek[0], Gst.SeekFlags.FLUSH, seek[1]):
+            pipeline.set_state(Gst.State.NULL)
+            return None
+        pipeline.get_state(60 * Gst.SECOND)
+    pipeline.set_state(Gst.State.PLAYING)
+    frames = []
+    for _ in range(n):
+        sample = sink.emit("pull-sample")
+        if sample is None:
+            break
+        buffer = sample.get_buffer()
+        frames.append((buffer.offset, buffer.pts,
+                       buffer.extract_dup(0, buffer.get_size())))
+    pipeline.set_state(Gst.State.NULL)
+    return frames
+
+
+def check_seeking(tap, tiny):
+    """A player seeks in time and in frames: the frames from the seek on are
+    those of an unbroken run, bytes and timestamps."""
+    unbroken = frames_of(tiny, 4)
+    for name, seek, first in (("time", (Gst.Format.TIME, Gst.SECOND // 2), 2),
+                              ("frames", (Gst.Format.DEFAULT, 3), 3)):
+        got = frames_of(tiny, 4 - first, seek)
+        tap.check(got is not None and unbroken is not None
+                  and got == unbroken[first:],
+                  "a flushing seek in %s to frame %d gives frames %d… of an "
+                  "unbroken run" % (name, first, first),
+                  "got %r" % ([f[:2] for f in got] if got else got,))
 
 
 if __name__ == "__main__":
