@@ -460,6 +460,7 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
     bufs.t = bufs.o + ROUND_UP_FLOATS (max_elems);
     bufs.ones = bufs.t + ROUND_UP_FLOATS (max_elems);
     borrowed = TRUE;
+    g_debug ("decoder: activations in the caller's workspace");
   } else if ((bufs.x = be->ops->alloc (be, max_elems * sizeof (float),
               error)) == NULL
       || (bufs.o = be->ops->alloc (be, max_elems * sizeof (float),

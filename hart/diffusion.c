@@ -337,16 +337,22 @@ typedef struct
   float *gate;                  /* [rows, W] */
   float *hh;                    /* [rows, W] */
   float *h1;                    /* [rows, W] */
+  gboolean borrowed;            /* block belongs to the caller */
 } NetScratch;
 
+/* NetScratch over ROWS rows: in BORROWED (7 · min (rows, chunk) · W
+ * floats, not freed here) when given, else allocated. */
 static gboolean
-net_scratch_init (HartDiffusion * d, NetScratch * s, int rows, GError ** error)
+net_scratch_init (HartDiffusion * d, NetScratch * s, int rows,
+    float *borrowed, GError ** error)
 {
   const gsize rw = (gsize) MIN (rows, DIFFUSION_CHUNK_ROWS) * d->width;
 
   memset (s, 0, sizeof *s);
   s->be = d->be;
-  s->block = d->be->ops->alloc (d->be, 7 * rw * sizeof (float), error);
+  s->borrowed = borrowed != NULL;
+  s->block = borrowed ? borrowed : d->be->ops->alloc (d->be,
+      7 * rw * sizeof (float), error);
   if (s->block == NULL)
     return FALSE;
   s->xh = s->block;
@@ -361,7 +367,7 @@ net_scratch_init (HartDiffusion * d, NetScratch * s, int rows, GError ** error)
 static void
 net_scratch_clear (NetScratch * s)
 {
-  if (s->block != NULL)
+  if (s->block != NULL && !s->borrowed)
     s->be->ops->free (s->be, s->block);
   s->block = NULL;
 }
@@ -449,7 +455,7 @@ hart_diffusion_net (HartDiffusion * d, const float *x, int t_orig,
   if ((cemb = be->ops->alloc (be, (gsize) n * d->width * sizeof (float),
               error)) == NULL
       || (temb = be->ops->alloc (be, (gsize) d->width * sizeof (float),
-              error)) == NULL || !net_scratch_init (d, &s, n, error))
+              error)) == NULL || !net_scratch_init (d, &s, n, NULL, error))
     goto out;
   if (!time_embed (d, &t_orig, 1, temb, error))
     goto out;
@@ -520,13 +526,53 @@ p_sample_update (const HartDiffusionStep * st, int step, int n, int cv,
   }
 }
 
+/* The device buffers of a sampling over N rows, each from a 64-float
+ * boundary of one workspace: cemb, x, out, the network's scratch. */
+#define WORKSPACE_ALIGN 64
+#define ALIGN_UP(n) (((n) + WORKSPACE_ALIGN - 1) / WORKSPACE_ALIGN * \
+    WORKSPACE_ALIGN)
+
+static void
+workspace_layout (const HartDiffusion * d, int n, gboolean guided,
+    gsize sizes[4])
+{
+  const gsize rw = (gsize) MIN (n, DIFFUSION_CHUNK_ROWS) * d->width;
+
+  sizes[0] = ALIGN_UP ((gsize) (guided ? 2 * n : n) * d->width);
+  sizes[1] = ALIGN_UP ((gsize) n * d->latent_channels);
+  sizes[2] = ALIGN_UP ((gsize) n * 2 * d->latent_channels);
+  sizes[3] = 7 * rw;
+}
+
+gsize
+hart_diffusion_workspace_floats (const HartDiffusion * d, int n)
+{
+  gsize sizes[4];
+
+  if (n < 1)
+    return 0;
+  workspace_layout (d, n, TRUE, sizes);
+  return sizes[0] + sizes[1] + sizes[2] + sizes[3];
+}
+
 gboolean
 hart_diffusion_sample (HartDiffusion * d, const float *z, int n,
     float cfg_scale, HartDraws * draws, float *res, GCancellable * cancel,
     GError ** error)
 {
+  return hart_diffusion_sample_in (d, z, n, cfg_scale, draws, res, NULL, 0,
+      cancel, error);
+}
+
+gboolean
+hart_diffusion_sample_in (HartDiffusion * d, const float *z, int n,
+    float cfg_scale, HartDraws * draws, float *res, float *workspace,
+    gsize workspace_floats, GCancellable * cancel, GError ** error)
+{
   HartBackend *be;
   NetScratch s = { 0 };
+  gsize sizes[4];
+  gboolean borrowed = FALSE;
   /* DiffLoss.sample: the unguided path exactly when cfg == 1.0 */
   const gboolean guided = cfg_scale != 1.0f;
   const int W = d->width, cv = d->latent_channels;
@@ -554,12 +600,22 @@ hart_diffusion_sample (HartDiffusion * d, const float *z, int n,
     goto out;
   memcpy (x, noise, (gsize) n * cv * sizeof (float));
 
-  if ((cemb = be->ops->alloc (be, (gsize) cond_rows * W * sizeof (float),
-              error)) == NULL
+  workspace_layout (d, n, guided, sizes);
+  borrowed = workspace != NULL
+      && workspace_floats >= sizes[0] + sizes[1] + sizes[2] + sizes[3];
+  if (borrowed) {
+    g_debug ("diffusion: buffers in the caller's workspace");
+    cemb = workspace;
+    x_dev = cemb + sizes[0];
+    out_dev = x_dev + sizes[1];
+    if (!net_scratch_init (d, &s, n, out_dev + sizes[2], error))
+      goto out;
+  } else if ((cemb = be->ops->alloc (be, (gsize) cond_rows * W *
+              sizeof (float), error)) == NULL
       || (x_dev = be->ops->alloc (be, (gsize) n * cv * sizeof (float),
               error)) == NULL
       || (out_dev = be->ops->alloc (be, (gsize) n * 2 * cv * sizeof (float),
-              error)) == NULL || !net_scratch_init (d, &s, n, error))
+              error)) == NULL || !net_scratch_init (d, &s, n, NULL, error))
     goto out;
   /* cond_embed (z) once for every step: [cond_rows, W] (the unguided path
    * only needs the conditional rows) */
@@ -603,12 +659,14 @@ out:
   if (!ok)
     be->ops->synchronize (be, NULL);
   net_scratch_clear (&s);
-  if (cemb != NULL)
-    be->ops->free (be, cemb);
-  if (x_dev != NULL)
-    be->ops->free (be, x_dev);
-  if (out_dev != NULL)
-    be->ops->free (be, out_dev);
+  if (!borrowed) {
+    if (cemb != NULL)
+      be->ops->free (be, cemb);
+    if (x_dev != NULL)
+      be->ops->free (be, x_dev);
+    if (out_dev != NULL)
+      be->ops->free (be, out_dev);
+  }
   g_free (x);
   g_free (noise);
   g_free (out_c);

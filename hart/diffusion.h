@@ -81,6 +81,15 @@ gboolean hart_diffusion_net (HartDiffusion * d, const float *x, int t_orig,
 gboolean hart_diffusion_sample (HartDiffusion * d, const float *z, int n,
     float cfg_scale, HartDraws * draws, float *res, GCancellable * cancel,
     GError ** error);
+/* As hart_diffusion_sample, with its device buffers in WORKSPACE (device,
+ * WORKSPACE_FLOATS floats, contents ignored and overwritten) when it holds
+ * hart_diffusion_workspace_floats (N); otherwise (or with NULL) they are
+ * allocated as there.  RES and Z must not lie in it.  The generation
+ * samples in the transformer's idle KV cache (generate.c). */
+gboolean hart_diffusion_sample_in (HartDiffusion * d, const float *z, int n,
+    float cfg_scale, HartDraws * draws, float *res, float *workspace,
+    gsize workspace_floats, GCancellable * cancel, GError ** error);
+gsize hart_diffusion_workspace_floats (const HartDiffusion * d, int n);
 
 G_END_DECLS
 #endif /* HART_DIFFUSION_H */

@@ -623,8 +623,13 @@ run_refine (HartRun * run, const HartTokens * tokens,
     return NULL;
   be->ops->upload (be, run->rz, tokens->z, (gsize) 2 * B * L * C *
       sizeof (float));
-  if (!hart_diffusion_sample (model->diffusion, run->rz, B * L,
-          tokens->cfg_scale, draws, run->res, cancel, error))
+  /* The diffusion's and the decoder's buffers go in the KV cache when the
+   * run has one: it is idle until the next frame begins. */
+  if (run->st != NULL)
+    workspace = hart_transformer_state_workspace (run->st, &workspace_floats);
+  if (!hart_diffusion_sample_in (model->diffusion, run->rz, B * L,
+          tokens->cfg_scale, draws, run->res, workspace, workspace_floats,
+          cancel, error))
     goto out;
   hart_trace_add (trace, be, "diff_out", run->res, TRUE, 2,
       HART_SHAPE (B * L, Cv));
@@ -647,10 +652,6 @@ run_refine (HartRun * run, const HartTokens * tokens,
       HART_SHAPE (B, Cv, P, P));
 
   progress (params, SN + 1, n_progress, "decoder");
-  /* The decoder's activations go in the KV cache when the run has one: it
-   * is idle until the next frame begins. */
-  if (run->st != NULL)
-    workspace = hart_transformer_state_workspace (run->st, &workspace_floats);
   if (!hart_decoder_forward_in (model->decoder, run->rfhat, B, P, P, run->img,
           workspace, workspace_floats, cancel, error)
       || !be->ops->synchronize (be, error))

@@ -146,7 +146,7 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
   const guint64 n = B * L;      /* diffusion rows */
   const guint64 Wd = t->diff_width;
   guint64 state, ar_scratch, frame, ar, diffusion, decoder, refine;
-  guint64 kv_slab, refine_only;
+  guint64 kv_slab, refine_only, diffusion_dev;
 
   /* transformer.c, hart_transformer_state_new: the KV cache of every block
    * over the positions before the last stage [2B, seq − L, C] × 2, the last
@@ -168,19 +168,23 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
   /* diffusion.c, hart_diffusion_sample: cond_embed [2n, Wd], x and out
    * [n, Cv] + [n, 2Cv], the MLP scratch 7 × [min (n, chunk), Wd], host
    * copies x, noise, out_c, out_u (6 n Cv). */
-  diffusion = 2 * n * Wd + 3 * n * Cv + 7 * MIN (n, DIFFUSION_CHUNK_ROWS) * Wd
-      + 6 * n * Cv;
+  diffusion_dev = 2 * n * Wd + 3 * n * Cv
+      + 7 * MIN (n, DIFFUSION_CHUNK_ROWS) * Wd;
+  diffusion = diffusion_dev + 6 * n * Cv;
   /* decoder.c: three buffers of the largest activation and a plane of
    * ones (hart_decoder_workspace_floats, up to the alignment of each) */
   decoder = 3 * (decoder_max_elements (a, (int) P, (int) P) + 64) + L;
   /* generate.c, run_refine after the stages: the run keeps its state and
-   * scratch (ar) and adds the image [B, 3, W, W]; the decoder works in the
-   * KV cache when it fits there (transformer.c's slab: every block's keys
-   * and values); then the download of the image (floats) and the packed
-   * RGB output (bytes, counted as a quarter float). */
+   * scratch (ar) and adds the image [B, 3, W, W]; the diffusion's device
+   * buffers and the decoder's activations go in the KV cache when they fit
+   * there (transformer.c's slab: every block's keys and values); then the
+   * download of the image (floats) and the packed RGB output (bytes,
+   * counted as a quarter float). */
   kv_slab = (guint64) t->depth * 2 * rows * (seq - L) * C + 2 * rows * seq * C;
-  refine = ar + B * 3 * W * W + (decoder <= kv_slab ? diffusion
-      : MAX (diffusion, decoder)) + B * 3 * W * W + (B * 3 * W * W + 3) / 4;
+  refine = ar + B * 3 * W * W
+      + MAX ((diffusion_dev <= kv_slab ? 0 : diffusion_dev) + 6 * n * Cv,
+      decoder <= kv_slab ? 0 : decoder)
+      + B * 3 * W * W + (B * 3 * W * W + 3) / 4;
   /* a run that refines only (hartrefine): the token frame, z, res, f_hat,
    * two host planes of f_hat, the image, then as above without a KV cache */
   refine_only = frame + rows * L * C + 4 * fhat + B * 3 * W * W

@@ -35,8 +35,8 @@
  *
  * Host and device bytes are counted together (on the CPU backend they are
  * the same memory).  It is meant to be within ~20 % of the peak resident
- * size: for the 0.7B release at 1024 px, 2.7 GiB of weights + 5.19 GiB of
- * buffers = 7.9 GiB estimated; 7.43 GiB was measured before generations
+ * size: for the 0.7B release at 1024 px, 2.7 GiB of weights + 5.05 GiB of
+ * buffers = 7.8 GiB estimated; 7.43 GiB was measured before generations
  * kept their state (docs/performance.md), and tests/unit/test-memory.c
  * keeps the buffers within 20 % of that measurement.
  */

@@ -150,6 +150,30 @@ check_golden (const char *config)
           (int) lshape[2], (int) lshape[3], image_dev, NULL, &error));
   g_assert_no_error (error);
   f.be->ops->download (f.be, got, image_dev, n_image * sizeof (float));
+
+  /* In a caller's workspace (how a generation decodes, in its idle KV
+   * cache), full of NaN beforehand: the same bytes.  One float short of the
+   * size it needs, it allocates its own as before. */
+  {
+    gsize ws_n = hart_decoder_workspace_floats (dec, (int) lshape[2],
+        (int) lshape[3]);
+    float *ws = f.be->ops->alloc (f.be, ws_n * sizeof (float), &error);
+    float *again = g_new (float, n_image);
+
+    g_assert_no_error (error);
+    for (int short_by = 0; short_by <= 1; short_by++) {
+      f.be->ops->fill (f.be, ws, NAN, ws_n);
+      g_assert_true (hart_decoder_forward_in (dec, latent_dev,
+              (int) lshape[0], (int) lshape[2], (int) lshape[3], image_dev,
+              ws, ws_n - short_by, NULL, &error));
+      g_assert_no_error (error);
+      f.be->ops->download (f.be, again, image_dev, n_image * sizeof (float));
+      g_assert_cmpmem (again, n_image * sizeof (float), got,
+          n_image * sizeof (float));
+    }
+    f.be->ops->free (f.be, ws);
+    g_free (again);
+  }
   f.be->ops->free (f.be, latent_dev);
   f.be->ops->free (f.be, image_dev);
 

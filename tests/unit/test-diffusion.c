@@ -430,6 +430,64 @@ check_sample_philox (const char *config, const char *cfg_name,
   fixture_close (&f);
 }
 
+/* In a caller's workspace (how a generation samples, in its idle KV
+ * cache), full of NaN beforehand: the bytes of the allocating path; one
+ * float short of its size, it allocates as before.  Guided and unguided. */
+static void
+test_sample_workspace (void)
+{
+  Fixture f;
+  GError *error = NULL;
+  HartDiffusion *d;
+  int64_t zs[2];
+  float *z, *z_dev, *res_dev, *ws, *want, *got;
+  const float cfgs[] = { 4.0f, 1.0f };
+  gsize ws_n, n_res;
+  int n;
+
+  fixture_open (&f, "tiny", "");
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  g_assert_no_error (error);
+  z = read_golden (f.golden, "sample_z", zs);
+  n = (int) zs[0] / 2;
+  n_res = (gsize) n *f.ae.z_channels;
+  z_dev = to_device (f.be, z, zs[0] * zs[1]);
+  res_dev = to_device (f.be, NULL, n_res);
+  ws_n = hart_diffusion_workspace_floats (d, n);
+  ws = f.be->ops->alloc (f.be, ws_n * sizeof (float), &error);
+  g_assert_no_error (error);
+  for (guint c = 0; c < G_N_ELEMENTS (cfgs); c++) {
+    HartDraws *draws = hart_draws_new (7, 3);
+
+    g_assert_true (hart_diffusion_sample (d, z_dev, n, cfgs[c], draws,
+            res_dev, NULL, &error));
+    g_assert_no_error (error);
+    hart_draws_free (draws);
+    want = g_new (float, n_res);
+    f.be->ops->download (f.be, want, res_dev, n_res * sizeof (float));
+    for (int short_by = 0; short_by <= 1; short_by++) {
+      draws = hart_draws_new (7, 3);
+      f.be->ops->fill (f.be, ws, NAN, ws_n);
+      g_assert_true (hart_diffusion_sample_in (d, z_dev, n, cfgs[c], draws,
+              res_dev, ws, ws_n - short_by, NULL, &error));
+      g_assert_no_error (error);
+      hart_draws_free (draws);
+      got = g_new (float, n_res);
+      f.be->ops->download (f.be, got, res_dev, n_res * sizeof (float));
+      g_assert_cmpmem (got, n_res * sizeof (float), want,
+          n_res * sizeof (float));
+      g_free (got);
+    }
+    g_free (want);
+  }
+  f.be->ops->free (f.be, ws);
+  f.be->ops->free (f.be, z_dev);
+  f.be->ops->free (f.be, res_dev);
+  g_free (z);
+  hart_diffusion_free (d);
+  fixture_close (&f);
+}
+
 static void
 test_sample_tiny (void)
 {
@@ -703,6 +761,7 @@ main (int argc, char **argv)
   g_test_add_func ("/diffusion/net-tiny2", test_net_tiny2);
   g_test_add_func ("/diffusion/net-chunked", test_net_chunked);
   g_test_add_func ("/diffusion/sample-tiny", test_sample_tiny);
+  g_test_add_func ("/diffusion/sample-workspace", test_sample_workspace);
   g_test_add_func ("/diffusion/sample-tiny-unguided",
       test_sample_tiny_unguided);
   g_test_add_func ("/diffusion/sample-tiny2", test_sample_tiny2);
