@@ -152,7 +152,7 @@ hart_cpu_default_threads (void)
   if (env != NULL && *env != '\0') {
     char *end = NULL;
     gint64 v = g_ascii_strtoll (env, &end, 10);
-    if (end != NULL && *end == '\0' && v > 0 && v <= 4096)
+    if (end != NULL && *end == '\0' && v > 0 && v <= 1024)
       return (int) v;
   }
   {
