@@ -134,7 +134,7 @@ cache_acquire (const gchar * kind, const gchar * key, CacheLoadFunc load,
 typedef struct
 {
   const gchar *device;
-  gint device_id;
+  gint device_id, n_threads;
   HartEngine *engine;
   const gchar *dir, *tokenizer_dir;
 } CacheLoad;
@@ -143,7 +143,7 @@ static gpointer
 load_engine (gpointer data, GError ** error)
 {
   CacheLoad *l = data;
-  return hart_engine_new (l->device, l->device_id, error);
+  return hart_engine_new_full (l->device, l->device_id, l->n_threads, error);
 }
 
 static gpointer
@@ -162,10 +162,12 @@ load_text_encoder (gpointer data, GError ** error)
 
 HartEngine *
 gst_hart_cache_acquire_engine (const gchar * device, gint device_id,
-    GError ** error)
+    gint n_threads, GError ** error)
 {
-  gchar *key = g_strdup_printf ("engine|%s|%d", device, device_id);
-  CacheLoad l = {.device = device,.device_id = device_id };
+  gchar *key = g_strdup_printf ("engine|%s|%d|%d", device, device_id,
+      n_threads);
+  CacheLoad l = {.device = device,.device_id = device_id,.n_threads = n_threads
+  };
   HartEngine *engine;
 
   engine = cache_acquire ("engine", key, load_engine, &l,
@@ -179,8 +181,11 @@ gst_hart_cache_acquire_model (HartEngine * engine, const gchar * model_dir,
     GError ** error)
 {
   gchar *dir = g_canonicalize_filename (model_dir, NULL);
-  gchar *key = g_strdup_printf ("model|%s|%s",
-      hart_engine_get_device (engine), dir);
+  /* engines of one device with different thread counts are different
+   * engines: each has its own copy */
+  gchar *key = g_strdup_printf ("model|%s|%d|%s",
+      hart_engine_get_device (engine), hart_engine_get_n_threads (engine),
+      dir);
   CacheLoad l = {.engine = engine,.dir = dir };
   HartModel *model;
 
@@ -198,8 +203,9 @@ gst_hart_cache_acquire_text_encoder (HartEngine * engine,
   gchar *dir = g_canonicalize_filename (qwen_dir, NULL);
   gchar *tok = tokenizer_dir ? g_canonicalize_filename (tokenizer_dir,
       NULL) : NULL;
-  gchar *key = g_strdup_printf ("text-encoder|%s|%s|%s",
-      hart_engine_get_device (engine), dir, tok ? tok : "");
+  gchar *key = g_strdup_printf ("text-encoder|%s|%d|%s|%s",
+      hart_engine_get_device (engine), hart_engine_get_n_threads (engine),
+      dir, tok ? tok : "");
   CacheLoad l = {.engine = engine,.dir = dir,.tokenizer_dir = tok };
   HartTextEncoder *encoder;
 

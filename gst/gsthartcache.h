@@ -19,15 +19,17 @@
 
 G_BEGIN_DECLS
 
-/* DEVICE: "auto", "cpu" or "cuda" */
+/* DEVICE: "auto", "cpu" or "cuda"; N_THREADS: the engine's CPU threads (0:
+ * every core).  Keyed by all three. */
 HartEngine *gst_hart_cache_acquire_engine (const gchar * device,
-    gint device_id, GError ** error);
+    gint device_id, gint n_threads, GError ** error);
 
-/* Keyed by (engine's device, canonical MODEL_DIR). */
+/* Keyed by (engine's device and threads, canonical MODEL_DIR). */
 HartModel *gst_hart_cache_acquire_model (HartEngine * engine,
     const gchar * model_dir, GError ** error);
 
-/* Keyed by (engine's device, canonical QWEN_DIR, TOKENIZER_DIR or NULL). */
+/* Keyed by (engine's device and threads, canonical QWEN_DIR, TOKENIZER_DIR
+ * or NULL). */
 HartTextEncoder *gst_hart_cache_acquire_text_encoder (HartEngine * engine,
     const gchar * qwen_dir, const gchar * tokenizer_dir, GError ** error);
 
@@ -50,7 +52,7 @@ guint gst_hart_cache_count (const gchar * kind, guint * n_users);
 typedef struct
 {
   HartEngine *(*acquire_engine) (const gchar * device, gint device_id,
-      GError ** error);
+      gint n_threads, GError ** error);
   HartModel *(*acquire_model) (HartEngine * engine, const gchar * model_dir,
       GError ** error);
   HartTextEncoder *(*acquire_text_encoder) (HartEngine * engine,

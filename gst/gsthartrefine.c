@@ -39,6 +39,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_refine_debug);
 #define DEFAULT_MODEL_PATH NULL
 #define DEFAULT_DEVICE GST_HART_DEVICE_AUTO
 #define DEFAULT_DEVICE_ID 0
+#define DEFAULT_THREADS 0
 #define DEFAULT_SEED GST_HART_REFINE_SEED_FROM_FRAME
 #define DEFAULT_TEMPORAL_NOISE FALSE
 #define DEFAULT_MEMORY_BUDGET 0
@@ -49,6 +50,7 @@ enum
   PROP_MODEL_PATH,
   PROP_DEVICE,
   PROP_DEVICE_ID,
+  PROP_THREADS,
   PROP_SEED,
   PROP_TEMPORAL_NOISE,
   PROP_MEMORY_BUDGET,
@@ -127,6 +129,12 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
           "GPU number for device=cuda (or auto)", 0, G_MAXINT,
           DEFAULT_DEVICE_ID, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "CPU threads of the engine (0: every core, or HART_NUM_THREADS); "
+          "they sleep between jobs", 0, HART_MAX_THREADS, DEFAULT_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_SEED,
       g_param_spec_uint64 ("seed", "Seed",
           "Seed of the residual diffusion noise (18446744073709551615: the "
@@ -182,6 +190,7 @@ gst_hart_refine_init (GstHartRefine * self)
   self->model_path = g_strdup (DEFAULT_MODEL_PATH);
   self->device = DEFAULT_DEVICE;
   self->device_id = DEFAULT_DEVICE_ID;
+  self->n_threads = DEFAULT_THREADS;
   self->seed = DEFAULT_SEED;
   self->temporal_noise = DEFAULT_TEMPORAL_NOISE;
   self->memory_budget = DEFAULT_MEMORY_BUDGET;
@@ -218,6 +227,9 @@ gst_hart_refine_set_property (GObject * object, guint prop_id,
     case PROP_DEVICE_ID:
       self->device_id = g_value_get_int (value);
       break;
+    case PROP_THREADS:
+      self->n_threads = g_value_get_int (value);
+      break;
     case PROP_SEED:
       self->seed = g_value_get_uint64 (value);
       break;
@@ -250,6 +262,9 @@ gst_hart_refine_get_property (GObject * object, guint prop_id,
       break;
     case PROP_DEVICE_ID:
       g_value_set_int (value, self->device_id);
+      break;
+    case PROP_THREADS:
+      g_value_set_int (value, self->n_threads);
       break;
     case PROP_SEED:
       g_value_set_uint64 (value, self->seed);
@@ -327,7 +342,7 @@ gst_hart_refine_start (GstBaseTransform * trans)
   }
 
   self->engine = gst_hart_cache_acquire_engine (gst_hart_device_to_string
-      (device), device_id, &error);
+      (device), device_id, g_atomic_int_get (&self->n_threads), &error);
   if (G_UNLIKELY (self->engine == NULL))
     goto no_engine;
   if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,

@@ -28,6 +28,7 @@ struct _GstHartRefine
   gchar *model_path;
   GstHartDevice device;
   gint device_id;
+  gint n_threads;               /* threads property: 0 every core */
   guint64 seed;                 /* GST_HART_REFINE_SEED_FROM_FRAME: the frame's */
   gboolean temporal_noise;
   guint64 memory_budget;        /* MiB, 0: none */

@@ -54,6 +54,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define DEFAULT_TEXT_ENCODER_PATH NULL
 #define DEFAULT_DEVICE GST_HART_DEVICE_AUTO
 #define DEFAULT_DEVICE_ID 0
+#define DEFAULT_THREADS 0
 #define DEFAULT_IS_LIVE FALSE
 #define DEFAULT_KEEP_SCALES 0
 #define DEFAULT_TRANSITION_FRAMES 0
@@ -75,6 +76,7 @@ enum
   PROP_TEXT_ENCODER_PATH,
   PROP_DEVICE,
   PROP_DEVICE_ID,
+  PROP_THREADS,
   PROP_IS_LIVE,
   PROP_KEEP_SCALES,
   PROP_TRANSITION_FRAMES,
@@ -203,6 +205,12 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
           "GPU number for device=cuda (or auto)", 0, G_MAXINT,
           DEFAULT_DEVICE_ID, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "CPU threads of the engine (0: every core, or HART_NUM_THREADS); "
+          "they sleep between jobs", 0, HART_MAX_THREADS, DEFAULT_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_IS_LIVE,
       g_param_spec_boolean ("is-live", "Is live",
           "Act as a live source: frames are timestamped and synchronised "
@@ -281,6 +289,7 @@ gst_hart_src_init (GstHartSrc * self)
   self->text_encoder_path = g_strdup (DEFAULT_TEXT_ENCODER_PATH);
   self->device = DEFAULT_DEVICE;
   self->device_id = DEFAULT_DEVICE_ID;
+  self->n_threads = DEFAULT_THREADS;
   self->keep_scales = DEFAULT_KEEP_SCALES;
   self->transition_frames = DEFAULT_TRANSITION_FRAMES;
   self->memory_budget = DEFAULT_MEMORY_BUDGET;
@@ -358,6 +367,9 @@ gst_hart_src_set_property (GObject * object, guint prop_id,
     case PROP_DEVICE_ID:
       self->device_id = g_value_get_int (value);
       break;
+    case PROP_THREADS:
+      self->n_threads = g_value_get_int (value);
+      break;
     case PROP_KEEP_SCALES:
       self->keep_scales = g_value_get_int (value);
       break;
@@ -423,6 +435,9 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_DEVICE_ID:
       g_value_set_int (value, self->device_id);
       break;
+    case PROP_THREADS:
+      g_value_set_int (value, self->n_threads);
+      break;
     case PROP_KEEP_SCALES:
       g_value_set_int (value, self->keep_scales);
       break;
@@ -485,7 +500,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   }
 
   self->engine = gst_hart_cache_acquire_engine (gst_hart_device_to_string
-      (device), device_id, &error);
+      (device), device_id, g_atomic_int_get (&self->n_threads), &error);
   if (G_UNLIKELY (self->engine == NULL))
     goto no_engine;
   GST_INFO_OBJECT (self, "device %s", hart_engine_get_device (self->engine));

@@ -39,6 +39,7 @@ struct _GstHartSrc
   gchar *text_encoder_path;
   GstHartDevice device;
   gint device_id;
+  gint n_threads;               /* threads property: 0 every core */
   gint keep_scales;
   gint transition_frames;
   guint64 memory_budget;        /* MiB, 0: none */

@@ -22,24 +22,37 @@ struct _HartEngine
 HartEngine *
 hart_engine_new (const char *device, int device_id, GError ** error)
 {
+  return hart_engine_new_full (device, device_id, 0, error);
+}
+
+HartEngine *
+hart_engine_new_full (const char *device, int device_id, int n_threads,
+    GError ** error)
+{
   HartEngine *engine;
   HartBackend *be = NULL;
   char *name;
 
+  if (n_threads < 0 || n_threads > HART_MAX_THREADS) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "invalid thread count %d (expected 0 for every core, or 1 to %d)",
+        n_threads, HART_MAX_THREADS);
+    return NULL;
+  }
   if (device == NULL || strcmp (device, "auto") == 0) {
     GError *local = NULL;
     if (hart_backend_is_compiled ("cuda"))
-      be = hart_backend_new ("cuda", device_id, 0, &local);
+      be = hart_backend_new ("cuda", device_id, n_threads, &local);
     if (be == NULL) {
       g_debug ("device auto: using the CPU (%s)",
           local ? local->message : "CUDA backend not compiled");
       g_clear_error (&local);
-      be = hart_backend_new ("cpu", 0, 0, error);
+      be = hart_backend_new ("cpu", 0, n_threads, error);
     } else {
       g_debug ("device auto: using CUDA device %d", device_id);
     }
   } else if (strcmp (device, "cpu") == 0 || strcmp (device, "cuda") == 0) {
-    be = hart_backend_new (device, device_id, 0, error);
+    be = hart_backend_new (device, device_id, n_threads, error);
   } else {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "unknown device \"%s\" (expected \"auto\", \"cpu\" or \"cuda\")",
@@ -76,6 +89,12 @@ hart_engine_unref (HartEngine * engine)
   g_mutex_clear (&engine->device_lock);
   g_free (engine->device);
   g_free (engine);
+}
+
+int
+hart_engine_get_n_threads (const HartEngine * engine)
+{
+  return engine->be->n_threads;
 }
 
 const char *

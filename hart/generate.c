@@ -409,7 +409,7 @@ stage_sample (Stages * r, int si, int l, GError ** error)
       : hart_sampler_default_top_k (si);
   samp.top_p = params->top_p;
   samp.smooth = params->smooth;
-  if (!hart_sample_stage (r->logits_host, B, l, V, &samp, r->draws,
+  if (!hart_sample_stage (be, r->logits_host, B, l, V, &samp, r->draws,
           r->model->latent->codebook, r->Cv, r->idx, r->h_host, error))
     return FALSE;
   hart_trace_stage_sampling (r->trace, be, si, r->idx, r->logits_host, B, l, V);

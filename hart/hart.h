@@ -41,10 +41,22 @@ typedef struct _HartEngine HartEngine;
  * CPU; the choice is logged). */
 HartEngine *hart_engine_new (const char *device, int device_id,
     GError ** error);
+/* The most CPU threads an engine may be asked for. */
+#define HART_MAX_THREADS 1024
+/* hart_engine_new () with the number of CPU threads of the engine: the CPU
+ * backend's ops run on them, and so do host-side loops (sampling) with any
+ * device.  0: every core this process may run on, or HART_NUM_THREADS when
+ * that is set in the environment.  The threads wait passively (they sleep
+ * between jobs; docs/performance.md, "Threads").  Fails with
+ * HART_ERROR_INVALID_ARGUMENT outside [0, HART_MAX_THREADS]. */
+HartEngine *hart_engine_new_full (const char *device, int device_id,
+    int n_threads, GError ** error);
 HartEngine *hart_engine_ref (HartEngine * engine);
 void hart_engine_unref (HartEngine * engine);
 /* "cpu" or "cuda:N" */
 const char *hart_engine_get_device (const HartEngine * engine);
+/* The engine's CPU threads (>= 1), 0 resolved to a number. */
+int hart_engine_get_n_threads (const HartEngine * engine);
 
 /* ---- text context (context file: docs/algorithm.md §11.1) ---- */
 

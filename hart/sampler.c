@@ -97,10 +97,101 @@ apply_top_p (float *row, int n, double top_p, int *order, float *probs)
   }
 }
 
+/* What every row of a stage's sampling reads (steps 2–4). */
+typedef struct
+{
+  float *logits;
+  const float *e1, *e2, *codebook;
+  const HartStageSampling *s;
+  int vocab, Cv;
+  float logit_scale, inv_tau;
+  int32_t *idx;
+  float *h;
+  int bad_row;                  /* atomic: smallest bad row, or G_MAXINT */
+} RowsArgs;
+
+/* Rows [r0, r1): each row reads and writes only its own logits, draws, idx
+ * and h, so the rows may run on any thread in any order. */
+static void
+sample_rows (gsize r0, gsize r1, gpointer data)
+{
+  RowsArgs *A = data;
+  const HartStageSampling *s = A->s;
+  const int vocab = A->vocab, Cv = A->Cv;
+  const float logit_scale = A->logit_scale, inv_tau = A->inv_tau;
+  const float *e1 = A->e1, *e2 = A->e2, *codebook = A->codebook;
+  float *logits = A->logits, *h = A->h;
+  int32_t *idx = A->idx;
+  float *scratch = g_new (float, vocab);
+  float *p = g_new (float, vocab);
+  int *order = g_new (int, vocab);
+
+  for (gsize r = r0; r < r1; r++) {
+    float *row = logits + r * vocab;
+    const float *er1 = e1 + r * vocab;
+
+    /* 2. top-k in place: entries below the k-th largest become -inf */
+    if (s->top_k > 0 && s->top_k < vocab) {
+      float thr = kth_largest (row, vocab, s->top_k, scratch);
+      for (int v = 0; v < vocab; v++)
+        if (row[v] < thr)
+          row[v] = -INFINITY;
+    }
+    if (s->top_p > 0.0)
+      apply_top_p (row, vocab, s->top_p, order, scratch);
+
+    /* 3. exponential race: argmax p / E1, first index on ties */
+    memcpy (p, row, vocab * sizeof (float));
+    softmax_row (p, vocab);
+    {
+      int best = 0;
+      float best_v = -1.0f;
+      for (int v = 0; v < vocab; v++) {
+        float q = p[v] / er1[v];
+        if (q > best_v) {
+          best_v = q;
+          best = v;
+        }
+      }
+      idx[r] = best;
+      if (!(best_v >= 0.0f)) {
+        /* report the first bad row, whatever the schedule */
+        int old = g_atomic_int_get (&A->bad_row);
+        while ((int) r < old
+            && !g_atomic_int_compare_and_exchange_full (&A->bad_row, old,
+                (int) r, &old));
+      }
+    }
+
+    /* 4. the code embedding of this token */
+    float *hr = h + r * Cv;
+    if (s->smooth) {
+      const float *er2 = e2 + r * vocab;
+      for (int v = 0; v < vocab; v++)
+        p[v] = (row[v] * logit_scale + (-logf (er2[v]))) * inv_tau;
+      softmax_row (p, vocab);
+      for (int c = 0; c < Cv; c++)
+        hr[c] = 0.0f;
+      for (int v = 0; v < vocab; v++) {
+        if (p[v] == 0.0f)
+          continue;
+        const float *ev = codebook + (gsize) v * Cv;
+        for (int c = 0; c < Cv; c++)
+          hr[c] += p[v] * ev[c];
+      }
+    } else {
+      memcpy (hr, codebook + (gsize) idx[r] * Cv, Cv * sizeof (float));
+    }
+  }
+  g_free (scratch);
+  g_free (p);
+  g_free (order);
+}
+
 gboolean
-hart_sample_stage (float *logits, int batch, int l, int vocab,
-    const HartStageSampling * s, HartDraws * draws, const float *codebook,
-    int Cv, int32_t * idx, float *h, GError ** error)
+hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
+    int vocab, const HartStageSampling * s, HartDraws * draws,
+    const float *codebook, int Cv, int32_t * idx, float *h, GError ** error)
 {
   const gsize n_rows = (gsize) batch * l;
   const gsize half = n_rows * vocab;
@@ -141,68 +232,18 @@ hart_sample_stage (float *logits, int batch, int l, int vocab,
             (const int64_t[]) { batch, l, vocab }, e2, error))
       goto out;
   }
-#pragma omp parallel
   {
-    float *scratch = g_new (float, vocab);
-    float *p = g_new (float, vocab);
-    int *order = g_new (int, vocab);
+    RowsArgs A = {.logits = logits,.e1 = e1,.e2 = e2,.codebook = codebook,
+      .s = s,.vocab = vocab,.Cv = Cv,.logit_scale = logit_scale,
+      .inv_tau = inv_tau,.idx = idx,.h = h,.bad_row = G_MAXINT
+    };
+    /* about 4 chunks per host thread, each of at least ~32 K logits */
+    const gsize n_threads = be ? (gsize) be->n_threads : 1;
+    gsize grain = (n_rows + 4 * n_threads - 1) / (4 * n_threads);
 
-#pragma omp for schedule(static)
-    for (gsize r = 0; r < n_rows; r++) {
-      float *row = logits + r * vocab;
-      const float *er1 = e1 + r * vocab;
-
-      /* 2. top-k in place: entries below the k-th largest become -inf */
-      if (s->top_k > 0 && s->top_k < vocab) {
-        float thr = kth_largest (row, vocab, s->top_k, scratch);
-        for (int v = 0; v < vocab; v++)
-          if (row[v] < thr)
-            row[v] = -INFINITY;
-      }
-      if (s->top_p > 0.0)
-        apply_top_p (row, vocab, s->top_p, order, scratch);
-
-      /* 3. exponential race: argmax p / E1, first index on ties */
-      memcpy (p, row, vocab * sizeof (float));
-      softmax_row (p, vocab);
-      {
-        int best = 0;
-        float best_v = -1.0f;
-        for (int v = 0; v < vocab; v++) {
-          float q = p[v] / er1[v];
-          if (q > best_v) {
-            best_v = q;
-            best = v;
-          }
-        }
-        idx[r] = best;
-        if (!(best_v >= 0.0f))
-          bad_row = (int) r;
-      }
-
-      /* 4. the code embedding of this token */
-      float *hr = h + r * Cv;
-      if (s->smooth) {
-        const float *er2 = e2 + r * vocab;
-        for (int v = 0; v < vocab; v++)
-          p[v] = (row[v] * logit_scale + (-logf (er2[v]))) * inv_tau;
-        softmax_row (p, vocab);
-        for (int c = 0; c < Cv; c++)
-          hr[c] = 0.0f;
-        for (int v = 0; v < vocab; v++) {
-          if (p[v] == 0.0f)
-            continue;
-          const float *ev = codebook + (gsize) v * Cv;
-          for (int c = 0; c < Cv; c++)
-            hr[c] += p[v] * ev[c];
-        }
-      } else {
-        memcpy (hr, codebook + (gsize) idx[r] * Cv, Cv * sizeof (float));
-      }
-    }
-    g_free (scratch);
-    g_free (p);
-    g_free (order);
+    grain = MAX (grain, (gsize) (32768 / MAX (vocab, 1)) + 1);
+    hart_backend_parallel_for (be, n_rows, grain, sample_rows, &A);
+    bad_row = A.bad_row == G_MAXINT ? -1 : A.bad_row;
   }
   if (bad_row >= 0) {
     g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include "hart/draws.h"
+#include "kernels/backend.h"
 
 G_BEGIN_DECLS
 
@@ -37,10 +38,13 @@ typedef struct
  * guided, filtered logits [B, l, V] in its first half.  codebook: host
  * [V, Cv].  Outputs idx [B·l] and h [B, l, Cv] (token-major): the smooth
  * embedding y·E, or E[idx] without smoothing.  Draws: E1 [B·l, V] then, when
- * smooth, E2 [B, l, V].  Fails on NaN/Inf logits. */
-gboolean hart_sample_stage (float *logits, int batch, int l, int vocab,
-    const HartStageSampling * s, HartDraws * draws, const float *codebook,
-    int latent_channels, int32_t * idx, float *h, GError ** error);
+ * smooth, E2 [B, l, V].  Fails on NaN/Inf logits.  The rows run on be's
+ * host threads (hart_backend_parallel_for; NULL: on the calling thread);
+ * the result does not depend on which thread runs a row. */
+gboolean hart_sample_stage (HartBackend * be, float *logits, int batch,
+    int l, int vocab, const HartStageSampling * s, HartDraws * draws,
+    const float *codebook, int latent_channels, int32_t * idx, float *h,
+    GError ** error);
 
 G_END_DECLS
 #endif

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "kernels/dtype.h"
+#include "kernels/cpu/cpu-pool.h"
 
 G_BEGIN_DECLS
 
@@ -218,7 +219,10 @@ struct _HartBackend
 {
   const HartBackendOps *ops;
   int device_id;
+  /* Host threads (>= 1): the CPU backend's ops run on them, and so do the
+   * host-side loops of every backend (hart_backend_parallel_for). */
   int n_threads;
+  HartCpuPool *pool;            /* those threads; owned */
   /* TRUE when ops may run from several threads at once, on separate
    * buffers (the CPU backend: an op touches its arguments only).  FALSE
    * (CUDA: one stream and one im2col scratch per backend): the engine runs
@@ -239,10 +243,16 @@ typedef enum
 } HartBackendError;
 
 /* Backends by name: "cpu", "cuda".  device_id selects the GPU.  n_threads 0
- * means every core.  Returns NULL and sets error when unavailable. */
+ * means every core (hart_cpu_default_threads (): HART_NUM_THREADS when set).
+ * Returns NULL and sets error when unavailable. */
 HartBackend *hart_backend_new (const char *name, int device_id,
     int n_threads, GError ** error);
 void hart_backend_free (HartBackend * be);
+/* Runs fn over [0, n_items) in chunks of `grain` items on the backend's
+ * host threads (or on the calling thread alone when they are busy with
+ * another job): for host-side loops whose items are independent. */
+void hart_backend_parallel_for (HartBackend * be, gsize n_items, gsize grain,
+    HartCpuRangeFunc fn, gpointer data);
 /* TRUE if the named backend was compiled in. */
 gboolean hart_backend_is_compiled (const char *name);
 

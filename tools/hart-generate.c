@@ -195,7 +195,7 @@ hart_cli_generate (int argc, char **argv)
   char **prompts = NULL, *text_encoder = NULL, *text_tokenizer = NULL;
   char **prompt_at = NULL, *seed_mode = NULL;
   gint64 seed = 1, memory_budget = 0;
-  int top_k = 0, device_id = 0, n_frames = 1, keep_scales = 0;
+  int top_k = 0, device_id = 0, n_frames = 1, keep_scales = 0, n_threads = 0;
   int transition_frames = 0;
   GArray *changes = g_array_new (FALSE, FALSE, sizeof (PromptChange));
   double cfg = HART_DEFAULT_CFG, top_p = 0.0;
@@ -234,6 +234,8 @@ hart_cli_generate (int argc, char **argv)
     {"device", 0, 0, G_OPTION_ARG_STRING, &device,
         "auto, cpu or cuda (auto)", "DEV"},
     {"device-id", 0, 0, G_OPTION_ARG_INT, &device_id, "GPU index (0)", "N"},
+    {"threads", 0, 0, G_OPTION_ARG_INT, &n_threads,
+        "CPU threads (0: every core, or HART_NUM_THREADS)", "N"},
     {"record-draws", 0, 0, G_OPTION_ARG_FILENAME, &record,
         "Write every random draw to FILE (safetensors)", "FILE"},
     {"replay-draws", 0, 0, G_OPTION_ARG_FILENAME, &replay,
@@ -363,7 +365,8 @@ hart_cli_generate (int argc, char **argv)
 
   /* the model first: a context file is checked against its shape before
    * anything of the size its header claims is allocated */
-  if (!(engine = hart_engine_new (device ? device : "auto", device_id, &error))
+  if (!(engine = hart_engine_new_full (device ? device : "auto", device_id,
+              n_threads, &error))
       || !(model = hart_model_load_with_budget (engine, model_dir, !no_ema,
               (guint64) memory_budget << 20, &error))
       || (context && !(ctx = hart_model_load_context (model, context, &error))))

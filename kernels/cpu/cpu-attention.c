@@ -203,28 +203,27 @@ attention_tile (const HartAttentionParams * p, AttnScratch * s, int b, int h,
   }
 }
 
-void
-hart_cpu_attention (HartBackend * be, const HartAttentionParams * p)
+typedef struct
 {
-  const int n_qblocks = (p->q_len + ATTN_Q_BLOCK - 1) / ATTN_Q_BLOCK;
-  const int64_t n_tiles = (int64_t) p->batch * p->q_heads * n_qblocks;
-  const double work = (double) n_tiles * ATTN_Q_BLOCK * p->kv_len * p->head_dim;
+  const HartAttentionParams *p;
+  int n_qblocks;
+} AttnArgs;
 
-  /* grouped-query attention needs whole groups (a caller bug otherwise) */
-  g_return_if_fail (p->kv_heads > 0 && p->q_heads % p->kv_heads == 0);
-  if (n_tiles <= 0 || p->head_dim <= 0)
-    return;
+/* Called once by each thread of the job: its scratch, then tiles as they
+ * come.  Tiles differ in cost (causal, masks), so they are claimed one by
+ * one. */
+static void
+attention_tiles (HartCpuJob * job, gpointer data)
+{
+  const AttnArgs *A = data;
+  const HartAttentionParams *p = A->p;
+  const int n_qblocks = A->n_qblocks;
+  AttnScratch scratch = { NULL, NULL, NULL, NULL };
+  gboolean have_scratch = attn_scratch_init (&scratch, p->head_dim);
+  gsize t0, t1;
 
-  hart_cpu_blas_single_thread ();
-
-#pragma omp parallel num_threads (be->n_threads) if (work >= (1 << 18))
-  {
-    AttnScratch scratch = { NULL, NULL, NULL, NULL };
-    gboolean have_scratch = attn_scratch_init (&scratch, p->head_dim);
-
-    /* Tiles differ in cost (causal, masks), so hand them out dynamically. */
-#pragma omp for schedule (dynamic, 1)
-    for (int64_t t = 0; t < n_tiles; t++) {
+  while (hart_cpu_job_next (job, &t0, &t1)) {
+    for (int64_t t = (int64_t) t0; t < (int64_t) t1; t++) {
       int qb = (int) (t % n_qblocks);
       int h = (int) ((t / n_qblocks) % p->q_heads);
       int b = (int) (t / ((int64_t) n_qblocks * p->q_heads));
@@ -233,7 +232,25 @@ hart_cpu_attention (HartBackend * be, const HartAttentionParams * p)
         attention_tile (p, &scratch, b, h, q0, MIN (ATTN_Q_BLOCK,
                 p->q_len - q0));
     }
-    if (have_scratch)
-      free (scratch.scores);
   }
+  if (have_scratch)
+    free (scratch.scores);
+}
+
+void
+hart_cpu_attention (HartBackend * be, const HartAttentionParams * p)
+{
+  const int n_qblocks = (p->q_len + ATTN_Q_BLOCK - 1) / ATTN_Q_BLOCK;
+  const int64_t n_tiles = (int64_t) p->batch * p->q_heads * n_qblocks;
+  const double work = (double) n_tiles * ATTN_Q_BLOCK * p->kv_len * p->head_dim;
+  AttnArgs A = { p, n_qblocks };
+
+  /* grouped-query attention needs whole groups (a caller bug otherwise) */
+  g_return_if_fail (p->kv_heads > 0 && p->q_heads % p->kv_heads == 0);
+  if (n_tiles <= 0 || p->head_dim <= 0)
+    return;
+
+  hart_cpu_blas_single_thread ();
+  hart_cpu_pool_run (be->pool, (gsize) n_tiles, work >= (1 << 18) ? 1
+      : (gsize) n_tiles, attention_tiles, &A);
 }

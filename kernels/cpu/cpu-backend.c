@@ -1,17 +1,17 @@
-/* gst-hart — CPU compute backend (C + OpenBLAS + OpenMP): construction,
- * memory and the op table
+/* gst-hart — CPU compute backend (C + OpenBLAS + its own thread pool):
+ * construction, memory and the op table
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The reference backend: fp32 everywhere, GEMMs through CBLAS, loops
- * through OpenMP.  The ops live in cpu-gemm.c, cpu-attention.c, cpu-norm.c,
- * cpu-elementwise.c and cpu-image.c; this file builds the table.
+ * through the backend's thread pool (cpu-pool.c).  The ops live in
+ * cpu-gemm.c, cpu-attention.c, cpu-norm.c, cpu-elementwise.c and
+ * cpu-image.c; this file builds the table.
  */
 #include "cpu-private.h"
 
 #include <errno.h>
 #include <stdlib.h>
-#include <omp.h>
 
 /* Buffers are aligned for AVX-512 loads and whole cache lines. */
 #define HART_CPU_ALIGNMENT 64
@@ -136,9 +136,7 @@ hart_backend_cpu_new (int n_threads, GError ** error)
     return NULL;
   }
   if (n_threads == 0)
-    n_threads = omp_get_num_procs ();
-  if (n_threads < 1)
-    n_threads = 1;
+    n_threads = hart_cpu_default_threads ();
 
   hart_cpu_blas_single_thread ();
 
@@ -147,6 +145,7 @@ hart_backend_cpu_new (int n_threads, GError ** error)
   be->device_id = 0;
   be->n_threads = n_threads;
   be->concurrent = TRUE;
+  be->pool = hart_cpu_pool_new (n_threads);
   be->priv = NULL;
   return be;
 }

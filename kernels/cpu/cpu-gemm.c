@@ -41,16 +41,55 @@ sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m, int n, int k,
       beta, c, ldc);
 }
 
+typedef struct
+{
+  gboolean trans_a, trans_b, split_rows;
+  int m, n, k, lda, ldb, ldc, chunk, dim;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+  int64_t stride_a, stride_b, stride_c;
+} GemmArgs;
+
+/* C is cut into panels along its longer side; panel p of rows [r0, r1)
+ * reads rows r0.. of op(A), a panel of columns reads columns of op(B).
+ * Panels never overlap, so threads write disjoint memory. */
+static void
+sgemm_panels (gsize p0, gsize p1, gpointer data)
+{
+  const GemmArgs *g = data;
+
+  for (gsize p = p0; p < p1; p++) {
+    int start = (int) p * g->chunk;
+    int len = MIN (g->chunk, g->dim - start);
+    if (g->split_rows) {
+      const float *a_panel = g->trans_a ? g->a + start :
+          g->a + (gsize) start * g->lda;
+      sgemm_one_thread (g->trans_a, g->trans_b, len, g->n, g->k, g->alpha,
+          a_panel, g->lda, g->b, g->ldb, g->beta,
+          g->c + (gsize) start * g->ldc, g->ldc);
+    } else {
+      const float *b_panel = g->trans_b ? g->b + (gsize) start * g->ldb :
+          g->b + start;
+      sgemm_one_thread (g->trans_a, g->trans_b, g->m, len, g->k, g->alpha,
+          g->a, g->lda, b_panel, g->ldb, g->beta, g->c + start, g->ldc);
+    }
+  }
+}
+
 void
-hart_cpu_sgemm (int n_threads, gboolean trans_a, gboolean trans_b,
+hart_cpu_sgemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
     int m, int n, int k, float alpha, const float *a, int lda,
     const float *b, int ldb, float beta, float *c, int ldc)
 {
   double macs = (double) m * n * k;
   gboolean split_rows = m >= n;
   int dim = split_rows ? m : n;
-  int parts = n_threads;
+  /* the panels depend on the thread count only (never on the load), so a
+   * given thread count always gives the same bits */
+  int parts = be->n_threads;
   int chunk;
+  GemmArgs g;
 
   hart_cpu_blas_single_thread ();
 
@@ -71,23 +110,11 @@ hart_cpu_sgemm (int n_threads, gboolean trans_a, gboolean trans_b,
     return;
   }
 
-  /* C is cut into `parts` panels along its longer side; panel p of rows
-   * [r0, r1) reads rows r0.. of op(A), a panel of columns reads columns of
-   * op(B).  Panels never overlap, so threads write disjoint memory. */
-#pragma omp parallel for num_threads (n_threads) schedule (static)
-  for (int p = 0; p < parts; p++) {
-    int start = p * chunk;
-    int len = MIN (chunk, dim - start);
-    if (split_rows) {
-      const float *a_panel = trans_a ? a + start : a + (gsize) start * lda;
-      sgemm_one_thread (trans_a, trans_b, len, n, k, alpha, a_panel, lda, b,
-          ldb, beta, c + (gsize) start * ldc, ldc);
-    } else {
-      const float *b_panel = trans_b ? b + (gsize) start * ldb : b + start;
-      sgemm_one_thread (trans_a, trans_b, m, len, k, alpha, a, lda, b_panel,
-          ldb, beta, c + start, ldc);
-    }
-  }
+  g = (GemmArgs) {
+  .trans_a = trans_a,.trans_b = trans_b,.split_rows = split_rows,.m = m,.n =
+        n,.k = k,.lda = lda,.ldb = ldb,.ldc = ldc,.chunk = chunk,.dim =
+        dim,.alpha = alpha,.beta = beta,.a = a,.b = b,.c = c};
+  hart_cpu_parallel_for (be, parts, 1, sgemm_panels, &g);
 }
 
 void
@@ -95,8 +122,20 @@ hart_cpu_gemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
     int m, int n, int k, float alpha, const float *a, int lda,
     const float *b, int ldb, float beta, float *c, int ldc)
 {
-  hart_cpu_sgemm (be->n_threads, trans_a, trans_b, m, n, k, alpha, a, lda, b,
-      ldb, beta, c, ldc);
+  hart_cpu_sgemm (be, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+      c, ldc);
+}
+
+static void
+gemm_matrices (gsize i0, gsize i1, gpointer data)
+{
+  const GemmArgs *g = data;
+
+  for (gsize i = i0; i < i1; i++)
+    sgemm_one_thread (g->trans_a, g->trans_b, g->m, g->n, g->k, g->alpha,
+        g->a + (int64_t) i * g->stride_a, g->lda,
+        g->b + (int64_t) i * g->stride_b, g->ldb, g->beta,
+        g->c + (int64_t) i * g->stride_c, g->ldc);
 }
 
 void
@@ -114,21 +153,39 @@ hart_cpu_gemm_batched (HartBackend * be, const HartGemmBatchedParams * p)
 
   if (batch <= 0)
     return;
-  /* Many small matrices: one matrix per thread.  Few large ones: split
+  /* Many small matrices: one matrix per chunk.  Few large ones: split
    * each matrix across the threads. */
   if (batch >= be->n_threads && macs < 16.0 * GEMM_PARALLEL_MIN_MACS) {
+    GemmArgs g = {.trans_a = trans_a,.trans_b = trans_b,.m = m,.n = n,.k = k,
+      .lda = lda,.ldb = ldb,.ldc = ldc,.alpha = alpha,.beta = beta,.a = a,
+      .b = b,.c = c,.stride_a = stride_a,.stride_b = stride_b,
+      .stride_c = stride_c
+    };
     hart_cpu_blas_single_thread ();
-#pragma omp parallel for num_threads (be->n_threads) schedule (dynamic) \
-    if (macs * batch >= GEMM_PARALLEL_MIN_MACS)
-    for (int i = 0; i < batch; i++)
-      sgemm_one_thread (trans_a, trans_b, m, n, k, alpha, a + i * stride_a,
-          lda, b + i * stride_b, ldb, beta, c + i * stride_c, ldc);
+    hart_cpu_parallel_for (be, batch, macs * batch >= GEMM_PARALLEL_MIN_MACS
+        ? 1 : (gsize) batch, gemm_matrices, &g);
   } else {
     for (int i = 0; i < batch; i++)
-      hart_cpu_sgemm (be->n_threads, trans_a, trans_b, m, n, k, alpha,
+      hart_cpu_sgemm (be, trans_a, trans_b, m, n, k, alpha,
           a + i * stride_a, lda, b + i * stride_b, ldb, beta,
           c + i * stride_c, ldc);
   }
+}
+
+typedef struct
+{
+  float *y;
+  const float *bias;
+  int out;
+} BiasArgs;
+
+static void
+bias_rows (gsize r0, gsize r1, gpointer data)
+{
+  const BiasArgs *A = data;
+
+  for (gsize r = r0; r < r1; r++)
+    memcpy (A->y + r * A->out, A->bias, (gsize) A->out * sizeof (float));
 }
 
 void
@@ -142,13 +199,12 @@ hart_cpu_linear (HartBackend * be, float *y, const float *x, const float *w,
   /* y starts as the bias broadcast over rows, and the GEMM adds x·Wᵀ to it
    * (beta = 1): one pass over y instead of two. */
   if (bias != NULL) {
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    if ((gsize) rows * out >= HART_CPU_PARALLEL_MIN)
-    for (int r = 0; r < rows; r++)
-      memcpy (y + (gsize) r * out, bias, (gsize) out * sizeof (float));
+    BiasArgs A = { y, bias, out };
+    hart_cpu_parallel_for (be, rows, hart_cpu_grain (be, rows,
+            (gsize) rows * out), bias_rows, &A);
     beta = 1.0f;
   }
   /* x [rows, in] · W[out, in]ᵀ */
-  hart_cpu_sgemm (be->n_threads, FALSE, TRUE, rows, out, in, 1.0f, x, in, w,
-      in, beta, y, out);
+  hart_cpu_sgemm (be, FALSE, TRUE, rows, out, in, 1.0f, x, in, w, in, beta, y,
+      out);
 }

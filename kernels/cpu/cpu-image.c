@@ -61,6 +61,71 @@ fill_bias_band (float *y, const float *bias, int cout, gsize hw,
   }
 }
 
+typedef struct
+{
+  const HartConv2dParams *p;
+  int out_h, out_w, kdim, band_rows, n_bands;
+  gsize in_hw, out_hw;
+} ConvArgs;
+
+static void
+conv_bias_channels (gsize c0, gsize c1, gpointer data)
+{
+  const ConvArgs *A = data;
+  /* p->y here is already the batch's output (see hart_cpu_conv2d) */
+  float *yb = A->p->y;
+
+  for (gsize c = c0; c < c1; c++)
+    fill_bias_band (yb + c * A->out_hw, A->p->bias + c, 1, A->out_hw, 0,
+        A->out_hw);
+}
+
+/* Called once by each thread of the job: one im2col buffer per thread,
+ * then bands of output rows (one im2col + one GEMM each) as they come. */
+static void
+conv_bands (HartCpuJob * job, gpointer data)
+{
+  const ConvArgs *A = data;
+  const HartConv2dParams *p = A->p;
+  const float *const x = p->x, *const w = p->w, *const bias = p->bias;
+  float *const y = p->y;
+  const int cin = p->cin, height = p->height, width = p->width;
+  const int cout = p->cout, k = p->k, pad = p->pad;
+  const int out_h = A->out_h, out_w = A->out_w, kdim = A->kdim;
+  const int band_rows = A->band_rows, n_bands = A->n_bands;
+  const gsize in_hw = A->in_hw, out_hw = A->out_hw;
+  gsize col_floats = (gsize) kdim * band_rows * out_w;
+  float *col = NULL;
+  gsize t0, t1;
+
+  if (posix_memalign ((void **) &col, 64, col_floats * sizeof (float)))
+    col = NULL;
+
+  while (hart_cpu_job_next (job, &t0, &t1)) {
+    for (int64_t t = (int64_t) t0; t < (int64_t) t1; t++) {
+      const int b = (int) (t / n_bands);
+      const int row_start = (int) (t % n_bands) * band_rows;
+      const int row_end = MIN (out_h, row_start + band_rows);
+      const gsize pix_start = (gsize) row_start * out_w;
+      const int n_pix = (row_end - row_start) * out_w;
+      const float *xb = x + (gsize) b * cin * in_hw;
+      float *yb = y + (gsize) b * cout * out_hw;
+
+      if (col == NULL)
+        continue;
+      im2col_band (col, xb, cin, height, width, out_w, k, pad, row_start,
+          row_end);
+      if (bias)
+        fill_bias_band (yb, bias, cout, out_hw, pix_start, n_pix);
+      /* y[b][:, band] [cout, n_pix] = W [cout, cin·k·k] · col */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, n_pix,
+          kdim, 1.0f, w, kdim, col, n_pix, bias ? 1.0f : 0.0f,
+          yb + pix_start, (int) out_hw);
+    }
+  }
+  free (col);
+}
+
 void
 hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
 {
@@ -85,13 +150,13 @@ hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
     for (int b = 0; b < batch; b++) {
       float *yb = y + (gsize) b * cout * out_hw;
       if (bias) {
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    if ((gsize) cout * out_hw >= HART_CPU_PARALLEL_MIN)
-        for (int c = 0; c < cout; c++)
-          fill_bias_band (yb + (gsize) c * out_hw, bias + c, 1, out_hw, 0,
-              out_hw);
+        HartConv2dParams pb = *p;
+        ConvArgs A = {.p = &pb,.out_hw = out_hw };
+        pb.y = yb;
+        hart_cpu_parallel_for (be, cout, hart_cpu_grain (be, cout,
+                (gsize) cout * out_hw), conv_bias_channels, &A);
       }
-      hart_cpu_sgemm (be->n_threads, FALSE, FALSE, cout, (int) out_hw, cin,
+      hart_cpu_sgemm (be, FALSE, FALSE, cout, (int) out_hw, cin,
           1.0f, w, cin, x + (gsize) b * cin * in_hw, (int) in_hw,
           bias ? 1.0f : 0.0f, yb, (int) out_hw);
     }
@@ -100,10 +165,12 @@ hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
 
   {
     /* Bands of output rows, one im2col + one GEMM each, distributed over
-     * the threads (each GEMM single-threaded). */
+     * the threads (each GEMM single-threaded).  The bands depend on the
+     * thread count only, never on which thread runs one. */
     gsize band_pixels = CONV_COL_BYTES / sizeof (float) / (gsize) MAX (kdim, 1);
     int band_rows, n_bands;
     int64_t n_tasks;
+    ConvArgs A;
 
     band_pixels = MAX (band_pixels, CONV_MIN_BAND_PIXELS);
     band_rows = (int) CLAMP (band_pixels / (gsize) out_w, 1, (gsize) out_h);
@@ -116,57 +183,13 @@ hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
 
     hart_cpu_blas_single_thread ();
 
-#pragma omp parallel num_threads (be->n_threads) \
-    if ((double) kdim * cout * out_hw * batch >= (1 << 20))
-    {
-      float *col = NULL;
-      gsize col_floats = (gsize) kdim * band_rows * out_w;
-
-      if (posix_memalign ((void **) &col, 64, col_floats * sizeof (float)))
-        col = NULL;
-
-#pragma omp for schedule (dynamic, 1)
-      for (int64_t t = 0; t < n_tasks; t++) {
-        const int b = (int) (t / n_bands);
-        const int row_start = (int) (t % n_bands) * band_rows;
-        const int row_end = MIN (out_h, row_start + band_rows);
-        const gsize pix_start = (gsize) row_start * out_w;
-        const int n_pix = (row_end - row_start) * out_w;
-        const float *xb = x + (gsize) b * cin * in_hw;
-        float *yb = y + (gsize) b * cout * out_hw;
-
-        if (col == NULL)
-          continue;
-        im2col_band (col, xb, cin, height, width, out_w, k, pad, row_start,
-            row_end);
-        if (bias)
-          fill_bias_band (yb, bias, cout, out_hw, pix_start, n_pix);
-        /* y[b][:, band] [cout, n_pix] = W [cout, cin·k·k] · col */
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, n_pix,
-            kdim, 1.0f, w, kdim, col, n_pix, bias ? 1.0f : 0.0f,
-            yb + pix_start, (int) out_hw);
-      }
-      free (col);
-    }
-  }
-}
-
-void
-hart_cpu_upsample_nearest2x (HartBackend * be, float *y, const float *x,
-    int batch, int channels, int height, int width)
-{
-  const int64_t rows = (int64_t) batch * channels * height;
-  const int out_w = 2 * width;
-
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    if ((gsize) rows * width >= HART_CPU_PARALLEL_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    /* input row r = (plane, h) feeds output rows 2h and 2h + 1 of its plane */
-    const float *src = x + r * width;
-    float *dst = y + r * 2 * out_w;
-    for (int j = 0; j < width; j++)
-      dst[2 * j] = dst[2 * j + 1] = src[j];
-    memcpy (dst + out_w, dst, (gsize) out_w * sizeof (float));
+    A = (ConvArgs) {
+    .p = p,.out_h = out_h,.out_w = out_w,.kdim = kdim,.band_rows =
+          band_rows,.n_bands = n_bands,.in_hw = in_hw,.out_hw = out_hw};
+    /* one band per chunk, or all of them on this thread when small */
+    hart_cpu_pool_run (be->pool, (gsize) n_tasks,
+        (double) kdim * cout * out_hw * batch >= (1 << 20) ? 1
+        : (gsize) n_tasks, conv_bands, &A);
   }
 }
 
@@ -201,25 +224,54 @@ cubic_taps (CubicTaps * taps, int out_size, int in_size)
   }
 }
 
-void
-hart_cpu_resize_bicubic (HartBackend * be, float *y, const float *x,
-    int batch, int channels, int in_h, int in_w, int out_h, int out_w)
+typedef struct
 {
-  const int64_t planes = (int64_t) batch * channels;
-  CubicTaps *tx, *ty;
+  float *y;
+  const float *x;
+  const CubicTaps *tx, *ty;
+  int in_h, in_w, out_h, out_w;
+} ResizeArgs;
 
-  if (planes <= 0 || out_h <= 0 || out_w <= 0 || in_h <= 0 || in_w <= 0)
+static void
+upsample_rows (gsize r0, gsize r1, gpointer data)
+{
+  const ResizeArgs *A = data;
+  const int width = A->in_w, out_w = 2 * width;
+
+  for (int64_t r = (int64_t) r0; r < (int64_t) r1; r++) {
+    /* input row r = (plane, h) feeds output rows 2h and 2h + 1 of its plane */
+    const float *src = A->x + r * width;
+    float *dst = A->y + r * 2 * out_w;
+    for (int j = 0; j < width; j++)
+      dst[2 * j] = dst[2 * j + 1] = src[j];
+    memcpy (dst + out_w, dst, (gsize) out_w * sizeof (float));
+  }
+}
+
+void
+hart_cpu_upsample_nearest2x (HartBackend * be, float *y, const float *x,
+    int batch, int channels, int height, int width)
+{
+  const int64_t rows = (int64_t) batch * channels * height;
+  ResizeArgs A = {.y = y,.x = x,.in_w = width };
+
+  if (rows <= 0)
     return;
-  tx = g_new (CubicTaps, out_w);
-  ty = g_new (CubicTaps, out_h);
-  cubic_taps (tx, out_w, in_w);
-  cubic_taps (ty, out_h, in_h);
+  hart_cpu_parallel_for (be, rows, hart_cpu_grain (be, rows,
+          (gsize) rows * width), upsample_rows, &A);
+}
 
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    if ((gsize) planes * out_h * out_w >= HART_CPU_PARALLEL_MIN / 16)
-  for (int64_t p = 0; p < planes; p++) {
-    const float *src = x + p * in_h * in_w;
-    float *dst = y + p * out_h * out_w;
+static void
+bicubic_planes (gsize p0, gsize p1, gpointer data)
+{
+  const ResizeArgs *A = data;
+  const int in_h = A->in_h, in_w = A->in_w, out_h = A->out_h;
+  const int out_w = A->out_w;
+  const CubicTaps *tx = A->tx, *ty = A->ty;
+
+  for (int64_t p = (int64_t) p0; p < (int64_t) p1; p++) {
+    const float *src = A->x + p * in_h * in_w;
+    float *dst = A->y + p * out_h * out_w;
     for (int oy = 0; oy < out_h; oy++) {
       const CubicTaps *cy = &ty[oy];
       for (int ox = 0; ox < out_w; ox++) {
@@ -236,24 +288,43 @@ hart_cpu_resize_bicubic (HartBackend * be, float *y, const float *x,
       }
     }
   }
+}
+
+void
+hart_cpu_resize_bicubic (HartBackend * be, float *y, const float *x,
+    int batch, int channels, int in_h, int in_w, int out_h, int out_w)
+{
+  const int64_t planes = (int64_t) batch * channels;
+  CubicTaps *tx, *ty;
+  ResizeArgs A;
+
+  if (planes <= 0 || out_h <= 0 || out_w <= 0 || in_h <= 0 || in_w <= 0)
+    return;
+  tx = g_new (CubicTaps, out_w);
+  ty = g_new (CubicTaps, out_h);
+  cubic_taps (tx, out_w, in_w);
+  cubic_taps (ty, out_h, in_h);
+
+  A = (ResizeArgs) {
+  .y = y,.x = x,.tx = tx,.ty = ty,.in_h = in_h,.in_w = in_w,.out_h =
+        out_h,.out_w = out_w};
+  /* ×16: some 20 operations per output pixel */
+  hart_cpu_parallel_for (be, planes, hart_cpu_grain (be, planes,
+          (gsize) planes * out_h * out_w * 16), bicubic_planes, &A);
   g_free (tx);
   g_free (ty);
 }
 
-void
-hart_cpu_resize_area (HartBackend * be, float *y, const float *x,
-    int batch, int channels, int in_h, int in_w, int out_h, int out_w)
+static void
+area_planes (gsize p0, gsize p1, gpointer data)
 {
-  const int64_t planes = (int64_t) batch * channels;
+  const ResizeArgs *A = data;
+  const int in_h = A->in_h, in_w = A->in_w, out_h = A->out_h;
+  const int out_w = A->out_w;
 
-  if (planes <= 0 || out_h <= 0 || out_w <= 0)
-    return;
-
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    if ((gsize) planes * in_h * in_w >= HART_CPU_PARALLEL_MIN)
-  for (int64_t p = 0; p < planes; p++) {
-    const float *src = x + p * in_h * in_w;
-    float *dst = y + p * out_h * out_w;
+  for (int64_t p = (int64_t) p0; p < (int64_t) p1; p++) {
+    const float *src = A->x + p * in_h * in_w;
+    float *dst = A->y + p * out_h * out_w;
     for (int oy = 0; oy < out_h; oy++) {
       /* window rows [floor(oy·in/out), ceil((oy+1)·in/out)) */
       const int y0 = (int) (((int64_t) oy * in_h) / out_h);
@@ -271,4 +342,19 @@ hart_cpu_resize_area (HartBackend * be, float *y, const float *x,
       }
     }
   }
+}
+
+void
+hart_cpu_resize_area (HartBackend * be, float *y, const float *x,
+    int batch, int channels, int in_h, int in_w, int out_h, int out_w)
+{
+  const int64_t planes = (int64_t) batch * channels;
+  ResizeArgs A = {.y = y,.x = x,.in_h = in_h,.in_w = in_w,.out_h = out_h,
+    .out_w = out_w
+  };
+
+  if (planes <= 0 || out_h <= 0 || out_w <= 0)
+    return;
+  hart_cpu_parallel_for (be, planes, hart_cpu_grain (be, planes,
+          (gsize) planes * in_h * in_w), area_planes, &A);
 }

@@ -9,19 +9,31 @@
  */
 #include "cpu-private.h"
 
-/* Rows are independent: parallelise over rows when there is enough work. */
-#define ROWS_PARALLEL(rows, dim) \
-  if ((gsize) (rows) * (gsize) (dim) >= HART_CPU_PARALLEL_MIN)
+/* Rows are independent: each op below computes a row (or a group) the same
+ * way whichever thread runs it, and splits its rows across the backend's
+ * threads when there is enough work (hart_cpu_grain). */
 
-void
-hart_cpu_layer_norm (HartBackend * be, float *y, const float *x,
-    const float *weight, const float *bias, int rows, int dim, float eps)
+typedef struct
 {
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    ROWS_PARALLEL (rows, dim)
-  for (int r = 0; r < rows; r++) {
-    const float *xr = x + (gsize) r * dim;
-    float *yr = y + (gsize) r * dim;
+  float *y;
+  const float *x, *weight, *bias, *cos, *sin;
+  int64_t dim, per, stride_a, stride_b, stride_c;
+  int groups;
+  float eps;
+} RowArgs;
+
+static void
+layer_norm_rows (gsize r0, gsize r1, gpointer data)
+{
+  const RowArgs *A = data;
+  const float *x = A->x, *weight = A->weight, *bias = A->bias;
+  float *y = A->y;
+  const int dim = (int) A->dim;
+  const float eps = A->eps;
+
+  for (gsize r = r0; r < r1; r++) {
+    const float *xr = x + r * dim;
+    float *yr = y + r * dim;
     double sum = 0.0, sq = 0.0;
     float mean, rstd;
 
@@ -46,14 +58,31 @@ hart_cpu_layer_norm (HartBackend * be, float *y, const float *x,
 }
 
 void
-hart_cpu_rms_norm (HartBackend * be, float *y, const float *x,
-    const float *weight, int rows, int dim, float eps)
+hart_cpu_layer_norm (HartBackend * be, float *y, const float *x,
+    const float *weight, const float *bias, int rows, int dim, float eps)
 {
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    ROWS_PARALLEL (rows, dim)
-  for (int r = 0; r < rows; r++) {
-    const float *xr = x + (gsize) r * dim;
-    float *yr = y + (gsize) r * dim;
+  RowArgs A = {.y = y,.x = x,.weight = weight,.bias = bias,.dim = dim,
+    .eps = eps
+  };
+
+  if (rows <= 0)
+    return;
+  hart_cpu_parallel_for (be, rows, hart_cpu_grain (be, rows,
+          (gsize) rows * (gsize) dim), layer_norm_rows, &A);
+}
+
+static void
+rms_norm_rows (gsize r0, gsize r1, gpointer data)
+{
+  const RowArgs *A = data;
+  const float *x = A->x, *weight = A->weight;
+  float *y = A->y;
+  const int dim = (int) A->dim;
+  const float eps = A->eps;
+
+  for (gsize r = r0; r < r1; r++) {
+    const float *xr = x + r * dim;
+    float *yr = y + r * dim;
     double sq = 0.0;
     float rinv;
 
@@ -71,15 +100,28 @@ hart_cpu_rms_norm (HartBackend * be, float *y, const float *x,
 }
 
 void
-hart_cpu_modulate (HartBackend * be, float *x, const float *scale,
-    const float *shift, int64_t mod_stride, int batch, int rows_per_batch,
-    int dim)
+hart_cpu_rms_norm (HartBackend * be, float *y, const float *x,
+    const float *weight, int rows, int dim, float eps)
 {
-  const int64_t rows = (int64_t) batch * rows_per_batch;
+  RowArgs A = {.y = y,.x = x,.weight = weight,.dim = dim,.eps = eps };
 
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    ROWS_PARALLEL (rows, dim)
-  for (int64_t r = 0; r < rows; r++) {
+  if (rows <= 0)
+    return;
+  hart_cpu_parallel_for (be, rows, hart_cpu_grain (be, rows,
+          (gsize) rows * (gsize) dim), rms_norm_rows, &A);
+}
+
+static void
+modulate_rows (gsize r0, gsize r1, gpointer data)
+{
+  const RowArgs *A = data;
+  /* x is modulated in place (y); weight = scale, bias = shift */
+  const float *scale = A->weight, *shift = A->bias;
+  float *x = A->y;
+  const int64_t dim = A->dim, rows_per_batch = A->per;
+  const int64_t mod_stride = A->stride_a;
+
+  for (int64_t r = (int64_t) r0; r < (int64_t) r1; r++) {
     const int64_t b = r / rows_per_batch;
     const float *sc = scale + b * mod_stride;
     const float *sh = shift + b * mod_stride;
@@ -90,21 +132,36 @@ hart_cpu_modulate (HartBackend * be, float *x, const float *scale,
 }
 
 void
-hart_cpu_group_norm (HartBackend * be, float *y, const float *x,
-    const float *weight, const float *bias, int batch, int channels,
-    int hw, int groups, float eps)
+hart_cpu_modulate (HartBackend * be, float *x, const float *scale,
+    const float *shift, int64_t mod_stride, int batch, int rows_per_batch,
+    int dim)
 {
-  const int per_group = channels / groups;
-  const int n_tasks = batch * groups;
-  /* one group = per_group consecutive channel planes = one contiguous run */
-  const gsize group_len = (gsize) per_group * hw;
+  const int64_t rows = (int64_t) batch * rows_per_batch;
+  RowArgs A = {.y = x,.weight = scale,.bias = shift,.dim = dim,
+    .per = rows_per_batch,.stride_a = mod_stride
+  };
 
-#pragma omp parallel for num_threads (be->n_threads) schedule (dynamic) \
-    ROWS_PARALLEL (n_tasks, group_len)
-  for (int t = 0; t < n_tasks; t++) {
-    const int g = t % groups;
-    const float *xg = x + (gsize) t * group_len;
-    float *yg = y + (gsize) t * group_len;
+  if (rows <= 0)
+    return;
+  hart_cpu_parallel_for (be, rows, hart_cpu_grain (be, rows,
+          (gsize) rows * (gsize) dim), modulate_rows, &A);
+}
+
+static void
+group_norm_tasks (gsize t0, gsize t1, gpointer data)
+{
+  const RowArgs *A = data;
+  const float *x = A->x, *weight = A->weight, *bias = A->bias;
+  float *y = A->y;
+  const int groups = A->groups, per_group = (int) A->per;
+  const int hw = (int) A->dim;
+  const gsize group_len = (gsize) per_group * hw;
+  const float eps = A->eps;
+
+  for (gsize t = t0; t < t1; t++) {
+    const int g = (int) (t % groups);
+    const float *xg = x + t * group_len;
+    float *yg = y + t * group_len;
     double sum = 0.0, sq = 0.0;
     float mean, rstd;
 
@@ -131,16 +188,36 @@ hart_cpu_group_norm (HartBackend * be, float *y, const float *x,
 }
 
 void
-hart_cpu_rope (HartBackend * be, float *x, int64_t batch_stride,
-    int64_t row_stride, const float *cos, const float *sin,
-    int64_t table_batch_stride, int batch, int len, int heads, int head_dim)
+hart_cpu_group_norm (HartBackend * be, float *y, const float *x,
+    const float *weight, const float *bias, int batch, int channels,
+    int hw, int groups, float eps)
 {
-  const int h2 = head_dim / 2;
-  const int64_t rows = (int64_t) batch * len;
+  const int per_group = channels / groups;
+  const int n_tasks = batch * groups;
+  /* one group = per_group consecutive channel planes = one contiguous run */
+  const gsize group_len = (gsize) per_group * hw;
+  RowArgs A = {.y = y,.x = x,.weight = weight,.bias = bias,.dim = hw,
+    .per = per_group,.groups = groups,.eps = eps
+  };
 
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    ROWS_PARALLEL (rows, (gsize) heads * head_dim)
-  for (int64_t r = 0; r < rows; r++) {
+  if (n_tasks <= 0)
+    return;
+  /* few, large tasks: one per chunk */
+  hart_cpu_parallel_for (be, n_tasks, (gsize) n_tasks * group_len >=
+      HART_CPU_PARALLEL_MIN ? 1 : (gsize) n_tasks, group_norm_tasks, &A);
+}
+
+static void
+rope_rows (gsize r0, gsize r1, gpointer data)
+{
+  const RowArgs *A = data;
+  const float *cos = A->cos, *sin = A->sin;
+  float *x = A->y;
+  const int head_dim = (int) A->dim, heads = A->groups, h2 = head_dim / 2;
+  const int64_t len = A->per, batch_stride = A->stride_a;
+  const int64_t row_stride = A->stride_b, table_batch_stride = A->stride_c;
+
+  for (int64_t r = (int64_t) r0; r < (int64_t) r1; r++) {
     const int64_t b = r / len, t = r % len;
     const float *cr = cos + b * table_batch_stride + t * head_dim;
     const float *sr = sin + b * table_batch_stride + t * head_dim;
@@ -158,12 +235,31 @@ hart_cpu_rope (HartBackend * be, float *x, int64_t batch_stride,
 }
 
 void
-hart_cpu_softmax (HartBackend * be, float *x, int rows, int n)
+hart_cpu_rope (HartBackend * be, float *x, int64_t batch_stride,
+    int64_t row_stride, const float *cos, const float *sin,
+    int64_t table_batch_stride, int batch, int len, int heads, int head_dim)
 {
-#pragma omp parallel for num_threads (be->n_threads) schedule (static) \
-    ROWS_PARALLEL (rows, n)
-  for (int r = 0; r < rows; r++) {
-    float *xr = x + (gsize) r * n;
+  const int64_t rows = (int64_t) batch * len;
+  RowArgs A = {.y = x,.cos = cos,.sin = sin,.dim = head_dim,.groups = heads,
+    .per = len,.stride_a = batch_stride,.stride_b = row_stride,
+    .stride_c = table_batch_stride
+  };
+
+  if (rows <= 0)
+    return;
+  hart_cpu_parallel_for (be, rows, hart_cpu_grain (be, rows,
+          (gsize) rows * heads * head_dim), rope_rows, &A);
+}
+
+static void
+softmax_rows (gsize r0, gsize r1, gpointer data)
+{
+  const RowArgs *A = data;
+  float *x = A->y;
+  const int n = (int) A->dim;
+
+  for (gsize r = r0; r < r1; r++) {
+    float *xr = x + r * n;
     float max = -INFINITY, sum = 0.0f;
 
     for (int j = 0; j < n; j++)
@@ -182,4 +278,15 @@ hart_cpu_softmax (HartBackend * be, float *x, int rows, int n)
     for (int j = 0; j < n; j++)
       xr[j] /= sum;
   }
+}
+
+void
+hart_cpu_softmax (HartBackend * be, float *x, int rows, int n)
+{
+  RowArgs A = {.y = x,.dim = n };
+
+  if (rows <= 0)
+    return;
+  hart_cpu_parallel_for (be, rows, hart_cpu_grain (be, rows,
+          (gsize) rows * (gsize) n), softmax_rows, &A);
 }

@@ -2,16 +2,31 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Threading model: every op parallelises with OpenMP over `be->n_threads`
- * threads and calls OpenBLAS single-threaded from inside its parallel
- * regions.  Mixing OpenBLAS's own pthread pool with libgomp's on the same
- * cores makes both spin against each other, so the backend pins OpenBLAS to
- * one thread and splits large GEMMs itself (hart_cpu_sgemm).
+ * Threading model: every op splits its loop over the backend's own thread
+ * pool (cpu-pool.h: `be->n_threads` threads, the calling thread one of
+ * them; passive waiting, chunks claimed dynamically) and calls OpenBLAS
+ * single-threaded from inside its chunks.  OpenBLAS's own thread pool would
+ * compete with ours on the same cores, so the backend pins OpenBLAS to one
+ * thread and splits large GEMMs itself (hart_cpu_sgemm).
+ *
+ * Determinism: a chunk's items compute the same values whichever thread
+ * runs them and wherever the chunk boundaries fall (rows, planes, tiles
+ * and elements are independent), so results never depend on the schedule.
+ * Where a kernel's arithmetic does depend on how it is cut (the GEMM panels
+ * of hart_cpu_sgemm, the convolution's bands), the cut is a function of
+ * `be->n_threads` only, as it was with OpenMP: a given thread count gives
+ * the same bits whatever the load on the machine.
+ *
+ * Two generations may call ops of one backend at once (be->concurrent):
+ * the pool runs one job at a time, and an op that finds it busy runs on its
+ * calling thread alone.  No OpenMP: libgomp spins at its barriers unless
+ * OMP_WAIT_POLICY is set before it loads, which a plugin cannot arrange.
  */
 #ifndef HART_KERNELS_CPU_PRIVATE_H
 #define HART_KERNELS_CPU_PRIVATE_H
 
 #include "kernels/backend.h"
+#include "kernels/cpu/cpu-pool.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -19,17 +34,42 @@
 
 G_BEGIN_DECLS
 
-/* Loops shorter than this run on one thread: a parallel region costs a few
+/* Loops shorter than this run on one thread: a pool job costs a few
  * microseconds, about what 32 K simple float operations take. */
 #define HART_CPU_PARALLEL_MIN 32768
+/* Chunks per thread of a split loop: a thread the system deschedules then
+ * holds back a quarter of its share, not all of it. */
+#define HART_CPU_CHUNKS_PER_THREAD 4
 
-/* Makes sure OpenBLAS runs single-threaded inside our OpenMP regions. */
+/* The chunk size for a loop of n_items independent items whose total work
+ * is `work` (float operations, roughly): n_items (one chunk, run inline)
+ * below HART_CPU_PARALLEL_MIN or on one thread, else about
+ * HART_CPU_CHUNKS_PER_THREAD chunks per thread. */
+static inline gsize
+hart_cpu_grain (const HartBackend * be, gsize n_items, gsize work)
+{
+  gsize n_chunks = (gsize) be->n_threads * HART_CPU_CHUNKS_PER_THREAD;
+
+  if (work < HART_CPU_PARALLEL_MIN || be->n_threads <= 1 || n_items == 0)
+    return MAX (n_items, 1);
+  return MAX ((n_items + n_chunks - 1) / n_chunks, 1);
+}
+
+/* fn over [0, n_items) in chunks of `grain` on the backend's pool */
+static inline void
+hart_cpu_parallel_for (HartBackend * be, gsize n_items, gsize grain,
+    HartCpuRangeFunc fn, gpointer data)
+{
+  hart_cpu_pool_parallel_for (be->pool, n_items, grain, fn, data);
+}
+
+/* Makes sure OpenBLAS runs single-threaded inside our pool's chunks. */
 void hart_cpu_blas_single_thread (void);
 
-/* Row-major sgemm split across `n_threads` OpenMP threads (each running
- * single-threaded OpenBLAS on a panel of C).  Same arguments as
+/* Row-major sgemm split into panels of C for be->n_threads threads (each
+ * running single-threaded OpenBLAS on a panel).  Same arguments as
  * HartBackendOps.gemm. */
-void hart_cpu_sgemm (int n_threads, gboolean trans_a, gboolean trans_b,
+void hart_cpu_sgemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
     int m, int n, int k, float alpha, const float *a, int lda,
     const float *b, int ldb, float beta, float *c, int ldc);
 

@@ -72,7 +72,8 @@ def main():
     st_io_ref.save(ctx_path, dict(context_tensor=ctx.contiguous(), context_mask=mask.contiguous(),
                                   context_position_ids=pos.contiguous()))
 
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    env = dict(os.environ, HART_NUM_THREADS=str(args.threads),
+               OMP_NUM_THREADS=str(args.threads))
     print(f"scales {patch_nums} → {patch_nums[-1] * 16}×{patch_nums[-1] * 16} px, "
           f"{args.threads} threads", flush=True)
     t0 = time.time()

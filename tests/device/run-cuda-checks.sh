@@ -180,13 +180,13 @@ tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' \
   export HART_FIXTURES="$ROOT/tests/fixtures"
   export G_DEBUG=fatal-criticals
   export HART_BUNDLED_MODEL_DIR="$MODEL"
-  # as the test suite: no spinning OpenMP workers, and no more threads than
-  # the 16 cores lent (a container may see more CPUs than its quota)
-  export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+  # as the test suite: no more engine threads than the 16 cores lent (a
+  # container may see more CPUs than its quota); OMP_NUM_THREADS for torch
   local n_cpus
   n_cpus=$(nproc 2> /dev/null || echo 16)
-  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$((n_cpus < 16 ? n_cpus : 16))}
-  echo "OMP_NUM_THREADS=$OMP_NUM_THREADS (nproc $n_cpus)"
+  export HART_NUM_THREADS=${HART_NUM_THREADS:-$((n_cpus < 16 ? n_cpus : 16))}
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$HART_NUM_THREADS}
+  echo "HART_NUM_THREADS=$HART_NUM_THREADS (nproc $n_cpus)"
   mkdir -p "$IMAGES"
 
   # ---- 1. the machine ----

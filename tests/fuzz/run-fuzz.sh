@@ -28,8 +28,8 @@ JSON_MAX_LEN=${FUZZ_JSON_MAX_LEN:-4194304}
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:allocator_may_return_null=1
 LSAN_OPTIONS=suppressions=$HERE/../lsan.supp:print_suppressions=0
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-OMP_NUM_THREADS=1
-export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS OMP_NUM_THREADS
+HART_NUM_THREADS=1
+export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS HART_NUM_THREADS
 
 mkdir -p "$BUILD/fuzz-logs" "$BUILD/fuzz-artifacts"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/hart-fuzz-run-XXXXXX")

@@ -73,8 +73,8 @@ test_plain (void)
     }
   }
 
-  g_assert_true (hart_sample_stage (logits, 1, 1, V, &s, draws, codebook, CV,
-          &idx, h, &error));
+  g_assert_true (hart_sample_stage (NULL, logits, 1, 1, V, &s, draws, codebook,
+          CV, &idx, h, &error));
   g_assert_no_error (error);
   g_assert_cmpint (idx, ==, expect);
   for (int c = 0; c < CV; c++)
@@ -104,8 +104,8 @@ test_smooth_convex (void)
 
   for (int i = 0; i < 2 * 2 * V; i++)
     logits[i] = (float) (i % V == 7) * 4.0f + (float) (i % V == 12) * 3.9f;
-  g_assert_true (hart_sample_stage (logits, 1, 2, V, &s, draws, codebook, CV,
-          idx, h, &error));
+  g_assert_true (hart_sample_stage (NULL, logits, 1, 2, V, &s, draws, codebook,
+          CV, idx, h, &error));
   g_assert_no_error (error);
   for (int r = 0; r < 2; r++) {
     /* h = y7·E7 + y12·E12 with y7 + y12 = 1 → on the segment E7–E12 */
@@ -132,7 +132,7 @@ test_non_finite (void)
   GError *error = NULL;
 
   logits[V + 5] = NAN;
-  g_assert_false (hart_sample_stage (logits, 1, 1, V, &s, draws, codebook,
+  g_assert_false (hart_sample_stage (NULL, logits, 1, 1, V, &s, draws, codebook,
           CV, &idx, h, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_NUMERIC);
   g_assert_nonnull (strstr (error->message, "stage 4"));

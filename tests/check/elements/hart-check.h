@@ -81,7 +81,7 @@ plugin_symbol (const gchar * name)
 
 typedef guint (*CacheCountFunc) (const gchar * kind, guint * n_users);
 typedef gpointer (*AcquireEngineFunc) (const gchar * device, gint id,
-    GError ** error);
+    gint n_threads, GError ** error);
 typedef gpointer (*AcquireFunc) (gpointer engine, const gchar * dir,
     GError ** error);
 typedef gpointer (*AcquireEncoderFunc) (gpointer engine, const gchar * dir,
@@ -118,7 +118,7 @@ hart_check_keep_loaded (void)
   GError *error = NULL;
 
   gst_object_unref (src);
-  kept_engine = acquire_engine ("auto", 0, &error);
+  kept_engine = acquire_engine ("auto", 0, 0, &error);
   fail_unless (kept_engine != NULL);
   kept_model = acquire_model (kept_engine, model_dir, &error);
   fail_unless (kept_model != NULL);

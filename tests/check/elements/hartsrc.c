@@ -1129,7 +1129,7 @@ acquire_together (Acquirer * acquirers, const gchar * dir)
   AcquireFunc acquire_model =
       (AcquireFunc) plugin_symbol ("gst_hart_cache_acquire_model");
   GThread *threads[N_ACQUIRERS];
-  gpointer engine = acquire_engine ("cpu", 0, NULL);
+  gpointer engine = acquire_engine ("cpu", 0, 0, NULL);
 
   fail_unless (engine != NULL);
   for (guint i = 0; i < N_ACQUIRERS; i++) {
