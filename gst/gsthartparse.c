@@ -61,12 +61,14 @@ GST_STATIC_PAD_TEMPLATE ("sink",
     GST_STATIC_CAPS (GST_HART_TOKENS_MEDIA_TYPE));
 
 /* parsed=true: autoplugging (parsebin, decodebin) does not plug the parser
- * again after itself */
+ * again after itself.  No width and height: a token frame does not hold
+ * them; the caps have them when upstream or downstream fixes them. */
 static GstStaticPadTemplate gst_hart_parse_src_template =
 GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_HART_TOKENS_CAPS ", parsed = (boolean) true"));
+    GST_STATIC_CAPS (GST_HART_TOKENS_MEDIA_TYPE ", "
+        "framerate = " GST_VIDEO_FPS_RANGE ", parsed = (boolean) true"));
 
 #define gst_hart_parse_parent_class parent_class
 G_DEFINE_TYPE (GstHartParse, gst_hart_parse, GST_TYPE_BASE_PARSE);
