@@ -8,9 +8,10 @@
  * Image and video generation with HART (Hybrid Autoregressive Transformer).
  *
  * `hartsrc` generates pictures (or token frames) from a text prompt;
- * `hartrefine` turns token frames into pictures.  This file registers the
- * plugin, both elements, the custom meta GstHartMeta, the debug category
- * "hart" and the translations.
+ * `hartrefine` turns token frames into pictures; `hartparse` splits a file
+ * of token frames into frames, and a typefinder recognises one.  This file
+ * registers the plugin, the elements, the typefinder, the custom meta
+ * GstHartMeta, the debug category "hart" and the translations.
  *
  * |[
  * gst-launch-1.0 hartsrc model-path=hart-0.7b-1024px num-buffers=1 ! \
@@ -26,6 +27,7 @@
 
 #include "gsthartcache.h"
 #include "gsthartmeta.h"
+#include "gsthartparse.h"
 #include "gsthartrefine.h"
 #include "gsthartsrc.h"
 
@@ -53,6 +55,8 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (hartsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (hartrefine, plugin);
+  ret |= GST_ELEMENT_REGISTER (hartparse, plugin);
+  ret |= gst_hart_typefind_register (plugin);
   return ret;
 }
 

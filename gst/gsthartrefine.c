@@ -95,6 +95,8 @@ static gboolean gst_hart_refine_transform_size (GstBaseTransform * trans,
     GstCaps * othercaps, gsize * othersize);
 static gboolean gst_hart_refine_sink_event (GstBaseTransform * trans,
     GstEvent * event);
+static gboolean gst_hart_refine_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
 static GstFlowReturn gst_hart_refine_transform (GstBaseTransform * trans,
     GstBuffer * inbuf, GstBuffer * outbuf);
 
@@ -178,6 +180,7 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
   trans_class->transform_size =
       GST_DEBUG_FUNCPTR (gst_hart_refine_transform_size);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_hart_refine_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_hart_refine_query);
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_hart_refine_transform);
   trans_class->passthrough_on_same_caps = FALSE;
 
@@ -204,6 +207,7 @@ gst_hart_refine_finalize (GObject * object)
 
   g_free (self->model_path);
   g_free (self->model_name);
+  gst_clear_caps (&self->model_caps);
   g_object_unref (self->cancel);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -356,6 +360,15 @@ gst_hart_refine_start (GstBaseTransform * trans)
       hart_engine_get_device (self->engine),
       hart_model_get_fingerprint (self->model));
   g_free (model_path);
+  {
+    /* gst_hart_caps_for_model: raw video, then token frames */
+    GstCaps *caps = gst_hart_caps_for_model (self->model);
+
+    GST_OBJECT_LOCK (self);
+    gst_caps_take (&self->model_caps, gst_caps_copy_nth (caps, 1));
+    GST_OBJECT_UNLOCK (self);
+    gst_caps_unref (caps);
+  }
   return TRUE;
 
 no_model_path:
@@ -407,6 +420,9 @@ gst_hart_refine_stop (GstBaseTransform * trans)
 {
   GstHartRefine *self = GST_HART_REFINE (trans);
 
+  GST_OBJECT_LOCK (self);
+  gst_clear_caps (&self->model_caps);
+  GST_OBJECT_UNLOCK (self);
   g_clear_pointer (&self->generator, hart_generator_free);
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
@@ -531,6 +547,41 @@ gst_hart_refine_sink_event (GstBaseTransform * trans, GstEvent * event)
       break;
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* With a model the sink pad's caps query answers its token caps (size and
+ * fingerprint), so upstream (hartparse, hartsrc) negotiates them.  When
+ * they cannot meet upstream's offer (frames of another model), the answer
+ * stays the template's: negotiation goes on and set_caps refuses the caps
+ * with an error naming both models (E63), not a bare not-negotiated. */
+static gboolean
+gst_hart_refine_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstHartRefine *self = GST_HART_REFINE (trans);
+  GstCaps *model_caps = NULL, *result, *narrowed;
+
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query))
+    return FALSE;
+  if (direction != GST_PAD_SINK || GST_QUERY_TYPE (query) != GST_QUERY_CAPS)
+    return TRUE;
+
+  GST_OBJECT_LOCK (self);
+  if (self->model_caps != NULL)
+    model_caps = gst_caps_ref (self->model_caps);
+  GST_OBJECT_UNLOCK (self);
+  if (model_caps == NULL)
+    return TRUE;
+
+  gst_query_parse_caps_result (query, &result);
+  narrowed = gst_caps_intersect_full (result, model_caps,
+      GST_CAPS_INTERSECT_FIRST);
+  if (!gst_caps_is_empty (narrowed))
+    gst_query_set_caps_result (query, narrowed);
+  GST_DEBUG_OBJECT (self, "caps query: %" GST_PTR_FORMAT, narrowed);
+  gst_caps_unref (narrowed);
+  gst_caps_unref (model_caps);
+  return TRUE;
 }
 
 /* The frame a refinement's progress messages are about: the input

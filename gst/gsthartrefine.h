@@ -36,6 +36,9 @@ struct _GstHartRefine
   /* loaded in start (), from the shared cache */
   HartEngine *engine;
   HartModel *model;
+  /* the token caps of the model (size, fingerprint), under the object lock:
+   * the sink pad's caps query answers them (any thread) */
+  GstCaps *model_caps;
   gchar *model_name;            /* for messages: folder name, or the bundled
                                  * model's name */
   /* the refinement's buffers, reused frame after frame (streaming thread;

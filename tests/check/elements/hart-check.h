@@ -196,7 +196,7 @@ buffers_distance (GstBuffer * a, GstBuffer * b)
 
 /* The first frame of a fresh hartsrc (raw RGB) with PROPS set by a
  * g_object_set-style list ending in NULL. */
-static GstBuffer *
+G_GNUC_UNUSED static GstBuffer *
 first_frame (const gchar * first_prop, ...)
 {
   GstHarness *h = harness_hartsrc (1, "video/x-raw, format=RGB");
