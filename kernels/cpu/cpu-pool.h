@@ -38,7 +38,7 @@ G_BEGIN_DECLS
 
 /* How long an idle worker (or a caller waiting for one) polls before it
  * sleeps on its condition variable. */
-#define HART_CPU_POOL_SPIN_US 20
+#define HART_CPU_POOL_SPIN_US 200
 
 typedef struct _HartCpuPool HartCpuPool;
 typedef struct _HartCpuJob HartCpuJob;
