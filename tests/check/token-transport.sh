@@ -125,11 +125,14 @@ launch -q hartsrc model-path="$model" num-buffers=$FRAMES seed-mode=increment ! 
   multifilesink location="$out/ref/%05d.rgb" > "$out/ref.log" 2>&1
 
 # The server picks a free port (port=0) and gst-launch -v prints it
-# (current-port).  Live at 2 frames a second, so that the late client
-# connects while frames are still to come.
+# (current-port).  Paced at 2 frames a second by the sink's clock
+# (sync=true), so that the late client connects while frames are still to
+# come.  Not a live source: a live hartsrc skips the frames whose time
+# passed while it was generating (on a slow machine, or under the
+# sanitizers), and every frame number must be in the reference.
 launch -v hartsrc model-path="$model" num-buffers=$FRAMES seed-mode=increment \
-  is-live=true ! video/x-hart-tokens,framerate=2/1 ! gdppay ! \
-  tcpserversink host=127.0.0.1 port=0 > "$out/server.log" 2>&1 &
+  ! video/x-hart-tokens,framerate=2/1 ! gdppay ! \
+  tcpserversink host=127.0.0.1 port=0 sync=true > "$out/server.log" 2>&1 &
 server=$!
 pids="$pids $server"
 port=
