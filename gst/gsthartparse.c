@@ -108,7 +108,7 @@ gst_hart_parse_class_init (GstHartParseClass * klass)
       g_param_spec_uint64 ("max-frame-size", "Maximum frame size",
           "Largest token frame accepted, in bytes, header included; a "
           "header describing a larger frame is a stream error",
-          GST_HART_TOKENS_HEADER_SIZE, MAX_MAX_FRAME_SIZE,
+          HART_TOKENS_HEADER_SIZE, MAX_MAX_FRAME_SIZE,
           DEFAULT_MAX_FRAME_SIZE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -196,7 +196,7 @@ gst_hart_parse_start (GstBaseParse * parse)
   self->fps_n = 0;
   self->fps_d = 1;
   /* the header first; then, frame by frame, the size it describes */
-  gst_base_parse_set_min_frame_size (parse, GST_HART_TOKENS_HEADER_SIZE);
+  gst_base_parse_set_min_frame_size (parse, HART_TOKENS_HEADER_SIZE);
   /* a frame start cannot be found in the middle of a stream (the arrays
    * may hold the magic): no seeking to byte positions estimated from the
    * bitrate */
@@ -221,86 +221,6 @@ gst_hart_parse_set_sink_caps (GstBaseParse * parse, GstCaps * caps)
   /* read when the caps of the first frame are made: a capsfilter before
    * the parser may give the size and framerate the file does not hold */
   gst_caps_replace (&self->sink_caps, caps);
-  return TRUE;
-}
-
-static guint32
-read_u32 (const guint8 * p)
-{
-  guint32 v;
-
-  memcpy (&v, p, 4);
-  return GUINT32_FROM_LE (v);
-}
-
-gboolean
-gst_hart_tokens_header_read (const guint8 * data, gsize size,
-    GstHartTokensHeader * h, gchar ** problem)
-{
-  guint32 version, header_size, dtype;
-  guint64 f_hat, last, z, stage;
-
-  g_return_val_if_fail (size >= GST_HART_TOKENS_HEADER_SIZE, FALSE);
-
-  if (memcmp (data, HART_TOKENS_MAGIC, 8) != 0) {
-    *problem = g_strdup_printf ("expected the magic \"" HART_TOKENS_MAGIC
-        "\", found %02x %02x %02x %02x %02x %02x %02x %02x", data[0],
-        data[1], data[2], data[3], data[4], data[5], data[6], data[7]);
-    return FALSE;
-  }
-  version = read_u32 (data + 8);
-  header_size = read_u32 (data + 12);
-  dtype = read_u32 (data + 120);
-  if (version != HART_TOKENS_VERSION
-      || header_size != GST_HART_TOKENS_HEADER_SIZE || dtype != 0) {
-    *problem = g_strdup_printf ("version %u, header size %u, dtype %u; "
-        "expected version %d, header size %d, dtype 0 (f32)", version,
-        header_size, dtype, HART_TOKENS_VERSION, GST_HART_TOKENS_HEADER_SIZE);
-    return FALSE;
-  }
-  h->batch = read_u32 (data + 80);
-  h->latent_channels = read_u32 (data + 84);
-  h->side = read_u32 (data + 88);
-  h->embed_dim = read_u32 (data + 92);
-  h->n_scales = read_u32 (data + 96);
-  h->stage_tokens = read_u32 (data + 100);
-  h->frame = read_u32 (data + 108);
-  /* the bounds of hart_tokens_parse (hart/tokens.c, docs/token-frames.md) */
-  if (h->batch < 1 || h->batch > HART_MAX_BATCH
-      || h->latent_channels < 1 || h->latent_channels > 4096
-      || h->side < 1 || h->side > 1024
-      || h->embed_dim < 1 || h->embed_dim > 65536
-      || h->n_scales < 2 || h->n_scales > 64
-      || (guint64) h->stage_tokens >
-      (guint64) h->side * h->side * h->n_scales) {
-    *problem = g_strdup_printf ("implausible dimensions B %u, Cv %u, P %u, "
-        "C %u, scales %u, stage tokens %u (bounds: B 1-%d, Cv 1-4096, "
-        "P 1-1024, C 1-65536, scales 2-64, stage tokens <= P*P*scales)",
-        h->batch, h->latent_channels, h->side, h->embed_dim, h->n_scales,
-        h->stage_tokens, HART_MAX_BATCH);
-    return FALSE;
-  }
-  /* hex digits, then NUL padding: it becomes a caps string */
-  for (int i = 0, end = 0; i < 64; i++) {
-    const guint8 c = data[16 + i];
-
-    if (c == '\0')
-      end = 1;
-    else if (end || !g_ascii_isxdigit (c)) {
-      *problem = g_strdup_printf ("the fingerprint is not ASCII hex (byte "
-          "%d is 0x%02x)", i, c);
-      return FALSE;
-    }
-  }
-  memcpy (h->fingerprint, data + 16, 64);
-  h->fingerprint[64] = '\0';
-  /* within the bounds above no product overflows 64 bits (at most 2^46
-   * elements an array) */
-  f_hat = (guint64) h->batch * h->latent_channels * h->side * h->side;
-  last = f_hat;
-  z = (guint64) 2 *h->batch * h->side * h->side * h->embed_dim;
-  stage = (guint64) h->batch * h->stage_tokens * h->latent_channels;
-  h->frame_size = GST_HART_TOKENS_HEADER_SIZE + 4 * (f_hat + last + z + stage);
   return TRUE;
 }
 
@@ -404,7 +324,8 @@ gst_hart_parse_handle_frame (GstBaseParse * parse, GstBaseParseFrame * frame,
     gint * skipsize)
 {
   GstHartParse *self = GST_HART_PARSE (parse);
-  GstHartTokensHeader header;
+  HartTokensHeader header;
+  GError *error = NULL;
   GstMapInfo map;
   gchar *problem = NULL;
   guint64 max_frame_size;
@@ -423,16 +344,18 @@ gst_hart_parse_handle_frame (GstBaseParse * parse, GstBaseParseFrame * frame,
     return GST_FLOW_ERROR;
   }
   available = map.size;
-  if (available < GST_HART_TOKENS_HEADER_SIZE) {
+  if (available < HART_TOKENS_HEADER_SIZE) {
     gst_buffer_unmap (frame->buffer, &map);
     /* less than a header and no more data coming */
     if (GST_BASE_PARSE_DRAINING (parse))
       goto truncated_header;
-    gst_base_parse_set_min_frame_size (parse, GST_HART_TOKENS_HEADER_SIZE);
+    gst_base_parse_set_min_frame_size (parse, HART_TOKENS_HEADER_SIZE);
     return GST_FLOW_OK;
   }
-  if (!gst_hart_tokens_header_read (map.data, available, &header, &problem)) {
+  if (!hart_tokens_read_header (map.data, available, &header, &error)) {
     gst_buffer_unmap (frame->buffer, &map);
+    problem = g_strdup (error->message);
+    g_error_free (error);
     goto bad_header;
   }
   gst_buffer_unmap (frame->buffer, &map);
@@ -463,7 +386,7 @@ gst_hart_parse_handle_frame (GstBaseParse * parse, GstBaseParseFrame * frame,
       self->n_frames, self->offset, header.frame_size, header.frame);
   self->offset += header.frame_size;
   self->n_frames++;
-  gst_base_parse_set_min_frame_size (parse, GST_HART_TOKENS_HEADER_SIZE);
+  gst_base_parse_set_min_frame_size (parse, HART_TOKENS_HEADER_SIZE);
   return gst_base_parse_finish_frame (parse, frame, (gint) header.frame_size);
 
   /* the byte offsets are formatted apart: a G_GUINT64_FORMAT inside a
@@ -488,8 +411,8 @@ too_large:
         (_("The token frame at byte offset %s is larger than "
                 "max-frame-size."), where),
         ("frame %" G_GUINT64_FORMAT " at byte offset %" G_GUINT64_FORMAT
-            ": its header describes %" G_GUINT64_FORMAT " bytes (B %u, Cv %u, "
-            "P %u, C %u, stage tokens %u); max-frame-size is %"
+            ": its header describes %" G_GUINT64_FORMAT " bytes (B %d, Cv %d, "
+            "P %d, C %d, stage tokens %d); max-frame-size is %"
             G_GUINT64_FORMAT, self->n_frames, self->offset,
             header.frame_size, header.batch, header.latent_channels,
             header.side, header.embed_dim, header.stage_tokens,
@@ -506,7 +429,7 @@ truncated_header:
         ("frame %" G_GUINT64_FORMAT " at byte offset %" G_GUINT64_FORMAT
             ": %" G_GSIZE_FORMAT " bytes left, shorter than the %d-byte "
             "header", self->n_frames, self->offset, available,
-            GST_HART_TOKENS_HEADER_SIZE));
+            HART_TOKENS_HEADER_SIZE));
     g_free (where);
     return GST_FLOW_ERROR;
   }

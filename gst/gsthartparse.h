@@ -9,29 +9,9 @@
 #include <gst/base/gstbaseparse.h>
 
 #include "gsthartmessages.h"
+#include "hart/tokens.h"
 
 G_BEGIN_DECLS
-
-/* The fixed part of a token frame (docs/token-frames.md): its header. */
-#define GST_HART_TOKENS_HEADER_SIZE 128
-
-/* What the header of a token frame says, read and checked without the
- * arrays (the typefinder and hartparse see the header first; the arrays
- * are checked by hart_tokens_parse in hartrefine). */
-typedef struct
-{
-  gchar fingerprint[65];        /* hex, NUL-terminated */
-  guint32 batch, latent_channels, side, embed_dim, n_scales, stage_tokens;
-  guint32 frame;
-  guint64 frame_size;           /* bytes of the whole frame, header included */
-} GstHartTokensHeader;
-
-/* Reads the 128 bytes at DATA (SIZE ≥ 128) with the checks of
- * hart_tokens_parse that need only the header: magic, version 1, header
- * size 128, dtype 0, the dimensions' bounds, the fingerprint's characters.
- * FALSE with *PROBLEM set (free with g_free) when one fails. */
-gboolean gst_hart_tokens_header_read (const guint8 * data, gsize size,
-    GstHartTokensHeader * header, gchar ** problem);
 
 #define GST_TYPE_HART_PARSE (gst_hart_parse_get_type ())
 G_DECLARE_FINAL_TYPE (GstHartParse, gst_hart_parse, GST, HART_PARSE,

@@ -26,9 +26,9 @@ static void
 hart_tokens_type_find (GstTypeFind * find, gpointer user_data)
 {
   const guint8 *data = gst_type_find_peek (find, 0,
-      GST_HART_TOKENS_HEADER_SIZE);
-  GstHartTokensHeader header;
-  gchar *problem = NULL;
+      HART_TOKENS_HEADER_SIZE);
+  HartTokensHeader header;
+  GError *error = NULL;
 
   if (data == NULL) {
     /* a stream shorter than a header holds no frame; the magic alone is
@@ -42,12 +42,11 @@ hart_tokens_type_find (GstTypeFind * find, gpointer user_data)
   if (memcmp (data, HART_TOKENS_MAGIC, 8) != 0)
     return;
 
-  if (!gst_hart_tokens_header_read (data, GST_HART_TOKENS_HEADER_SIZE,
-          &header, &problem)) {
+  if (!hart_tokens_read_header (data, HART_TOKENS_HEADER_SIZE, &header, &error)) {
     /* the magic, but a header this build cannot read (another version):
      * still token frames, for hartparse to refuse with the reason */
-    GST_DEBUG ("token frame magic, unreadable header: %s", problem);
-    g_free (problem);
+    GST_DEBUG ("token frame magic, unreadable header: %s", error->message);
+    g_error_free (error);
     gst_type_find_suggest_empty_simple (find, GST_TYPE_FIND_LIKELY,
         GST_HART_TOKENS_MEDIA_TYPE);
     return;

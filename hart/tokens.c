@@ -22,7 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#define HEADER_SIZE 128
+#define HEADER_SIZE HART_TOKENS_HEADER_SIZE
 #define MAX_DIM (1 << 16)
 
 static gsize
@@ -177,30 +177,35 @@ hart_tokens_serialize (const HartTokens * t, guint8 * dst)
   put_floats (p, t->stage_h, stage_len (t));
 }
 
-HartTokens *
-hart_tokens_parse (const guint8 * data, gsize size, GError ** error)
+gboolean
+hart_tokens_read_header (const guint8 * data, gsize size,
+    HartTokensHeader * h, GError ** error)
 {
-  HartTokens probe = { 0 }, *t;
+  HartTokens probe = { 0 };
   guint32 version, header, dtype, cfg_bits;
   guint64 seed;
-  gsize need;
 
-  if (size < HEADER_SIZE || memcmp (data, HART_TOKENS_MAGIC, 8) != 0) {
+  if (size < HEADER_SIZE) {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-        "token frame: %s (%" G_GSIZE_FORMAT " bytes)", size < HEADER_SIZE ?
-        "shorter than the 128-byte header" : "bad magic, expected HARTTOKF",
-        size);
-    return NULL;
+        "shorter than the 128-byte header (%" G_GSIZE_FORMAT " bytes)", size);
+    return FALSE;
+  }
+  if (memcmp (data, HART_TOKENS_MAGIC, 8) != 0) {
+    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
+        "expected the magic \"" HART_TOKENS_MAGIC "\", found %02x %02x %02x "
+        "%02x %02x %02x %02x %02x", data[0], data[1], data[2], data[3],
+        data[4], data[5], data[6], data[7]);
+    return FALSE;
   }
   version = get_u32 (data + 8);
   header = get_u32 (data + 12);
   dtype = get_u32 (data + 120);
   if (version != HART_TOKENS_VERSION || header != HEADER_SIZE || dtype != 0) {
     g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
-        "token frame: version %u, header %u, dtype %u; this build reads "
-        "version %d, header %d, dtype 0 (f32)", version, header, dtype,
-        HART_TOKENS_VERSION, HEADER_SIZE);
-    return NULL;
+        "version %u, header size %u, dtype %u; expected version %d, header "
+        "size %d, dtype 0 (f32)", version, header, dtype, HART_TOKENS_VERSION,
+        HEADER_SIZE);
+    return FALSE;
   }
   probe.batch = (int) MIN (get_u32 (data + 80), G_MAXINT);
   probe.latent_channels = (int) MIN (get_u32 (data + 84), G_MAXINT);
@@ -216,13 +221,15 @@ hart_tokens_parse (const guint8 * data, gsize size, GError ** error)
       || probe.n_scales > 64 || probe.stage_tokens < 0
       || probe.stage_tokens > probe.side * probe.side * probe.n_scales) {
     g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-        "token frame: implausible dimensions B %d, Cv %d, P %d, C %d, "
-        "scales %d, stage tokens %d", probe.batch, probe.latent_channels,
-        probe.side, probe.embed_dim, probe.n_scales, probe.stage_tokens);
-    return NULL;
+        "implausible dimensions B %d, Cv %d, P %d, C %d, scales %d, stage "
+        "tokens %d (bounds: B 1-%d, Cv 1-4096, P 1-1024, C 1-%d, scales "
+        "2-64, stage tokens <= P*P*scales)", probe.batch,
+        probe.latent_channels, probe.side, probe.embed_dim, probe.n_scales,
+        probe.stage_tokens, HART_MAX_BATCH, MAX_DIM);
+    return FALSE;
   }
-  /* the fingerprint ends up in messages (and GStreamer drops debug text
-   * that is not UTF-8): hex digits, then NUL padding, nothing else */
+  /* the fingerprint ends up in messages and caps (and GStreamer drops debug
+   * text that is not UTF-8): hex digits, then NUL padding, nothing else */
   for (int i = 0, end = 0; i < 64; i++) {
     const guint8 c = data[16 + i];
 
@@ -230,27 +237,50 @@ hart_tokens_parse (const guint8 * data, gsize size, GError ** error)
       end = 1;
     else if (end || !g_ascii_isxdigit (c)) {
       g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-          "token frame: the fingerprint is not ASCII hex (byte %d is 0x%02x)",
-          i, c);
-      return NULL;
+          "the fingerprint is not ASCII hex (byte %d is 0x%02x)", i, c);
+      return FALSE;
     }
   }
-  need = hart_tokens_serialized_size (&probe);
-  if (size != need) {
-    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
-        "token frame: %" G_GSIZE_FORMAT " bytes, but its header describes %"
-        G_GSIZE_FORMAT, size, need);
+  memcpy (h->fingerprint, data + 16, 64);
+  h->fingerprint[64] = '\0';
+  h->batch = probe.batch;
+  h->latent_channels = probe.latent_channels;
+  h->side = probe.side;
+  h->embed_dim = probe.embed_dim;
+  h->n_scales = probe.n_scales;
+  h->stage_tokens = probe.stage_tokens;
+  cfg_bits = get_u32 (data + 104);
+  memcpy (&h->cfg_scale, &cfg_bits, 4);
+  h->frame = get_u32 (data + 108);
+  memcpy (&seed, data + 112, 8);
+  h->seed = GUINT64_FROM_LE (seed);
+  /* within the bounds above no product overflows 64 bits */
+  h->frame_size = hart_tokens_serialized_size (&probe);
+  return TRUE;
+}
+
+HartTokens *
+hart_tokens_parse (const guint8 * data, gsize size, GError ** error)
+{
+  HartTokensHeader h;
+  HartTokens *t;
+
+  if (!hart_tokens_read_header (data, size, &h, error)) {
+    g_prefix_error (error, "token frame: ");
     return NULL;
   }
-  t = hart_tokens_new (probe.batch, probe.latent_channels, probe.side,
-      probe.embed_dim, probe.n_scales, probe.stage_tokens);
-  memcpy (t->fingerprint, data + 16, 64);
-  t->fingerprint[64] = '\0';
-  cfg_bits = get_u32 (data + 104);
-  memcpy (&t->cfg_scale, &cfg_bits, 4);
-  t->frame = get_u32 (data + 108);
-  memcpy (&seed, data + 112, 8);
-  t->seed = GUINT64_FROM_LE (seed);
+  if (size != h.frame_size) {
+    g_set_error (error, HART_ERROR, HART_ERROR_FORMAT,
+        "token frame: %" G_GSIZE_FORMAT " bytes, but its header describes %"
+        G_GUINT64_FORMAT, size, h.frame_size);
+    return NULL;
+  }
+  t = hart_tokens_new (h.batch, h.latent_channels, h.side, h.embed_dim,
+      h.n_scales, h.stage_tokens);
+  memcpy (t->fingerprint, h.fingerprint, sizeof t->fingerprint);
+  t->cfg_scale = h.cfg_scale;
+  t->frame = h.frame;
+  t->seed = h.seed;
   data += HEADER_SIZE;
   get_floats (t->f_hat, data, f_hat_len (t));
   data += f_hat_len (t) * sizeof (float);

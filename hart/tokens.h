@@ -54,5 +54,28 @@ void hart_tokens_serialize (const HartTokens * tokens, guint8 * dst);
 HartTokens *hart_tokens_parse (const guint8 * data, gsize size,
     GError ** error);
 
+/* The bytes of a token frame's header. */
+#define HART_TOKENS_HEADER_SIZE 128
+
+/* What the header of a token frame says, read without its payload. */
+typedef struct
+{
+  char fingerprint[65];         /* hex, NUL-terminated */
+  int batch, latent_channels, side, embed_dim, n_scales, stage_tokens;
+  float cfg_scale;
+  guint64 seed;
+  guint32 frame;
+  guint64 frame_size;           /* bytes of the whole frame, header included */
+} HartTokensHeader;
+
+/* Reads the HART_TOKENS_HEADER_SIZE bytes at DATA (SIZE may be more) with
+ * every check that needs only the header: magic, version, header size,
+ * dtype, the dimensions' bounds, the fingerprint's characters.  The one
+ * reader of headers: hart_tokens_parse, the hartparse element and the
+ * typefinder.  FALSE with ERROR (HART_ERROR_FORMAT, or UNSUPPORTED for
+ * another version) naming what failed. */
+gboolean hart_tokens_read_header (const guint8 * data, gsize size,
+    HartTokensHeader * header, GError ** error);
+
 G_END_DECLS
 #endif
