@@ -676,9 +676,9 @@ hart_run_tokens (HartRun * run, const HartContext * ctx,
 {
   HartTokens *tokens;
 
-  if (!hart_generate_check_context (run->model, ctx, error)
-      || !hart_generate_check_params (params, error)
-      || !check_reuse (run->model, ctx->batch, reuse, keep, error))
+  /* the context and the settings are the caller's to check, once
+   * (hart_generate_check_context, hart_generate_check_params) */
+  if (!check_reuse (run->model, ctx->batch, reuse, keep, error))
     return NULL;
   if (ctx->batch != run->batch) {
     g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
@@ -770,6 +770,7 @@ hart_model_generate_tokens (HartModel * model, const HartContext * ctx,
   HartRun *run;
 
   if (!hart_generate_check_context (model, ctx, error)
+      || !hart_generate_check_params (params, error)
       || !hart_generate_refuse_draw_files (params, error))
     return NULL;
   draws = hart_draws_new (params->seed, params->frame);

@@ -264,6 +264,10 @@ hart_generator_next_tokens (HartGenerator * gen,
   /* a failed (or cancelled) frame leaves the state as it was, except that
    * frame_ctx no longer holds the last frame's context */
   frame_context (gen, &blended);
+  /* the contexts were checked when set; a blend of them is checked here */
+  if (blended && !hart_generate_check_context (gen->model, gen->frame_ctx,
+          error))
+    return NULL;
   gen->have_frame = FALSE;
   draws = hart_draws_new (params->seed, params->frame);
   tokens = hart_run_tokens (gen->run, gen->frame_ctx, params,

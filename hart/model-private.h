@@ -80,7 +80,8 @@ void hart_run_free (HartRun * run);
 int hart_run_get_batch (const HartRun * run);
 /* Stages 0 … SN−1 of CTX → a token frame.  With REUSE and KEEP > 0 the
  * first KEEP stages take REUSE's token maps (checked: same model and batch,
- * KEEP < SN). */
+ * KEEP < SN).  CTX and PARAMS are checked by the caller
+ * (hart_generate_check_context, hart_generate_check_params). */
 HartTokens *hart_run_tokens (HartRun * run, const HartContext * ctx,
     const HartGenerateParams * params, const HartTokens * reuse, int keep,
     HartDraws * draws, HartSafetensorsWriter * trace, GCancellable * cancel,
