@@ -33,9 +33,10 @@
 typedef struct
 {
   const float *ln_w, *ln_b;     /* in_ln [W] */
-  const float *mlp0_w, *mlp0_b; /* [W, W], [W] */
-  const float *mlp2_w, *mlp2_b; /* [W, W], [W] */
-  const float *ada_w, *ada_b;   /* [3W, W], [3W]: rows shift, scale, gate */
+  HartMatrix mlp0_w, mlp2_w;    /* [W, W] */
+  const float *mlp0_b, *mlp2_b; /* [W] */
+  HartMatrix ada_w;             /* [3W, W]: rows shift, scale, gate */
+  const float *ada_b;           /* [3W] */
 } DiffusionBlock;
 
 struct _HartDiffusion
@@ -51,11 +52,13 @@ struct _HartDiffusion
 
   const float *time_w1, *time_b1;       /* [W, 256], [W] */
   const float *time_w2, *time_b2;       /* [W, W], [W] */
-  const float *cond_w, *cond_b; /* [W, C], [W] */
+  HartMatrix cond_w;            /* [W, C] */
+  const float *cond_b;          /* [W] */
   const float *in_w, *in_b;     /* [W, Cv], [W] */
   DiffusionBlock *blocks;       /* [depth] */
   /* [2W, W], [2W]: rows shift, scale */
-  const float *final_ada_w, *final_ada_b;
+  HartMatrix final_ada_w;       /* [2W, W] */
+  const float *final_ada_b;
   const float *final_w, *final_b;       /* [2Cv, W], [2Cv] */
 
   float *step_temb;             /* [S, W]: time MLP of T_n, row n */
@@ -167,6 +170,19 @@ load_linear (HartWeights * w, const char *name, int out, int in,
   return *bias != NULL;
 }
 
+/* The same with the matrix in the loader's matrix type (the MLP's wide
+ * products; the narrow ones, over the latent's Cv channels and the time
+ * embedding computed once at load, stay fp32). */
+static gboolean
+load_matrix (HartWeights * w, const char *name, int out, int in,
+    HartMatrix * weight, const float **bias, GError ** error)
+{
+  if (!hart_weights_get_matrix (w, weight, out, in, error, "%s.weight", name))
+    return FALSE;
+  *bias = hart_weights_get (w, HART_DIMS (out), error, "%s.bias", name);
+  return *bias != NULL;
+}
+
 /* The 256 sinusoid features of timestep t, cos first (docs/algorithm.md §5.2):
  * f_k = exp ((float)(−ln 10000) · k / 128), e = [cos (t f_k) | sin (t f_k)]. */
 static void
@@ -222,7 +238,8 @@ out:
 
 HartDiffusion *
 hart_diffusion_load (HartBackend * be, HartCheckpoint * llm_ckpt,
-    const HartTransformerConfig * cfg, int latent_channels, GError ** error)
+    const HartTransformerConfig * cfg, int latent_channels,
+    HartDType matrix_dtype, GError ** error)
 {
   HartDiffusion *d;
   HartWeights *w;
@@ -250,6 +267,7 @@ hart_diffusion_load (HartBackend * be, HartCheckpoint * llm_ckpt,
   d->steps = g_new0 (HartDiffusionStep, MAX (d->n_steps, 1));
   d->blocks = g_new0 (DiffusionBlock, d->depth);
   d->weights = w = hart_weights_new (be, llm_ckpt, "diffloss.net.");
+  hart_weights_set_matrix_dtype (w, matrix_dtype);
 
   if (!hart_diffusion_schedule_compute (d->n_steps, d->steps, error))
     goto fail;
@@ -258,7 +276,7 @@ hart_diffusion_load (HartBackend * be, HartCheckpoint * llm_ckpt,
           &d->time_w1, &d->time_b1, error)
       || !load_linear (w, "time_embed.mlp.2", W, W, &d->time_w2, &d->time_b2,
           error)
-      || !load_linear (w, "cond_embed", W, d->cond_dim, &d->cond_w,
+      || !load_matrix (w, "cond_embed", W, d->cond_dim, &d->cond_w,
           &d->cond_b, error)
       || !load_linear (w, "input_proj", W, latent_channels, &d->in_w,
           &d->in_b, error))
@@ -274,16 +292,16 @@ hart_diffusion_load (HartBackend * be, HartCheckpoint * llm_ckpt,
         == NULL)
       goto fail;
     g_snprintf (name, sizeof name, "res_blocks.%d.mlp.0", j);
-    if (!load_linear (w, name, W, W, &b->mlp0_w, &b->mlp0_b, error))
+    if (!load_matrix (w, name, W, W, &b->mlp0_w, &b->mlp0_b, error))
       goto fail;
     g_snprintf (name, sizeof name, "res_blocks.%d.mlp.2", j);
-    if (!load_linear (w, name, W, W, &b->mlp2_w, &b->mlp2_b, error))
+    if (!load_matrix (w, name, W, W, &b->mlp2_w, &b->mlp2_b, error))
       goto fail;
     g_snprintf (name, sizeof name, "res_blocks.%d.adaLN_modulation.1", j);
-    if (!load_linear (w, name, 3 * W, W, &b->ada_w, &b->ada_b, error))
+    if (!load_matrix (w, name, 3 * W, W, &b->ada_w, &b->ada_b, error))
       goto fail;
   }
-  if (!load_linear (w, "final_layer.adaLN_modulation.1", 2 * W, W,
+  if (!load_matrix (w, "final_layer.adaLN_modulation.1", 2 * W, W,
           &d->final_ada_w, &d->final_ada_b, error)
       || !load_linear (w, "final_layer.linear", 2 * latent_channels, W,
           &d->final_w, &d->final_b, error))
@@ -396,23 +414,24 @@ net_forward (HartDiffusion * d, NetScratch * s, const float *x,
     for (int j = 0; j < d->depth; j++) {
       const DiffusionBlock *b = &d->blocks[j];
       /* (shift, scale) rows 0..2W of the modulation, gate rows 2W..3W */
-      be->ops->linear (be, s->mod, s->sy, b->ada_w, b->ada_b, m, W, 2 * W);
-      be->ops->linear (be, s->gate, s->sy, b->ada_w + (gsize) 2 * W * W,
-          b->ada_b + 2 * W, m, W, W);
+      HartMatrix shift_scale = hart_matrix_rows (&b->ada_w, 0, 2 * W);
+      HartMatrix gate = hart_matrix_rows (&b->ada_w, 2 * W, W);
+
+      hart_matrix_linear (be, s->mod, s->sy, &shift_scale, b->ada_b, m);
+      hart_matrix_linear (be, s->gate, s->sy, &gate, b->ada_b + 2 * W, m);
       be->ops->layer_norm (be, s->hh, s->xh, b->ln_w, b->ln_b, m, W,
           DIFFUSION_LN_EPS);
       be->ops->modulate (be, s->hh, s->mod + W, s->mod, 2 * W, m, 1, W);
-      be->ops->linear (be, s->h1, s->hh, b->mlp0_w, b->mlp0_b, m, W, W);
+      hart_matrix_linear (be, s->h1, s->hh, &b->mlp0_w, b->mlp0_b, m);
       be->ops->silu (be, s->h1, s->h1, mw);
-      be->ops->linear (be, s->hh, s->h1, b->mlp2_w, b->mlp2_b, m, W, W);
+      hart_matrix_linear (be, s->hh, s->h1, &b->mlp2_w, b->mlp2_b, m);
       /* xh += gate ⊙ h */
       be->ops->mul (be, s->hh, s->gate, s->hh, mw);
       be->ops->add (be, s->xh, s->xh, s->hh, mw);
     }
 
     /* final layer: (shift, scale) first, norm without affine */
-    be->ops->linear (be, s->mod, s->sy, d->final_ada_w, d->final_ada_b, m, W,
-        2 * W);
+    hart_matrix_linear (be, s->mod, s->sy, &d->final_ada_w, d->final_ada_b, m);
     be->ops->layer_norm (be, s->hh, s->xh, NULL, NULL, m, W, DIFFUSION_LN_EPS);
     be->ops->modulate (be, s->hh, s->mod + W, s->mod, 2 * W, m, 1, W);
     be->ops->linear (be, out + (gsize) r0 * out_ch, s->hh, d->final_w,
@@ -459,7 +478,7 @@ hart_diffusion_net (HartDiffusion * d, const float *x, int t_orig,
     goto out;
   if (!time_embed (d, &t_orig, 1, temb, error))
     goto out;
-  be->ops->linear (be, cemb, c, d->cond_w, d->cond_b, n, d->cond_dim, d->width);
+  hart_matrix_linear (be, cemb, c, &d->cond_w, d->cond_b, n);
   net_forward (d, &s, x, cemb, temb, n, out, 2 * d->latent_channels);
   ok = be->ops->synchronize (be, error);
 
@@ -619,8 +638,7 @@ hart_diffusion_sample_in (HartDiffusion * d, const float *z, int n,
     goto out;
   /* cond_embed (z) once for every step: [cond_rows, W] (the unguided path
    * only needs the conditional rows) */
-  be->ops->linear (be, cemb, z, d->cond_w, d->cond_b, cond_rows, d->cond_dim,
-      W);
+  hart_matrix_linear (be, cemb, z, &d->cond_w, d->cond_b, cond_rows);
 
   for (int step = d->n_steps - 1; step >= 0; step--) {
     const float *temb = d->step_temb + (gsize) step * W;

@@ -51,11 +51,12 @@ typedef struct _HartDiffusion HartDiffusion;
 /* Loads every "diffloss.net.*" tensor (width cfg->diff_width, depth
  * cfg->diff_depth, condition width cfg->embed_dim, latent_channels Cv) from
  * the transformer checkpoint (not owned), and precomputes the schedule and
- * the time-embedding MLP output of every respaced step.  `be` must outlive
+ * the time-embedding MLP output of every respaced step.  The MLP's wide
+ * matrices are held in MATRIX_DTYPE (docs/precision.md).  `be` must outlive
  * the result. */
 HartDiffusion *hart_diffusion_load (HartBackend * be,
     HartCheckpoint * llm_ckpt, const HartTransformerConfig * cfg,
-    int latent_channels, GError ** error);
+    int latent_channels, HartDType matrix_dtype, GError ** error);
 
 void hart_diffusion_free (HartDiffusion * d);
 

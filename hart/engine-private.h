@@ -18,6 +18,10 @@ G_BEGIN_DECLS
  * engine is held). */
 HartBackend *hart_engine_get_backend (HartEngine * engine);
 
+/* The type the engine's models hold their weight matrices in: F32, or the
+ * half type of the engine's precision (hart/matrix.h). */
+HartDType hart_engine_get_matrix_dtype (const HartEngine * engine);
+
 /* Around a generation or an encode: on a backend whose ops may not run from
  * several threads at once (HartBackend.concurrent FALSE) one caller at a
  * time holds the device; on the others these do nothing, so two callers

@@ -17,7 +17,89 @@ struct _HartEngine
   char *device;
   GMutex device_lock;           /* held by hart_engine_enter when the
                                  * backend is not concurrent */
+  HartPrecision precision;      /* resolved: never AUTO */
+  char *precision_impl;
 };
+
+static const char *const precision_names[] = {
+  [HART_PRECISION_FP32] = "fp32",
+  [HART_PRECISION_BF16] = "bf16",
+  [HART_PRECISION_FP16] = "fp16",
+  [HART_PRECISION_AUTO] = "auto",
+};
+
+const char *
+hart_precision_to_string (HartPrecision precision)
+{
+  if ((unsigned) precision >= G_N_ELEMENTS (precision_names))
+    return "?";
+  return precision_names[precision];
+}
+
+gboolean
+hart_precision_from_string (const char *name, HartPrecision * precision,
+    GError ** error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (precision_names); i++) {
+    if (g_strcmp0 (name, precision_names[i]) == 0) {
+      *precision = (HartPrecision) i;
+      return TRUE;
+    }
+  }
+  g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+      "unknown precision \"%s\" (expected fp32, bf16, fp16 or auto)",
+      name ? name : "(null)");
+  return FALSE;
+}
+
+static HartDType
+precision_dtype (HartPrecision precision)
+{
+  switch (precision) {
+    case HART_PRECISION_BF16:
+      return HART_DTYPE_BF16;
+    case HART_PRECISION_FP16:
+      return HART_DTYPE_F16;
+    default:
+      return HART_DTYPE_F32;
+  }
+}
+
+/* AUTO → what the hardware computes fastest; an explicit half precision
+ * the backend lacks → HART_ERROR_UNSUPPORTED naming the reason. */
+static gboolean
+resolve_precision (HartBackend * be, const char *device,
+    HartPrecision requested, HartPrecision * resolved, GError ** error)
+{
+  HartDType dtype;
+
+  if (requested == HART_PRECISION_AUTO) {
+    *resolved = (be->half_native && (be->half_dtypes & (1u << HART_DTYPE_BF16)))
+        ? HART_PRECISION_BF16 : HART_PRECISION_FP32;
+    g_debug ("precision auto on %s: %s (%s)", device,
+        hart_precision_to_string (*resolved), be->half_impl ? be->half_impl :
+        "no half-precision products on this device");
+    return TRUE;
+  }
+  dtype = precision_dtype (requested);
+  if (dtype != HART_DTYPE_F32 && !(be->half_dtypes & (1u << dtype))) {
+    const char *why;
+    if (strcmp (be->ops->name, "cpu") != 0)
+      why = "this backend runs fp32 only for now";
+    else if (be->half_impl == NULL && be->ops->linear_half == NULL)
+      why = "this build has no oneDNN (libdnnl-dev; meson option onednn)";
+    else if (be->half_dtypes == 0)
+      why = "oneDNN has no bf16 matrix product on this CPU";
+    else
+      why = "the CPU backend has bf16 only";
+    g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
+        "precision %s is not available on device %s: %s (use fp32 or auto)",
+        hart_precision_to_string (requested), device, why);
+    return FALSE;
+  }
+  *resolved = requested;
+  return TRUE;
+}
 
 HartEngine *
 hart_engine_new (const char *device, int device_id, GError ** error)
@@ -29,6 +111,15 @@ HartEngine *
 hart_engine_new_full (const char *device, int device_id, int n_threads,
     GError ** error)
 {
+  return hart_engine_new_with_precision (device, device_id, n_threads,
+      HART_PRECISION_FP32, error);
+}
+
+HartEngine *
+hart_engine_new_with_precision (const char *device, int device_id,
+    int n_threads, HartPrecision precision, GError ** error)
+{
+  HartPrecision resolved;
   HartEngine *engine;
   HartBackend *be = NULL;
   char *name;
@@ -37,6 +128,11 @@ hart_engine_new_full (const char *device, int device_id, int n_threads,
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "invalid thread count %d (expected 0 for every core, or 1 to %d)",
         n_threads, HART_MAX_THREADS);
+    return NULL;
+  }
+  if ((unsigned) precision > HART_PRECISION_AUTO) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "invalid precision %d", (int) precision);
     return NULL;
   }
   if (device == NULL || strcmp (device, "auto") == 0) {
@@ -65,7 +161,17 @@ hart_engine_new_full (const char *device, int device_id, int n_threads,
     name = g_strdup ("cpu");
   else
     name = g_strdup_printf ("%s:%d", be->ops->name, be->device_id);
+  if (!resolve_precision (be, name, precision, &resolved, error)) {
+    hart_backend_free (be);
+    g_free (name);
+    return NULL;
+  }
   engine = g_new0 (HartEngine, 1);
+  engine->precision = resolved;
+  engine->precision_impl = resolved == HART_PRECISION_FP32 ?
+      g_strdup_printf ("fp32 (%s)", strcmp (be->ops->name, "cpu") == 0 ?
+      "CBLAS" : "cuBLAS") : g_strdup_printf ("%s (%s)",
+      hart_precision_to_string (resolved), be->half_impl);
   engine->ref_count = 1;
   engine->be = be;
   engine->device = name;
@@ -87,6 +193,7 @@ hart_engine_unref (HartEngine * engine)
     return;
   hart_backend_free (engine->be);
   g_mutex_clear (&engine->device_lock);
+  g_free (engine->precision_impl);
   g_free (engine->device);
   g_free (engine);
 }
@@ -101,6 +208,24 @@ const char *
 hart_engine_get_device (const HartEngine * engine)
 {
   return engine->device;
+}
+
+HartPrecision
+hart_engine_get_precision (const HartEngine * engine)
+{
+  return engine->precision;
+}
+
+const char *
+hart_engine_get_precision_impl (const HartEngine * engine)
+{
+  return engine->precision_impl;
+}
+
+HartDType
+hart_engine_get_matrix_dtype (const HartEngine * engine)
+{
+  return precision_dtype (engine->precision);
 }
 
 HartBackend *

@@ -51,6 +51,36 @@ HartEngine *hart_engine_new (const char *device, int device_id,
  * HART_ERROR_INVALID_ARGUMENT outside [0, HART_MAX_THREADS]. */
 HartEngine *hart_engine_new_full (const char *device, int device_id,
     int n_threads, GError ** error);
+/* Precision of the model's matrix products (docs/precision.md).  FP32 is
+ * the reference: every parity result with the official code holds in it.
+ * BF16 holds the linear layers' weights in bf16 and multiplies in bf16
+ * with fp32 sums; norms, RoPE, softmax, attention, sampling, residuals and
+ * the decoder stay fp32.  AUTO picks BF16 where the hardware computes in
+ * it (AMX, AVX-512 BF16), else FP32. */
+typedef enum
+{
+  HART_PRECISION_FP32 = 0,
+  HART_PRECISION_BF16,
+  HART_PRECISION_FP16,
+  HART_PRECISION_AUTO,
+} HartPrecision;
+
+/* "fp32", "bf16", "fp16", "auto" */
+const char *hart_precision_to_string (HartPrecision precision);
+/* FALSE (error HART_ERROR_INVALID_ARGUMENT) for an unknown name */
+gboolean hart_precision_from_string (const char *name,
+    HartPrecision * precision, GError ** error);
+/* hart_engine_new_full () in a precision.  A precision the device does not
+ * have fails with HART_ERROR_UNSUPPORTED saying why (no oneDNN in this
+ * build, no bf16 matmul on this CPU, CUDA not yet); AUTO never fails for
+ * that reason. */
+HartEngine *hart_engine_new_with_precision (const char *device,
+    int device_id, int n_threads, HartPrecision precision, GError ** error);
+/* The precision the engine runs: never AUTO. */
+HartPrecision hart_engine_get_precision (const HartEngine * engine);
+/* What computes the products, for logs and benchmarks: "fp32 (CBLAS)" or
+ * e.g. "bf16 (oneDNN 2.6.3 brg:avx512_core_amx_bf16)". */
+const char *hart_engine_get_precision_impl (const HartEngine * engine);
 HartEngine *hart_engine_ref (HartEngine * engine);
 void hart_engine_unref (HartEngine * engine);
 /* "cpu" or "cuda:N" */

@@ -94,9 +94,10 @@ hart_model_load_with_budget (HartEngine * engine, const char *dir,
   P = model->tcfg.patch_nums[model->tcfg.n_scales - 1];
   if (!(model->transformer = hart_transformer_load (be, model->llm_ckpt,
               &model->tcfg, model->acfg.vocab_size, model->acfg.z_channels,
-              error))
+              hart_engine_get_matrix_dtype (engine), error))
       || !(model->diffusion = hart_diffusion_load (be, model->llm_ckpt,
-              &model->tcfg, model->acfg.z_channels, error))
+              &model->tcfg, model->acfg.z_channels,
+              hart_engine_get_matrix_dtype (engine), error))
       || !(model->latent = hart_latent_load (be, model->tok_ckpt,
               &model->acfg, P, error))
       || !(model->decoder = hart_decoder_load (be, model->tok_ckpt,

@@ -29,12 +29,13 @@ typedef struct
 {
   float *input_norm;            /* [H] */
   float *post_norm;             /* [H] */
-  float *w_q, *b_q;             /* [H, H], [H] */
-  float *w_k, *b_k;             /* [KV, H], [KV] */
-  float *w_v, *b_v;             /* [KV, H], [KV] */
-  float *w_o;                   /* [H, H] (no bias) */
-  float *w_gate, *w_up;         /* [F, H] */
-  float *w_down;                /* [H, F] */
+  HartMatrix w_q;               /* [H, H] */
+  float *b_q;                   /* [H] */
+  HartMatrix w_k, w_v;          /* [KV, H] */
+  float *b_k, *b_v;             /* [KV] */
+  HartMatrix w_o;               /* [H, H] (no bias) */
+  HartMatrix w_gate, w_up;      /* [F, H] */
+  HartMatrix w_down;            /* [H, F] */
 } Qwen2Layer;
 
 struct _HartTextEncoder
@@ -57,7 +58,9 @@ struct _HartTextEncoder
    * is bf16), they stay in the mmapped checkpoint and one layer at a time
    * is converted to f32 just before it runs.  Resident memory drops from
    * 5.2 GB of f32 matrices to one layer (187 MB) at the cost of converting
-   * 1.3 G values per encode (~1 s).  Norms and biases stay resident. */
+   * 1.3 G values per encode (~1 s).  Norms and biases stay resident.
+   * In half precision (docs/precision.md) the matrices are held resident
+   * in bf16 instead (3.1 GB): no conversion per encode. */
   HartCheckpoint *stream_ckpt;  /* kept open while streaming, else NULL */
   char *prefix;                 /* "model." or "" */
 };
@@ -168,8 +171,8 @@ load_layers (HartTextEncoder * enc, gboolean streaming, GError ** error)
   enc->layers = g_new0 (Qwen2Layer, c->num_hidden_layers);
   for (int i = 0; i < c->num_hidden_layers; i++) {
     Qwen2Layer *l = &enc->layers[i];
-    float **matrices[7] = { &l->w_q, &l->w_k, &l->w_v, &l->w_o, &l->w_gate,
-      &l->w_up, &l->w_down
+    HartMatrix *matrices[7] = { &l->w_q, &l->w_k, &l->w_v, &l->w_o,
+      &l->w_gate, &l->w_up, &l->w_down
     };
     if (!(l->input_norm = hart_weights_get (w, HART_DIMS (H), error,
                 "layers.%d.input_layernorm.weight", i))
@@ -187,8 +190,8 @@ load_layers (HartTextEncoder * enc, gboolean streaming, GError ** error)
     for (int m = 0; m < 7; m++) {
       int64_t shape[2];
       layer_matrix_shape (c, m, shape);
-      if (!(*matrices[m] = hart_weights_get (w, 2, shape, error,
-                  "layers.%d.%s", i, layer_matrix_names[m])))
+      if (!hart_weights_get_matrix (w, matrices[m], (int) shape[0],
+              (int) shape[1], error, "layers.%d.%s", i, layer_matrix_names[m]))
         return FALSE;
     }
   }
@@ -202,7 +205,7 @@ static gboolean
 stream_layer (HartTextEncoder * enc, int i, float *dev, float *staging,
     Qwen2Layer * lw, GError ** error)
 {
-  float **matrices[7] = { &lw->w_q, &lw->w_k, &lw->w_v, &lw->w_o,
+  HartMatrix *matrices[7] = { &lw->w_q, &lw->w_k, &lw->w_v, &lw->w_o,
     &lw->w_gate, &lw->w_up, &lw->w_down
   };
   gsize offset = 0;
@@ -223,7 +226,8 @@ stream_layer (HartTextEncoder * enc, int i, float *dev, float *staging,
     if (!ok)
       return FALSE;
     enc->be->ops->upload (enc->be, dev + offset, staging, n * sizeof (float));
-    *matrices[m] = dev + offset;
+    *matrices[m] = (HartMatrix) {
+    dev + offset, HART_DTYPE_F32, (int) shape[0], (int) shape[1]};
     offset += n;
   }
   return TRUE;
@@ -329,13 +333,17 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
     goto fail;
   enc->prefix = g_strdup (prefix);
   enc->weights = hart_weights_new (enc->be, ckpt, prefix);
+  hart_weights_set_matrix_dtype (enc->weights,
+      hart_engine_get_matrix_dtype (engine));
   {
-    /* 16-bit matrices are streamed from the file (see the struct). */
+    /* 16-bit matrices are streamed from the file in fp32 (see the
+     * struct). */
     char *q0 = g_strdup_printf ("%slayers.0.self_attn.q_proj.weight", prefix);
     const HartTensorInfo *t = hart_checkpoint_lookup (ckpt, q0);
     gboolean streaming = t && (t->dtype == HART_DTYPE_BF16
         || t->dtype == HART_DTYPE_F16)
         && hart_checkpoint_get_format (ckpt) != HART_CHECKPOINT_TORCH_ZIP
+        && hart_engine_get_matrix_dtype (engine) == HART_DTYPE_F32
         && g_getenv ("HART_TEXT_ENCODER_RESIDENT") == NULL;
     g_free (q0);
     if (!load_layers (enc, streaming, error))
@@ -625,23 +633,23 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
 
     /* self-attention */
     be->ops->rms_norm (be, s.a, s.x, l->input_norm, (int) N, H, eps);
-    be->ops->linear (be, s.q, s.a, l->w_q, l->b_q, (int) N, H, H);
-    be->ops->linear (be, s.k, s.a, l->w_k, l->b_k, (int) N, H, KV);
-    be->ops->linear (be, s.v, s.a, l->w_v, l->b_v, (int) N, H, KV);
+    hart_matrix_linear (be, s.q, s.a, &l->w_q, l->b_q, (int) N);
+    hart_matrix_linear (be, s.k, s.a, &l->w_k, l->b_k, (int) N);
+    hart_matrix_linear (be, s.v, s.a, &l->w_v, l->b_v, (int) N);
     be->ops->rope (be, s.q, (int64_t) len * H, H, s.cos, s.sin, 0, batch,
         len, heads, hd);
     be->ops->rope (be, s.k, (int64_t) len * KV, KV, s.cos, s.sin, 0, batch,
         len, kv_heads, hd);
     be->ops->attention (be, &p);
-    be->ops->linear (be, s.tmp, s.attn, l->w_o, NULL, (int) N, H, H);
+    hart_matrix_linear (be, s.tmp, s.attn, &l->w_o, NULL, (int) N);
     be->ops->add (be, s.x, s.x, s.tmp, N * H);
 
     /* SwiGLU MLP */
     be->ops->rms_norm (be, s.a, s.x, l->post_norm, (int) N, H, eps);
-    be->ops->linear (be, s.gate, s.a, l->w_gate, NULL, (int) N, H, F);
-    be->ops->linear (be, s.up, s.a, l->w_up, NULL, (int) N, H, F);
+    hart_matrix_linear (be, s.gate, s.a, &l->w_gate, NULL, (int) N);
+    hart_matrix_linear (be, s.up, s.a, &l->w_up, NULL, (int) N);
     be->ops->swiglu (be, s.gate, s.gate, s.up, N * F);
-    be->ops->linear (be, s.tmp, s.gate, l->w_down, NULL, (int) N, F, H);
+    hart_matrix_linear (be, s.tmp, s.gate, &l->w_down, NULL, (int) N);
     be->ops->add (be, s.x, s.x, s.tmp, N * H);
 
     if (layer_hidden != NULL && i == capture_layer)

@@ -96,7 +96,7 @@ compute_level_embeddings (HartTransformer * tf, float *w1, float *b1,
 HartTransformer *
 hart_transformer_load (HartBackend * be, HartCheckpoint * ckpt,
     const HartTransformerConfig * cfg, int vocab, int latent_channels,
-    GError ** error)
+    HartDType matrix_dtype, GError ** error)
 {
   HartTransformer *tf = g_new0 (HartTransformer, 1);
   const int C = cfg->embed_dim, D = cfg->context_dim, F = cfg->mlp_hidden;
@@ -110,14 +110,15 @@ hart_transformer_load (HartBackend * be, HartCheckpoint * ckpt,
   tf->latent_channels = latent_channels;
   tf->be = be;
   tf->weights = w = hart_weights_new (be, ckpt, "");
+  hart_weights_set_matrix_dtype (w, matrix_dtype);
   tf->blocks = g_new0 (HartBlockWeights, cfg->depth);
 
   if (cfg->use_context_norm
       && !(tf->context_norm = hart_weights_get (w, HART_DIMS (D), error,
               "context_norm.weight")))
     goto fail;
-  if (!(tf->w_context = hart_weights_get (w, HART_DIMS (C, D), error,
-              "context_embed.weight"))
+  if (!hart_weights_get_matrix (w, &tf->w_context, C, D, error,
+          "context_embed.weight")
       || !(tf->b_context = hart_weights_get (w, HART_DIMS (C), error,
               "context_embed.bias"))
       || !(tf->w_word = hart_weights_get (w, HART_DIMS (C, Cv), error,
@@ -134,12 +135,11 @@ hart_transformer_load (HartBackend * be, HartCheckpoint * ckpt,
               "lvl_embed.mlp.2.bias"))
       || !(tf->head_norm = hart_weights_get (w, HART_DIMS (C), error,
               "head_nm.ln_wo_grad.weight"))
-      || !(tf->w_head_ada = hart_weights_get (w, HART_DIMS (2 * C, C), error,
-              "head_nm.ada_lin.1.weight"))
+      || !hart_weights_get_matrix (w, &tf->w_head_ada, 2 * C, C, error,
+          "head_nm.ada_lin.1.weight")
       || !(tf->b_head_ada = hart_weights_get (w, HART_DIMS (2 * C), error,
               "head_nm.ada_lin.1.bias"))
-      || !(tf->w_head = hart_weights_get (w, HART_DIMS (V, C), error,
-              "head.weight"))
+      || !hart_weights_get_matrix (w, &tf->w_head, V, C, error, "head.weight")
       || !(tf->b_head = hart_weights_get (w, HART_DIMS (V), error, "head.bias"))
       || !(tf->decoder_norm = hart_weights_get (w, HART_DIMS (C), error,
               "decoder_norm.weight")))
@@ -149,22 +149,22 @@ hart_transformer_load (HartBackend * be, HartCheckpoint * ckpt,
     HartBlockWeights *b = &tf->blocks[i];
     if (!(b->ln = hart_weights_get (w, HART_DIMS (C), error,
                 "blocks.%d.ln_wo_grad.weight", i))
-        || !(b->w_qkv = hart_weights_get (w, HART_DIMS (3 * C, C), error,
-                "blocks.%d.attn.qkv_proj.weight", i))
+        || !hart_weights_get_matrix (w, &b->w_qkv, 3 * C, C, error,
+            "blocks.%d.attn.qkv_proj.weight", i)
         || !(b->q_bias = hart_weights_get (w, HART_DIMS (C), error,
                 "blocks.%d.attn.q_bias", i))
         || !(b->v_bias = hart_weights_get (w, HART_DIMS (C), error,
                 "blocks.%d.attn.v_bias", i))
-        || !(b->w_proj = hart_weights_get (w, HART_DIMS (C, C), error,
-                "blocks.%d.attn.proj.weight", i))
+        || !hart_weights_get_matrix (w, &b->w_proj, C, C, error,
+            "blocks.%d.attn.proj.weight", i)
         || !(b->b_proj = hart_weights_get (w, HART_DIMS (C), error,
                 "blocks.%d.attn.proj.bias", i))
-        || !(b->w_gate = hart_weights_get (w, HART_DIMS (F, C), error,
-                "blocks.%d.ffn.gate_proj.weight", i))
-        || !(b->w_up = hart_weights_get (w, HART_DIMS (F, C), error,
-                "blocks.%d.ffn.up_proj.weight", i))
-        || !(b->w_down = hart_weights_get (w, HART_DIMS (C, F), error,
-                "blocks.%d.ffn.down_proj.weight", i))
+        || !hart_weights_get_matrix (w, &b->w_gate, F, C, error,
+            "blocks.%d.ffn.gate_proj.weight", i)
+        || !hart_weights_get_matrix (w, &b->w_up, F, C, error,
+            "blocks.%d.ffn.up_proj.weight", i)
+        || !hart_weights_get_matrix (w, &b->w_down, C, F, error,
+            "blocks.%d.ffn.down_proj.weight", i)
         || !(b->b_qkv = hart_weights_alloc (w, (gsize) 3 * C, error)))
       goto fail;
     /* one fused QKV projection: bias (q_bias, 0, v_bias) (docs/algorithm.md §3.1) */
@@ -327,14 +327,14 @@ hart_transformer_begin (HartTransformerState * st, const float *context,
         (float) c->norm_eps);
     ctx = normed;
   }
-  be->ops->linear (be, st->cond, ctx, tf->w_context, tf->b_context,
-      st->rows * T, D, C);
+  hart_matrix_linear (be, st->cond, ctx, &tf->w_context, tf->b_context,
+      st->rows * T);
 
   /* Head modulation from the max-pooled condition, pads included (docs/algorithm.md §5.8). */
   be->ops->max_over_rows (be, st->qkv, st->cond, st->rows, T, C);
   be->ops->silu (be, st->qkv, st->qkv, (gsize) st->rows * C);
-  be->ops->linear (be, st->head_mod, st->qkv, tf->w_head_ada, tf->b_head_ada,
-      st->rows, C, 2 * C);
+  hart_matrix_linear (be, st->head_mod, st->qkv, &tf->w_head_ada,
+      tf->b_head_ada, st->rows);
   st->kv_len = 0;
   return be->ops->synchronize (be, error);
 }
@@ -518,8 +518,7 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
     /* attention */
     be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
     /* qkv [2B·l, 3C]; K and V rows go to the cache, Q is read in place */
-    be->ops->linear (be, st->qkv, st->a, b->w_qkv, b->b_qkv, (int) n_tok, C,
-        3 * C);
+    hart_matrix_linear (be, st->qkv, st->a, &b->w_qkv, b->b_qkv, (int) n_tok);
     for (int r = 0; r < rows; r++) {
       const float *src = st->qkv + (gsize) r * l * 3 * C;
       const gsize row = (gsize) C * sizeof (float);
@@ -545,16 +544,16 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
       };
       be->ops->attention (be, &p);
     }
-    be->ops->linear (be, st->tmp, st->attn, b->w_proj, b->b_proj, (int) n_tok,
-        C, C);
+    hart_matrix_linear (be, st->tmp, st->attn, &b->w_proj, b->b_proj,
+        (int) n_tok);
     be->ops->add (be, x, x, st->tmp, n_tok * C);
 
     /* SwiGLU MLP, same norm weight (docs/algorithm.md §5.7) */
     be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
-    be->ops->linear (be, st->gate, st->a, b->w_gate, NULL, (int) n_tok, C, F);
-    be->ops->linear (be, st->up, st->a, b->w_up, NULL, (int) n_tok, C, F);
+    hart_matrix_linear (be, st->gate, st->a, &b->w_gate, NULL, (int) n_tok);
+    hart_matrix_linear (be, st->up, st->a, &b->w_up, NULL, (int) n_tok);
     be->ops->swiglu (be, st->gate, st->gate, st->up, n_tok * F);
-    be->ops->linear (be, st->tmp, st->gate, b->w_down, NULL, (int) n_tok, F, C);
+    hart_matrix_linear (be, st->tmp, st->gate, &b->w_down, NULL, (int) n_tok);
     be->ops->add (be, x, x, st->tmp, n_tok * C);
   }
   if (!last)
@@ -579,6 +578,6 @@ hart_transformer_logits (HartTransformerState * st, const float *h, int rows,
   /* scale = m[:, 0:C], shift = m[:, C:2C] (docs/algorithm.md §5.8) */
   be->ops->modulate (be, st->head_rows, st->head_mod, st->head_mod + C,
       2 * C, st->rows, rows, C);
-  be->ops->linear (be, logits, st->head_rows, tf->w_head, tf->b_head,
-      st->rows * rows, C, tf->vocab);
+  hart_matrix_linear (be, logits, st->head_rows, &tf->w_head, tf->b_head,
+      st->rows * rows);
 }

@@ -20,12 +20,13 @@ G_BEGIN_DECLS
 typedef struct
 {
   float *ln;                    /* [C] shared by both norms of the block */
-  float *w_qkv;                 /* [3C, C] rows: Q, K, V */
+  HartMatrix w_qkv;             /* [3C, C] rows: Q, K, V */
   float *q_bias, *v_bias;       /* [C] */
   float *b_qkv;                 /* [3C] = (q_bias, 0, v_bias) */
-  float *w_proj, *b_proj;       /* [C, C], [C] */
-  float *w_gate, *w_up;         /* [F, C] */
-  float *w_down;                /* [C, F] */
+  HartMatrix w_proj;            /* [C, C] */
+  float *b_proj;                /* [C] */
+  HartMatrix w_gate, w_up;      /* [F, C] */
+  HartMatrix w_down;            /* [C, F] */
 } HartBlockWeights;
 
 typedef struct
@@ -37,21 +38,25 @@ typedef struct
   HartWeights *weights;
 
   float *context_norm;          /* [D] or NULL */
-  float *w_context, *b_context; /* [C, D], [C] */
+  HartMatrix w_context;         /* [C, D] */
+  float *b_context;             /* [C] */
   float *w_word, *b_word;       /* [C, Cv], [C] */
   float *lvl;                   /* [SN, C] precomputed level embeddings */
   HartBlockWeights *blocks;     /* [depth] */
   float *head_norm;             /* [C] */
-  float *w_head_ada, *b_head_ada;       /* [2C, C], [2C] */
-  float *w_head, *b_head;       /* [V, C], [V] */
+  HartMatrix w_head_ada;        /* [2C, C] */
+  float *b_head_ada;            /* [2C] */
+  HartMatrix w_head;            /* [V, C] */
+  float *b_head;                /* [V] */
   float *decoder_norm;          /* [C] */
 } HartTransformer;
 
 /* Loads every tensor (names of docs/algorithm.md §3.1) from ckpt; the level embeddings
- * are computed here once. */
+ * are computed here once.  The linear layers' matrices are held in
+ * MATRIX_DTYPE (HART_DTYPE_F32, or the engine's half type: docs/precision.md). */
 HartTransformer *hart_transformer_load (HartBackend * be,
     HartCheckpoint * ckpt, const HartTransformerConfig * cfg, int vocab,
-    int latent_channels, GError ** error);
+    int latent_channels, HartDType matrix_dtype, GError ** error);
 void hart_transformer_free (HartTransformer * tf);
 
 /* Per-generation state: KV caches and scratch for 2B rows. */

@@ -14,6 +14,7 @@ struct _HartWeights
   char *prefix;
   GPtrArray *buffers;           /* device pointers */
   guint64 bytes;
+  HartDType matrix_dtype;
 };
 
 HartWeights *
@@ -24,7 +25,22 @@ hart_weights_new (HartBackend * be, HartCheckpoint * ckpt, const char *prefix)
   w->ckpt = ckpt;
   w->prefix = g_strdup (prefix ? prefix : "");
   w->buffers = g_ptr_array_new ();
+  w->matrix_dtype = HART_DTYPE_F32;
   return w;
+}
+
+void
+hart_weights_set_matrix_dtype (HartWeights * w, HartDType dtype)
+{
+  g_return_if_fail (dtype == HART_DTYPE_F32
+      || (w->be->half_dtypes & (1u << dtype)) != 0);
+  w->matrix_dtype = dtype;
+}
+
+HartDType
+hart_weights_get_matrix_dtype (const HartWeights * w)
+{
+  return w->matrix_dtype;
 }
 
 void
@@ -63,9 +79,23 @@ hart_weights_alloc (HartWeights * w, gsize n_floats, GError ** error)
   return buf;
 }
 
+/* Rounds n floats to the 16-bit type DTYPE in place: the result occupies
+ * the first 2 n bytes of the buffer. */
+static void
+round_to_half (float *buf, gsize n, HartDType dtype)
+{
+  uint16_t *dst = (uint16_t *) buf;
+
+  /* forward: element i's 2 bytes never overlap a float not yet read */
+  for (gsize i = 0; i < n; i++)
+    dst[i] = dtype == HART_DTYPE_BF16 ? hart_f32_to_bf16 (buf[i]) :
+        hart_f32_to_f16 (buf[i]);
+}
+
 static float *
 weights_get_valist (HartWeights * w, int ndim, const int64_t * shape,
-    gboolean optional, GError ** error, const char *name_fmt, va_list args)
+    gboolean optional, HartDType dtype, GError ** error,
+    const char *name_fmt, va_list args)
 {
   char *suffix = g_strdup_vprintf (name_fmt, args);
   char *name = g_strconcat (w->prefix, suffix, NULL);
@@ -105,12 +135,14 @@ weights_get_valist (HartWeights * w, int ndim, const int64_t * shape,
   if (ndim <= 1 && !hart_check_finite (host, n, error, HART_ERROR_FORMAT,
           "%s: tensor \"%s\"", hart_checkpoint_get_path (w->ckpt), name))
     goto out;
-  dev = w->be->ops->alloc (w->be, n * sizeof (float), error);
+  if (dtype != HART_DTYPE_F32)
+    round_to_half (host, n, dtype);
+  dev = w->be->ops->alloc (w->be, n * hart_dtype_size (dtype), error);
   if (dev == NULL)
     goto out;
-  w->be->ops->upload (w->be, dev, host, n * sizeof (float));
+  w->be->ops->upload (w->be, dev, host, n * hart_dtype_size (dtype));
   g_ptr_array_add (w->buffers, dev);
-  w->bytes += n * sizeof (float);
+  w->bytes += n * hart_dtype_size (dtype);
 
 out:
   g_free (host);
@@ -125,7 +157,8 @@ hart_weights_get (HartWeights * w, int ndim, const int64_t * shape,
   va_list args;
   float *r;
   va_start (args, name_fmt);
-  r = weights_get_valist (w, ndim, shape, FALSE, error, name_fmt, args);
+  r = weights_get_valist (w, ndim, shape, FALSE, HART_DTYPE_F32, error,
+      name_fmt, args);
   va_end (args);
   return r;
 }
@@ -137,7 +170,25 @@ hart_weights_get_optional (HartWeights * w, int ndim, const int64_t * shape,
   va_list args;
   float *r;
   va_start (args, name_fmt);
-  r = weights_get_valist (w, ndim, shape, TRUE, error, name_fmt, args);
+  r = weights_get_valist (w, ndim, shape, TRUE, HART_DTYPE_F32, error,
+      name_fmt, args);
   va_end (args);
   return r;
+}
+
+gboolean
+hart_weights_get_matrix (HartWeights * w, HartMatrix * m, int out, int in,
+    GError ** error, const char *name_fmt, ...)
+{
+  va_list args;
+  const int64_t shape[2] = { out, in };
+
+  va_start (args, name_fmt);
+  m->data = weights_get_valist (w, 2, shape, FALSE, w->matrix_dtype, error,
+      name_fmt, args);
+  va_end (args);
+  m->dtype = w->matrix_dtype;
+  m->out = out;
+  m->in = in;
+  return m->data != NULL;
 }

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include "hart/checkpoint.h"
 #include "kernels/backend.h"
+#include "hart/matrix.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,18 @@ float *hart_weights_get (HartWeights * w, int ndim, const int64_t * shape,
 float *hart_weights_get_optional (HartWeights * w, int ndim,
     const int64_t * shape, GError ** error, const char *name_fmt, ...)
     G_GNUC_PRINTF (5, 6);
+
+/* The type hart_weights_get_matrix holds matrices in: HART_DTYPE_F32 (the
+ * default) or a 16-bit type of the backend's half_dtypes (the engine's
+ * precision, docs/precision.md). */
+void hart_weights_set_matrix_dtype (HartWeights * w, HartDType dtype);
+HartDType hart_weights_get_matrix_dtype (const HartWeights * w);
+
+/* The weight matrix `prefix + name` of shape [out, in], held in the
+ * loader's matrix type (rounded to nearest even from the checkpoint's
+ * values; a bf16 checkpoint read into bf16 is copied exactly). */
+gboolean hart_weights_get_matrix (HartWeights * w, HartMatrix * m, int out,
+    int in, GError ** error, const char *name_fmt, ...) G_GNUC_PRINTF (6, 7);
 
 /* Device scratch owned by the loader (zeroed), for derived tables. */
 float *hart_weights_alloc (HartWeights * w, gsize n_floats, GError ** error);

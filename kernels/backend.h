@@ -134,6 +134,13 @@ struct _HartBackendOps
   /* y[rows, out] = x[rows, in] · W[out, in]^T + bias[out] (bias may be NULL) */
   void (*linear) (HartBackend * be, float *y, const float *x, const float *w,
       const float *bias, int rows, int in, int out);
+  /* The same with W held in a 16-bit type w_dtype (raw bf16 or f16 bits):
+   * x is rounded to that type, products are summed in fp32, y and bias are
+   * fp32 (docs/precision.md).  NULL on a backend without half precision;
+   * w_dtype is one of HartBackend.half_dtypes. */
+  void (*linear_half) (HartBackend * be, float *y, const float *x,
+      const uint16_t * w, HartDType w_dtype, const float *bias, int rows,
+      int in, int out);
 
   /* ---- normalisation ---- */
   /* LayerNorm over the last dim; weight/bias may be NULL (no affine). */
@@ -228,6 +235,14 @@ struct _HartBackend
    * (CUDA: one stream and one im2col scratch per backend): the engine runs
    * one generation at a time on it (hart/engine-private.h). */
   gboolean concurrent;
+  /* The 16-bit weight types linear_half takes, as bits 1 << HartDType (0:
+   * fp32 only), and what runs them ("oneDNN 2.6.3 brg:avx512_core_amx_bf16"),
+   * for logs and benchmarks.  half_native: the hardware computes in that
+   * type (matrix units, bf16 dot products) rather than emulating it, so
+   * the precision "auto" picks it. */
+  guint half_dtypes;
+  const char *half_impl;
+  gboolean half_native;
   gpointer priv;                /* backend-specific state */
 };
 

@@ -193,7 +193,9 @@ hart_cli_generate (int argc, char **argv)
   char *model_dir = NULL, *context = NULL, *output = NULL, *device = NULL;
   char *record = NULL, *replay = NULL;
   char **prompts = NULL, *text_encoder = NULL, *text_tokenizer = NULL;
-  char **prompt_at = NULL, *seed_mode = NULL;
+  char **prompt_at = NULL, *seed_mode = NULL, *precision_name = NULL;
+  char *label = NULL;
+  HartPrecision precision = HART_PRECISION_FP32;
   gint64 seed = 1, memory_budget = 0;
   int top_k = 0, device_id = 0, n_frames = 1, keep_scales = 0, n_threads = 0;
   int transition_frames = 0;
@@ -236,6 +238,9 @@ hart_cli_generate (int argc, char **argv)
     {"device-id", 0, 0, G_OPTION_ARG_INT, &device_id, "GPU index (0)", "N"},
     {"threads", 0, 0, G_OPTION_ARG_INT, &n_threads,
         "CPU threads (0: every core, or HART_NUM_THREADS)", "N"},
+    {"precision", 0, 0, G_OPTION_ARG_STRING, &precision_name,
+        "fp32 (the reference), bf16, fp16 or auto (fastest the device "
+          "has) (fp32)", "P"},
     {"record-draws", 0, 0, G_OPTION_ARG_FILENAME, &record,
         "Write every random draw to FILE (safetensors)", "FILE"},
     {"replay-draws", 0, 0, G_OPTION_ARG_FILENAME, &replay,
@@ -365,9 +370,18 @@ hart_cli_generate (int argc, char **argv)
 
   /* the model first: a context file is checked against its shape before
    * anything of the size its header claims is allocated */
-  if (!(engine = hart_engine_new_full (device ? device : "auto", device_id,
-              n_threads, &error))
-      || !(model = hart_model_load_with_budget (engine, model_dir, !no_ema,
+  if ((precision_name && !hart_precision_from_string (precision_name,
+              &precision, &error))
+      || !(engine = hart_engine_new_with_precision (device ? device : "auto",
+              device_id, n_threads, precision, &error)))
+    goto fail;
+  /* "cpu, bf16": which device and which precision made the pictures */
+  label = g_strdup_printf ("%s, %s", hart_engine_get_device (engine),
+      hart_precision_to_string (hart_engine_get_precision (engine)));
+  if (timings)
+    fprintf (stderr, "precision: %s\n",
+        hart_engine_get_precision_impl (engine));
+  if (!(model = hart_model_load_with_budget (engine, model_dir, !no_ema,
               (guint64) memory_budget << 20, &error))
       || (context && !(ctx = hart_model_load_context (model, context, &error))))
     goto fail;
@@ -383,7 +397,7 @@ hart_cli_generate (int argc, char **argv)
     if (!generate_video (model, encoder, ctx, prompts ? prompts[0] : NULL,
             changes, n_frames, seed_mode && strcmp (seed_mode,
                 "increment") == 0, keep_scales, transition_frames, &params,
-            output, hart_engine_get_device (engine), quiet, &error))
+            output, label, quiet, &error))
       goto fail;
     status = 0;
     goto out;
@@ -401,8 +415,7 @@ hart_cli_generate (int argc, char **argv)
   }
   params.keep_scales = 0;
   if (!(images = hart_model_generate (model, ctx, &params, NULL, &error))
-      || !write_images (images, output, 0, 1, hart_engine_get_device (engine),
-          quiet, &error))
+      || !write_images (images, output, 0, 1, label, quiet, &error))
     goto fail;
   status = 0;
   goto out;
@@ -421,6 +434,8 @@ out:
   g_free (context);
   g_free (output);
   g_free (device);
+  g_free (precision_name);
+  g_free (label);
   g_free (record);
   g_free (replay);
   g_strfreev (prompts);

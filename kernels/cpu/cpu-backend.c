@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The reference backend: fp32 everywhere, GEMMs through CBLAS, loops
- * through the backend's thread pool (cpu-pool.c).  The ops live in
+ * through the backend's thread pool (cpu-pool.c); with oneDNN, also bf16
+ * weights for the linear layers (cpu-onednn.c, docs/precision.md).  The ops live in
  * cpu-gemm.c, cpu-attention.c, cpu-norm.c, cpu-elementwise.c and
  * cpu-image.c; this file builds the table.
  */
@@ -28,6 +29,9 @@ hart_cpu_blas_single_thread (void)
 static void
 cpu_destroy (HartBackend * be)
 {
+#ifdef HART_HAVE_ONEDNN
+  hart_cpu_half_free (be->priv);
+#endif
   g_free (be);
 }
 
@@ -93,6 +97,9 @@ static const HartBackendOps cpu_ops = {
   .gemm = hart_cpu_gemm,
   .gemm_batched = hart_cpu_gemm_batched,
   .linear = hart_cpu_linear,
+#ifdef HART_HAVE_ONEDNN
+  .linear_half = hart_cpu_linear_half,
+#endif
 
   .layer_norm = hart_cpu_layer_norm,
   .rms_norm = hart_cpu_rms_norm,
@@ -147,5 +154,8 @@ hart_backend_cpu_new (int n_threads, GError ** error)
   be->concurrent = TRUE;
   be->pool = hart_cpu_pool_new (n_threads);
   be->priv = NULL;
+#ifdef HART_HAVE_ONEDNN
+  hart_cpu_half_init (be);
+#endif
   return be;
 }

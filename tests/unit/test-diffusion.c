@@ -261,7 +261,8 @@ check_net (const char *config)
   const HartDiffusionStep *steps;
 
   fixture_open (&f, config, "");
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_no_error (error);
   g_assert_nonnull (d);
   steps = hart_diffusion_get_schedule (d, &n_steps);
@@ -332,7 +333,8 @@ test_net_chunked (void)
   double err = 0.0;
 
   fixture_open (&f, "tiny", "");
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_no_error (error);
   x = read_golden (f.golden, "net_x", xs);
   c = read_golden (f.golden, "net_c", cs);
@@ -386,7 +388,8 @@ check_sample (Fixture * f, HartDraws * draws, const char *z_name,
   float *z, *cfg, *want, *got, *z_dev, *res_dev;
   double err;
 
-  d = hart_diffusion_load (f->be, f->ckpt, &f->cfg, f->ae.z_channels, &error);
+  d = hart_diffusion_load (f->be, f->ckpt, &f->cfg, f->ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_no_error (error);
   z = read_golden (f->golden, z_name, zs);
   cfg = read_golden (f->golden, cfg_name, NULL);
@@ -446,7 +449,8 @@ test_sample_workspace (void)
   int n;
 
   fixture_open (&f, "tiny", "");
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_no_error (error);
   z = read_golden (f.golden, "sample_z", zs);
   n = (int) zs[0] / 2;
@@ -511,7 +515,8 @@ test_sample_tiny_unguided (void)
   seed = read_golden (f.golden, "sample_seed", NULL);
   frame = read_golden (f.golden, "sample_frame", NULL);
   draws = hart_draws_new ((guint64) seed[0], (guint32) frame[0]);
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_no_error (error);
   z = read_golden (f.golden, "sample_z", zs);
   want = read_golden (f.golden, "unguided_res", rs);
@@ -574,7 +579,8 @@ test_sample_replay_shape_mismatch (void)
   fixture_open (&f, "tiny", "-replay");
   draws = hart_draws_new_replay (f.golden_path, &error);
   g_assert_no_error (error);
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_no_error (error);
   z = read_golden (f.golden, "z", zs);
   z_dev = to_device (f.be, z, zs[0] * zs[1]);
@@ -603,7 +609,8 @@ test_cancel (void)
   float *z, *res;
 
   fixture_open (&f, "tiny", NULL);
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_no_error (error);
   z = to_device (f.be, NULL, 2 * n * f.cfg.embed_dim);
   f.be->ops->fill (f.be, z, 0.0f, 2 * n * f.cfg.embed_dim);
@@ -679,7 +686,8 @@ check_load_fails (const char *drop, const char *reshape, int code)
   ckpt = hart_checkpoint_open (path, &error);
   g_assert_no_error (error);
 
-  d = hart_diffusion_load (f.be, ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_null (d);
   g_assert_error (error, HART_ERROR, code);
   g_test_message ("%s", error->message);
@@ -724,21 +732,24 @@ test_config_mismatch (void)
 
   fixture_open (&f, "tiny", NULL);
   /* latent channels of another tokenizer: input_proj has the wrong shape */
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels + 1, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels + 1,
+      HART_DTYPE_F32, &error);
   g_assert_null (d);
   g_assert_error (error, HART_ERROR, HART_ERROR_SHAPE);
   g_assert_nonnull (strstr (error->message, "input_proj"));
   g_clear_error (&error);
   /* one block more than the file holds */
   f.cfg.diff_depth++;
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_null (d);
   g_assert_error (error, HART_ERROR, HART_ERROR_NOT_FOUND);
   g_clear_error (&error);
   f.cfg.diff_depth--;
   /* a step count the official sampler cannot run */
   f.cfg.num_sampling_steps = 1;
-  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels, &error);
+  d = hart_diffusion_load (f.be, f.ckpt, &f.cfg, f.ae.z_channels,
+      HART_DTYPE_F32, &error);
   g_assert_null (d);
   g_assert_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED);
   g_clear_error (&error);

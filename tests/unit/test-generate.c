@@ -188,7 +188,7 @@ test_stage0 (gconstpointer data)
   ctx = hart_context_load (file, &error);
   g_assert_no_error (error);
   tf = hart_transformer_load (be, ckpt, &cfg, acfg.vocab_size,
-      acfg.z_channels, &error);
+      acfg.z_channels, HART_DTYPE_F32, &error);
   g_assert_no_error (error);
   st = hart_transformer_state_new (tf, 1, &error);
   g_assert_no_error (error);

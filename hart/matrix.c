@@ -1,0 +1,39 @@
+/* gst-hart — weight matrices in the model's precision
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "hart/matrix.h"
+
+void
+hart_matrix_linear (HartBackend * be, float *y, const float *x,
+    const HartMatrix * m, const float *bias, int rows)
+{
+  if (m->dtype == HART_DTYPE_F32) {
+    be->ops->linear (be, y, x, m->data, bias, rows, m->in, m->out);
+    return;
+  }
+  /* the loader gives 16-bit matrices only where the backend has them
+   * (hart_weights_set_matrix_dtype) */
+  g_assert (be->ops->linear_half != NULL
+      && (be->half_dtypes & (1u << m->dtype)) != 0);
+  be->ops->linear_half (be, y, x, m->data, m->dtype, bias, rows, m->in,
+      m->out);
+}
+
+HartMatrix
+hart_matrix_rows (const HartMatrix * m, int r0, int n)
+{
+  HartMatrix view = *m;
+
+  g_assert (r0 >= 0 && n >= 0 && r0 + n <= m->out);
+  view.data = (char *) m->data + (gsize) r0 * m->in * hart_dtype_size
+      (m->dtype);
+  view.out = n;
+  return view;
+}
+
+gsize
+hart_matrix_bytes (const HartMatrix * m)
+{
+  return (gsize) m->out * m->in * hart_dtype_size (m->dtype);
+}

@@ -1,0 +1,39 @@
+/* gst-hart — weight matrices in the model's precision (private)
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The linear layers' weights are held once, in the precision the engine
+ * runs (docs/precision.md): fp32, or bf16 on a backend with half-precision
+ * products.  Model code holds a HartMatrix and calls hart_matrix_linear,
+ * which picks the backend's op for the matrix's type; everything around
+ * the products (norms, RoPE, softmax, residuals, biases) stays fp32.
+ */
+#ifndef HART_MATRIX_H
+#define HART_MATRIX_H
+
+#include <glib.h>
+#include "kernels/backend.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  /* device pointer to [out, in] row-major: float for HART_DTYPE_F32, raw
+   * 16-bit values for HART_DTYPE_BF16 / HART_DTYPE_F16 */
+  gpointer data;
+  HartDType dtype;
+  int out, in;
+} HartMatrix;
+
+/* y[rows, out] = x[rows, in] · Mᵀ + bias[out] (bias may be NULL). */
+void hart_matrix_linear (HartBackend * be, float *y, const float *x,
+    const HartMatrix * m, const float *bias, int rows);
+
+/* Rows [r0, r0 + n) of M, as a matrix of its own (no copy). */
+HartMatrix hart_matrix_rows (const HartMatrix * m, int r0, int n);
+
+/* Bytes M occupies. */
+gsize hart_matrix_bytes (const HartMatrix * m);
+
+G_END_DECLS
+#endif /* HART_MATRIX_H */
