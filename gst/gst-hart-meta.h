@@ -44,6 +44,12 @@ G_BEGIN_DECLS
 #define GST_HART_META_CFG_SCALE "cfg-scale"     /* G_TYPE_DOUBLE */
 #define GST_HART_META_MODEL "model"     /* G_TYPE_STRING */
 #define GST_HART_META_FINGERPRINT "fingerprint" /* G_TYPE_STRING */
+/* The precision of the engine that made the buffer ("fp32", "bf16";
+ * docs/precision.md).  On hartrefine's pictures it is hartrefine's; when
+ * the token maps came from an engine in another precision, that one is
+ * kept as "tokens-precision". */
+#define GST_HART_META_PRECISION "precision"     /* G_TYPE_STRING */
+#define GST_HART_META_TOKENS_PRECISION "tokens-precision"       /* G_TYPE_STRING */
 
 /**
  * GstHartMetaFields:
@@ -55,6 +61,8 @@ G_BEGIN_DECLS
  * @cfg_scale: classifier-free guidance scale; -1 when not known (above)
  * @model: the model's name: its folder's name, or the bundled model's
  * @fingerprint: the model's fingerprint (hex SHA-256)
+ * @precision: the precision the buffer was made in ("fp32", "bf16"); NULL
+ *   on buffers of a plugin older than the field
  *
  * The meta's fields as C values, filled by gst_hart_meta_read ().  The
  * strings belong to the buffer's meta: valid while the buffer is.
@@ -67,6 +75,7 @@ typedef struct
   gdouble cfg_scale;
   const gchar *model;
   const gchar *fingerprint;
+  const gchar *precision;
 } GstHartMetaFields;
 
 /* The meta's structure on BUFFER, or NULL.  Owned by the buffer. */
@@ -91,6 +100,7 @@ gst_hart_meta_read (GstBuffer * buffer, GstHartMetaFields * fields)
   fields->model = gst_structure_get_string (s, GST_HART_META_MODEL);
   fields->fingerprint = gst_structure_get_string (s,
       GST_HART_META_FINGERPRINT);
+  fields->precision = gst_structure_get_string (s, GST_HART_META_PRECISION);
   if (!gst_structure_get_double (s, GST_HART_META_CFG_SCALE,
           &fields->cfg_scale))
     fields->cfg_scale = -1.0;

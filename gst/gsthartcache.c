@@ -135,6 +135,7 @@ typedef struct
 {
   const gchar *device;
   gint device_id, n_threads;
+  HartPrecision precision;
   HartEngine *engine;
   const gchar *dir, *tokenizer_dir;
 } CacheLoad;
@@ -143,7 +144,8 @@ static gpointer
 load_engine (gpointer data, GError ** error)
 {
   CacheLoad *l = data;
-  return hart_engine_new_full (l->device, l->device_id, l->n_threads, error);
+  return hart_engine_new_with_precision (l->device, l->device_id,
+      l->n_threads, l->precision, error);
 }
 
 static gpointer
@@ -162,11 +164,12 @@ load_text_encoder (gpointer data, GError ** error)
 
 HartEngine *
 gst_hart_cache_acquire_engine (const gchar * device, gint device_id,
-    gint n_threads, GError ** error)
+    gint n_threads, HartPrecision precision, GError ** error)
 {
-  gchar *key = g_strdup_printf ("engine|%s|%d|%d", device, device_id,
-      n_threads);
-  CacheLoad l = {.device = device,.device_id = device_id,.n_threads = n_threads
+  gchar *key = g_strdup_printf ("engine|%s|%d|%d|%s", device, device_id,
+      n_threads, hart_precision_to_string (precision));
+  CacheLoad l = {.device = device,.device_id = device_id,.n_threads =
+        n_threads,.precision = precision
   };
   HartEngine *engine;
 
@@ -181,11 +184,11 @@ gst_hart_cache_acquire_model (HartEngine * engine, const gchar * model_dir,
     GError ** error)
 {
   gchar *dir = g_canonicalize_filename (model_dir, NULL);
-  /* engines of one device with different thread counts are different
-   * engines: each has its own copy */
-  gchar *key = g_strdup_printf ("model|%s|%d|%s",
+  /* engines of one device with different thread counts or precisions are
+   * different engines: each has its own copy (in its precision) */
+  gchar *key = g_strdup_printf ("model|%s|%d|%s|%s",
       hart_engine_get_device (engine), hart_engine_get_n_threads (engine),
-      dir);
+      hart_precision_to_string (hart_engine_get_precision (engine)), dir);
   CacheLoad l = {.engine = engine,.dir = dir };
   HartModel *model;
 
@@ -203,9 +206,10 @@ gst_hart_cache_acquire_text_encoder (HartEngine * engine,
   gchar *dir = g_canonicalize_filename (qwen_dir, NULL);
   gchar *tok = tokenizer_dir ? g_canonicalize_filename (tokenizer_dir,
       NULL) : NULL;
-  gchar *key = g_strdup_printf ("text-encoder|%s|%d|%s|%s",
+  gchar *key = g_strdup_printf ("text-encoder|%s|%d|%s|%s|%s",
       hart_engine_get_device (engine), hart_engine_get_n_threads (engine),
-      dir, tok ? tok : "");
+      hart_precision_to_string (hart_engine_get_precision (engine)), dir,
+      tok ? tok : "");
   CacheLoad l = {.engine = engine,.dir = dir,.tokenizer_dir = tok };
   HartTextEncoder *encoder;
 

@@ -20,16 +20,17 @@
 G_BEGIN_DECLS
 
 /* DEVICE: "auto", "cpu" or "cuda"; N_THREADS: the engine's CPU threads (0:
- * every core).  Keyed by all three. */
+ * every core); PRECISION as asked for (AUTO included).  Keyed by all
+ * four. */
 HartEngine *gst_hart_cache_acquire_engine (const gchar * device,
-    gint device_id, gint n_threads, GError ** error);
+    gint device_id, gint n_threads, HartPrecision precision, GError ** error);
 
-/* Keyed by (engine's device and threads, canonical MODEL_DIR). */
+/* Keyed by (engine's device, threads and precision, canonical MODEL_DIR). */
 HartModel *gst_hart_cache_acquire_model (HartEngine * engine,
     const gchar * model_dir, GError ** error);
 
-/* Keyed by (engine's device and threads, canonical QWEN_DIR, TOKENIZER_DIR
- * or NULL). */
+/* Keyed by (engine's device, threads and precision, canonical QWEN_DIR,
+ * TOKENIZER_DIR or NULL). */
 HartTextEncoder *gst_hart_cache_acquire_text_encoder (HartEngine * engine,
     const gchar * qwen_dir, const gchar * tokenizer_dir, GError ** error);
 
@@ -52,7 +53,7 @@ guint gst_hart_cache_count (const gchar * kind, guint * n_users);
 typedef struct
 {
   HartEngine *(*acquire_engine) (const gchar * device, gint device_id,
-      gint n_threads, GError ** error);
+      gint n_threads, HartPrecision precision, GError ** error);
   HartModel *(*acquire_model) (HartEngine * engine, const gchar * model_dir,
       GError ** error);
   HartTextEncoder *(*acquire_text_encoder) (HartEngine * engine,

@@ -42,6 +42,28 @@ gst_hart_device_to_string (GstHartDevice device)
 }
 
 GType
+gst_hart_precision_get_type (void)
+{
+  static GType precision_type = 0;
+  static const GEnumValue precisions[] = {
+    {GST_HART_PRECISION_FP32, "fp32: the reference", "fp32"},
+    {GST_HART_PRECISION_BF16, "bf16 weights and products, fp32 sums",
+        "bf16"},
+    {GST_HART_PRECISION_FP16, "fp16 weights and products, fp32 sums",
+        "fp16"},
+    {GST_HART_PRECISION_AUTO, "bf16 where the hardware computes in it, "
+          "else fp32", "auto"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&precision_type)) {
+    GType type = g_enum_register_static ("GstHartPrecision", precisions);
+    g_once_init_leave (&precision_type, type);
+  }
+  return precision_type;
+}
+
+GType
 gst_hart_seed_mode_get_type (void)
 {
   static GType seed_mode_type = 0;

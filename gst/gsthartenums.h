@@ -30,6 +30,31 @@ GType gst_hart_device_get_type (void);
 const gchar *gst_hart_device_to_string (GstHartDevice device);
 
 /**
+ * GstHartPrecision:
+ * @GST_HART_PRECISION_FP32: fp32 everywhere: the reference, the same tokens
+ *   as the official code
+ * @GST_HART_PRECISION_BF16: the linear layers' weights and products in bf16
+ *   (sums in fp32): the CPU's matrix units through oneDNN
+ * @GST_HART_PRECISION_FP16: fp16 weights and products (no backend has it
+ *   yet: refused with an error)
+ * @GST_HART_PRECISION_AUTO: bf16 where the hardware computes in it, else
+ *   fp32
+ *
+ * The precision an element's engine runs in (docs/precision.md).  Values
+ * are libhart's HartPrecision.
+ */
+typedef enum
+{
+  GST_HART_PRECISION_FP32,
+  GST_HART_PRECISION_BF16,
+  GST_HART_PRECISION_FP16,
+  GST_HART_PRECISION_AUTO,
+} GstHartPrecision;
+
+#define GST_TYPE_HART_PRECISION (gst_hart_precision_get_type ())
+GType gst_hart_precision_get_type (void);
+
+/**
  * GstHartSeedMode:
  * @GST_HART_SEED_MODE_FIXED: every frame draws from the random stream of
  *   (seed, frame 0): with an unchanged prompt every frame is the same image

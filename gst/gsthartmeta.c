@@ -60,7 +60,7 @@ gst_hart_meta_get_info (void)
 GstCustomMeta *
 gst_buffer_set_hart_meta (GstBuffer * buffer, const gchar * prompt,
     guint64 seed, guint32 frame, gdouble cfg_scale, const gchar * model,
-    const gchar * fingerprint)
+    const gchar * fingerprint, const gchar * precision)
 {
   GstCustomMeta *meta;
   GstStructure *s;
@@ -82,6 +82,7 @@ gst_buffer_set_hart_meta (GstBuffer * buffer, const gchar * prompt,
       GST_HART_META_SEED, G_TYPE_UINT64, seed,
       GST_HART_META_FRAME, G_TYPE_UINT, (guint) frame,
       GST_HART_META_MODEL, G_TYPE_STRING, model,
-      GST_HART_META_FINGERPRINT, G_TYPE_STRING, fingerprint, NULL);
+      GST_HART_META_FINGERPRINT, G_TYPE_STRING, fingerprint,
+      GST_HART_META_PRECISION, G_TYPE_STRING, precision, NULL);
   return meta;
 }

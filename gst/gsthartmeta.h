@@ -20,10 +20,11 @@ const GstMetaInfo *gst_hart_meta_get_info (void);
  * has none.  PROMPT NULL or CFG_SCALE < 0: not known here (hartrefine
  * after a hop that dropped the metas: a token frame stores no prompt);
  * the field then keeps the value it has, or stays absent.  MODEL is the
- * model's name (gst_hart_model_name ()). */
+ * model's name (gst_hart_model_name ()); PRECISION the precision of the
+ * engine that made the buffer ("fp32", "bf16"). */
 GstCustomMeta *gst_buffer_set_hart_meta (GstBuffer * buffer,
     const gchar * prompt, guint64 seed, guint32 frame, gdouble cfg_scale,
-    const gchar * model, const gchar * fingerprint);
+    const gchar * model, const gchar * fingerprint, const gchar * precision);
 
 G_END_DECLS
 #endif /* GST_HART_META_H */

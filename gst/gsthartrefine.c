@@ -40,6 +40,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_refine_debug);
 #define DEFAULT_DEVICE GST_HART_DEVICE_AUTO
 #define DEFAULT_DEVICE_ID 0
 #define DEFAULT_THREADS 0
+#define DEFAULT_PRECISION GST_HART_PRECISION_FP32
 #define DEFAULT_SEED GST_HART_REFINE_SEED_FROM_FRAME
 #define DEFAULT_TEMPORAL_NOISE FALSE
 #define DEFAULT_MEMORY_BUDGET 0
@@ -51,6 +52,7 @@ enum
   PROP_DEVICE,
   PROP_DEVICE_ID,
   PROP_THREADS,
+  PROP_PRECISION,
   PROP_SEED,
   PROP_TEMPORAL_NOISE,
   PROP_MEMORY_BUDGET,
@@ -137,6 +139,14 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
           "they sleep between jobs", 0, HART_MAX_THREADS, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PRECISION,
+      g_param_spec_enum ("precision", "Precision",
+          "Precision of the model's matrix products: fp32 (the reference), "
+          "bf16 (the CPU's matrix units through oneDNN), fp16, or auto (bf16 "
+          "where the hardware computes in it); docs/precision.md",
+          GST_TYPE_HART_PRECISION, DEFAULT_PRECISION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_SEED,
       g_param_spec_uint64 ("seed", "Seed",
           "Seed of the residual diffusion noise (18446744073709551615: the "
@@ -185,6 +195,7 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
   trans_class->passthrough_on_same_caps = FALSE;
 
   gst_type_mark_as_plugin_api (GST_TYPE_HART_DEVICE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HART_PRECISION, 0);
 }
 
 static void
@@ -194,6 +205,7 @@ gst_hart_refine_init (GstHartRefine * self)
   self->device = DEFAULT_DEVICE;
   self->device_id = DEFAULT_DEVICE_ID;
   self->n_threads = DEFAULT_THREADS;
+  self->precision = DEFAULT_PRECISION;
   self->seed = DEFAULT_SEED;
   self->temporal_noise = DEFAULT_TEMPORAL_NOISE;
   self->memory_budget = DEFAULT_MEMORY_BUDGET;
@@ -234,6 +246,9 @@ gst_hart_refine_set_property (GObject * object, guint prop_id,
     case PROP_THREADS:
       self->n_threads = g_value_get_int (value);
       break;
+    case PROP_PRECISION:
+      self->precision = g_value_get_enum (value);
+      break;
     case PROP_SEED:
       self->seed = g_value_get_uint64 (value);
       break;
@@ -269,6 +284,9 @@ gst_hart_refine_get_property (GObject * object, guint prop_id,
       break;
     case PROP_THREADS:
       g_value_set_int (value, self->n_threads);
+      break;
+    case PROP_PRECISION:
+      g_value_set_enum (value, self->precision);
       break;
     case PROP_SEED:
       g_value_set_uint64 (value, self->seed);
@@ -319,6 +337,7 @@ gst_hart_refine_start (GstBaseTransform * trans)
   GstHartRefine *self = GST_HART_REFINE (trans);
   gchar *model_path;
   GstHartDevice device;
+  GstHartPrecision precision;
   gint device_id;
   guint64 memory_budget;
   GError *error = NULL;
@@ -327,6 +346,7 @@ gst_hart_refine_start (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   model_path = g_strdup (self->model_path);
   device = self->device;
+  precision = self->precision;
   device_id = self->device_id;
   memory_budget = self->memory_budget;
   GST_OBJECT_UNLOCK (self);
@@ -346,9 +366,13 @@ gst_hart_refine_start (GstBaseTransform * trans)
   }
 
   self->engine = gst_hart_cache_acquire_engine (gst_hart_device_to_string
-      (device), device_id, g_atomic_int_get (&self->n_threads), &error);
+      (device), device_id, g_atomic_int_get (&self->n_threads),
+      (HartPrecision) precision, &error);
   if (G_UNLIKELY (self->engine == NULL))
     goto no_engine;
+  GST_INFO_OBJECT (self, "precision %s: %s",
+      hart_precision_to_string (hart_engine_get_precision (self->engine)),
+      hart_engine_get_precision_impl (self->engine));
   if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,
               memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
@@ -382,9 +406,17 @@ no_model_path:
   }
 no_engine:
   {
-    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-        (_("Could not open the compute device \"%s\"."),
-            gst_hart_device_to_string (device)), ("%s", error->message));
+    if (g_error_matches (error, HART_ERROR, HART_ERROR_UNSUPPORTED)) {
+      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+          (_("Precision \"%s\" is not available on the compute device "
+                  "\"%s\"."), hart_precision_to_string ((HartPrecision)
+                  precision), gst_hart_device_to_string (device)),
+          ("%s", error->message));
+    } else {
+      GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+          (_("Could not open the compute device \"%s\"."),
+              gst_hart_device_to_string (device)), ("%s", error->message));
+    }
     g_clear_error (&error);
     g_free (model_path);
     return FALSE;
@@ -648,6 +680,8 @@ set_meta (GstHartRefine * self, GstBuffer * outbuf, const HartTokens * tokens)
 {
   GstCustomMeta *meta = gst_buffer_get_custom_meta (outbuf,
       GST_HART_META_NAME);
+  const gchar *ours =
+      hart_precision_to_string (hart_engine_get_precision (self->engine));
   gdouble cfg = -1.0;
 
   if (meta != NULL) {
@@ -660,8 +694,14 @@ set_meta (GstHartRefine * self, GstBuffer * outbuf, const HartTokens * tokens)
         && seed == tokens->seed && frame == tokens->frame
         && g_strcmp0 (gst_structure_get_string (s, GST_HART_META_FINGERPRINT),
             tokens->fingerprint) == 0) {
+      const gchar *theirs = gst_structure_get_string (s,
+          GST_HART_META_PRECISION);
+
+      if (theirs != NULL && strcmp (theirs, ours) != 0)
+        gst_structure_set (s, GST_HART_META_TOKENS_PRECISION, G_TYPE_STRING,
+            theirs, NULL);
       gst_structure_set (s, GST_HART_META_MODEL, G_TYPE_STRING,
-          self->model_name, NULL);
+          self->model_name, GST_HART_META_PRECISION, G_TYPE_STRING, ours, NULL);
       return;
     }
     GST_DEBUG_OBJECT (self, "the input's meta %" GST_PTR_FORMAT " is not the "
@@ -672,7 +712,7 @@ set_meta (GstHartRefine * self, GstBuffer * outbuf, const HartTokens * tokens)
   if (!cfg_from_header (tokens, &cfg))
     GST_DEBUG_OBJECT (self, "two scales: no cfg-scale in the token frame");
   gst_buffer_set_hart_meta (outbuf, NULL, tokens->seed, tokens->frame, cfg,
-      self->model_name, tokens->fingerprint);
+      self->model_name, tokens->fingerprint, ours);
 }
 
 static GstFlowReturn

@@ -29,6 +29,7 @@ struct _GstHartRefine
   GstHartDevice device;
   gint device_id;
   gint n_threads;               /* threads property: 0 every core */
+  GstHartPrecision precision;
   guint64 seed;                 /* GST_HART_REFINE_SEED_FROM_FRAME: the frame's */
   gboolean temporal_noise;
   guint64 memory_budget;        /* MiB, 0: none */

@@ -55,6 +55,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define DEFAULT_DEVICE GST_HART_DEVICE_AUTO
 #define DEFAULT_DEVICE_ID 0
 #define DEFAULT_THREADS 0
+#define DEFAULT_PRECISION GST_HART_PRECISION_FP32
 #define DEFAULT_IS_LIVE FALSE
 #define DEFAULT_KEEP_SCALES 0
 #define DEFAULT_TRANSITION_FRAMES 0
@@ -77,6 +78,7 @@ enum
   PROP_DEVICE,
   PROP_DEVICE_ID,
   PROP_THREADS,
+  PROP_PRECISION,
   PROP_IS_LIVE,
   PROP_KEEP_SCALES,
   PROP_TRANSITION_FRAMES,
@@ -211,6 +213,14 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
           "they sleep between jobs", 0, HART_MAX_THREADS, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PRECISION,
+      g_param_spec_enum ("precision", "Precision",
+          "Precision of the model's matrix products: fp32 (the reference), "
+          "bf16 (the CPU's matrix units through oneDNN), fp16, or auto (bf16 "
+          "where the hardware computes in it); docs/precision.md",
+          GST_TYPE_HART_PRECISION, DEFAULT_PRECISION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_IS_LIVE,
       g_param_spec_boolean ("is-live", "Is live",
           "Act as a live source: frames are timestamped and synchronised "
@@ -273,6 +283,7 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_HART_SEED_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_HART_DEVICE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HART_PRECISION, 0);
 }
 
 static void
@@ -290,6 +301,7 @@ gst_hart_src_init (GstHartSrc * self)
   self->device = DEFAULT_DEVICE;
   self->device_id = DEFAULT_DEVICE_ID;
   self->n_threads = DEFAULT_THREADS;
+  self->precision = DEFAULT_PRECISION;
   self->keep_scales = DEFAULT_KEEP_SCALES;
   self->transition_frames = DEFAULT_TRANSITION_FRAMES;
   self->memory_budget = DEFAULT_MEMORY_BUDGET;
@@ -370,6 +382,9 @@ gst_hart_src_set_property (GObject * object, guint prop_id,
     case PROP_THREADS:
       self->n_threads = g_value_get_int (value);
       break;
+    case PROP_PRECISION:
+      self->precision = g_value_get_enum (value);
+      break;
     case PROP_KEEP_SCALES:
       self->keep_scales = g_value_get_int (value);
       break;
@@ -438,6 +453,9 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_THREADS:
       g_value_set_int (value, self->n_threads);
       break;
+    case PROP_PRECISION:
+      g_value_set_enum (value, self->precision);
+      break;
     case PROP_KEEP_SCALES:
       g_value_set_int (value, self->keep_scales);
       break;
@@ -473,6 +491,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   GstHartSrc *self = GST_HART_SRC (basesrc);
   gchar *model_path, *model_name, *qwen_dir = NULL, *tokenizer_dir = NULL;
   GstHartDevice device;
+  GstHartPrecision precision;
   gint device_id;
   guint64 memory_budget;
   GError *error = NULL;
@@ -483,6 +502,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   if (self->text_encoder_path)
     qwen_dir = g_strdup (self->text_encoder_path);
   device = self->device;
+  precision = self->precision;
   device_id = self->device_id;
   memory_budget = self->memory_budget;
   GST_OBJECT_UNLOCK (self);
@@ -500,9 +520,13 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   }
 
   self->engine = gst_hart_cache_acquire_engine (gst_hart_device_to_string
-      (device), device_id, g_atomic_int_get (&self->n_threads), &error);
+      (device), device_id, g_atomic_int_get (&self->n_threads),
+      (HartPrecision) precision, &error);
   if (G_UNLIKELY (self->engine == NULL))
     goto no_engine;
+  GST_INFO_OBJECT (self, "precision %s: %s",
+      hart_precision_to_string (hart_engine_get_precision (self->engine)),
+      hart_engine_get_precision_impl (self->engine));
   GST_INFO_OBJECT (self, "device %s", hart_engine_get_device (self->engine));
 
   if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,
@@ -528,8 +552,9 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   if (G_UNLIKELY (self->generator == NULL))
     goto no_model;
 
-  self->model_comment = g_strdup_printf ("HART model %s, fingerprint %s",
-      model_name, hart_model_get_fingerprint (self->model));
+  self->model_comment = g_strdup_printf ("HART model %s, fingerprint %s, "
+      "precision %s", model_name, hart_model_get_fingerprint (self->model),
+      hart_precision_to_string (hart_engine_get_precision (self->engine)));
   g_free (self->model_name);
   self->model_name = model_name;
   self->n_frames = 0;
@@ -551,9 +576,17 @@ no_model_path:
   }
 no_engine:
   {
-    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-        (_("Could not open the compute device \"%s\"."),
-            gst_hart_device_to_string (device)), ("%s", error->message));
+    if (g_error_matches (error, HART_ERROR, HART_ERROR_UNSUPPORTED)) {
+      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+          (_("Precision \"%s\" is not available on the compute device "
+                  "\"%s\"."), hart_precision_to_string ((HartPrecision)
+                  precision), gst_hart_device_to_string (device)),
+          ("%s", error->message));
+    } else {
+      GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+          (_("Could not open the compute device \"%s\"."),
+              gst_hart_device_to_string (device)), ("%s", error->message));
+    }
     goto fail;
   }
 no_model:
@@ -1193,7 +1226,8 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   GST_BUFFER_OFFSET (buffer) = self->n_frames;
   GST_BUFFER_OFFSET_END (buffer) = self->n_frames + 1;
   gst_buffer_set_hart_meta (buffer, prompt, params.seed, params.frame,
-      params.cfg, self->model_name, hart_model_get_fingerprint (self->model));
+      params.cfg, self->model_name, hart_model_get_fingerprint (self->model),
+      hart_precision_to_string (hart_engine_get_precision (self->engine)));
 
   self->n_frames++;
   self->frames_processed++;

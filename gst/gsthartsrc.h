@@ -40,6 +40,7 @@ struct _GstHartSrc
   GstHartDevice device;
   gint device_id;
   gint n_threads;               /* threads property: 0 every core */
+  GstHartPrecision precision;
   gint keep_scales;
   gint transition_frames;
   guint64 memory_budget;        /* MiB, 0: none */
@@ -50,7 +51,8 @@ struct _GstHartSrc
   HartModel *model;
   HartTextEncoder *encoder;
   gchar *model_name;            /* folder name, or the bundled model's */
-  gchar *model_comment;         /* tag: "HART model NAME, fingerprint HEX" */
+  gchar *model_comment;         /* tag: "HART model NAME, fingerprint HEX,
+                                 * precision P" */
 
   /* negotiated format */
   gboolean tokens_out;

@@ -16,8 +16,7 @@ hart_matrix_linear (HartBackend * be, float *y, const float *x,
    * (hart_weights_set_matrix_dtype) */
   g_assert (be->ops->linear_half != NULL
       && (be->half_dtypes & (1u << m->dtype)) != 0);
-  be->ops->linear_half (be, y, x, m->data, m->dtype, bias, rows, m->in,
-      m->out);
+  be->ops->linear_half (be, y, x, m->data, m->dtype, bias, rows, m->in, m->out);
 }
 
 HartMatrix
@@ -26,8 +25,7 @@ hart_matrix_rows (const HartMatrix * m, int r0, int n)
   HartMatrix view = *m;
 
   g_assert (r0 >= 0 && n >= 0 && r0 + n <= m->out);
-  view.data = (char *) m->data + (gsize) r0 * m->in * hart_dtype_size
-      (m->dtype);
+  view.data = (char *) m->data + (gsize) r0 *m->in * hart_dtype_size (m->dtype);
   view.out = n;
   return view;
 }

@@ -7,7 +7,8 @@
     hartsrc num-buffers=2 seed-mode=increment ! appsink
 
 and reads, without any C code of the plugin, each buffer's GstHartMeta
-(a GstCustomMeta: prompt, seed, frame, cfg-scale, model, fingerprint) and
+(a GstCustomMeta: prompt, seed, frame, cfg-scale, model, fingerprint,
+precision) and
 the frame index and PTS of the "hart-progress" messages.
 
 Usage: meta-app.py TINY_MODEL_DIR
@@ -69,7 +70,8 @@ def meta_fields(buffer):
     s = meta.get_structure()
     fields = {"name": s.get_name()}
     for field, getter in (("prompt", s.get_string), ("model", s.get_string),
-                          ("fingerprint", s.get_string)):
+                          ("fingerprint", s.get_string),
+                          ("precision", s.get_string)):
         fields[field] = getter(field)
     for field, getter in (("seed", s.get_uint64), ("frame", s.get_uint),
                           ("cfg-scale", s.get_double)):
@@ -126,12 +128,13 @@ def main():
     model = os.path.basename(os.path.normpath(tiny))
     for index, (offset, pts, fields) in enumerate(frames):
         expected = {"name": "GstHartMeta", "prompt": PROMPT, "seed": SEED,
-                    "frame": index, "cfg-scale": CFG, "model": model}
+                    "frame": index, "cfg-scale": CFG, "model": model,
+                    "precision": "fp32"}
         got = None if fields is None else \
             {key: fields[key] for key in expected}
         tap.check(got == expected,
-                  "frame %d: prompt, seed, frame, cfg-scale and model from "
-                  "the custom meta" % index, "got %r" % (fields,))
+                  "frame %d: prompt, seed, frame, cfg-scale, model and "
+                  "precision from the custom meta" % index, "got %r" % (fields,))
         fingerprint = fields and fields["fingerprint"]
         tap.check(isinstance(fingerprint, str) and len(fingerprint) == 64,
                   "frame %d: the model's fingerprint" % index,

@@ -81,7 +81,7 @@ plugin_symbol (const gchar * name)
 
 typedef guint (*CacheCountFunc) (const gchar * kind, guint * n_users);
 typedef gpointer (*AcquireEngineFunc) (const gchar * device, gint id,
-    gint n_threads, GError ** error);
+    gint n_threads, gint precision, GError ** error);
 typedef gpointer (*AcquireFunc) (gpointer engine, const gchar * dir,
     GError ** error);
 typedef gpointer (*AcquireEncoderFunc) (gpointer engine, const gchar * dir,
@@ -118,7 +118,7 @@ hart_check_keep_loaded (void)
   GError *error = NULL;
 
   gst_object_unref (src);
-  kept_engine = acquire_engine ("auto", 0, 0, &error);
+  kept_engine = acquire_engine ("auto", 0, 0, 0, &error);
   fail_unless (kept_engine != NULL);
   kept_model = acquire_model (kept_engine, model_dir, &error);
   fail_unless (kept_model != NULL);
@@ -251,9 +251,10 @@ count_more_errors (GstBus * bus, GstElement * element)
 /* BUFFER's GstHartMeta, checked as an application in any language sees
  * it: a custom meta registered under "GstHartMeta" (API type
  * "GstHartMeta-api"), one on the buffer, whose structure has seed (guint64),
- * frame (guint), cfg-scale (gdouble), model and fingerprint (strings, the
- * fingerprint 64 hex digits) and nothing else but the prompt (a string),
- * present exactly when WITH_PROMPT.  Fails otherwise. */
+ * frame (guint), cfg-scale (gdouble), model, fingerprint and precision
+ * (strings, the fingerprint 64 hex digits) and nothing else but the prompt
+ * (a string), present exactly when WITH_PROMPT, and tokens-precision.
+ * Fails otherwise. */
 G_GNUC_UNUSED static const GstStructure *
 hart_meta_checked (GstBuffer * buffer, gboolean with_prompt)
 {
@@ -275,7 +276,10 @@ hart_meta_checked (GstBuffer * buffer, gboolean with_prompt)
   fail_unless (meta != NULL, "no GstHartMeta on the buffer");
   s = gst_custom_meta_get_structure (meta);
   fail_unless (gst_structure_has_name (s, "GstHartMeta"));
-  fail_unless_equals_int (gst_structure_n_fields (s), with_prompt ? 6 : 5);
+  /* the tokens' precision only when hartrefine ran in another one */
+  fail_unless_equals_int (gst_structure_n_fields (s), (with_prompt ? 7 : 6)
+      + gst_structure_has_field (s, "tokens-precision"));
+  fail_unless (gst_structure_has_field_typed (s, "precision", G_TYPE_STRING));
   if (with_prompt)
     fail_unless (gst_structure_has_field_typed (s, "prompt", G_TYPE_STRING));
   else

@@ -54,20 +54,27 @@ frames_free (GstBuffer ** frames, guint n)
 
 /* A hartrefine harness on the tiny model, fed CAPS, producing RGB. */
 static GstHarness *
-harness_hartrefine (const GstCaps * caps)
+harness_hartrefine_in (const GstCaps * caps, const gchar * precision)
 {
   GstElement *refine_el = gst_element_factory_make ("hartrefine", NULL);
   GstHarness *h;
 
   /* the harness starts an element with a sink pad right away: the model
-   * path must be set before */
+   * path and precision must be set before */
   g_object_set (refine_el, "model-path", model_dir, NULL);
+  gst_util_set_object_arg (G_OBJECT (refine_el), "precision", precision);
   h = gst_harness_new_with_element (refine_el, "sink", "src");
   gst_object_unref (refine_el);
   gst_harness_set_sink_caps_str (h, "video/x-raw, format=RGB");
   if (caps)
     gst_harness_set_src_caps (h, gst_caps_copy (caps));
   return h;
+}
+
+static GstHarness *
+harness_hartrefine (const GstCaps * caps)
+{
+  return harness_hartrefine_in (caps, "fp32");
 }
 
 /* Refines BUFFER (a ref is taken) in H. */
@@ -149,6 +156,48 @@ GST_START_TEST (test_split_equals_whole)
   gst_harness_teardown (h);
   frames_free (tokens, 2);
   frames_free (whole, 2);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+/* Precision: hartrefine's pictures carry its own precision in the meta and
+ * keep the token maps' as tokens-precision when it differs; bf16
+ * refinement is its own computation (docs/precision.md). */
+GST_START_TEST (test_precision)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (1, &caps);
+  GstBuffer **whole = raw_frames (1);
+  GstHarness *h = harness_hartrefine (caps);
+  GstBuffer *out;
+  const GstStructure *s;
+
+  /* fp32 tokens, fp32 refinement: no tokens-precision */
+  gst_harness_play (h);
+  out = refine (h, tokens[0]);
+  s = hart_meta_checked (out, TRUE);
+  fail_unless_equals_string (gst_structure_get_string (s, "precision"),
+      "fp32");
+  fail_if (gst_structure_has_field (s, "tokens-precision"));
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+
+#ifdef HART_HAVE_ONEDNN
+  h = harness_hartrefine_in (caps, "bf16");
+  gst_harness_play (h);
+  out = refine (h, tokens[0]);
+  s = hart_meta_checked (out, TRUE);
+  fail_unless_equals_string (gst_structure_get_string (s, "precision"),
+      "bf16");
+  fail_unless_equals_string (gst_structure_get_string (s,
+          "tokens-precision"), "fp32");
+  fail_if (buffers_equal (out, whole[0]), "bf16 refined as fp32 does");
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+#endif
+  frames_free (tokens, 1);
+  frames_free (whole, 1);
   gst_caps_unref (caps);
 }
 
@@ -657,6 +706,7 @@ hartrefine_suite (void)
   tcase_add_checked_fixture (tc, hart_check_keep_loaded,
       hart_check_release_loaded);
   tcase_add_test (tc, test_split_equals_whole);
+  tcase_add_test (tc, test_precision);
   tcase_add_test (tc, test_split_pipeline);
   tcase_add_test (tc, test_meta_from_token_header);
   tcase_add_test (tc, test_meta_after_gdp);

@@ -311,6 +311,103 @@ GST_START_TEST (test_timestamps)
 
 GST_END_TEST;
 
+/* ---- precision (docs/precision.md) ---- */
+
+/* The first frame of a hartsrc in PRECISION, its meta and tag checked. */
+static GstBuffer *
+frame_in_precision (const gchar * precision)
+{
+  GstHarness *h = harness_hartsrc (1, "video/x-raw, format=RGB");
+  GstBuffer *buffer;
+  GstEvent *event;
+  gboolean tagged = FALSE;
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "precision", precision);
+  g_object_set (h->element, "seed", (guint64) 7, NULL);
+  gst_harness_play (h);
+  buffer = pull_buffer (h);
+  fail_unless_equals_string (gst_structure_get_string (hart_meta_checked
+          (buffer, TRUE), "precision"), precision);
+  while ((event = gst_harness_try_pull_event (h)) != NULL) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_TAG) {
+      GstTagList *tags;
+      gchar *comment = NULL, *want = g_strdup_printf ("precision %s",
+          precision);
+
+      gst_event_parse_tag (event, &tags);
+      fail_unless (gst_tag_list_get_string (tags, GST_TAG_COMMENT, &comment));
+      fail_unless (strstr (comment, want) != NULL, "%s", comment);
+      g_free (comment);
+      g_free (want);
+      tagged = TRUE;
+    }
+    gst_event_unref (event);
+  }
+  fail_unless (tagged, "no tag event");
+  gst_harness_teardown (h);
+  return buffer;
+}
+
+/* Starts a hartsrc in PRECISION and expects the error a precision the
+ * device lacks gives: LIBRARY/SETTINGS, before any frame. */
+static void
+expect_precision_refused (const gchar * precision)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = make_hartsrc (1);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  gst_util_set_object_arg (G_OBJECT (src), "precision", precision);
+  gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
+  fail_unless (gst_element_link (src, sink));
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = pop_error (bus);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, precision) != NULL, "%s",
+      error->message);
+  fail_unless (debug != NULL && strstr (debug, "not available") != NULL,
+      "%s", debug);
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_START_TEST (test_precision)
+{
+  GstBuffer *fp32 = frame_in_precision ("fp32");
+
+#ifdef HART_HAVE_ONEDNN
+  {
+    GstBuffer *bf16 = frame_in_precision ("bf16");
+    GstBuffer *again = frame_in_precision ("bf16");
+
+    /* bf16 is its own computation, and deterministic */
+    fail_if (buffers_equal (fp32, bf16), "bf16 gave the fp32 picture");
+    fail_unless (buffers_equal (bf16, again), "bf16 twice, two pictures");
+    gst_buffer_unref (bf16);
+    gst_buffer_unref (again);
+  }
+#else
+  expect_precision_refused ("bf16");
+#endif
+  /* no backend has fp16 yet */
+  expect_precision_refused ("fp16");
+  gst_buffer_unref (fp32);
+}
+
+GST_END_TEST;
+
 /* ---- determinism and video ---- */
 
 GST_START_TEST (test_deterministic_by_seed)
@@ -1129,7 +1226,7 @@ acquire_together (Acquirer * acquirers, const gchar * dir)
   AcquireFunc acquire_model =
       (AcquireFunc) plugin_symbol ("gst_hart_cache_acquire_model");
   GThread *threads[N_ACQUIRERS];
-  gpointer engine = acquire_engine ("cpu", 0, 0, NULL);
+  gpointer engine = acquire_engine ("cpu", 0, 0, 0, NULL);
 
   fail_unless (engine != NULL);
   for (guint i = 0; i < N_ACQUIRERS; i++) {
@@ -1457,6 +1554,7 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_num_buffers_then_eos);
   tcase_add_test (tc, test_timestamps);
   tcase_add_test (tc, test_deterministic_by_seed);
+  tcase_add_test (tc, test_precision);
   tcase_add_test (tc, test_seed_mode);
   tcase_add_test (tc, test_keep_scales);
   tcase_add_test (tc, test_prompt_change);
