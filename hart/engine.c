@@ -73,6 +73,8 @@ resolve_precision (HartBackend * be, const char *device,
 {
   HartDType dtype;
 
+  if (requested != HART_PRECISION_FP32 && be->ops->init_half != NULL)
+    be->ops->init_half (be);
   if (requested == HART_PRECISION_AUTO) {
     *resolved = (be->half_native && (be->half_dtypes & (1u << HART_DTYPE_BF16)))
         ? HART_PRECISION_BF16 : HART_PRECISION_FP32;
@@ -86,7 +88,7 @@ resolve_precision (HartBackend * be, const char *device,
     const char *why;
     if (strcmp (be->ops->name, "cpu") != 0)
       why = "this backend runs fp32 only for now";
-    else if (be->half_impl == NULL && be->ops->linear_half == NULL)
+    else if (be->ops->init_half == NULL)
       why = "this build has no oneDNN (libdnnl-dev; meson option onednn)";
     else if (be->half_dtypes == 0)
       why = "oneDNN has no bf16 matrix product on this CPU";

@@ -120,6 +120,11 @@ struct _HartBackendOps
   void (*copy_2d) (HartBackend * be, void *dst, gsize dst_pitch,
       const void *src, gsize src_pitch, gsize row_bytes, gsize rows);
   void (*fill) (HartBackend * be, float *dst, float value, gsize n);
+  /* Probes the libraries for half-precision products and sets the
+   * backend's half_* fields (below); idempotent.  The engine calls it only
+   * when a precision other than fp32 is asked for, so an fp32 run never
+   * loads them.  NULL: the backend has none. */
+  void (*init_half) (HartBackend * be);
   /* Waits for queued work; reports a sticky device error. */
   gboolean (*synchronize) (HartBackend * be, GError ** error);
 

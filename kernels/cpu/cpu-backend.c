@@ -93,6 +93,9 @@ static const HartBackendOps cpu_ops = {
   .copy_2d = cpu_copy_2d,
   .fill = hart_cpu_fill,
   .synchronize = cpu_synchronize,
+#ifdef HART_HAVE_ONEDNN
+  .init_half = hart_cpu_half_init,
+#endif
 
   .gemm = hart_cpu_gemm,
   .gemm_batched = hart_cpu_gemm_batched,
@@ -154,8 +157,5 @@ hart_backend_cpu_new (int n_threads, GError ** error)
   be->concurrent = TRUE;
   be->pool = hart_cpu_pool_new (n_threads);
   be->priv = NULL;
-#ifdef HART_HAVE_ONEDNN
-  hart_cpu_half_init (be);
-#endif
   return be;
 }

@@ -267,9 +267,12 @@ half_probe (HartCpuHalf * h, gboolean * native)
 void
 hart_cpu_half_init (HartBackend * be)
 {
-  HartCpuHalf *h = g_new0 (HartCpuHalf, 1);
+  HartCpuHalf *h;
   gboolean native = FALSE;
 
+  if (be->priv != NULL || be->half_impl != NULL)
+    return;                     /* probed before */
+  h = g_new0 (HartCpuHalf, 1);
   if (dnnl_engine_create (&h->engine, dnnl_cpu, 0) != dnnl_success
       || dnnl_primitive_attr_create (&h->attr) != dnnl_success
       || dnnl_primitive_attr_set_scratchpad_mode (h->attr,
@@ -278,6 +281,7 @@ hart_cpu_half_init (HartBackend * be)
     g_debug ("cpu backend: no usable oneDNN bf16 matmul on this CPU%s%s",
         h->impl[0] ? ": " : "", h->impl);
     hart_cpu_half_free (h);
+    be->half_impl = "none";     /* probed: no bf16 */
     return;
   }
   be->priv = h;

@@ -83,9 +83,10 @@ void hart_cpu_gemm_batched (HartBackend * be,
 void hart_cpu_linear (HartBackend * be, float *y, const float *x,
     const float *w, const float *bias, int rows, int in, int out);
 
-/* cpu-onednn.c (HART_HAVE_ONEDNN): bf16 linear on oneDNN.  init probes
- * oneDNN and, when it has a bf16 matmul on this CPU, sets be->priv and the
- * be->half_* fields; otherwise leaves them unset. */
+/* cpu-onednn.c (HART_HAVE_ONEDNN): bf16 linear on oneDNN.  init (the
+ * init_half op) probes oneDNN and, when it has a bf16 matmul on this CPU,
+ * sets be->priv and the be->half_* fields; otherwise half_dtypes stays 0
+ * and half_impl becomes "none". */
 typedef struct _HartCpuHalf HartCpuHalf;
 void hart_cpu_half_init (HartBackend * be);
 void hart_cpu_half_free (HartCpuHalf * h);

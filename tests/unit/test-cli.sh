@@ -98,6 +98,23 @@ if [ "$MODE" != "--valgrind" ]; then
   if [ $? -eq 2 ] && grep -q "FRAME in 0 … 1" "$err"; then ok "--prompt-at beyond the frames"; else not_ok "--prompt-at beyond the frames"; fi
   gen --prompt a --frames 2 --record-draws "$vid/d.safetensors" -o "$vid/x.png"
   [ $? -eq 2 ] && ok "--frames with draw files is a usage error" || not_ok "--frames with draw files is a usage error"
+
+  # --precision (docs/precision.md): bf16 is its own computation, the same
+  # bytes twice; valgrind does not run the matrix units' instructions
+  if [ "${HART_EXPECT_BF16:-0}" = 1 ] && [ "$MODE" != "--valgrind" ]; then
+    if gen --prompt "a red circle" --precision bf16 -o "$vid/bf16.png" \
+        && gen --prompt "a red circle" --precision bf16 -o "$vid/bf16-again.png" \
+        && cmp -s "$vid/bf16.png" "$vid/bf16-again.png" \
+        && ! cmp -s "$vid/bf16.png" "$vid/one.png"; then
+      ok "generate --precision bf16: deterministic, not the fp32 picture"
+    else not_ok "generate --precision bf16: deterministic, not the fp32 picture"; fi
+  fi
+  gen --prompt a --precision fp16 -o "$vid/x.png"
+  if [ $? -eq 1 ] && grep -q "precision fp16 is not available on device cpu" "$err"; then
+    ok "--precision fp16 is refused on the CPU"; else not_ok "--precision fp16 is refused on the CPU"; fi
+  gen --prompt a --precision fp8 -o "$vid/x.png"
+  if [ $? -eq 1 ] && grep -q 'unknown precision "fp8"' "$err"; then
+    ok "--precision fp8 is unknown"; else not_ok "--precision fp8 is unknown"; fi
   rm -rf "$vid"
 
   # usage errors
