@@ -189,6 +189,71 @@ static const OpDef op_linear = { "linear", linear_tensors, NULL, linear_run,
 };
 
 /* ------------------------------------------------------------------ */
+/* linear_half: W in bf16 (docs/precision.md)                          */
+
+static void
+linear_half_tensors (const OpCase * c, TensorList * t)
+{
+  const LinearArgs *l = &c->linear;
+  tensor_add (t, "x", TENSOR_F32, ROLE_IN, (gsize) l->rows * l->in, -1, 1);
+  tensor_add (t, "w", TENSOR_BF16, ROLE_IN, (gsize) l->out * l->in, -1, 1);
+  tensor_add (t, "bias", TENSOR_F32, ROLE_IN, l->out, -2, 2);
+  tensor_add (t, "y", TENSOR_F32, ROLE_OUT, (gsize) l->rows * l->out, 0, 0);
+}
+
+static void
+linear_half_run (HartBackend * be, const OpCase * c, void *const *dev)
+{
+  const LinearArgs *l = &c->linear;
+  be->ops->linear_half (be, dev[3], dev[0], dev[1], HART_DTYPE_BF16,
+      l->bias ? dev[2] : NULL, l->rows, l->in, l->out);
+}
+
+/* The op's definition: x and W rounded to bf16 (nearest even), products
+ * summed exactly (double here). */
+static void
+linear_half_reference (const OpCase * c, void *const *host,
+    double *const *want)
+{
+  const LinearArgs *l = &c->linear;
+  const float *x = CF32 (host, 0), *b = CF32 (host, 2);
+  const uint16_t *w = host[1];
+
+  for (int r = 0; r < l->rows; r++)
+    for (int o = 0; o < l->out; o++) {
+      double acc = l->bias ? b[o] : 0.0;
+      for (int i = 0; i < l->in; i++)
+        acc += (double) hart_bf16_to_f32 (hart_f32_to_bf16
+            (x[(gsize) r * l->in + i])) *
+            hart_bf16_to_f32 (w[(gsize) o * l->in + i]);
+      want[3][(gsize) r * l->out + o] = acc;
+    }
+}
+
+static void
+linear_half_work (const OpCase * c, double *flops, double *bytes)
+{
+  const LinearArgs *l = &c->linear;
+  *flops = 2.0 * l->rows * l->in * (double) l->out;
+  *bytes = 4.0 * ((double) l->rows * l->in + (double) l->rows * l->out) +
+      2.0 * (double) l->in * l->out;
+}
+
+static const char *
+linear_half_unsupported (HartBackend * be)
+{
+  if (be->ops->linear_half == NULL
+      || !(be->half_dtypes & (1u << HART_DTYPE_BF16)))
+    return "no bf16 products on this backend";
+  return NULL;
+}
+
+static const OpDef op_linear_half = { "linear_half", linear_half_tensors,
+  NULL, linear_half_run, linear_half_reference, linear_half_work,
+  linear_reduction, linear_half_unsupported
+};
+
+/* ------------------------------------------------------------------ */
 /* attention                                                            */
 
 /* Strides of q, k, v, out (elements) for the case's layout. */
@@ -1550,6 +1615,33 @@ add_linear_cases (GPtrArray * cases)
   4096, 4096, 1536, FALSE};
 }
 
+/* The shapes of the fp32 cases, and ones that cross the oneDNN kernel's
+ * row blocks (1024) and column panels (64) with remainders. */
+static void
+add_linear_half_cases (GPtrArray * cases)
+{
+  static const int shapes[][3] = {      /* rows, in, out */
+    {1, 1, 1}, {7, 33, 17}, {65, 64, 300}, {257, 96, 33}, {3, 1536, 7},
+    {13, 96, 50}, {1030, 128, 200}, {2, 1536, 3072},
+  };
+  OpCase *c;
+
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (int bias = 0; bias < 2; bias++) {
+      c = add_case (cases, &op_linear_half, TOL_BF16_PRODUCT, "%dx%d->%d%s",
+          shapes[s][0], shapes[s][1], shapes[s][2], bias ? " + bias" : "");
+      c->linear = (LinearArgs) {
+      shapes[s][0], shapes[s][1], shapes[s][2], bias};
+    }
+  /* the fp32 perf cases' shapes: the ratio is bf16's gain per product */
+  c = add_perf (cases, &op_linear_half, "600x1536->4096 (up projection)");
+  c->linear = (LinearArgs) {
+  600, 1536, 4096, FALSE};
+  c = add_perf (cases, &op_linear_half, "4096x4096->1536 (down projection)");
+  c->linear = (LinearArgs) {
+  4096, 4096, 1536, FALSE};
+}
+
 static void
 add_attention_cases (GPtrArray * cases)
 {
@@ -2058,6 +2150,7 @@ op_cases_new (void)
   add_memory_cases (cases);
   add_gemm_cases (cases);
   add_linear_cases (cases);
+  add_linear_half_cases (cases);
   add_attention_cases (cases);
   add_norm_cases (cases);
   add_position_cases (cases);

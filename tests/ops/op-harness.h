@@ -36,7 +36,7 @@ typedef enum
   TOL_FP32_REDUCTION,           /* fp32 sums of K terms in any order */
   TOL_RESAMPLE,                 /* interpolation weights formed in fp32 */
   TOL_SAME_ORDER,               /* the reference sums in the same order */
-  /* TOL_BF16, TOL_FP16: with the half-precision kernels */
+  TOL_BF16_PRODUCT,             /* bf16 operands, fp32 sums */
   TOL_N_CLASSES
 } ToleranceClass;
 
@@ -82,6 +82,7 @@ typedef enum
   TENSOR_F32,
   TENSOR_U8,
   TENSOR_I32,
+  TENSOR_BF16,                  /* uniform fill rounded to bf16 (raw bits) */
 } TensorType;
 
 typedef enum
@@ -234,6 +235,8 @@ typedef struct
   void (*work) (const OpCase * c, double *flops, double *bytes);
   /* optional: K of TOL_FP32_REDUCTION for this call (default 1) */
   int (*reduction) (const OpCase * c);
+  /* optional: why BE cannot run the op (a skip), or NULL when it can */
+  const char *(*unsupported) (HartBackend * be);
 } OpDef;
 
 struct _OpCase

@@ -125,7 +125,7 @@ typedef struct
 static gsize
 element_size (TensorType type)
 {
-  return type == TENSOR_U8 ? 1 : 4;
+  return type == TENSOR_U8 ? 1 : type == TENSOR_BF16 ? 2 : 4;
 }
 
 static gsize
@@ -205,6 +205,12 @@ case_data_init (CaseData * d, const OpCase * c, gboolean with_reference,
       for (gsize j = 0; j < t->n; j++)
         x[j] = t->role == ROLE_OUT ? NAN :
             (float) g_rand_double_range (rng, t->lo, t->hi);
+    } else if (t->type == TENSOR_BF16) {
+      uint16_t *x = d->host[i];
+      g_assert (t->role == ROLE_IN);
+      for (gsize j = 0; j < t->n; j++)
+        x[j] = hart_f32_to_bf16 ((float) g_rand_double_range (rng, t->lo,
+                t->hi));
     }
   }
   /* a golden case's inputs all come from the file */
@@ -407,6 +413,11 @@ test_case (const OpCase * c, Backend * backends, int n_backends)
     if (b->be == NULL || !backend_selected (b->name))
       continue;
     what = g_strdup_printf ("%s / %s / %s", c->def->op, c->name, b->name);
+    if (c->def->unsupported != NULL && c->def->unsupported (b->be) != NULL) {
+      tap_result (TRUE, c->def->unsupported (b->be), what, msg);
+      g_free (what);
+      continue;
+    }
     if (skip == NULL && have_data) {
       g_string_truncate (msg, 0);
       got = test_on_backend (c, &d, b, cpu_got, msg);
@@ -568,7 +579,9 @@ perf_run (GPtrArray * cases, Backend * backends, int n_backends)
     for (int bi = 0; bi < n_backends; bi++) {
       Backend *b = &backends[bi];
       PerfRow row = { c, b->name };
-      if (b->be == NULL || !backend_selected (b->name))
+      if (b->be == NULL || !backend_selected (b->name)
+          || (c->def->unsupported != NULL
+              && c->def->unsupported (b->be) != NULL))
         continue;
       g_string_truncate (msg, 0);
       c->def->work (c, &row.flops, &row.bytes);
@@ -745,6 +758,9 @@ main (int argc, char **argv)
     if (b->be == NULL) {
       b->skip = g_strdup (error->message);
       g_clear_error (&error);
+    } else if (b->be->ops->init_half != NULL) {
+      /* the half-precision ops are tested where the backend has them */
+      b->be->ops->init_half (b->be);
     }
   }
 
