@@ -219,6 +219,7 @@ typedef struct
   int32_t *idx;                 /* host: the sampled codes of a stage */
   double ratio;                 /* si / (SN − 1), kept by the last stage */
   int stage_offset;             /* rows of stage_h written so far */
+  const HartStageObserver *observer;    /* the run's, or NULL */
 } Stages;
 
 /* One caller's buffers (model-private.h). */
@@ -238,7 +239,14 @@ struct _HartRun
   Scratch refine_scratch;
   float *img;
   float *rz, *res, *rfhat, *sum_host, *nchw_host;
+  const HartStageObserver *observer;
 };
+
+void
+hart_run_set_observer (HartRun * run, const HartStageObserver * observer)
+{
+  run->observer = observer;
+}
 
 HartRun *
 hart_run_new (HartModel * model, int batch)
@@ -351,6 +359,7 @@ stages_begin (Stages * r, HartRun * run, const HartContext * ctx,
   r->h_host = run->h_host;
   r->h_nchw = run->h_nchw;
   r->idx = run->idx;
+  r->observer = run->observer;
 
   r->tokens = hart_tokens_new (r->B, r->Cv, r->P, r->C, r->SN,
       c->image_tokens - r->L + 1);
@@ -409,9 +418,15 @@ stage_sample (Stages * r, int si, int l, GError ** error)
       : hart_sampler_default_top_k (si);
   samp.top_p = params->top_p;
   samp.smooth = params->smooth;
+  if (r->observer)
+    r->observer->logits (si, r->logits_host, B, l, V, samp.cfg_t,
+        r->observer->data);
   if (!hart_sample_stage (be, r->logits_host, B, l, V, &samp, r->draws,
           r->model->latent->codebook, r->Cv, r->idx, r->h_host, error))
     return FALSE;
+  if (r->observer)
+    r->observer->sampled (si, r->idx, r->h_host, B, l, r->Cv,
+        r->observer->data);
   hart_trace_stage_sampling (r->trace, be, si, r->idx, r->logits_host, B, l, V);
   return TRUE;
 }

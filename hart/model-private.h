@@ -86,6 +86,23 @@ HartTokens *hart_run_tokens (HartRun * run, const HartContext * ctx,
     const HartGenerateParams * params, const HartTokens * reuse, int keep,
     HartDraws * draws, HartSafetensorsWriter * trace, GCancellable * cancel,
     GError ** error);
+/* Teacher forcing (hart/fidelity.c): called at every sampled stage SI of
+ * a run, first with its raw logits [2B, l, V] (conditional rows first) and
+ * the guidance t of the stage, then with what the sampler drew: codes
+ * idx [B·l] and embeddings h [B, l, Cv], which `sampled` may overwrite (the
+ * run then continues from those). */
+typedef struct
+{
+  void (*logits) (int si, const float *logits, int batch, int l, int vocab,
+      double cfg_t, gpointer data);
+  void (*sampled) (int si, int32_t * idx, float *h, int batch, int l,
+      int latent_channels, gpointer data);
+  gpointer data;
+} HartStageObserver;
+
+/* OBSERVER (not copied; NULL: none) for the run's next generations. */
+void hart_run_set_observer (HartRun * run, const HartStageObserver * observer);
+
 /* Residual diffusion and decoder: TOKENS (of the run's batch) → images. */
 HartImage **hart_run_refine (HartRun * run, const HartTokens * tokens,
     const HartGenerateParams * params, HartDraws * draws,

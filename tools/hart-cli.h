@@ -18,5 +18,7 @@ typedef struct
 int hart_cli_inspect (int argc, char **argv);
 int hart_cli_tokenize (int argc, char **argv);
 int hart_cli_generate (int argc, char **argv);
+int hart_cli_bench (int argc, char **argv);
+int hart_cli_fidelity (int argc, char **argv);
 
 #endif /* HART_CLI_H */

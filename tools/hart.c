@@ -18,6 +18,10 @@ static const HartCliCommand commands[] = {
       hart_cli_generate},
   {"tokenize", "Encode text with the prompt tokenizer, or decode ids",
       hart_cli_tokenize},
+  {"bench", "Time a generation per stage, precision against precision",
+      hart_cli_bench},
+  {"fidelity", "Compare a precision with the fp32 reference, scale by scale",
+      hart_cli_fidelity},
 };
 
 static void

@@ -25,6 +25,10 @@
  *                             runs, e.g. under valgrind)
  *   HART_MEANING_CFG          guidance scale (the library's default)
  *   HART_MEANING_DEVICE       auto | cpu | cuda (auto)
+ *   HART_MEANING_PRECISION    fp32 | bf16 | fp16 | auto (fp32): the engine's
+ *                             precision, text encoder included; the
+ *                             thresholds are the same in every precision
+ *                             (docs/precision.md)
  *   HART_MEANING_SAVE_DIR     write every picture there as PNG, with
  *                             meaning.tsv (file, seed, prompt, reading)
  *
@@ -274,6 +278,8 @@ test_generate (void)
   const char *prompts_env = g_getenv ("HART_MEANING_PROMPTS");
   const char *cfg_env = g_getenv ("HART_MEANING_CFG");
   const char *device = g_getenv ("HART_MEANING_DEVICE");
+  const char *precision_env = g_getenv ("HART_MEANING_PRECISION");
+  HartPrecision precision = HART_PRECISION_FP32;
   char *root = g_canonicalize_filename (root_env ? root_env :
       HART_MEANING_DEFAULT_MODEL, NULL);
   char *hart_dir = NULL, *qwen_dir = NULL;
@@ -350,7 +356,10 @@ test_generate (void)
   }
 
   if (!find_model_dirs (root, &hart_dir, &qwen_dir, &error)
-      || !(engine = hart_engine_new (device ? device : "auto", 0, &error))
+      || (precision_env && !hart_precision_from_string (precision_env,
+              &precision, &error))
+      || !(engine = hart_engine_new_with_precision (device ? device : "auto",
+              0, 0, precision, &error))
       || !(model = hart_model_load (engine, hart_dir, TRUE, &error))
       || !(encoder = hart_text_encoder_load (engine, qwen_dir, NULL, &error))
       || !(ctx = hart_text_encoder_encode (encoder, texts, n_prompts,
@@ -360,9 +369,10 @@ test_generate (void)
   /* the encoder's weights are not needed while generating */
   hart_text_encoder_free (encoder);
   encoder = NULL;
-  g_test_message ("model %s (%dx%d, %s), %u prompts x %d seeds, cfg %.2f",
-      hart_dir, hart_model_get_width (model), hart_model_get_height (model),
-      hart_engine_get_device (engine), n_prompts, n_seeds, params.cfg);
+  g_test_message ("model %s (%dx%d, %s, %s), %u prompts x %d seeds, "
+      "cfg %.2f", hart_dir, hart_model_get_width (model),
+      hart_model_get_height (model), hart_engine_get_device (engine),
+      hart_engine_get_precision_impl (engine), n_prompts, n_seeds, params.cfg);
 
   start = g_get_monotonic_time ();
   for (int s = 0; s < n_seeds; s++) {

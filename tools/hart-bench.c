@@ -1,0 +1,291 @@
+/* gst-hart — `hart bench`: warm timings per stage, precision against
+ * precision, in one process
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * hart bench [--model DIR] (--context FILE | --prompt TEXT)
+ *            [--precision fp32,bf16] [--repeat N] [--seed N] [--threads N]
+ *
+ * For each precision in turn: an engine, the model (and with --prompt the
+ * text encoder, both resident: the peak is that of HART and the encoder in
+ * one process), then N generations of the same image.  The first is cold
+ * (one-time allocations, oneDNN's kernel generation); the table gives the
+ * fastest of the others per stage, and the ratio of each precision's time
+ * to the first precision's.  Peak RSS is the process's high-water mark
+ * while that precision ran (reset between precisions through
+ * /proc/self/clear_refs).  docs/precision.md, "Benchmarks", has figures.
+ */
+#include "hart-cli.h"
+#include "hart/bundled-model.h"
+#include "hart/hart.h"
+#include "hart/text-encoder.h"
+
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_ROWS 64
+
+typedef struct
+{
+  char what[MAX_ROWS][64];
+  double best[MAX_ROWS];        /* seconds, warm; NAN before */
+  int n_rows;
+  gint64 last;
+  int row;
+  gboolean warm;
+} StageTimes;
+
+static void
+on_progress (int stage, int n_stages, const char *what, gpointer data)
+{
+  StageTimes *t = data;
+  gint64 now = g_get_monotonic_time ();
+
+  /* the row that ends now is the previous call's stage */
+  if (stage > 0 && t->row >= 0 && t->row < MAX_ROWS && t->warm) {
+    double s = (now - t->last) / 1e6;
+    if (isnan (t->best[t->row]) || s < t->best[t->row])
+      t->best[t->row] = s;
+  }
+  t->row = stage;
+  if (stage < n_stages && stage < MAX_ROWS) {
+    g_strlcpy (t->what[stage], what, sizeof t->what[stage]);
+    t->n_rows = MAX (t->n_rows, stage + 1);
+  }
+  t->last = now;
+}
+
+/* VmHWM of this process in bytes (0 when unknown) */
+static guint64
+peak_rss (void)
+{
+  char *status = NULL;
+  guint64 kib = 0;
+
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL)) {
+    const char *line = strstr (status, "VmHWM:");
+    if (line)
+      kib = g_ascii_strtoull (line + 6, NULL, 10);
+  }
+  g_free (status);
+  return kib * 1024;
+}
+
+static void
+reset_peak_rss (void)
+{
+  /* "5": reset the peak resident set size (proc(5)); no error if absent */
+  FILE *f = fopen ("/proc/self/clear_refs", "w");
+  if (f) {
+    fputs ("5", f);
+    fclose (f);
+  }
+}
+
+typedef struct
+{
+  HartPrecision precision;
+  char impl[128];
+  StageTimes times;
+  double total, load, encode;
+  guint64 peak;
+} PrecisionRun;
+
+static gboolean
+run_precision (PrecisionRun * pr, const char *model_dir, const char *context,
+    char **prompts, const char *text_encoder, guint64 seed, int repeat,
+    int n_threads, GError ** error)
+{
+  HartEngine *engine = NULL;
+  HartModel *model = NULL;
+  HartTextEncoder *encoder = NULL;
+  HartContext *ctx = NULL;
+  HartGenerateParams params;
+  gboolean ok = FALSE;
+  gint64 t0;
+
+  reset_peak_rss ();
+  for (int i = 0; i < MAX_ROWS; i++)
+    pr->times.best[i] = NAN;
+  pr->total = NAN;
+  t0 = g_get_monotonic_time ();
+  if (!(engine = hart_engine_new_with_precision ("cpu", 0, n_threads,
+              pr->precision, error))
+      || !(model = hart_model_load (engine, model_dir, TRUE, error)))
+    goto out;
+  g_strlcpy (pr->impl, hart_engine_get_precision_impl (engine),
+      sizeof pr->impl);
+  if (prompts) {
+    char *qwen_dir = text_encoder ? g_strdup (text_encoder) :
+        hart_text_encoder_default_dir (model_dir);
+    encoder = hart_text_encoder_load (engine, qwen_dir, NULL, error);
+    g_free (qwen_dir);
+    if (encoder == NULL)
+      goto out;
+  }
+  pr->load = (g_get_monotonic_time () - t0) / 1e6;
+  if (prompts) {
+    t0 = g_get_monotonic_time ();
+    ctx = hart_text_encoder_encode (encoder, (const char *const *) prompts,
+        g_strv_length (prompts),
+        hart_model_get_transformer_config (model)->context_token, NULL, error);
+    pr->encode = (g_get_monotonic_time () - t0) / 1e6;
+  } else {
+    ctx = hart_model_load_context (model, context, error);
+  }
+  if (ctx == NULL)
+    goto out;
+
+  hart_generate_params_init (&params);
+  params.seed = seed;
+  params.progress = on_progress;
+  params.progress_data = &pr->times;
+  for (int r = 0; r < repeat; r++) {
+    HartImage **images;
+
+    pr->times.warm = repeat == 1 || r > 0;
+    pr->times.row = -1;
+    t0 = g_get_monotonic_time ();
+    if (!(images = hart_model_generate (model, ctx, &params, NULL, error)))
+      goto out;
+    hart_images_free (images);
+    if (pr->times.warm) {
+      double s = (g_get_monotonic_time () - t0) / 1e6;
+      if (isnan (pr->total) || s < pr->total)
+        pr->total = s;
+    }
+    fprintf (stderr, "  %s: generation %d of %d done\n",
+        hart_precision_to_string (pr->precision), r + 1, repeat);
+  }
+  pr->peak = peak_rss ();
+  ok = TRUE;
+
+out:
+  hart_context_free (ctx);
+  hart_text_encoder_free (encoder);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  return ok;
+}
+
+int
+hart_cli_bench (int argc, char **argv)
+{
+  char *model_dir = NULL, *context = NULL, *precisions = NULL;
+  char **prompts = NULL, *text_encoder = NULL;
+  gint64 seed = 1;
+  int repeat = 2, n_threads = 0, status = 1, n_runs = 0;
+  GOptionEntry entries[] = {
+    {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
+        "HART release folder (default: the bundled shapes-64px model)", "DIR"},
+    {"context", 'c', 0, G_OPTION_ARG_FILENAME, &context,
+        "Text context file (safetensors)", "FILE"},
+    {"prompt", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &prompts,
+        "Prompt, encoded by the text encoder (kept resident)", "TEXT"},
+    {"text-encoder", 0, 0, G_OPTION_ARG_FILENAME, &text_encoder,
+        "Qwen2 text encoder folder (default: beside the model)", "DIR"},
+    {"precision", 0, 0, G_OPTION_ARG_STRING, &precisions,
+        "Comma-separated precisions, the first the reference (fp32,bf16)",
+        "LIST"},
+    {"repeat", 'r', 0, G_OPTION_ARG_INT, &repeat,
+        "Generations per precision; the first is cold when N > 1 (2)", "N"},
+    {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N"},
+    {"threads", 0, 0, G_OPTION_ARG_INT, &n_threads,
+        "CPU threads (0: every core, or HART_NUM_THREADS)", "N"},
+    {NULL}
+  };
+  GOptionContext *octx = g_option_context_new ("- time a generation per "
+      "precision");
+  GError *error = NULL;
+  char **names = NULL;
+  PrecisionRun *runs = NULL;
+
+  g_option_context_add_main_entries (octx, entries, NULL);
+  if (!g_option_context_parse (octx, &argc, &argv, &error)) {
+    fprintf (stderr, "hart bench: %s\n", error->message);
+    status = 2;
+    goto out;
+  }
+  if ((context == NULL) == (prompts == NULL) || repeat < 1 || repeat > 100) {
+    fprintf (stderr, "hart bench: one of --context and --prompt is needed, "
+        "and --repeat in 1 … 100\n");
+    status = 2;
+    goto out;
+  }
+  if (model_dir == NULL && !(model_dir = hart_bundled_model_path (&error))) {
+    fprintf (stderr, "hart bench: %s\n", error->message);
+    status = 2;
+    goto out;
+  }
+  names = g_strsplit (precisions ? precisions : "fp32,bf16", ",", -1);
+  n_runs = g_strv_length (names);
+  runs = g_new0 (PrecisionRun, MAX (n_runs, 1));
+  for (int i = 0; i < n_runs; i++) {
+    if (!hart_precision_from_string (names[i], &runs[i].precision, &error)) {
+      fprintf (stderr, "hart bench: %s\n", error->message);
+      status = 2;
+      goto out;
+    }
+  }
+  for (int i = 0; i < n_runs; i++) {
+    fprintf (stderr, "hart bench: %s …\n", names[i]);
+    if (!run_precision (&runs[i], model_dir, context, prompts, text_encoder,
+            (guint64) seed, repeat, n_threads, &error)) {
+      fprintf (stderr, "hart: error: %s: %s\n", names[i], error->message);
+      goto out;
+    }
+  }
+
+  printf ("model %s, %d thread(s), %s\n", model_dir,
+      n_threads ? n_threads : (int) g_get_num_processors (),
+      repeat > 1 ? "warm: fastest of the generations after the first" :
+      "one (cold) generation");
+  for (int i = 0; i < n_runs; i++)
+    printf ("%-5s %s; load %.1f s%s; peak RSS %.2f GiB\n",
+        hart_precision_to_string (runs[i].precision), runs[i].impl,
+        runs[i].load, prompts ? " (HART and text encoder)" : "",
+        runs[i].peak / (double) (1u << 30));
+  printf ("\n%-28s", "stage (seconds)");
+  for (int i = 0; i < n_runs; i++)
+    printf (" %9s", hart_precision_to_string (runs[i].precision));
+  for (int i = 1; i < n_runs; i++)
+    printf ("   %s/%s", names[0], names[i]);
+  printf ("\n");
+  if (prompts) {
+    printf ("%-28s", "text encoder (cold)");
+    for (int i = 0; i < n_runs; i++)
+      printf (" %9.3f", runs[i].encode);
+    for (int i = 1; i < n_runs; i++)
+      printf (" %9.2fx", runs[0].encode / runs[i].encode);
+    printf ("\n");
+  }
+  for (int row = 0; row < runs[0].times.n_rows; row++) {
+    printf ("%-28s", runs[0].times.what[row]);
+    for (int i = 0; i < n_runs; i++)
+      printf (" %9.3f", runs[i].times.best[row]);
+    for (int i = 1; i < n_runs; i++)
+      printf (" %9.2fx", runs[0].times.best[row] / runs[i].times.best[row]);
+    printf ("\n");
+  }
+  printf ("%-28s", "generation");
+  for (int i = 0; i < n_runs; i++)
+    printf (" %9.3f", runs[i].total);
+  for (int i = 1; i < n_runs; i++)
+    printf (" %9.2fx", runs[0].total / runs[i].total);
+  printf ("\n");
+  status = 0;
+
+out:
+  g_clear_error (&error);
+  g_free (runs);
+  g_strfreev (names);
+  g_option_context_free (octx);
+  g_free (model_dir);
+  g_free (context);
+  g_free (precisions);
+  g_free (text_encoder);
+  g_strfreev (prompts);
+  return status;
+}
