@@ -144,8 +144,7 @@ generate_observed (HartModel * model, const HartContext * ctx,
   tokens = hart_run_tokens (run, ctx, params, NULL, 0, draws, NULL, cancel,
       error);
   if (tokens != NULL)
-    images = hart_run_refine (run, tokens, params, draws, NULL, cancel,
-        error);
+    images = hart_run_refine (run, tokens, params, draws, NULL, cancel, error);
   hart_tokens_free (tokens);
   hart_run_free (run);
   hart_draws_free (draws);
