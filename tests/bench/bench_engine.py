@@ -38,12 +38,16 @@ def bench_folder(real_root, out, patch_nums):
                 continue
             os.symlink(os.path.join(src, sub, name), target)
         shutil.copy(os.path.join(src, sub, "config.json"), os.path.join(dst, sub, "config.json"))
-    cfg_path = os.path.join(dst, "llm", "config.json")
-    with open(cfg_path) as f:
-        cfg = json.load(f)
-    cfg["patch_nums"] = patch_nums
-    with open(cfg_path, "w") as f:
-        json.dump(cfg, f, indent=2)
+    # the autoencoder's scale list must be the transformer's (the engine
+    # refuses a folder whose two lists differ)
+    for sub, key in (("llm", "patch_nums"), ("tokenizer", "v_patch_nums")):
+        cfg_path = os.path.join(dst, sub, "config.json")
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        if key in cfg:
+            cfg[key] = patch_nums
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f, indent=2)
     return dst
 
 
