@@ -35,3 +35,14 @@ hart_matrix_bytes (const HartMatrix * m)
 {
   return (gsize) m->out * m->in * hart_dtype_size (m->dtype);
 }
+
+void
+hart_attention_in (HartBackend * be, const HartAttentionParams * p,
+    HartDType dtype)
+{
+  if (dtype != HART_DTYPE_F32 && be->ops->attention_half != NULL
+      && (be->half_dtypes & (1u << HART_DTYPE_BF16)) != 0)
+    be->ops->attention_half (be, p);
+  else
+    be->ops->attention (be, p);
+}

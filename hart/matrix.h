@@ -29,6 +29,12 @@ typedef struct
 void hart_matrix_linear (HartBackend * be, float *y, const float *x,
     const HartMatrix * m, const float *bias, int rows);
 
+/* Attention in the precision of a model whose matrices are of type
+ * DTYPE: bf16 products where the matrices are 16-bit and the backend has
+ * them, fp32 otherwise. */
+void hart_attention_in (HartBackend * be, const HartAttentionParams * p,
+    HartDType dtype);
+
 /* Rows [r0, r0 + n) of M, as a matrix of its own (no copy). */
 HartMatrix hart_matrix_rows (const HartMatrix * m, int r0, int n);
 

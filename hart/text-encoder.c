@@ -640,7 +640,7 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
         len, heads, hd);
     be->ops->rope (be, s.k, (int64_t) len * KV, KV, s.cos, s.sin, 0, batch,
         len, kv_heads, hd);
-    be->ops->attention (be, &p);
+    hart_attention_in (be, &p, l->w_q.dtype);
     hart_matrix_linear (be, s.tmp, s.attn, &l->w_o, NULL, (int) N);
     be->ops->add (be, s.x, s.x, s.tmp, N * H);
 

@@ -542,7 +542,7 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
         .out = st->attn,.out_batch_stride = (int64_t) l * C,
         .out_row_stride = C,
       };
-      be->ops->attention (be, &p);
+      hart_attention_in (be, &p, b->w_qkv.dtype);
     }
     hart_matrix_linear (be, st->tmp, st->attn, &b->w_proj, b->b_proj,
         (int) n_tok);

@@ -180,6 +180,11 @@ struct _HartBackendOps
 
   /* ---- attention ---- */
   void (*attention) (HartBackend * be, const HartAttentionParams * p);
+  /* The same with both products in bf16 (q, k, the probabilities and v
+   * rounded to bf16, sums in fp32; scale, masks, softmax statistics and
+   * the output fp32; docs/precision.md).  NULL, or unusable while
+   * half_dtypes lacks bf16, on a backend without it. */
+  void (*attention_half) (HartBackend * be, const HartAttentionParams * p);
 
   /* ---- activations and elementwise ---- */
   void (*softmax) (HartBackend * be, float *x, int rows, int n);  /* in place */

@@ -10,6 +10,7 @@
  * block, independent of kv_len.
  */
 #include "cpu-private.h"
+#include "cpu-exp.h"
 
 #include <stdlib.h>
 
@@ -21,66 +22,6 @@
 #ifndef ATTN_K_BLOCK
 #define ATTN_K_BLOCK 256
 #endif
-
-/* exp over a row of scores, four lanes at a time with GCC vector extensions
- * (portable to any target GCC/Clang support; plain SSE2 on x86-64).  Range
- * reduction x = n·ln2 + r, a degree-7 polynomial (Cephes expf) for e^r, and
- * 2^n built in the exponent bits.  Relative error below 1.5 ulp on
- * [-87.3, 0]; exactly 0 below -87.3, so masked scores (-INFINITY) add
- * nothing.  libm expf would be one scalar call per score (GCC does not
- * vectorise it at -O2). */
-typedef float v4sf __attribute__((vector_size (16)));
-typedef int32_t v4si __attribute__((vector_size (16)));
-
-static inline v4sf
-exp4 (v4sf x)
-{
-  const v4sf lo = { -87.3f, -87.3f, -87.3f, -87.3f };
-  const v4si under = x < lo;
-  /* select: under ? lo : x */
-  v4sf xc = (v4sf) ((under & (v4si) lo) | (~under & (v4si) x));
-  v4sf n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  v4sf r = xc - n * 0.693359375f - n * -2.12194440e-4f;
-  v4sf poly = r * 1.9875691500e-4f + 1.3981999507e-3f;
-  v4sf y;
-  v4si ni, n1, n2;
-
-  poly = poly * r + 8.3334519073e-3f;
-  poly = poly * r + 4.1665795894e-2f;
-  poly = poly * r + 1.6666665459e-1f;
-  poly = poly * r + 5.0000001201e-1f;
-  y = poly * r * r + r + 1.0f;
-  /* y · 2^n as two factors, each a normal float for n in [-126, 0] */
-  ni = __builtin_convertvector (n, v4si);
-  n1 = ni >> 1;
-  n2 = ni - n1;
-  y = y * (v4sf) ((n1 + 127) << 23) * (v4sf) ((n2 + 127) << 23);
-  return (v4sf) (~under & (v4si) y);
-}
-
-/* row[j] = exp(row[j] − sub) for j < n (all arguments ≤ 0); returns the sum. */
-static float
-exp_row_sum (float *row, int n, float sub)
-{
-  v4sf acc = { 0.0f, 0.0f, 0.0f, 0.0f };
-  float sum;
-  int j = 0;
-
-  for (; j + 4 <= n; j += 4) {
-    v4sf v;
-    memcpy (&v, row + j, sizeof v);
-    v = exp4 (v - sub);
-    memcpy (row + j, &v, sizeof v);
-    acc += v;
-  }
-  sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-  for (; j < n; j++) {
-    v4sf v = { row[j] - sub, 0.0f, 0.0f, 0.0f };
-    row[j] = exp4 (v)[0];
-    sum += row[j];
-  }
-  return sum;
-}
 
 typedef struct
 {

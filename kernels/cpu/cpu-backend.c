@@ -112,6 +112,9 @@ static const HartBackendOps cpu_ops = {
   .rope = hart_cpu_rope,
 
   .attention = hart_cpu_attention,
+#ifdef HART_HAVE_ONEDNN
+  .attention_half = hart_cpu_attention_half,
+#endif
 
   .softmax = hart_cpu_softmax,
   .silu = hart_cpu_silu,

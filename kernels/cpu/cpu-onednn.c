@@ -19,13 +19,10 @@
  * x is rounded to bf16 in blocks of HALF_ROW_BLOCK rows, which bounds the
  * scratch at HALF_ROW_BLOCK × in × 2 bytes whatever the number of rows.
  */
-#include "cpu-private.h"
+#include "cpu-onednn.h"
 
-#include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_version.h>
 
-/* libgomp's; declared here so the build needs no -fopenmp */
-extern void omp_set_num_threads (int n);
 
 #define HALF_ROW_BLOCK 1024
 /* Column panels are multiples of this (oneDNN's AMX kernels work on
@@ -33,13 +30,6 @@ extern void omp_set_num_threads (int n);
 #define HALF_COL_QUANTUM 64
 /* Below this many multiply-adds a product runs on one thread. */
 #define HALF_PARALLEL_MIN_MACS (1 << 21)
-
-struct _HartCpuHalf
-{
-  dnnl_engine_t engine;
-  dnnl_primitive_attr_t attr;   /* user-provided scratchpad */
-  char impl[128];
-};
 
 typedef struct
 {
@@ -50,18 +40,6 @@ typedef struct
   const float *bias;
   int mb, in, out, chunk;
 } HalfPanels;
-
-static inline uint16_t
-f32_to_bf16_bits (float f)
-{
-  uint32_t bits;
-  memcpy (&bits, &f, sizeof bits);
-  /* NaN stays NaN; else round to nearest even (as hart_f32_to_bf16) */
-  if ((bits & 0x7fffffffu) > 0x7f800000u)
-    return (uint16_t) ((bits >> 16) | 0x40);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return (uint16_t) (bits >> 16);
-}
 
 typedef struct
 {
@@ -79,15 +57,15 @@ round_rows (gsize r0, gsize r1, gpointer data)
   gsize n = (r1 - r0) * (gsize) A->in;
 
   for (gsize i = 0; i < n; i++)
-    dst[i] = f32_to_bf16_bits (src[i]);
+    dst[i] = hart_cpu_bf16_round (src[i]);
 }
 
-/* One single-threaded oneDNN matmul: y[:, n0:n0+nlen] of the block. */
-static gboolean
-half_matmul (HartCpuHalf * h, float *y, int ldy, const uint16_t * xh,
-    const uint16_t * w, const float *bias, int mb, int in, int nlen)
+gboolean
+hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
+    const void *src, const dnnl_memory_desc_t * wei_md, const void *wei,
+    const dnnl_memory_desc_t * bias_md, const void *bias,
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate)
 {
-  dnnl_memory_desc_t src_md, wei_md, bias_md, dst_md;
   const dnnl_memory_desc_t *scratch_md;
   dnnl_matmul_desc_t op;
   dnnl_primitive_desc_t pd = NULL;
@@ -98,28 +76,14 @@ half_matmul (HartCpuHalf * h, float *y, int ldy, const uint16_t * xh,
   void *scratch = NULL;
   int n_args = 0;
   gboolean ok = FALSE;
-  const dnnl_dims_t src_dims = { mb, in }, src_strides = { in, 1 };
-  /* W [out, in] row-major is op(B) = Wᵀ [in, nlen] with strides (1, in) */
-  const dnnl_dims_t wei_dims = { in, nlen }, wei_strides = { 1, in };
-  const dnnl_dims_t bias_dims = { 1, nlen }, bias_strides = { nlen, 1 };
-  const dnnl_dims_t dst_dims = { mb, nlen }, dst_strides = { ldy, 1 };
 
   omp_set_num_threads (1);
-  if (dnnl_memory_desc_init_by_strides (&src_md, 2, src_dims, dnnl_bf16,
-          src_strides) != dnnl_success
-      || dnnl_memory_desc_init_by_strides (&wei_md, 2, wei_dims, dnnl_bf16,
-          wei_strides) != dnnl_success
-      || dnnl_memory_desc_init_by_strides (&bias_md, 2, bias_dims, dnnl_f32,
-          bias_strides) != dnnl_success
-      || dnnl_memory_desc_init_by_strides (&dst_md, 2, dst_dims, dnnl_f32,
-          dst_strides) != dnnl_success
-      || dnnl_matmul_desc_init (&op, &src_md, &wei_md,
-          bias ? &bias_md : NULL, &dst_md) != dnnl_success)
+  if (dnnl_matmul_desc_init (&op, src_md, wei_md, bias_md, dst_md)
+      != dnnl_success)
     goto out;
-  /* oneDNN keeps created primitives in its cache (keyed by the
-   * descriptors): after the first call of a shape this costs tens of µs */
-  if (dnnl_primitive_desc_create (&pd, &op, h->attr, h->engine, NULL)
-      != dnnl_success || dnnl_primitive_create (&prim, pd) != dnnl_success)
+  if (dnnl_primitive_desc_create (&pd, &op, accumulate ? h->attr_sum :
+          h->attr, h->engine, NULL) != dnnl_success
+      || dnnl_primitive_create (&prim, pd) != dnnl_success)
     goto out;
   scratch_md = dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
   if (scratch_md && dnnl_memory_desc_get_size (scratch_md) > 0) {
@@ -138,11 +102,11 @@ half_matmul (HartCpuHalf * h, float *y, int ldy, const uint16_t * xh,
     args[n_args].memory = mem[n_args]; \
     n_args++; \
   } while (0)
-  ARG (DNNL_ARG_SRC, &src_md, xh);
-  ARG (DNNL_ARG_WEIGHTS, &wei_md, w);
-  ARG (DNNL_ARG_DST, &dst_md, y);
-  if (bias)
-    ARG (DNNL_ARG_BIAS, &bias_md, bias);
+  ARG (DNNL_ARG_SRC, src_md, src);
+  ARG (DNNL_ARG_WEIGHTS, wei_md, wei);
+  ARG (DNNL_ARG_DST, dst_md, dst);
+  if (bias_md)
+    ARG (DNNL_ARG_BIAS, bias_md, bias);
   if (scratch)
     ARG (DNNL_ARG_SCRATCHPAD, scratch_md, scratch);
 #undef ARG
@@ -161,6 +125,31 @@ out:
     dnnl_primitive_desc_destroy (pd);
   g_free (scratch);
   return ok;
+}
+
+/* One panel of a linear: y[:, n0:n0+nlen] of the block. */
+static gboolean
+half_matmul (HartCpuHalf * h, float *y, int ldy, const uint16_t * xh,
+    const uint16_t * w, const float *bias, int mb, int in, int nlen)
+{
+  dnnl_memory_desc_t src_md, wei_md, bias_md, dst_md;
+  const dnnl_dims_t src_dims = { mb, in }, src_strides = { in, 1 };
+  /* W [out, in] row-major is op(B) = Wᵀ [in, nlen] with strides (1, in) */
+  const dnnl_dims_t wei_dims = { in, nlen }, wei_strides = { 1, in };
+  const dnnl_dims_t bias_dims = { 1, nlen }, bias_strides = { nlen, 1 };
+  const dnnl_dims_t dst_dims = { mb, nlen }, dst_strides = { ldy, 1 };
+
+  if (dnnl_memory_desc_init_by_strides (&src_md, 2, src_dims, dnnl_bf16,
+          src_strides) != dnnl_success
+      || dnnl_memory_desc_init_by_strides (&wei_md, 2, wei_dims, dnnl_bf16,
+          wei_strides) != dnnl_success
+      || dnnl_memory_desc_init_by_strides (&bias_md, 2, bias_dims, dnnl_f32,
+          bias_strides) != dnnl_success
+      || dnnl_memory_desc_init_by_strides (&dst_md, 2, dst_dims, dnnl_f32,
+          dst_strides) != dnnl_success)
+    return FALSE;
+  return hart_cpu_onednn_matmul (h, &src_md, xh, &wei_md, w,
+      bias ? &bias_md : NULL, bias, &dst_md, y, FALSE);
 }
 
 static void
@@ -264,6 +253,24 @@ half_probe (HartCpuHalf * h, gboolean * native)
   return TRUE;
 }
 
+/* h->attr_sum: user scratchpad and a sum post-op (dst += product) */
+static gboolean
+attr_with_sum (HartCpuHalf * h)
+{
+  dnnl_post_ops_t ops = NULL;
+  gboolean ok;
+
+  if (dnnl_primitive_attr_create (&h->attr_sum) != dnnl_success
+      || dnnl_post_ops_create (&ops) != dnnl_success)
+    return FALSE;
+  ok = dnnl_post_ops_append_sum (ops, 1.0f) == dnnl_success
+      && dnnl_primitive_attr_set_post_ops (h->attr_sum, ops) == dnnl_success
+      && dnnl_primitive_attr_set_scratchpad_mode (h->attr_sum,
+      dnnl_scratchpad_mode_user) == dnnl_success;
+  dnnl_post_ops_destroy (ops);
+  return ok;
+}
+
 void
 hart_cpu_half_init (HartBackend * be)
 {
@@ -277,7 +284,7 @@ hart_cpu_half_init (HartBackend * be)
       || dnnl_primitive_attr_create (&h->attr) != dnnl_success
       || dnnl_primitive_attr_set_scratchpad_mode (h->attr,
           dnnl_scratchpad_mode_user) != dnnl_success
-      || !half_probe (h, &native)) {
+      || !attr_with_sum (h) || !half_probe (h, &native)) {
     g_debug ("cpu backend: no usable oneDNN bf16 matmul on this CPU%s%s",
         h->impl[0] ? ": " : "", h->impl);
     hart_cpu_half_free (h);
@@ -297,6 +304,8 @@ hart_cpu_half_free (HartCpuHalf * h)
     return;
   if (h->attr)
     dnnl_primitive_attr_destroy (h->attr);
+  if (h->attr_sum)
+    dnnl_primitive_attr_destroy (h->attr_sum);
   if (h->engine)
     dnnl_engine_destroy (h->engine);
   g_free (h);

@@ -93,6 +93,9 @@ void hart_cpu_half_free (HartCpuHalf * h);
 void hart_cpu_linear_half (HartBackend * be, float *y, const float *x,
     const uint16_t * w, HartDType w_dtype, const float *bias, int rows,
     int in, int out);
+/* cpu-attention-half.c (HART_HAVE_ONEDNN) */
+void hart_cpu_attention_half (HartBackend * be,
+    const HartAttentionParams * p);
 
 /* cpu-attention.c */
 void hart_cpu_attention (HartBackend * be, const HartAttentionParams * p);

@@ -371,10 +371,18 @@ attention_run (HartBackend * be, const OpCase * c, void *const *dev)
   be->ops->attention (be, &p);
 }
 
+/* x, or x rounded to bf16 for the bf16 op's reference */
+static inline double
+attention_value (float x, gboolean bf16)
+{
+  return bf16 ? hart_bf16_to_f32 (hart_f32_to_bf16 (x)) : x;
+}
+
 /* Textbook attention in double over the same strided layout; fully masked
- * rows give zeros. */
+ * rows give zeros.  BF16: q, k and v rounded to bf16 first. */
 static void
-attention_reference (const OpCase * c, void *const *host, double *const *want)
+attention_reference_in (const OpCase * c, void *const *host,
+    double *const *want, gboolean bf16)
 {
   HartAttentionParams p;
   const int d = c->attn.head_dim, group = c->attn.q_heads / c->attn.kv_heads;
@@ -399,7 +407,8 @@ attention_reference (const OpCase * c, void *const *host, double *const *want)
           if (p.causal && j > i + p.causal_offset)
             visible = FALSE;
           for (int e = 0; e < d; e++)
-            dot += (double) qi[e] * kj[e];
+            dot += attention_value (qi[e], bf16) * attention_value (kj[e],
+                bf16);
           s[j] = visible ? dot * p.scale : -INFINITY;
           mx = MAX (mx, s[j]);
         }
@@ -415,10 +424,40 @@ attention_reference (const OpCase * c, void *const *host, double *const *want)
           const float *vj = p.v + b * p.v_batch_stride + j * p.v_row_stride +
               (h / group) * d;
           for (int e = 0; e < d; e++)
-            o[e] += s[j] / sum * vj[e];
+            o[e] += s[j] / sum * attention_value (vj[e], bf16);
         }
       }
   g_free (s);
+}
+
+static void
+attention_reference (const OpCase * c, void *const *host, double *const *want)
+{
+  attention_reference_in (c, host, want, FALSE);
+}
+
+static void
+attention_half_reference (const OpCase * c, void *const *host,
+    double *const *want)
+{
+  attention_reference_in (c, host, want, TRUE);
+}
+
+static void
+attention_half_run (HartBackend * be, const OpCase * c, void *const *dev)
+{
+  HartAttentionParams p;
+  attention_bind (c, &p, dev);
+  be->ops->attention_half (be, &p);
+}
+
+static const char *
+attention_half_unsupported (HartBackend * be)
+{
+  if (be->ops->attention_half == NULL
+      || !(be->half_dtypes & (1u << HART_DTYPE_BF16)))
+    return "no bf16 products on this backend";
+  return NULL;
 }
 
 static void
@@ -491,6 +530,13 @@ attention_check_hand (const OpCase * c, void *const *got, GString * msg)
 static const OpDef op_attention = { "attention", attention_tensors,
   attention_fill, attention_run, attention_reference, attention_work,
   attention_reduction
+};
+
+/* bf16 products (docs/precision.md): the reference rounds q, k and v as the
+ * op does; the op also rounds the probabilities (BF16_ATTENTION's bound) */
+static const OpDef op_attention_half = { "attention_half", attention_tensors,
+  attention_fill, attention_half_run, attention_half_reference,
+  attention_work, attention_reduction, attention_half_unsupported
 };
 
 /* ------------------------------------------------------------------ */
@@ -1697,6 +1743,22 @@ add_attention_cases (GPtrArray * cases)
       c->check = attention_check_zero_batch;
   }
 
+  /* the same cases with bf16 products */
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++) {
+    c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION, "%s",
+        table[i].name);
+    c->attn = table[i].a;
+    if (c->attn.mask_one_item)
+      c->check = attention_check_zero_batch;
+  }
+  /* longer than one 128-query × 512-key block of the CPU's bf16 kernel */
+  c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION,
+      "2x4h q300 kv1100 d64 causal offset");
+  c->attn = (AttentionArgs) {
+  .batch = 2,.q_heads = 4,.kv_heads = 4,.q_len = 300,.kv_len = 1100,
+        .head_dim = 64,.scale = 1.7f / 8,.causal = TRUE,.causal_offset = 800,
+        .padded = TRUE};
+
   /* by hand: a negative causal offset hides every key from the first rows */
   c = add_case (cases, &op_attention, TOL_FP32_REDUCTION, "by hand, rows "
       "that see no key");
@@ -1727,6 +1789,10 @@ add_attention_cases (GPtrArray * cases)
   /* perf: a late stage over the KV cache, CFG batch 2; the VAE's mid
    * attention (one head of 512) */
   c = add_perf (cases, &op_attention, "2x24h q1296 kv3350 d64");
+  c->attn = (AttentionArgs) {
+  .batch = 2,.q_heads = 24,.kv_heads = 24,.q_len = 1296,.kv_len =
+        3350,.head_dim = 64,.scale = 0.125f};
+  c = add_perf (cases, &op_attention_half, "2x24h q1296 kv3350 d64");
   c->attn = (AttentionArgs) {
   .batch = 2,.q_heads = 24,.kv_heads = 24,.q_len = 1296,.kv_len =
         3350,.head_dim = 64,.scale = 0.125f};

@@ -37,6 +37,7 @@ typedef enum
   TOL_RESAMPLE,                 /* interpolation weights formed in fp32 */
   TOL_SAME_ORDER,               /* the reference sums in the same order */
   TOL_BF16_PRODUCT,             /* bf16 operands, fp32 sums */
+  TOL_BF16_ATTENTION,           /* and probabilities rounded to bf16 */
   TOL_N_CLASSES
 } ToleranceClass;
 

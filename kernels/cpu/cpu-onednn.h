@@ -1,0 +1,55 @@
+/* gst-hart — CPU backend: the oneDNN calls shared by its bf16 ops
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * For cpu-onednn.c (linear) and cpu-attention-half.c only: they include
+ * oneDNN's header, the rest of the backend does not.
+ */
+#ifndef HART_KERNELS_CPU_ONEDNN_H
+#define HART_KERNELS_CPU_ONEDNN_H
+
+#include "cpu-private.h"
+
+#include <oneapi/dnnl/dnnl.h>
+
+G_BEGIN_DECLS
+
+/* libgomp's; declared here so the build needs no -fopenmp.  Debian's
+ * oneDNN runs on OpenMP: each call sets its thread's count to 1 (see
+ * cpu-onednn.c). */
+extern void omp_set_num_threads (int n);
+
+struct _HartCpuHalf
+{
+  dnnl_engine_t engine;
+  dnnl_primitive_attr_t attr;   /* user-provided scratchpad */
+  dnnl_primitive_attr_t attr_sum;       /* the same, and dst += product */
+  char impl[128];
+};
+
+/* One single-threaded oneDNN matmul dst = src · wei (+ bias) (+ dst when
+ * ACCUMULATE), over the given memory descriptors (any batch dimensions and
+ * strides oneDNN's matmul takes; BIAS_MD NULL: none).  Runs on the calling
+ * thread: the caller cuts the work over the backend's pool.  oneDNN keeps
+ * created primitives in its cache, so a repeated shape costs tens of
+ * microseconds of setup.  FALSE when oneDNN fails (out of memory). */
+gboolean hart_cpu_onednn_matmul (HartCpuHalf * h,
+    const dnnl_memory_desc_t * src_md, const void *src,
+    const dnnl_memory_desc_t * wei_md, const void *wei,
+    const dnnl_memory_desc_t * bias_md, const void *bias,
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
+
+/* x rounded to bf16 (nearest even; NaN stays NaN), as hart_f32_to_bf16 */
+static inline uint16_t
+hart_cpu_bf16_round (float f)
+{
+  uint32_t bits;
+  memcpy (&bits, &f, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return (uint16_t) ((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return (uint16_t) (bits >> 16);
+}
+
+G_END_DECLS
+#endif /* HART_KERNELS_CPU_ONEDNN_H */
