@@ -187,7 +187,7 @@ hart_cli_bench (int argc, char **argv)
     {"text-encoder", 0, 0, G_OPTION_ARG_FILENAME, &text_encoder,
         "Qwen2 text encoder folder (default: beside the model)", "DIR"},
     {"precision", 0, 0, G_OPTION_ARG_STRING, &precisions,
-        "Comma-separated precisions, the first the reference (fp32,bf16)",
+          "Comma-separated precisions, the first the reference (fp32,bf16)",
         "LIST"},
     {"repeat", 'r', 0, G_OPTION_ARG_INT, &repeat,
         "Generations per precision; the first is cold when N > 1 (2)", "N"},

@@ -91,8 +91,7 @@ hart_cli_fidelity (int argc, char **argv)
       || !(fast_engine = hart_engine_new_with_precision ("cpu", 0, n_threads,
               fast_p, &error))
       || !(ref_model = hart_model_load (ref_engine, model_dir, TRUE, &error))
-      || !(fast_model = hart_model_load (fast_engine, model_dir, TRUE,
-              &error)))
+      || !(fast_model = hart_model_load (fast_engine, model_dir, TRUE, &error)))
     goto fail;
   if (prompts) {
     char *qwen_dir = text_encoder ? g_strdup (text_encoder) :

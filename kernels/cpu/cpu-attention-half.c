@@ -165,8 +165,7 @@ half_attention_tile (const HalfAttnArgs * A, HalfAttnScratch * s, int q0,
       any_visible = TRUE;
       /* exponentials and their sum in fp32, as the fp32 kernel forms them;
        * the product takes them rounded to bf16 */
-      sum = exp_row_sum_bf16_any (row, nk, p->scale, m_new,
-          s->probs + r * nk);
+      sum = exp_row_sum_bf16_any (row, nk, p->scale, m_new, s->probs + r * nk);
       correction = m_old == -INFINITY ? 0.0f : expf (m_old - m_new);
       s->row_sum[r] = s->row_sum[r] * correction + sum;
       s->row_max[r] = m_new;

@@ -60,6 +60,20 @@ round_rows (gsize r0, gsize r1, gpointer data)
     dst[i] = hart_cpu_bf16_round (src[i]);
 }
 
+/* Appends one execution argument: a memory object over PTR. */
+static gboolean
+exec_arg (HartCpuHalf * h, dnnl_memory_t * mem, dnnl_exec_arg_t * args,
+    int *n_args, int kind, const dnnl_memory_desc_t * md, const void *ptr)
+{
+  if (dnnl_memory_create (&mem[*n_args], md, h->engine, (void *) ptr)
+      != dnnl_success)
+    return FALSE;
+  args[*n_args].arg = kind;
+  args[*n_args].memory = mem[*n_args];
+  (*n_args)++;
+  return TRUE;
+}
+
 gboolean
 hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
     const void *src, const dnnl_memory_desc_t * wei_md, const void *wei,
@@ -94,22 +108,14 @@ hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
   if (dnnl_stream_create (&stream, h->engine, dnnl_stream_default_flags)
       != dnnl_success)
     goto out;
-#define ARG(KIND, MD, PTR) do { \
-    if (dnnl_memory_create (&mem[n_args], (MD), h->engine, (void *) (PTR)) \
-        != dnnl_success) \
-      goto out; \
-    args[n_args].arg = (KIND); \
-    args[n_args].memory = mem[n_args]; \
-    n_args++; \
-  } while (0)
-  ARG (DNNL_ARG_SRC, src_md, src);
-  ARG (DNNL_ARG_WEIGHTS, wei_md, wei);
-  ARG (DNNL_ARG_DST, dst_md, dst);
-  if (bias_md)
-    ARG (DNNL_ARG_BIAS, bias_md, bias);
-  if (scratch)
-    ARG (DNNL_ARG_SCRATCHPAD, scratch_md, scratch);
-#undef ARG
+  if (!exec_arg (h, mem, args, &n_args, DNNL_ARG_SRC, src_md, src)
+      || !exec_arg (h, mem, args, &n_args, DNNL_ARG_WEIGHTS, wei_md, wei)
+      || !exec_arg (h, mem, args, &n_args, DNNL_ARG_DST, dst_md, dst)
+      || (bias_md && !exec_arg (h, mem, args, &n_args, DNNL_ARG_BIAS,
+              bias_md, bias))
+      || (scratch && !exec_arg (h, mem, args, &n_args, DNNL_ARG_SCRATCHPAD,
+              scratch_md, scratch)))
+    goto out;
   ok = dnnl_primitive_execute (prim, stream, n_args, args) == dnnl_success
       && dnnl_stream_wait (stream) == dnnl_success;
 
@@ -210,9 +216,15 @@ hart_cpu_linear_half (HartBackend * be, float *y, const float *x,
           HALF_COL_QUANTUM;
     }
     parts = (out + chunk - 1) / chunk;
-    P = (HalfPanels) {
-    .be = be,.y = y + (gsize) r0 * out,.xh = xh,.w = w,.bias = bias,.mb =
-          mb,.in = in,.out = out,.chunk = chunk};
+    P.be = be;
+    P.y = y + (gsize) r0 *out;
+    P.xh = xh;
+    P.w = w;
+    P.bias = bias;
+    P.mb = mb;
+    P.in = in;
+    P.out = out;
+    P.chunk = chunk;
     hart_cpu_parallel_for (be, parts, 1, half_panels, &P);
   }
   g_free (xh);

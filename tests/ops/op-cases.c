@@ -212,8 +212,7 @@ linear_half_run (HartBackend * be, const OpCase * c, void *const *dev)
 /* The op's definition: x and W rounded to bf16 (nearest even), products
  * summed exactly (double here). */
 static void
-linear_half_reference (const OpCase * c, void *const *host,
-    double *const *want)
+linear_half_reference (const OpCase * c, void *const *host, double *const *want)
 {
   const LinearArgs *l = &c->linear;
   const float *x = CF32 (host, 0), *b = CF32 (host, 2);
@@ -1755,9 +1754,9 @@ add_attention_cases (GPtrArray * cases)
   c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION,
       "2x4h q300 kv1100 d64 causal offset");
   c->attn = (AttentionArgs) {
-  .batch = 2,.q_heads = 4,.kv_heads = 4,.q_len = 300,.kv_len = 1100,
-        .head_dim = 64,.scale = 1.7f / 8,.causal = TRUE,.causal_offset = 800,
-        .padded = TRUE};
+  .batch = 2,.q_heads = 4,.kv_heads = 4,.q_len = 300,.kv_len =
+        1100,.head_dim = 64,.scale = 1.7f / 8,.causal = TRUE,.causal_offset =
+        800,.padded = TRUE};
 
   /* by hand: a negative causal offset hides every key from the first rows */
   c = add_case (cases, &op_attention, TOL_FP32_REDUCTION, "by hand, rows "

@@ -49,8 +49,7 @@ fixture_set_up (Fixture * f, gconstpointer data)
   encoder = hart_text_encoder_load (f->fp32_engine, qwen, NULL, &error);
   g_assert_no_error (error);
   f->ctx = hart_text_encoder_encode (encoder, prompts, 2,
-      hart_model_get_transformer_config (f->fp32)->context_token, NULL,
-      &error);
+      hart_model_get_transformer_config (f->fp32)->context_token, NULL, &error);
   g_assert_no_error (error);
   hart_text_encoder_free (encoder);
   g_free (qwen);
@@ -231,8 +230,7 @@ test_refusals (void)
   engine = hart_engine_new_with_precision ("cpu", 0, 0, HART_PRECISION_AUTO,
       &error);
   g_assert_no_error (error);
-  g_assert_cmpint (hart_engine_get_precision (engine), !=,
-      HART_PRECISION_AUTO);
+  g_assert_cmpint (hart_engine_get_precision (engine), !=, HART_PRECISION_AUTO);
   hart_engine_unref (engine);
 #ifndef HART_HAVE_ONEDNN
   engine = hart_engine_new_with_precision ("cpu", 0, 0, HART_PRECISION_BF16,

@@ -177,8 +177,7 @@ GST_START_TEST (test_precision)
   gst_harness_play (h);
   out = refine (h, tokens[0]);
   s = hart_meta_checked (out, TRUE);
-  fail_unless_equals_string (gst_structure_get_string (s, "precision"),
-      "fp32");
+  fail_unless_equals_string (gst_structure_get_string (s, "precision"), "fp32");
   fail_if (gst_structure_has_field (s, "tokens-precision"));
   gst_buffer_unref (out);
   gst_harness_teardown (h);
@@ -188,8 +187,7 @@ GST_START_TEST (test_precision)
   gst_harness_play (h);
   out = refine (h, tokens[0]);
   s = hart_meta_checked (out, TRUE);
-  fail_unless_equals_string (gst_structure_get_string (s, "precision"),
-      "bf16");
+  fail_unless_equals_string (gst_structure_get_string (s, "precision"), "bf16");
   fail_unless_equals_string (gst_structure_get_string (s,
           "tokens-precision"), "fp32");
   fail_if (buffers_equal (out, whole[0]), "bf16 refined as fp32 does");
