@@ -69,6 +69,7 @@ struct _HartDecoder
   DecoderLevel level[HART_MAX_LEVELS];  /* indexed as "up.<level>" */
   const float *norm_out_w, *norm_out_b; /* [ch·ch_mult[0]] */
   const float *conv_out_w, *conv_out_b; /* [3, ch·ch_mult[0], 3, 3], [3] */
+  HartDType conv_dtype;         /* F32, or BF16: hart_decoder_set_precision */
 };
 
 /* ---- loading ---- */
@@ -245,6 +246,12 @@ hart_decoder_get_latent_channels (const HartDecoder * dec)
   return dec->latent_channels;
 }
 
+void
+hart_decoder_set_precision (HartDecoder * dec, HartDType dtype)
+{
+  dec->conv_dtype = dtype;
+}
+
 int
 hart_decoder_get_downsample (const HartDecoder * dec)
 {
@@ -256,6 +263,7 @@ hart_decoder_get_downsample (const HartDecoder * dec)
 typedef struct
 {
   HartBackend *be;
+  HartDType conv_dtype;         /* the decoder's (hart_decoder_set_precision) */
   float *x, *o, *t;             /* each [max_elems] */
   /* [h · w] of 1.0: the rank-1 bias term of the attention projection */
   float *ones;
@@ -305,11 +313,11 @@ res_block_forward (DecoderBuffers * bufs, const DecoderResBlock * rb,
   };
 
   norm_silu (be, bufs->t, bufs->x, rb->norm1_w, rb->norm1_b, rb->cin, hw);
-  be->ops->conv2d (be, &conv1);
+  hart_conv2d_in (be, &conv1, bufs->conv_dtype);
   norm_silu (be, bufs->t, bufs->o, rb->norm2_w, rb->norm2_b, rb->cout, hw);
-  be->ops->conv2d (be, &conv2);
+  hart_conv2d_in (be, &conv2, bufs->conv_dtype);
   if (rb->nin_w != NULL) {
-    be->ops->conv2d (be, &shortcut);
+    hart_conv2d_in (be, &shortcut, bufs->conv_dtype);
     be->ops->add (be, bufs->o, bufs->t, bufs->o, n_out);
   } else {
     be->ops->add (be, bufs->o, bufs->x, bufs->o, n_out);
@@ -453,6 +461,7 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
   max_elems = decoder_max_elements (dec, h, w);
 
   bufs.be = be;
+  bufs.conv_dtype = dec->conv_dtype;
   if (workspace != NULL && workspace_floats >= 3 * ROUND_UP_FLOATS (max_elems)
       + (gsize) h * w) {
     bufs.x = workspace;
@@ -491,8 +500,8 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
     if (check_cancelled (cancel, error))
       goto out;
     /* z = post_quant_conv (f_hat) [Cv, h, w]; x = conv_in (z) [low, h, w] */
-    be->ops->conv2d (be, &post_quant);
-    be->ops->conv2d (be, &conv_in);
+    hart_conv2d_in (be, &post_quant, dec->conv_dtype);
+    hart_conv2d_in (be, &conv_in, dec->conv_dtype);
 
     res_block_forward (&bufs, &dec->mid_block_1, h, w);
     attn_block_forward (&bufs, &dec->mid_attn, h * w);
@@ -517,11 +526,11 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
             height, width);
         height *= 2;
         width *= 2;
-        be->ops->conv2d (be, &(const HartConv2dParams) {
+        hart_conv2d_in (be, &(const HartConv2dParams) {
               .y = bufs.o,.x = bufs.t,.w = lv->up_w,.bias = lv->up_b,
               .batch = 1,.cin = lv->channels,.height = height,
               .width = width,.cout = lv->channels,.k = 3,.pad = 1,
-            });
+            }, dec->conv_dtype);
         swap_xo (&bufs);
       }
     }
@@ -529,11 +538,11 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
     /* img [3, H, W] = clamp (conv_out (silu (GN (x))), -1, 1) */
     norm_silu (be, bufs.t, bufs.x, dec->norm_out_w, dec->norm_out_b,
         dec->level[0].channels, height * width);
-    be->ops->conv2d (be, &(const HartConv2dParams) {
+    hart_conv2d_in (be, &(const HartConv2dParams) {
           .y = img,.x = bufs.t,.w = dec->conv_out_w,.bias = dec->conv_out_b,
           .batch = 1,.cin = dec->level[0].channels,.height = height,
           .width = width,.cout = DECODER_OUT_CHANNELS,.k = 3,.pad = 1,
-        });
+        }, dec->conv_dtype);
     be->ops->clamp (be, img, img, -1.0f, 1.0f, image_elems);
   }
   ok = be->ops->synchronize (be, error);

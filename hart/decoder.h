@@ -29,6 +29,10 @@ HartDecoder *hart_decoder_load (HartBackend * be,
     HartCheckpoint * tokenizer_ckpt, const HartAutoencoderConfig * cfg,
     GError ** error);
 
+/* The decoder's convolutions in bf16 products (DTYPE HART_DTYPE_BF16,
+ * where the backend has them: docs/precision.md) or fp32 (the default). */
+void hart_decoder_set_precision (HartDecoder * dec, HartDType dtype);
+
 /* Device f_hat [batch, Cv, h, w] → device image [batch, 3, h·ds, w·ds] in
  * [-1, 1] (ds = cfg->downsample).  Images are decoded one at a time; the
  * activations (three buffers of the largest feature map, ~3 × [160, 1024,

@@ -46,3 +46,13 @@ hart_attention_in (HartBackend * be, const HartAttentionParams * p,
   else
     be->ops->attention (be, p);
 }
+
+void
+hart_conv2d_in (HartBackend * be, const HartConv2dParams * p, HartDType dtype)
+{
+  if (dtype != HART_DTYPE_F32 && be->ops->conv2d_half != NULL
+      && (be->half_dtypes & (1u << HART_DTYPE_BF16)) != 0)
+    be->ops->conv2d_half (be, p);
+  else
+    be->ops->conv2d (be, p);
+}

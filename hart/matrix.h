@@ -35,6 +35,11 @@ void hart_matrix_linear (HartBackend * be, float *y, const float *x,
 void hart_attention_in (HartBackend * be, const HartAttentionParams * p,
     HartDType dtype);
 
+/* A convolution in the same way: bf16 products for DTYPE ≠ F32 where the
+ * backend has them. */
+void hart_conv2d_in (HartBackend * be, const HartConv2dParams * p,
+    HartDType dtype);
+
 /* Rows [r0, r0 + n) of M, as a matrix of its own (no copy). */
 HartMatrix hart_matrix_rows (const HartMatrix * m, int r0, int n);
 

@@ -103,6 +103,8 @@ hart_model_load_with_budget (HartEngine * engine, const char *dir,
       || !(model->decoder = hart_decoder_load (be, model->tok_ckpt,
               &model->acfg, error)))
     goto fail;
+  hart_decoder_set_precision (model->decoder,
+      hart_engine_get_matrix_dtype (engine));
   /* after the loads, so that a narrower model's weights are named by the
    * first tensor whose shape differs */
   if (!hart_model_check_no_extra_blocks (model->llm_ckpt, "blocks.",

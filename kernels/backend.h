@@ -220,6 +220,10 @@ struct _HartBackendOps
 
   /* ---- images (NCHW) ---- */
   void (*conv2d) (HartBackend * be, const HartConv2dParams * p);
+  /* The same with x and w rounded to bf16 and the products summed in fp32
+   * (y, bias fp32; docs/precision.md).  NULL, or unusable while
+   * half_dtypes lacks bf16, on a backend without it. */
+  void (*conv2d_half) (HartBackend * be, const HartConv2dParams * p);
   /* Nearest-neighbour ×2: y[c, 2h+i, 2w+j] = x[c, h, w] */
   void (*upsample_nearest2x) (HartBackend * be, float *y, const float *x,
       int batch, int channels, int height, int width);

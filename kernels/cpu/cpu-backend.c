@@ -132,6 +132,9 @@ static const HartBackendOps cpu_ops = {
   .embedding = hart_cpu_embedding,
 
   .conv2d = hart_cpu_conv2d,
+#ifdef HART_HAVE_ONEDNN
+  .conv2d_half = hart_cpu_conv2d_half,
+#endif
   .upsample_nearest2x = hart_cpu_upsample_nearest2x,
   .resize_bicubic = hart_cpu_resize_bicubic,
   .resize_area = hart_cpu_resize_area,

@@ -97,6 +97,9 @@ void hart_cpu_linear_half (HartBackend * be, float *y, const float *x,
 void hart_cpu_attention_half (HartBackend * be,
     const HartAttentionParams * p);
 
+/* cpu-conv-half.c (HART_HAVE_ONEDNN) */
+void hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p);
+
 /* cpu-attention.c */
 void hart_cpu_attention (HartBackend * be, const HartAttentionParams * p);
 

@@ -372,7 +372,7 @@ attention_run (HartBackend * be, const OpCase * c, void *const *dev)
 
 /* x, or x rounded to bf16 for the bf16 op's reference */
 static inline double
-attention_value (float x, gboolean bf16)
+operand_value (float x, gboolean bf16)
 {
   return bf16 ? hart_bf16_to_f32 (hart_f32_to_bf16 (x)) : x;
 }
@@ -406,8 +406,7 @@ attention_reference_in (const OpCase * c, void *const *host,
           if (p.causal && j > i + p.causal_offset)
             visible = FALSE;
           for (int e = 0; e < d; e++)
-            dot += attention_value (qi[e], bf16) * attention_value (kj[e],
-                bf16);
+            dot += operand_value (qi[e], bf16) * operand_value (kj[e], bf16);
           s[j] = visible ? dot * p.scale : -INFINITY;
           mx = MAX (mx, s[j]);
         }
@@ -423,7 +422,7 @@ attention_reference_in (const OpCase * c, void *const *host,
           const float *vj = p.v + b * p.v_batch_stride + j * p.v_row_stride +
               (h / group) * d;
           for (int e = 0; e < d; e++)
-            o[e] += s[j] / sum * attention_value (vj[e], bf16);
+            o[e] += s[j] / sum * operand_value (vj[e], bf16);
         }
       }
   g_free (s);
@@ -1297,7 +1296,8 @@ conv2d_run (HartBackend * be, const OpCase * c, void *const *dev)
 }
 
 static void
-conv2d_reference (const OpCase * c, void *const *host, double *const *want)
+conv2d_reference_in (const OpCase * c, void *const *host,
+    double *const *want, gboolean bf16)
 {
   const ConvArgs *a = &c->conv;
   const float *x = CF32 (host, 0), *w = CF32 (host, 1), *bias = CF32 (host, 2);
@@ -1314,12 +1314,47 @@ conv2d_reference (const OpCase * c, void *const *host, double *const *want)
                 int iy = oy + ky - a->pad, ix = ox + kx - a->pad;
                 if (iy < 0 || iy >= a->height || ix < 0 || ix >= a->width)
                   continue;
-                s += (double) x[(((gsize) n * a->cin + ci) * a->height +
-                        iy) * a->width + ix] *
-                    w[(((gsize) co * a->cin + ci) * a->k + ky) * a->k + kx];
+                s += operand_value (x[(((gsize) n * a->cin + ci) *
+                            a->height + iy) * a->width + ix], bf16) *
+                    operand_value (w[(((gsize) co * a->cin + ci) * a->k +
+                            ky) * a->k + kx], bf16);
               }
           want[3][(((gsize) n * a->cout + co) * oh + oy) * ow + ox] = s;
         }
+}
+
+static void
+conv2d_reference (const OpCase * c, void *const *host, double *const *want)
+{
+  conv2d_reference_in (c, host, want, FALSE);
+}
+
+/* conv2d_half: x and w rounded to bf16, sums exact */
+static void
+conv2d_half_reference (const OpCase * c, void *const *host, double *const *want)
+{
+  conv2d_reference_in (c, host, want, TRUE);
+}
+
+static void
+conv2d_half_run (HartBackend * be, const OpCase * c, void *const *dev)
+{
+  const ConvArgs *a = &c->conv;
+  const HartConv2dParams p = {
+    .y = dev[3],.x = dev[0],.w = dev[1],.bias = a->bias ? dev[2] : NULL,
+    .batch = a->batch,.cin = a->cin,.height = a->height,.width = a->width,
+    .cout = a->cout,.k = a->k,.pad = a->pad,
+  };
+  be->ops->conv2d_half (be, &p);
+}
+
+static const char *
+conv2d_half_unsupported (HartBackend * be)
+{
+  if (be->ops->conv2d_half == NULL
+      || !(be->half_dtypes & (1u << HART_DTYPE_BF16)))
+    return "no bf16 products on this backend";
+  return NULL;
 }
 
 static void
@@ -1340,6 +1375,11 @@ conv2d_reduction (const OpCase * c)
 
 static const OpDef op_conv2d = { "conv2d", conv2d_tensors, NULL, conv2d_run,
   conv2d_reference, conv2d_work, conv2d_reduction
+};
+
+static const OpDef op_conv2d_half = { "conv2d_half", conv2d_tensors, NULL,
+  conv2d_half_run, conv2d_half_reference, conv2d_work, conv2d_reduction,
+  conv2d_half_unsupported
 };
 
 /* ------------------------------------------------------------------ */
@@ -2090,6 +2130,16 @@ add_image_cases (GPtrArray * cases)
       c->conv = (ConvArgs) {
       v[0], v[1], v[2], v[3], v[4], v[5], v[6], bias};
     }
+  /* the same shapes with bf16 products (docs/precision.md) */
+  for (gsize s = 0; s < G_N_ELEMENTS (convs); s++)
+    for (int bias = 0; bias < 2; bias++) {
+      const int *v = convs[s];
+      c = add_case (cases, &op_conv2d_half, TOL_BF16_PRODUCT,
+          "%dx%d pad %d, %d->%d at %dx%d x%d%s", v[5], v[5], v[6], v[1],
+          v[4], v[2], v[3], v[0], bias ? " + bias" : "");
+      c->conv = (ConvArgs) {
+      v[0], v[1], v[2], v[3], v[4], v[5], v[6], bias};
+    }
   {
     static const char *const tags[] = { "conv3", "conv5", "conv1" };
     static const int ks[] = { 3, 5, 1 };
@@ -2194,6 +2244,12 @@ add_image_cases (GPtrArray * cases)
       char *name = g_strdup_printf ("%d->%d %dx%d at %dx%d", v[0], v[1],
           v[3], v[3], v[2], v[2]);
       c = add_perf (cases, &op_conv2d, name);
+      g_free (name);
+      c->conv = (ConvArgs) {
+      1, v[0], v[2], v[2], v[1], v[3], (v[3] - 1) / 2, TRUE};
+      name = g_strdup_printf ("%d->%d %dx%d at %dx%d", v[0], v[1], v[3], v[3],
+          v[2], v[2]);
+      c = add_perf (cases, &op_conv2d_half, name);
       g_free (name);
       c->conv = (ConvArgs) {
       1, v[0], v[2], v[2], v[1], v[3], (v[3] - 1) / 2, TRUE};
