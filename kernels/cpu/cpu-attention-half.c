@@ -111,9 +111,8 @@ half_attention_tile (const HalfAttnArgs * A, HalfAttnScratch * s, int q0,
   /* Q [hq, nq, d] = [kvh, group, nq, d] */
   for (int h = 0; h < hq; h++)
     for (int i = 0; i < nq; i++)
-      for (int c = 0; c < d; c++)
-        s->qh[((gsize) h * nq + i) * d + c] =
-            hart_cpu_bf16_round (q[i * p->q_row_stride + h * d + c]);
+      hart_cpu_bf16_round_row (s->qh + ((gsize) h * nq + i) * d,
+          q + i * p->q_row_stride + (gsize) h * d, d);
   for (gsize r = 0; r < n_rows; r++) {
     s->row_max[r] = -INFINITY;
     s->row_sum[r] = 0.0f;
@@ -245,10 +244,8 @@ round_rows (gsize r0, gsize r1, gpointer data)
 
   for (gsize r = r0; r < r1; r++)
     for (int h = 0; h < R->kv_heads; h++) {
-      const float *src = R->src + r * R->row_stride + (gsize) h * R->d;
-      uint16_t *dst = R->dst + ((gsize) h * R->kv_len + r) * R->d;
-      for (int c = 0; c < R->d; c++)
-        dst[c] = hart_cpu_bf16_round (src[c]);
+      hart_cpu_bf16_round_row (R->dst + ((gsize) h * R->kv_len + r) * R->d,
+          R->src + r * R->row_stride + (gsize) h * R->d, R->d);
     }
 }
 

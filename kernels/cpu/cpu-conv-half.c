@@ -50,11 +50,10 @@ im2col_band_bf16 (uint16_t * col, const float *x, int cin, int height,
             memset (dst, 0, (gsize) out_w * sizeof (uint16_t));
             continue;
           }
-          src = plane + (gsize) iy * width + kx - pad;
+          src = plane + (gsize) iy *width + kx - pad;
           for (int ox = 0; ox < ox_lo; ox++)
             dst[ox] = 0;
-          for (int ox = ox_lo; ox < ox_hi; ox++)
-            dst[ox] = hart_cpu_bf16_round (src[ox]);
+          hart_cpu_bf16_round_row (dst + ox_lo, src + ox_lo, ox_hi - ox_lo);
           for (int ox = ox_hi; ox < out_w; ox++)
             dst[ox] = 0;
         }
@@ -81,9 +80,12 @@ conv_band (const HalfConvArgs * A, uint16_t * col, int b, int row_start,
   im2col_band_bf16 (col, xb, p->cin, p->height, p->width, A->out_w, p->k,
       p->pad, row_start, row_end);
   if (p->bias)
-    for (int c = 0; c < p->cout; c++)
+    for (int c = 0; c < p->cout; c++) {
+      float *row = yb + (gsize) c * A->out_hw + pix_start;
+      const float v = p->bias[c];
       for (int i = 0; i < n_pix; i++)
-        yb[(gsize) c * A->out_hw + pix_start + i] = p->bias[c];
+        row[i] = v;
+    }
   /* y[b][:, band] [cout, n_pix] (+)= W [cout, cin·k·k] · col */
   return dnnl_memory_desc_init_by_strides (&w_md, 2, w_dims, dnnl_bf16,
       w_strides) == dnnl_success
@@ -135,8 +137,7 @@ round_range (gsize i0, gsize i1, gpointer data)
 {
   const RoundArgs *R = data;
 
-  for (gsize i = i0; i < i1; i++)
-    R->dst[i] = hart_cpu_bf16_round (R->src[i]);
+  hart_cpu_bf16_round_row (R->dst + i0, R->src + i0, i1 - i0);
 }
 
 void
@@ -169,10 +170,9 @@ hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
   A.out_w = out_w;
   A.kdim = kdim;
   A.in_hw = (gsize) p->height * p->width;
-  A.out_hw = (gsize) out_h * out_w;
+  A.out_hw = (gsize) out_h *out_w;
   /* bands as cpu-image.c cuts them, for a bf16 im2col buffer */
-  band_pixels = HALF_CONV_COL_BYTES / sizeof (uint16_t) / (gsize) MAX (kdim,
-      1);
+  band_pixels = HALF_CONV_COL_BYTES / sizeof (uint16_t) / (gsize) MAX (kdim, 1);
   band_pixels = MAX (band_pixels, HALF_CONV_MIN_BAND_PIXELS);
   A.band_rows = (int) CLAMP (band_pixels / (gsize) out_w, 1, (gsize) out_h);
   if ((int64_t) p->batch * ((out_h + A.band_rows - 1) / A.band_rows) <

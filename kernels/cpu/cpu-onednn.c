@@ -56,8 +56,7 @@ round_rows (gsize r0, gsize r1, gpointer data)
   uint16_t *dst = A->dst + r0 * A->in;
   gsize n = (r1 - r0) * (gsize) A->in;
 
-  for (gsize i = 0; i < n; i++)
-    dst[i] = hart_cpu_bf16_round (src[i]);
+  hart_cpu_bf16_round_row (dst, src, n);
 }
 
 /* Appends one execution argument: a memory object over PTR. */

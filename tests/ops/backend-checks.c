@@ -76,18 +76,46 @@ check_cuda_refusal (HartBackend * unused, const char *name, GString * msg)
   return ok;
 }
 
-/* Every slot of the table is set (the model code calls them blindly). */
+/* The slots a backend may leave NULL: the half-precision ones, which the
+ * model code calls only when half_dtypes says the backend has them
+ * (hart/matrix.c, docs/precision.md). */
+static const gsize optional_slots[] = {
+  G_STRUCT_OFFSET (HartBackendOps, init_half),
+  G_STRUCT_OFFSET (HartBackendOps, linear_half),
+  G_STRUCT_OFFSET (HartBackendOps, attention_half),
+  G_STRUCT_OFFSET (HartBackendOps, conv2d_half),
+};
+
+static gboolean
+slot_is_optional (gsize offset)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (optional_slots); i++)
+    if (optional_slots[i] == offset)
+      return TRUE;
+  return FALSE;
+}
+
+/* Every slot of the table is set (the model code calls them blindly), but
+ * the optional ones; those are set together or not at all. */
 static gboolean
 check_op_table (HartBackend * be, const char *name, GString * msg)
 {
   const gpointer *slot = (const gpointer *) be->ops;
   gsize n_slots = sizeof *be->ops / sizeof (gpointer);
+  gsize n_optional = 0;
 
   if (be->ops->name == NULL)
     FAIL ("the op table has no name");
-  for (gsize i = 1; i < n_slots; i++)
-    if (slot[i] == NULL)
+  for (gsize i = 1; i < n_slots; i++) {
+    if (slot_is_optional (i * sizeof (gpointer)))
+      n_optional += slot[i] != NULL;
+    else if (slot[i] == NULL)
       FAIL ("op table slot %" G_GSIZE_FORMAT " is NULL", i);
+  }
+  if (n_optional != 0 && n_optional != G_N_ELEMENTS (optional_slots))
+    FAIL ("%" G_GSIZE_FORMAT " of the %" G_GSIZE_FORMAT " half-precision "
+        "slots are set: all or none", n_optional,
+        G_N_ELEMENTS (optional_slots));
   return TRUE;
 }
 

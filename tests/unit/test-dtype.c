@@ -3,6 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "kernels/backend.h"
+#ifdef HART_HAVE_ONEDNN
+#include "kernels/cpu/cpu-onednn.h"
+#endif
 
 #include <glib.h>
 #include <math.h>
@@ -106,6 +109,39 @@ test_convert (void)
   g_assert_false (hart_convert_to_f32 (out, bf, HART_DTYPE_N_TYPES, 4));
 }
 
+#ifdef HART_HAVE_ONEDNN
+/* The CPU backend's vectorised rounding of its bf16 operands gives
+ * hart_f32_to_bf16's bits: ties to even, NaN kept NaN (quiet), infinities,
+ * signed zeros, subnormals, and random bit patterns, at every position of
+ * a row (vector lanes and the scalar tail). */
+static void
+test_bf16_row_rounding (void)
+{
+  static const uint32_t special[] = {
+    0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001,
+    0xff800001, 0x7fffffff, 0x3f808000, 0x3f818000, 0x3f80ffff, 0x00000001,
+    0x807fffff, 0x7f7fffff, 0x7f7f8000, 0xc0490fdb, 0x3f7fff80,
+  };
+  const gsize n = 4099;
+  float *src = g_new (float, n);
+  uint16_t *got = g_new (uint16_t, n);
+  GRand *rng = g_rand_new_with_seed (5);
+
+  for (gsize i = 0; i < n; i++) {
+    uint32_t bits = i < G_N_ELEMENTS (special) ? special[i] : g_rand_int (rng);
+    memcpy (&src[i], &bits, sizeof bits);
+  }
+  for (gsize offset = 0; offset < 5; offset++) {
+    hart_cpu_bf16_round_row (got, src + offset, n - offset);
+    for (gsize i = 0; i < n - offset; i++)
+      g_assert_cmphex (got[i], ==, hart_f32_to_bf16 (src[offset + i]));
+  }
+  g_rand_free (rng);
+  g_free (src);
+  g_free (got);
+}
+#endif
+
 int
 main (int argc, char **argv)
 {
@@ -115,5 +151,8 @@ main (int argc, char **argv)
   g_test_add_func ("/dtype/f16/round-trip", test_f16_round_trip);
   g_test_add_func ("/dtype/bf16", test_bf16);
   g_test_add_func ("/dtype/convert", test_convert);
+#ifdef HART_HAVE_ONEDNN
+  g_test_add_func ("/dtype/bf16/row-rounding", test_bf16_row_rounding);
+#endif
   return g_test_run ();
 }
