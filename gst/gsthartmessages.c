@@ -59,6 +59,20 @@ debug_text (const GError * error)
 }
 
 void
+gst_hart_post_engine_error (GstElement * element, const gchar * device,
+    const gchar * precision, const GError * error)
+{
+  if (g_error_matches (error, HART_ERROR, HART_ERROR_UNSUPPORTED))
+    GST_ELEMENT_ERROR (element, LIBRARY, SETTINGS,
+        (_("Precision \"%s\" is not available on the compute device "
+                "\"%s\"."), precision, device), ("%s", error->message));
+  else
+    GST_ELEMENT_ERROR (element, LIBRARY, INIT,
+        (_("Could not open the compute device \"%s\"."), device),
+        ("%s", error->message));
+}
+
+void
 gst_hart_post_load_error (GstElement * element, const gchar * what,
     const gchar * path, const GError * error)
 {

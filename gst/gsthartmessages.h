@@ -24,6 +24,13 @@ void gst_hart_post_progress (GstElement * element, guint64 frame,
 void gst_hart_post_load_error (GstElement * element, const gchar * what,
     const gchar * path, const GError * error);
 
+/* Posts the error of an engine that could not be created on DEVICE
+ * ("auto", "cpu", "cuda") in PRECISION ("fp32", "bf16", …): LIBRARY
+ * SETTINGS when the device lacks the precision (HART_ERROR_UNSUPPORTED,
+ * docs/errors.md E93), LIBRARY INIT otherwise (E57). */
+void gst_hart_post_engine_error (GstElement * element, const gchar * device,
+    const gchar * precision, const GError * error);
+
 /* Posts the error of a failed generation step: STREAM DECODE for a bad
  * token frame (format, shape), LIBRARY FAILED for the rest. */
 void gst_hart_post_generate_error (GstElement * element, const GError * error);

@@ -406,17 +406,9 @@ no_model_path:
   }
 no_engine:
   {
-    if (g_error_matches (error, HART_ERROR, HART_ERROR_UNSUPPORTED)) {
-      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
-          (_("Precision \"%s\" is not available on the compute device "
-                  "\"%s\"."), hart_precision_to_string ((HartPrecision)
-                  precision), gst_hart_device_to_string (device)),
-          ("%s", error->message));
-    } else {
-      GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-          (_("Could not open the compute device \"%s\"."),
-              gst_hart_device_to_string (device)), ("%s", error->message));
-    }
+    gst_hart_post_engine_error (GST_ELEMENT (self),
+        gst_hart_device_to_string (device),
+        hart_precision_to_string ((HartPrecision) precision), error);
     g_clear_error (&error);
     g_free (model_path);
     return FALSE;

@@ -39,21 +39,6 @@ gboolean hart_cpu_onednn_matmul (HartCpuHalf * h,
     const dnnl_memory_desc_t * bias_md, const void *bias,
     const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
 
-/* x rounded to bf16 (nearest even; NaN stays NaN), as hart_f32_to_bf16 */
-static inline uint16_t
-hart_cpu_bf16_round (float f)
-{
-  uint32_t bits;
-  memcpy (&bits, &f, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u)
-    return (uint16_t) ((bits >> 16) | 0x40);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return (uint16_t) (bits >> 16);
-}
-
-/* dst[i] = hart_cpu_bf16_round (src[i]) for i < n, four lanes at a time
- * (GCC vector extensions: SSE2 on x86-64): the rounding of every operand
- * of the bf16 ops, on the hot path of each. */
 typedef uint32_t hart_v4su __attribute__((vector_size (16)));
 typedef uint16_t hart_v4hu __attribute__((vector_size (8)));
 
@@ -74,7 +59,7 @@ hart_cpu_bf16_round_row (uint16_t * dst, const float *src, gsize n)
     memcpy (dst + i, &halves, sizeof halves);
   }
   for (; i < n; i++)
-    dst[i] = hart_cpu_bf16_round (src[i]);
+    dst[i] = hart_f32_to_bf16 (src[i]);
 }
 
 G_END_DECLS
