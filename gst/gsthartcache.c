@@ -204,12 +204,15 @@ gst_hart_cache_acquire_text_encoder (HartEngine * engine,
     const gchar * qwen_dir, const gchar * tokenizer_dir, GError ** error)
 {
   gchar *dir = g_canonicalize_filename (qwen_dir, NULL);
-  gchar *tok = tokenizer_dir ? g_canonicalize_filename (tokenizer_dir,
-      NULL) : NULL;
+  /* NULL resolved here as the loader would, so that a caller naming the
+   * folder and one leaving it NULL share one entry */
+  gchar *found = tokenizer_dir ? NULL : hart_text_encoder_tokenizer_dir (dir);
+  gchar *tok = g_canonicalize_filename (tokenizer_dir ? tokenizer_dir : found,
+      NULL);
   gchar *key = g_strdup_printf ("text-encoder|%s|%d|%s|%s|%s",
       hart_engine_get_device (engine), hart_engine_get_n_threads (engine),
       hart_precision_to_string (hart_engine_get_precision (engine)), dir,
-      tok ? tok : "");
+      tok);
   CacheLoad l = {.engine = engine,.dir = dir,.tokenizer_dir = tok };
   HartTextEncoder *encoder;
 
@@ -217,6 +220,7 @@ gst_hart_cache_acquire_text_encoder (HartEngine * engine,
       (GDestroyNotify) hart_text_encoder_free, error);
   g_free (key);
   g_free (tok);
+  g_free (found);
   g_free (dir);
   return encoder;
 }

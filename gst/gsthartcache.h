@@ -30,7 +30,8 @@ HartModel *gst_hart_cache_acquire_model (HartEngine * engine,
     const gchar * model_dir, GError ** error);
 
 /* Keyed by (engine's device, threads and precision, canonical QWEN_DIR,
- * TOKENIZER_DIR or NULL). */
+ * canonical tokenizer folder: TOKENIZER_DIR, or for NULL the one
+ * hart_text_encoder_tokenizer_dir finds). */
 HartTextEncoder *gst_hart_cache_acquire_text_encoder (HartEngine * engine,
     const gchar * qwen_dir, const gchar * tokenizer_dir, GError ** error);
 

@@ -8,7 +8,7 @@
  * resident memory must not grow per frame.  Each test prints its counts and
  * its duration into the test log (docs/robustness.md, "Stress").
  *
- * HART_STRESS_FRAMES sets the length of the long run (default 1000),
+ * HART_STRESS_FRAMES sets the length of the long run (default 500),
  * HART_STRESS_STATE_CHANGES the number of random state changes (default
  * 500): smaller values for a quick run on a busy machine.
  */
@@ -349,7 +349,7 @@ GST_START_TEST (test_parallel_pipelines)
   GThread *threads[N_THREADS];
   ThreadRun alone = { PROMPT_A, 11 };
   gint64 start = g_get_monotonic_time ();
-  guint n_models, n_model_users;
+  guint n_models, n_model_users, n_encoders, n_encoder_users;
   gdouble parallel_s;
 
   n_prerolled = 0;
@@ -382,6 +382,7 @@ GST_START_TEST (test_parallel_pipelines)
   while (n_prerolled < N_THREADS)
     g_cond_wait (&gate_cond, &gate_lock);
   n_models = cache_count ("model", &n_model_users);
+  n_encoders = cache_count ("text-encoder", &n_encoder_users);
   gate_open = TRUE;
   g_cond_broadcast (&gate_cond);
   g_mutex_unlock (&gate_lock);
@@ -391,6 +392,10 @@ GST_START_TEST (test_parallel_pipelines)
 
   fail_unless_equals_int (n_models, 1);
   fail_unless_equals_int (n_model_users, N_THREADS + 1);
+  /* the text encoder too: the keeper's entry, not one the pipelines load
+   * for themselves on every start (a tokenizer folder named differently) */
+  fail_unless_equals_int (n_encoders, 1);
+  fail_unless_equals_int (n_encoder_users, N_THREADS + 1);
   for (guint t = 0; t < N_THREADS; t++) {
     fail_unless (runs[t].problem == NULL, "pipeline %u: %s", t,
         runs[t].problem);
@@ -544,16 +549,23 @@ GST_END_TEST;
 
 /* ---- 4. a long run: memory must not grow per frame ---- */
 
-/* The resident size may grow this much from the warm-up frame to the end:
- * allocator slack and the debug log, not one frame's worth per frame (a
- * leak of one 128×128 RGB frame a frame would be 47 MiB over 1000). */
-#define RSS_GROWTH_LIMIT_KIB (16 * 1024)
+/* The resident size may grow from the warm-up frame to the end by
+ * allocator slack and the debug log (measured: +64 to +128 KiB), never by
+ * half a 128×128 RGB frame (48 KiB) per frame: a leak of one frame a frame
+ * over 450 frames would be 21 MiB, twice the limit.  At most 16 MiB. */
+#define FRAME_KIB (128 * 128 * 3 / 1024)
+
+static guint64
+rss_growth_limit_kib (gint n_measured_frames)
+{
+  return MIN ((guint64) 16 * 1024, (guint64) n_measured_frames * FRAME_KIB / 2);
+}
 
 GST_START_TEST (test_long_run_memory)
 {
   const gchar *frames_env = g_getenv ("HART_STRESS_FRAMES");
   const gint n_frames = frames_env ? (gint) g_ascii_strtoll (frames_env,
-      NULL, 10) : 1000;
+      NULL, 10) : 500;
   const gint warm_up = MIN (50, n_frames / 4);
   gchar *line;
   FrameCounter frames = { 0 };
@@ -589,7 +601,8 @@ GST_START_TEST (test_long_run_memory)
       " KiB at the end (%+" G_GINT64_FORMAT " KiB)\n", n_frames, seconds,
       1000.0 * seconds / n_frames, cpu_seconds (), frames.rss_kib, warm_up,
       rss_end, (gint64) rss_end - (gint64) frames.rss_kib);
-  fail_unless (rss_end <= frames.rss_kib + RSS_GROWTH_LIMIT_KIB,
+  fail_unless (rss_end <= frames.rss_kib + rss_growth_limit_kib (n_frames
+          - warm_up),
       "resident memory grew from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
       " KiB over %d frames", frames.rss_kib, rss_end, n_frames - warm_up);
 
@@ -615,7 +628,7 @@ stress_suite (void)
    * change to PAUSED then costs a frame, not a load */
   tcase_add_checked_fixture (tc, hart_check_keep_loaded,
       hart_check_release_loaded);
-  /* the long run alone takes about 100 s on an idle core */
+  /* about 3 minutes in all on 2 idle cores, the long run more than half */
   tcase_set_timeout (tc, 900);
   tcase_add_test (tc, test_random_state_changes);
   tcase_add_test (tc, test_parallel_pipelines);
