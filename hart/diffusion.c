@@ -614,7 +614,7 @@ hart_diffusion_sample_in (HartDiffusion * d, const float *z, int n,
 
   /* N0: [n, Cv] guided (the official code then duplicates it), [2n, Cv]
    * unguided (independent halves; only the conditional one is kept). */
-  if (!hart_draws_normal (draws, HART_DRAW_N0, 0, 2,
+  if (!hart_draws_normal (draws, HART_DRAW_N0, 0, guided ? 1 : 2, 2,
           HART_SHAPE (guided ? n : 2 * n, cv), noise, error))
     goto out;
   memcpy (x, noise, (gsize) n * cv * sizeof (float));
@@ -661,7 +661,7 @@ hart_diffusion_sample_in (HartDiffusion * d, const float *z, int n,
     if (!be->ops->synchronize (be, error))
       goto out;
     /* Zn [2n, Cv], drawn for both halves; the first n rows are used */
-    if (!hart_draws_normal (draws, HART_DRAW_ZN, (guint32) step, 2,
+    if (!hart_draws_normal (draws, HART_DRAW_ZN, (guint32) step, 2, 2,
             HART_SHAPE (2 * n, cv), noise, error))
       goto out;
     p_sample_update (&d->steps[step], step, n, cv, cfg_scale, x, out_c, out_u,

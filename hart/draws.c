@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "draws.h"
+#include "hart/hart.h"
 #include "checkpoint.h"
 #include "error.h"
 #include "safetensors-write.h"
@@ -13,6 +14,8 @@ struct _HartDraws
 {
   guint64 seed;
   guint32 frame;
+  int n_items;                  /* > 1: image b draws as item_frames[b] */
+  guint32 *item_frames;
 
   /* replay */
   HartCheckpoint *replay;
@@ -32,6 +35,20 @@ hart_draws_new (guint64 seed, guint32 frame)
   d->seed = seed;
   d->frame = frame;
   return d;
+}
+
+void
+hart_draws_set_item_frames (HartDraws * d, int n_items, const guint32 * frames)
+{
+  g_return_if_fail (n_items >= 1 && n_items <= HART_MAX_BATCH);
+  g_clear_pointer (&d->item_frames, g_free);
+  d->n_items = 0;
+  if (n_items == 1)
+    d->frame = frames[0];
+  else {
+    d->item_frames = g_memdup2 (frames, n_items * sizeof (guint32));
+    d->n_items = n_items;
+  }
 }
 
 /* "draw_012_exp" → 12, "exp"; FALSE if the name is not a draw. */
@@ -134,6 +151,7 @@ hart_draws_free (HartDraws * d)
   hart_checkpoint_free (d->replay);
   hart_safetensors_writer_free (d->recorder);
   g_free (d->record_path);
+  g_free (d->item_frames);
   g_free (d);
 }
 
@@ -192,9 +210,25 @@ n_elements (int ndim, const int64_t * shape)
   return n;
 }
 
+/* Elements [FIRST, FIRST + N) of the stream of (seed, PURPOSE, INDEX,
+ * FRAME) into OUT. */
+static void
+draw_stream (const HartDraws * d, HartDrawPurpose purpose, guint32 index,
+    guint32 frame, guint64 first, float *out, guint64 n)
+{
+  HartPhiloxStream s;
+
+  hart_philox_stream_init (&s, d->seed, purpose, index, frame);
+  if (purpose == HART_DRAW_E1 || purpose == HART_DRAW_E2)
+    hart_philox_exponential (&s, first, out, n);
+  else
+    hart_philox_normal (&s, first, out, n);
+}
+
 static gboolean
 draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
-    guint32 index, int ndim, const int64_t * shape, float *out, GError ** error)
+    guint32 index, int halves, int ndim, const int64_t * shape, float *out,
+    GError ** error)
 {
   guint64 n = n_elements (ndim, shape);
 
@@ -208,13 +242,24 @@ draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
         || !hart_check_finite (out, n, error, HART_ERROR_FORMAT,
             "%s: tensor \"%s\"", hart_checkpoint_get_path (d->replay), t->name))
       return FALSE;
+  } else if (d->n_items > 1) {
+    /* image b of half h: elements [h·part, (h + 1)·part) of frame b's
+     * stream, where a one-image generation of that frame puts them */
+    const guint64 parts = (guint64) halves * d->n_items;
+    const guint64 part = n / parts;
+
+    if (halves < 1 || halves > 2 || part * parts != n) {
+      g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+          "%s draw of %" G_GUINT64_FORMAT " values does not split into %d "
+          "images × %d halves", kind, n, d->n_items, halves);
+      return FALSE;
+    }
+    for (int h = 0; h < halves; h++)
+      for (int b = 0; b < d->n_items; b++)
+        draw_stream (d, purpose, index, d->item_frames[b], h * part,
+            out + (h * d->n_items + b) * part, part);
   } else {
-    HartPhiloxStream s;
-    hart_philox_stream_init (&s, d->seed, purpose, index, d->frame);
-    if (purpose == HART_DRAW_E1 || purpose == HART_DRAW_E2)
-      hart_philox_exponential (&s, 0, out, n);
-    else
-      hart_philox_normal (&s, 0, out, n);
+    draw_stream (d, purpose, index, d->frame, 0, out, n);
   }
   record (d, kind, HART_DTYPE_F32, ndim, shape, out);
   return TRUE;
@@ -222,16 +267,19 @@ draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
 
 gboolean
 hart_draws_exponential (HartDraws * d, HartDrawPurpose purpose,
-    guint32 index, int ndim, const int64_t * shape, float *out, GError ** error)
+    guint32 index, int halves, int ndim, const int64_t * shape, float *out,
+    GError ** error)
 {
-  return draw_floats (d, "exp", purpose, index, ndim, shape, out, error);
+  return draw_floats (d, "exp", purpose, index, halves, ndim, shape, out,
+      error);
 }
 
 gboolean
 hart_draws_normal (HartDraws * d, HartDrawPurpose purpose, guint32 index,
-    int ndim, const int64_t * shape, float *out, GError ** error)
+    int halves, int ndim, const int64_t * shape, float *out, GError ** error)
 {
-  return draw_floats (d, "randn", purpose, index, ndim, shape, out, error);
+  return draw_floats (d, "randn", purpose, index, halves, ndim, shape, out,
+      error);
 }
 
 gboolean

@@ -25,6 +25,14 @@ typedef struct _HartDraws HartDraws;
 
 /* Philox draws for `seed`, frame `frame`. */
 HartDraws *hart_draws_new (guint64 seed, guint32 frame);
+/* Batches of video frames: image b of every tensor draws as frame
+ * FRAMES[b] (N_ITEMS images, 1 … HART_MAX_BATCH; copied), so that each
+ * image gets exactly the draws a one-image generation of that frame gets
+ * and a batch gives the bytes of the frames made one by one
+ * (docs/random-draws.md, "Batches of frames").  Philox draws only: a
+ * replayed file holds whole tensors. */
+void hart_draws_set_item_frames (HartDraws * d, int n_items,
+    const guint32 * frames);
 /* Replays the draws of a file. */
 HartDraws *hart_draws_new_replay (const char *path, GError ** error);
 /* Also record every draw handed out; written by hart_draws_finish(). */
@@ -32,13 +40,18 @@ void hart_draws_set_record_path (HartDraws * d, const char *path);
 void hart_draws_free (HartDraws * d);
 
 /* Exp(1) draws into host memory out[n]; the tensor shape is recorded and,
- * when replaying, checked.  purpose HART_DRAW_E1 / HART_DRAW_E2, index = stage. */
+ * when replaying, checked.  purpose HART_DRAW_E1 / HART_DRAW_E2, index = stage.
+ * HALVES (1 or 2) says how the tensor splits into images for
+ * hart_draws_set_item_frames: 1, image-major ([B·rows, …] or [B, …]); 2, a
+ * conditional and an unconditional half drawn together ([2·B·rows, …]),
+ * each image-major, image b's second half continuing its stream where its
+ * first half ends, as a one-image tensor [2·rows, …] does. */
 gboolean hart_draws_exponential (HartDraws * d, HartDrawPurpose purpose,
-    guint32 index, int ndim, const int64_t * shape, float *out,
+    guint32 index, int halves, int ndim, const int64_t * shape, float *out,
     GError ** error);
 /* N(0, 1) draws: purpose HART_DRAW_N0 (index 0) or HART_DRAW_ZN (index = step). */
 gboolean hart_draws_normal (HartDraws * d, HartDrawPurpose purpose,
-    guint32 index, int ndim, const int64_t * shape, float *out,
+    guint32 index, int halves, int ndim, const int64_t * shape, float *out,
     GError ** error);
 /* A MaskGIT order over n tokens.  It has no effect with one MaskGIT
  * iteration (docs/algorithm.md §6.4 step 1) but occupies a slot in the draw order: replay

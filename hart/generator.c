@@ -28,6 +28,10 @@ struct _HartGenerator
   gboolean have_frame;          /* frame_ctx holds a frame's context */
   HartTokens *held;             /* the last frame of TARGET outside a
                                  * transition, for keep-scales; or NULL */
+
+  /* batches of frames (a generator of one image a frame) */
+  HartRun *batch_run;           /* buffers for batch_ctx->batch frames */
+  HartContext *batch_ctx;       /* each frame's context of the last batch */
 };
 
 HartGenerator *
@@ -54,6 +58,8 @@ hart_generator_free (HartGenerator * gen)
   if (gen == NULL)
     return;
   hart_run_free (gen->run);
+  hart_run_free (gen->batch_run);
+  hart_context_free (gen->batch_ctx);
   hart_context_free (gen->target);
   hart_context_free (gen->from);
   hart_context_free (gen->frame_ctx);
@@ -319,6 +325,204 @@ hart_generator_next_images (HartGenerator * gen,
   if (images != NULL && tokens_out != NULL)
     *tokens_out = g_steal_pointer (&tokens);
   hart_tokens_free (tokens);
+  return images;
+}
+
+/* ---- batches of frames ---- */
+
+/* How many of the next MAX_FRAMES frames one batch may hold: frames that
+ * keep nothing (keep 0, or a transition's blends) are independent, and so
+ * are frames that all keep the maps held now (which the frames after them
+ * would keep too: a frame's kept maps are those it kept).  The frame that
+ * lays out the prompt (keep > 0, nothing held) ends the batch: the frames
+ * after it keep its maps. */
+static int
+batch_length (const HartGenerator * gen, int keep, int max_frames)
+{
+  int blends_left = 0;
+
+  if (keep == 0 || gen->held != NULL)
+    return max_frames;
+  if (gen->from != NULL)
+    blends_left = MAX (gen->transition_length - 1 - gen->transition_step, 0);
+  return MIN (max_frames, blends_left + 1);
+}
+
+/* Each frame's context, as frame_context gives them one by one, into
+ * gen->batch_ctx (N images); *N_BLENDED: how many of the first are
+ * blends (the rest are the target's own). */
+static void
+batch_context (HartGenerator * gen, int n, int *n_blended)
+{
+  const HartContext *t = gen->target;
+  const gsize one = (gsize) t->tokens * t->dim, rows = t->tokens;
+  HartContext *c = gen->batch_ctx;
+
+  if (c == NULL || c->batch != n || c->tokens != t->tokens || c->dim != t->dim) {
+    hart_context_free (c);
+    c = gen->batch_ctx = hart_context_new (n, t->tokens, t->dim);
+  }
+  *n_blended = 0;
+  for (int i = 0; i < n; i++) {
+    float *data = c->data + i * one;
+    const int step = gen->transition_step + i;
+
+    memcpy (c->mask + i * rows, t->mask, rows * sizeof (uint8_t));
+    memcpy (c->positions + i * rows, t->positions, rows * sizeof (int32_t));
+    if (gen->from != NULL && step + 1 < gen->transition_length) {
+      const float a = (float) (step + 1) / gen->transition_length;
+
+      for (gsize j = 0; j < one; j++)
+        data[j] = (1.0f - a) * gen->from->data[j] + a * t->data[j];
+      (*n_blended)++;
+    } else {
+      memcpy (data, t->data, one * sizeof (float));
+    }
+  }
+}
+
+/* The run for batches of N frames (the generator's own for one). */
+static HartRun *
+batch_run (HartGenerator * gen, int n)
+{
+  if (n == 1)
+    return gen->run;
+  if (gen->batch_run != NULL && hart_run_get_batch (gen->batch_run) != n)
+    g_clear_pointer (&gen->batch_run, hart_run_free);
+  if (gen->batch_run == NULL)
+    gen->batch_run = hart_run_new (gen->model, n);
+  return gen->batch_run;
+}
+
+static HartDraws *
+batch_draws (const HartGenerateParams * params, const guint32 * frames, int n)
+{
+  HartDraws *draws = hart_draws_new (params->seed, frames[0]);
+
+  hart_draws_set_item_frames (draws, n, frames);
+  return draws;
+}
+
+static gboolean
+check_batch_call (const HartGenerator * gen, int max_frames, GError ** error)
+{
+  if (gen->batch != 1) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "batches of frames need a generator of one image a frame (this one "
+        "makes %d)", gen->batch);
+    return FALSE;
+  }
+  if (max_frames < 1 || max_frames > HART_MAX_BATCH) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "batch of %d frames is outside [1, %d]", max_frames, HART_MAX_BATCH);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+HartTokens *
+hart_generator_next_token_batch (HartGenerator * gen,
+    const HartGenerateParams * params, const guint32 * frames, int max_frames,
+    GCancellable * cancel, GError ** error)
+{
+  const int max_keep = gen->model->tcfg.n_scales - 1;
+  HartGenerateParams first = *params;
+  HartTokens *tokens, *reuse = NULL;
+  HartDraws *draws;
+  int keep, n, n_blended;
+
+  if (!check_batch_call (gen, max_frames, error))
+    return NULL;
+  if (gen->target == NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "generator: no context or prompt set yet");
+    return NULL;
+  }
+  if (params->reuse != NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "generator: params->reuse must be NULL (the generator holds the "
+        "token maps of keep_scales itself)");
+    return NULL;
+  }
+  if (!hart_generate_refuse_draw_files (params, error)
+      || !hart_generate_check_params (params, error))
+    return NULL;
+  keep = MIN (params->keep_scales, max_keep);
+  n = batch_length (gen, keep, max_frames);
+
+  batch_context (gen, n, &n_blended);
+  if (n_blended > 0 && !hart_generate_check_context (gen->model,
+          gen->batch_ctx, error))
+    return NULL;
+  /* the maps held are kept by every frame (none is blended then: a
+   * transition starts with nothing held) */
+  if (keep > 0 && gen->held != NULL) {
+    const HartTokens *srcs[HART_MAX_BATCH];
+    int items[HART_MAX_BATCH];
+
+    for (int i = 0; i < n; i++) {
+      srcs[i] = gen->held;
+      items[i] = 0;
+    }
+    reuse = hart_tokens_gather (srcs, items, n);
+  }
+  gen->have_frame = FALSE;
+  first.frame = frames[0];
+  draws = batch_draws (params, frames, n);
+  tokens = hart_run_tokens (batch_run (gen, n), gen->batch_ctx, &first,
+      reuse, keep, draws, NULL, cancel, error);
+  hart_draws_free (draws);
+  hart_tokens_free (reuse);
+  if (tokens == NULL)
+    return NULL;
+
+  /* the state one frame at a time would have after the last frame: its
+   * context (a transition may start from it), the transition advanced by
+   * N, its maps held when it is the prompt's own */
+  {
+    HartContext *last = hart_context_new (1, gen->target->tokens,
+        gen->target->dim);
+    const gsize one = (gsize) last->tokens * last->dim;
+    const int last_blended = n_blended == n;
+    const int l = n - 1;
+    int item = l;
+
+    memcpy (last->data, gen->batch_ctx->data + l * one, one * sizeof (float));
+    memcpy (last->mask, gen->batch_ctx->mask + l * last->tokens,
+        last->tokens * sizeof (uint8_t));
+    memcpy (last->positions, gen->batch_ctx->positions + l * last->tokens,
+        last->tokens * sizeof (int32_t));
+    hart_context_free (gen->frame_ctx);
+    gen->frame_ctx = last;
+    gen->have_frame = TRUE;
+    for (int i = 0; i < n; i++)
+      advance_transition (gen);
+    g_clear_pointer (&gen->held, hart_tokens_free);
+    if (keep > 0 && !last_blended) {
+      const HartTokens *src = tokens;
+
+      gen->held = hart_tokens_gather (&src, &item, 1);
+      gen->held->frame = frames[l];
+    }
+  }
+  return tokens;
+}
+
+HartImage **
+hart_generator_refine_batch (HartGenerator * gen, const HartTokens * tokens,
+    const HartGenerateParams * params, const guint32 * frames,
+    GCancellable * cancel, GError ** error)
+{
+  HartDraws *draws;
+  HartImage **images;
+
+  if (!check_batch_call (gen, tokens->batch, error)
+      || !hart_generate_refuse_draw_files (params, error))
+    return NULL;
+  draws = batch_draws (params, frames, tokens->batch);
+  images = hart_run_refine (batch_run (gen, tokens->batch), tokens, params,
+      draws, NULL, cancel, error);
+  hart_draws_free (draws);
   return images;
 }
 

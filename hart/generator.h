@@ -95,6 +95,31 @@ HartImage **hart_generator_next_images (HartGenerator * gen,
     const HartGenerateParams * params, HartTokens ** tokens,
     GCancellable * cancel, GError ** error);
 
+/* ---- batches of frames ----
+ *
+ * A generator of one image a frame can make several successive frames in
+ * one engine call (better use of the matrix units, and how a GPU reaches
+ * its throughput).  The frames of a batch are byte for byte those the
+ * calls above give one by one: frame i draws as FRAMES[i] (what
+ * params->frame would be for it), takes its own step of a transition, and
+ * keeps the maps it would keep (docs/video.md, "Batches of frames").  */
+
+/* The next frames' token frame: n images (1 … MAX_FRAMES, at most
+ * HART_MAX_BATCH), image i being frame i.  Fewer than MAX_FRAMES only with
+ * keep_scales > 0, when a frame lays out the prompt (the first after a
+ * prompt change or a transition): it ends the batch, since the frames
+ * after it keep its maps.  The batch's buffers are the generator's (a
+ * second set, sized for n, besides the one-frame set). */
+HartTokens *hart_generator_next_token_batch (HartGenerator * gen,
+    const HartGenerateParams * params, const guint32 * frames, int max_frames,
+    GCancellable * cancel, GError ** error);
+
+/* The images of a token frame of n successive frames (FRAMES[i] the draws
+ * of image i), in the batch's buffers. */
+HartImage **hart_generator_refine_batch (HartGenerator * gen,
+    const HartTokens * tokens, const HartGenerateParams * params,
+    const guint32 * frames, GCancellable * cancel, GError ** error);
+
 /* The memory budget of a model and its text encoder together, before
  * either is loaded: FALSE (HART_ERROR_LIMIT) when the estimate for MODEL_DIR
  * (one image) plus the text encoder in QWEN_DIR exceeds BUDGET_BYTES (0:

@@ -221,14 +221,14 @@ hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
   e1 = g_try_new (float, half);
   if (e1 == NULL)
     goto oom;
-  if (!hart_draws_exponential (draws, HART_DRAW_E1, s->stage, 2,
+  if (!hart_draws_exponential (draws, HART_DRAW_E1, s->stage, 1, 2,
           (const int64_t[]) { (int64_t) n_rows, vocab }, e1, error))
     goto out;
   if (s->smooth) {
     e2 = g_try_new (float, half);
     if (e2 == NULL)
       goto oom;
-    if (!hart_draws_exponential (draws, HART_DRAW_E2, s->stage, 3,
+    if (!hart_draws_exponential (draws, HART_DRAW_E2, s->stage, 1, 3,
             (const int64_t[]) { batch, l, vocab }, e2, error))
       goto out;
   }

@@ -83,6 +83,50 @@ hart_tokens_copy (const HartTokens * src)
   return t;
 }
 
+HartTokens *
+hart_tokens_gather (const HartTokens * const *srcs, const int *items, int n)
+{
+  const HartTokens *s0;
+  HartTokens *t;
+  gsize f_hat_one, last_one, z_one, stage_one;
+
+  g_return_val_if_fail (srcs != NULL && items != NULL && n >= 1
+      && n <= HART_MAX_BATCH, NULL);
+  s0 = srcs[0];
+  for (int i = 0; i < n; i++)
+    g_return_val_if_fail (srcs[i]->latent_channels == s0->latent_channels
+        && srcs[i]->side == s0->side && srcs[i]->embed_dim == s0->embed_dim
+        && srcs[i]->n_scales == s0->n_scales
+        && srcs[i]->stage_tokens == s0->stage_tokens && items[i] >= 0
+        && items[i] < srcs[i]->batch, NULL);
+  t = hart_tokens_new (n, s0->latent_channels, s0->side, s0->embed_dim,
+      s0->n_scales, s0->stage_tokens);
+  memcpy (t->fingerprint, s0->fingerprint, sizeof t->fingerprint);
+  t->cfg_scale = s0->cfg_scale;
+  t->seed = s0->seed;
+  t->frame = s0->frame;
+  f_hat_one = f_hat_len (s0) / s0->batch;
+  last_one = last_len (s0) / s0->batch;
+  z_one = z_len (s0) / (2 * (gsize) s0->batch);
+  stage_one = stage_len (s0) / s0->batch;
+  for (int i = 0; i < n; i++) {
+    const HartTokens *src = srcs[i];
+    const gsize b = (gsize) items[i];
+
+    memcpy (t->f_hat + i * f_hat_one, src->f_hat + b * f_hat_one,
+        f_hat_one * sizeof (float));
+    memcpy (t->last_h + i * last_one, src->last_h + b * last_one,
+        last_one * sizeof (float));
+    /* z: the conditional rows of every image, then the unconditional */
+    memcpy (t->z + i * z_one, src->z + b * z_one, z_one * sizeof (float));
+    memcpy (t->z + (n + i) * z_one, src->z + (src->batch + b) * z_one,
+        z_one * sizeof (float));
+    memcpy (t->stage_h + i * stage_one, src->stage_h + b * stage_one,
+        stage_one * sizeof (float));
+  }
+  return t;
+}
+
 void
 hart_tokens_free (HartTokens * t)
 {

@@ -44,6 +44,12 @@ typedef struct
 HartTokens *hart_tokens_new (int batch, int latent_channels, int side,
     int embed_dim, int n_scales, int stage_tokens);
 HartTokens *hart_tokens_copy (const HartTokens * tokens);
+/* A token frame of N images (1 … HART_MAX_BATCH): image i is image
+ * ITEMS[i] of SRCS[i] (all of one model and shape).  Splits a batch into
+ * frames, stacks frames into a batch, repeats one image; header fields
+ * (seed, frame, cfg, fingerprint) from SRCS[0]. */
+HartTokens *hart_tokens_gather (const HartTokens * const *srcs,
+    const int *items, int n);
 void hart_tokens_free (HartTokens * tokens);
 
 /* Serialised size in bytes. */

@@ -44,10 +44,10 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     } else {
       float *out = g_new (float, t->n_elements + 1);
       if (g_str_has_suffix (t->name, "_exp"))
-        ok = hart_draws_exponential (draws, HART_DRAW_E1, 0, t->ndim,
+        ok = hart_draws_exponential (draws, HART_DRAW_E1, 0, 1, t->ndim,
             t->shape, out, &error);
       else
-        ok = hart_draws_normal (draws, HART_DRAW_N0, 0, t->ndim, t->shape,
+        ok = hart_draws_normal (draws, HART_DRAW_N0, 0, 1, t->ndim, t->shape,
             out, &error);
       g_free (out);
     }

@@ -14,6 +14,7 @@
 #include "hart/tokens.h"
 
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KEEP 4
@@ -422,6 +423,122 @@ test_errors (Fixture * f, gconstpointer data)
   hart_generator_free (gen);
 }
 
+/* A frame of a batch against the frame made alone.  Not byte for byte:
+ * OpenBLAS picks its kernels by the product's size, and a batch's products
+ * are larger, so the sums round differently (docs/video.md, "Batches of
+ * frames").  The codes must be the same (a different code moves f_hat by
+ * a codebook vector, ~0.1 or more; rounding moves it by ~1e-4) and the
+ * pictures within ±1, the tolerance the fp32 engine holds against the
+ * official code. */
+#define BATCH_F_HAT_TOLERANCE 2e-3f
+
+static void
+assert_frame_close (const HartTokens * got, HartImage ** got_image,
+    const HartTokens * want, HartImage ** want_image)
+{
+  const gsize n_f_hat = (gsize) want->latent_channels * want->side * want->side;
+  const gsize n_stage = (gsize) want->stage_tokens * want->latent_channels;
+  const gsize n_px = (gsize) want_image[0]->stride * want_image[0]->height;
+
+  g_assert_cmpint (got->batch, ==, 1);
+  g_assert_cmpstr (got->fingerprint, ==, want->fingerprint);
+  g_assert_cmpuint (got->frame, ==, want->frame);
+  g_assert_cmpuint (got->seed, ==, want->seed);
+  for (gsize i = 0; i < n_f_hat; i++)
+    g_assert_cmpfloat_with_epsilon (got->f_hat[i], want->f_hat[i],
+        BATCH_F_HAT_TOLERANCE);
+  for (gsize i = 0; i < n_stage; i++)
+    g_assert_cmpfloat_with_epsilon (got->stage_h[i], want->stage_h[i],
+        BATCH_F_HAT_TOLERANCE);
+  g_assert_cmpint (got_image[0]->width, ==, want_image[0]->width);
+  g_assert_cmpint (got_image[0]->height, ==, want_image[0]->height);
+  for (gsize i = 0; i < n_px; i++)
+    g_assert_cmpint (abs ((int) got_image[0]->rgb[i] -
+            (int) want_image[0]->rgb[i]), <=, 1);
+}
+
+/* Batches of frames: every frame of a batch is the frame made one at a
+ * time (assert_frame_close), through a prompt change with a transition,
+ * with and without kept maps; a frame that lays out the prompt ends its
+ * batch.  DATA: the kept scales (GINT_TO_POINTER). */
+#define SCRIPT_FRAMES 11
+#define CHANGE_AT 4             /* the context changes before this frame */
+#define MAX_BATCH 3
+
+static void
+test_batches (Fixture * f, gconstpointer data)
+{
+  const int keep = GPOINTER_TO_INT (data);
+  GError *error = NULL;
+  HartGenerator *one = hart_generator_new (f->model, 1, &error);
+  HartGenerator *batch = hart_generator_new (f->model, 1, &error);
+  HartTokens *expected[SCRIPT_FRAMES];
+  HartImage **expected_images[SCRIPT_FRAMES];
+  HartGenerateParams p;
+  int done = 0, n_batches = 0, sizes[SCRIPT_FRAMES];
+  /* keep 0: 3 + 1 before the change, 3 + 3 + 1 after it; kept maps: the
+   * prompt's first frame alone, then 3; after the change two blends and
+   * the transition's last frame (which lays out the new prompt), 3, 1 */
+  const int want_keep0[] = { 3, 1, 3, 3, 1 }, want_kept[] = { 1, 3, 3, 3, 1 };
+  const int *want = keep == 0 ? want_keep0 : want_kept;
+
+  g_assert_true (hart_generator_set_context (one, f->a, 0, &error));
+  for (int i = 0; i < SCRIPT_FRAMES; i++) {
+    if (i == CHANGE_AT)
+      g_assert_true (hart_generator_set_context (one, f->b, 3, &error));
+    expected[i] = next_tokens (one, (guint32) i, keep);
+    params_for_frame (&p, (guint32) i, keep);
+    expected_images[i] = hart_generator_refine (one, expected[i], &p, NULL,
+        &error);
+    g_assert_no_error (error);
+  }
+
+  g_assert_true (hart_generator_set_context (batch, f->a, 0, &error));
+  while (done < SCRIPT_FRAMES) {
+    const int until = done < CHANGE_AT ? CHANGE_AT : SCRIPT_FRAMES;
+    const int max = MIN (MAX_BATCH, until - done);
+    guint32 frames[MAX_BATCH];
+    HartTokens *t;
+    HartImage **images;
+
+    if (done == CHANGE_AT)
+      g_assert_true (hart_generator_set_context (batch, f->b, 3, &error));
+    for (int i = 0; i < max; i++)
+      frames[i] = (guint32) (done + i);
+    params_for_frame (&p, frames[0], keep);
+    t = hart_generator_next_token_batch (batch, &p, frames, max, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (t->batch, >=, 1);
+    g_assert_cmpint (t->batch, <=, max);
+    images = hart_generator_refine_batch (batch, t, &p, frames, NULL, &error);
+    g_assert_no_error (error);
+    for (int i = 0; i < t->batch; i++) {
+      const HartTokens *src = t;
+      HartTokens *item = hart_tokens_gather (&src, &i, 1);
+      HartImage *pair[2] = { images[i], NULL };
+
+      item->frame = frames[i];
+      assert_frame_close (item, pair, expected[done + i],
+          expected_images[done + i]);
+      hart_tokens_free (item);
+    }
+    g_assert_null (images[t->batch]);
+    sizes[n_batches++] = t->batch;
+    done += t->batch;
+    hart_images_free (images);
+    hart_tokens_free (t);
+  }
+  g_assert_cmpint (n_batches, ==, 5);
+  g_assert_cmpmem (sizes, n_batches * sizeof (int), want, 5 * sizeof (int));
+
+  for (int i = 0; i < SCRIPT_FRAMES; i++) {
+    hart_tokens_free (expected[i]);
+    hart_images_free (expected_images[i]);
+  }
+  hart_generator_free (one);
+  hart_generator_free (batch);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -437,5 +554,9 @@ main (int argc, char **argv)
   ADD ("concurrent-generators", test_concurrent_generators);
   ADD ("errors", test_errors);
 #undef ADD
+  g_test_add ("/generator/batches", Fixture, GINT_TO_POINTER (0),
+      fixture_set_up, test_batches, fixture_tear_down);
+  g_test_add ("/generator/batches-keep-scales", Fixture,
+      GINT_TO_POINTER (KEEP), fixture_set_up, test_batches, fixture_tear_down);
   return g_test_run ();
 }
