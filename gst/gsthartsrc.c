@@ -61,6 +61,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_src_debug);
 #define DEFAULT_TRANSITION_FRAMES 0
 #define DEFAULT_MEMORY_BUDGET 0
 #define DEFAULT_TIMESTAMP_OFFSET 0
+#define DEFAULT_BATCH_SIZE 1
+/* frames of one batch: enough for a GPU's throughput, little enough that
+ * the frames waiting in a batch stay a few seconds of video */
+#define MAX_BATCH_SIZE 16
 
 
 enum
@@ -84,6 +88,7 @@ enum
   PROP_TRANSITION_FRAMES,
   PROP_MEMORY_BUDGET,
   PROP_TIMESTAMP_OFFSET,
+  PROP_BATCH_SIZE,
 };
 
 static GstStaticPadTemplate gst_hart_src_template =
@@ -258,6 +263,17 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
+      g_param_spec_uint ("batch-size", "Batch size",
+          "Video: generate up to N successive frames in one engine call and "
+          "push them in order (throughput, at N frames of latency); the "
+          "frames are those made one at a time, up to float rounding (pixels "
+          "within ±1); a setting changed meanwhile drops the frames not "
+          "pushed yet; with keep-scales a frame that lays out the prompt "
+          "is made alone", 1, MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   element_class->post_message = GST_DEBUG_FUNCPTR (gst_hart_src_post_message);
 
   gst_element_class_set_static_metadata (element_class,
@@ -290,6 +306,8 @@ static void
 gst_hart_src_init (GstHartSrc * self)
 {
   self->prompt = g_strdup (DEFAULT_PROMPT);
+  self->batch_size = DEFAULT_BATCH_SIZE;
+  g_queue_init (&self->pending);
   self->seed = DEFAULT_SEED;
   self->seed_mode = DEFAULT_SEED_MODE;
   self->cfg_scale = DEFAULT_CFG_SCALE;
@@ -397,10 +415,15 @@ gst_hart_src_set_property (GObject * object, guint prop_id,
     case PROP_MEMORY_BUDGET:
       self->memory_budget = g_value_get_uint64 (value);
       break;
+    case PROP_BATCH_SIZE:
+      self->batch_size = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  /* frames generated ahead from the old settings are not pushed */
+  self->settings_version++;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -467,6 +490,9 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MEMORY_BUDGET:
       g_value_set_uint64 (value, self->memory_budget);
+      break;
+    case PROP_BATCH_SIZE:
+      g_value_set_uint (value, self->batch_size);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -618,11 +644,23 @@ fail:
   return FALSE;
 }
 
+/* Frames of a batch that will not be pushed (a seek, a stop, a changed
+ * setting). */
+static void
+drop_pending (GstHartSrc * self)
+{
+  if (!g_queue_is_empty (&self->pending))
+    GST_DEBUG_OBJECT (self, "dropping %u frames generated ahead",
+        g_queue_get_length (&self->pending));
+  g_queue_clear_full (&self->pending, (GDestroyNotify) gst_buffer_unref);
+}
+
 static gboolean
 gst_hart_src_stop (GstBaseSrc * basesrc)
 {
   GstHartSrc *self = GST_HART_SRC (basesrc);
 
+  drop_pending (self);
   g_clear_pointer (&self->model_comment, g_free);
   g_clear_pointer (&self->model_name, g_free);
   g_clear_pointer (&self->generator, hart_generator_free);
@@ -876,6 +914,7 @@ gst_hart_src_do_seek (GstBaseSrc * basesrc, GstSegment * segment)
     self->n_frames = 0;
   if (self->generator != NULL)
     hart_generator_reset (self->generator);
+  drop_pending (self);
   self->live_anchor = GST_CLOCK_TIME_NONE;
   GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT ": frame %"
       G_GUINT64_FORMAT, GST_TIME_ARGS (segment->position), self->n_frames);
@@ -1107,6 +1146,101 @@ frame_timestamp (GstHartSrc * self, guint64 n, gint64 offset,
   return t;
 }
 
+/* Frame N's buffer, from its token frame TOKENS (one image) or its
+ * picture IMAGE: contents, timestamps, offsets, meta.  NULL when the
+ * picture does not fit the negotiated frame (an error is posted). */
+static GstBuffer *
+frame_buffer (GstHartSrc * self, guint64 n, const HartTokens * tokens,
+    const HartImage * image, const HartGenerateParams * params,
+    guint32 draws_frame, const gchar * prompt, gint64 timestamp_offset)
+{
+  GstBuffer *buffer;
+  GstClockTime timestamp, next;
+
+  if (self->tokens_out) {
+    const gsize size = hart_tokens_serialized_size (tokens);
+    GstMapInfo map;
+
+    buffer = gst_buffer_new_allocate (NULL, size, NULL);
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    hart_tokens_serialize (tokens, map.data);
+    gst_buffer_unmap (buffer, &map);
+  } else {
+    GstVideoFrame frame;
+    gboolean ok;
+
+    buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&self->info),
+        NULL);
+    ok = gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_WRITE);
+    if (ok) {
+      ok = gst_hart_image_to_frame (image, &frame);
+      gst_video_frame_unmap (&frame);
+    }
+    if (!ok) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          (_("Could not write the generated frame.")),
+          ("frame of %dx%d, negotiated %dx%d", image->width, image->height,
+              GST_VIDEO_INFO_WIDTH (&self->info),
+              GST_VIDEO_INFO_HEIGHT (&self->info)));
+      gst_buffer_unref (buffer);
+      return NULL;
+    }
+  }
+
+  if (self->fps_n > 0) {
+    timestamp = frame_timestamp (self, n, timestamp_offset, &next);
+    GST_BUFFER_DURATION (buffer) = next - timestamp;
+  } else {
+    timestamp = timestamp_offset > 0 ? (GstClockTime) timestamp_offset : 0;
+    GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
+  }
+  GST_BUFFER_PTS (buffer) = timestamp;
+  GST_BUFFER_DTS (buffer) = timestamp;
+  GST_BUFFER_OFFSET (buffer) = n;
+  GST_BUFFER_OFFSET_END (buffer) = n + 1;
+  gst_buffer_set_hart_meta (buffer, prompt, params->seed, draws_frame,
+      params->cfg, self->model_name, hart_model_get_fingerprint (self->model),
+      hart_precision_to_string (hart_engine_get_precision (self->engine)));
+  return buffer;
+}
+
+/* The next frame generated ahead, when it is frame n_frames and its
+ * settings are still the element's; else the frames ahead are dropped and
+ * NULL returned. */
+static GstBuffer *
+pop_pending (GstHartSrc * self)
+{
+  GstBuffer *head = g_queue_peek_head (&self->pending);
+  guint version;
+
+  if (head == NULL)
+    return NULL;
+  GST_OBJECT_LOCK (self);
+  version = self->settings_version;
+  GST_OBJECT_UNLOCK (self);
+  if (version != self->pending_version
+      || GST_BUFFER_OFFSET (head) != self->n_frames) {
+    drop_pending (self);
+    return NULL;
+  }
+  return g_queue_pop_head (&self->pending);
+}
+
+/* How many frames the next generation makes: batch-size, but one for a
+ * still image and no more than num-buffers leaves. */
+static guint
+frames_to_generate (GstHartSrc * self, guint batch_size)
+{
+  gint left = GST_BASE_SRC (self)->num_buffers_left;
+
+  if (self->fps_n == 0)
+    return 1;
+  /* basesrc counts this frame before create () */
+  if (left >= 0)
+    batch_size = MIN (batch_size, (guint) left + 1);
+  return MAX (batch_size, 1);
+}
+
 static GstFlowReturn
 gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
 {
@@ -1119,8 +1253,11 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   gchar *prompt;
   gint keep_scales, transition_frames;
   gboolean changed, live = gst_base_src_is_live (GST_BASE_SRC (self));
-  GstClockTime timestamp, next;
+  gboolean increment;
+  GstClockTime next;
   gint64 started, timestamp_offset;
+  guint32 frames[MAX_BATCH_SIZE];
+  guint n_wanted, n_made, version;
 
   /* framerate 0/1: one still image */
   if (self->fps_n == 0 && self->n_frames >= 1)
@@ -1132,6 +1269,14 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
     if (ret != GST_FLOW_OK)
       return ret;
   }
+
+  /* a frame of the last batch */
+  if ((buffer = pop_pending (self)) != NULL) {
+    self->n_frames++;
+    self->frames_processed++;
+    *outbuf = buffer;
+    return GST_FLOW_OK;
+  }
   started = g_get_monotonic_time ();
 
   hart_generate_params_init (&params);
@@ -1139,25 +1284,27 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   timestamp_offset = self->timestamp_offset;
   prompt = g_strdup (self->prompt);
   params.seed = self->seed;
-  params.frame = self->seed_mode == GST_HART_SEED_MODE_INCREMENT ?
-      (guint32) self->n_frames : 0;
+  increment = self->seed_mode == GST_HART_SEED_MODE_INCREMENT;
   params.cfg = self->cfg_scale;
   params.top_k = self->top_k;
   params.top_p = self->top_p;
   params.smooth = self->smooth;
   keep_scales = self->keep_scales;
   transition_frames = self->transition_frames;
+  n_wanted = frames_to_generate (self, self->batch_size);
+  version = self->settings_version;
   GST_OBJECT_UNLOCK (self);
+  for (guint i = 0; i < n_wanted; i++)
+    frames[i] = increment ? (guint32) (self->n_frames + i) : 0;
+  params.frame = frames[0];
   params.progress = on_progress;
   params.progress_data = self;
-  if (self->fps_n > 0) {
+  if (self->fps_n > 0)
     self->frame_pts = frame_timestamp (self, self->n_frames, timestamp_offset,
         &next);
-  } else {
+  else
     self->frame_pts = timestamp_offset > 0 ? (GstClockTime) timestamp_offset
         : 0;
-    next = GST_CLOCK_TIME_NONE;
-  }
 
   /* the generator holds the first keep-scales maps of the prompt's frames
    * (no more than the model's scales − 1) and drops them at a prompt change
@@ -1174,52 +1321,66 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
     push_tags (self, prompt);
   }
 
-  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": seed %"
+  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (up to %u): seed %"
       G_GUINT64_FORMAT ", draws of frame %u, cfg %g, keep %d",
-      self->n_frames, params.seed, params.frame, params.cfg,
+      self->n_frames, n_wanted, params.seed, params.frame, params.cfg,
       params.keep_scales);
-  tokens = hart_generator_next_tokens (self->generator, &params, self->cancel,
-      &error);
+  /* one frame: the one-frame calls, byte for byte hart_model_generate */
+  if (n_wanted == 1)
+    tokens = hart_generator_next_tokens (self->generator, &params,
+        self->cancel, &error);
+  else
+    tokens = hart_generator_next_token_batch (self->generator, &params,
+        frames, (int) n_wanted, self->cancel, &error);
   if (G_UNLIKELY (tokens == NULL))
     goto failed;
+  n_made = (guint) tokens->batch;
 
-  if (self->tokens_out) {
-    const gsize size = hart_tokens_serialized_size (tokens);
-    GstMapInfo map;
-
-    buffer = gst_buffer_new_allocate (NULL, size, NULL);
-    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
-    hart_tokens_serialize (tokens, map.data);
-    gst_buffer_unmap (buffer, &map);
-  } else {
-    GstVideoFrame frame;
-
-    /* the two halves are byte for byte hart_model_generate */
-    images = hart_generator_refine (self->generator, tokens, &params,
-        self->cancel, &error);
+  if (!self->tokens_out) {
+    if (n_wanted == 1)
+      images = hart_generator_refine (self->generator, tokens, &params,
+          self->cancel, &error);
+    else
+      images = hart_generator_refine_batch (self->generator, tokens, &params,
+          frames, self->cancel, &error);
     if (G_UNLIKELY (images == NULL))
       goto failed;
-    buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&self->info),
-        NULL);
-    if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_WRITE))
-      goto map_failed;
-    if (!gst_hart_image_to_frame (images[0], &frame)) {
-      gst_video_frame_unmap (&frame);
-      goto map_failed;
-    }
-    gst_video_frame_unmap (&frame);
   }
 
-  timestamp = self->frame_pts;
-  GST_BUFFER_DURATION (buffer) = self->fps_n > 0 ? next - timestamp :
-      GST_CLOCK_TIME_NONE;
-  GST_BUFFER_PTS (buffer) = timestamp;
-  GST_BUFFER_DTS (buffer) = timestamp;
-  GST_BUFFER_OFFSET (buffer) = self->n_frames;
-  GST_BUFFER_OFFSET_END (buffer) = self->n_frames + 1;
-  gst_buffer_set_hart_meta (buffer, prompt, params.seed, params.frame,
-      params.cfg, self->model_name, hart_model_get_fingerprint (self->model),
-      hart_precision_to_string (hart_engine_get_precision (self->engine)));
+  /* the batch's frames in order: the first is pushed now, the others
+   * wait in pending for their create () */
+  for (guint i = 0; i < n_made; i++) {
+    HartTokens *item = NULL;
+    GstBuffer *frame;
+
+    if (self->tokens_out && n_made > 1) {
+      const HartTokens *src = tokens;
+      const int index = (int) i;
+
+      item = hart_tokens_gather (&src, &index, 1);
+      item->frame = frames[i];
+    }
+    frame = frame_buffer (self, self->n_frames + i, item ? item : tokens,
+        images ? images[i] : NULL, &params, frames[i], prompt,
+        timestamp_offset);
+    hart_tokens_free (item);
+    if (G_UNLIKELY (frame == NULL)) {
+      drop_pending (self);
+      gst_clear_buffer (&buffer);
+      hart_tokens_free (tokens);
+      hart_images_free (images);
+      g_free (prompt);
+      return GST_FLOW_ERROR;
+    }
+    if (i == 0)
+      buffer = frame;
+    else
+      g_queue_push_tail (&self->pending, frame);
+  }
+  self->pending_version = version;
+  if (n_made > 1)
+    GST_DEBUG_OBJECT (self, "batch of %u frames in %.3f s", n_made,
+        (g_get_monotonic_time () - started) / 1e6);
 
   self->n_frames++;
   self->frames_processed++;
@@ -1251,19 +1412,6 @@ failed:
     hart_images_free (images);
     g_free (prompt);
     return ret;
-  }
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        (_("Could not write the generated frame.")),
-        ("frame of %dx%d, negotiated %dx%d", images[0]->width,
-            images[0]->height, GST_VIDEO_INFO_WIDTH (&self->info),
-            GST_VIDEO_INFO_HEIGHT (&self->info)));
-    gst_buffer_unref (buffer);
-    hart_tokens_free (tokens);
-    hart_images_free (images);
-    g_free (prompt);
-    return GST_FLOW_ERROR;
   }
 }
 

@@ -45,6 +45,9 @@ struct _GstHartSrc
   gint transition_frames;
   guint64 memory_budget;        /* MiB, 0: none */
   gint64 timestamp_offset;      /* ns, added to every PTS */
+  guint batch_size;             /* frames generated together */
+  guint settings_version;       /* bumped by every change of what the next
+                                 * frames are made from */
 
   /* loaded in start (), from the shared cache */
   HartEngine *engine;
@@ -62,6 +65,10 @@ struct _GstHartSrc
   /* streaming state: streaming thread only (and do_seek, which runs with
    * the streaming thread stopped) */
   guint64 n_frames;             /* index of the next frame */
+  /* the frames of the last batch not pushed yet (GstBuffer *, in frame
+   * order), made from the settings of pending_version */
+  GQueue pending;
+  guint pending_version;
   GstClockTime frame_pts;       /* its timestamp (progress messages) */
   /* live: the running time of frame 0's slot (frame n's is anchor +
    * n · period), set by the first frame; GST_CLOCK_TIME_NONE before */

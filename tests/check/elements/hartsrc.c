@@ -8,6 +8,8 @@
 
 #include "hart-check.h"
 
+#include <math.h>
+
 #include <glib/gstdio.h>
 #include <gst/video/video.h>
 #include <sys/stat.h>
@@ -1367,6 +1369,140 @@ GST_START_TEST (test_seek_frames)
 
 GST_END_TEST;
 
+/* ---- batch-size ---- */
+
+#define BATCH_FRAMES 7
+
+/* BATCH_FRAMES frames of a seed-mode=increment hartsrc in CAPS with
+ * BATCH_SIZE and KEEP_SCALES, then EOS. */
+static GstBuffer **
+batch_run (guint batch_size, gint keep_scales, const gchar * caps)
+{
+  GstHarness *h = harness_hartsrc (BATCH_FRAMES, caps);
+  GstBuffer **frames = g_new0 (GstBuffer *, BATCH_FRAMES);
+  GstEvent *event;
+  gboolean eos = FALSE;
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", "increment");
+  g_object_set (h->element, "keep-scales", keep_scales, "batch-size",
+      batch_size, NULL);
+  gst_harness_play (h);
+  for (guint i = 0; i < BATCH_FRAMES; i++)
+    frames[i] = pull_buffer (h);
+  while (!eos && (event = gst_harness_pull_event (h)) != NULL) {
+    eos = GST_EVENT_TYPE (event) == GST_EVENT_EOS;
+    gst_event_unref (event);
+  }
+  fail_unless (eos, "no EOS after %d frames", BATCH_FRAMES);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  gst_harness_teardown (h);
+  return frames;
+}
+
+/* The largest |a − b| over the bytes of two frames of one size. */
+static guint
+max_byte_difference (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  guint d = 0;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  fail_unless_equals_uint64 (ma.size, mb.size);
+  for (gsize i = 0; i < ma.size; i++)
+    d = MAX (d, (guint) ABS ((gint) ma.data[i] - (gint) mb.data[i]));
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return d;
+}
+
+/* Token frames: the same header (model, seed, frame, cfg) and floats
+ * within rounding (a different code would move them by ~0.1). */
+static void
+assert_token_frames_close (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  fail_unless_equals_uint64 (ma.size, mb.size);
+  fail_unless (ma.size > 128 && (ma.size - 128) % 4 == 0);
+  fail_unless (memcmp (ma.data, mb.data, 128) == 0, "headers differ");
+  for (gsize i = 128; i < ma.size; i += 4) {
+    gfloat x, y;
+
+    memcpy (&x, ma.data + i, 4);
+    memcpy (&y, mb.data + i, 4);
+    fail_unless (fabsf (x - y) <= 2e-3f, "byte %" G_GSIZE_FORMAT ": %g vs %g",
+        i, x, y);
+  }
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+}
+
+/* batch-size=3: seven frames come as 3 + 3 + 1 (num-buffers bounds the
+ * last batch), in order, with the offsets, timestamps and meta of
+ * batch-size=1 and its pictures within ±1 (a batch's larger products round
+ * differently, docs/video.md "Batches of frames"); the same with
+ * keep-scales (the layout frame alone, then batches) and for token
+ * frames.  Each frame is a new sample: a batch is not one frame
+ * repeated. */
+static void
+check_batches (gint keep_scales, gboolean tokens)
+{
+  const gchar *caps = tokens ? "video/x-hart-tokens" :
+      "video/x-raw, format=RGB, framerate=10/1";
+  GstBuffer **one = batch_run (1, keep_scales, caps);
+  GstBuffer **three = batch_run (3, keep_scales, caps);
+
+  for (guint i = 0; i < BATCH_FRAMES; i++) {
+    const GstStructure *m1 = hart_meta_checked (one[i], TRUE);
+    const GstStructure *m3 = hart_meta_checked (three[i], TRUE);
+    guint f1 = 0, f3 = 0;
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (three[i]), i);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (three[i]),
+        GST_BUFFER_PTS (one[i]));
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (three[i]),
+        GST_BUFFER_DURATION (one[i]));
+    fail_unless (gst_structure_get_uint (m1, "frame", &f1));
+    fail_unless (gst_structure_get_uint (m3, "frame", &f3));
+    fail_unless_equals_int (f3, i);
+    fail_unless_equals_int (f3, f1);
+    if (tokens)
+      assert_token_frames_close (three[i], one[i]);
+    else
+      fail_unless (max_byte_difference (three[i], one[i]) <= 1,
+          "frame %u: %u levels from batch-size=1", i,
+          max_byte_difference (three[i], one[i]));
+    if (i > 0 && keep_scales == 0)
+      fail_if (buffers_equal (three[i], three[i - 1]));
+  }
+  frames_free (one, BATCH_FRAMES);
+  frames_free (three, BATCH_FRAMES);
+}
+
+GST_START_TEST (test_batch_size)
+{
+  check_batches (0, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_batch_size_keep_scales)
+{
+  check_batches (4, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_batch_size_tokens)
+{
+  check_batches (0, TRUE);
+}
+
+GST_END_TEST;
+
 /* The SEEKING query tells the truth: seekable in time and frames unless
  * live. */
 GST_START_TEST (test_seeking_query)
@@ -1563,6 +1699,9 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_seek_time);
   tcase_add_test (tc, test_seek_frames);
   tcase_add_test (tc, test_seeking_query);
+  tcase_add_test (tc, test_batch_size);
+  tcase_add_test (tc, test_batch_size_keep_scales);
+  tcase_add_test (tc, test_batch_size_tokens);
   tcase_add_test (tc, test_timestamp_offset);
   tcase_add_test (tc, test_live_skips_late_frames);
   tcase_add_test (tc, test_meta_and_tags);
