@@ -44,6 +44,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_hart_refine_debug);
 #define DEFAULT_SEED GST_HART_REFINE_SEED_FROM_FRAME
 #define DEFAULT_TEMPORAL_NOISE FALSE
 #define DEFAULT_MEMORY_BUDGET 0
+#define DEFAULT_BATCH_SIZE 1
+#define MAX_BATCH_SIZE 16
 
 enum
 {
@@ -56,13 +58,17 @@ enum
   PROP_SEED,
   PROP_TEMPORAL_NOISE,
   PROP_MEMORY_BUDGET,
+  PROP_BATCH_SIZE,
 };
 
 static GstStaticPadTemplate gst_hart_refine_sink_template =
 GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_HART_TOKENS_CAPS));
+    /* no size or rate fields: decodebin plugs a decoder only for caps
+     * that are a subset of its template, and hartparse's caps in
+     * decodebin have no size (set_caps takes the model's) */
+    GST_STATIC_CAPS (GST_HART_TOKENS_MEDIA_TYPE));
 
 static GstStaticPadTemplate gst_hart_refine_src_template =
 GST_STATIC_PAD_TEMPLATE ("src",
@@ -72,7 +78,9 @@ GST_STATIC_PAD_TEMPLATE ("src",
 
 #define gst_hart_refine_parent_class parent_class
 G_DEFINE_TYPE (GstHartRefine, gst_hart_refine, GST_TYPE_BASE_TRANSFORM);
-GST_ELEMENT_REGISTER_DEFINE (hartrefine, "hartrefine", GST_RANK_NONE,
+/* A decoder of token frames to raw video, ranked so that decodebin (and
+ * playbin, uridecodebin) plug it after hartparse: a .tok file plays. */
+GST_ELEMENT_REGISTER_DEFINE (hartrefine, "hartrefine", GST_RANK_MARGINAL,
     GST_TYPE_HART_REFINE);
 
 static void gst_hart_refine_set_property (GObject * object, guint prop_id,
@@ -101,6 +109,12 @@ static gboolean gst_hart_refine_query (GstBaseTransform * trans,
     GstPadDirection direction, GstQuery * query);
 static GstFlowReturn gst_hart_refine_transform (GstBaseTransform * trans,
     GstBuffer * inbuf, GstBuffer * outbuf);
+static GstFlowReturn drain_batch (GstHartRefine * self);
+static void clear_batch (GstHartRefine * self);
+static GstFlowReturn gst_hart_refine_submit_input_buffer (GstBaseTransform *
+    trans, gboolean is_discont, GstBuffer * input);
+static GstFlowReturn gst_hart_refine_generate_output (GstBaseTransform *
+    trans, GstBuffer ** outbuf);
 
 static void
 gst_hart_refine_class_init (GstHartRefineClass * klass)
@@ -168,8 +182,18 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
           DEFAULT_MEMORY_BUDGET, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
+      g_param_spec_uint ("batch-size", "Batch size",
+          "Refine up to N successive token frames in one engine call "
+          "(throughput, at N frames of latency); pictures are those refined "
+          "one at a time up to float rounding (within ±1); frames with "
+          "other seeds or guidance, and events, end a batch", 1,
+          MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_set_static_metadata (element_class,
-      "HART token frame refiner", "Filter/Converter/Video",
+      "HART token frame refiner", "Codec/Decoder/Video",
       "Turns HART token frames into pictures (residual diffusion and "
       "decoder)", "gst-hart developers");
   gst_element_class_add_static_pad_template (element_class,
@@ -192,6 +216,10 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_hart_refine_sink_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_hart_refine_query);
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_hart_refine_transform);
+  trans_class->submit_input_buffer =
+      GST_DEBUG_FUNCPTR (gst_hart_refine_submit_input_buffer);
+  trans_class->generate_output =
+      GST_DEBUG_FUNCPTR (gst_hart_refine_generate_output);
   trans_class->passthrough_on_same_caps = FALSE;
 
   gst_type_mark_as_plugin_api (GST_TYPE_HART_DEVICE, 0);
@@ -209,6 +237,9 @@ gst_hart_refine_init (GstHartRefine * self)
   self->seed = DEFAULT_SEED;
   self->temporal_noise = DEFAULT_TEMPORAL_NOISE;
   self->memory_budget = DEFAULT_MEMORY_BUDGET;
+  self->batch_size = DEFAULT_BATCH_SIZE;
+  g_queue_init (&self->batch_in);
+  g_queue_init (&self->batch_out);
   self->cancel = g_cancellable_new ();
 }
 
@@ -258,6 +289,9 @@ gst_hart_refine_set_property (GObject * object, guint prop_id,
     case PROP_MEMORY_BUDGET:
       self->memory_budget = g_value_get_uint64 (value);
       break;
+    case PROP_BATCH_SIZE:
+      self->batch_size = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -296,6 +330,9 @@ gst_hart_refine_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MEMORY_BUDGET:
       g_value_set_uint64 (value, self->memory_budget);
+      break;
+    case PROP_BATCH_SIZE:
+      g_value_set_uint (value, self->batch_size);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -439,6 +476,15 @@ over_budget:
   }
 }
 
+/* The token frames waiting for a batch and the pictures not pushed yet
+ * (a flush, a stop). */
+static void
+clear_batch (GstHartRefine * self)
+{
+  g_queue_clear_full (&self->batch_in, (GDestroyNotify) gst_buffer_unref);
+  g_queue_clear_full (&self->batch_out, (GDestroyNotify) gst_buffer_unref);
+}
+
 static gboolean
 gst_hart_refine_stop (GstBaseTransform * trans)
 {
@@ -447,6 +493,7 @@ gst_hart_refine_stop (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   gst_clear_caps (&self->model_caps);
   GST_OBJECT_UNLOCK (self);
+  clear_batch (self);
   g_clear_pointer (&self->generator, hart_generator_free);
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
@@ -466,6 +513,13 @@ gst_hart_refine_transform_caps (GstBaseTransform * trans,
       &gst_hart_refine_src_template.static_caps :
       &gst_hart_refine_sink_template.static_caps);
   const gchar *const fields[] = { "width", "height", "framerate" };
+  GstHartRefine *self = GST_HART_REFINE (trans);
+  GstCaps *model_caps = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->model_caps != NULL)
+    model_caps = gst_caps_ref (self->model_caps);
+  GST_OBJECT_UNLOCK (self);
 
   for (guint i = 0; i < gst_caps_get_size (caps); i++) {
     const GstStructure *in = gst_caps_get_structure (caps, i);
@@ -474,12 +528,18 @@ gst_hart_refine_transform_caps (GstBaseTransform * trans,
 
     for (guint f = 0; f < G_N_ELEMENTS (fields); f++) {
       const GValue *v = gst_structure_get_value (in, fields[f]);
+      /* token caps without a size (hartparse's, made before it was
+       * linked, as in decodebin) have the loaded model's */
+      if (v == NULL && direction == GST_PAD_SINK && model_caps != NULL && f < 2)
+        v = gst_structure_get_value (gst_caps_get_structure (model_caps, 0),
+            fields[f]);
       if (v)
         gst_structure_set_value (out, fields[f], v);
     }
     result = gst_caps_merge (result, one);
   }
   gst_caps_unref (templ);
+  gst_clear_caps (&model_caps);
 
   if (filter) {
     GstCaps *tmp = gst_caps_intersect_full (filter, result,
@@ -502,8 +562,12 @@ gst_hart_refine_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   const gchar *ours = hart_model_get_fingerprint (self->model);
   gint width = 0, height = 0;
 
-  gst_structure_get_int (s, "width", &width);
-  gst_structure_get_int (s, "height", &height);
+  /* no size: the frames are the model's (the fingerprint says so), so
+   * the size is the model's too */
+  if (!gst_structure_get_int (s, "width", &width))
+    width = hart_model_get_width (self->model);
+  if (!gst_structure_get_int (s, "height", &height))
+    height = hart_model_get_height (self->model);
   if (G_UNLIKELY (fingerprint == NULL || g_strcmp0 (fingerprint, ours) != 0))
     goto wrong_model;
   if (G_UNLIKELY (width != hart_model_get_width (self->model)
@@ -564,10 +628,22 @@ gst_hart_refine_sink_event (GstBaseTransform * trans, GstEvent * event)
       g_cancellable_cancel (self->cancel);
       break;
     case GST_EVENT_FLUSH_STOP:
+      clear_batch (self);
       g_cancellable_reset (self->cancel);
       gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
       break;
     default:
+      /* frames waiting in a batch come before any event that follows them
+       * in the stream (EOS, segment, caps, tags, gap) */
+      if (GST_EVENT_IS_SERIALIZED (event)
+          && (!g_queue_is_empty (&self->batch_in)
+              || !g_queue_is_empty (&self->batch_out))) {
+        GstFlowReturn ret = drain_batch (self);
+
+        if (ret != GST_FLOW_OK)
+          GST_DEBUG_OBJECT (self, "draining the batch before %s: %s",
+              GST_EVENT_TYPE_NAME (event), gst_flow_get_name (ret));
+      }
       break;
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
@@ -707,6 +783,96 @@ set_meta (GstHartRefine * self, GstBuffer * outbuf, const HartTokens * tokens)
       self->model_name, tokens->fingerprint, ours);
 }
 
+/* INBUF's token frame, or NULL with a STREAM DECODE error posted. */
+static HartTokens *
+parse_token_frame (GstHartRefine * self, GstBuffer * inbuf)
+{
+  HartTokens *tokens = NULL;
+  GError *error = NULL;
+  GstMapInfo map;
+
+  if (!gst_buffer_map (inbuf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        (_("Could not read the token frame.")), ("buffer mapping failed"));
+    return NULL;
+  }
+  tokens = hart_tokens_parse (map.data, map.size, &error);
+  gst_buffer_unmap (inbuf, &map);
+  if (G_UNLIKELY (tokens == NULL)) {
+    gchar *debug = gst_hart_debug_text (error->message);
+
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        (_("Malformed token frame.")), ("%s", debug));
+    g_free (debug);
+    g_clear_error (&error);
+  }
+  return tokens;
+}
+
+/* The refinement settings of TOKENS: the seed property or the frame's, the
+ * frame's draws (frame 0 with temporal-noise), its guidance. */
+static void
+refine_params (const HartTokens * tokens, guint64 seed,
+    gboolean temporal_noise, HartGenerateParams * params)
+{
+  hart_generate_params_init (params);
+  params->seed = seed == GST_HART_REFINE_SEED_FROM_FRAME ? tokens->seed : seed;
+  params->frame = temporal_noise ? 0 : tokens->frame;
+  params->cfg = tokens->cfg_scale;
+}
+
+/* The generator for refinements of BATCH images a frame. */
+static gboolean
+ensure_generator (GstHartRefine * self, int batch, GError ** error)
+{
+  if (self->generator == NULL
+      || hart_generator_get_batch (self->generator) != batch) {
+    g_clear_pointer (&self->generator, hart_generator_free);
+    self->generator = hart_generator_new (self->model, batch, error);
+  }
+  return self->generator != NULL;
+}
+
+/* A failed refinement: FLUSHING when cancelled, else an error posted. */
+static GstFlowReturn
+refine_failed (GstHartRefine * self, GError * error)
+{
+  if (g_error_matches (error, HART_ERROR, HART_ERROR_CANCELLED)) {
+    GST_DEBUG_OBJECT (self, "refinement cancelled");
+    g_clear_error (&error);
+    return GST_FLOW_FLUSHING;
+  }
+  gst_hart_post_generate_error (GST_ELEMENT (self), error);
+  g_clear_error (&error);
+  return GST_FLOW_ERROR;
+}
+
+/* IMAGE into OUTBUF, with the meta of TOKENS. */
+static GstFlowReturn
+write_picture (GstHartRefine * self, GstBuffer * outbuf,
+    const HartTokens * tokens, const HartImage * image)
+{
+  GstVideoFrame frame;
+  gboolean written;
+
+  set_meta (self, outbuf, tokens);
+  if (!gst_video_frame_map (&frame, &self->out_info, outbuf, GST_MAP_WRITE))
+    goto map_failed;
+  written = gst_hart_image_to_frame (image, &frame);
+  gst_video_frame_unmap (&frame);
+  if (G_UNLIKELY (!written))
+    goto map_failed;
+  /* a later failure is a new one, with an error of its own */
+  gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
+  return GST_FLOW_OK;
+
+map_failed:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      (_("Could not write the refined frame.")),
+      ("buffer mapping or size mismatch"));
+  return GST_FLOW_ERROR;
+}
+
 static GstFlowReturn
 gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     GstBuffer * outbuf)
@@ -715,88 +881,203 @@ gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   HartGenerateParams params;
   HartTokens *tokens;
   HartImage **images;
-  GstVideoFrame frame;
-  GstMapInfo map;
   GError *error = NULL;
   RefineProgress progress = { GST_ELEMENT (trans), GST_BUFFER_OFFSET (inbuf),
     GST_BUFFER_PTS (inbuf)
   };
   guint64 seed;
-  gboolean temporal_noise, written;
+  gboolean temporal_noise;
+  GstFlowReturn ret;
 
   GST_OBJECT_LOCK (self);
   seed = self->seed;
   temporal_noise = self->temporal_noise;
   GST_OBJECT_UNLOCK (self);
 
-  if (!gst_buffer_map (inbuf, &map, GST_MAP_READ))
-    goto map_failed;
-  tokens = hart_tokens_parse (map.data, map.size, &error);
-  gst_buffer_unmap (inbuf, &map);
-  if (G_UNLIKELY (tokens == NULL))
-    goto bad_frame;
-
-  hart_generate_params_init (&params);
-  params.seed = seed == GST_HART_REFINE_SEED_FROM_FRAME ? tokens->seed : seed;
-  params.frame = temporal_noise ? 0 : tokens->frame;
-  params.cfg = tokens->cfg_scale;
+  if (G_UNLIKELY ((tokens = parse_token_frame (self, inbuf)) == NULL))
+    return GST_FLOW_ERROR;
+  refine_params (tokens, seed, temporal_noise, &params);
   params.progress = on_progress;
   params.progress_data = &progress;
   GST_DEBUG_OBJECT (self, "refining: seed %" G_GUINT64_FORMAT ", frame %u",
       params.seed, params.frame);
-  if (self->generator == NULL
-      || hart_generator_get_batch (self->generator) != tokens->batch) {
-    g_clear_pointer (&self->generator, hart_generator_free);
-    self->generator = hart_generator_new (self->model, tokens->batch, &error);
-  }
-  images = self->generator ? hart_generator_refine (self->generator, tokens,
-      &params, self->cancel, &error) : NULL;
+  images = ensure_generator (self, tokens->batch, &error) ?
+      hart_generator_refine (self->generator, tokens, &params, self->cancel,
+      &error) : NULL;
   if (G_UNLIKELY (images == NULL)) {
     hart_tokens_free (tokens);
-    goto refine_failed;
+    return refine_failed (self, error);
   }
-  set_meta (self, outbuf, tokens);
+  ret = write_picture (self, outbuf, tokens, images[0]);
   hart_tokens_free (tokens);
-
-  if (!gst_video_frame_map (&frame, &self->out_info, outbuf, GST_MAP_WRITE)) {
-    hart_images_free (images);
-    goto map_failed;
-  }
-  written = gst_hart_image_to_frame (images[0], &frame);
-  gst_video_frame_unmap (&frame);
   hart_images_free (images);
-  if (G_UNLIKELY (!written))
-    goto map_failed;
-  /* a later failure is a new one, with an error of its own */
-  gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
-  return GST_FLOW_OK;
+  return ret;
+}
 
-bad_frame:
-  {
-    gchar *debug = gst_hart_debug_text (error->message);
+/* ---- batch-size ---- */
 
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        (_("Malformed token frame.")), ("%s", debug));
-    g_free (debug);
-    g_clear_error (&error);
-    return GST_FLOW_ERROR;
-  }
-refine_failed:
-  {
-    if (g_error_matches (error, HART_ERROR, HART_ERROR_CANCELLED)) {
-      GST_DEBUG_OBJECT (self, "refinement cancelled");
-      g_clear_error (&error);
-      return GST_FLOW_FLUSHING;
+static guint
+batch_size (GstHartRefine * self)
+{
+  guint n;
+
+  GST_OBJECT_LOCK (self);
+  n = self->batch_size;
+  GST_OBJECT_UNLOCK (self);
+  return n;
+}
+
+/* Whether token frame B can join a batch that starts with A: one image
+ * each, the same refinement seed and guidance (a batch has one of each). */
+static gboolean
+same_batch (const HartTokens * a, const HartTokens * b, guint64 seed)
+{
+  return a->batch == 1 && b->batch == 1 && a->cfg_scale == b->cfg_scale
+      && (seed != GST_HART_REFINE_SEED_FROM_FRAME || a->seed == b->seed);
+}
+
+/* Refines every token frame of batch_in, in as few calls as their seeds
+ * and guidance allow, into pictures appended to batch_out (input
+ * timestamps, flags and metas, then the picture's meta). */
+static GstFlowReturn
+refine_queued (GstHartRefine * self)
+{
+  const guint n = g_queue_get_length (&self->batch_in);
+  GstBuffer **in = g_new0 (GstBuffer *, MAX (n, 1));
+  HartTokens **tokens = g_new0 (HartTokens *, MAX (n, 1));
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint64 seed;
+  gboolean temporal_noise;
+  GError *error = NULL;
+
+  GST_OBJECT_LOCK (self);
+  seed = self->seed;
+  temporal_noise = self->temporal_noise;
+  GST_OBJECT_UNLOCK (self);
+
+  for (guint i = 0; i < n; i++)
+    in[i] = g_queue_pop_head (&self->batch_in);
+  for (guint i = 0; i < n && ret == GST_FLOW_OK; i++)
+    if ((tokens[i] = parse_token_frame (self, in[i])) == NULL)
+      ret = GST_FLOW_ERROR;
+
+  for (guint first = 0; first < n && ret == GST_FLOW_OK;) {
+    RefineProgress progress = { GST_ELEMENT (self),
+      GST_BUFFER_OFFSET (in[first]), GST_BUFFER_PTS (in[first])
+    };
+    guint32 frames[MAX_BATCH_SIZE];
+    HartGenerateParams params;
+    HartTokens *batch;
+    HartImage **images;
+    guint len = 1;
+
+    while (first + len < n && len < MAX_BATCH_SIZE
+        && same_batch (tokens[first], tokens[first + len], seed))
+      len++;
+    refine_params (tokens[first], seed, temporal_noise, &params);
+    params.progress = on_progress;
+    params.progress_data = &progress;
+    for (guint i = 0; i < len; i++) {
+      HartGenerateParams item;
+
+      refine_params (tokens[first + i], seed, temporal_noise, &item);
+      frames[i] = item.frame;
     }
-    gst_hart_post_generate_error (GST_ELEMENT (self), error);
-    g_clear_error (&error);
-    return GST_FLOW_ERROR;
+    GST_DEBUG_OBJECT (self, "refining %u frames from frame %u: seed %"
+        G_GUINT64_FORMAT, len, frames[0], params.seed);
+    if (len == 1) {
+      batch = NULL;
+      images = ensure_generator (self, tokens[first]->batch, &error) ?
+          hart_generator_refine (self->generator, tokens[first], &params,
+          self->cancel, &error) : NULL;
+    } else {
+      int items[MAX_BATCH_SIZE] = { 0 };
+
+      batch = hart_tokens_gather ((const HartTokens * const *) tokens + first,
+          items, (int) len);
+      images = ensure_generator (self, 1, &error) ?
+          hart_generator_refine_batch (self->generator, batch, &params,
+          frames, self->cancel, &error) : NULL;
+    }
+    hart_tokens_free (batch);
+    if (G_UNLIKELY (images == NULL)) {
+      ret = refine_failed (self, error);
+      break;
+    }
+    for (guint i = 0; i < len && ret == GST_FLOW_OK; i++) {
+      GstBuffer *out = gst_buffer_new_allocate (NULL,
+          GST_VIDEO_INFO_SIZE (&self->out_info), NULL);
+
+      gst_buffer_copy_into (out, in[first + i], GST_BUFFER_COPY_METADATA, 0,
+          -1);
+      ret = write_picture (self, out, tokens[first + i], images[i]);
+      if (ret == GST_FLOW_OK)
+        g_queue_push_tail (&self->batch_out, out);
+      else
+        gst_buffer_unref (out);
+    }
+    hart_images_free (images);
+    first += len;
   }
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        (_("Could not write the refined frame.")),
-        ("buffer mapping or size mismatch"));
-    return GST_FLOW_ERROR;
+
+  for (guint i = 0; i < n; i++) {
+    hart_tokens_free (tokens[i]);
+    gst_buffer_unref (in[i]);
   }
+  g_free (tokens);
+  g_free (in);
+  return ret;
+}
+
+/* Pushes what waits in a batch downstream: before an event that must
+ * follow it (EOS, a segment, new caps…). */
+static GstFlowReturn
+drain_batch (GstHartRefine * self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstBuffer *out;
+
+  if (!g_queue_is_empty (&self->batch_in))
+    ret = refine_queued (self);
+  while ((out = g_queue_pop_head (&self->batch_out)) != NULL) {
+    if (ret == GST_FLOW_OK)
+      ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), out);
+    else
+      gst_buffer_unref (out);
+  }
+  return ret;
+}
+
+/* batch-size > 1: token frames wait in batch_in (QoS is not applied to
+ * them); with 1 and nothing waiting, GstBaseTransform's own path. */
+static GstFlowReturn
+gst_hart_refine_submit_input_buffer (GstBaseTransform * trans,
+    gboolean is_discont, GstBuffer * input)
+{
+  GstHartRefine *self = GST_HART_REFINE (trans);
+
+  if (batch_size (self) <= 1 && g_queue_is_empty (&self->batch_in))
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->submit_input_buffer
+        (trans, is_discont, input);
+  g_queue_push_tail (&self->batch_in, input);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_hart_refine_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
+{
+  GstHartRefine *self = GST_HART_REFINE (trans);
+  GstFlowReturn ret;
+
+  *outbuf = g_queue_pop_head (&self->batch_out);
+  if (*outbuf != NULL)
+    return GST_FLOW_OK;
+  if (g_queue_is_empty (&self->batch_in))
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->generate_output (trans,
+        outbuf);
+  if (g_queue_get_length (&self->batch_in) < batch_size (self))
+    return GST_FLOW_OK;
+  ret = refine_queued (self);
+  *outbuf = g_queue_pop_head (&self->batch_out);
+  return ret;
 }

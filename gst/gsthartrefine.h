@@ -33,6 +33,7 @@ struct _GstHartRefine
   guint64 seed;                 /* GST_HART_REFINE_SEED_FROM_FRAME: the frame's */
   gboolean temporal_noise;
   guint64 memory_budget;        /* MiB, 0: none */
+  guint batch_size;             /* token frames refined together */
 
   /* loaded in start (), from the shared cache */
   HartEngine *engine;
@@ -47,6 +48,10 @@ struct _GstHartRefine
   HartGenerator *generator;
 
   GstVideoInfo out_info;
+
+  /* batch-size > 1 (streaming thread): token frames waiting for a batch,
+   * and the pictures of the last batch not pushed yet (GstBuffer *) */
+  GQueue batch_in, batch_out;
 
   /* cancels the refinement in flight (flush, PAUSED → READY) */
   GCancellable *cancel;

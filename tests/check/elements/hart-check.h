@@ -196,6 +196,23 @@ buffers_distance (GstBuffer * a, GstBuffer * b)
   return d;
 }
 
+/* The largest |a − b| over the bytes of two frames of one size. */
+G_GNUC_UNUSED static guint
+max_byte_difference (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  guint d = 0;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  fail_unless_equals_uint64 (ma.size, mb.size);
+  for (gsize i = 0; i < ma.size; i++)
+    d = MAX (d, (guint) ABS ((gint) ma.data[i] - (gint) mb.data[i]));
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return d;
+}
+
 /* The first frame of a fresh hartsrc (raw RGB) with PROPS set by a
  * g_object_set-style list ending in NULL. */
 G_GNUC_UNUSED static GstBuffer *

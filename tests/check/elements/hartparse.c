@@ -599,6 +599,93 @@ GST_START_TEST (test_file_round_trip)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+keep_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_ptr_array_add (user_data, gst_buffer_ref (GST_PAD_PROBE_INFO_BUFFER
+          (info)));
+  return GST_PAD_PROBE_OK;
+}
+
+/* Runs PIPELINE_LINE to EOS (fails on an error or after 60 s); returns
+ * the buffers that reached the element named "sink", if any. */
+static GPtrArray *
+run_to_eos (const gchar * pipeline_line)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch (pipeline_line, &error);
+  GstElement *sink;
+  GPtrArray *buffers = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstBus *bus;
+  GstMessage *msg;
+
+  fail_unless (pipeline != NULL && error == NULL, "%s: %s", pipeline_line,
+      error ? error->message : "?");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  if (sink != NULL) {
+    GstPad *pad = gst_element_get_static_pad (sink, "sink");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_buffer, buffers,
+        NULL);
+    gst_object_unref (pad);
+    gst_object_unref (sink);
+  }
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gchar *debug = NULL;
+
+    gst_message_parse_error (msg, &error, &debug);
+    fail ("%s: %s (%s)", pipeline_line, error->message, debug);
+  }
+  fail_unless (msg != NULL, "%s: no EOS", pipeline_line);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  return buffers;
+}
+
+/* decodebin plugs the typefinder, hartparse and hartrefine (a decoder of
+ * token frames, rank marginal): a token file of the bundled model decodes
+ * to the pictures of `hartsrc ! hartrefine` with no HART element named
+ * after filesrc. */
+GST_START_TEST (test_decodebin)
+{
+  gchar *dir = g_dir_make_tmp ("hartparse-XXXXXX", NULL);
+  gchar *file = g_build_filename (dir, "bundled.tok", NULL);
+  gchar *line = g_strdup_printf ("hartsrc num-buffers=2 seed-mode=increment "
+      "! video/x-hart-tokens ! filesink location=\"%s\"", file);
+  gchar *decode_line = g_strdup_printf ("filesrc location=\"%s\" ! decodebin "
+      "! capsfilter caps=video/x-raw,format=RGB ! fakesink name=sink", file);
+  GPtrArray *none, *want, *got;
+
+  none = run_to_eos (line);
+  want = run_to_eos ("hartsrc num-buffers=2 seed-mode=increment ! "
+      "hartrefine ! capsfilter caps=video/x-raw,format=RGB ! "
+      "fakesink name=sink");
+  got = run_to_eos (decode_line);
+  fail_unless_equals_int (want->len, 2);
+  fail_unless_equals_int (got->len, 2);
+  for (guint i = 0; i < 2; i++)
+    fail_unless (buffers_equal (g_ptr_array_index (got, i),
+            g_ptr_array_index (want, i)), "frame %u differs", i);
+  g_ptr_array_unref (none);
+  g_ptr_array_unref (want);
+  g_ptr_array_unref (got);
+  g_unlink (file);
+  g_rmdir (dir);
+  g_free (decode_line);
+  g_free (line);
+  g_free (file);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 hartparse_suite (void)
 {
@@ -617,6 +704,7 @@ hartparse_suite (void)
   tcase_add_test (tc, test_parse_fuzz);
   tcase_add_test (tc, test_refine_caps_query);
   tcase_add_test (tc, test_file_round_trip);
+  tcase_add_test (tc, test_decodebin);
   return s;
 }
 

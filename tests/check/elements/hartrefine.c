@@ -692,6 +692,89 @@ GST_START_TEST (test_shared_model)
 
 GST_END_TEST;
 
+/* batch-size=3: token frames wait until three are there, are refined in
+ * one call and come out in order with their timestamps and meta; EOS
+ * refines the last, incomplete batch.  The pictures are hartsrc's alone up
+ * to float rounding (within ±1: docs/video.md, "Batches of frames"). */
+#define BATCH_FRAMES 7
+
+GST_START_TEST (test_batch_size)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (BATCH_FRAMES, &caps);
+  GstBuffer **whole = raw_frames (BATCH_FRAMES);
+  GstHarness *h = harness_hartrefine (caps);
+  guint n_out = 0;
+
+  g_object_set (h->element, "batch-size", 3, NULL);
+  gst_harness_play (h);
+  for (guint i = 0; i < BATCH_FRAMES; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (tokens[i])),
+        GST_FLOW_OK);
+    /* nothing before a batch is complete, then the whole batch */
+    fail_unless_equals_int (gst_harness_buffers_in_queue (h),
+        (i + 1) / 3 * 3 - n_out);
+    while (gst_harness_buffers_in_queue (h) > 0) {
+      GstBuffer *out = gst_harness_pull (h);
+      const GstStructure *s = hart_meta_checked (out, TRUE);
+
+      fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+          GST_BUFFER_PTS (tokens[n_out]));
+      fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out), n_out);
+      fail_unless (gst_structure_is_equal (s, hart_meta_checked (whole[n_out],
+                  TRUE)), "%s vs %s", gst_structure_to_string (s),
+          gst_structure_to_string (hart_meta_checked (whole[n_out], TRUE)));
+      fail_unless (max_byte_difference (out, whole[n_out]) <= 1,
+          "frame %u: %u levels from hartsrc alone", n_out,
+          max_byte_difference (out, whole[n_out]));
+      gst_buffer_unref (out);
+      n_out++;
+    }
+  }
+  fail_unless_equals_int (n_out, 6);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 1);
+  {
+    GstBuffer *last = gst_harness_pull (h);
+
+    fail_unless (max_byte_difference (last, whole[6]) <= 1);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (last), 6);
+    gst_buffer_unref (last);
+  }
+  gst_harness_teardown (h);
+  frames_free (tokens, BATCH_FRAMES);
+  frames_free (whole, BATCH_FRAMES);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+/* The same through one pipeline: hartsrc batch-size=4 ! hartrefine
+ * batch-size=3, seven frames, the last batch drained at EOS. */
+GST_START_TEST (test_batch_size_pipeline)
+{
+  gchar *line = g_strdup_printf ("hartsrc model-path=\"%s\" num-buffers=%d "
+      "seed-mode=increment batch-size=4 ! queue ! hartrefine model-path=\"%s\" "
+      "batch-size=3 ! capsfilter caps=video/x-raw,format=RGB", model_dir,
+      BATCH_FRAMES, model_dir);
+  GstHarness *split = gst_harness_new_parse (line);
+  GstBuffer **whole = raw_frames (BATCH_FRAMES);
+
+  gst_harness_play (split);
+  for (guint i = 0; i < BATCH_FRAMES; i++) {
+    GstBuffer *out = pull_buffer (split);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out), i);
+    fail_unless (max_byte_difference (out, whole[i]) <= 1);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (split);
+  frames_free (whole, BATCH_FRAMES);
+  g_free (line);
+}
+
+GST_END_TEST;
+
 static Suite *
 hartrefine_suite (void)
 {
@@ -706,6 +789,8 @@ hartrefine_suite (void)
   tcase_add_test (tc, test_split_equals_whole);
   tcase_add_test (tc, test_precision);
   tcase_add_test (tc, test_split_pipeline);
+  tcase_add_test (tc, test_batch_size);
+  tcase_add_test (tc, test_batch_size_pipeline);
   tcase_add_test (tc, test_meta_from_token_header);
   tcase_add_test (tc, test_meta_after_gdp);
   tcase_add_test (tc, test_seed_and_temporal_noise);

@@ -1399,23 +1399,6 @@ batch_run (guint batch_size, gint keep_scales, const gchar * caps)
   return frames;
 }
 
-/* The largest |a − b| over the bytes of two frames of one size. */
-static guint
-max_byte_difference (GstBuffer * a, GstBuffer * b)
-{
-  GstMapInfo ma, mb;
-  guint d = 0;
-
-  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
-  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
-  fail_unless_equals_uint64 (ma.size, mb.size);
-  for (gsize i = 0; i < ma.size; i++)
-    d = MAX (d, (guint) ABS ((gint) ma.data[i] - (gint) mb.data[i]));
-  gst_buffer_unmap (a, &ma);
-  gst_buffer_unmap (b, &mb);
-  return d;
-}
-
 /* Token frames: the same header (model, seed, frame, cfg) and floats
  * within rounding (a different code would move them by ~0.1). */
 static void
