@@ -77,7 +77,11 @@ GST_STATIC_PAD_TEMPLATE ("src",
     GST_STATIC_CAPS (GST_HART_RAW_CAPS));
 
 #define gst_hart_refine_parent_class parent_class
-G_DEFINE_TYPE (GstHartRefine, gst_hart_refine, GST_TYPE_BASE_TRANSFORM);
+static void gst_hart_refine_preset_init (gpointer g_iface, gpointer iface_data);
+
+G_DEFINE_TYPE_WITH_CODE (GstHartRefine, gst_hart_refine,
+    GST_TYPE_BASE_TRANSFORM, G_IMPLEMENT_INTERFACE (GST_TYPE_PRESET,
+        gst_hart_refine_preset_init));
 /* A decoder of token frames to raw video, ranked so that decodebin (and
  * playbin, uridecodebin) plug it after hartparse: a .tok file plays. */
 GST_ELEMENT_REGISTER_DEFINE (hartrefine, "hartrefine", GST_RANK_MARGINAL,
@@ -1080,4 +1084,27 @@ gst_hart_refine_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
   ret = refine_queued (self);
   *outbuf = g_queue_pop_head (&self->batch_out);
   return ret;
+}
+
+/* ---- presets (GstPreset's key files, docs/elements.md "Presets") ---- */
+
+/* What a preset holds: how frames are refined (not the model folder, the
+ * element's name, QoS or memory policy; gsthartsrc.c says why no
+ * strings). */
+static gchar **
+gst_hart_refine_preset_get_property_names (GstPreset * preset)
+{
+  static const gchar *const names[] = { "device", "device-id", "threads",
+    "precision", "seed", "temporal-noise", "batch-size", NULL
+  };
+
+  return g_strdupv ((gchar **) names);
+}
+
+static void
+gst_hart_refine_preset_init (gpointer g_iface, gpointer iface_data)
+{
+  GstPresetInterface *iface = g_iface;
+
+  iface->get_property_names = gst_hart_refine_preset_get_property_names;
 }

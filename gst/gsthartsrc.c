@@ -101,9 +101,12 @@ static GstStaticPadTemplate gst_hart_src_template =
 static void gst_hart_src_uri_handler_init (gpointer g_iface,
     gpointer iface_data);
 
+static void gst_hart_src_preset_init (gpointer g_iface, gpointer iface_data);
+
 G_DEFINE_TYPE_WITH_CODE (GstHartSrc, gst_hart_src, GST_TYPE_PUSH_SRC,
     G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_hart_src_uri_handler_init));
+        gst_hart_src_uri_handler_init);
+    G_IMPLEMENT_INTERFACE (GST_TYPE_PRESET, gst_hart_src_preset_init));
 GST_ELEMENT_REGISTER_DEFINE (hartsrc, "hartsrc", GST_RANK_NONE,
     GST_TYPE_HART_SRC);
 
@@ -1549,4 +1552,30 @@ gst_hart_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
   iface->get_protocols = gst_hart_src_uri_get_protocols;
   iface->get_uri = gst_hart_src_uri_get_uri;
   iface->set_uri = gst_hart_src_uri_set_uri;
+}
+
+/* ---- presets (GstPreset's key files, docs/elements.md "Presets") ---- */
+
+/* What a preset holds: how frames are made.  Not the prompt or the
+ * folders: what is made and where the files are, not settings (and
+ * GStreamer 1.22's key files do not give back a string with a space or a
+ * backslash as it was saved); not the element's name, the pipeline's
+ * timing (num-buffers, is-live, timestamp-offset) or memory policy. */
+static gchar **
+gst_hart_src_preset_get_property_names (GstPreset * preset)
+{
+  static const gchar *const names[] = { "device", "device-id", "threads",
+    "precision", "seed", "seed-mode", "cfg-scale", "top-k", "top-p",
+    "smooth", "keep-scales", "transition-frames", "batch-size", NULL
+  };
+
+  return g_strdupv ((gchar **) names);
+}
+
+static void
+gst_hart_src_preset_init (gpointer g_iface, gpointer iface_data)
+{
+  GstPresetInterface *iface = g_iface;
+
+  iface->get_property_names = gst_hart_src_preset_get_property_names;
 }

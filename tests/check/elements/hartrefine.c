@@ -775,6 +775,26 @@ GST_START_TEST (test_batch_size_pipeline)
 
 GST_END_TEST;
 
+/* GstPreset: the shipped video preset turns temporal-noise on; a preset
+ * holds only the refinement settings. */
+GST_START_TEST (test_presets)
+{
+  GstElement *refine_el = gst_element_factory_make ("hartrefine", NULL);
+  gchar **properties = gst_preset_get_property_names (GST_PRESET (refine_el));
+  gboolean temporal_noise = FALSE;
+
+  fail_unless (g_strv_contains ((const gchar * const *) properties,
+          "temporal-noise"));
+  fail_if (g_strv_contains ((const gchar * const *) properties, "qos"));
+  fail_unless (gst_preset_load_preset (GST_PRESET (refine_el), "video"));
+  g_object_get (refine_el, "temporal-noise", &temporal_noise, NULL);
+  fail_unless (temporal_noise);
+  g_strfreev (properties);
+  gst_object_unref (refine_el);
+}
+
+GST_END_TEST;
+
 static Suite *
 hartrefine_suite (void)
 {
@@ -791,6 +811,7 @@ hartrefine_suite (void)
   tcase_add_test (tc, test_split_pipeline);
   tcase_add_test (tc, test_batch_size);
   tcase_add_test (tc, test_batch_size_pipeline);
+  tcase_add_test (tc, test_presets);
   tcase_add_test (tc, test_meta_from_token_header);
   tcase_add_test (tc, test_meta_after_gdp);
   tcase_add_test (tc, test_seed_and_temporal_noise);
