@@ -20,7 +20,8 @@
  * Video (docs/video.md): --frames N writes N frames (out.png → out-0000.png,
  * …) from one HartGenerator, with --seed-mode, --keep-scales,
  * --transition-frames and prompt changes --prompt-at FRAME:TEXT, as hartsrc
- * makes them.  A video keeps the text encoder loaded.
+ * makes them; --batch N makes up to N successive frames in one call.  A
+ * video keeps the text encoder loaded.
  */
 #include "hart-cli.h"
 #include "png-write.h"
@@ -147,13 +148,30 @@ parse_prompt_changes (char **specs, int n_frames, GArray * changes)
   return TRUE;
 }
 
-/* --frames: N frames from one generator (docs/video.md). */
+/* The first frame after F at which --prompt-at changes the prompt, or
+ * N_FRAMES. */
+static int
+next_change (GArray * changes, int f, int n_frames)
+{
+  int next = n_frames;
+
+  for (guint i = 0; i < changes->len; i++) {
+    const PromptChange *c = &g_array_index (changes, PromptChange, i);
+    if (c->frame > f && c->frame < next)
+      next = c->frame;
+  }
+  return next;
+}
+
+/* --frames: N frames from one generator (docs/video.md), up to BATCH of
+ * them in one call ("Batches of frames"; a prompt change starts a new
+ * batch). */
 static gboolean
 generate_video (HartModel * model, HartTextEncoder * encoder,
     const HartContext * ctx, const char *first_prompt, GArray * changes,
-    int n_frames, gboolean increment, int keep_scales, int transition_frames,
-    const HartGenerateParams * base, const char *output, const char *device,
-    gboolean quiet, GError ** error)
+    int n_frames, int batch, gboolean increment, int keep_scales,
+    int transition_frames, const HartGenerateParams * base,
+    const char *output, const char *device, gboolean quiet, GError ** error)
 {
   HartGenerator *gen = hart_generator_new (model, ctx ? ctx->batch : 1,
       error);
@@ -164,9 +182,12 @@ generate_video (HartModel * model, HartTextEncoder * encoder,
         error);
   else if (ok)
     ok = hart_generator_set_context (gen, ctx, 0, error);
-  for (int f = 0; ok && f < n_frames; f++) {
+  for (int f = 0; ok && f < n_frames;) {
     HartGenerateParams params = *base;
     HartImage **images;
+    HartTokens *tokens;
+    guint32 frames[HART_MAX_BATCH];
+    int n;
 
     for (guint i = 0; ok && i < changes->len; i++) {
       const PromptChange *c = &g_array_index (changes, PromptChange, i);
@@ -176,12 +197,33 @@ generate_video (HartModel * model, HartTextEncoder * encoder,
     }
     if (!ok)
       break;
-    params.frame = increment ? (guint32) f : 0;
+    n = MIN (batch, next_change (changes, f, n_frames) - f);
+    for (int i = 0; i < n; i++)
+      frames[i] = increment ? (guint32) (f + i) : 0;
+    params.frame = frames[0];
     params.keep_scales = keep_scales;
-    images = hart_generator_next_images (gen, &params, NULL, NULL, error);
-    ok = images != NULL && write_images (images, output, f, n_frames, device,
-        quiet, error);
+    if (n == 1) {
+      images = hart_generator_next_images (gen, &params, NULL, NULL, error);
+      ok = images != NULL && write_images (images, output, f, n_frames,
+          device, quiet, error);
+      hart_images_free (images);
+      f++;
+      continue;
+    }
+    tokens = hart_generator_next_token_batch (gen, &params, frames, n, NULL,
+        error);
+    images = tokens ? hart_generator_refine_batch (gen, tokens, &params,
+        frames, NULL, error) : NULL;
+    ok = images != NULL;
+    for (int i = 0; ok && images[i]; i++) {
+      HartImage *one[2] = { images[i], NULL };
+
+      ok = write_images (one, output, f + i, n_frames, device, quiet, error);
+    }
+    if (tokens)
+      f += tokens->batch;
     hart_images_free (images);
+    hart_tokens_free (tokens);
   }
   hart_generator_free (gen);
   return ok;
@@ -198,6 +240,7 @@ hart_cli_generate (int argc, char **argv)
   HartPrecision precision = HART_PRECISION_FP32;
   gint64 seed = 1, memory_budget = 0;
   int top_k = 0, device_id = 0, n_frames = 1, keep_scales = 0, n_threads = 0;
+  int batch = 1;
   int transition_frames = 0;
   GArray *changes = g_array_new (FALSE, FALSE, sizeof (PromptChange));
   double cfg = HART_DEFAULT_CFG, top_p = 0.0;
@@ -250,6 +293,10 @@ hart_cli_generate (int argc, char **argv)
           "$HART_MEMORY_BUDGET or no budget)", "MIB"},
     {"frames", 0, 0, G_OPTION_ARG_INT, &n_frames,
           "Video: generate N frames (out.png → out-0000.png, …; 1)",
+        "N"},
+    {"batch", 0, 0, G_OPTION_ARG_INT, &batch,
+          "Video: up to N successive frames in one engine call (1 … "
+          G_STRINGIFY (HART_MAX_BATCH) "; frames equal up to float rounding)",
         "N"},
     {"seed-mode", 0, 0, G_OPTION_ARG_STRING, &seed_mode,
         "Video: fixed (every frame the same draws) or increment (each "
@@ -320,12 +367,14 @@ hart_cli_generate (int argc, char **argv)
     status = 2;
     goto out;
   }
-  if (n_frames < 1 || keep_scales < 0 || transition_frames < 0
-      || (seed_mode && strcmp (seed_mode, "fixed") != 0
+  if (n_frames < 1 || keep_scales < 0 || transition_frames < 0 || batch < 1
+      || batch > HART_MAX_BATCH || (seed_mode
+          && strcmp (seed_mode, "fixed") != 0
           && strcmp (seed_mode, "increment") != 0)) {
-    fprintf (stderr, "hart generate: --frames (≥ 1), --keep-scales, "
-        "--transition-frames (≥ 0) or --seed-mode (fixed, increment) out of "
-        "range\n");
+    fprintf (stderr,
+        "hart generate: --frames (≥ 1), --batch (1 … %d), "
+        "--keep-scales, --transition-frames (≥ 0) or --seed-mode (fixed, "
+        "increment) out of range\n", HART_MAX_BATCH);
     status = 2;
     goto out;
   }
@@ -395,7 +444,7 @@ hart_cli_generate (int argc, char **argv)
   }
   if (n_frames > 1 || changes->len > 0) {
     if (!generate_video (model, encoder, ctx, prompts ? prompts[0] : NULL,
-            changes, n_frames, seed_mode && strcmp (seed_mode,
+            changes, n_frames, batch, seed_mode && strcmp (seed_mode,
                 "increment") == 0, keep_scales, transition_frames, &params,
             output, label, quiet, &error))
       goto fail;

@@ -93,6 +93,18 @@ if [ "$MODE" != "--valgrind" ]; then
       && cmp -s "$vid/change-0001.png" "$vid/blue-0001.png"; then
     ok "generate --prompt-at drops the kept scales"
   else not_ok "generate --prompt-at drops the kept scales"; fi
+  # --batch (docs/video.md, "Batches of frames"): 3 frames as 2 + 1; the
+  # frame made alone is the bytes of the one-frame run, the batch's are new
+  # samples each (equal to the one-frame run's up to rounding: test-generator)
+  if gen --prompt "a red circle" --frames 3 --seed-mode increment -o "$vid/b1.png" \
+      && gen --prompt "a red circle" --frames 3 --seed-mode increment --batch 2 \
+        -o "$vid/b2.png" \
+      && [ -s "$vid/b2-0000.png" ] && [ -s "$vid/b2-0001.png" ] \
+      && cmp -s "$vid/b1-0002.png" "$vid/b2-0002.png" \
+      && ! cmp -s "$vid/b2-0000.png" "$vid/b2-0001.png"; then
+    ok "generate --frames --batch"
+  else not_ok "generate --frames --batch"; fi
+  gen --prompt a --frames 2 --batch 0 -o "$vid/x.png"; [ $? -eq 2 ] && ok "--batch 0 is a usage error" || not_ok "--batch 0 is a usage error"
   gen --prompt a --frames 0 -o "$vid/x.png"; [ $? -eq 2 ] && ok "--frames 0 is a usage error" || not_ok "--frames 0 is a usage error"
   gen --prompt a --frames 2 --prompt-at "5:b" -o "$vid/x.png"
   if [ $? -eq 2 ] && grep -q "FRAME in 0 … 1" "$err"; then ok "--prompt-at beyond the frames"; else not_ok "--prompt-at beyond the frames"; fi
