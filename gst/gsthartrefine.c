@@ -114,6 +114,7 @@ static gboolean gst_hart_refine_query (GstBaseTransform * trans,
 static GstFlowReturn gst_hart_refine_transform (GstBaseTransform * trans,
     GstBuffer * inbuf, GstBuffer * outbuf);
 static GstFlowReturn drain_batch (GstHartRefine * self);
+static guint batch_size (GstHartRefine * self);
 static void clear_batch (GstHartRefine * self);
 static GstFlowReturn gst_hart_refine_submit_input_buffer (GstBaseTransform *
     trans, gboolean is_discont, GstBuffer * input);
@@ -381,6 +382,7 @@ gst_hart_refine_start (GstBaseTransform * trans)
   GstHartPrecision precision;
   gint device_id;
   guint64 memory_budget;
+  gint budget_images;
   GError *error = NULL;
 
   gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
@@ -390,6 +392,9 @@ gst_hart_refine_start (GstBaseTransform * trans)
   precision = self->precision;
   device_id = self->device_id;
   memory_budget = self->memory_budget;
+  /* a batch has buffers of its own beside the one-frame set: the budget
+   * counts both, for the batch-size set now */
+  budget_images = self->batch_size > 1 ? 1 + (gint) self->batch_size : 1;
   GST_OBJECT_UNLOCK (self);
   /* before the bundled model's folder (".../shapes-64px/hart") replaces an
    * empty model-path; set_caps names the model without reading model-path,
@@ -414,8 +419,8 @@ gst_hart_refine_start (GstBaseTransform * trans)
   GST_INFO_OBJECT (self, "precision %s: %s",
       hart_precision_to_string (hart_engine_get_precision (self->engine)),
       hart_engine_get_precision_impl (self->engine));
-  if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,
-              memory_budget << 20, "memory-budget", &error)))
+  if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE,
+              budget_images, memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
   self->model = gst_hart_cache_acquire_model (self->engine, model_path, &error);
   if (G_UNLIKELY (self->model == NULL))
@@ -653,6 +658,36 @@ gst_hart_refine_sink_event (GstBaseTransform * trans, GstEvent * event)
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
+/* batch-size N holds the first frame of a batch until N − 1 more have
+ * come: N − 1 frame periods (of the sink caps' framerate) more latency. */
+static void
+add_batch_latency (GstHartRefine * self, GstQuery * query)
+{
+  const guint n = batch_size (self);
+  GstCaps *caps;
+  gint fps_n = 0, fps_d = 1;
+  gboolean live;
+  GstClockTime min, max, extra;
+
+  if (n <= 1)
+    return;
+  caps = gst_pad_get_current_caps (GST_BASE_TRANSFORM_SINK_PAD (self));
+  if (caps != NULL)
+    gst_structure_get_fraction (gst_caps_get_structure (caps, 0),
+        "framerate", &fps_n, &fps_d);
+  gst_clear_caps (&caps);
+  if (fps_n <= 0 || fps_d <= 0)
+    return;
+  extra = gst_util_uint64_scale (n - 1, fps_d * GST_SECOND, fps_n);
+  gst_query_parse_latency (query, &live, &min, &max);
+  min += extra;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += extra;
+  GST_DEBUG_OBJECT (self, "batch of %u: %" GST_TIME_FORMAT " more latency",
+      n, GST_TIME_ARGS (extra));
+  gst_query_set_latency (query, live, min, max);
+}
+
 /* With a model the sink pad's caps query answers its token caps (size and
  * fingerprint), so upstream (hartparse, hartsrc) negotiates them.  When
  * they cannot meet upstream's offer (frames of another model), the answer
@@ -667,6 +702,8 @@ gst_hart_refine_query (GstBaseTransform * trans, GstPadDirection direction,
 
   if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query))
     return FALSE;
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY)
+    add_batch_latency (self, query);
   if (direction != GST_PAD_SINK || GST_QUERY_TYPE (query) != GST_QUERY_CAPS)
     return TRUE;
 
@@ -936,8 +973,14 @@ batch_size (GstHartRefine * self)
 static gboolean
 same_batch (const HartTokens * a, const HartTokens * b, guint64 seed)
 {
+  /* the shapes too: frames that claim one model but do not have its shape
+   * are refused by the refinement, one by one, with an error */
   return a->batch == 1 && b->batch == 1 && a->cfg_scale == b->cfg_scale
-      && (seed != GST_HART_REFINE_SEED_FROM_FRAME || a->seed == b->seed);
+      && (seed != GST_HART_REFINE_SEED_FROM_FRAME || a->seed == b->seed)
+      && strcmp (a->fingerprint, b->fingerprint) == 0
+      && a->latent_channels == b->latent_channels && a->side == b->side
+      && a->embed_dim == b->embed_dim && a->n_scales == b->n_scales
+      && a->stage_tokens == b->stage_tokens;
 }
 
 /* Refines every token frame of batch_in, in as few calls as their seeds
@@ -999,6 +1042,7 @@ refine_queued (GstHartRefine * self)
 
       batch = hart_tokens_gather ((const HartTokens * const *) tokens + first,
           items, (int) len);
+      g_assert (batch != NULL); /* same_batch: one model and shape */
       images = ensure_generator (self, 1, &error) ?
           hart_generator_refine_batch (self->generator, batch, &params,
           frames, self->cancel, &error) : NULL;
@@ -1009,16 +1053,19 @@ refine_queued (GstHartRefine * self)
       break;
     }
     for (guint i = 0; i < len && ret == GST_FLOW_OK; i++) {
-      GstBuffer *out = gst_buffer_new_allocate (NULL,
-          GST_VIDEO_INFO_SIZE (&self->out_info), NULL);
+      GstBaseTransformClass *klass = GST_BASE_TRANSFORM_GET_CLASS (self);
+      GstBuffer *out = NULL;
 
-      gst_buffer_copy_into (out, in[first + i], GST_BUFFER_COPY_METADATA, 0,
-          -1);
-      ret = write_picture (self, out, tokens[first + i], images[i]);
+      /* from the negotiated pool, with the input's timestamps, flags and
+       * metas, as GstBaseTransform makes its output buffers */
+      ret = klass->prepare_output_buffer (GST_BASE_TRANSFORM (self),
+          in[first + i], &out);
+      if (ret == GST_FLOW_OK)
+        ret = write_picture (self, out, tokens[first + i], images[i]);
       if (ret == GST_FLOW_OK)
         g_queue_push_tail (&self->batch_out, out);
       else
-        gst_buffer_unref (out);
+        gst_clear_buffer (&out);
     }
     hart_images_free (images);
     first += len;
@@ -1052,18 +1099,26 @@ drain_batch (GstHartRefine * self)
   return ret;
 }
 
-/* batch-size > 1: token frames wait in batch_in (QoS is not applied to
- * them); with 1 and nothing waiting, GstBaseTransform's own path. */
+/* batch-size > 1: token frames wait in batch_in; with 1 and nothing
+ * waiting, GstBaseTransform's own path. */
 static GstFlowReturn
 gst_hart_refine_submit_input_buffer (GstBaseTransform * trans,
     gboolean is_discont, GstBuffer * input)
 {
   GstHartRefine *self = GST_HART_REFINE (trans);
 
+  GstFlowReturn ret;
+
+  /* GstBaseTransform's checks first (caps negotiated, reconfiguration,
+   * QoS), which leave the buffer in queued_buf unless they drop it */
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->submit_input_buffer (trans,
+      is_discont, input);
+  if (ret != GST_FLOW_OK || trans->queued_buf == NULL)
+    return ret;
   if (batch_size (self) <= 1 && g_queue_is_empty (&self->batch_in))
-    return GST_BASE_TRANSFORM_CLASS (parent_class)->submit_input_buffer
-        (trans, is_discont, input);
-  g_queue_push_tail (&self->batch_in, input);
+    return ret;
+  g_queue_push_tail (&self->batch_in, trans->queued_buf);
+  trans->queued_buf = NULL;
   return GST_FLOW_OK;
 }
 

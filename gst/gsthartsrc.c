@@ -271,9 +271,9 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
           "Video: generate up to N successive frames in one engine call and "
           "push them in order (throughput, at N frames of latency); the "
           "frames are those made one at a time, up to float rounding (pixels "
-          "within ±1); a setting changed meanwhile drops the frames not "
-          "pushed yet; with keep-scales a frame that lays out the prompt "
-          "is made alone", 1, MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE,
+          "within ±1 on the test model); a changed setting applies from the "
+          "next batch; with keep-scales a frame that lays out the prompt "
+          "ends a batch", 1, MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
@@ -425,8 +425,6 @@ gst_hart_src_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  /* frames generated ahead from the old settings are not pushed */
-  self->settings_version++;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -523,6 +521,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   GstHartPrecision precision;
   gint device_id;
   guint64 memory_budget;
+  gint budget_images;
   GError *error = NULL;
 
   gst_hart_error_once_reset (GST_ELEMENT (self), &self->error_once);
@@ -534,6 +533,9 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   precision = self->precision;
   device_id = self->device_id;
   memory_budget = self->memory_budget;
+  /* a batch has buffers of its own beside the one-frame set: the budget
+   * counts both, for the batch-size set now */
+  budget_images = self->batch_size > 1 ? 1 + (gint) self->batch_size : 1;
   GST_OBJECT_UNLOCK (self);
   /* before the bundled model's folder replaces an empty model-path: its
    * folder is ".../shapes-64px/hart" */
@@ -558,8 +560,8 @@ gst_hart_src_start (GstBaseSrc * basesrc)
       hart_engine_get_precision_impl (self->engine));
   GST_INFO_OBJECT (self, "device %s", hart_engine_get_device (self->engine));
 
-  if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE, 1,
-              memory_budget << 20, "memory-budget", &error)))
+  if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE,
+              budget_images, memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
   self->model = gst_hart_cache_acquire_model (self->engine, model_path, &error);
   if (G_UNLIKELY (self->model == NULL))
@@ -647,8 +649,7 @@ fail:
   return FALSE;
 }
 
-/* Frames of a batch that will not be pushed (a seek, a stop, a changed
- * setting). */
+/* Frames of a batch that will not be pushed (a seek, a stop). */
 static void
 drop_pending (GstHartSrc * self)
 {
@@ -1049,7 +1050,7 @@ post_skipped (GstHartSrc * self, guint64 first, guint64 skipped,
  * seed-mode=increment frame n stays a function of n) and the next frame is
  * the one whose slot holds now.  GST_FLOW_FLUSHING when unlocked. */
 static GstFlowReturn
-live_wait_for_slot (GstHartSrc * self)
+live_wait_for_slot (GstHartSrc * self, gboolean may_skip)
 {
   GstClockTime base_time, rt, slot;
   GstClock *clock = running_time_now (self, &base_time, &rt);
@@ -1065,7 +1066,9 @@ live_wait_for_slot (GstHartSrc * self)
     return GST_FLOW_OK;
   }
   slot = live_slot (self, self->n_frames);
-  if (rt >= live_slot (self, self->n_frames + 1)) {
+  /* a frame already made (the rest of a batch) is pushed late rather than
+   * skipped: the latency reported covers the batch's time */
+  if (may_skip && rt >= live_slot (self, self->n_frames + 1)) {
     guint64 now_frame = self->live_anchor_frame +
         time_to_frames (self, rt - self->live_anchor);
     guint64 skipped = now_frame - self->n_frames;
@@ -1207,22 +1210,19 @@ frame_buffer (GstHartSrc * self, guint64 n, const HartTokens * tokens,
   return buffer;
 }
 
-/* The next frame generated ahead, when it is frame n_frames and its
- * settings are still the element's; else the frames ahead are dropped and
- * NULL returned. */
+/* The next frame generated ahead, when it is frame n_frames (frames
+ * before it are dropped); NULL when there is none. */
 static GstBuffer *
 pop_pending (GstHartSrc * self)
 {
-  GstBuffer *head = g_queue_peek_head (&self->pending);
-  guint version;
+  GstBuffer *head;
 
+  while ((head = g_queue_peek_head (&self->pending)) != NULL
+      && GST_BUFFER_OFFSET (head) < self->n_frames)
+    gst_buffer_unref (g_queue_pop_head (&self->pending));
   if (head == NULL)
     return NULL;
-  GST_OBJECT_LOCK (self);
-  version = self->settings_version;
-  GST_OBJECT_UNLOCK (self);
-  if (version != self->pending_version
-      || GST_BUFFER_OFFSET (head) != self->n_frames) {
+  if (GST_BUFFER_OFFSET (head) != self->n_frames) {
     drop_pending (self);
     return NULL;
   }
@@ -1260,14 +1260,15 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   GstClockTime next;
   gint64 started, timestamp_offset;
   guint32 frames[MAX_BATCH_SIZE];
-  guint n_wanted, n_made, version;
+  guint n_wanted, n_made;
 
   /* framerate 0/1: one still image */
   if (self->fps_n == 0 && self->n_frames >= 1)
     return GST_FLOW_EOS;
 
   if (live) {
-    GstFlowReturn ret = live_wait_for_slot (self);
+    GstFlowReturn ret = live_wait_for_slot (self,
+        g_queue_is_empty (&self->pending));
 
     if (ret != GST_FLOW_OK)
       return ret;
@@ -1295,7 +1296,6 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   keep_scales = self->keep_scales;
   transition_frames = self->transition_frames;
   n_wanted = frames_to_generate (self, self->batch_size);
-  version = self->settings_version;
   GST_OBJECT_UNLOCK (self);
   for (guint i = 0; i < n_wanted; i++)
     frames[i] = increment ? (guint32) (self->n_frames + i) : 0;
@@ -1380,7 +1380,6 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
     else
       g_queue_push_tail (&self->pending, frame);
   }
-  self->pending_version = version;
   if (n_made > 1)
     GST_DEBUG_OBJECT (self, "batch of %u frames in %.3f s", n_made,
         (g_get_monotonic_time () - started) / 1e6);

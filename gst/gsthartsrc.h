@@ -46,8 +46,6 @@ struct _GstHartSrc
   guint64 memory_budget;        /* MiB, 0: none */
   gint64 timestamp_offset;      /* ns, added to every PTS */
   guint batch_size;             /* frames generated together */
-  guint settings_version;       /* bumped by every change of what the next
-                                 * frames are made from */
 
   /* loaded in start (), from the shared cache */
   HartEngine *engine;
@@ -66,9 +64,8 @@ struct _GstHartSrc
    * the streaming thread stopped) */
   guint64 n_frames;             /* index of the next frame */
   /* the frames of the last batch not pushed yet (GstBuffer *, in frame
-   * order), made from the settings of pending_version */
+   * order); the generator's state is that after the last of them */
   GQueue pending;
-  guint pending_version;
   GstClockTime frame_pts;       /* its timestamp (progress messages) */
   /* live: the running time of frame 0's slot (frame n's is anchor +
    * n · period), set by the first frame; GST_CLOCK_TIME_NONE before */

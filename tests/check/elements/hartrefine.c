@@ -749,6 +749,38 @@ GST_START_TEST (test_batch_size)
 
 GST_END_TEST;
 
+/* batch-size adds N − 1 frame periods to the latency hartrefine answers
+ * (10/1: 200 ms for N = 3). */
+GST_START_TEST (test_batch_latency)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (1, &caps);
+  GstCaps *with_rate = gst_caps_copy (caps);
+  GstHarness *h;
+  GstClockTime min_1 = 0, min_3 = 0;
+  gboolean live;
+
+  gst_caps_set_simple (with_rate, "framerate", GST_TYPE_FRACTION, 10, 1, NULL);
+  h = harness_hartrefine (with_rate);
+  gst_harness_play (h);
+  gst_buffer_unref (refine (h, tokens[0]));
+  for (guint n = 1; n <= 3; n += 2) {
+    GstQuery *query = gst_query_new_latency ();
+
+    g_object_set (h->element, "batch-size", n, NULL);
+    fail_unless (gst_pad_peer_query (h->sinkpad, query));
+    gst_query_parse_latency (query, &live, n == 1 ? &min_1 : &min_3, NULL);
+    gst_query_unref (query);
+  }
+  fail_unless_equals_uint64 (min_3 - min_1, 200 * GST_MSECOND);
+  gst_harness_teardown (h);
+  gst_caps_unref (with_rate);
+  gst_caps_unref (caps);
+  frames_free (tokens, 1);
+}
+
+GST_END_TEST;
+
 /* The same through one pipeline: hartsrc batch-size=4 ! hartrefine
  * batch-size=3, seven frames, the last batch drained at EOS. */
 GST_START_TEST (test_batch_size_pipeline)
@@ -811,6 +843,7 @@ hartrefine_suite (void)
   tcase_add_test (tc, test_split_pipeline);
   tcase_add_test (tc, test_batch_size);
   tcase_add_test (tc, test_batch_size_pipeline);
+  tcase_add_test (tc, test_batch_latency);
   tcase_add_test (tc, test_presets);
   tcase_add_test (tc, test_meta_from_token_header);
   tcase_add_test (tc, test_meta_after_gdp);

@@ -1656,6 +1656,36 @@ GST_START_TEST (test_uri_handler)
 
 GST_END_TEST;
 
+/* Live with batch-size=3 at 1000 frames a second: the frames of a batch
+ * are all pushed (consecutive offsets), late rather than skipped; between
+ * batches the source skips to the current slot as without batches. */
+GST_START_TEST (test_live_batch_size)
+{
+  GstHarness *h = harness_hartsrc (6,
+      "video/x-raw, format=RGB, framerate=1000/1");
+  GstBuffer *frames[6];
+
+  g_object_set (h->element, "is-live", TRUE, "batch-size", 3, NULL);
+  gst_util_set_object_arg (G_OBJECT (h->element), "seed-mode", "increment");
+  gst_harness_use_systemclock (h);
+  gst_harness_play (h);
+  for (guint i = 0; i < 6; i++)
+    frames[i] = pull_buffer (h);
+  for (guint b = 0; b < 6; b += 3) {
+    const guint64 n0 = GST_BUFFER_OFFSET (frames[b]);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (frames[b + 1]), n0 + 1);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (frames[b + 2]), n0 + 2);
+  }
+  fail_unless (GST_BUFFER_OFFSET (frames[3]) > GST_BUFFER_OFFSET (frames[2])
+      + 1, "no frame skipped between batches at 1000 frames a second");
+  for (guint i = 0; i < 6; i++)
+    gst_buffer_unref (frames[i]);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ---- presets ---- */
 
 /* GstPreset: the shipped presets (data/presets, GST_PRESET_PATH in the
@@ -1770,6 +1800,7 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_batch_size);
   tcase_add_test (tc, test_batch_size_keep_scales);
   tcase_add_test (tc, test_batch_size_tokens);
+  tcase_add_test (tc, test_live_batch_size);
   tcase_add_test (tc, test_presets);
   tcase_add_test (tc, test_timestamp_offset);
   tcase_add_test (tc, test_live_skips_late_frames);
