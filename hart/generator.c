@@ -199,39 +199,61 @@ hart_generator_reset (HartGenerator * gen)
   gen->have_frame = FALSE;
 }
 
-/* The context of the next frame, in gen->frame_ctx: the target, or during
- * a transition the blend (1 − a)·from + a·target, a = step / length for
- * the transition's next step but the last, with the target's mask and
- * positions.  *BLENDED says which.  The transition advances only once the frame is
+/* The context of the frame AHEAD frames after the next (0: the next) into
+ * DATA, MASK and POSITIONS (the target's shape): the target, or during a
+ * transition the blend (1 − a)·from + a·target, a = step / length for the
+ * transition's steps but the last, with the target's mask and positions.
+ * TRUE when it is a blend.  The transition advances only once a frame is
  * made (advance_transition). */
-static void
-frame_context (HartGenerator * gen, gboolean * blended)
+static gboolean
+step_context (const HartGenerator * gen, int ahead, float *data,
+    uint8_t * mask, int32_t * positions)
 {
   const HartContext *t = gen->target;
   const gsize n = (gsize) t->batch * t->tokens * t->dim;
   const gsize rows = (gsize) t->batch * t->tokens;
-  HartContext *f = gen->frame_ctx;
-
-  if (f == NULL || f->batch != t->batch || f->tokens != t->tokens
-      || f->dim != t->dim) {
-    hart_context_free (f);
-    f = gen->frame_ctx = hart_context_new (t->batch, t->tokens, t->dim);
-  }
-  memcpy (f->mask, t->mask, rows * sizeof (uint8_t));
-  memcpy (f->positions, t->positions, rows * sizeof (int32_t));
+  const int step = gen->transition_step + ahead;
   /* the transition's last frame (a = 1) is the target's own */
-  *blended = gen->from != NULL
-      && gen->transition_step + 1 < gen->transition_length;
-  if (*blended) {
-    const float a = (float) (gen->transition_step + 1) / gen->transition_length;
+  const gboolean blended = gen->from != NULL
+      && step + 1 < gen->transition_length;
 
-    g_debug ("transition %d/%d", gen->transition_step + 1,
-        gen->transition_length);
+  memcpy (mask, t->mask, rows * sizeof (uint8_t));
+  memcpy (positions, t->positions, rows * sizeof (int32_t));
+  if (blended) {
+    const float a = (float) (step + 1) / gen->transition_length;
+
+    g_debug ("transition %d/%d", step + 1, gen->transition_length);
     for (gsize i = 0; i < n; i++)
-      f->data[i] = (1.0f - a) * gen->from->data[i] + a * t->data[i];
+      data[i] = (1.0f - a) * gen->from->data[i] + a * t->data[i];
   } else {
-    memcpy (f->data, t->data, n * sizeof (float));
+    memcpy (data, t->data, n * sizeof (float));
   }
+  return blended;
+}
+
+/* *CTX (allocated or remade) of BATCH times the target's images. */
+static HartContext *
+ensure_context (HartContext ** ctx, const HartContext * t, int batch)
+{
+  HartContext *c = *ctx;
+
+  if (c == NULL || c->batch != batch || c->tokens != t->tokens
+      || c->dim != t->dim) {
+    hart_context_free (c);
+    c = *ctx = hart_context_new (batch, t->tokens, t->dim);
+  }
+  return c;
+}
+
+/* The next frame's context, in gen->frame_ctx; *BLENDED says whether it
+ * is a blend. */
+static void
+frame_context (HartGenerator * gen, int ahead, gboolean * blended)
+{
+  HartContext *f = ensure_context (&gen->frame_ctx, gen->target,
+      gen->target->batch);
+
+  *blended = step_context (gen, ahead, f->data, f->mask, f->positions);
 }
 
 static void
@@ -241,35 +263,46 @@ advance_transition (HartGenerator * gen)
     g_clear_pointer (&gen->from, hart_context_free);
 }
 
-HartTokens *
-hart_generator_next_tokens (HartGenerator * gen,
-    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
+/* What every next-frame call checks: a context set, no reuse of the
+ * caller's, no draw files, valid settings; *KEEP: keep_scales clamped to
+ * the model's scales − 1. */
+static gboolean
+check_next_call (const HartGenerator * gen, const HartGenerateParams * params,
+    int *keep, GError ** error)
 {
-  const int max_keep = gen->model->tcfg.n_scales - 1;
-  HartDraws *draws;
-  HartTokens *tokens;
-  gboolean blended;
-  int keep;
-
   if (gen->target == NULL) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "generator: no context or prompt set yet");
-    return NULL;
+    return FALSE;
   }
   if (params->reuse != NULL) {
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
         "generator: params->reuse must be NULL (the generator holds the "
         "token maps of keep_scales itself)");
-    return NULL;
+    return FALSE;
   }
   if (!hart_generate_refuse_draw_files (params, error)
       || !hart_generate_check_params (params, error))
+    return FALSE;
+  *keep = MIN (params->keep_scales, gen->model->tcfg.n_scales - 1);
+  return TRUE;
+}
+
+HartTokens *
+hart_generator_next_tokens (HartGenerator * gen,
+    const HartGenerateParams * params, GCancellable * cancel, GError ** error)
+{
+  HartDraws *draws;
+  HartTokens *tokens;
+  gboolean blended;
+  int keep;
+
+  if (!check_next_call (gen, params, &keep, error))
     return NULL;
-  keep = MIN (params->keep_scales, max_keep);
 
   /* a failed (or cancelled) frame leaves the state as it was, except that
    * frame_ctx no longer holds the last frame's context */
-  frame_context (gen, &blended);
+  frame_context (gen, 0, &blended);
   /* the contexts were checked when set; a blend of them is checked here */
   if (blended && !hart_generate_check_context (gen->model, gen->frame_ctx,
           error))
@@ -349,36 +382,19 @@ batch_length (const HartGenerator * gen, int keep, int max_frames)
 }
 
 /* Each frame's context, as frame_context gives them one by one, into
- * gen->batch_ctx (N images); *N_BLENDED: how many of the first are
- * blends (the rest are the target's own). */
+ * gen->batch_ctx (N images of a one-image target); *N_BLENDED: how many
+ * of the first are blends (the rest are the target's own). */
 static void
 batch_context (HartGenerator * gen, int n, int *n_blended)
 {
   const HartContext *t = gen->target;
   const gsize one = (gsize) t->tokens * t->dim, rows = t->tokens;
-  HartContext *c = gen->batch_ctx;
+  HartContext *c = ensure_context (&gen->batch_ctx, t, n);
 
-  if (c == NULL || c->batch != n || c->tokens != t->tokens || c->dim != t->dim) {
-    hart_context_free (c);
-    c = gen->batch_ctx = hart_context_new (n, t->tokens, t->dim);
-  }
   *n_blended = 0;
-  for (int i = 0; i < n; i++) {
-    float *data = c->data + i * one;
-    const int step = gen->transition_step + i;
-
-    memcpy (c->mask + i * rows, t->mask, rows * sizeof (uint8_t));
-    memcpy (c->positions + i * rows, t->positions, rows * sizeof (int32_t));
-    if (gen->from != NULL && step + 1 < gen->transition_length) {
-      const float a = (float) (step + 1) / gen->transition_length;
-
-      for (gsize j = 0; j < one; j++)
-        data[j] = (1.0f - a) * gen->from->data[j] + a * t->data[j];
-      (*n_blended)++;
-    } else {
-      memcpy (data, t->data, one * sizeof (float));
-    }
-  }
+  for (int i = 0; i < n; i++)
+    *n_blended += step_context (gen, i, c->data + i * one, c->mask + i * rows,
+        c->positions + i * rows);
 }
 
 /* The run for batches of N frames (the generator's own for one). */
@@ -425,7 +441,6 @@ hart_generator_next_token_batch (HartGenerator * gen,
     const HartGenerateParams * params, const guint32 * frames, int max_frames,
     GCancellable * cancel, GError ** error)
 {
-  const int max_keep = gen->model->tcfg.n_scales - 1;
   HartGenerateParams first = *params;
   HartTokens *tokens, *reuse = NULL;
   HartDraws *draws;
@@ -433,21 +448,8 @@ hart_generator_next_token_batch (HartGenerator * gen,
 
   if (!check_batch_call (gen, max_frames, error))
     return NULL;
-  if (gen->target == NULL) {
-    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "generator: no context or prompt set yet");
+  if (!check_next_call (gen, params, &keep, error))
     return NULL;
-  }
-  if (params->reuse != NULL) {
-    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "generator: params->reuse must be NULL (the generator holds the "
-        "token maps of keep_scales itself)");
-    return NULL;
-  }
-  if (!hart_generate_refuse_draw_files (params, error)
-      || !hart_generate_check_params (params, error))
-    return NULL;
-  keep = MIN (params->keep_scales, max_keep);
   n = batch_length (gen, keep, max_frames);
 
   batch_context (gen, n, &n_blended);
@@ -480,20 +482,11 @@ hart_generator_next_token_batch (HartGenerator * gen,
    * context (a transition may start from it), the transition advanced by
    * N, its maps held when it is the prompt's own */
   {
-    HartContext *last = hart_context_new (1, gen->target->tokens,
-        gen->target->dim);
-    const gsize one = (gsize) last->tokens * last->dim;
-    const int last_blended = n_blended == n;
-    const int l = n - 1;
-    int item = l;
+    gboolean last_blended;
+    int item = n - 1;
 
-    memcpy (last->data, gen->batch_ctx->data + l * one, one * sizeof (float));
-    memcpy (last->mask, gen->batch_ctx->mask + l * last->tokens,
-        last->tokens * sizeof (uint8_t));
-    memcpy (last->positions, gen->batch_ctx->positions + l * last->tokens,
-        last->tokens * sizeof (int32_t));
-    hart_context_free (gen->frame_ctx);
-    gen->frame_ctx = last;
+    /* before the transition advances: the last frame's own step */
+    frame_context (gen, n - 1, &last_blended);
     gen->have_frame = TRUE;
     for (int i = 0; i < n; i++)
       advance_transition (gen);
@@ -502,7 +495,7 @@ hart_generator_next_token_batch (HartGenerator * gen,
       const HartTokens *src = tokens;
 
       gen->held = hart_tokens_gather (&src, &item, 1);
-      gen->held->frame = frames[l];
+      gen->held->frame = frames[item];
     }
   }
   return tokens;

@@ -179,38 +179,45 @@ buffers_equal (GstBuffer * a, GstBuffer * b)
   return equal;
 }
 
-/* Σ |a − b| over the bytes of two buffers of one size. */
+/* Σ |a − b| over the bytes of two buffers of one size; *MAX (may be
+ * NULL): the largest |a − b|. */
 G_GNUC_UNUSED static guint64
-buffers_distance (GstBuffer * a, GstBuffer * b)
+byte_differences (GstBuffer * a, GstBuffer * b, guint * max)
 {
   GstMapInfo ma, mb;
   guint64 d = 0;
+  guint m = 0;
 
   fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
   fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
   fail_unless_equals_uint64 (ma.size, mb.size);
-  for (gsize i = 0; i < ma.size; i++)
-    d += ABS ((gint) ma.data[i] - (gint) mb.data[i]);
+  for (gsize i = 0; i < ma.size; i++) {
+    const guint x = (guint) ABS ((gint) ma.data[i] - (gint) mb.data[i]);
+
+    d += x;
+    m = MAX (m, x);
+  }
   gst_buffer_unmap (a, &ma);
   gst_buffer_unmap (b, &mb);
+  if (max)
+    *max = m;
   return d;
+}
+
+G_GNUC_UNUSED static guint64
+buffers_distance (GstBuffer * a, GstBuffer * b)
+{
+  return byte_differences (a, b, NULL);
 }
 
 /* The largest |a − b| over the bytes of two frames of one size. */
 G_GNUC_UNUSED static guint
 max_byte_difference (GstBuffer * a, GstBuffer * b)
 {
-  GstMapInfo ma, mb;
-  guint d = 0;
+  guint max;
 
-  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
-  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
-  fail_unless_equals_uint64 (ma.size, mb.size);
-  for (gsize i = 0; i < ma.size; i++)
-    d = MAX (d, (guint) ABS ((gint) ma.data[i] - (gint) mb.data[i]));
-  gst_buffer_unmap (a, &ma);
-  gst_buffer_unmap (b, &mb);
-  return d;
+  byte_differences (a, b, &max);
+  return max;
 }
 
 /* The first frame of a fresh hartsrc (raw RGB) with PROPS set by a
