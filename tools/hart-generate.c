@@ -296,7 +296,8 @@ hart_cli_generate (int argc, char **argv)
         "N"},
     {"batch", 0, 0, G_OPTION_ARG_INT, &batch,
           "Video: up to N successive frames in one engine call (1 … "
-          G_STRINGIFY (HART_MAX_BATCH) "; frames equal up to float rounding)",
+          G_STRINGIFY (HART_MAX_BATCH)
+          "; in fp32 the frames of --batch 1, byte for byte)",
         "N"},
     {"seed-mode", 0, 0, G_OPTION_ARG_STRING, &seed_mode,
         "Video: fixed (every frame the same draws) or increment (each "

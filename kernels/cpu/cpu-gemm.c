@@ -24,6 +24,109 @@ scale_matrix (float *c, int m, int n, int ldc, float beta)
   }
 }
 
+/* Row invariance: a row of C must come out with the same bits whatever the
+ * number of rows multiplied with it, or a batch of frames would not give
+ * the bytes of the same frames made one by one (docs/video.md, "Batches of
+ * frames").  OpenBLAS's packed (Goto) kernels have that property: each
+ * element is summed in K order over K blocks that depend on K only.  Two
+ * other paths of OpenBLAS 0.3.x on AVX-512 CPUs do not, and are kept out:
+ * - its "small-matrix" kernels, taken for products of at most 10⁶
+ *   multiply-adds, sum in another order.  Tiny products are padded with
+ *   scratch rows (or columns) up to BLAS_PACKED_MIN_MACS;
+ * - its "direct" kernel, taken for row-major, untransposed, alpha = 1,
+ *   beta = 0 products below ~7·10⁶ multiply-adds.  The row-major product
+ *   is asked for in its column-major form, Cᵀ = op(B)ᵀ·op(A)ᵀ, which is
+ *   the call cblas makes of it internally anyway, and never goes direct.
+ * The padding costs at most ~10⁶ multiply-adds (a few microseconds), and
+ * only products that small pay it.  tests/ops/test-backend-ops.c
+ * ("gemm-rows-invariant") holds the backend to this. */
+#define BLAS_PACKED_MIN_MACS (1 << 20)
+
+/* scratch of the padded products, one per thread */
+static GPrivate pad_scratch = G_PRIVATE_INIT (g_free);
+static GPrivate pad_scratch_size = G_PRIVATE_INIT (NULL);
+
+static float *
+pad_scratch_get (gsize n_floats)
+{
+  float *buf = g_private_get (&pad_scratch);
+  gsize size = GPOINTER_TO_SIZE (g_private_get (&pad_scratch_size));
+
+  if (buf == NULL || size < n_floats) {
+    /* zeroed: the padding's rows are never read back, but they are read,
+     * and must be defined for Valgrind and MemorySanitizer */
+    buf = g_new0 (float, n_floats);
+    g_private_replace (&pad_scratch, buf);
+    g_private_set (&pad_scratch_size, GSIZE_TO_POINTER (n_floats));
+  }
+  return buf;
+}
+
+static inline void
+blas_sgemm (gboolean trans_a, gboolean trans_b, int m, int n, int k,
+    float alpha, const float *a, int lda, const float *b, int ldb,
+    float beta, float *c, int ldc)
+{
+  /* row-major C[m×n] = op(A)·op(B) as column-major Cᵀ = op(B)ᵀ·op(A)ᵀ */
+  cblas_sgemm (CblasColMajor, trans_b ? CblasTrans : CblasNoTrans,
+      trans_a ? CblasTrans : CblasNoTrans, n, m, k, alpha, b, ldb, a, lda,
+      beta, c, ldc);
+}
+
+/* A product under BLAS_PACKED_MIN_MACS, computed on rows [0, m_pad) (or
+ * columns [0, n_pad)) of scratch copies so that OpenBLAS takes its packed
+ * path; the first m rows (n columns) are copied back. */
+static void
+sgemm_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
+    float alpha, const float *a, int lda, const float *b, int ldb,
+    float beta, float *c, int ldc)
+{
+  const double nk = (double) n * k, mk = (double) m *k;
+  const int m_pad = (int) ceil (BLAS_PACKED_MIN_MACS / nk);
+  const int n_pad = (int) ceil (BLAS_PACKED_MIN_MACS / mk);
+  /* pad the side whose copies are smaller */
+  const gboolean pad_rows =
+      (double) m_pad * (k + n) <= (double) n_pad * (k + m);
+
+  if (pad_rows) {
+    /* op(A) gets m_pad rows: A' is m_pad×k (k×m_pad transposed) */
+    float *a2 = pad_scratch_get ((gsize) m_pad * k + (gsize) m_pad * n);
+    float *c2 = a2 + (gsize) m_pad * k;
+    const int lda2 = trans_a ? m_pad : k;
+
+    for (int r = 0; r < (trans_a ? k : m); r++)
+      memcpy (a2 + (gsize) r * lda2, a + (gsize) r * lda,
+          (gsize) (trans_a ? m : k) * sizeof (float));
+    if (beta != 0.0f)
+      for (int r = 0; r < m; r++)
+        memcpy (c2 + (gsize) r * n, c + (gsize) r * ldc,
+            (gsize) n * sizeof (float));
+    blas_sgemm (trans_a, trans_b, m_pad, n, k, alpha, a2, lda2, b, ldb, beta,
+        c2, n);
+    for (int r = 0; r < m; r++)
+      memcpy (c + (gsize) r * ldc, c2 + (gsize) r * n,
+          (gsize) n * sizeof (float));
+  } else {
+    /* op(B) gets n_pad columns: B' is k×n_pad (n_pad×k transposed) */
+    float *b2 = pad_scratch_get ((gsize) n_pad * k + (gsize) m * n_pad);
+    float *c2 = b2 + (gsize) n_pad * k;
+    const int ldb2 = trans_b ? k : n_pad;
+
+    for (int r = 0; r < (trans_b ? n : k); r++)
+      memcpy (b2 + (gsize) r * ldb2, b + (gsize) r * ldb,
+          (gsize) (trans_b ? k : n) * sizeof (float));
+    if (beta != 0.0f)
+      for (int r = 0; r < m; r++)
+        memcpy (c2 + (gsize) r * n_pad, c + (gsize) r * ldc,
+            (gsize) n * sizeof (float));
+    blas_sgemm (trans_a, trans_b, m, n_pad, k, alpha, a, lda, b2, ldb2, beta,
+        c2, n_pad);
+    for (int r = 0; r < m; r++)
+      memcpy (c + (gsize) r * ldc, c2 + (gsize) r * n_pad,
+          (gsize) n * sizeof (float));
+  }
+}
+
 static inline void
 sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m, int n, int k,
     float alpha, const float *a, int lda, const float *b, int ldb,
@@ -36,9 +139,11 @@ sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m, int n, int k,
     scale_matrix (c, m, n, ldc, beta);
     return;
   }
-  cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-      trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
-      beta, c, ldc);
+  if ((double) m * n * k < BLAS_PACKED_MIN_MACS)
+    sgemm_padded (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+        ldc);
+  else
+    blas_sgemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 typedef struct

@@ -6,8 +6,8 @@
 widths and depths, a shorter scale list: default 16×16 latent tokens →
 256×256 px), from one context file, in each precision asked for.  Prints
 the wall time per frame and the ratio batch-1 / batch-B (> 1: batches are
-faster).  The frames of the two runs agree up to float rounding
-(docs/video.md, "Batches of frames").
+faster), and whether the two runs' frames are the same bytes (they must
+be: docs/video.md, "Batches of frames").
 
 Usage (not a test; the real-size fixture needs Debian's python3-torch):
   /usr/bin/python3 tests/reference/make_fixtures.py /tmp/hart-real --config real --no-qwen --lean
@@ -31,6 +31,11 @@ def run(cmd):
     start = time.monotonic()
     subprocess.run(cmd, check=True)
     return time.monotonic() - start
+
+
+def frame_bytes(work, precision, batch, i):
+    with open(os.path.join(work, f"{precision}-b{batch}-{i:04d}.png"), "rb") as f:
+        return f.read()
 
 
 def main():
@@ -59,7 +64,10 @@ def main():
                                 "--batch", str(batch), "--precision", precision, "-q", "-o", out])
             print(f"{precision} batch {batch}: {times[batch]:.1f} s, "
                   f"{times[batch] / args.frames:.2f} s a frame", flush=True)
-        print(f"{precision}: batch {args.batch} is {times[1] / times[args.batch]:.2f}× batch 1")
+        same = all(frame_bytes(args.work, precision, 1, i) == frame_bytes(args.work, precision, args.batch, i)
+                   for i in range(args.frames))
+        print(f"{precision}: batch {args.batch} is {times[1] / times[args.batch]:.2f}× batch 1; "
+              f"frames {'identical' if same else 'DIFFERENT'} byte for byte")
 
 
 if __name__ == "__main__":

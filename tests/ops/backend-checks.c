@@ -203,8 +203,88 @@ check_out_of_memory (HartBackend * be, const char *name, GString * msg)
   return ok;
 }
 
+/* A row of a product has the same bits whatever the number of rows
+ * computed with it (the CPU backend's promise, kernels/cpu/cpu-gemm.c):
+ * what makes a batch of frames the bytes of the frames made one by one.
+ * Each shape is computed with 1 … 40 rows; every row must equal the same
+ * row computed alone.  Tiny shapes are where OpenBLAS's small-matrix and
+ * direct kernels would break it. */
+static gboolean
+check_rows_invariant (HartBackend * unused, const char *name, GString * msg)
+{
+  /* (k, n): inner and output sizes, from the tiny fixture's to HART's */
+  static const int shapes[][2] = {
+    {256, 256}, {32, 1024}, {1024, 32}, {64, 1536}, {1536, 64}, {128, 128},
+    {768, 768}, {1, 64}, {3, 5}, {1536, 1536},
+  };
+  static const int row_counts[] = { 2, 3, 4, 6, 8, 17, 40 };
+  GError *error = NULL;
+  HartBackend *be = hart_backend_new ("cpu", 0, 2, &error);
+  gboolean ok = TRUE;
+
+  if (be == NULL) {
+    g_string_append_printf (msg, "cpu backend: %s", error->message);
+    g_clear_error (&error);
+    return FALSE;
+  }
+  for (gsize s = 0; ok && s < G_N_ELEMENTS (shapes); s++) {
+    const int k = shapes[s][0], n = shapes[s][1], max_rows = 40;
+    float *x = g_new (float, (gsize) max_rows * k);
+    float *w = g_new (float, (gsize) n * k), *bias = g_new (float, n);
+    float *alone = g_new (float, (gsize) max_rows * n);
+    float *together = g_new (float, (gsize) max_rows * n);
+
+    for (gsize i = 0; i < (gsize) max_rows * k; i++)
+      x[i] = (float) sin (i * 0.731 + s) * 0.5f;
+    for (gsize i = 0; i < (gsize) n * k; i++)
+      w[i] = (float) cos (i * 0.317 + s) * 0.25f;
+    for (int i = 0; i < n; i++)
+      bias[i] = 0.01f * i;
+    /* form 0: linear, x·Wᵀ + bias; 1: gemm x·Wᵀ (W stored n×k);
+     * 2: gemm x·W (W stored k×n, the product OpenBLAS's direct kernel
+     * takes).  Not linear_half: oneDNN's bf16 kernels depend on the
+     * row count (docs/video.md, "Batches of frames"). */
+    for (int form = 0; ok && form < 3; form++) {
+      for (int r = 0; r < max_rows; r++) {
+        if (form == 0)
+          be->ops->linear (be, alone + (gsize) r * n, x + (gsize) r * k, w,
+              bias, 1, k, n);
+        else
+          be->ops->gemm (be, FALSE, form == 1, 1, n, k, 1.0f,
+              x + (gsize) r * k, k, w, form == 1 ? k : n, 0.0f,
+              alone + (gsize) r * n, n);
+      }
+      for (gsize c = 0; ok && c < G_N_ELEMENTS (row_counts); c++) {
+        const int m = row_counts[c];
+        if (form == 0)
+          be->ops->linear (be, together, x, w, bias, m, k, n);
+        else
+          be->ops->gemm (be, FALSE, form == 1, m, n, k, 1.0f, x, k, w,
+              form == 1 ? k : n, 0.0f, together, n);
+        for (int r = 0; ok && r < m; r++)
+          if (memcmp (together + (gsize) r * n, alone + (gsize) r * n,
+                  (gsize) n * sizeof (float)) != 0) {
+            g_string_append_printf (msg, "%s k=%d n=%d: row %d of %d rows "
+                "differs from the row computed alone",
+                form == 0 ? "linear" : form == 1 ? "gemm NT" : "gemm NN", k,
+                n, r, m);
+            ok = FALSE;
+          }
+      }
+    }
+    g_free (x);
+    g_free (w);
+    g_free (bias);
+    g_free (alone);
+    g_free (together);
+  }
+  hart_backend_free (be);
+  return ok;
+}
+
 static const BackendCheck checks[] = {
   {"backend-new", check_backend_new, FALSE, "cpu"},
+  {"rows-invariant", check_rows_invariant, FALSE, "cpu"},
   {"cuda-refusal", check_cuda_refusal, FALSE, "cuda"},
   {"op-table", check_op_table, TRUE, NULL},
   {"memory", check_memory, TRUE, NULL},

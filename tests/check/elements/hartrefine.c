@@ -694,8 +694,8 @@ GST_END_TEST;
 
 /* batch-size=3: token frames wait until three are there, are refined in
  * one call and come out in order with their timestamps and meta; EOS
- * refines the last, incomplete batch.  The pictures are hartsrc's alone up
- * to float rounding (within ±1: docs/video.md, "Batches of frames"). */
+ * refines the last, incomplete batch.  The pictures are hartsrc's alone,
+ * byte for byte (docs/video.md, "Batches of frames"). */
 #define BATCH_FRAMES 7
 
 GST_START_TEST (test_batch_size)
@@ -724,7 +724,7 @@ GST_START_TEST (test_batch_size)
       fail_unless (gst_structure_is_equal (s, hart_meta_checked (whole[n_out],
                   TRUE)), "%s vs %s", gst_structure_to_string (s),
           gst_structure_to_string (hart_meta_checked (whole[n_out], TRUE)));
-      fail_unless (max_byte_difference (out, whole[n_out]) <= 1,
+      fail_unless (buffers_equal (out, whole[n_out]),
           "frame %u: %u levels from hartsrc alone", n_out,
           max_byte_difference (out, whole[n_out]));
       gst_buffer_unref (out);
@@ -737,7 +737,7 @@ GST_START_TEST (test_batch_size)
   {
     GstBuffer *last = gst_harness_pull (h);
 
-    fail_unless (max_byte_difference (last, whole[6]) <= 1);
+    fail_unless (buffers_equal (last, whole[6]));
     fail_unless_equals_uint64 (GST_BUFFER_OFFSET (last), 6);
     gst_buffer_unref (last);
   }
@@ -797,7 +797,7 @@ GST_START_TEST (test_batch_size_pipeline)
     GstBuffer *out = pull_buffer (split);
 
     fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out), i);
-    fail_unless (max_byte_difference (out, whole[i]) <= 1);
+    fail_unless (buffers_equal (out, whole[i]));
     gst_buffer_unref (out);
   }
   gst_harness_teardown (split);
