@@ -14,13 +14,15 @@
 
 void
 gst_hart_post_progress (GstElement * element, guint64 frame,
-    GstClockTime pts, gint stage, gint n_stages, const gchar * description)
+    GstClockTime pts, guint frames, gint stage, gint n_stages,
+    const gchar * description)
 {
   /* frame and pts tie the message to the buffer it is about: with a queue
    * between hartsrc and hartrefine both work on different frames at once */
   GstStructure *s = gst_structure_new ("hart-progress",
       "frame", G_TYPE_UINT64, frame,
       "pts", G_TYPE_UINT64, pts,
+      "frames", G_TYPE_UINT, frames,
       "stage", G_TYPE_INT, stage,
       "n-stages", G_TYPE_INT, n_stages,
       "description", G_TYPE_STRING, description ? description : "", NULL);

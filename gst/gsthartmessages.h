@@ -12,10 +12,13 @@ G_BEGIN_DECLS
 /* The element message "hart-progress": frame (guint64, the number of the
  * frame in the stream: its buffer offset, GST_BUFFER_OFFSET_NONE when not
  * known), pts (guint64, the frame's PTS, GST_CLOCK_TIME_NONE when not
- * known), stage (int, 0 … n-stages), n-stages (int), description
- * (string).  docs/elements.md, "Bus messages". */
+ * known), frames (guint, how many successive frames, FRAME first, the
+ * generation makes: 1, or a batch's length), stage (int, 0 … n-stages),
+ * n-stages (int), description (string).  docs/elements.md, "Bus
+ * messages". */
 void gst_hart_post_progress (GstElement * element, guint64 frame,
-    GstClockTime pts, gint stage, gint n_stages, const gchar * description);
+    GstClockTime pts, guint frames, gint stage, gint n_stages,
+    const gchar * description);
 
 /* Posts the error of a failed load of PATH (model, text encoder):
  * RESOURCE NOT_FOUND for a missing file or folder, RESOURCE READ for a read

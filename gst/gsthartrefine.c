@@ -733,6 +733,7 @@ typedef struct
   GstElement *element;
   guint64 frame;
   GstClockTime pts;
+  guint frames;                 /* the call's frames, FRAME first */
 } RefineProgress;
 
 static void
@@ -741,7 +742,7 @@ on_progress (int stage, int n_stages, const char *what, gpointer user_data)
   const RefineProgress *progress = user_data;
 
   gst_hart_post_progress (progress->element, progress->frame, progress->pts,
-      stage, n_stages, what);
+      progress->frames, stage, n_stages, what);
 }
 
 /* The cfg-scale hartsrc was given, from a token frame's header, which
@@ -924,7 +925,7 @@ gst_hart_refine_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   HartImage **images;
   GError *error = NULL;
   RefineProgress progress = { GST_ELEMENT (trans), GST_BUFFER_OFFSET (inbuf),
-    GST_BUFFER_PTS (inbuf)
+    GST_BUFFER_PTS (inbuf), 1
   };
   guint64 seed;
   gboolean temporal_noise;
@@ -1021,6 +1022,7 @@ refine_queued (GstHartRefine * self)
     while (first + len < n && len < MAX_BATCH_SIZE
         && same_batch (tokens[first], tokens[first + len], seed))
       len++;
+    progress.frames = len;
     refine_params (tokens[first], seed, temporal_noise, &params);
     params.progress = on_progress;
     params.progress_data = &progress;

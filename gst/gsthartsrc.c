@@ -964,7 +964,7 @@ on_progress (int stage, int n_stages, const char *what, gpointer user_data)
 
   /* the frame in the making: create () set its timestamp before starting */
   gst_hart_post_progress (GST_ELEMENT (self), self->n_frames, self->frame_pts,
-      stage, n_stages, what);
+      self->frames_in_making, stage, n_stages, what);
 }
 
 /* A tag event on every prompt change: the prompt as title and description,
@@ -1230,17 +1230,35 @@ pop_pending (GstHartSrc * self)
 }
 
 /* How many frames the next generation makes: batch-size, but one for a
- * still image and no more than num-buffers leaves. */
+ * still image, no more than num-buffers leaves, and none past the
+ * segment's stop (a seek to one frame makes one frame: GstBaseSrc ends the
+ * stream after the frame that reaches the stop).  Called with the object
+ * lock held. */
 static guint
-frames_to_generate (GstHartSrc * self, guint batch_size)
+frames_to_generate (GstHartSrc * self, guint batch_size,
+    gint64 timestamp_offset)
 {
-  gint left = GST_BASE_SRC (self)->num_buffers_left;
+  GstBaseSrc *basesrc = GST_BASE_SRC (self);
+  gint left = basesrc->num_buffers_left;
+  const guint64 stop = basesrc->segment.stop;
 
   if (self->fps_n == 0)
     return 1;
   /* basesrc counts this frame before create () */
   if (left >= 0)
     batch_size = MIN (batch_size, (guint) left + 1);
+  if (stop != (guint64) - 1 && !GST_CLOCK_TIME_IS_VALID (self->live_anchor)) {
+    guint n = 1;
+    GstClockTime end;
+
+    /* frame n_frames + n − 1 ends at `end`: the last one while end < stop */
+    frame_timestamp (self, self->n_frames, timestamp_offset, &end);
+    while (n < batch_size && end < stop) {
+      frame_timestamp (self, self->n_frames + n, timestamp_offset, &end);
+      n++;
+    }
+    batch_size = n;
+  }
   return MAX (batch_size, 1);
 }
 
@@ -1295,7 +1313,7 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   params.smooth = self->smooth;
   keep_scales = self->keep_scales;
   transition_frames = self->transition_frames;
-  n_wanted = frames_to_generate (self, self->batch_size);
+  n_wanted = frames_to_generate (self, self->batch_size, timestamp_offset);
   GST_OBJECT_UNLOCK (self);
   for (guint i = 0; i < n_wanted; i++)
     frames[i] = increment ? (guint32) (self->n_frames + i) : 0;
@@ -1324,6 +1342,9 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
     push_tags (self, prompt);
   }
 
+  self->frames_in_making = n_wanted == 1 ? 1 :
+      (guint) hart_generator_next_batch_length (self->generator, &params,
+      (int) n_wanted);
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (up to %u): seed %"
       G_GUINT64_FORMAT ", draws of frame %u, cfg %g, keep %d",
       self->n_frames, n_wanted, params.seed, params.frame, params.cfg,

@@ -67,6 +67,7 @@ struct _GstHartSrc
    * order); the generator's state is that after the last of them */
   GQueue pending;
   GstClockTime frame_pts;       /* its timestamp (progress messages) */
+  guint frames_in_making;       /* frames of that generation (1 or a batch) */
   /* live: the running time of frame 0's slot (frame n's is anchor +
    * n · period), set by the first frame; GST_CLOCK_TIME_NONE before */
   GstClockTime live_anchor;

@@ -381,6 +381,18 @@ batch_length (const HartGenerator * gen, int keep, int max_frames)
   return MIN (max_frames, blends_left + 1);
 }
 
+int
+hart_generator_next_batch_length (const HartGenerator * gen,
+    const HartGenerateParams * params, int max_frames)
+{
+  int keep;
+
+  g_return_val_if_fail (gen != NULL && params != NULL, 1);
+  /* check_next_call's clamp */
+  keep = MIN (MAX (params->keep_scales, 0), gen->model->tcfg.n_scales - 1);
+  return batch_length (gen, keep, CLAMP (max_frames, 1, HART_MAX_BATCH));
+}
+
 /* Each frame's context, as frame_context gives them one by one, into
  * gen->batch_ctx (N images of a one-image target); *N_BLENDED: how many
  * of the first are blends (the rest are the target's own). */

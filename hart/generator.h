@@ -114,6 +114,12 @@ HartTokens *hart_generator_next_token_batch (HartGenerator * gen,
     const HartGenerateParams * params, const guint32 * frames, int max_frames,
     GCancellable * cancel, GError ** error);
 
+/* How many frames hart_generator_next_token_batch (GEN, PARAMS, …,
+ * MAX_FRAMES) would make now (1 … MAX_FRAMES): for progress reports before
+ * the call. */
+int hart_generator_next_batch_length (const HartGenerator * gen,
+    const HartGenerateParams * params, int max_frames);
+
 /* The images of a token frame of n successive frames (FRAMES[i] the draws
  * of image i), in the batch's buffers. */
 HartImage **hart_generator_refine_batch (HartGenerator * gen,

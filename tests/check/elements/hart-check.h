@@ -350,13 +350,14 @@ progress_until_eos (GstBus * bus)
 }
 
 /* MSG's structure, checked: a "hart-progress" with frame (guint64), pts
- * (guint64, a GstClockTime), stage and n-stages (int, 0 ≤ stage ≤
- * n-stages) and description (string). */
+ * (guint64, a GstClockTime), frames (guint, 1 … 16), stage and n-stages
+ * (int, 0 ≤ stage ≤ n-stages) and description (string). */
 G_GNUC_UNUSED static const GstStructure *
 progress_checked (GstMessage * msg, guint64 * frame, GstClockTime * pts,
     gint * stage, gint * n_stages)
 {
   const GstStructure *s = gst_message_get_structure (msg);
+  guint frames = 0;
 
   fail_unless (gst_structure_has_name (s, "hart-progress"));
   fail_unless (gst_structure_has_field_typed (s, "frame", G_TYPE_UINT64),
@@ -365,6 +366,9 @@ progress_checked (GstMessage * msg, guint64 * frame, GstClockTime * pts,
       "%s", gst_structure_to_string (s));
   fail_unless (gst_structure_get_uint64 (s, "frame", frame));
   fail_unless (gst_structure_get_uint64 (s, "pts", pts));
+  fail_unless (gst_structure_get_uint (s, "frames", &frames),
+      "%s", gst_structure_to_string (s));
+  fail_unless (frames >= 1 && frames <= 16, "frames %u", frames);
   fail_unless (gst_structure_get_int (s, "stage", stage));
   fail_unless (gst_structure_get_int (s, "n-stages", n_stages));
   fail_unless (gst_structure_has_field_typed (s, "description",

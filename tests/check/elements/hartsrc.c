@@ -1369,6 +1369,61 @@ GST_START_TEST (test_seek_frames)
 
 GST_END_TEST;
 
+/* A seek with a stop makes no frame past it, whatever batch-size: a seek
+ * to frame 2 alone (DEFAULT [2, 3)) with batch-size=4 generates frame 2
+ * only (progress: frame 2, frames 1), then EOS. */
+GST_START_TEST (test_seek_stop_bounds_batch)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = make_hartsrc (-1);
+  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstCaps *caps = gst_caps_from_string (SEEK_CAPS);
+  GList *progress, *l;
+  guint n_done = 0;
+
+  gst_util_set_object_arg (G_OBJECT (src), "seed-mode", "increment");
+  g_object_set (src, "batch-size", 4, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_bin_add_many (GST_BIN (pipeline), src, filter, sink, NULL);
+  fail_unless (gst_element_link_many (src, filter, sink, NULL));
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_ASYNC);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+  /* what the preroll before the seek posted (frames 0 … 3) */
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (bus, FALSE);
+  fail_unless (gst_element_seek (pipeline, 1.0, GST_FORMAT_DEFAULT,
+          GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 2, GST_SEEK_TYPE_SET, 3));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  progress = progress_until_eos (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  for (l = progress; l != NULL; l = l->next) {
+    const GstStructure *s;
+    guint64 frame;
+    GstClockTime pts;
+    gint stage, n_stages;
+    guint frames = 0;
+
+    s = progress_checked (l->data, &frame, &pts, &stage, &n_stages);
+    fail_unless (gst_structure_get_uint (s, "frames", &frames));
+    fail_unless_equals_uint64 (frame, 2);
+    fail_unless_equals_int (frames, 1);
+    n_done += stage == n_stages;
+  }
+  fail_unless_equals_int (n_done, 1);
+
+  g_list_free_full (progress, (GDestroyNotify) gst_message_unref);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* ---- batch-size ---- */
 
 #define BATCH_FRAMES 7
@@ -1769,6 +1824,7 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_keep_scales_prompt_change);
   tcase_add_test (tc, test_seek_time);
   tcase_add_test (tc, test_seek_frames);
+  tcase_add_test (tc, test_seek_stop_bounds_batch);
   tcase_add_test (tc, test_seeking_query);
   tcase_add_test (tc, test_batch_size);
   tcase_add_test (tc, test_batch_size_keep_scales);
