@@ -38,8 +38,10 @@ scale_matrix (float *c, int m, int n, int ldc, float beta)
  *   is asked for in its column-major form, Cᵀ = op(B)ᵀ·op(A)ᵀ, which is
  *   the call cblas makes of it internally anyway, and never goes direct.
  * The padding costs at most ~10⁶ multiply-adds (a few microseconds), and
- * only products that small pay it.  tests/ops/test-backend-ops.c
- * ("gemm-rows-invariant") holds the backend to this. */
+ * only products that small pay it; its scratch, kept per thread, is at
+ * most 2 · 2²⁰ floats (8 MiB, for k = n = 1) and far less for HART's
+ * shapes.  The op harness's "rows-invariant" check
+ * (tests/ops/backend-checks.c) holds the backend to this. */
 #define BLAS_PACKED_MIN_MACS (1 << 20)
 
 /* scratch of the padded products, one per thread */
