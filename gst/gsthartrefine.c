@@ -492,6 +492,8 @@ clear_batch (GstHartRefine * self)
 {
   g_queue_clear_full (&self->batch_in, (GDestroyNotify) gst_buffer_unref);
   g_queue_clear_full (&self->batch_out, (GDestroyNotify) gst_buffer_unref);
+  self->own_push = FALSE;
+  self->batch_discont = FALSE;
 }
 
 static gboolean
@@ -1082,8 +1084,9 @@ refine_queued (GstHartRefine * self)
   return ret;
 }
 
-/* Pushes what waits in a batch downstream: before an event that must
- * follow it (EOS, a segment, new caps…). */
+/* Refines what waits in a batch and pushes it downstream: a complete
+ * batch, or before an event that must follow it (EOS, a segment, new
+ * caps…). */
 static GstFlowReturn
 drain_batch (GstHartRefine * self)
 {
@@ -1101,24 +1104,35 @@ drain_batch (GstHartRefine * self)
   return ret;
 }
 
-/* batch-size > 1: token frames wait in batch_in; with 1 and nothing
- * waiting, GstBaseTransform's own path. */
+/* batch-size > 1: token frames wait in batch_in, and a complete batch is
+ * refined and pushed here (own_push); before the stream's first batch,
+ * GstBaseTransform's own path.  A picture carries its frame's flags
+ * (prepare_output_buffer copies them), DISCONT included; a frame that
+ * GstBaseTransform's QoS drops makes the next picture DISCONT. */
 static GstFlowReturn
 gst_hart_refine_submit_input_buffer (GstBaseTransform * trans,
     gboolean is_discont, GstBuffer * input)
 {
   GstHartRefine *self = GST_HART_REFINE (trans);
-
   GstFlowReturn ret;
 
+  if (batch_size (self) > 1 || !g_queue_is_empty (&self->batch_in))
+    self->own_push = TRUE;
   /* GstBaseTransform's checks first (caps negotiated, reconfiguration,
    * QoS), which leave the buffer in queued_buf unless they drop it */
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)->submit_input_buffer (trans,
       is_discont, input);
-  if (ret != GST_FLOW_OK || trans->queued_buf == NULL)
+  if (!self->own_push || ret != GST_FLOW_OK)
     return ret;
-  if (batch_size (self) <= 1 && g_queue_is_empty (&self->batch_in))
+  if (trans->queued_buf == NULL) {
+    self->batch_discont = TRUE;
     return ret;
+  }
+  if (self->batch_discont) {
+    trans->queued_buf = gst_buffer_make_writable (trans->queued_buf);
+    GST_BUFFER_FLAG_SET (trans->queued_buf, GST_BUFFER_FLAG_DISCONT);
+    self->batch_discont = FALSE;
+  }
   g_queue_push_tail (&self->batch_in, trans->queued_buf);
   trans->queued_buf = NULL;
   return GST_FLOW_OK;
@@ -1128,19 +1142,16 @@ static GstFlowReturn
 gst_hart_refine_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
 {
   GstHartRefine *self = GST_HART_REFINE (trans);
-  GstFlowReturn ret;
 
-  *outbuf = g_queue_pop_head (&self->batch_out);
-  if (*outbuf != NULL)
-    return GST_FLOW_OK;
-  if (g_queue_is_empty (&self->batch_in))
+  if (!self->own_push)
     return GST_BASE_TRANSFORM_CLASS (parent_class)->generate_output (trans,
         outbuf);
+  /* pushed here, not returned: GstBaseTransform would add its pending
+   * DISCONT to whichever picture it pushes next */
+  *outbuf = NULL;
   if (g_queue_get_length (&self->batch_in) < batch_size (self))
     return GST_FLOW_OK;
-  ret = refine_queued (self);
-  *outbuf = g_queue_pop_head (&self->batch_out);
-  return ret;
+  return drain_batch (self);
 }
 
 /* ---- presets (GstPreset's key files, docs/elements.md "Presets") ---- */

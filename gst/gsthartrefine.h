@@ -52,6 +52,14 @@ struct _GstHartRefine
   /* batch-size > 1 (streaming thread): token frames waiting for a batch,
    * and the pictures of the last batch not pushed yet (GstBuffer *) */
   GQueue batch_in, batch_out;
+  /* Since the stream's first batch (until a flush or a stop), hartrefine
+   * pushes its pictures itself: GstBaseTransform holds an input's DISCONT
+   * until it pushes a buffer, so it would mark a later picture than the
+   * frame's own (docs/elements.md, "Batches"). */
+  gboolean own_push;
+  /* a frame was dropped (QoS) since the last one queued: the next picture
+   * is a discontinuity */
+  gboolean batch_discont;
 
   /* cancels the refinement in flight (flush, PAUSED → READY) */
   GCancellable *cancel;

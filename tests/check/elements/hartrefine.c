@@ -749,6 +749,48 @@ GST_START_TEST (test_batch_size)
 
 GST_END_TEST;
 
+/* batch-size=3: DISCONT is on the picture of the frame that had it, and
+ * only there, also when that frame is drained at an event (tags, before
+ * its batch is complete): GstBaseTransform, left to itself, would mark the
+ * next batch's first picture too. */
+GST_START_TEST (test_batch_discont)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (6, &caps);
+  GstHarness *h = harness_hartrefine (caps);
+
+  g_object_set (h->element, "batch-size", 3, NULL);
+  gst_harness_play (h);
+  for (guint i = 0; i < 6; i++) {
+    GstBuffer *in = gst_buffer_copy (tokens[i]);
+
+    if (i == 0 || i == 4)
+      GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+    else
+      GST_BUFFER_FLAG_UNSET (in, GST_BUFFER_FLAG_DISCONT);
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    if (i == 1)
+      fail_unless (gst_harness_push_event (h,
+              gst_event_new_tag (gst_tag_list_new (GST_TAG_TITLE, "x", NULL))));
+  }
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 5);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 6);
+  for (guint i = 0; i < 6; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out), i);
+    fail_unless (GST_BUFFER_IS_DISCONT (out) == (i == 0 || i == 4),
+        "picture %u: DISCONT %d", i, GST_BUFFER_IS_DISCONT (out));
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  frames_free (tokens, 6);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
 /* batch-size adds N − 1 frame periods to the latency hartrefine answers
  * (10/1: 200 ms for N = 3). */
 GST_START_TEST (test_batch_latency)
@@ -844,6 +886,7 @@ hartrefine_suite (void)
   tcase_add_test (tc, test_batch_size);
   tcase_add_test (tc, test_batch_size_pipeline);
   tcase_add_test (tc, test_batch_latency);
+  tcase_add_test (tc, test_batch_discont);
   tcase_add_test (tc, test_presets);
   tcase_add_test (tc, test_meta_from_token_header);
   tcase_add_test (tc, test_meta_after_gdp);
