@@ -1096,10 +1096,23 @@ drain_batch (GstHartRefine * self)
   if (!g_queue_is_empty (&self->batch_in))
     ret = refine_queued (self);
   while ((out = g_queue_pop_head (&self->batch_out)) != NULL) {
-    if (ret == GST_FLOW_OK)
-      ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), out);
-    else
+    GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+
+    if (ret != GST_FLOW_OK) {
       gst_buffer_unref (out);
+      continue;
+    }
+    /* the position GstBaseTransform keeps for the buffers it pushes (the
+     * POSITION query) */
+    if (trans->segment.format == GST_FORMAT_TIME
+        && GST_BUFFER_PTS_IS_VALID (out)) {
+      GST_OBJECT_LOCK (self);
+      trans->segment.position = GST_BUFFER_PTS (out)
+          + (GST_BUFFER_DURATION_IS_VALID (out) ? GST_BUFFER_DURATION (out)
+          : 0);
+      GST_OBJECT_UNLOCK (self);
+    }
+    ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), out);
   }
   return ret;
 }

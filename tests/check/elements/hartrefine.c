@@ -752,7 +752,8 @@ GST_END_TEST;
 /* batch-size=3: DISCONT is on the picture of the frame that had it, and
  * only there, also when that frame is drained at an event (tags, before
  * its batch is complete): GstBaseTransform, left to itself, would mark the
- * next batch's first picture too. */
+ * next batch's first picture too.  The POSITION query follows the pictures
+ * pushed. */
 GST_START_TEST (test_batch_discont)
 {
   GstCaps *caps;
@@ -776,6 +777,16 @@ GST_START_TEST (test_batch_discont)
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 5);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 6);
+  /* the position of the last picture pushed, as GstBaseTransform keeps
+   * it for the buffers it pushes itself */
+  {
+    gint64 position = -1;
+
+    fail_unless (gst_element_query_position (h->element, GST_FORMAT_TIME,
+            &position));
+    fail_unless_equals_int64 (position, GST_BUFFER_PTS (tokens[5])
+        + GST_BUFFER_DURATION (tokens[5]));
+  }
   for (guint i = 0; i < 6; i++) {
     GstBuffer *out = gst_harness_pull (h);
 
