@@ -190,8 +190,9 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
   g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
       g_param_spec_uint ("batch-size", "Batch size",
           "Refine up to N successive token frames in one engine call "
-          "(throughput, at N frames of latency); pictures are those refined "
-          "one at a time up to float rounding (within ±1); frames with "
+          "(throughput, at N frames of latency); in fp32 pictures are the "
+          "bytes of those refined one at a time (in bf16 up to rounding); "
+          "frames with "
           "other seeds or guidance, and events, end a batch", 1,
           MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -244,6 +245,7 @@ gst_hart_refine_init (GstHartRefine * self)
   self->memory_budget = DEFAULT_MEMORY_BUDGET;
   self->batch_size = DEFAULT_BATCH_SIZE;
   g_queue_init (&self->batch_in);
+  self->own_position = GST_CLOCK_TIME_NONE;
   g_queue_init (&self->batch_out);
   self->cancel = g_cancellable_new ();
 }
@@ -494,6 +496,9 @@ clear_batch (GstHartRefine * self)
   g_queue_clear_full (&self->batch_out, (GDestroyNotify) gst_buffer_unref);
   self->own_push = FALSE;
   self->batch_discont = FALSE;
+  GST_OBJECT_LOCK (self);
+  self->own_position = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
 }
 
 static gboolean
@@ -702,6 +707,24 @@ gst_hart_refine_query (GstBaseTransform * trans, GstPadDirection direction,
   GstHartRefine *self = GST_HART_REFINE (trans);
   GstCaps *model_caps = NULL, *result, *narrowed;
 
+  /* pictures hartrefine pushed itself (batches): GstBaseTransform's answer
+   * would be the last one it pushed, or the segment's start */
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_POSITION) {
+    GstFormat format;
+    gint64 position = -1;
+
+    gst_query_parse_position (query, &format, NULL);
+    GST_OBJECT_LOCK (self);
+    if (format == GST_FORMAT_TIME && trans->segment.format == GST_FORMAT_TIME
+        && GST_CLOCK_TIME_IS_VALID (self->own_position))
+      position = gst_segment_to_stream_time (&trans->segment,
+          GST_FORMAT_TIME, self->own_position);
+    GST_OBJECT_UNLOCK (self);
+    if (position != -1) {
+      gst_query_set_position (query, format, position);
+      return TRUE;
+    }
+  }
   if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query))
     return FALSE;
   if (direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY)
@@ -1096,18 +1119,15 @@ drain_batch (GstHartRefine * self)
   if (!g_queue_is_empty (&self->batch_in))
     ret = refine_queued (self);
   while ((out = g_queue_pop_head (&self->batch_out)) != NULL) {
-    GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-
     if (ret != GST_FLOW_OK) {
       gst_buffer_unref (out);
       continue;
     }
-    /* the position GstBaseTransform keeps for the buffers it pushes (the
-     * POSITION query) */
-    if (trans->segment.format == GST_FORMAT_TIME
-        && GST_BUFFER_PTS_IS_VALID (out)) {
+    /* what GstBaseTransform keeps of the buffers it pushes itself, for
+     * the POSITION query (gst_hart_refine_query) */
+    if (GST_BUFFER_PTS_IS_VALID (out)) {
       GST_OBJECT_LOCK (self);
-      trans->segment.position = GST_BUFFER_PTS (out)
+      self->own_position = GST_BUFFER_PTS (out)
           + (GST_BUFFER_DURATION_IS_VALID (out) ? GST_BUFFER_DURATION (out)
           : 0);
       GST_OBJECT_UNLOCK (self);
@@ -1129,18 +1149,25 @@ gst_hart_refine_submit_input_buffer (GstBaseTransform * trans,
   GstHartRefine *self = GST_HART_REFINE (trans);
   GstFlowReturn ret;
 
-  if (batch_size (self) > 1 || !g_queue_is_empty (&self->batch_in))
+  if (!self->own_push && (batch_size (self) > 1
+          || !g_queue_is_empty (&self->batch_in))) {
+    /* a DISCONT GstBaseTransform still holds (this frame's, or a dropped
+     * one's) goes on this frame's picture */
     self->own_push = TRUE;
+    self->batch_discont = is_discont;
+  }
   /* GstBaseTransform's checks first (caps negotiated, reconfiguration,
    * QoS), which leave the buffer in queued_buf unless they drop it */
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)->submit_input_buffer (trans,
       is_discont, input);
-  if (!self->own_push || ret != GST_FLOW_OK)
+  if (!self->own_push)
     return ret;
-  if (trans->queued_buf == NULL) {
+  if (ret == GST_BASE_TRANSFORM_FLOW_DROPPED) {
     self->batch_discont = TRUE;
     return ret;
   }
+  if (ret != GST_FLOW_OK || trans->queued_buf == NULL)
+    return ret;
   if (self->batch_discont) {
     trans->queued_buf = gst_buffer_make_writable (trans->queued_buf);
     GST_BUFFER_FLAG_SET (trans->queued_buf, GST_BUFFER_FLAG_DISCONT);

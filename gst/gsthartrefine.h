@@ -57,6 +57,10 @@ struct _GstHartRefine
    * until it pushes a buffer, so it would mark a later picture than the
    * frame's own (docs/elements.md, "Batches"). */
   gboolean own_push;
+  /* the end (PTS + duration) of the last picture pushed that way, for the
+   * POSITION query (GstBaseTransform keeps it for its own pushes);
+   * GST_CLOCK_TIME_NONE when none.  Object lock. */
+  GstClockTime own_position;
   /* a frame was dropped (QoS) since the last one queued: the next picture
    * is a discontinuity */
   gboolean batch_discont;

@@ -269,11 +269,12 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
       g_param_spec_uint ("batch-size", "Batch size",
           "Video: generate up to N successive frames in one engine call and "
-          "push them in order (throughput, at N frames of latency); the "
-          "frames are those made one at a time, up to float rounding (pixels "
-          "within ±1 on the test model); a changed setting applies from the "
-          "next batch; with keep-scales a frame that lays out the prompt "
-          "ends a batch", 1, MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE,
+          "push them in order (throughput, at N frames of latency); in fp32 "
+          "the frames are the bytes of those made one at a time (in bf16 up "
+          "to rounding); a changed setting applies from the next batch; "
+          "num-buffers and a seek's stop bound a batch; with keep-scales a "
+          "frame that lays out the prompt ends a batch", 1, MAX_BATCH_SIZE,
+          DEFAULT_BATCH_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 

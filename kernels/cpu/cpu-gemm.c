@@ -37,7 +37,8 @@ scale_matrix (float *c, int m, int n, int ldc, float beta)
  *   beta = 0 products below ~7·10⁶ multiply-adds.  The row-major product
  *   is asked for in its column-major form, Cᵀ = op(B)ᵀ·op(A)ᵀ, which is
  *   the call cblas makes of it internally anyway, and never goes direct.
- * The padding costs at most ~10⁶ multiply-adds (a few microseconds), and
+ * The padding costs at most ~10⁶ multiply-adds (40–130 µs a call
+ * measured, against 0.4–17 µs unpadded), and
  * only products that small pay it; its scratch, kept per thread, is at
  * most 2 · 2²⁰ floats (8 MiB, for k = n = 1) and far less for HART's
  * shapes.  The op harness's "rows-invariant" check

@@ -166,7 +166,10 @@ hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
   {
     /* Bands of output rows, one im2col + one GEMM each, distributed over
      * the threads (each GEMM single-threaded).  The bands depend on the
-     * thread count only, never on which thread runs one. */
+     * image's shape and the thread count only: never on which thread runs
+     * one, nor on the batch, so an image of a batch gets the bits it gets
+     * alone (the GEMM of a band is the same call; docs/video.md, "Batches
+     * of frames"). */
     gsize band_pixels = CONV_COL_BYTES / sizeof (float) / (gsize) MAX (kdim, 1);
     int band_rows, n_bands;
     int64_t n_tasks;
@@ -174,10 +177,10 @@ hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
 
     band_pixels = MAX (band_pixels, CONV_MIN_BAND_PIXELS);
     band_rows = (int) CLAMP (band_pixels / (gsize) out_w, 1, (gsize) out_h);
-    /* at least two bands per thread so the dynamic schedule can balance */
-    if ((int64_t) batch * ((out_h + band_rows - 1) / band_rows) <
-        2 * be->n_threads)
-      band_rows = MAX (1, out_h / MAX (1, 2 * be->n_threads / batch));
+    /* at least two bands per thread (for one image) so the dynamic
+     * schedule can balance */
+    if ((out_h + band_rows - 1) / band_rows < 2 * be->n_threads)
+      band_rows = MAX (1, out_h / (2 * be->n_threads));
     n_bands = (out_h + band_rows - 1) / band_rows;
     n_tasks = (int64_t) batch *n_bands;
 

@@ -204,73 +204,145 @@ check_out_of_memory (HartBackend * be, const char *name, GString * msg)
 }
 
 /* A row of a product has the same bits whatever the number of rows
- * computed with it (the CPU backend's promise, kernels/cpu/cpu-gemm.c):
- * what makes a batch of frames the bytes of the frames made one by one.
- * Each shape is computed with 1 … 40 rows; every row must equal the same
- * row computed alone.  Tiny shapes are where OpenBLAS's small-matrix and
- * direct kernels would break it. */
+ * computed with it, and an image of a convolution the same bits whatever
+ * the batch (the CPU backend's promise, kernels/cpu/cpu-gemm.c and
+ * cpu-image.c): what makes a batch of frames the bytes of the frames made
+ * one by one.  Each shape is computed with 2 … 80 rows, on 2 and 3
+ * threads; every row must equal the same row computed alone.  The tiny
+ * shapes are where OpenBLAS's small-matrix and direct kernels would break
+ * it (the alone call is padded past them, larger row counts are not). */
 static gboolean
-check_rows_invariant (HartBackend * unused, const char *name, GString * msg)
+rows_invariant_on (HartBackend * be, GString * msg)
 {
   /* (k, n): inner and output sizes, from the tiny fixture's to HART's */
   static const int shapes[][2] = {
     {256, 256}, {32, 1024}, {1024, 32}, {64, 1536}, {1536, 64}, {128, 128},
-    {768, 768}, {1, 64}, {3, 5}, {1536, 1536},
+    {768, 768}, {1, 64}, {3, 5}, {1536, 1536}, {1536, 1},
   };
-  static const int row_counts[] = { 2, 3, 4, 6, 8, 17, 40 };
-  GError *error = NULL;
-  HartBackend *be = hart_backend_new ("cpu", 0, 2, &error);
+  static const int row_counts[] = { 2, 3, 4, 6, 8, 17, 40, 64, 80 };
+  enum
+  { MAX_ROWS = 80 };
+  static const char *const form_names[] = { "linear", "gemm NT", "gemm NN",
+    "gemm TT"
+  };
   gboolean ok = TRUE;
 
-  if (be == NULL) {
-    g_string_append_printf (msg, "cpu backend: %s", error->message);
-    g_clear_error (&error);
-    return FALSE;
-  }
   for (gsize s = 0; ok && s < G_N_ELEMENTS (shapes); s++) {
-    const int k = shapes[s][0], n = shapes[s][1], max_rows = 40;
-    float *x = g_new (float, (gsize) max_rows * k);
+    const int k = shapes[s][0], n = shapes[s][1];
+    float *x = g_new (float, (gsize) MAX_ROWS * k);
+    float *xt = g_new (float, (gsize) MAX_ROWS * k);
     float *w = g_new (float, (gsize) n * k), *bias = g_new (float, n);
-    float *alone = g_new (float, (gsize) max_rows * n);
-    float *together = g_new (float, (gsize) max_rows * n);
+    float *alone = g_new (float, (gsize) MAX_ROWS * n);
+    float *together = g_new (float, (gsize) MAX_ROWS * n);
 
-    for (gsize i = 0; i < (gsize) max_rows * k; i++)
+    for (gsize i = 0; i < (gsize) MAX_ROWS * k; i++)
       x[i] = (float) sin (i * 0.731 + s) * 0.5f;
+    /* xt: x transposed, k × MAX_ROWS */
+    for (int r = 0; r < MAX_ROWS; r++)
+      for (int i = 0; i < k; i++)
+        xt[(gsize) i * MAX_ROWS + r] = x[(gsize) r * k + i];
     for (gsize i = 0; i < (gsize) n * k; i++)
       w[i] = (float) cos (i * 0.317 + s) * 0.25f;
     for (int i = 0; i < n; i++)
       bias[i] = 0.01f * i;
-    /* form 0: linear, x·Wᵀ + bias; 1: gemm x·Wᵀ (W stored n×k);
-     * 2: gemm x·W (W stored k×n, the product OpenBLAS's direct kernel
-     * takes).  Not linear_half: oneDNN's bf16 kernels depend on the
-     * row count (docs/video.md, "Batches of frames"). */
-    for (int form = 0; ok && form < 3; form++) {
-      for (int r = 0; r < max_rows; r++) {
+    /* form 0: linear, x·Wᵀ + bias; 1: gemm x·Wᵀ (W stored n×k); 2: gemm
+     * x·W (W stored k×n, the product OpenBLAS's direct kernel takes);
+     * 3: gemm (xᵀ)ᵀ·Wᵀ (both operands transposed, as the decoder's
+     * attention asks).  Not linear_half: oneDNN's bf16 kernels depend on
+     * the row count (docs/video.md, "Batches of frames"). */
+    for (int form = 0; ok && form < 4; form++) {
+      for (int r = 0; r < MAX_ROWS; r++) {
+        float *y = alone + (gsize) r * n;
         if (form == 0)
-          be->ops->linear (be, alone + (gsize) r * n, x + (gsize) r * k, w,
-              bias, 1, k, n);
+          be->ops->linear (be, y, x + (gsize) r * k, w, bias, 1, k, n);
+        else if (form == 3)
+          be->ops->gemm (be, TRUE, TRUE, 1, n, k, 1.0f, xt + r, MAX_ROWS, w,
+              k, 0.0f, y, n);
         else
           be->ops->gemm (be, FALSE, form == 1, 1, n, k, 1.0f,
-              x + (gsize) r * k, k, w, form == 1 ? k : n, 0.0f,
-              alone + (gsize) r * n, n);
+              x + (gsize) r * k, k, w, form == 1 ? k : n, 0.0f, y, n);
       }
       for (gsize c = 0; ok && c < G_N_ELEMENTS (row_counts); c++) {
         const int m = row_counts[c];
         if (form == 0)
           be->ops->linear (be, together, x, w, bias, m, k, n);
+        else if (form == 3)
+          be->ops->gemm (be, TRUE, TRUE, m, n, k, 1.0f, xt, MAX_ROWS, w, k,
+              0.0f, together, n);
         else
           be->ops->gemm (be, FALSE, form == 1, m, n, k, 1.0f, x, k, w,
               form == 1 ? k : n, 0.0f, together, n);
         for (int r = 0; ok && r < m; r++)
           if (memcmp (together + (gsize) r * n, alone + (gsize) r * n,
                   (gsize) n * sizeof (float)) != 0) {
-            g_string_append_printf (msg, "%s k=%d n=%d: row %d of %d rows "
-                "differs from the row computed alone",
-                form == 0 ? "linear" : form == 1 ? "gemm NT" : "gemm NN", k,
-                n, r, m);
+            g_string_append_printf (msg, "%d threads, %s k=%d n=%d: row %d "
+                "of %d rows differs from the row computed alone",
+                be->n_threads, form_names[form], k, n, r, m);
             ok = FALSE;
           }
       }
+    }
+    g_free (x);
+    g_free (xt);
+    g_free (w);
+    g_free (bias);
+    g_free (alone);
+    g_free (together);
+  }
+  return ok;
+}
+
+/* conv2d: image i of a batch of 1 … 7 equals image i convolved alone (the
+ * shapes of the latent's Φ convolution and of the decoder's last one). */
+static gboolean
+conv_batch_invariant_on (HartBackend * be, GString * msg)
+{
+  /* cin, side, cout */
+  static const int shapes[][3] = { {32, 8, 32}, {32, 4, 32}, {8, 16, 8},
+  {64, 64, 3}
+  };
+  enum
+  { MAX_BATCH = 7 };
+  gboolean ok = TRUE;
+
+  for (gsize s = 0; ok && s < G_N_ELEMENTS (shapes); s++) {
+    const int cin = shapes[s][0], side = shapes[s][1], cout = shapes[s][2];
+    const gsize in_one = (gsize) cin * side * side;
+    const gsize out_one = (gsize) cout * side * side;
+    float *x = g_new (float, in_one * MAX_BATCH);
+    float *w = g_new (float, (gsize) cout * cin * 9), *bias = g_new (float,
+        cout);
+    float *alone = g_new (float, out_one * MAX_BATCH);
+    float *together = g_new (float, out_one * MAX_BATCH);
+    HartConv2dParams p = {.x = x,.w = w,.bias = bias,.cin = cin,.height =
+          side,.width = side,.cout = cout,.k = 3,.pad = 1
+    };
+
+    for (gsize i = 0; i < in_one * MAX_BATCH; i++)
+      x[i] = (float) sin (i * 0.537 + s) * 0.5f;
+    for (gsize i = 0; i < (gsize) cout * cin * 9; i++)
+      w[i] = (float) cos (i * 0.291 + s) * 0.2f;
+    for (int i = 0; i < cout; i++)
+      bias[i] = 0.02f * i;
+    for (int b = 0; b < MAX_BATCH; b++) {
+      p.batch = 1;
+      p.x = x + b * in_one;
+      p.y = alone + b * out_one;
+      be->ops->conv2d (be, &p);
+    }
+    for (int batch = 2; ok && batch <= MAX_BATCH; batch++) {
+      p.batch = batch;
+      p.x = x;
+      p.y = together;
+      be->ops->conv2d (be, &p);
+      for (int b = 0; ok && b < batch; b++)
+        if (memcmp (together + b * out_one, alone + b * out_one,
+                out_one * sizeof (float)) != 0) {
+          g_string_append_printf (msg, "%d threads, conv2d %d→%d at %d×%d: "
+              "image %d of %d differs from the image convolved alone",
+              be->n_threads, cin, cout, side, side, b, batch);
+          ok = FALSE;
+        }
     }
     g_free (x);
     g_free (w);
@@ -278,7 +350,26 @@ check_rows_invariant (HartBackend * unused, const char *name, GString * msg)
     g_free (alone);
     g_free (together);
   }
-  hart_backend_free (be);
+  return ok;
+}
+
+static gboolean
+check_rows_invariant (HartBackend * unused, const char *name, GString * msg)
+{
+  gboolean ok = TRUE;
+
+  for (int n_threads = 2; ok && n_threads <= 3; n_threads++) {
+    GError *error = NULL;
+    HartBackend *be = hart_backend_new ("cpu", 0, n_threads, &error);
+
+    if (be == NULL) {
+      g_string_append_printf (msg, "cpu backend: %s", error->message);
+      g_clear_error (&error);
+      return FALSE;
+    }
+    ok = rows_invariant_on (be, msg) && conv_batch_invariant_on (be, msg);
+    hart_backend_free (be);
+  }
   return ok;
 }
 

@@ -802,6 +802,56 @@ GST_START_TEST (test_batch_discont)
 
 GST_END_TEST;
 
+/* A frame dropped by QoS while batching makes the next picture DISCONT;
+ * and after batch-size changes from 1 to 3 mid-stream, the POSITION query
+ * follows the batched pictures, not the last one GstBaseTransform pushed. */
+GST_START_TEST (test_batch_qos_and_switch)
+{
+  GstCaps *caps;
+  GstBuffer **tokens = token_frames (6, &caps);
+  GstHarness *h = harness_hartrefine (caps);
+  const guint want[] = { 0, 2, 3, 4, 5 };
+  gint64 position = -1;
+
+  g_object_set (h->element, "qos", TRUE, NULL);
+  gst_harness_play (h);
+  /* frame 0 on GstBaseTransform's path */
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (tokens[0])),
+      GST_FLOW_OK);
+  g_object_set (h->element, "batch-size", 3, NULL);
+  /* frame 1 late: the sink saw nothing before its start */
+  fail_unless (gst_harness_push_upstream_event (h,
+          gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW, 1.0, 0,
+              GST_BUFFER_PTS (tokens[1]))));
+  for (guint i = 1; i < 6; i++) {
+    GstBuffer *in = gst_buffer_copy (tokens[i]);
+
+    GST_BUFFER_FLAG_UNSET (in, GST_BUFFER_FLAG_DISCONT);
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  }
+  /* frames 2, 3, 4 as one batch; 5 waits for two more */
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 4);
+  fail_unless (gst_element_query_position (h->element, GST_FORMAT_TIME,
+          &position));
+  fail_unless_equals_int64 (position, GST_BUFFER_PTS (tokens[4])
+      + GST_BUFFER_DURATION (tokens[4]));
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++) {
+    GstBuffer *out = gst_harness_pull (h);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out), want[i]);
+    if (i > 0)
+      fail_unless (GST_BUFFER_IS_DISCONT (out) == (want[i] == 2),
+          "picture %u: DISCONT %d", want[i], GST_BUFFER_IS_DISCONT (out));
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  frames_free (tokens, 6);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
 /* batch-size adds N − 1 frame periods to the latency hartrefine answers
  * (10/1: 200 ms for N = 3). */
 GST_START_TEST (test_batch_latency)
@@ -898,6 +948,7 @@ hartrefine_suite (void)
   tcase_add_test (tc, test_batch_size_pipeline);
   tcase_add_test (tc, test_batch_latency);
   tcase_add_test (tc, test_batch_discont);
+  tcase_add_test (tc, test_batch_qos_and_switch);
   tcase_add_test (tc, test_presets);
   tcase_add_test (tc, test_meta_from_token_header);
   tcase_add_test (tc, test_meta_after_gdp);
