@@ -69,9 +69,7 @@ static void
 cpu_copy_2d (HartBackend * be, void *dst, gsize dst_pitch, const void *src,
     gsize src_pitch, gsize row_bytes, gsize rows)
 {
-  for (gsize r = 0; r < rows; r++)
-    memmove ((char *) dst + r * dst_pitch, (const char *) src + r * src_pitch,
-        row_bytes);
+  hart_cpu_copy_2d (dst, dst_pitch, src, src_pitch, row_bytes, rows);
 }
 
 static gboolean

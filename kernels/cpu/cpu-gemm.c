@@ -91,42 +91,34 @@ sgemm_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
   const gboolean pad_rows =
       (double) m_pad * (k + n) <= (double) n_pad * (k + m);
 
+  const gsize f = sizeof (float);
+
   if (pad_rows) {
     /* op(A) gets m_pad rows: A' is m_pad×k (k×m_pad transposed) */
     float *a2 = pad_scratch_get ((gsize) m_pad * k + (gsize) m_pad * n);
     float *c2 = a2 + (gsize) m_pad * k;
     const int lda2 = trans_a ? m_pad : k;
 
-    for (int r = 0; r < (trans_a ? k : m); r++)
-      memcpy (a2 + (gsize) r * lda2, a + (gsize) r * lda,
-          (gsize) (trans_a ? m : k) * sizeof (float));
+    hart_cpu_copy_2d (a2, lda2 * f, a, lda * f, (trans_a ? m : k) * f,
+        trans_a ? k : m);
     if (beta != 0.0f)
-      for (int r = 0; r < m; r++)
-        memcpy (c2 + (gsize) r * n, c + (gsize) r * ldc,
-            (gsize) n * sizeof (float));
+      hart_cpu_copy_2d (c2, n * f, c, ldc * f, n * f, m);
     blas_sgemm (trans_a, trans_b, m_pad, n, k, alpha, a2, lda2, b, ldb, beta,
         c2, n);
-    for (int r = 0; r < m; r++)
-      memcpy (c + (gsize) r * ldc, c2 + (gsize) r * n,
-          (gsize) n * sizeof (float));
+    hart_cpu_copy_2d (c, ldc * f, c2, n * f, n * f, m);
   } else {
     /* op(B) gets n_pad columns: B' is k×n_pad (n_pad×k transposed) */
     float *b2 = pad_scratch_get ((gsize) n_pad * k + (gsize) m * n_pad);
     float *c2 = b2 + (gsize) n_pad * k;
     const int ldb2 = trans_b ? k : n_pad;
 
-    for (int r = 0; r < (trans_b ? n : k); r++)
-      memcpy (b2 + (gsize) r * ldb2, b + (gsize) r * ldb,
-          (gsize) (trans_b ? k : n) * sizeof (float));
+    hart_cpu_copy_2d (b2, ldb2 * f, b, ldb * f, (trans_b ? k : n) * f,
+        trans_b ? n : k);
     if (beta != 0.0f)
-      for (int r = 0; r < m; r++)
-        memcpy (c2 + (gsize) r * n_pad, c + (gsize) r * ldc,
-            (gsize) n * sizeof (float));
+      hart_cpu_copy_2d (c2, n_pad * f, c, ldc * f, n * f, m);
     blas_sgemm (trans_a, trans_b, m, n_pad, k, alpha, a, lda, b2, ldb2, beta,
         c2, n_pad);
-    for (int r = 0; r < m; r++)
-      memcpy (c + (gsize) r * ldc, c2 + (gsize) r * n_pad,
-          (gsize) n * sizeof (float));
+    hart_cpu_copy_2d (c, ldc * f, c2, n_pad * f, n * f, m);
   }
 }
 

@@ -41,6 +41,17 @@ G_BEGIN_DECLS
  * holds back a quarter of its share, not all of it. */
 #define HART_CPU_CHUNKS_PER_THREAD 4
 
+/* ROWS rows of ROW_BYTES bytes from SRC to DST, each with its own pitch
+ * (the copy_2d op, and the GEMM's padded scratch in cpu-gemm.c). */
+static inline void
+hart_cpu_copy_2d (void *dst, gsize dst_pitch, const void *src,
+    gsize src_pitch, gsize row_bytes, gsize rows)
+{
+  for (gsize r = 0; r < rows; r++)
+    memmove ((char *) dst + r * dst_pitch, (const char *) src + r * src_pitch,
+        row_bytes);
+}
+
 /* The chunk size for a loop of n_items independent items whose total work
  * is `work` (float operations, roughly): n_items (one chunk, run inline)
  * below HART_CPU_PARALLEL_MIN or on one thread, else about
