@@ -246,7 +246,6 @@ gst_hart_refine_init (GstHartRefine * self)
   self->batch_size = DEFAULT_BATCH_SIZE;
   g_queue_init (&self->batch_in);
   self->own_position = GST_CLOCK_TIME_NONE;
-  g_queue_init (&self->batch_out);
   self->cancel = g_cancellable_new ();
 }
 
@@ -487,13 +486,12 @@ over_budget:
   }
 }
 
-/* The token frames waiting for a batch and the pictures not pushed yet
- * (a flush, a stop). */
+/* Drops the token frames waiting for a batch and the batch state (a
+ * flush, a stop). */
 static void
 clear_batch (GstHartRefine * self)
 {
   g_queue_clear_full (&self->batch_in, (GDestroyNotify) gst_buffer_unref);
-  g_queue_clear_full (&self->batch_out, (GDestroyNotify) gst_buffer_unref);
   self->own_push = FALSE;
   self->batch_discont = FALSE;
   GST_OBJECT_LOCK (self);
@@ -652,8 +650,7 @@ gst_hart_refine_sink_event (GstBaseTransform * trans, GstEvent * event)
       /* frames waiting in a batch come before any event that follows them
        * in the stream (EOS, segment, caps, tags, gap) */
       if (GST_EVENT_IS_SERIALIZED (event)
-          && (!g_queue_is_empty (&self->batch_in)
-              || !g_queue_is_empty (&self->batch_out))) {
+          && !g_queue_is_empty (&self->batch_in)) {
         GstFlowReturn ret = drain_batch (self);
 
         if (ret != GST_FLOW_OK)
@@ -1010,10 +1007,10 @@ same_batch (const HartTokens * a, const HartTokens * b, guint64 seed)
 }
 
 /* Refines every token frame of batch_in, in as few calls as their seeds
- * and guidance allow, into pictures appended to batch_out (input
- * timestamps, flags and metas, then the picture's meta). */
+ * and guidance allow, into pictures appended to OUT (input timestamps,
+ * flags and metas, then the picture's meta). */
 static GstFlowReturn
-refine_queued (GstHartRefine * self)
+refine_queued (GstHartRefine * self, GQueue * out_pictures)
 {
   const guint n = g_queue_get_length (&self->batch_in);
   GstBuffer **in = g_new0 (GstBuffer *, MAX (n, 1));
@@ -1090,7 +1087,7 @@ refine_queued (GstHartRefine * self)
       if (ret == GST_FLOW_OK)
         ret = write_picture (self, out, tokens[first + i], images[i]);
       if (ret == GST_FLOW_OK)
-        g_queue_push_tail (&self->batch_out, out);
+        g_queue_push_tail (out_pictures, out);
       else
         gst_clear_buffer (&out);
     }
@@ -1113,12 +1110,13 @@ refine_queued (GstHartRefine * self)
 static GstFlowReturn
 drain_batch (GstHartRefine * self)
 {
+  GQueue pictures = G_QUEUE_INIT;
   GstFlowReturn ret = GST_FLOW_OK;
   GstBuffer *out;
 
   if (!g_queue_is_empty (&self->batch_in))
-    ret = refine_queued (self);
-  while ((out = g_queue_pop_head (&self->batch_out)) != NULL) {
+    ret = refine_queued (self, &pictures);
+  while ((out = g_queue_pop_head (&pictures)) != NULL) {
     if (ret != GST_FLOW_OK) {
       gst_buffer_unref (out);
       continue;
@@ -1149,8 +1147,8 @@ gst_hart_refine_submit_input_buffer (GstBaseTransform * trans,
   GstHartRefine *self = GST_HART_REFINE (trans);
   GstFlowReturn ret;
 
-  if (!self->own_push && (batch_size (self) > 1
-          || !g_queue_is_empty (&self->batch_in))) {
+  /* (frames wait in batch_in only once own_push is set) */
+  if (!self->own_push && batch_size (self) > 1) {
     /* a DISCONT GstBaseTransform still holds (this frame's, or a dropped
      * one's) goes on this frame's picture */
     self->own_push = TRUE;

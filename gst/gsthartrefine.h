@@ -49,9 +49,9 @@ struct _GstHartRefine
 
   GstVideoInfo out_info;
 
-  /* batch-size > 1 (streaming thread): token frames waiting for a batch,
-   * and the pictures of the last batch not pushed yet (GstBuffer *) */
-  GQueue batch_in, batch_out;
+  /* batch-size > 1 (streaming thread): token frames waiting for a batch
+   * (GstBuffer *) */
+  GQueue batch_in;
   /* Since the stream's first batch (until a flush or a stop), hartrefine
    * pushes its pictures itself: GstBaseTransform holds an input's DISCONT
    * until it pushes a buffer, so it would mark a later picture than the
