@@ -1343,8 +1343,8 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
     push_tags (self, prompt);
   }
 
-  self->frames_in_making = n_wanted == 1 ? 1 :
-      (guint) hart_generator_next_batch_length (self->generator, &params,
+  self->frames_in_making = (guint)
+      hart_generator_next_batch_length (self->generator, &params,
       (int) n_wanted);
   GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " (up to %u): seed %"
       G_GUINT64_FORMAT ", draws of frame %u, cfg %g, keep %d",
