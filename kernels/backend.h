@@ -28,9 +28,7 @@
 #include "kernels/dtype.h"
 #include "kernels/cpu/cpu-pool.h"
 
-G_BEGIN_DECLS
-
-typedef struct _HartBackend HartBackend;
+G_BEGIN_DECLS typedef struct _HartBackend HartBackend;
 typedef struct _HartBackendOps HartBackendOps;
 
 /* Parameters of one attention call.  Q has `q_heads` heads, K/V `kv_heads`
@@ -61,6 +59,15 @@ typedef struct
   /* Causal: key j visible to query i iff j <= i + causal_offset */
   gboolean causal;
   int causal_offset;
+
+  /* attention_half only, optional: K and V already in bf16 (a KV cache
+   * held in bf16, docs/precision.md), head-major: element (b, j, h, d) at
+   *   base + b * kv_half_batch_stride + h * kv_half_head_stride
+   *        + j * head_dim + d
+   * (to_half_heads writes this layout).  When k_half is set, k and v are
+   * not read. */
+  const uint16_t *k_half, *v_half;
+  int64_t kv_half_batch_stride, kv_half_head_stride;
 } HartAttentionParams;
 
 /* Parameters of one gemm_batched call: for i < batch,
@@ -126,7 +133,7 @@ struct _HartBackendOps
    * loads them.  NULL: the backend has none. */
   void (*init_half) (HartBackend * be);
   /* Waits for queued work; reports a sticky device error. */
-  gboolean (*synchronize) (HartBackend * be, GError ** error);
+    gboolean (*synchronize) (HartBackend * be, GError ** error);
 
   /* ---- GEMM ---- */
   /* C[m,n] = alpha * op(A) op(B) + beta * C, row-major, op = transpose when
@@ -175,8 +182,7 @@ struct _HartBackendOps
    * halves are equal; HART's image RoPE passes different halves (docs/algorithm.md §5.4). */
   void (*rope) (HartBackend * be, float *x, int64_t batch_stride,
       int64_t row_stride, const float *cos, const float *sin,
-      int64_t table_batch_stride, int batch, int len, int heads,
-      int head_dim);
+      int64_t table_batch_stride, int batch, int len, int heads, int head_dim);
 
   /* ---- attention ---- */
   void (*attention) (HartBackend * be, const HartAttentionParams * p);
@@ -185,11 +191,21 @@ struct _HartBackendOps
    * the output fp32; docs/precision.md).  NULL, or unusable while
    * half_dtypes lacks bf16, on a backend without it. */
   void (*attention_half) (HartBackend * be, const HartAttentionParams * p);
+  /* Rounds `len` rows of a token-major tensor (layout above) to bf16, into
+   * the head-major layout of HartAttentionParams.k_half:
+   *   dst[b * dst_batch_stride + h * dst_head_stride + j * head_dim + d]
+   *     = bf16 (src[b * src_batch_stride + j * src_row_stride
+   *                 + h * head_dim + d])
+   * (round to nearest even).  NULL where attention_half is. */
+  void (*to_half_heads) (HartBackend * be, uint16_t * dst,
+      int64_t dst_batch_stride, int64_t dst_head_stride, const float *src,
+      int64_t src_batch_stride, int64_t src_row_stride, int batch, int len,
+      int heads, int head_dim);
 
   /* ---- activations and elementwise ---- */
-  void (*softmax) (HartBackend * be, float *x, int rows, int n);  /* in place */
+  void (*softmax) (HartBackend * be, float *x, int rows, int n);        /* in place */
   void (*silu) (HartBackend * be, float *y, const float *x, gsize n);
-  void (*gelu) (HartBackend * be, float *y, const float *x, gsize n);      /* erf */
+  void (*gelu) (HartBackend * be, float *y, const float *x, gsize n);   /* erf */
   void (*gelu_tanh) (HartBackend * be, float *y, const float *x, gsize n);
   /* y = silu(gate) * up */
   void (*swiglu) (HartBackend * be, float *y, const float *gate,

@@ -14,8 +14,9 @@
  * Blocks are large (HALF_Q_BLOCK queries × HALF_K_BLOCK keys × every
  * head, one batched oneDNN call per product) because a oneDNN call costs
  * tens of microseconds of setup, against ~1 ms of work at these sizes.
- * K and V are rounded to bf16 once per call and batch row (not once per
- * query block); then the query blocks of that row run on the pool, each
+ * K and V come in bf16 (a KV cache held in bf16) or are rounded to bf16
+ * once per call and batch row (not once per query block), head-major;
+ * then the query blocks of that row run on the pool, each
  * thread calling oneDNN single-threaded (cpu-onednn.c).  Every value is
  * computed by one tile whichever thread runs it: the result does not
  * depend on the schedule.
@@ -33,7 +34,8 @@ typedef struct
   const HartAttentionParams *p;
   HartCpuHalf *h;
   int b;                        /* the batch row */
-  const uint16_t *kh, *vh;      /* row b's K and V in bf16 [KVh, kv_len, d] */
+  const uint16_t *kh, *vh;      /* row b's K and V in bf16, head-major */
+  int64_t head_stride;          /* elements from one KV head to the next */
   gboolean failed;              /* oneDNN failed: the output gets NaN */
 } HalfAttnArgs;
 
@@ -95,7 +97,7 @@ half_attention_tile (const HalfAttnArgs * A, HalfAttnScratch * s, int q0,
   const HartAttentionParams *p = A->p;
   const int d = p->head_dim, hq = p->q_heads, kvh = p->kv_heads;
   const int group = hq / kvh;
-  const int64_t kv_len = p->kv_len;
+  const int64_t hs = A->head_stride;
   const float *q = p->q + A->b * p->q_batch_stride + q0 * p->q_row_stride;
   const uint8_t *mask = p->key_mask ? p->key_mask + (gsize) A->b * p->kv_len :
       NULL;
@@ -130,8 +132,8 @@ half_attention_tile (const HalfAttnArgs * A, HalfAttnScratch * s, int q0,
     gboolean any_visible = FALSE;
 
     /* S [kvh, group, nq, nk] = Q · Kᵀ, K [kvh, 1, d, nk] read from the
-     * head-major copy [kvh, kv_len, d] */
-    if (!md4 (&k_md, dnnl_bf16, kvh, 1, d, nk, kv_len * d, kv_len * d, 1, d)
+     * head-major bf16 K (heads hs apart) */
+    if (!md4 (&k_md, dnnl_bf16, kvh, 1, d, nk, hs, hs, 1, d)
         || !md4 (&s_md, dnnl_f32, kvh, group, nq, nk,
             (int64_t) group * nq * nk, (int64_t) nq * nk, nk, 1)
         || !hart_cpu_onednn_matmul (A->h, &q_md, s->qh, &k_md,
@@ -179,7 +181,7 @@ half_attention_tile (const HalfAttnArgs * A, HalfAttnScratch * s, int q0,
     /* acc [kvh, group, nq, d] += P [kvh, group, nq, nk] · V [kvh, 1, nk, d] */
     if (!md4 (&p_md, dnnl_bf16, kvh, group, nq, nk, (int64_t) group * nq * nk,
             (int64_t) nq * nk, nk, 1)
-        || !md4 (&v_md, dnnl_bf16, kvh, 1, nk, d, kv_len * d, kv_len * d, d, 1)
+        || !md4 (&v_md, dnnl_bf16, kvh, 1, nk, d, hs, hs, d, 1)
         || !md4 (&acc_md, dnnl_f32, kvh, group, nq, d, (int64_t) group * nq * d,
             (int64_t) nq * d, d, 1)
         || !hart_cpu_onednn_matmul (A->h, &p_md, s->probs, &v_md,
@@ -230,57 +232,86 @@ half_attention_tiles (HartCpuJob * job, gpointer data)
 
 typedef struct
 {
-  uint16_t *dst;                /* [kv_heads, kv_len, d] */
-  const float *src;             /* rows of kv_heads · d, row_stride apart */
-  int64_t row_stride;
-  int kv_heads, kv_len, d;
-} RoundRows;
+  uint16_t *dst;
+  int64_t dst_batch_stride, dst_head_stride;
+  const float *src;
+  int64_t src_batch_stride, src_row_stride;
+  int len, heads, d;
+} HalfHeads;
 
-/* rows [r0, r1) of K or V, rounded to bf16 into the head-major copy */
+/* items [i0, i1) of batch × len rows, each rounded to bf16 into the
+ * head-major layout */
 static void
-round_rows (gsize r0, gsize r1, gpointer data)
+half_heads_rows (gsize i0, gsize i1, gpointer data)
 {
-  const RoundRows *R = data;
+  const HalfHeads *R = data;
 
-  for (gsize r = r0; r < r1; r++)
-    for (int h = 0; h < R->kv_heads; h++) {
-      hart_cpu_bf16_round_row (R->dst + ((gsize) h * R->kv_len + r) * R->d,
-          R->src + r * R->row_stride + (gsize) h * R->d, R->d);
-    }
+  for (gsize i = i0; i < i1; i++) {
+    const gsize b = i / R->len, j = i % R->len;
+    const float *src = R->src + b * R->src_batch_stride + j * R->src_row_stride;
+    uint16_t *dst = R->dst + b * R->dst_batch_stride + j * R->d;
+    for (int h = 0; h < R->heads; h++)
+      hart_cpu_bf16_round_row (dst + h * R->dst_head_stride,
+          src + (gsize) h * R->d, R->d);
+  }
+}
+
+void
+hart_cpu_to_half_heads (HartBackend * be, uint16_t * dst,
+    int64_t dst_batch_stride, int64_t dst_head_stride, const float *src,
+    int64_t src_batch_stride, int64_t src_row_stride, int batch, int len,
+    int heads, int head_dim)
+{
+  HalfHeads R = { dst, dst_batch_stride, dst_head_stride, src,
+    src_batch_stride, src_row_stride, len, heads, head_dim
+  };
+  const gsize n = (gsize) MAX (batch, 0) * MAX (len, 0);
+
+  if (n == 0 || heads <= 0 || head_dim <= 0)
+    return;
+  hart_cpu_parallel_for (be, n, hart_cpu_grain (be, n,
+          n * heads * head_dim), half_heads_rows, &R);
 }
 
 void
 hart_cpu_attention_half (HartBackend * be, const HartAttentionParams * p)
 {
   const int n_qblocks = (p->q_len + HALF_Q_BLOCK - 1) / HALF_Q_BLOCK;
-  const int kvw = p->kv_heads * p->head_dim;
-  const gsize kv_n = (gsize) p->kv_len * kvw;
-  uint16_t *kh, *vh;
+  const gsize kv_n = (gsize) p->kv_len * p->kv_heads * p->head_dim;
+  uint16_t *kh = NULL, *vh = NULL;
 
   g_return_if_fail (p->kv_heads > 0 && p->q_heads % p->kv_heads == 0);
   g_return_if_fail (be->priv != NULL);
   if (p->batch <= 0 || p->q_len <= 0 || p->head_dim <= 0)
     return;
-  kh = g_try_malloc (MAX (kv_n, 1) * sizeof (uint16_t));
-  vh = g_try_malloc (MAX (kv_n, 1) * sizeof (uint16_t));
+  /* K and V given in fp32: rounded once per call and batch row into a
+   * head-major copy; given in bf16 (k_half), read in place */
+  if (p->k_half == NULL) {
+    kh = g_try_malloc (MAX (kv_n, 1) * sizeof (uint16_t));
+    vh = g_try_malloc (MAX (kv_n, 1) * sizeof (uint16_t));
+  }
 
   for (int b = 0; b < p->batch; b++) {
-    HalfAttnArgs A = { p, be->priv, b, kh, vh, FALSE };
-    RoundRows rk = { kh, p->k + b * p->k_batch_stride, p->k_row_stride,
-      p->kv_heads, p->kv_len, p->head_dim
-    };
-    RoundRows rv = { vh, p->v + b * p->v_batch_stride, p->v_row_stride,
-      p->kv_heads, p->kv_len, p->head_dim
+    HalfAttnArgs A = { p, be->priv, b, kh, vh, (int64_t) p->kv_len *
+          p->head_dim, FALSE
     };
 
-    if (kh == NULL || vh == NULL) {
+    if (p->k_half != NULL) {
+      A.kh = p->k_half + b * p->kv_half_batch_stride;
+      A.vh = p->v_half + b * p->kv_half_batch_stride;
+      A.head_stride = p->kv_half_head_stride;
+    } else if (kh == NULL || vh == NULL) {
       A.failed = TRUE;
     } else {
-      gsize grain = hart_cpu_grain (be, p->kv_len, kv_n);
-      hart_cpu_parallel_for (be, p->kv_len, grain, round_rows, &rk);
-      hart_cpu_parallel_for (be, p->kv_len, grain, round_rows, &rv);
-      hart_cpu_pool_run (be->pool, n_qblocks, 1, half_attention_tiles, &A);
+      hart_cpu_to_half_heads (be, kh, 0, A.head_stride, p->k +
+          b * p->k_batch_stride, 0, p->k_row_stride, 1, p->kv_len,
+          p->kv_heads, p->head_dim);
+      hart_cpu_to_half_heads (be, vh, 0, A.head_stride, p->v +
+          b * p->v_batch_stride, 0, p->v_row_stride, 1, p->kv_len,
+          p->kv_heads, p->head_dim);
     }
+    if (!A.failed)
+      hart_cpu_pool_run (be->pool, n_qblocks, 1, half_attention_tiles, &A);
     if (A.failed) {
       g_warning ("cpu backend: bf16 attention failed (out of memory)");
       for (int i = 0; i < p->q_len; i++) {

@@ -112,6 +112,7 @@ static const HartBackendOps cpu_ops = {
   .attention = hart_cpu_attention,
 #ifdef HART_HAVE_ONEDNN
   .attention_half = hart_cpu_attention_half,
+  .to_half_heads = hart_cpu_to_half_heads,
 #endif
 
   .softmax = hart_cpu_softmax,
