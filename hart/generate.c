@@ -288,14 +288,18 @@ run_stage_buffers (HartRun * run, GError ** error)
   const int max_tokens = MAX (c->context_token, L);
   const gsize fhat_n = (gsize) B * Cv * L;
   Scratch *s = &run->stage_scratch;
+  gsize workspace;
 
   if (run->st != NULL) {
     scratch_zero (s);
     return TRUE;
   }
   scratch_init (s, run->be);
+  /* the refinement borrows the KV cache's memory (run_refine) */
+  workspace = MAX (hart_diffusion_workspace_floats (run->model->diffusion,
+          B * L), hart_decoder_workspace_floats (run->model->decoder, P, P));
   if (!(run->st = hart_transformer_state_new (run->model->transformer, B,
-              error))
+              workspace, error))
       || !(run->x = scratch_dev (s, (gsize) 2 * B * max_tokens * C, error))
       || !(run->logits = scratch_dev (s, (gsize) 2 * B * L * V, error))
       || !(run->fhat = scratch_dev (s, fhat_n, error))

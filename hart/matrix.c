@@ -41,10 +41,21 @@ hart_attention_in (HartBackend * be, const HartAttentionParams * p,
     HartDType dtype)
 {
   if (dtype != HART_DTYPE_F32 && be->ops->attention_half != NULL
-      && (be->half_dtypes & (1u << HART_DTYPE_BF16)) != 0)
+      && (be->half_dtypes & (1u << HART_DTYPE_BF16)) != 0) {
     be->ops->attention_half (be, p);
-  else
+  } else {
+    /* only the bf16 attention reads K and V in bf16 */
+    g_assert (p->k_half == NULL);
     be->ops->attention (be, p);
+  }
+}
+
+gboolean
+hart_attention_takes_half_kv (HartBackend * be, HartDType dtype)
+{
+  return dtype != HART_DTYPE_F32 && be->ops->attention_half != NULL
+      && be->ops->to_half_heads != NULL
+      && (be->half_dtypes & (1u << HART_DTYPE_BF16)) != 0;
 }
 
 void

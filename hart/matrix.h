@@ -14,9 +14,7 @@
 #include <glib.h>
 #include "kernels/backend.h"
 
-G_BEGIN_DECLS
-
-typedef struct
+G_BEGIN_DECLS typedef struct
 {
   /* device pointer to [out, in] row-major: float for HART_DTYPE_F32, raw
    * 16-bit values for HART_DTYPE_BF16 / HART_DTYPE_F16 */
@@ -34,6 +32,11 @@ void hart_matrix_linear (HartBackend * be, float *y, const float *x,
  * them, fp32 otherwise. */
 void hart_attention_in (HartBackend * be, const HartAttentionParams * p,
     HartDType dtype);
+
+/* TRUE when hart_attention_in runs DTYPE's attention in bf16 and can take
+ * K and V already rounded (HartAttentionParams.k_half, written by the
+ * backend's to_half_heads): a model then holds its KV cache in bf16. */
+gboolean hart_attention_takes_half_kv (HartBackend * be, HartDType dtype);
 
 /* A convolution in the same way: bf16 products for DTYPE ≠ F32 where the
  * backend has them. */

@@ -27,10 +27,17 @@ struct _HartTransformerState
 
   int32_t *positions;           /* host [B, T] context position ids */
 
-  float **k_cache, **v_cache;   /* per block [2B, cache_cap, C] */
-  float *k_last, *v_last;       /* last stage: [2B, cache_cap + P², C] */
-  float *kv_slab;               /* all of the above, one allocation */
-  gsize kv_floats;
+  /* The keys and values of every block over the positions before the
+   * last stage, and the last stage's (the cache followed by its own).  In
+   * fp32 token-major [2B, positions, C]; with half_kv bf16 head-major
+   * [2B, H, positions, hd], the layout attention_half reads in place
+   * (HartAttentionParams.k_half; docs/precision.md). */
+  gboolean half_kv;
+  gsize kv_elem;                /* bytes per element: 4, or 2 with half_kv */
+  guint8 **k_cache, **v_cache;  /* per block, cache_cap positions */
+  guint8 *k_last, *v_last;      /* last stage: seq_len positions */
+  guint8 *kv_slab;              /* all of the above, one allocation */
+  gsize kv_bytes;               /* its size, at least the workspace asked */
 
   float *cond;                  /* cond_BD [2B, T, C] */
   float *head_mod;              /* [2B, 2C]: scale then shift */
@@ -203,7 +210,8 @@ state_alloc (HartTransformerState * st, gsize n_floats, GError ** error)
 }
 
 HartTransformerState *
-hart_transformer_state_new (HartTransformer * tf, int batch, GError ** error)
+hart_transformer_state_new (HartTransformer * tf, int batch,
+    gsize workspace_floats, GError ** error)
 {
   const HartTransformerConfig *c = &tf->cfg;
   HartTransformerState *st = g_new0 (HartTransformerState, 1);
@@ -219,17 +227,24 @@ hart_transformer_state_new (HartTransformer * tf, int batch, GError ** error)
   st->max_tokens = MAX (c->context_token, P * P);
   st->cache_cap = c->seq_len - P * P;
   st->positions = g_new0 (int32_t, (gsize) batch * c->context_token);
-  st->k_cache = g_new0 (float *, c->depth);
-  st->v_cache = g_new0 (float *, c->depth);
+  st->k_cache = g_new0 (guint8 *, c->depth);
+  st->v_cache = g_new0 (guint8 *, c->depth);
   rows_max = (gsize) st->rows * st->max_tokens;
+  /* the blocks all hold their weights in the model's precision */
+  st->half_kv = c->depth > 0
+      && hart_attention_takes_half_kv (st->be, tf->blocks[0].w_qkv.dtype);
+  st->kv_elem = st->half_kv ? sizeof (uint16_t) : sizeof (float);
 
   /* Every key and value buffer is carved from one slab, so that between
    * generations the refinement can borrow it whole as scratch
-   * (hart_transformer_state_workspace). */
-  per_block = (gsize) st->rows * st->cache_cap * C;
-  per_last = (gsize) st->rows * c->seq_len * C;
-  st->kv_floats = 2 * (gsize) c->depth * per_block + 2 * per_last;
-  if (!(st->kv_slab = state_alloc (st, st->kv_floats, error)))
+   * (hart_transformer_state_workspace); it is made large enough for what
+   * the caller will borrow. */
+  per_block = (gsize) st->rows * st->cache_cap * C * st->kv_elem;
+  per_last = (gsize) st->rows * c->seq_len * C * st->kv_elem;
+  st->kv_bytes = MAX (2 * (gsize) c->depth * per_block + 2 * per_last,
+      workspace_floats * sizeof (float));
+  if (!(st->kv_slab = (guint8 *) state_alloc (st, (st->kv_bytes + 3) / 4,
+              error)))
     goto fail;
   for (int i = 0; i < c->depth; i++) {
     st->k_cache[i] = st->kv_slab + (gsize) 2 *i * per_block;
@@ -284,8 +299,8 @@ hart_transformer_state_free (HartTransformerState * st)
 float *
 hart_transformer_state_workspace (HartTransformerState * st, gsize * n_floats)
 {
-  *n_floats = st->kv_floats;
-  return st->kv_slab;
+  *n_floats = st->kv_bytes / sizeof (float);
+  return (float *) st->kv_slab;
 }
 
 int
@@ -472,7 +487,6 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
   /* VAR convention: 0.25 / sqrt(head_dim) (docs/algorithm.md §5.6) */
   const float scale = (float) (0.25 / sqrt ((double) hd));
   int kv_total;
-  int64_t kv_stride;
 
   if (si == 0)
     build_context_rope (st);
@@ -491,59 +505,101 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
 
   for (int i = 0; i < c->depth; i++) {
     const HartBlockWeights *b = &tf->blocks[i];
-    float *kc, *vc;
+    const gsize e = st->kv_elem;
+    guint8 *kc, *vc;
+    /* element strides of the cache this stage attends over: from one row
+     * of the batch to the next, and (bf16, head-major) one head to the next */
+    int64_t row_stride_e, head_stride_e = 0;
+    const int positions = last ? c->seq_len : st->cache_cap;
+    HartAttentionParams p = {
+      .batch = rows,.q_heads = H,.kv_heads = H,.q_len = l,
+      .kv_len = kv_total,.head_dim = hd,.scale = scale,
+      .q = st->qkv,.q_batch_stride = (int64_t) l * 3 * C,
+      .q_row_stride = 3 * C,
+      .out = st->attn,.out_batch_stride = (int64_t) l * C,
+      .out_row_stride = C,
+    };
 
     if (hart_error_if_cancelled (cancel, error))
       return FALSE;
+    if (st->half_kv) {
+      head_stride_e = (int64_t) positions *hd;
+      row_stride_e = head_stride_e * H;
+    } else {
+      row_stride_e = (int64_t) positions *C;
+    }
     if (last) {
       /* The last stage's own K/V are not kept: attend over a scratch copy
        * of the cache followed by this stage's keys. */
       kc = st->k_last;
       vc = st->v_last;
-      kv_stride = (int64_t) c->seq_len * C;
       for (int r = 0; r < rows; r++) {
-        be->ops->copy (be, kc + r * kv_stride, st->k_cache[i] +
-            (gsize) r * st->cache_cap * C, (gsize) st->kv_len * C *
-            sizeof (float));
-        be->ops->copy (be, vc + r * kv_stride, st->v_cache[i] +
-            (gsize) r * st->cache_cap * C, (gsize) st->kv_len * C *
-            sizeof (float));
+        const gsize cache_row = (gsize) r * st->cache_cap * C * e;
+        if (st->half_kv) {
+          /* head by head: [H, kv_len, hd] out of [H, cache_cap, hd] */
+          const gsize pitch = (gsize) st->cache_cap * hd * e;
+          be->ops->copy_2d (be, kc + r * row_stride_e * e,
+              head_stride_e * e, st->k_cache[i] + cache_row, pitch,
+              (gsize) st->kv_len * hd * e, H);
+          be->ops->copy_2d (be, vc + r * row_stride_e * e,
+              head_stride_e * e, st->v_cache[i] + cache_row, pitch,
+              (gsize) st->kv_len * hd * e, H);
+        } else {
+          be->ops->copy (be, kc + r * row_stride_e * e, st->k_cache[i] +
+              cache_row, (gsize) st->kv_len * C * e);
+          be->ops->copy (be, vc + r * row_stride_e * e, st->v_cache[i] +
+              cache_row, (gsize) st->kv_len * C * e);
+        }
       }
     } else {
       kc = st->k_cache[i];
       vc = st->v_cache[i];
-      kv_stride = (int64_t) st->cache_cap * C;
     }
 
     /* attention */
     be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
-    /* qkv [2B·l, 3C]; K and V rows go to the cache, Q is read in place */
+    /* qkv [2B·l, 3C]; Q is read in place */
     hart_matrix_linear (be, st->qkv, st->a, &b->w_qkv, b->b_qkv, (int) n_tok);
-    for (int r = 0; r < rows; r++) {
-      const float *src = st->qkv + (gsize) r * l * 3 * C;
-      const gsize row = (gsize) C * sizeof (float);
-      be->ops->copy_2d (be, kc + r * kv_stride + (gsize) st->kv_len * C, row,
-          src + C, 3 * row, row, l);
-      be->ops->copy_2d (be, vc + r * kv_stride + (gsize) st->kv_len * C, row,
-          src + 2 * C, 3 * row, row, l);
-    }
     be->ops->rope (be, st->qkv, (int64_t) l * 3 * C, 3 * C, st->rope_cos,
         st->rope_sin, (int64_t) l * hd, rows, l, H, hd);
-    be->ops->rope (be, kc + (gsize) st->kv_len * C, kv_stride, C,
-        st->rope_cos, st->rope_sin, (int64_t) l * hd, rows, l, H, hd);
-    {
-      HartAttentionParams p = {
-        .batch = rows,.q_heads = H,.kv_heads = H,.q_len = l,
-        .kv_len = kv_total,.head_dim = hd,.scale = scale,
-        .q = st->qkv,.q_batch_stride = (int64_t) l * 3 * C,
-        .q_row_stride = 3 * C,
-        .k = kc,.k_batch_stride = kv_stride,.k_row_stride = C,
-        .v = vc,.v_batch_stride = kv_stride,.v_row_stride = C,
-        .out = st->attn,.out_batch_stride = (int64_t) l * C,
-        .out_row_stride = C,
-      };
-      hart_attention_in (be, &p, b->w_qkv.dtype);
+    if (st->half_kv) {
+      /* K roped in fp32 in place, then K and V rounded once into the
+       * cache, head-major */
+      float *k_rows = st->qkv + C, *v_rows = st->qkv + 2 * C;
+      uint16_t *k_dst = (uint16_t *) kc + (gsize) st->kv_len * hd;
+      uint16_t *v_dst = (uint16_t *) vc + (gsize) st->kv_len * hd;
+      be->ops->rope (be, k_rows, (int64_t) l * 3 * C, 3 * C, st->rope_cos,
+          st->rope_sin, (int64_t) l * hd, rows, l, H, hd);
+      be->ops->to_half_heads (be, k_dst, row_stride_e, head_stride_e,
+          k_rows, (int64_t) l * 3 * C, 3 * C, rows, l, H, hd);
+      be->ops->to_half_heads (be, v_dst, row_stride_e, head_stride_e,
+          v_rows, (int64_t) l * 3 * C, 3 * C, rows, l, H, hd);
+      p.k_half = (const uint16_t *) kc;
+      p.v_half = (const uint16_t *) vc;
+      p.kv_half_batch_stride = row_stride_e;
+      p.kv_half_head_stride = head_stride_e;
+    } else {
+      /* K and V rows go to the cache, K roped there */
+      float *k_dst = (float *) kc + (gsize) st->kv_len * C;
+      float *v_dst = (float *) vc + (gsize) st->kv_len * C;
+      for (int r = 0; r < rows; r++) {
+        const float *src = st->qkv + (gsize) r * l * 3 * C;
+        const gsize row = (gsize) C * sizeof (float);
+        be->ops->copy_2d (be, k_dst + r * row_stride_e, row, src + C,
+            3 * row, row, l);
+        be->ops->copy_2d (be, v_dst + r * row_stride_e, row, src + 2 * C,
+            3 * row, row, l);
+      }
+      be->ops->rope (be, k_dst, row_stride_e, C, st->rope_cos, st->rope_sin,
+          (int64_t) l * hd, rows, l, H, hd);
+      p.k = (const float *) kc;
+      p.k_batch_stride = row_stride_e;
+      p.k_row_stride = C;
+      p.v = (const float *) vc;
+      p.v_batch_stride = row_stride_e;
+      p.v_row_stride = C;
     }
+    hart_attention_in (be, &p, b->w_qkv.dtype);
     hart_matrix_linear (be, st->tmp, st->attn, &b->w_proj, b->b_proj,
         (int) n_tok);
     be->ops->add (be, x, x, st->tmp, n_tok * C);

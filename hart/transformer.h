@@ -15,9 +15,7 @@
 #include "hart/config.h"
 #include "hart/weights.h"
 
-G_BEGIN_DECLS
-
-typedef struct
+G_BEGIN_DECLS typedef struct
 {
   float *ln;                    /* [C] shared by both norms of the block */
   HartMatrix w_qkv;             /* [3C, C] rows: Q, K, V */
@@ -62,8 +60,11 @@ void hart_transformer_free (HartTransformer * tf);
 /* Per-generation state: KV caches and scratch for 2B rows. */
 typedef struct _HartTransformerState HartTransformerState;
 
+/* WORKSPACE_FLOATS: what the caller will borrow between generations
+ * (hart_transformer_state_workspace); the KV cache's memory is made at
+ * least that large. */
 HartTransformerState *hart_transformer_state_new (HartTransformer * tf,
-    int batch, GError ** error);
+    int batch, gsize workspace_floats, GError ** error);
 void hart_transformer_state_free (HartTransformerState * st);
 /* The memory of the KV cache (N_FLOATS floats on the backend) as scratch
  * for someone else between two generations: its contents are garbage to the

@@ -190,7 +190,7 @@ test_stage0 (gconstpointer data)
   tf = hart_transformer_load (be, ckpt, &cfg, acfg.vocab_size,
       acfg.z_channels, HART_DTYPE_F32, &error);
   g_assert_no_error (error);
-  st = hart_transformer_state_new (tf, 1, &error);
+  st = hart_transformer_state_new (tf, 1, 0, &error);
   g_assert_no_error (error);
   g_assert_true (hart_transformer_begin (st, ctx->data, ctx->positions,
           &error));
@@ -237,6 +237,76 @@ test_stage0 (gconstpointer data)
   hart_backend_free (be);
   g_free (golden_dir);
   g_free (file);
+  g_free (llm);
+  g_free (cfg_path);
+  g_free (weights);
+  g_free (tok_cfg);
+}
+
+/* In bf16 the transformer holds its KV cache in bf16 (docs/precision.md):
+ * half the fp32 cache's memory, and the refinement's request for that
+ * memory as scratch (hart_transformer_state_workspace) still honoured. */
+static void
+test_kv_cache_bf16 (void)
+{
+  char *llm = fixture_path ("tiny", "hart-0.7b-1024px", "llm", NULL);
+  char *cfg_path = g_build_filename (llm, "config.json", NULL);
+  char *weights = g_build_filename (llm, "ema_model.bin", NULL);
+  char *tok_cfg = fixture_path ("tiny", "hart-0.7b-1024px", "tokenizer",
+      "config.json", NULL);
+  GError *error = NULL;
+  HartTransformerConfig cfg;
+  HartAutoencoderConfig acfg;
+  HartBackend *be = hart_backend_new ("cpu", 0, 0, &error);
+  HartCheckpoint *ckpt;
+  HartTransformer *tf32, *tf16;
+  HartTransformerState *st32, *st16, *big;
+  gsize n32, n16, n_big;
+
+  g_assert_no_error (error);
+  if (be->ops->init_half != NULL)
+    be->ops->init_half (be);
+  if ((be->half_dtypes & (1u << HART_DTYPE_BF16)) == 0) {
+    g_test_skip ("no bf16 on this backend (built without oneDNN)");
+    hart_backend_free (be);
+    goto out;
+  }
+  g_assert_true (hart_transformer_config_load (cfg_path, &cfg, &error));
+  g_assert_true (hart_autoencoder_config_load (tok_cfg, &acfg, &error));
+  ckpt = hart_checkpoint_open (weights, &error);
+  g_assert_no_error (error);
+  tf32 = hart_transformer_load (be, ckpt, &cfg, acfg.vocab_size,
+      acfg.z_channels, HART_DTYPE_F32, &error);
+  g_assert_no_error (error);
+  tf16 = hart_transformer_load (be, ckpt, &cfg, acfg.vocab_size,
+      acfg.z_channels, HART_DTYPE_BF16, &error);
+  g_assert_no_error (error);
+  st32 = hart_transformer_state_new (tf32, 2, 0, &error);
+  g_assert_no_error (error);
+  st16 = hart_transformer_state_new (tf16, 2, 0, &error);
+  g_assert_no_error (error);
+  hart_transformer_state_workspace (st32, &n32);
+  hart_transformer_state_workspace (st16, &n16);
+  /* every block over seq − P² positions, and the last stage over seq,
+   * keys and values, 2B rows of C */
+  g_assert_cmpuint (n32, ==, (gsize) (2 * cfg.depth * (cfg.seq_len -
+              cfg.patch_nums[cfg.n_scales - 1] * cfg.patch_nums[cfg.n_scales -
+                  1]) + 2 * cfg.seq_len) * 4 * cfg.embed_dim);
+  g_assert_cmpuint (2 * n16, ==, n32);
+  big = hart_transformer_state_new (tf16, 2, n32 + 7, &error);
+  g_assert_no_error (error);
+  hart_transformer_state_workspace (big, &n_big);
+  g_assert_cmpuint (n_big, >=, n32 + 7);
+
+  hart_transformer_state_free (big);
+  hart_transformer_state_free (st16);
+  hart_transformer_state_free (st32);
+  hart_transformer_free (tf16);
+  hart_transformer_free (tf32);
+  hart_checkpoint_free (ckpt);
+  hart_transformer_config_clear (&cfg);
+  hart_backend_free (be);
+out:
   g_free (llm);
   g_free (cfg_path);
   g_free (weights);
@@ -760,6 +830,7 @@ main (int argc, char **argv)
   }
   g_test_add_data_func ("/generate/tiny/stage0", &cases[0], test_stage0);
   g_test_add_data_func ("/generate/tiny2/stage0", &cases[2], test_stage0);
+  g_test_add_func ("/generate/kv-cache-bf16", test_kv_cache_bf16);
   g_test_add_func ("/generate/determinism-and-replay",
       test_determinism_and_replay);
   g_test_add_func ("/generate/replay-mismatch", test_replay_mismatch);
