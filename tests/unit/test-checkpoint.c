@@ -11,6 +11,7 @@
  */
 #include "hart/checkpoint.h"
 #include "hart/error.h"
+#include "hart/safetensors-write.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -275,6 +276,91 @@ test_sharded (void)
   hart_checkpoint_free (ckpt);
 }
 
+/* kB of the file pages this process has mapped in (RssFile), -1 where
+ * /proc does not say */
+static gint64
+rss_file_kb (void)
+{
+  char *status = NULL, *line;
+  gint64 kb = -1;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  line = strstr (status, "\nRssFile:");
+  if (line != NULL)
+    kb = g_ascii_strtoll (line + strlen ("\nRssFile:"), NULL, 10);
+  g_free (status);
+  return kb;
+}
+
+/* A mapped tensor's pages leave the process once it is read (both the
+ * plain copy and the conversion): loading a model must not keep the
+ * checkpoint resident beside the copy made of it. */
+static void
+test_read_releases_pages (void)
+{
+  const gsize n = 16 * 1024 * 1024;     /* 64 MiB of F32, 32 MiB of BF16 */
+  const int64_t shape[] = { (int64_t) n };
+  char *dir = g_dir_make_tmp ("hart-ckpt-XXXXXX", NULL);
+  char *path = g_build_filename (dir, "big.safetensors", NULL);
+  float *values = g_new (float, n), *out = g_new (float, n);
+  uint16_t *halves = g_new (uint16_t, n);
+  HartSafetensorsWriter *w = hart_safetensors_writer_new ();
+  GError *error = NULL;
+  HartCheckpoint *ckpt;
+  gint64 before, after;
+
+  for (gsize i = 0; i < n; i++) {
+    values[i] = (float) (i % 1000);
+    halves[i] = 0x3f80;         /* 1.0 */
+  }
+  hart_safetensors_writer_add (w, "f32", HART_DTYPE_F32, 1, shape, values);
+  hart_safetensors_writer_add (w, "bf16", HART_DTYPE_BF16, 1, shape, halves);
+  g_assert_true (hart_safetensors_writer_save (w, path, &error));
+  g_assert_no_error (error);
+  hart_safetensors_writer_free (w);
+  ckpt = hart_checkpoint_open (path, &error);
+  g_assert_no_error (error);
+
+  if (rss_file_kb () < 0) {
+    g_test_skip ("no RssFile in /proc/self/status");
+  } else {
+    /* the copy: 64 MiB read, less than 4 MiB left mapped in */
+    memset (out, 0, n * sizeof (float));
+    before = rss_file_kb ();
+    g_assert_true (hart_checkpoint_read_raw (ckpt,
+            hart_checkpoint_lookup (ckpt, "f32"), out, &error));
+    after = rss_file_kb ();
+    g_test_message ("read_raw: RssFile %" G_GINT64_FORMAT " → %"
+        G_GINT64_FORMAT " kB", before, after);
+    g_assert_cmpint (after - before, <, 4096);
+    g_assert_cmpfloat (out[n - 1], ==, values[n - 1]);
+    /* the conversion: 32 MiB of bf16 read */
+    before = rss_file_kb ();
+    g_assert_true (hart_checkpoint_read_f32 (ckpt, "bf16", 1, shape, out,
+            &error));
+    after = rss_file_kb ();
+    g_test_message ("read_f32: RssFile %" G_GINT64_FORMAT " → %"
+        G_GINT64_FORMAT " kB", before, after);
+    g_assert_cmpint (after - before, <, 4096);
+    g_assert_cmpfloat (out[n - 1], ==, 1.0f);
+    /* read again: the pages come back from the file */
+    g_assert_true (hart_checkpoint_read_f32 (ckpt, "f32", 1, shape, out,
+            &error));
+    g_assert_cmpfloat (out[n - 1], ==, values[n - 1]);
+  }
+  g_assert_no_error (error);
+
+  hart_checkpoint_free (ckpt);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (values);
+  g_free (halves);
+  g_free (out);
+}
+
 /* A real torch.save() file: same tensors as dtypes.safetensors, plus a
  * view at a storage offset and a submodule. */
 static void
@@ -453,6 +539,7 @@ main (int argc, char **argv)
   g_test_add_func ("/checkpoint/read-errors", test_read_errors);
   g_test_add_func ("/checkpoint/open-errors", test_open_errors);
   g_test_add_func ("/checkpoint/safetensors/sharded", test_sharded);
+  g_test_add_func ("/checkpoint/read-releases-pages", test_read_releases_pages);
   g_test_add_func ("/checkpoint/torch-zip/torch-save", test_torch_zip);
   g_test_add_func ("/checkpoint/torch-zip/handmade", test_handmade_zip);
   g_test_add_func ("/checkpoint/find-in-dir", test_find_in_dir);
