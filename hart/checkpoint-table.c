@@ -16,27 +16,44 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Once a mapped tensor's bytes are copied or converted out, its pages are
+/* Once bytes of a mapping are copied or converted out, their pages are
  * dropped from the process: a model is loaded once into memory of its own,
  * and without this every page of the file read so far would count in the
  * process's resident memory until the checkpoint is closed (3 GB of Qwen2
  * on top of the 3 GB copied from it, the peak of a run;
  * docs/precision.md).  The mapping is read-only and private, so a later
- * read of the same tensor faults its pages in again from the page cache.
- * The pages a tensor shares with its neighbours at either end are kept. */
+ * read faults the pages in again from the page cache; dropping a page
+ * shared with a neighbouring tensor costs that neighbour the same. */
 static void
-release_mapped (const HartTensorEntry * entry)
+release_mapped (const guint8 * data, guint64 n_bytes)
 {
 #ifdef MADV_DONTNEED
   const long page_size = sysconf (_SC_PAGESIZE);
   const guintptr page = page_size > 0 ? (guintptr) page_size : 4096;
-  const guintptr start = (guintptr) entry->mapped_data;
-  const guintptr begin = (start + page - 1) / page * page;
-  const guintptr end = (start + entry->info.n_bytes) / page * page;
+  /* whole pages of the mapping: it starts on a page boundary and maps
+   * the last page its file touches */
+  const guintptr begin = (guintptr) data / page * page;
+  const guintptr end = ((guintptr) data + n_bytes + page - 1) / page * page;
 
-  if (end > begin)
+  if (n_bytes > 0)
     madvise ((void *) begin, end - begin, MADV_DONTNEED);
 #endif
+}
+
+/* The entry of INFO, when INFO was handed out by this checkpoint. */
+static const HartTensorEntry *
+entry_of (HartCheckpoint * ckpt, const HartTensorInfo * info, GError ** error)
+{
+  const HartTensorEntry *entry = g_hash_table_lookup (ckpt->by_name,
+      info->name);
+
+  if (entry == NULL || &entry->info != info) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "%s: tensor info \"%s\" does not belong to this checkpoint",
+        ckpt->path, info->name);
+    return NULL;
+  }
+  return entry;
 }
 
 HartTensorEntry *
@@ -195,20 +212,54 @@ hart_checkpoint_read_raw (HartCheckpoint * ckpt, const HartTensorInfo * info,
 
   g_return_val_if_fail (ckpt != NULL && info != NULL, FALSE);
 
-  /* Only infos handed out by this checkpoint are entries of it. */
-  entry = g_hash_table_lookup (ckpt->by_name, info->name);
-  if (entry == NULL || &entry->info != info) {
-    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "%s: tensor info \"%s\" does not belong to this checkpoint",
-        ckpt->path, info->name);
+  if (!(entry = entry_of (ckpt, info, error)))
     return FALSE;
-  }
   if (info->n_bytes == 0)
     return TRUE;
   if (ckpt->read_stored != NULL)
     return ckpt->read_stored (ckpt, entry, dst, error);
   memcpy (dst, entry->mapped_data, info->n_bytes);
-  release_mapped (entry);
+  release_mapped (entry->mapped_data, info->n_bytes);
+  return TRUE;
+}
+
+gboolean
+hart_checkpoint_is_mapped (const HartCheckpoint * ckpt)
+{
+  return ckpt->read_stored == NULL;
+}
+
+gboolean
+hart_checkpoint_read_rows (HartCheckpoint * ckpt, const HartTensorInfo * info,
+    int64_t first, int64_t n, void *dst, GError ** error)
+{
+  const HartTensorEntry *entry;
+  guint64 row_bytes;
+
+  g_return_val_if_fail (ckpt != NULL && info != NULL, FALSE);
+
+  if (!(entry = entry_of (ckpt, info, error)))
+    return FALSE;
+  if (ckpt->read_stored != NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
+        "%s: tensor \"%s\" is stored in an archive, where only whole "
+        "tensors are read", info->file, info->name);
+    return FALSE;
+  }
+  if (info->ndim < 1 || first < 0 || n < 0 || first > info->shape[0]
+      || n > info->shape[0] - first) {
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "%s: tensor \"%s\": rows %" G_GINT64_FORMAT " … %" G_GINT64_FORMAT
+        " asked, it has %" G_GINT64_FORMAT, info->file, info->name, first,
+        first + n - 1, info->ndim < 1 ? (gint64) 0 : info->shape[0]);
+    return FALSE;
+  }
+  if (n == 0 || info->n_bytes == 0)
+    return TRUE;
+  /* n_bytes is the product of the shape, checked when the file was read */
+  row_bytes = info->n_bytes / (guint64) info->shape[0];
+  memcpy (dst, entry->mapped_data + first * row_bytes, n * row_bytes);
+  release_mapped (entry->mapped_data + first * row_bytes, n * row_bytes);
   return TRUE;
 }
 
@@ -278,7 +329,7 @@ hart_checkpoint_read_f32 (HartCheckpoint * ckpt, const char *name, int ndim,
     ok = FALSE;
   }
   if (ckpt->read_stored == NULL)
-    release_mapped (entry);
+    release_mapped (entry->mapped_data, info->n_bytes);
   g_free (scratch);
   return ok;
 }

@@ -16,9 +16,7 @@
 #include "kernels/dtype.h"
 
 G_BEGIN_DECLS
-
 #define HART_MAX_DIMS 8
-
 typedef struct _HartCheckpoint HartCheckpoint;
 
 typedef struct
@@ -67,6 +65,19 @@ const HartTensorInfo *hart_checkpoint_lookup (const HartCheckpoint * ckpt,
 /* Copies the stored bytes of a tensor into dst (info->n_bytes bytes). */
 gboolean hart_checkpoint_read_raw (HartCheckpoint * ckpt,
     const HartTensorInfo * info, void *dst, GError ** error);
+
+/* TRUE when the tensors are read from a mapping of the file (safetensors),
+ * so that hart_checkpoint_read_rows can read part of one. */
+gboolean hart_checkpoint_is_mapped (const HartCheckpoint * ckpt);
+
+/* Copies the stored bytes of rows [first, first + n) of a tensor (along
+ * its first dimension) into dst, and gives their pages of the mapping
+ * back, so that reading rows now and then keeps none of the file
+ * resident.  Mapped checkpoints only (hart_checkpoint_is_mapped); the
+ * rows must lie inside the tensor. */
+gboolean hart_checkpoint_read_rows (HartCheckpoint * ckpt,
+    const HartTensorInfo * info, int64_t first, int64_t n, void *dst,
+    GError ** error);
 
 /* Reads tensor `name` converted to f32 into dst, after checking that it
  * exists and that its shape is exactly `shape[0..ndim)` (error names the

@@ -251,10 +251,12 @@ hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
   streaming = q && (q->dtype == HART_DTYPE_BF16 || q->dtype == HART_DTYPE_F16)
       && hart_checkpoint_get_format (ckpt) != HART_CHECKPOINT_TORCH_ZIP
       && g_getenv ("HART_TEXT_ENCODER_RESIDENT") == NULL;
-  /* the embedding table in its stored dtype on the host; norms and biases
-   * in f32; the layer matrices: all of them, or one layer and its host
-   * staging buffer when streamed */
-  resident = (embed ? embed->n_bytes : (guint64) c.vocab_size * H * 2)
+  /* the embedding table in its stored dtype on the host, unless its rows
+   * are read from the mapped file; norms and biases in f32; the layer
+   * matrices: all of them, or one layer and its host staging buffer when
+   * streamed */
+  resident = (hart_checkpoint_is_mapped (ckpt) ? 0 : embed ? embed->n_bytes :
+      (guint64) c.vocab_size * H * 2)
       + 4 * ((guint64) c.num_hidden_layers * (3 * H + 2 * KV) + H);
   if (streaming)
     resident += layer + 4 * MAX (F, H) * H;

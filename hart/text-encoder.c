@@ -49,7 +49,12 @@ struct _HartTextEncoder
   GArray *system_ids;           /* int32_t [S] */
 
   HartWeights *weights;
-  guint8 *embed;                /* host [vocab, H] in embed_dtype */
+  /* embed_tokens.weight [vocab, H] in embed_dtype: its rows are read from
+   * the mapped checkpoint when a prompt needs them (embed_info; a prompt
+   * touches a few hundred of 151,936 rows, so the 467 MB table stays on
+   * disk), or from a host copy (embed) when the checkpoint is an archive */
+  const HartTensorInfo *embed_info;
+  guint8 *embed;
   HartDType embed_dtype;
   Qwen2Layer *layers;           /* [num_hidden_layers] */
   float *final_norm;            /* [H] */
@@ -61,7 +66,9 @@ struct _HartTextEncoder
    * 1.3 G values per encode (~1 s).  Norms and biases stay resident.
    * In half precision (docs/precision.md) the matrices are held resident
    * in bf16 instead (3.1 GB): no conversion per encode. */
-  HartCheckpoint *stream_ckpt;  /* kept open while streaming, else NULL */
+  gboolean streaming;
+  /* kept open while streaming or reading embedding rows, else NULL */
+  HartCheckpoint *ckpt;
   char *prefix;                 /* "model." or "" */
 };
 
@@ -86,8 +93,8 @@ layer_matrix_shape (const HartQwen2Config * c, int m, int64_t shape[2])
 /* ------------------------------------------------------------------ */
 /* loading                                                             */
 
-/* The host copy of embed_tokens.weight [vocab, H], kept in its stored
- * float dtype. */
+/* embed_tokens.weight [vocab, H] in its stored float dtype: where its rows
+ * will be read from (see the struct). */
 static gboolean
 load_embedding (HartTextEncoder * enc, HartCheckpoint * ckpt,
     const char *prefix, GError ** error)
@@ -115,6 +122,12 @@ load_embedding (HartTextEncoder * enc, HartCheckpoint * ckpt,
         info->file, name, hart_dtype_name (info->dtype));
     goto out;
   }
+  enc->embed_dtype = info->dtype;
+  if (hart_checkpoint_is_mapped (ckpt)) {
+    enc->embed_info = info;
+    ok = TRUE;
+    goto out;
+  }
   enc->embed = g_try_malloc (info->n_bytes);
   if (enc->embed == NULL) {
     g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
@@ -122,7 +135,6 @@ load_embedding (HartTextEncoder * enc, HartCheckpoint * ckpt,
         name, info->n_bytes);
     goto out;
   }
-  enc->embed_dtype = info->dtype;
   ok = hart_checkpoint_read_raw (ckpt, info, enc->embed, error);
 
 out:
@@ -220,8 +232,7 @@ stream_layer (HartTextEncoder * enc, int i, float *dev, float *staging,
     n = (gsize) shape[0] * shape[1];
     name = g_strdup_printf ("%slayers.%d.%s", enc->prefix, i,
         layer_matrix_names[m]);
-    ok = hart_checkpoint_read_f32 (enc->stream_ckpt, name, 2, shape, staging,
-        error);
+    ok = hart_checkpoint_read_f32 (enc->ckpt, name, 2, shape, staging, error);
     g_free (name);
     if (!ok)
       return FALSE;
@@ -348,11 +359,11 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
     g_free (q0);
     if (!load_layers (enc, streaming, error))
       goto fail;
-    if (streaming) {
-      if (!check_layer_matrices (enc, ckpt, error))
-        goto fail;
-      enc->stream_ckpt = g_steal_pointer (&ckpt);
-    }
+    if (streaming && !check_layer_matrices (enc, ckpt, error))
+      goto fail;
+    enc->streaming = streaming;
+    if (streaming || enc->embed_info != NULL)
+      enc->ckpt = g_steal_pointer (&ckpt);
   }
   if (!enc->be->ops->synchronize (enc->be, error))
     goto fail;
@@ -388,9 +399,10 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
   }
 
   g_debug ("text encoder %s: %d layers × %d, %u system tokens, embedding "
-      "%s on the host, %" G_GUINT64_FORMAT " MB of weights on %s", qwen_dir,
+      "%s %s, %" G_GUINT64_FORMAT " MB of weights on %s", qwen_dir,
       enc->cfg.num_hidden_layers, enc->cfg.hidden_size, enc->system_ids->len,
-      hart_dtype_name (enc->embed_dtype),
+      hart_dtype_name (enc->embed_dtype), enc->embed_info ?
+      "read from the file by row" : "on the host",
       hart_weights_bytes (enc->weights) >> 20, hart_engine_get_device (engine));
   hart_checkpoint_free (ckpt);
   g_free (config_path);
@@ -413,7 +425,7 @@ hart_text_encoder_free (HartTextEncoder * enc)
   if (enc == NULL)
     return;
   hart_weights_free (enc->weights);
-  hart_checkpoint_free (enc->stream_ckpt);
+  hart_checkpoint_free (enc->ckpt);
   g_free (enc->prefix);
   g_free (enc->layers);
   g_free (enc->embed);
@@ -508,18 +520,31 @@ fill_rope_tables (float *cos_t, float *sin_t, int len, int head_dim,
 
 /* x [N, H] (device) = embed_tokens[ids], gathered and converted on the host
  * from the stored dtype. */
-static void
-embed_rows (HartTextEncoder * enc, float *x, const int32_t * ids, gsize n)
+static gboolean
+embed_rows (HartTextEncoder * enc, float *x, const int32_t * ids, gsize n,
+    GError ** error)
 {
   const int H = enc->cfg.hidden_size;
   const gsize row_bytes = (gsize) H * hart_dtype_size (enc->embed_dtype);
   float *host = g_new (float, n * H);
+  guint8 *row = enc->embed_info ? g_malloc (row_bytes) : NULL;
+  gboolean ok = TRUE;
 
-  for (gsize i = 0; i < n; i++)
-    hart_convert_to_f32 (host + i * H, enc->embed + (gsize) ids[i] *
-        row_bytes, enc->embed_dtype, H);
-  enc->be->ops->upload (enc->be, x, host, n * H * sizeof (float));
+  for (gsize i = 0; ok && i < n; i++) {
+    const guint8 *src = row;
+    if (row != NULL)
+      ok = hart_checkpoint_read_rows (enc->ckpt, enc->embed_info, ids[i], 1,
+          row, error);
+    else
+      src = enc->embed + (gsize) ids[i] * row_bytes;
+    if (ok)
+      hart_convert_to_f32 (host + i * H, src, enc->embed_dtype, H);
+  }
+  if (ok)
+    enc->be->ops->upload (enc->be, x, host, n * H * sizeof (float));
+  g_free (row);
   g_free (host);
+  return ok;
 }
 
 gboolean
@@ -591,9 +616,10 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
   be->ops->upload (be, s.cos, host_cos, (gsize) len * hd * sizeof (float));
   be->ops->upload (be, s.sin, host_sin, (gsize) len * hd * sizeof (float));
 
-  embed_rows (enc, s.x, ids, N);
+  if (!embed_rows (enc, s.x, ids, N, error))
+    goto out;
 
-  if (enc->stream_ckpt != NULL) {
+  if (enc->streaming) {
     gsize n = layer_matrix_floats (c);
     stream_dev = be->ops->alloc (be, n * sizeof (float), error);
     stream_host = g_try_new (float, (gsize) MAX (c->intermediate_size,
@@ -623,7 +649,7 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
 
     if (hart_error_if_cancelled (cancel, error))
       goto out;
-    if (enc->stream_ckpt != NULL) {
+    if (enc->streaming) {
       /* the previous layer's GEMMs must be done with the scratch */
       if (!be->ops->synchronize (be, error)
           || !stream_layer (enc, i, stream_dev, stream_host, &streamed, error))

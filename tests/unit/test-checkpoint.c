@@ -344,6 +344,17 @@ test_read_releases_pages (void)
         G_GINT64_FORMAT " kB", before, after);
     g_assert_cmpint (after - before, <, 4096);
     g_assert_cmpfloat (out[n - 1], ==, 1.0f);
+    /* rows, as the text encoder reads its embedding: 16 MiB of them */
+    before = rss_file_kb ();
+    for (int i = 0; i < 256; i++)
+      g_assert_true (hart_checkpoint_read_rows (ckpt,
+              hart_checkpoint_lookup (ckpt, "f32"), (int64_t) i * 65536 + 7,
+              16384, out, &error));
+    after = rss_file_kb ();
+    g_test_message ("read_rows: RssFile %" G_GINT64_FORMAT " → %"
+        G_GINT64_FORMAT " kB", before, after);
+    g_assert_cmpint (after - before, <, 4096);
+    g_assert_cmpfloat (out[16383], ==, values[255 * 65536 + 7 + 16383]);
     /* read again: the pages come back from the file */
     g_assert_true (hart_checkpoint_read_f32 (ckpt, "f32", 1, shape, out,
             &error));
@@ -359,6 +370,73 @@ test_read_releases_pages (void)
   g_free (values);
   g_free (halves);
   g_free (out);
+}
+
+/* Rows of a tensor along its first dimension, bounds checked; archives
+ * refuse. */
+static void
+test_read_rows (void)
+{
+  static const int64_t shape[] = { 5, 3 };
+  char *dir = g_dir_make_tmp ("hart-ckpt-XXXXXX", NULL);
+  char *path = g_build_filename (dir, "rows.safetensors", NULL);
+  float values[15], got[15];
+  uint16_t halves[15], got_halves[15];
+  HartSafetensorsWriter *w = hart_safetensors_writer_new ();
+  GError *error = NULL;
+  HartCheckpoint *ckpt, *zip;
+  const HartTensorInfo *f, *h;
+
+  for (int i = 0; i < 15; i++) {
+    values[i] = (float) i;
+    halves[i] = (uint16_t) (0x3f80 + i);
+  }
+  hart_safetensors_writer_add (w, "f", HART_DTYPE_F32, 2, shape, values);
+  hart_safetensors_writer_add (w, "h", HART_DTYPE_BF16, 2, shape, halves);
+  g_assert_true (hart_safetensors_writer_save (w, path, &error));
+  hart_safetensors_writer_free (w);
+  ckpt = hart_checkpoint_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (hart_checkpoint_is_mapped (ckpt));
+  f = hart_checkpoint_lookup (ckpt, "f");
+  h = hart_checkpoint_lookup (ckpt, "h");
+
+  g_assert_true (hart_checkpoint_read_rows (ckpt, f, 1, 3, got, &error));
+  g_assert_cmpmem (got, 9 * sizeof (float), values + 3, 9 * sizeof (float));
+  g_assert_true (hart_checkpoint_read_rows (ckpt, h, 4, 1, got_halves, &error));
+  g_assert_cmpmem (got_halves, 3 * 2, halves + 12, 3 * 2);
+  g_assert_true (hart_checkpoint_read_rows (ckpt, f, 0, 5, got, &error));
+  g_assert_cmpmem (got, sizeof values, values, sizeof values);
+  g_assert_true (hart_checkpoint_read_rows (ckpt, f, 5, 0, got, &error));
+  g_assert_no_error (error);
+
+  /* outside the tensor */
+  g_assert_false (hart_checkpoint_read_rows (ckpt, f, 4, 2, got, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "rows 4 … 5 asked, it has 5"));
+  g_clear_error (&error);
+  g_assert_false (hart_checkpoint_read_rows (ckpt, f, -1, 1, got, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (hart_checkpoint_read_rows (ckpt, f, 0, G_MAXINT64, got,
+          &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* an archive reads whole tensors only */
+  zip = open_fixture ("handmade.bin");
+  g_assert_false (hart_checkpoint_is_mapped (zip));
+  g_assert_false (hart_checkpoint_read_rows (zip,
+          hart_checkpoint_lookup (zip, "f32"), 0, 1, got, &error));
+  g_assert_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+
+  hart_checkpoint_free (zip);
+  hart_checkpoint_free (ckpt);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
 }
 
 /* A real torch.save() file: same tensors as dtypes.safetensors, plus a
@@ -539,6 +617,7 @@ main (int argc, char **argv)
   g_test_add_func ("/checkpoint/read-errors", test_read_errors);
   g_test_add_func ("/checkpoint/open-errors", test_open_errors);
   g_test_add_func ("/checkpoint/safetensors/sharded", test_sharded);
+  g_test_add_func ("/checkpoint/read-rows", test_read_rows);
   g_test_add_func ("/checkpoint/read-releases-pages", test_read_releases_pages);
   g_test_add_func ("/checkpoint/torch-zip/torch-save", test_torch_zip);
   g_test_add_func ("/checkpoint/torch-zip/handmade", test_handmade_zip);
