@@ -177,10 +177,12 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
   /* generate.c, run_refine after the stages: the run keeps its state and
    * scratch (ar) and adds the image [B, 3, W, W]; the diffusion's device
    * buffers and the decoder's activations go in the KV cache when they fit
-   * there (transformer.c's slab: every block's keys and values); then the
+   * there (transformer.c's slab: every block's keys and values, and the
+   * stage activations a … rope_sin); then the
    * download of the image (floats) and the packed RGB output (bytes,
    * counted as a quarter float). */
-  kv_slab = (guint64) t->depth * 2 * rows * (seq - L) * C + 2 * rows * seq * C;
+  kv_slab = (guint64) t->depth * 2 * rows * (seq - L) * C + 2 * rows * seq * C
+      + rows_max * (7 * C + 2 * F + 2 * hd);
   refine = ar + B * 3 * W * W
       + MAX ((diffusion_dev <= kv_slab ? 0 : diffusion_dev) + 6 * n * Cv,
       decoder <= kv_slab ? 0 : decoder)

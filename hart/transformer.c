@@ -14,6 +14,8 @@
 
 /* The sinusoidal level/timestep embedding has 256 features (128 cos, 128 sin). */
 #define LEVEL_FREQ_DIM 256
+/* Buffers carved from the state's slab start on 256-byte boundaries. */
+#define ALIGN_SLAB(bytes) (((bytes) + 255) / 256 * 256)
 
 struct _HartTransformerState
 {
@@ -36,8 +38,13 @@ struct _HartTransformerState
   gsize kv_elem;                /* bytes per element: 4, or 2 with half_kv */
   guint8 **k_cache, **v_cache;  /* per block, cache_cap positions */
   guint8 *k_last, *v_last;      /* last stage: seq_len positions */
-  guint8 *kv_slab;              /* all of the above, one allocation */
-  gsize kv_bytes;               /* its size, at least the workspace asked */
+  /* The caches and the activations below (a … rope_sin) are carved from
+   * one slab, which the refinement borrows whole between generations
+   * (hart_transformer_state_workspace): none of it is read across a
+   * generation's end. */
+  guint8 *slab;
+  gsize slab_bytes;             /* at least the workspace asked */
+  gsize cache_bytes;            /* the caches' part of it */
 
   float *cond;                  /* cond_BD [2B, T, C] */
   float *head_mod;              /* [2B, 2C]: scale then shift */
@@ -235,35 +242,43 @@ hart_transformer_state_new (HartTransformer * tf, int batch,
       && hart_attention_takes_half_kv (st->be, tf->blocks[0].w_qkv.dtype);
   st->kv_elem = st->half_kv ? sizeof (uint16_t) : sizeof (float);
 
-  /* Every key and value buffer is carved from one slab, so that between
-   * generations the refinement can borrow it whole as scratch
-   * (hart_transformer_state_workspace); it is made large enough for what
-   * the caller will borrow. */
+  /* The caches, then the activations of the widest stage, each on a
+   * 256-byte boundary, in one slab made large enough for what the caller
+   * will borrow. */
   per_block = (gsize) st->rows * st->cache_cap * C * st->kv_elem;
   per_last = (gsize) st->rows * c->seq_len * C * st->kv_elem;
-  st->kv_bytes = MAX (2 * (gsize) c->depth * per_block + 2 * per_last,
-      workspace_floats * sizeof (float));
-  if (!(st->kv_slab = (guint8 *) state_alloc (st, (st->kv_bytes + 3) / 4,
-              error)))
-    goto fail;
+  {
+    float **act[] = { &st->a, &st->qkv, &st->attn, &st->tmp, &st->head_rows,
+      &st->gate, &st->up, &st->rope_cos, &st->rope_sin
+    };
+    const gsize act_width[] = { C, 3 * C, C, C, C, F, F, hd, hd };
+    const gsize kv_bytes = ALIGN_SLAB (2 * (gsize) c->depth * per_block +
+        2 * per_last);
+    gsize offset = kv_bytes;
+
+    st->cache_bytes = 2 * (gsize) c->depth * per_block + 2 * per_last;
+
+    for (guint j = 0; j < G_N_ELEMENTS (act); j++)
+      offset += ALIGN_SLAB (rows_max * act_width[j] * sizeof (float));
+    st->slab_bytes = MAX (offset, workspace_floats * sizeof (float));
+    if (!(st->slab = (guint8 *) state_alloc (st, (st->slab_bytes + 3) / 4,
+                error)))
+      goto fail;
+    offset = kv_bytes;
+    for (guint j = 0; j < G_N_ELEMENTS (act); j++) {
+      *act[j] = (float *) (st->slab + offset);
+      offset += ALIGN_SLAB (rows_max * act_width[j] * sizeof (float));
+    }
+  }
   for (int i = 0; i < c->depth; i++) {
-    st->k_cache[i] = st->kv_slab + (gsize) 2 *i * per_block;
+    st->k_cache[i] = st->slab + (gsize) 2 *i * per_block;
     st->v_cache[i] = st->k_cache[i] + per_block;
   }
-  st->k_last = st->kv_slab + (gsize) 2 *c->depth * per_block;
+  st->k_last = st->slab + (gsize) 2 *c->depth * per_block;
   st->v_last = st->k_last + per_last;
   if (!(st->cond = state_alloc (st, (gsize) st->rows * c->context_token * C,
               error))
-      || !(st->head_mod = state_alloc (st, (gsize) st->rows * 2 * C, error))
-      || !(st->a = state_alloc (st, rows_max * C, error))
-      || !(st->qkv = state_alloc (st, rows_max * 3 * C, error))
-      || !(st->attn = state_alloc (st, rows_max * C, error))
-      || !(st->tmp = state_alloc (st, rows_max * C, error))
-      || !(st->head_rows = state_alloc (st, rows_max * C, error))
-      || !(st->gate = state_alloc (st, rows_max * F, error))
-      || !(st->up = state_alloc (st, rows_max * F, error))
-      || !(st->rope_cos = state_alloc (st, rows_max * hd, error))
-      || !(st->rope_sin = state_alloc (st, rows_max * hd, error)))
+      || !(st->head_mod = state_alloc (st, (gsize) st->rows * 2 * C, error)))
     goto fail;
   st->host_cos = g_try_new (float, rows_max * hd);
   st->host_sin = g_try_new (float, rows_max * hd);
@@ -299,8 +314,14 @@ hart_transformer_state_free (HartTransformerState * st)
 float *
 hart_transformer_state_workspace (HartTransformerState * st, gsize * n_floats)
 {
-  *n_floats = st->kv_bytes / sizeof (float);
-  return (float *) st->kv_slab;
+  *n_floats = st->slab_bytes / sizeof (float);
+  return (float *) st->slab;
+}
+
+gsize
+hart_transformer_state_cache_bytes (HartTransformerState * st)
+{
+  return st->cache_bytes;
 }
 
 int

@@ -74,6 +74,9 @@ void hart_transformer_state_free (HartTransformerState * st);
  * activations. */
 float *hart_transformer_state_workspace (HartTransformerState * st,
     gsize * n_floats);
+/* Bytes of its KV caches (in the model's precision: bf16 when its
+ * attention takes bf16 keys, hart_attention_takes_half_kv). */
+gsize hart_transformer_state_cache_bytes (HartTransformerState * st);
 
 /* Sets up the conditioning from the text context (host [B, T, D] plus the
  * per-row position offset and positions): computes cond_BD [2B, T, C]

@@ -261,7 +261,7 @@ test_kv_cache_bf16 (void)
   HartCheckpoint *ckpt;
   HartTransformer *tf32, *tf16;
   HartTransformerState *st32, *st16, *big;
-  gsize n32, n16, n_big;
+  gsize n32, n16, n_big, kv32;
 
   g_assert_no_error (error);
   if (be->ops->init_half != NULL)
@@ -285,14 +285,18 @@ test_kv_cache_bf16 (void)
   g_assert_no_error (error);
   st16 = hart_transformer_state_new (tf16, 2, 0, &error);
   g_assert_no_error (error);
-  hart_transformer_state_workspace (st32, &n32);
-  hart_transformer_state_workspace (st16, &n16);
   /* every block over seq − P² positions, and the last stage over seq,
    * keys and values, 2B rows of C */
-  g_assert_cmpuint (n32, ==, (gsize) (2 * cfg.depth * (cfg.seq_len -
+  kv32 = hart_transformer_state_cache_bytes (st32);
+  g_assert_cmpuint (kv32, ==, (gsize) (2 * cfg.depth * (cfg.seq_len -
               cfg.patch_nums[cfg.n_scales - 1] * cfg.patch_nums[cfg.n_scales -
-                  1]) + 2 * cfg.seq_len) * 4 * cfg.embed_dim);
-  g_assert_cmpuint (2 * n16, ==, n32);
+                  1]) + 2 * cfg.seq_len) * 4 * cfg.embed_dim * 4);
+  g_assert_cmpuint (2 * hart_transformer_state_cache_bytes (st16), ==, kv32);
+  /* the workspace: the caches and the activations, as large as asked */
+  hart_transformer_state_workspace (st32, &n32);
+  hart_transformer_state_workspace (st16, &n16);
+  g_assert_cmpuint (n32 * 4, >, kv32);
+  g_assert_cmpuint (n32 - n16, ==, kv32 / 8);
   big = hart_transformer_state_new (tf16, 2, n32 + 7, &error);
   g_assert_no_error (error);
   hart_transformer_state_workspace (big, &n_big);
