@@ -307,8 +307,10 @@ run_stage_buffers (HartRun * run, GError ** error)
       || !(run->h_dev = scratch_dev (s, fhat_n, error))
       || !(run->next = scratch_dev (s, fhat_n, error))
       || !(run->z = scratch_dev (s, (gsize) 2 * B * L * C, error))
-      || !(run->logits_host = scratch_host (s, (gsize) 2 * B * L * V *
-              sizeof (float), error))
+      /* the logits are read where they are when the backend's memory is
+       * the host's (134 MB at 1024²) */
+      || !(run->logits_host = run->be->host_memory ? run->logits :
+          scratch_host (s, (gsize) 2 * B * L * V * sizeof (float), error))
       || !(run->h_host = scratch_host (s, fhat_n * sizeof (float), error))
       || !(run->h_nchw = scratch_host (s, fhat_n * sizeof (float), error))
       || !(run->idx = scratch_host (s, (gsize) B * L * sizeof (int32_t),
@@ -411,8 +413,9 @@ stage_sample (Stages * r, int si, int l, GError ** error)
         (int64_t) T * C, r->logits);
   else
     hart_transformer_logits (r->st, r->x, l, (int64_t) l * C, r->logits);
-  be->ops->download (be, r->logits_host, r->logits, (gsize) 2 * B * l * V *
-      sizeof (float));
+  if (r->logits_host != r->logits)
+    be->ops->download (be, r->logits_host, r->logits, (gsize) 2 * B * l * V *
+        sizeof (float));
   if (!be->ops->synchronize (be, error))
     return FALSE;
   samp.stage = si;

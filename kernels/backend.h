@@ -265,6 +265,10 @@ struct _HartBackend
    * (CUDA: one stream and one im2col scratch per backend): the engine runs
    * one generation at a time on it (hart/engine-private.h). */
   gboolean concurrent;
+  /* TRUE when the backend's memory is the host's (the CPU backend): the
+   * host may read a device pointer directly, without a download, so a
+   * caller can skip its host copy of a large buffer. */
+  gboolean host_memory;
   /* The 16-bit weight types linear_half takes, as bits 1 << HartDType (0:
    * fp32 only), and what runs them ("oneDNN 2.6.3 brg:avx512_core_amx_bf16"),
    * for logs and benchmarks.  half_native: the hardware computes in that

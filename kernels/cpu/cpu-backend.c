@@ -160,6 +160,7 @@ hart_backend_cpu_new (int n_threads, GError ** error)
   be->device_id = 0;
   be->n_threads = n_threads;
   be->concurrent = TRUE;
+  be->host_memory = TRUE;
   be->pool = hart_cpu_pool_new (n_threads);
   be->priv = NULL;
   return be;
