@@ -420,8 +420,10 @@ gst_hart_refine_start (GstBaseTransform * trans)
   GST_INFO_OBJECT (self, "precision %s: %s",
       hart_precision_to_string (hart_engine_get_precision (self->engine)),
       hart_engine_get_precision_impl (self->engine));
+  /* in the precision the engine resolved (auto: what this device runs) */
   if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE,
-              budget_images, memory_budget << 20, "memory-budget", &error)))
+              budget_images, hart_engine_get_precision (self->engine),
+              memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
   self->model = gst_hart_cache_acquire_model (self->engine, model_path, &error);
   if (G_UNLIKELY (self->model == NULL))

@@ -561,8 +561,10 @@ gst_hart_src_start (GstBaseSrc * basesrc)
       hart_engine_get_precision_impl (self->engine));
   GST_INFO_OBJECT (self, "device %s", hart_engine_get_device (self->engine));
 
+  /* in the precision the engine resolved (auto: what this device runs) */
   if (G_UNLIKELY (!hart_model_check_memory_budget (model_path, TRUE,
-              budget_images, memory_budget << 20, "memory-budget", &error)))
+              budget_images, hart_engine_get_precision (self->engine),
+              memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
   self->model = gst_hart_cache_acquire_model (self->engine, model_path, &error);
   if (G_UNLIKELY (self->model == NULL))
@@ -574,7 +576,8 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   GST_DEBUG_OBJECT (self, "text encoder %s, tokenizer %s", qwen_dir,
       tokenizer_dir);
   if (G_UNLIKELY (!hart_check_memory_budget_with_text_encoder (model_path,
-              qwen_dir, memory_budget << 20, "memory-budget", &error)))
+              qwen_dir, hart_engine_get_precision (self->engine),
+              memory_budget << 20, "memory-budget", &error)))
     goto over_budget;
   self->encoder = gst_hart_cache_acquire_text_encoder (self->engine,
       qwen_dir, tokenizer_dir, &error);

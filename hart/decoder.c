@@ -240,6 +240,12 @@ hart_decoder_free (HartDecoder * dec)
   g_free (dec);
 }
 
+guint64
+hart_decoder_weights_bytes (const HartDecoder * dec)
+{
+  return hart_weights_bytes (dec->weights);
+}
+
 int
 hart_decoder_get_latent_channels (const HartDecoder * dec)
 {

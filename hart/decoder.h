@@ -59,6 +59,8 @@ int hart_decoder_get_latent_channels (const HartDecoder * dec);
 int hart_decoder_get_downsample (const HartDecoder * dec);
 
 void hart_decoder_free (HartDecoder * dec);
+/* Bytes of the weights it holds (hart_weights_bytes of its loader). */
+guint64 hart_decoder_weights_bytes (const HartDecoder * dec);
 
 G_END_DECLS
 #endif /* HART_DECODER_H */

@@ -335,6 +335,12 @@ hart_diffusion_free (HartDiffusion * d)
   g_free (d);
 }
 
+guint64
+hart_diffusion_weights_bytes (const HartDiffusion * d)
+{
+  return hart_weights_bytes (d->weights);
+}
+
 const HartDiffusionStep *
 hart_diffusion_get_schedule (const HartDiffusion * d, int *n_steps)
 {

@@ -59,6 +59,8 @@ HartDiffusion *hart_diffusion_load (HartBackend * be,
     int latent_channels, HartDType matrix_dtype, GError ** error);
 
 void hart_diffusion_free (HartDiffusion * d);
+/* Bytes of the weights it holds (hart_weights_bytes of its loader). */
+guint64 hart_diffusion_weights_bytes (const HartDiffusion * d);
 
 /* The respaced schedule (n_steps entries). */
 const HartDiffusionStep *hart_diffusion_get_schedule (const HartDiffusion * d,

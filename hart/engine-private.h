@@ -21,6 +21,10 @@ HartBackend *hart_engine_get_backend (HartEngine * engine);
 /* The type the engine's models hold their weight matrices in: F32, or the
  * half type of the engine's precision (hart/matrix.h). */
 HartDType hart_engine_get_matrix_dtype (const HartEngine * engine);
+/* The same for PRECISION, where no engine resolved it: F32 for FP32 and
+ * for AUTO (what AUTO picks is known only once an engine has looked at
+ * the device; F32 is the larger), else the half type of BF16 or FP16. */
+HartDType hart_precision_matrix_dtype (HartPrecision precision);
 
 /* Around a generation or an encode: on a backend whose ops may not run from
  * several threads at once (HartBackend.concurrent FALSE) one caller at a

@@ -52,8 +52,8 @@ hart_precision_from_string (const char *name, HartPrecision * precision,
   return FALSE;
 }
 
-static HartDType
-precision_dtype (HartPrecision precision)
+HartDType
+hart_precision_matrix_dtype (HartPrecision precision)
 {
   switch (precision) {
     case HART_PRECISION_BF16:
@@ -83,7 +83,7 @@ resolve_precision (HartBackend * be, const char *device,
         "no half-precision products on this device");
     return TRUE;
   }
-  dtype = precision_dtype (requested);
+  dtype = hart_precision_matrix_dtype (requested);
   if (dtype != HART_DTYPE_F32 && !(be->half_dtypes & (1u << dtype))) {
     const char *why;
     if (strcmp (be->ops->name, "cpu") != 0)
@@ -227,7 +227,7 @@ hart_engine_get_precision_impl (const HartEngine * engine)
 HartDType
 hart_engine_get_matrix_dtype (const HartEngine * engine)
 {
-  return precision_dtype (engine->precision);
+  return hart_precision_matrix_dtype (engine->precision);
 }
 
 HartBackend *

@@ -53,10 +53,13 @@ HartEngine *hart_engine_new_full (const char *device, int device_id,
     int n_threads, GError ** error);
 /* Precision of the model's matrix products (docs/precision.md).  FP32 is
  * the reference: every parity result with the official code holds in it.
- * BF16 holds the linear layers' weights in bf16 and multiplies in bf16
- * with fp32 sums; norms, RoPE, softmax, attention, sampling, residuals and
- * the decoder stay fp32.  AUTO picks BF16 where the hardware computes in
- * it (AMX, AVX-512 BF16), else FP32. */
+ * BF16 holds the linear layers' weights (the text encoder's layer
+ * matrices too) in bf16 and multiplies in bf16 with fp32 sums; the
+ * attention's two products (q·kᵀ, P·v), the KV cache and the decoder's
+ * convolutions (their weights stay fp32 in memory) are bf16 too.  Norms,
+ * RoPE, the softmax statistics, sampling and residuals stay fp32.  AUTO
+ * picks BF16 where the hardware computes in it (AMX, AVX-512 BF16), else
+ * FP32. */
 typedef enum
 {
   HART_PRECISION_FP32 = 0,
@@ -165,7 +168,8 @@ typedef struct _HartModel HartModel;
 HartModel *hart_model_load (HartEngine * engine, const char *dir,
     gboolean use_ema, GError ** error);
 /* As hart_model_load, but refuses (HART_ERROR_LIMIT, before any weight is
- * allocated) when the memory estimate for one image exceeds BUDGET_BYTES;
+ * allocated) when the memory estimate for one image in the engine's
+ * precision (hart_model_estimate_memory) exceeds BUDGET_BYTES;
  * 0 takes the budget from $HART_MEMORY_BUDGET ("4G", "512M", bytes; "0"
  * for none; an invalid value is an error) or, when it is unset, from the
  * machine's memory (hart_memory_machine_bytes).  hart_model_load is this
@@ -174,19 +178,25 @@ HartModel *hart_model_load_with_budget (HartEngine * engine, const char *dir,
     gboolean use_ema, guint64 budget_bytes, GError ** error);
 
 /* What loading DIR and generating BATCH images at its resolution needs
- * (hart/memory.h gives the formula), from config.json and the checkpoint
- * headers only: no weight is read. */
+ * on an engine of PRECISION (hart/memory.h gives the formula), from
+ * config.json and the checkpoint headers only: no weight is read.  In
+ * BF16 or FP16 the weight matrices held in 16 bits and the KV cache count
+ * 2 bytes an element.  PRECISION should be the engine's
+ * (hart_engine_get_precision, never AUTO); AUTO, whose choice only an
+ * engine knows, is estimated as FP32, the larger. */
 gboolean hart_model_estimate_memory (const char *dir, gboolean use_ema,
-    int batch, HartMemoryEstimate * estimate, GError ** error);
-/* TRUE when BUDGET_BYTES is 0 or the estimate fits it; else FALSE with
- * HART_ERROR_LIMIT: "model DIR needs about N MiB at WxH but the memory
- * budget (BUDGET_SOURCE) is M MiB (…)".  BUDGET_SOURCE may be NULL.  When
- * no estimate can be made (a missing or broken file) it returns TRUE: the
+    int batch, HartPrecision precision, HartMemoryEstimate * estimate,
+    GError ** error);
+/* TRUE when BUDGET_BYTES is 0 or the estimate in PRECISION (as
+ * hart_model_estimate_memory) fits it; else FALSE with HART_ERROR_LIMIT:
+ * "model DIR needs about N MiB at WxH but the memory budget
+ * (BUDGET_SOURCE) is M MiB (…)".  BUDGET_SOURCE may be NULL.  When no
+ * estimate can be made (a missing or broken file) it returns TRUE: the
  * load that follows reports what is wrong, so FALSE always means "over
  * budget". */
 gboolean hart_model_check_memory_budget (const char *dir, gboolean use_ema,
-    int batch, guint64 budget_bytes, const char *budget_source,
-    GError ** error);
+    int batch, HartPrecision precision, guint64 budget_bytes,
+    const char *budget_source, GError ** error);
 HartModel *hart_model_ref (HartModel * model);
 void hart_model_unref (HartModel * model);
 

@@ -3,9 +3,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The formulas mirror what generate.c, transformer.c, diffusion.c, decoder.c
- * and text-encoder.c allocate; a change of buffers there should be
- * reflected here (tests/unit/test-memory.c checks the estimate against the
- * tiny fixture's real allocations only loosely: it is an estimate).
+ * and text-encoder.c allocate, in the engine's precision (the type of its
+ * weight matrices); a change of buffers or of what a precision holds in 16
+ * bits there should be reflected here.  tests/unit/test-memory.c checks
+ * the weights against what both fixtures' loaders hold, to the byte, in
+ * fp32 and bf16, and the buffers against one real-size measurement only
+ * loosely: they are an estimate.
  */
 #include "memory.h"
 #include "checkpoint.h"
@@ -133,7 +136,7 @@ decoder_max_elements (const HartAutoencoderConfig * a, int h, int w)
 
 guint64
 hart_memory_generation_bytes (const HartTransformerConfig * t,
-    const HartAutoencoderConfig * a, int batch)
+    const HartAutoencoderConfig * a, int batch, HartDType matrix_dtype)
 {
   const guint64 B = (guint64) MAX (batch, 1), rows = 2 * B;
   const guint64 C = t->embed_dim, F = t->mlp_hidden, hd = t->head_dim;
@@ -145,69 +148,146 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
   const guint64 W = P * a->downsample;
   const guint64 n = B * L;      /* diffusion rows */
   const guint64 Wd = t->diff_width;
-  guint64 state, ar_scratch, frame, ar, diffusion, decoder, refine;
-  guint64 kv_slab, refine_only, diffusion_dev;
+  /* bytes of a key or value: with 16-bit matrices the attention takes
+   * them in bf16 and the state holds them so (transformer.c,
+   * hart_attention_takes_half_kv); every other buffer is f32 */
+  const guint64 kv = matrix_dtype == HART_DTYPE_F32 ? 4 : 2;
+  guint64 kv_slab, state, ar_scratch, frame, ar, diffusion_dev, diffusion;
+  guint64 decoder, workspace, refine, refine_only, image;
 
-  /* transformer.c, hart_transformer_state_new: the KV cache of every block
-   * over the positions before the last stage [2B, seq − L, C] × 2, the last
-   * stage's keys and values [2B, seq, C] × 2, the context condition
-   * [2B, T, C], and per-row activations of the widest stage: a, attn, tmp,
-   * head_rows [.., C], qkv [.., 3C], gate and up [.., F], RoPE cos/sin on
-   * device and host [.., hd] × 4. */
-  state = (guint64) t->depth * 2 * rows * (seq - L) * C
-      + 2 * rows * seq * C + rows * T * C + rows * 2 * C
-      + rows_max * (7 * C + 2 * F + 4 * hd);
+  g_return_val_if_fail (matrix_dtype == HART_DTYPE_F32
+      || matrix_dtype == HART_DTYPE_BF16 || matrix_dtype == HART_DTYPE_F16, 0);
+
+  /* transformer.c, hart_transformer_state_new: one slab holds the KV
+   * cache of every block over the positions before the last stage
+   * [2B, seq − L, C] × 2, the last stage's keys and values [2B, seq, C]
+   * × 2, and the per-row activations of the widest stage: a, attn, tmp,
+   * head_rows [.., C], qkv [.., 3C], gate and up [.., F], RoPE cos/sin
+   * [.., hd] × 2.  Beside it: the context condition [2B, T, C], the head
+   * modulation [2B, 2C], the RoPE tables' host copies [.., hd] × 2. */
+  kv_slab = kv * ((guint64) t->depth * 2 * rows * (seq - L) * C
+      + 2 * rows * seq * C) + 4 * rows_max * (7 * C + 2 * F + 2 * hd);
+  state = kv_slab + 4 * (rows * T * C + rows * 2 * C + rows_max * 2 * hd);
   /* generate.c, run_stage_buffers: x [2B, max_tokens, C], logits [2B, L,
    * V] on device and host, f_hat and its latent scratch (5 × [B, Cv, L] on
-   * the device, 2 on the host), the condition z [2B, L, C], the indices. */
-  ar_scratch = rows_max * C + 2 * rows * L * V + 7 * fhat + rows * L * C + n;
+   * the device, 2 on the host), the condition z [2B, L, C], the indices.
+   * On a backend whose memory is the host's (the CPU's) the sampler reads
+   * the logits in place, one copy; the estimate does not know the backend
+   * and counts two. */
+  ar_scratch = 4 * (rows_max * C + 2 * rows * L * V + 7 * fhat
+      + rows * L * C + n);
   /* tokens.c: f_hat, last_h, z and every stage's token map but the last */
-  frame = 2 * fhat + rows * L * C + B * (t->image_tokens - L + 1) * Cv;
+  frame = 4 * (2 * fhat + rows * L * C + B * (t->image_tokens - L + 1) * Cv);
   ar = state + ar_scratch + frame;
 
   /* diffusion.c, hart_diffusion_sample: cond_embed [2n, Wd], x and out
-   * [n, Cv] + [n, 2Cv], the MLP scratch 7 × [min (n, chunk), Wd], host
-   * copies x, noise, out_c, out_u (6 n Cv). */
-  diffusion_dev = 2 * n * Wd + 3 * n * Cv
-      + 7 * MIN (n, DIFFUSION_CHUNK_ROWS) * Wd;
-  diffusion = diffusion_dev + 6 * n * Cv;
+   * [n, Cv] + [n, 2Cv], the MLP scratch 7 × [min (n, chunk), Wd] on the
+   * device, host copies x, noise, out_c, out_u (6 n Cv). */
+  diffusion_dev = 4 * (2 * n * Wd + 3 * n * Cv
+      + 7 * MIN (n, DIFFUSION_CHUNK_ROWS) * Wd);
+  diffusion = diffusion_dev + 4 * 6 * n * Cv;
   /* decoder.c: three buffers of the largest activation and a plane of
    * ones (hart_decoder_workspace_floats, up to the alignment of each) */
-  decoder = 3 * (decoder_max_elements (a, (int) P, (int) P) + 64) + L;
+  decoder = 4 * (3 * (decoder_max_elements (a, (int) P, (int) P) + 64) + L);
+  /* the image [B, 3, W, W] on the device, its download (floats) and the
+   * packed RGB output (bytes) */
+  image = 4 * B * 3 * W * W + 4 * B * 3 * W * W + B * 3 * W * W;
   /* generate.c, run_refine after the stages: the run keeps its state and
-   * scratch (ar) and adds the image [B, 3, W, W]; the diffusion's device
-   * buffers and the decoder's activations go in the KV cache when they fit
-   * there (transformer.c's slab: every block's keys and values, and the
-   * stage activations a … rope_sin); then the
-   * download of the image (floats) and the packed RGB output (bytes,
-   * counted as a quarter float). */
-  kv_slab = (guint64) t->depth * 2 * rows * (seq - L) * C + 2 * rows * seq * C
-      + rows_max * (7 * C + 2 * F + 2 * hd);
-  refine = ar + B * 3 * W * W
-      + MAX ((diffusion_dev <= kv_slab ? 0 : diffusion_dev) + 6 * n * Cv,
-      decoder <= kv_slab ? 0 : decoder)
-      + B * 3 * W * W + (B * 3 * W * W + 3) / 4;
+   * scratch (ar); the diffusion's device buffers and the decoder's
+   * activations go in the slab, which hart_transformer_state_new makes at
+   * least as large as the larger of the two (only what they need beyond
+   * the caches and activations counts); the diffusion's host copies and
+   * the image. */
+  workspace = MAX (diffusion_dev, decoder);
+  refine = ar + (workspace > kv_slab ? workspace - kv_slab : 0)
+      + 4 * 6 * n * Cv + image;
   /* a run that refines only (hartrefine): the token frame, z, res, f_hat,
-   * two host planes of f_hat, the image, then as above without a KV cache */
-  refine_only = frame + rows * L * C + 4 * fhat + B * 3 * W * W
-      + MAX (diffusion, decoder) + B * 3 * W * W + (B * 3 * W * W + 3) / 4;
+   * two host planes of f_hat, then the diffusion or the decoder in buffers
+   * of their own, and the image */
+  refine_only = frame + 4 * (rows * L * C + 4 * fhat)
+      + MAX (diffusion, decoder) + image;
 
-  return 4 * MAX (refine, refine_only);
+  return MAX (refine, refine_only);
+}
+
+/* How the loaders hold the tensors of a release's checkpoints, by name
+ * ('#' stands for a block number).  MATRIX_TENSORS are what
+ * hart_transformer_load and hart_diffusion_load read with
+ * hart_weights_get_matrix (held in the engine's matrix type); every other
+ * tensor they read is held in f32, and UNREAD_TENSORS are the training
+ * buffers of the official state dicts that no loader reads.  The lists
+ * mirror the loaders: tests/unit/test-memory.c checks the weights
+ * estimate against hart_weights_bytes of both fixtures loaded in fp32 and
+ * in bf16, to the byte. */
+static const char *const matrix_tensors[] = {
+  /* transformer.c */
+  "context_embed.weight", "head_nm.ada_lin.1.weight", "head.weight",
+  "blocks.#.attn.qkv_proj.weight", "blocks.#.attn.proj.weight",
+  "blocks.#.ffn.gate_proj.weight", "blocks.#.ffn.up_proj.weight",
+  "blocks.#.ffn.down_proj.weight",
+  /* diffusion.c: the MLP's wide products; input_proj and
+   * final_layer.linear (over the Cv latent channels) and the time
+   * embedding (computed once at load) stay f32 */
+  "diffloss.net.cond_embed.weight",
+  "diffloss.net.res_blocks.#.mlp.0.weight",
+  "diffloss.net.res_blocks.#.mlp.2.weight",
+  "diffloss.net.res_blocks.#.adaLN_modulation.1.weight",
+  "diffloss.net.final_layer.adaLN_modulation.1.weight",
+};
+
+static const char *const unread_tensors[] = {
+  "lvl_1L", "attn_bias_for_masking", "blocks.#.attn.zero_k_bias",
+  "vae.quantize.ema_vocab_hit_SV",
+};
+
+/* TRUE when NAME is PATTERN, where '#' in PATTERN stands for one or more
+ * decimal digits. */
+static gboolean
+name_matches (const char *name, const char *pattern)
+{
+  for (; *pattern != '\0'; pattern++) {
+    if (*pattern == '#') {
+      if (!g_ascii_isdigit (*name))
+        return FALSE;
+      while (g_ascii_isdigit (*name))
+        name++;
+    } else if (*name++ != *pattern) {
+      return FALSE;
+    }
+  }
+  return *name == '\0';
+}
+
+static gboolean
+name_in (const char *name, const char *const *patterns, gsize n_patterns)
+{
+  for (gsize i = 0; i < n_patterns; i++)
+    if (name_matches (name, patterns[i]))
+      return TRUE;
+  return FALSE;
 }
 
 guint64
 hart_memory_checkpoint_bytes (const HartCheckpoint * ckpt,
-    const char *const *prefixes)
+    const char *const *prefixes, HartDType matrix_dtype)
 {
   guint64 bytes = 0;
   const guint n = hart_checkpoint_n_tensors (ckpt);
+
+  g_return_val_if_fail (matrix_dtype == HART_DTYPE_F32
+      || matrix_dtype == HART_DTYPE_BF16 || matrix_dtype == HART_DTYPE_F16, 0);
 
   for (guint i = 0; i < n; i++) {
     const HartTensorInfo *info = hart_checkpoint_tensor (ckpt, i);
     gboolean wanted = prefixes == NULL;
     for (int p = 0; !wanted && prefixes[p]; p++)
       wanted = g_str_has_prefix (info->name, prefixes[p]);
-    if (wanted)
+    if (!wanted || name_in (info->name, unread_tensors,
+            G_N_ELEMENTS (unread_tensors)))
+      continue;
+    if (name_in (info->name, matrix_tensors, G_N_ELEMENTS (matrix_tensors)))
+      bytes += hart_dtype_size (matrix_dtype) * info->n_elements;
+    else
       bytes += 4 * info->n_elements;
   }
   return bytes;
@@ -215,7 +295,7 @@ hart_memory_checkpoint_bytes (const HartCheckpoint * ckpt,
 
 gboolean
 hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
-    int max_tokens, guint64 * bytes, GError ** error)
+    int max_tokens, HartDType matrix_dtype, guint64 * bytes, GError ** error)
 {
   char *config_path = g_build_filename (qwen_dir, "config.json", NULL);
   char *weights_path = NULL, *q0 = NULL;
@@ -226,6 +306,9 @@ hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
   guint64 H, KV, F, hd, layer, resident, N, len, scratch;
   gboolean streaming, ok = FALSE;
 
+  g_return_val_if_fail (matrix_dtype == HART_DTYPE_F32
+      || matrix_dtype == HART_DTYPE_BF16 || matrix_dtype == HART_DTYPE_F16,
+      FALSE);
   if (!g_file_test (qwen_dir, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, HART_ERROR, HART_ERROR_NOT_FOUND,
         "text encoder folder %s does not exist or is not a folder", qwen_dir);
@@ -247,16 +330,19 @@ hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
   KV = (guint64) c.num_key_value_heads * c.head_dim;
   F = c.intermediate_size;
   hd = c.head_dim;
-  /* text-encoder.c: the seven matrices of a layer, held in f32 */
-  layer = 4 * (2 * H * H + 2 * KV * H + 3 * F * H);
-  /* the same rule as hart_text_encoder_load */
+  /* text-encoder.c: the seven matrices of a layer, held in the engine's
+   * matrix type (2 bytes an element in a 16-bit one) */
+  layer = hart_dtype_size (matrix_dtype) * (2 * H * H + 2 * KV * H + 3 * F * H);
+  /* the same rule as hart_text_encoder_load: 16-bit matrices are streamed
+   * in f32, one layer at a time, only when the engine computes in f32 */
   streaming = q && (q->dtype == HART_DTYPE_BF16 || q->dtype == HART_DTYPE_F16)
       && hart_checkpoint_get_format (ckpt) != HART_CHECKPOINT_TORCH_ZIP
+      && matrix_dtype == HART_DTYPE_F32
       && g_getenv ("HART_TEXT_ENCODER_RESIDENT") == NULL;
   /* the embedding table in its stored dtype on the host, unless its rows
    * are read from the mapped file; norms and biases in f32; the layer
-   * matrices: all of them, or one layer and its host staging buffer when
-   * streamed */
+   * matrices: all of them, or one f32 layer and its host staging buffer
+   * when streamed */
   resident = (hart_checkpoint_is_mapped (ckpt) ? 0 : embed ? embed->n_bytes :
       (guint64) c.vocab_size * H * 2)
       + 4 * ((guint64) c.num_hidden_layers * (3 * H + 2 * KV) + H);

@@ -10,41 +10,59 @@
  * variable HART_MEMORY_BUDGET ("4G", "512M", "1073741824").
  *
  * The estimate is a formula over config.json and the checkpoint headers
- * (no tensor data is read); docs/errors.md ("Memory budget") gives it in
- * full.  In short:
+ * (no tensor data is read), for the type the engine holds its weight
+ * matrices in (MATRIX_DTYPE below: HART_DTYPE_F32, or the 16-bit type of
+ * its precision, hart_engine_get_precision); docs/errors.md ("Memory
+ * budget") gives it in full.  In short:
  *
  *   total = weights + AR stage buffers + refinement buffers
  *
- *   weights    = 4 bytes × every element the model keeps (they are held in
- *                f32 whatever the stored dtype): the whole transformer
- *                checkpoint, and the vae.decoder., vae.post_quant_conv.,
- *                vae.quantize. tensors of the tokenizer checkpoint.
+ *   weights    = every element the model keeps, at 4 bytes (f32, whatever
+ *                the stored dtype) except the weight matrices of the linear
+ *                layers that the loaders hold in the matrix type: 2 bytes
+ *                in a 16-bit one (the transformer's context_embed,
+ *                head_nm.ada_lin.1, head and the blocks' five matrices; the
+ *                diffusion MLP's, not its input projection, final linear
+ *                or time embedding).  Kept: the whole transformer
+ *                checkpoint but the training buffers no loader reads
+ *                (attn_bias_for_masking, lvl_1L, zero_k_bias), and the
+ *                vae.decoder., vae.post_quant_conv., vae.quantize. tensors
+ *                of the tokenizer checkpoint (the decoder's convolution
+ *                weights stay f32 in every precision).
  *   AR stage   = the transformer state (KV cache of every block over the
  *                positions before the last stage, the last stage's keys and
  *                values, per-row activations of the widest stage), the
- *                logits of the last stage on device and host, the latent
- *                scratch and the token frame.
+ *                logits of the last stage on device and host (the CPU
+ *                backend reads them in place, one copy; the estimate does
+ *                not know the backend and counts two), the latent scratch
+ *                and the token frame.  The keys and values take 2
+ *                bytes an element in a 16-bit matrix type (the attention
+ *                reads them in bf16), 4 in f32; the rest is f32.
  *   refinement = the output image and the diffusion head's buffers over
  *                B·L rows; the decoder's three largest activations are
- *                placed in the KV cache, idle by then (counted apart only
- *                when they do not fit there).  The AR buffers stay: a
- *                generator keeps them from frame to frame (generator.h).
- *                A refinement alone (hartrefine) has no AR buffers but its
- *                own copies of z and f_hat, and the larger of the two is
- *                counted.
+ *                placed in the slab of the KV cache and the stage
+ *                activations, idle by then, which is made large enough for
+ *                them (only what they need beyond it counts).  The AR
+ *                buffers stay: a generator keeps them from frame to frame
+ *                (generator.h).  A refinement alone (hartrefine) has no AR
+ *                buffers but its own copies of z and f_hat, and the larger
+ *                of the two is counted.
  *
  * Host and device bytes are counted together (on the CPU backend they are
  * the same memory).  It is meant to be within ~20 % of the peak resident
- * size: for the 0.7B release at 1024 px, 2.7 GiB of weights + 5.05 GiB of
- * buffers = 7.8 GiB estimated; 7.43 GiB was measured before generations
- * kept their state (docs/performance.md), and tests/unit/test-memory.c
- * keeps the buffers within 20 % of that measurement.
+ * size: for the 0.7B release at 1024 px in fp32, 2.97 GiB of weights +
+ * 4.34 GiB of buffers = 7.31 GiB estimated; 7.43 GiB was measured before
+ * generations kept their state (docs/performance.md), and
+ * tests/unit/test-memory.c keeps the buffers within 20 % of that
+ * measurement.  In bf16: 1.61 GiB of weights + 2.68 GiB of buffers =
+ * 4.29 GiB (the 16-bit matrices save 1.36 GiB, the KV cache 1.66 GiB).
  */
 #ifndef HART_MEMORY_H
 #define HART_MEMORY_H
 
 #include <glib.h>
 #include "hart/config.h"
+#include "kernels/dtype.h"
 
 G_BEGIN_DECLS
 
@@ -79,24 +97,38 @@ gboolean hart_memory_budget_from_env (guint64 * budget_bytes,
 guint64 hart_memory_machine_bytes (void);
 
 /* Bytes of the per-generation buffers (see the formula above) for BATCH
- * images of the model described by the two configs. */
+ * images of the model described by the two configs, its weight matrices
+ * held in MATRIX_DTYPE (HART_DTYPE_F32, BF16 or F16): in a 16-bit type the
+ * KV cache and the last stage's keys and values take 2 bytes an element. */
 guint64 hart_memory_generation_bytes (const HartTransformerConfig * tcfg,
-    const HartAutoencoderConfig * acfg, int batch);
+    const HartAutoencoderConfig * acfg, int batch, HartDType matrix_dtype);
 
 /* hart/checkpoint.h; not included, so that the public header hart/hart.h
  * (which includes this one) does not bring the checkpoint API with it */
 typedef struct _HartCheckpoint HartCheckpoint;
 
-/* f32 bytes (4 per element) of the tensors of CKPT whose names start with
- * one of PREFIXES (NULL-terminated; NULL: every tensor). */
+/* Bytes the model's loaders hold for the tensors of CKPT whose names start
+ * with one of PREFIXES (NULL-terminated; NULL: every tensor), their weight
+ * matrices held in MATRIX_DTYPE (HART_DTYPE_F32, BF16 or F16): 2 bytes an
+ * element for the matrices that hart_transformer_load and
+ * hart_diffusion_load hold in a 16-bit matrix type (listed by name in
+ * memory.c), 4 for every other tensor (held in f32), 0 for the training
+ * buffers that no loader reads.  A tensor of a name no loader knows counts
+ * 4 bytes an element: the estimate errs on the large side. */
 guint64 hart_memory_checkpoint_bytes (const HartCheckpoint * ckpt,
-    const char *const *prefixes);
+    const char *const *prefixes, HartDType matrix_dtype);
 
-/* The text encoder in QWEN_DIR (as hart_text_encoder_load would hold it:
- * streamed 16-bit layers or resident f32 ones, the embedding table in its
- * stored dtype) plus one encode of N_PROMPTS prompts of MAX_TOKENS. */
+/* The text encoder in QWEN_DIR as hart_text_encoder_load would hold it on
+ * an engine whose matrix type is MATRIX_DTYPE (HART_DTYPE_F32, BF16 or
+ * F16), plus one encode of N_PROMPTS prompts of MAX_TOKENS.  The layer
+ * matrices: in a 16-bit type every layer's resident at 2 bytes an element;
+ * in f32 one layer at a time streamed from a 16-bit checkpoint (with its
+ * host staging buffer), or every layer resident at 4 bytes.  The embedding
+ * table: nothing when its rows are read from the mapped checkpoint (a
+ * safetensors file), else the table in its stored dtype. */
 gboolean hart_memory_text_encoder_bytes (const char *qwen_dir,
-    int n_prompts, int max_tokens, guint64 * bytes, GError ** error);
+    int n_prompts, int max_tokens, HartDType matrix_dtype, guint64 * bytes,
+    GError ** error);
 
 /* FALSE with HART_ERROR_LIMIT when NEED_BYTES > BUDGET_BYTES (0: no
  * budget): "WHAT needs about N MiB at RESOLUTION but the memory budget

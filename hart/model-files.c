@@ -8,6 +8,7 @@
  * from the configs and checkpoint headers alone (hart/memory.h).
  */
 #include "hart.h"
+#include "engine-private.h"
 #include "model-private.h"
 #include "checkpoint.h"
 #include "memory.h"
@@ -212,11 +213,11 @@ static const char *const kept_autoencoder_prefixes[] = {
 };
 
 /* hart/memory.h: weights from the checkpoint headers, buffers from the
- * configs. */
+ * configs, both in MATRIX_DTYPE. */
 void
 hart_model_files_estimate_memory (const HartModelFiles * files,
     const HartCheckpoint * llm_ckpt, const HartCheckpoint * tok_ckpt,
-    int batch, HartMemoryEstimate * est)
+    int batch, HartDType matrix_dtype, HartMemoryEstimate * est)
 {
   const HartTransformerConfig *t = &files->tcfg;
 
@@ -225,21 +226,24 @@ hart_model_files_estimate_memory (const HartModelFiles * files,
   est->context_tokens = t->context_token;
   est->width = est->height = t->patch_nums[t->n_scales - 1] *
       files->acfg.downsample;
-  /* + what the loaders derive: the fused QKV biases, the level
-   * embeddings, the diffusion head's per-step time embeddings */
-  est->weight_bytes = hart_memory_checkpoint_bytes (llm_ckpt, NULL)
-      + hart_memory_checkpoint_bytes (tok_ckpt, kept_autoencoder_prefixes)
+  /* + what the loaders derive, in f32 in every precision: the fused QKV
+   * biases, the level embeddings, the diffusion head's per-step time
+   * embeddings */
+  est->weight_bytes = hart_memory_checkpoint_bytes (llm_ckpt, NULL,
+      matrix_dtype)
+      + hart_memory_checkpoint_bytes (tok_ckpt, kept_autoencoder_prefixes,
+      matrix_dtype)
       + 4 * ((guint64) t->depth * 3 * t->embed_dim
       + (guint64) t->n_scales * t->embed_dim
       + (guint64) t->num_sampling_steps * t->diff_width);
   est->generation_bytes = hart_memory_generation_bytes (t, &files->acfg,
-      est->batch);
+      est->batch, matrix_dtype);
   est->total_bytes = est->weight_bytes + est->generation_bytes;
 }
 
 gboolean
 hart_model_estimate_memory (const char *dir, gboolean use_ema, int batch,
-    HartMemoryEstimate * estimate, GError ** error)
+    HartPrecision precision, HartMemoryEstimate * estimate, GError ** error)
 {
   HartModelFiles files;
   HartCheckpoint *llm_ckpt = NULL, *tok_ckpt = NULL;
@@ -250,7 +254,7 @@ hart_model_estimate_memory (const char *dir, gboolean use_ema, int batch,
   if ((llm_ckpt = hart_checkpoint_open (files.llm_weights, error))
       && (tok_ckpt = hart_checkpoint_open (files.tok_weights, error))) {
     hart_model_files_estimate_memory (&files, llm_ckpt, tok_ckpt, batch,
-        estimate);
+        hart_precision_matrix_dtype (precision), estimate);
     ok = TRUE;
   }
   hart_checkpoint_free (llm_ckpt);
@@ -285,13 +289,15 @@ hart_model_check_estimate (const char *dir, const HartMemoryEstimate * est,
 
 gboolean
 hart_model_check_memory_budget (const char *dir, gboolean use_ema,
-    int batch, guint64 budget_bytes, const char *budget_source, GError ** error)
+    int batch, HartPrecision precision, guint64 budget_bytes,
+    const char *budget_source, GError ** error)
 {
   HartMemoryEstimate est;
 
   /* no estimate, no refusal: the load will say what is wrong */
   if (budget_bytes == 0
-      || !hart_model_estimate_memory (dir, use_ema, batch, &est, NULL))
+      || !hart_model_estimate_memory (dir, use_ema, batch, precision, &est,
+          NULL))
     return TRUE;
   return hart_model_check_estimate (dir, &est, budget_bytes, budget_source,
       error);

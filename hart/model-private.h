@@ -35,6 +35,14 @@ struct _HartModel
   char fingerprint[65];
 };
 
+/* ---- model.c ---- */
+
+/* Bytes of the weights MODEL holds: what the loaders of its transformer,
+ * diffusion head, latent and decoder uploaded (hart_weights_bytes) and the
+ * latent's host copy of the codebook.  What hart_model_estimate_memory's
+ * weight_bytes estimates. */
+guint64 hart_model_weights_bytes (const HartModel * model);
+
 /* ---- model-files.c ---- */
 
 /* The files of a release folder, as hart_model_load reads them. */
@@ -53,10 +61,11 @@ gboolean hart_model_files_resolve (const char *dir, gboolean use_ema,
     HartModelFiles * files, GError ** error);
 void hart_model_files_clear (HartModelFiles * files);
 /* The memory estimate (hart/memory.h) of FILES at BATCH, from the
- * checkpoint headers and the configs. */
+ * checkpoint headers and the configs, for an engine whose weight matrices
+ * are MATRIX_DTYPE (hart_engine_get_matrix_dtype). */
 void hart_model_files_estimate_memory (const HartModelFiles * files,
     const HartCheckpoint * llm_ckpt, const HartCheckpoint * tok_ckpt,
-    int batch, HartMemoryEstimate * est);
+    int batch, HartDType matrix_dtype, HartMemoryEstimate * est);
 /* FALSE, naming DIR and the estimate, when EST exceeds BUDGET_BYTES (0: no
  * budget). */
 gboolean hart_model_check_estimate (const char *dir,

@@ -85,7 +85,7 @@ hart_model_load_with_budget (HartEngine * engine, const char *dir,
   if (budget_bytes > 0) {
     HartMemoryEstimate est;
     hart_model_files_estimate_memory (&files, model->llm_ckpt,
-        model->tok_ckpt, 1, &est);
+        model->tok_ckpt, 1, hart_engine_get_matrix_dtype (engine), &est);
     if (!hart_model_check_estimate (dir, &est, budget_bytes, budget_source,
             error))
       goto fail;
@@ -148,6 +148,18 @@ hart_model_unref (HartModel * model)
   hart_transformer_config_clear (&model->tcfg);
   hart_engine_unref (model->engine);
   g_free (model);
+}
+
+guint64
+hart_model_weights_bytes (const HartModel * model)
+{
+  const HartLatent *lat = model->latent;
+
+  return hart_weights_bytes (model->transformer->weights)
+      + hart_diffusion_weights_bytes (model->diffusion)
+      + hart_weights_bytes (lat->weights)
+      + (guint64) lat->vocab * lat->channels * sizeof (float)
+      + hart_decoder_weights_bytes (model->decoder);
 }
 
 const HartTransformerConfig *

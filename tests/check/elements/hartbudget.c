@@ -12,15 +12,21 @@
 #include "hart-check.h"
 #include "hart/hart.h"
 
-/* The tiny model's estimate in MiB, rounded up. */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+/* The tiny model's estimate in MiB, rounded up, in the elements' default
+ * precision (fp32). */
 static guint64
 tiny_model_mib (void)
 {
   HartMemoryEstimate est;
   GError *error = NULL;
 
-  fail_unless (hart_model_estimate_memory (model_dir, TRUE, 1, &est,
-          &error), "%s", error ? error->message : "");
+  fail_unless (hart_model_estimate_memory (model_dir, TRUE, 1,
+          HART_PRECISION_FP32, &est, &error), "%s",
+      error ? error->message : "");
   return (est.total_bytes + (1 << 20) - 1) >> 20;
 }
 
@@ -118,6 +124,70 @@ GST_START_TEST (test_hartrefine_budget_1)
 
 GST_END_TEST;
 
+/* A text encoder folder in a new temporary folder: the tiny one's files
+ * (linked), its config.json claiming an MLP of 4096 instead of 48.  The
+ * tiny encoder's own estimate (about 80 KB: its embedding table is read
+ * from the mapped file) is below the MiB of memory-budget, so a budget in
+ * MiB could not reliably sit between the model's estimate and the model's
+ * with it; this one's is over 3 MiB.  Its weights are never read: the
+ * budget refuses first. */
+static gchar *
+make_wide_text_encoder (void)
+{
+  const gchar *root = g_getenv ("HART_FIXTURES");
+  gchar *from = g_build_filename (root ? root : "tests/fixtures", "tiny",
+      "Qwen2-VL-1.5B-Instruct", NULL);
+  gchar *dir = g_dir_make_tmp ("hart-budget-XXXXXX", NULL);
+  GDir *listing = g_dir_open (from, 0, NULL);
+  const gchar *name;
+
+  fail_unless (dir != NULL && listing != NULL);
+  while ((name = g_dir_read_name (listing)) != NULL) {
+    gchar *src = g_build_filename (from, name, NULL);
+    gchar *dst = g_build_filename (dir, name, NULL);
+
+    if (g_str_equal (name, "config.json")) {
+      gchar *text = NULL, **parts;
+
+      fail_unless (g_file_get_contents (src, &text, NULL, NULL));
+      parts = g_strsplit (text, "\"intermediate_size\": 48,", 2);
+      fail_unless (parts[1] != NULL, "no intermediate_size 48 in %s", src);
+      g_free (text);
+      text = g_strjoin ("\"intermediate_size\": 4096,", parts[0], parts[1],
+          NULL);
+      fail_unless (g_file_set_contents (dst, text, -1, NULL));
+      g_strfreev (parts);
+      g_free (text);
+    } else {
+      gchar *abs = g_canonicalize_filename (src, NULL);
+      fail_unless (symlink (abs, dst) == 0, "symlink %s: %s", dst,
+          g_strerror (errno));
+      g_free (abs);
+    }
+    g_free (src);
+    g_free (dst);
+  }
+  g_dir_close (listing);
+  g_free (from);
+  return dir;
+}
+
+static void
+remove_flat_dir (const gchar * dir)
+{
+  GDir *listing = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (listing && (name = g_dir_read_name (listing)) != NULL) {
+    gchar *path = g_build_filename (dir, name, NULL);
+    g_unlink (path);
+    g_free (path);
+  }
+  if (listing)
+    g_dir_close (listing);
+  g_rmdir (dir);
+}
+
 /* The model fits, the model with its text encoder does not: refused once
  * the text encoder's folder is known, after the model loaded; the model is
  * released again. */
@@ -129,12 +199,80 @@ GST_START_TEST (test_hartsrc_budget_text_encoder)
     NULL
   };
   guint64 model_mib = tiny_model_mib ();
+  gchar *qwen = make_wide_text_encoder ();
+  guint64 encoder_bytes = 0;
 
+  fail_unless (hart_memory_text_encoder_bytes (qwen, 1, 12, HART_DTYPE_F32,
+          &encoder_bytes, NULL));
+  fail_unless (encoder_bytes > (1 << 20), "%" G_GUINT64_FORMAT, encoder_bytes);
   cache_count = lookup_cache_count ();
-  g_object_set (src, "memory-budget", model_mib, NULL);
+  g_object_set (src, "memory-budget", model_mib, "text-encoder-path", qwen,
+      NULL);
   expect_over_budget (src, expected);
   fail_unless_equals_int (cache_count ("model", NULL), 0);
   gst_object_unref (src);
+  remove_flat_dir (qwen);
+  g_free (qwen);
+}
+
+GST_END_TEST;
+
+/* The budget is weighed in the engine's precision: with batch-size 8 (1 + 8
+ * images counted) a budget between the bf16 and the fp32 estimate starts a
+ * bf16 hartsrc or hartrefine and refuses an fp32 one.  Where this build or
+ * CPU has no bf16 the check is skipped (logged). */
+GST_START_TEST (test_budget_precision)
+{
+  HartEngine *engine = hart_engine_new_with_precision ("cpu", 0, 0,
+      HART_PRECISION_BF16, NULL);
+  HartMemoryEstimate e32, e16;
+  GstElement *src, *refine;
+  GstBuffer *buffer;
+  gchar *budget_text;
+  const gchar *expected[] = { "needs about", NULL, NULL };
+  guint64 mib;
+
+  if (engine == NULL) {
+    GST_WARNING ("no bf16 on this CPU or in this build: check skipped");
+    return;
+  }
+  hart_engine_unref (engine);
+  fail_unless (hart_model_estimate_memory (model_dir, TRUE, 9,
+          HART_PRECISION_FP32, &e32, NULL));
+  fail_unless (hart_model_estimate_memory (model_dir, TRUE, 9,
+          HART_PRECISION_BF16, &e16, NULL));
+  mib = (e16.total_bytes + (1 << 20) - 1) >> 20;
+  fail_unless ((mib << 20) < e32.total_bytes, "no MiB between %"
+      G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT " bytes", e16.total_bytes,
+      e32.total_bytes);
+
+  buffer = first_frame ("memory-budget", mib, "batch-size", 8, "precision",
+      (gint) HART_PRECISION_BF16, NULL);
+  fail_unless_equals_uint64 (gst_buffer_get_size (buffer),
+      TINY_SIZE * TINY_SIZE * 3);
+  gst_buffer_unref (buffer);
+
+  src = make_hartsrc (1);
+  budget_text = g_strdup_printf ("the memory budget (memory-budget) is %"
+      G_GUINT64_FORMAT " MiB", mib);
+  expected[1] = budget_text;
+  g_object_set (src, "memory-budget", mib, "batch-size", 8, "precision",
+      (gint) HART_PRECISION_FP32, NULL);
+  expect_over_budget (src, expected);
+  gst_object_unref (src);
+
+  /* hartrefine weighs the same 1 + 8 images */
+  refine = gst_element_factory_make ("hartrefine", NULL);
+  g_object_set (refine, "model-path", model_dir, "memory-budget", mib,
+      "batch-size", 8, "precision", (gint) HART_PRECISION_BF16, NULL);
+  fail_if (gst_element_set_state (refine, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_set_state (refine, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_set (refine, "precision", (gint) HART_PRECISION_FP32, NULL);
+  expect_over_budget (refine, expected);
+  gst_object_unref (refine);
+  g_free (budget_text);
 }
 
 GST_END_TEST;
@@ -198,6 +336,7 @@ hartbudget_suite (void)
   tcase_add_test (tc, test_hartsrc_budget_1);
   tcase_add_test (tc, test_hartrefine_budget_1);
   tcase_add_test (tc, test_hartsrc_budget_text_encoder);
+  tcase_add_test (tc, test_budget_precision);
   tcase_add_test (tc, test_pipeline_budget_1);
   tcase_add_test (tc, test_budget_fits);
   return s;
