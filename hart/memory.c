@@ -23,6 +23,9 @@
 
 /* Must match diffusion.c: the MLP runs over at most this many rows. */
 #define DIFFUSION_CHUNK_ROWS 4096
+/* Must match transformer.c: a stage's QKV projection and MLP run over at
+ * most this many tokens at a time. */
+#define STAGE_CHUNK_ROWS 1024
 
 gboolean
 hart_memory_parse_size (const char *text, guint64 * bytes, GError ** error)
@@ -153,7 +156,7 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
    * hart_attention_takes_half_kv); every other buffer is f32 */
   const guint64 kv = matrix_dtype == HART_DTYPE_F32 ? 4 : 2;
   guint64 kv_slab, state, ar_scratch, frame, ar, diffusion_dev, diffusion;
-  guint64 decoder, workspace, refine, refine_only, image;
+  guint64 decoder, workspace, refine, refine_only, image, chunk;
 
   g_return_val_if_fail (matrix_dtype == HART_DTYPE_F32
       || matrix_dtype == HART_DTYPE_BF16 || matrix_dtype == HART_DTYPE_F16, 0);
@@ -161,12 +164,15 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
   /* transformer.c, hart_transformer_state_new: one slab holds the KV
    * cache of every block over the positions before the last stage
    * [2B, seq − L, C] × 2, the last stage's keys and values [2B, seq, C]
-   * × 2, and the per-row activations of the widest stage: a, attn, tmp,
-   * head_rows [.., C], qkv [.., 3C], gate and up [.., F], RoPE cos/sin
-   * [.., hd] × 2.  Beside it: the context condition [2B, T, C], the head
-   * modulation [2B, 2C], the RoPE tables' host copies [.., hd] × 2. */
+   * × 2, the per-row activations of the widest stage: a, q, attn, tmp,
+   * head_rows [.., C], RoPE cos/sin [.., hd] × 2, and those of one chunk
+   * of its tokens: qkv [chunk, 3C], gate and up [chunk, F].  Beside it:
+   * the context condition [2B, T, C], the head modulation [2B, 2C], the
+   * RoPE tables' host copies [.., hd] × 2. */
+  chunk = MIN (rows_max, STAGE_CHUNK_ROWS);
   kv_slab = kv * ((guint64) t->depth * 2 * rows * (seq - L) * C
-      + 2 * rows * seq * C) + 4 * rows_max * (7 * C + 2 * F + 2 * hd);
+      + 2 * rows * seq * C) + 4 * rows_max * (5 * C + 2 * hd)
+      + 4 * chunk * (3 * C + 2 * F);
   state = kv_slab + 4 * (rows * T * C + rows * 2 * C + rows_max * 2 * hd);
   /* generate.c, run_stage_buffers: x [2B, max_tokens, C], logits [2B, L,
    * V] on device and host, f_hat and its latent scratch (5 × [B, Cv, L] on

@@ -14,6 +14,8 @@
 
 /* The sinusoidal level/timestep embedding has 256 features (128 cos, 128 sin). */
 #define LEVEL_FREQ_DIM 256
+/* Tokens per chunk of a stage's QKV projection and MLP (the struct). */
+#define STAGE_CHUNK_ROWS 1024
 /* Buffers carved from the state's slab start on 256-byte boundaries. */
 #define ALIGN_SLAB(bytes) (((bytes) + 255) / 256 * 256)
 
@@ -48,9 +50,17 @@ struct _HartTransformerState
 
   float *cond;                  /* cond_BD [2B, T, C] */
   float *head_mod;              /* [2B, 2C]: scale then shift */
-  float *qkv;                   /* [2B·max_tokens, 3C] fused projection */
+  /* The stage's tokens go through the QKV projection and the MLP in
+   * chunks of chunk_rows tokens: their widest buffers (qkv, gate, up) are
+   * chunk-sized, which bounds the activations whatever the stage (at
+   * 1024², 8,192 tokens: 0.3 GB less).  A product's rows do not depend on
+   * how many rows it has (the fp32 GEMM's rows-invariant path,
+   * kernels/cpu/cpu-gemm.c), so fp32 results are those of one pass. */
+  int chunk_rows;
+  float *qkv;                   /* [chunk_rows, 3C] fused projection */
+  float *q;                     /* [2B·max_tokens, C] roped queries */
   float *a, *attn, *tmp;        /* [2B·max_tokens, C] */
-  float *gate, *up;             /* [2B·max_tokens, F] */
+  float *gate, *up;             /* [chunk_rows, F] */
   float *rope_cos, *rope_sin;   /* [2B, max_tokens, hd] */
   float *head_rows;             /* [2B·max_tokens, C] */
   float *host_cos, *host_sin;   /* host copies being built */
@@ -237,6 +247,16 @@ hart_transformer_state_new (HartTransformer * tf, int batch,
   st->k_cache = g_new0 (guint8 *, c->depth);
   st->v_cache = g_new0 (guint8 *, c->depth);
   rows_max = (gsize) st->rows * st->max_tokens;
+  st->chunk_rows = STAGE_CHUNK_ROWS;
+  {
+    /* tests make the chunks small, to chunk the tiny models' stages */
+    const char *env = g_getenv ("HART_STAGE_CHUNK_ROWS");
+    guint64 v;
+    if (env != NULL && g_ascii_string_to_unsigned (env, 10, 1,
+            STAGE_CHUNK_ROWS, &v, NULL))
+      st->chunk_rows = (int) v;
+  }
+  st->chunk_rows = (int) MIN ((gsize) st->chunk_rows, rows_max);
   /* the blocks all hold their weights in the model's precision */
   st->half_kv = c->depth > 0
       && hart_attention_takes_half_kv (st->be, tf->blocks[0].w_qkv.dtype);
@@ -248,10 +268,14 @@ hart_transformer_state_new (HartTransformer * tf, int batch,
   per_block = (gsize) st->rows * st->cache_cap * C * st->kv_elem;
   per_last = (gsize) st->rows * c->seq_len * C * st->kv_elem;
   {
-    float **act[] = { &st->a, &st->qkv, &st->attn, &st->tmp, &st->head_rows,
-      &st->gate, &st->up, &st->rope_cos, &st->rope_sin
+    float **act[] = { &st->a, &st->q, &st->attn, &st->tmp, &st->head_rows,
+      &st->rope_cos, &st->rope_sin, &st->qkv, &st->gate, &st->up
     };
-    const gsize act_width[] = { C, 3 * C, C, C, C, F, F, hd, hd };
+    const gsize chunk = (gsize) st->chunk_rows;
+    const gsize act_rows[] = { rows_max, rows_max, rows_max, rows_max,
+      rows_max, rows_max, rows_max, chunk, chunk, chunk
+    };
+    const gsize act_width[] = { C, C, C, C, C, hd, hd, 3 * C, F, F };
     const gsize kv_bytes = ALIGN_SLAB (2 * (gsize) c->depth * per_block +
         2 * per_last);
     gsize offset = kv_bytes;
@@ -259,7 +283,7 @@ hart_transformer_state_new (HartTransformer * tf, int batch,
     st->cache_bytes = 2 * (gsize) c->depth * per_block + 2 * per_last;
 
     for (guint j = 0; j < G_N_ELEMENTS (act); j++)
-      offset += ALIGN_SLAB (rows_max * act_width[j] * sizeof (float));
+      offset += ALIGN_SLAB (act_rows[j] * act_width[j] * sizeof (float));
     st->slab_bytes = MAX (offset, workspace_floats * sizeof (float));
     if (!(st->slab = (guint8 *) state_alloc (st, (st->slab_bytes + 3) / 4,
                 error)))
@@ -267,7 +291,7 @@ hart_transformer_state_new (HartTransformer * tf, int batch,
     offset = kv_bytes;
     for (guint j = 0; j < G_N_ELEMENTS (act); j++) {
       *act[j] = (float *) (st->slab + offset);
-      offset += ALIGN_SLAB (rows_max * act_width[j] * sizeof (float));
+      offset += ALIGN_SLAB (act_rows[j] * act_width[j] * sizeof (float));
     }
   }
   for (int i = 0; i < c->depth; i++) {
@@ -367,9 +391,9 @@ hart_transformer_begin (HartTransformerState * st, const float *context,
       st->rows * T);
 
   /* Head modulation from the max-pooled condition, pads included (docs/algorithm.md §5.8). */
-  be->ops->max_over_rows (be, st->qkv, st->cond, st->rows, T, C);
-  be->ops->silu (be, st->qkv, st->qkv, (gsize) st->rows * C);
-  hart_matrix_linear (be, st->head_mod, st->qkv, &tf->w_head_ada,
+  be->ops->max_over_rows (be, st->attn, st->cond, st->rows, T, C);
+  be->ops->silu (be, st->attn, st->attn, (gsize) st->rows * C);
+  hart_matrix_linear (be, st->head_mod, st->attn, &tf->w_head_ada,
       tf->b_head_ada, st->rows);
   st->kv_len = 0;
   return be->ops->synchronize (be, error);
@@ -535,8 +559,7 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
     HartAttentionParams p = {
       .batch = rows,.q_heads = H,.kv_heads = H,.q_len = l,
       .kv_len = kv_total,.head_dim = hd,.scale = scale,
-      .q = st->qkv,.q_batch_stride = (int64_t) l * 3 * C,
-      .q_row_stride = 3 * C,
+      .q = st->q,.q_batch_stride = (int64_t) l * C,.q_row_stride = C,
       .out = st->attn,.out_batch_stride = (int64_t) l * C,
       .out_row_stride = C,
     };
@@ -579,40 +602,52 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
 
     /* attention */
     be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
-    /* qkv [2B·l, 3C]; Q is read in place */
-    hart_matrix_linear (be, st->qkv, st->a, &b->w_qkv, b->b_qkv, (int) n_tok);
-    be->ops->rope (be, st->qkv, (int64_t) l * 3 * C, 3 * C, st->rope_cos,
-        st->rope_sin, (int64_t) l * hd, rows, l, H, hd);
+    /* qkv in chunks of whole rows of the batch, or of positions of one
+     * row; Q and K roped in fp32, Q kept, K and V stored in the cache (in
+     * bf16 rounded once, head-major) */
+    for (int r0 = 0; r0 < rows;) {
+      const int rows_per = MAX (1, MIN (rows - r0, st->chunk_rows / l));
+      const int np_max = rows_per > 1 ? l : MIN (l, st->chunk_rows);
+      for (int p0 = 0; p0 < l; p0 += np_max) {
+        const int np = MIN (np_max, l - p0);
+        const int nr = np == l ? rows_per : 1;
+        const gsize t0 = (gsize) r0 * l + p0, nt = (gsize) nr *np;
+        const gsize row = (gsize) C * sizeof (float);
+        const int64_t stride = (int64_t) np * 3 * C;
+
+        hart_matrix_linear (be, st->qkv, st->a + t0 * C, &b->w_qkv, b->b_qkv,
+            (int) nt);
+        be->ops->rope (be, st->qkv, stride, 3 * C, st->rope_cos + t0 * hd,
+            st->rope_sin + t0 * hd, (int64_t) l * hd, nr, np, H, hd);
+        be->ops->rope (be, st->qkv + C, stride, 3 * C, st->rope_cos + t0 * hd,
+            st->rope_sin + t0 * hd, (int64_t) l * hd, nr, np, H, hd);
+        be->ops->copy_2d (be, st->q + t0 * C, row, st->qkv, 3 * row, row, nt);
+        if (st->half_kv) {
+          const gsize at = (gsize) r0 * row_stride_e +
+              (gsize) (st->kv_len + p0) * hd;
+          be->ops->to_half_heads (be, (uint16_t *) kc + at, row_stride_e,
+              head_stride_e, st->qkv + C, stride, 3 * C, nr, np, H, hd);
+          be->ops->to_half_heads (be, (uint16_t *) vc + at, row_stride_e,
+              head_stride_e, st->qkv + 2 * C, stride, 3 * C, nr, np, H, hd);
+        } else {
+          for (int r = 0; r < nr; r++) {
+            const gsize at = (gsize) (r0 + r) * row_stride_e +
+                (gsize) (st->kv_len + p0) * C;
+            be->ops->copy_2d (be, (float *) kc + at, row, st->qkv +
+                r * stride + C, 3 * row, row, np);
+            be->ops->copy_2d (be, (float *) vc + at, row, st->qkv +
+                r * stride + 2 * C, 3 * row, row, np);
+          }
+        }
+      }
+      r0 += rows_per > 1 ? rows_per : 1;
+    }
     if (st->half_kv) {
-      /* K roped in fp32 in place, then K and V rounded once into the
-       * cache, head-major */
-      float *k_rows = st->qkv + C, *v_rows = st->qkv + 2 * C;
-      uint16_t *k_dst = (uint16_t *) kc + (gsize) st->kv_len * hd;
-      uint16_t *v_dst = (uint16_t *) vc + (gsize) st->kv_len * hd;
-      be->ops->rope (be, k_rows, (int64_t) l * 3 * C, 3 * C, st->rope_cos,
-          st->rope_sin, (int64_t) l * hd, rows, l, H, hd);
-      be->ops->to_half_heads (be, k_dst, row_stride_e, head_stride_e,
-          k_rows, (int64_t) l * 3 * C, 3 * C, rows, l, H, hd);
-      be->ops->to_half_heads (be, v_dst, row_stride_e, head_stride_e,
-          v_rows, (int64_t) l * 3 * C, 3 * C, rows, l, H, hd);
       p.k_half = (const uint16_t *) kc;
       p.v_half = (const uint16_t *) vc;
       p.kv_half_batch_stride = row_stride_e;
       p.kv_half_head_stride = head_stride_e;
     } else {
-      /* K and V rows go to the cache, K roped there */
-      float *k_dst = (float *) kc + (gsize) st->kv_len * C;
-      float *v_dst = (float *) vc + (gsize) st->kv_len * C;
-      for (int r = 0; r < rows; r++) {
-        const float *src = st->qkv + (gsize) r * l * 3 * C;
-        const gsize row = (gsize) C * sizeof (float);
-        be->ops->copy_2d (be, k_dst + r * row_stride_e, row, src + C,
-            3 * row, row, l);
-        be->ops->copy_2d (be, v_dst + r * row_stride_e, row, src + 2 * C,
-            3 * row, row, l);
-      }
-      be->ops->rope (be, k_dst, row_stride_e, C, st->rope_cos, st->rope_sin,
-          (int64_t) l * hd, rows, l, H, hd);
       p.k = (const float *) kc;
       p.k_batch_stride = row_stride_e;
       p.k_row_stride = C;
@@ -625,12 +660,15 @@ hart_transformer_forward_stage (HartTransformerState * st, int si, float *x,
         (int) n_tok);
     be->ops->add (be, x, x, st->tmp, n_tok * C);
 
-    /* SwiGLU MLP, same norm weight (docs/algorithm.md §5.7) */
+    /* SwiGLU MLP, same norm weight (docs/algorithm.md §5.7), in chunks */
     be->ops->rms_norm (be, st->a, x, b->ln, (int) n_tok, C, eps);
-    hart_matrix_linear (be, st->gate, st->a, &b->w_gate, NULL, (int) n_tok);
-    hart_matrix_linear (be, st->up, st->a, &b->w_up, NULL, (int) n_tok);
-    be->ops->swiglu (be, st->gate, st->gate, st->up, n_tok * F);
-    hart_matrix_linear (be, st->tmp, st->gate, &b->w_down, NULL, (int) n_tok);
+    for (gsize t0 = 0; t0 < n_tok; t0 += (gsize) st->chunk_rows) {
+      const int nt = (int) MIN ((gsize) st->chunk_rows, n_tok - t0);
+      hart_matrix_linear (be, st->gate, st->a + t0 * C, &b->w_gate, NULL, nt);
+      hart_matrix_linear (be, st->up, st->a + t0 * C, &b->w_up, NULL, nt);
+      be->ops->swiglu (be, st->gate, st->gate, st->up, (gsize) nt * F);
+      hart_matrix_linear (be, st->tmp + t0 * C, st->gate, &b->w_down, NULL, nt);
+    }
     be->ops->add (be, x, x, st->tmp, n_tok * C);
   }
   if (!last)

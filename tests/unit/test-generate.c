@@ -345,6 +345,38 @@ same_image (const HartImage * a, const HartImage * b)
       && memcmp (a->rgb, b->rgb, (gsize) a->stride * a->height) == 0;
 }
 
+/* A stage's tokens go through the QKV projection and the MLP in chunks
+ * (transformer.c; 1,024 tokens, more than the tiny model's stages have):
+ * in fp32 the image is the same byte for byte whatever the chunk, down to
+ * one token — chunks of positions within a row, and of several whole
+ * rows of the batch. */
+static void
+test_chunked_stages (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  const char *chunks[] = { "1", "5", "37" };
+  HartImage **whole, **chunked;
+
+  g_unsetenv ("HART_STAGE_CHUNK_ROWS");
+  whole = generate_tiny (model, 3, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (chunks); i++) {
+    g_setenv ("HART_STAGE_CHUNK_ROWS", chunks[i], TRUE);
+    chunked = generate_tiny (model, 3, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_test_message ("chunks of %s tokens", chunks[i]);
+    g_assert_true (same_image (whole[0], chunked[0]));
+    hart_images_free (chunked);
+  }
+  g_unsetenv ("HART_STAGE_CHUNK_ROWS");
+
+  hart_images_free (whole);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+}
+
 /* Same seed → same bytes; other seed → other image; record → replay. */
 static void
 test_determinism_and_replay (void)
@@ -835,6 +867,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/generate/tiny/stage0", &cases[0], test_stage0);
   g_test_add_data_func ("/generate/tiny2/stage0", &cases[2], test_stage0);
   g_test_add_func ("/generate/kv-cache-bf16", test_kv_cache_bf16);
+  g_test_add_func ("/generate/chunked-stages", test_chunked_stages);
   g_test_add_func ("/generate/determinism-and-replay",
       test_determinism_and_replay);
   g_test_add_func ("/generate/replay-mismatch", test_replay_mismatch);
