@@ -20,6 +20,11 @@
  * thread calling oneDNN single-threaded (cpu-onednn.c).  Every value is
  * computed by one tile whichever thread runs it: the result does not
  * depend on the schedule.
+ *
+ * On CPUs with AMX, and head_dim a multiple of 32, the tiles run on the
+ * hand-written kernel of cpu-attention-amx.c instead (the same arithmetic,
+ * fused: several times faster); HART_CPU_ATTENTION=onednn keeps this
+ * path.
  */
 #include "cpu-onednn.h"
 #include "cpu-exp.h"
@@ -278,12 +283,18 @@ hart_cpu_attention_half (HartBackend * be, const HartAttentionParams * p)
 {
   const int n_qblocks = (p->q_len + HALF_Q_BLOCK - 1) / HALF_Q_BLOCK;
   const gsize kv_n = (gsize) p->kv_len * p->kv_heads * p->head_dim;
-  uint16_t *kh = NULL, *vh = NULL;
+  uint16_t *kh = NULL, *vh = NULL, *vt = NULL;
+#ifdef HART_HAVE_AMX_ATTENTION
+  gboolean use_amx;
+#endif
 
   g_return_if_fail (p->kv_heads > 0 && p->q_heads % p->kv_heads == 0);
   g_return_if_fail (be->priv != NULL);
   if (p->batch <= 0 || p->q_len <= 0 || p->head_dim <= 0)
     return;
+#ifdef HART_HAVE_AMX_ATTENTION
+  use_amx = hart_cpu_attention_amx_usable (p);
+#endif
   /* K and V given in fp32: rounded once per call and batch row into a
    * head-major copy; given in bf16 (k_half), read in place */
   if (p->k_half == NULL) {
@@ -310,8 +321,15 @@ hart_cpu_attention_half (HartBackend * be, const HartAttentionParams * p)
           b * p->v_batch_stride, 0, p->v_row_stride, 1, p->kv_len,
           p->kv_heads, p->head_dim);
     }
-    if (!A.failed)
-      hart_cpu_pool_run (be->pool, n_qblocks, 1, half_attention_tiles, &A);
+    if (!A.failed) {
+#ifdef HART_HAVE_AMX_ATTENTION
+      if (use_amx)
+        A.failed = !hart_cpu_attention_amx (be, p, b, A.kh, A.vh,
+            A.head_stride, &vt);
+      else
+#endif
+        hart_cpu_pool_run (be->pool, n_qblocks, 1, half_attention_tiles, &A);
+    }
     if (A.failed) {
       g_warning ("cpu backend: bf16 attention failed (out of memory)");
       for (int i = 0; i < p->q_len; i++) {
@@ -324,4 +342,5 @@ hart_cpu_attention_half (HartBackend * be, const HartAttentionParams * p)
   }
   g_free (kh);
   g_free (vh);
+  free (vt);                    /* posix_memalign'ed */
 }

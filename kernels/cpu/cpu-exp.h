@@ -2,8 +2,8 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Shared by cpu-attention.c (fp32) and cpu-attention-half.c (bf16
- * products): the same exponentials in both.
+ * Shared by cpu-attention.c (fp32), cpu-attention-half.c and
+ * cpu-attention-amx.c (bf16 products): the same exponentials in all.
  */
 #ifndef HART_KERNELS_CPU_EXP_H
 #define HART_KERNELS_CPU_EXP_H
@@ -140,60 +140,87 @@ exp_row_sum_bf16 (const float *row, int n, float scale, float sub,
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define HART_CPU_HAVE_EXP16 1
-/* The same, sixteen lanes at a time, for CPUs with AVX-512 (the build
- * targets plain x86-64; exp_row_sum_bf16_any picks this one at run time).
- * The same polynomial and rounding as exp4, lane for lane, so the
- * probabilities are the same bits; their sum is added in another order, so
- * a machine with AVX-512 and one without may differ in its last bit (a
- * given machine always gives the same bytes). */
-typedef float v16sf __attribute__((vector_size (64)));
-typedef int32_t v16si __attribute__((vector_size (64)));
-typedef uint16_t v16hu __attribute__((vector_size (32)));
+#include <immintrin.h>
 
+/* exp4, sixteen lanes at a time, for CPUs with AVX-512 (the build targets
+ * plain x86-64: callers carry the target attribute and check the CPU at
+ * run time).  The same arithmetic in fewer instructions, and the same bits
+ * lane for lane: the rounding of x·log2e to an integer by adding and
+ * subtracting 1.5·2^23 is roundscale's round to nearest even;
+ * n·0.693359375 is exact (a 9-bit constant times an integer below 2^8), so
+ * the fused x − n·0.693359375 rounds once as the two operations did;
+ * scalef multiplies by 2^n exactly where the two factors 2^n1·2^n2 did
+ * (every result is a normal float or 0); and below −87.3 (−inf included)
+ * the result is masked to 0, so x needs no clamp there (NaN stays NaN).
+ * Checked over every float below 176 (all 2^31 negative ones included):
+ * the same bits as exp4, NaN for NaN (above 177, where both overflow, exp4
+ * gives NaN and this +inf).  The polynomial keeps its separate multiplies
+ * and adds: a fused multiply-add would round differently from exp4. */
+__attribute__((target ("avx512f")))
+static inline __m512
+exp16 (__m512 x)
+{
+  const __m512 lo = _mm512_set1_ps (-87.3f);
+  const __mmask16 keep = _mm512_cmp_ps_mask (x, lo, _CMP_NLT_UQ);
+  const __m512 n = _mm512_roundscale_ps (_mm512_mul_ps (x,
+          _mm512_set1_ps (1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps (n, _mm512_set1_ps (0.693359375f), x);
+  __m512 poly;
+
+  r = _mm512_sub_ps (r, _mm512_mul_ps (n, _mm512_set1_ps (-2.12194440e-4f)));
+  poly = _mm512_add_ps (_mm512_mul_ps (r, _mm512_set1_ps (1.9875691500e-4f)),
+      _mm512_set1_ps (1.3981999507e-3f));
+  poly = _mm512_add_ps (_mm512_mul_ps (poly, r),
+      _mm512_set1_ps (8.3334519073e-3f));
+  poly = _mm512_add_ps (_mm512_mul_ps (poly, r),
+      _mm512_set1_ps (4.1665795894e-2f));
+  poly = _mm512_add_ps (_mm512_mul_ps (poly, r),
+      _mm512_set1_ps (1.6666665459e-1f));
+  poly = _mm512_add_ps (_mm512_mul_ps (poly, r),
+      _mm512_set1_ps (5.0000001201e-1f));
+  /* y = poly·r·r + r + 1, left to right */
+  poly = _mm512_add_ps (_mm512_add_ps (_mm512_mul_ps (_mm512_mul_ps (poly, r),
+              r), r), _mm512_set1_ps (1.0f));
+  /* below −87.3 (−inf included): exactly 0 */
+  return _mm512_maskz_scalef_ps (keep, poly, n);
+}
+
+/* exp_row_sum_bf16 sixteen lanes at a time (exp_row_sum_bf16_any picks it
+ * at run time): the same probabilities, bit for bit (exp16 is exp4); their
+ * sum is added in another order, so a machine with AVX-512 and one without
+ * may differ in its last bit (a given machine always gives the same
+ * bytes). */
 __attribute__((target ("avx512f,avx512bw,avx512vl")))
 static inline float
 exp_row_sum_bf16_avx512 (const float *row, int n, float scale, float sub,
     uint16_t * out)
 {
-  const v16sf zero = { 0 };
-  const v16sf lo = zero - 87.3f;
-  v16sf acc = zero;
+  const __m512 vscale = _mm512_set1_ps (scale), vsub = _mm512_set1_ps (sub);
+  __m512 acc = _mm512_setzero_ps ();
   float sum = 0.0f;
   int j = 0;
 
   for (; j + 16 <= n; j += 16) {
-    v16sf x, xc, nn, r, poly, y;
-    v16si under, ni, n1, n2, bits;
-    memcpy (&x, row + j, sizeof x);
-    x = x * scale - sub;
-    under = x < -87.3f;
-    xc = (v16sf) ((under & (v16si) lo) | (~under & (v16si) x));
-    nn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    r = xc - nn * 0.693359375f - nn * -2.12194440e-4f;
-    poly = r * 1.9875691500e-4f + 1.3981999507e-3f;
-    poly = poly * r + 8.3334519073e-3f;
-    poly = poly * r + 4.1665795894e-2f;
-    poly = poly * r + 1.6666665459e-1f;
-    poly = poly * r + 5.0000001201e-1f;
-    y = poly * r * r + r + 1.0f;
-    ni = __builtin_convertvector (nn, v16si);
-    n1 = ni >> 1;
-    n2 = ni - n1;
-    y = y * (v16sf) ((n1 + 127) << 23) * (v16sf) ((n2 + 127) << 23);
-    y = (v16sf) (~under & (v16si) y);
-    acc += y;
-    bits = (v16si) y;
-    bits = (bits + 0x7fff + ((bits >> 16) & 1)) >> 16;
-    {
-      v16hu halves = __builtin_convertvector (bits, v16hu);
-      memcpy (out + j, &halves, sizeof halves);
-    }
+    __m512 y = exp16 (_mm512_sub_ps (_mm512_mul_ps (_mm512_loadu_ps (row + j),
+                vscale), vsub));
+    __m512i bits = _mm512_castps_si512 (y);
+    acc = _mm512_add_ps (acc, y);
+    /* round to nearest even (y is 0 or a normal float in (0, 1], NaN
+     * only from a NaN score) */
+    bits = _mm512_add_epi32 (bits, _mm512_add_epi32 (_mm512_set1_epi32
+            (0x7fff), _mm512_and_si512 (_mm512_srli_epi32 (bits, 16),
+                _mm512_set1_epi32 (1))));
+    _mm256_storeu_si256 ((__m256i *) (out + j),
+        _mm512_cvtepi32_epi16 (_mm512_srli_epi32 (bits, 16)));
   }
   /* the sixteen lanes folded to four, then as exp_row_sum_bf16 does */
   if (j > 0) {
+    float lanes[16];
     v4sf a4 = { 0.0f, 0.0f, 0.0f, 0.0f };
+    _mm512_storeu_ps (lanes, acc);
     for (int l = 0; l < 16; l += 4) {
-      v4sf part = { acc[l], acc[l + 1], acc[l + 2], acc[l + 3] };
+      v4sf part = { lanes[l], lanes[l + 1], lanes[l + 2], lanes[l + 3] };
       a4 += part;
     }
     sum = (a4[0] + a4[1]) + (a4[2] + a4[3]);

@@ -108,6 +108,19 @@ void hart_cpu_to_half_heads (HartBackend * be, uint16_t * dst,
     int64_t src_batch_stride, int64_t src_row_stride, int batch, int len,
     int heads, int head_dim);
 
+/* cpu-attention-amx.c (HART_HAVE_AMX_ATTENTION): the bf16 attention on
+ * the AMX tiles.  usable: the CPU and OS allow it (checked once), head_dim
+ * is a multiple of 32 and HART_CPU_ATTENTION is not "onednn".  The kernel
+ * computes batch row b from K and V in bf16, head-major (heads head_stride
+ * apart), with *vt_buf as its scratch for Vᵀ (allocated with
+ * posix_memalign on the first call; the caller frees it with free () after
+ * the last row).  FALSE when it ran out of memory (the rows it could not
+ * compute are NaN, or none was written: the caller fills the row). */
+gboolean hart_cpu_attention_amx_usable (const HartAttentionParams * p);
+gboolean hart_cpu_attention_amx (HartBackend * be,
+    const HartAttentionParams * p, int b, const uint16_t * kh,
+    const uint16_t * vh, int64_t head_stride, uint16_t ** vt_buf);
+
 /* cpu-conv-half.c (HART_HAVE_ONEDNN) */
 void hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p);
 

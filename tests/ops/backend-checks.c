@@ -387,9 +387,163 @@ check_rows_invariant (HartBackend * unused, const char *name, GString * msg)
   return ok;
 }
 
+/* attention_half with K and V given in bf16 through to_half_heads
+ * (k_half, v_half: head-major, heads and batch items padded) gives the
+ * bytes it gives with them in fp32 (both round to nearest even, and the
+ * kernels read the same bf16 values), and the same bytes on 1, 2 and 3
+ * threads (each output value is computed by one tile in a fixed order):
+ * on the AMX kernel where the CPU has one, and with
+ * HART_CPU_ATTENTION=onednn on the oneDNN path.  The shapes: HART's
+ * (head_dim 64, its causal stage prefix), Qwen2's (GQA 12/2, head_dim 128,
+ * a key mask), and head_dim 40, which is the oneDNN path's on any CPU. */
+typedef struct
+{
+  int batch, q_heads, kv_heads, q_len, kv_len, head_dim;
+  gboolean causal, mask;
+  int causal_offset;
+} HalfBytesShape;
+
+static void
+half_bytes_run (HartBackend * be, const HartAttentionParams * base,
+    float *out, gboolean kv_half, gboolean onednn)
+{
+  HartAttentionParams p = *base;
+  uint16_t *cache = NULL;
+
+  p.out = out;
+  if (onednn)
+    g_setenv ("HART_CPU_ATTENTION", "onednn", TRUE);
+  else
+    g_unsetenv ("HART_CPU_ATTENTION");
+  if (kv_half) {
+    const int64_t hs = (int64_t) p.kv_len * p.head_dim + 37;
+    const int64_t bs = hs * p.kv_heads + 11;
+    cache = g_new (uint16_t, 2 * bs * p.batch);
+    for (int64_t i = 0; i < 2 * bs * p.batch; i++)
+      cache[i] = 0x7fc1;        /* NaN wherever the op must not read */
+    be->ops->to_half_heads (be, cache, bs, hs, p.k, p.k_batch_stride,
+        p.k_row_stride, p.batch, p.kv_len, p.kv_heads, p.head_dim);
+    be->ops->to_half_heads (be, cache + bs * p.batch, bs, hs, p.v,
+        p.v_batch_stride, p.v_row_stride, p.batch, p.kv_len, p.kv_heads,
+        p.head_dim);
+    p.k_half = cache;
+    p.v_half = cache + bs * p.batch;
+    p.kv_half_batch_stride = bs;
+    p.kv_half_head_stride = hs;
+    p.k = p.v = NULL;
+  }
+  be->ops->attention_half (be, &p);
+  g_free (cache);
+}
+
+static gboolean
+check_attention_half_bytes (HartBackend * unused, const char *name,
+    GString * msg)
+{
+  static const HalfBytesShape shapes[] = {
+    {2, 24, 24, 40, 300, 64, FALSE, FALSE, 0},
+    {1, 4, 4, 161, 161, 64, TRUE, FALSE, 0},
+    {2, 12, 2, 33, 129, 128, TRUE, TRUE, 96},
+    {2, 2, 2, 17, 70, 40, FALSE, TRUE, 0},
+  };
+  static const char *const path_names[] = { "default path",
+    "HART_CPU_ATTENTION=onednn"
+  };
+  char *saved = g_strdup (g_getenv ("HART_CPU_ATTENTION"));
+  HartBackend *be[3] = { NULL };
+  gboolean ok = TRUE;
+
+  for (int t = 0; t < 3; t++) {
+    GError *error = NULL;
+    be[t] = hart_backend_new ("cpu", 0, t + 1, &error);
+    if (be[t] == NULL) {
+      g_string_append_printf (msg, "cpu backend: %s", error->message);
+      g_clear_error (&error);
+      ok = FALSE;
+      goto out;
+    }
+    if (be[t]->ops->init_half != NULL)
+      be[t]->ops->init_half (be[t]);
+    /* no bf16 attention on this machine: nothing to compare */
+    if (be[t]->ops->attention_half == NULL
+        || !(be[t]->half_dtypes & (1u << HART_DTYPE_BF16)))
+      goto out;
+  }
+
+  for (gsize si = 0; ok && si < G_N_ELEMENTS (shapes); si++) {
+    const HalfBytesShape *sh = &shapes[si];
+    const gsize nq = (gsize) sh->batch * sh->q_len * sh->q_heads * sh->head_dim;
+    const gsize nkv = (gsize) sh->batch * sh->kv_len * sh->kv_heads *
+        sh->head_dim;
+    float *q = g_new (float, nq), *k = g_new (float, nkv);
+    float *v = g_new (float, nkv);
+    float *want = g_new (float, nq), *got = g_new (float, nq);
+    uint8_t *mask = g_new (uint8_t, (gsize) sh->batch * sh->kv_len);
+    HartAttentionParams p = {.batch = sh->batch,.q_heads = sh->q_heads,
+      .kv_heads = sh->kv_heads,.q_len = sh->q_len,.kv_len = sh->kv_len,
+      .head_dim = sh->head_dim,.scale = 1.3f / sqrtf (sh->head_dim),
+      .q = q,.q_row_stride = (int64_t) sh->q_heads * sh->head_dim,
+      .k = k,.k_row_stride = (int64_t) sh->kv_heads * sh->head_dim,
+      .v = v,.v_row_stride = (int64_t) sh->kv_heads * sh->head_dim,
+      .out_row_stride = (int64_t) sh->q_heads * sh->head_dim,
+      .key_mask = sh->mask ? mask : NULL,.causal = sh->causal,
+      .causal_offset = sh->causal_offset
+    };
+
+    p.q_batch_stride = p.out_batch_stride = p.q_row_stride * sh->q_len;
+    p.k_batch_stride = p.v_batch_stride = p.k_row_stride * sh->kv_len;
+    for (gsize i = 0; i < nq; i++)
+      q[i] = (float) sin (i * 0.377 + si) * 1.5f;
+    for (gsize i = 0; i < nkv; i++) {
+      k[i] = (float) cos (i * 0.291 + si) * 1.5f;
+      v[i] = (float) sin (i * 0.613 + 2 * si);
+    }
+    for (gsize i = 0; i < (gsize) sh->batch * sh->kv_len; i++)
+      mask[i] = (i * 7919) % 10 < 7;
+
+    for (int path = 0; ok && path < 2; path++) {
+      half_bytes_run (be[1], &p, want, FALSE, path);
+      for (int form = 0; ok && form < 3; form++) {
+        /* 0: 1 thread, 1: 3 threads, 2: K and V in bf16, 2 threads */
+        HartBackend *b = be[form == 0 ? 0 : form == 1 ? 2 : 1];
+        int r;
+        half_bytes_run (b, &p, got, form == 2, path);
+        r = first_unit_differing (got, want, sh->batch * sh->q_len,
+            (gsize) sh->q_heads * sh->head_dim);
+        if (r >= 0) {
+          g_string_append_printf (msg, "%s, %dx%dh/%d q%d kv%d d%d: row %d "
+              "(batch %d) %s differs from fp32 K and V on 2 threads",
+              path_names[path], sh->batch, sh->q_heads, sh->kv_heads,
+              sh->q_len, sh->kv_len, sh->head_dim, r % sh->q_len,
+              r / sh->q_len, form == 0 ? "on 1 thread" : form == 1 ?
+              "on 3 threads" : "with K and V in bf16 (k_half)");
+          ok = FALSE;
+        }
+      }
+    }
+    g_free (q);
+    g_free (k);
+    g_free (v);
+    g_free (want);
+    g_free (got);
+    g_free (mask);
+  }
+
+out:
+  if (saved != NULL)
+    g_setenv ("HART_CPU_ATTENTION", saved, TRUE);
+  else
+    g_unsetenv ("HART_CPU_ATTENTION");
+  g_free (saved);
+  for (int t = 0; t < 3; t++)
+    hart_backend_free (be[t]);
+  return ok;
+}
+
 static const BackendCheck checks[] = {
   {"backend-new", check_backend_new, FALSE, "cpu"},
   {"rows-invariant", check_rows_invariant, FALSE, "cpu"},
+  {"attention-half-bytes", check_attention_half_bytes, FALSE, "cpu"},
   {"cuda-refusal", check_cuda_refusal, FALSE, "cuda"},
   {"op-table", check_op_table, TRUE, NULL},
   {"memory", check_memory, TRUE, NULL},

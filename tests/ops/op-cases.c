@@ -441,12 +441,70 @@ attention_half_reference (const OpCase * c, void *const *host,
   attention_reference_in (c, host, want, TRUE);
 }
 
+/* K and V of the case's fp32 tensors in bf16 through to_half_heads, into
+ * a head-major cache on BE with padding between heads and batch items (an
+ * odd number of elements, filled with NaN bits, so that a kernel reading
+ * past a head or assuming kv_len · head_dim for its stride gives NaN or
+ * garbage); p->k_half, p->v_half and their strides point into it and p->k,
+ * p->v become NULL (not to be read).  Returns the cache (NULL: out of
+ * memory, p unchanged). */
+static uint16_t *
+attention_kv_half (HartBackend * be, const OpCase * c, HartAttentionParams * p)
+{
+  const AttentionArgs *a = &c->attn;
+  const int64_t head_stride = (int64_t) a->kv_len * a->head_dim + 37;
+  const int64_t batch_stride = head_stride * a->kv_heads + 11;
+  const gsize n = (gsize) batch_stride * a->batch;
+  uint16_t *fill = g_new (uint16_t, MAX (2 * n, 1));
+  uint16_t *cache;
+
+  cache = be->ops->alloc (be, MAX (2 * n, 1) * sizeof (uint16_t), NULL);
+  if (cache == NULL) {
+    g_free (fill);
+    return NULL;
+  }
+  for (gsize i = 0; i < 2 * n; i++)
+    fill[i] = 0x7fc1;
+  be->ops->upload (be, cache, fill, 2 * n * sizeof (uint16_t));
+  g_free (fill);
+  be->ops->to_half_heads (be, cache, batch_stride, head_stride, p->k,
+      p->k_batch_stride, p->k_row_stride, a->batch, a->kv_len, a->kv_heads,
+      a->head_dim);
+  be->ops->to_half_heads (be, cache + n, batch_stride, head_stride, p->v,
+      p->v_batch_stride, p->v_row_stride, a->batch, a->kv_len, a->kv_heads,
+      a->head_dim);
+  p->k_half = cache;
+  p->v_half = cache + n;
+  p->kv_half_batch_stride = batch_stride;
+  p->kv_half_head_stride = head_stride;
+  p->k = p->v = NULL;
+  return cache;
+}
+
 static void
 attention_half_run (HartBackend * be, const OpCase * c, void *const *dev)
 {
   HartAttentionParams p;
+  uint16_t *cache = NULL;
+  char *saved = NULL;
+
   attention_bind (c, &p, dev);
+  if (c->attn.kv_half && (cache = attention_kv_half (be, c, &p)) == NULL)
+    return;                     /* the output stays NaN: the case fails */
+  if (c->attn.onednn) {
+    saved = g_strdup (g_getenv ("HART_CPU_ATTENTION"));
+    g_setenv ("HART_CPU_ATTENTION", "onednn", TRUE);
+  }
   be->ops->attention_half (be, &p);
+  if (c->attn.onednn) {
+    if (saved != NULL)
+      g_setenv ("HART_CPU_ATTENTION", saved, TRUE);
+    else
+      g_unsetenv ("HART_CPU_ATTENTION");
+    g_free (saved);
+  }
+  if (cache != NULL)
+    be->ops->free (be, cache);
 }
 
 static const char *
@@ -525,6 +583,55 @@ attention_check_hand (const OpCase * c, void *const *got, GString * msg)
   return TRUE;
 }
 
+/* Hand-made for the bf16 op's probabilities: one head, scale 1, q = e0
+ * for every query; key 0 has score 0 (the maximum, v = 0), keys 1 … 64
+ * score −0.375 (v = e0), keys 65 … kv_len − 1 score −0.3125 (v = e1).  All
+ * of them bf16 values, so the scores are exact. */
+static void
+attention_fill_probs (const OpCase * c, GRand * rng, void *const *host)
+{
+  const AttentionArgs *a = &c->attn;
+  const int d = a->head_dim;
+
+  memset (host[0], 0, (gsize) a->q_len * d * sizeof (float));
+  memset (host[1], 0, (gsize) a->kv_len * d * sizeof (float));
+  memset (host[2], 0, (gsize) a->kv_len * d * sizeof (float));
+  for (int i = 0; i < a->q_len; i++)
+    F32 (host, 0)[(gsize) i * d] = 1.0f;
+  for (int j = 1; j < a->kv_len; j++) {
+    F32 (host, 1)[(gsize) j * d] = j <= 64 ? -0.375f : -0.3125f;
+    F32 (host, 2)[(gsize) j * d + (j <= 64 ? 0 : 1)] = 1.0f;
+  }
+}
+
+/* Every output row is (64 P₁ e0 + (kv_len − 65) P₂ e1) / (1 + 64 p₁ +
+ * (kv_len − 65) p₂) with p = exp (−0.375), exp (−0.3125) in fp32 and P
+ * their bf16 roundings to nearest even, 0x3f30 = 0.6875 (up from
+ * 0x3f2ff231) and 0x3f3b = 0.73046875 (down from 0x3f3b4b29), written out
+ * here: exact to a few fp32 roundings.  Probabilities truncated (0x3f2f)
+ * move the first element by 2^-8 relative: far past this check's 1e-5,
+ * and inside the tolerance class's bound. */
+static gboolean
+attention_check_probs (const OpCase * c, void *const *got, GString * msg)
+{
+  const AttentionArgs *a = &c->attn;
+  const double n2 = a->kv_len - 65;
+  const double sum = 1.0 + 64.0 * expf (-0.375f) + n2 * expf (-0.3125f);
+  const double want[2] = { 64.0 * 0.6875 / sum, n2 * 0.73046875 / sum };
+
+  for (int i = 0; i < a->q_len; i++)
+    for (int e = 0; e < a->head_dim; e++) {
+      const double w = e < 2 ? want[e] : 0.0;
+      const float v = CF32 (got, 3)[(gsize) i * a->head_dim + e];
+      if (fabs (v - w) > 1e-5 * fabs (w)) {
+        g_string_append_printf (msg, "out[%d][%d] = %.9g, with the "
+            "probabilities rounded to nearest even %.9g", i, e, v, w);
+        return FALSE;
+      }
+    }
+  return TRUE;
+}
+
 static const OpDef op_attention = { "attention", attention_tensors,
   attention_fill, attention_run, attention_reference, attention_work,
   attention_reduction
@@ -535,6 +642,203 @@ static const OpDef op_attention = { "attention", attention_tensors,
 static const OpDef op_attention_half = { "attention_half", attention_tensors,
   attention_fill, attention_half_run, attention_half_reference,
   attention_work, attention_reduction, attention_half_unsupported
+};
+
+/* ------------------------------------------------------------------ */
+/* to_half_heads                                                        */
+
+/* The output holds each 16-bit element of the destination as a float of
+ * its bits (0 … 65535, exact), so that the harness compares them as it
+ * compares floats, NaN payloads included; elements the op must leave alone
+ * (the padding between heads and batch items) start as this sentinel. */
+#define TO_HALF_SENTINEL 0xbeef
+
+static void
+to_half_layout (const ToHalfArgs * a, int64_t * src_row, int64_t * src_batch,
+    int64_t * dst_head, int64_t * dst_batch)
+{
+  *src_row = (int64_t) a->heads * a->head_dim + a->src_row_pad;
+  *src_batch = *src_row * a->len + a->src_batch_pad;
+  *dst_head = (int64_t) a->len * a->head_dim + a->dst_head_pad;
+  *dst_batch = *dst_head * a->heads + a->dst_batch_pad;
+}
+
+static void
+to_half_tensors (const OpCase * c, TensorList * t)
+{
+  const ToHalfArgs *a = &c->to_half;
+  int64_t sr, sb, dh, db;
+
+  to_half_layout (a, &sr, &sb, &dh, &db);
+  tensor_add (t, "src", TENSOR_F32, ROLE_IN, (gsize) sb * a->batch, -3, 3);
+  tensor_add (t, "dst", TENSOR_F32, ROLE_OUT, (gsize) db * a->batch, 0, 0);
+}
+
+/* bit patterns the rounding must get right, and what bf16 they round to
+ * (written out here, not computed) */
+static const uint32_t to_half_specials[][2] = {
+  {0x3f808000, 0x3f80},         /* a tie: to the even neighbour, down */
+  {0x3f818000, 0x3f82},         /* a tie: to the even neighbour, up */
+  {0xbf818000, 0xbf82},         /* a negative tie */
+  {0x3f807fff, 0x3f80},         /* just below a tie */
+  {0x3f808001, 0x3f81},         /* just above */
+  {0x7f7fffff, 0x7f80},         /* the largest float rounds to +inf */
+  {0x7f7f7fff, 0x7f7f},
+  {0x00008000, 0x0000},         /* a denormal tie, to 0 */
+  {0x00018000, 0x0002},
+  {0x007fffff, 0x0080},         /* the largest denormal: the smallest normal */
+  {0x7fc00000, 0x7fc0},         /* quiet NaN */
+  {0x7f800001, 0x7fc0},         /* signalling NaN: quiet, not +inf */
+  {0xffc12345, 0xffc1},         /* negative NaN, its payload's top bits */
+  {0x7f800000, 0x7f80},         /* +inf */
+  {0xff800000, 0xff80},         /* −inf */
+  {0x80000000, 0x8000},         /* −0 */
+  {0x3f800000, 0x3f80},         /* 1, exact */
+};
+
+/* the valid source elements, in order; the specials spread over them */
+static void
+to_half_fill (const OpCase * c, GRand * rng, void *const *host)
+{
+  const ToHalfArgs *a = &c->to_half;
+  int64_t sr, sb, dh, db;
+  gsize n = 0;
+
+  if (!a->specials)
+    return;
+  to_half_layout (a, &sr, &sb, &dh, &db);
+  for (int b = 0; b < a->batch; b++)
+    for (int j = 0; j < a->len; j++)
+      for (int e = 0; e < a->heads * a->head_dim; e++, n++)
+        if (n % 3 == 1) {
+          const uint32_t bits =
+              to_half_specials[(n / 3) % G_N_ELEMENTS (to_half_specials)][0];
+          memcpy (F32 (host, 0) + b * sb + j * sr + e, &bits, sizeof bits);
+        }
+}
+
+/* Round to nearest even, plainly: the two bf16 neighbours of x (truncation
+ * and the next one away from 0, the one past the largest finite value
+ * counting as 2^128), the nearer, and on a tie the even one; a NaN stays a
+ * NaN (quiet, sign and top payload bits kept). */
+static uint16_t
+to_half_reference_one (float x)
+{
+  uint32_t bits;
+  uint16_t lo, hi;
+  double d_lo, d_hi, v_hi;
+  float f_lo;
+
+  memcpy (&bits, &x, sizeof bits);
+  if (isnan (x))
+    return (uint16_t) ((bits >> 16) | 0x40);
+  if (isinf (x))
+    return (uint16_t) (bits >> 16);
+  lo = (uint16_t) (bits >> 16);
+  hi = (uint16_t) (lo + 1);
+  bits = (uint32_t) lo << 16;
+  memcpy (&f_lo, &bits, sizeof f_lo);
+  if ((lo & 0x7fff) == 0x7f7f)
+    v_hi = copysign (ldexp (1.0, 128), x);
+  else {
+    float f_hi;
+    bits = (uint32_t) hi << 16;
+    memcpy (&f_hi, &bits, sizeof f_hi);
+    v_hi = f_hi;
+  }
+  d_lo = fabs ((double) x - f_lo);
+  d_hi = fabs (v_hi - x);
+  if (d_lo != d_hi)
+    return d_lo < d_hi ? lo : hi;
+  return (lo & 1) ? hi : lo;
+}
+
+static void
+to_half_reference (const OpCase * c, void *const *host, double *const *want)
+{
+  const ToHalfArgs *a = &c->to_half;
+  int64_t sr, sb, dh, db;
+
+  to_half_layout (a, &sr, &sb, &dh, &db);
+  for (gsize i = 0; i < (gsize) db * a->batch; i++)
+    want[1][i] = TO_HALF_SENTINEL;
+  for (int b = 0; b < a->batch; b++)
+    for (int j = 0; j < a->len; j++)
+      for (int h = 0; h < a->heads; h++)
+        for (int e = 0; e < a->head_dim; e++)
+          want[1][b * db + h * dh + (int64_t) j * a->head_dim + e] =
+              to_half_reference_one (CF32 (host, 0)[b * sb + j * sr +
+                  h * a->head_dim + e]);
+}
+
+static void
+to_half_run (HartBackend * be, const OpCase * c, void *const *dev)
+{
+  const ToHalfArgs *a = &c->to_half;
+  int64_t sr, sb, dh, db;
+  gsize n;
+  uint16_t *bits, *dst;
+  float *out;
+
+  to_half_layout (a, &sr, &sb, &dh, &db);
+  n = (gsize) db *a->batch;
+  bits = g_new (uint16_t, MAX (n, 1));
+  out = g_new (float, MAX (n, 1));
+  dst = be->ops->alloc (be, MAX (n, 1) * sizeof (uint16_t), NULL);
+  if (dst != NULL) {
+    for (gsize i = 0; i < n; i++)
+      bits[i] = TO_HALF_SENTINEL;
+    be->ops->upload (be, dst, bits, n * sizeof (uint16_t));
+    be->ops->to_half_heads (be, dst, db, dh, dev[0], sb, sr, a->batch,
+        a->len, a->heads, a->head_dim);
+    be->ops->download (be, bits, dst, n * sizeof (uint16_t));
+    for (gsize i = 0; i < n; i++)
+      out[i] = bits[i];
+    be->ops->upload (be, dev[1], out, n * sizeof (float));
+    be->ops->free (be, dst);
+  }
+  g_free (bits);
+  g_free (out);
+}
+
+static void
+to_half_work (const OpCase * c, double *flops, double *bytes)
+{
+  const ToHalfArgs *a = &c->to_half;
+  *flops = 0;
+  *bytes = 6.0 * a->batch * a->len * a->heads * a->head_dim;
+}
+
+/* the specials came out as written in to_half_specials */
+static gboolean
+to_half_check_specials (const OpCase * c, void *const *got, GString * msg)
+{
+  const ToHalfArgs *a = &c->to_half;
+  int64_t sr, sb, dh, db;
+  gsize n = 0;
+
+  to_half_layout (a, &sr, &sb, &dh, &db);
+  for (int b = 0; b < a->batch; b++)
+    for (int j = 0; j < a->len; j++)
+      for (int e = 0; e < a->heads * a->head_dim; e++, n++)
+        if (n % 3 == 1) {
+          const uint32_t *sp =
+              to_half_specials[(n / 3) % G_N_ELEMENTS (to_half_specials)];
+          const int h = e / a->head_dim;
+          const float v = CF32 (got, 1)[b * db + h * dh +
+              (int64_t) j * a->head_dim + e % a->head_dim];
+          if (v != (float) sp[1]) {
+            g_string_append_printf (msg, "0x%08x gives 0x%04x, not 0x%04x",
+                sp[0], (unsigned) v, sp[1]);
+            return FALSE;
+          }
+        }
+  return TRUE;
+}
+
+static const OpDef op_to_half_heads = { "to_half_heads", to_half_tensors,
+  to_half_fill, to_half_run, to_half_reference, to_half_work, NULL,
+  attention_half_unsupported
 };
 
 /* ------------------------------------------------------------------ */
@@ -1790,6 +2094,124 @@ add_attention_cases (GPtrArray * cases)
     if (c->attn.mask_one_item)
       c->check = attention_check_zero_batch;
   }
+  /* the CPU's AMX kernel (cpu-attention-amx.c) works in steps of 32
+   * queries (two tiles of 16) × 64 keys (32 at the tail), 128 queries per
+   * work item, chunks of 1024 keys, head_dim in chunks of 32: lengths
+   * around those sizes, head_dims 32, 64 and 128, and 40 and 24 that it
+   * leaves to the oneDNN path; GQA groups of 6 and 2; causal offsets that
+   * hide whole blocks; masks that hide whole blocks of 64 keys */
+  {
+    /* *INDENT-OFF* */
+#define ATTN(b, hq, hkv, lq, lkv, d) .batch = b,.q_heads = hq,.kv_heads = hkv, \
+    .q_len = lq,.kv_len = lkv,.head_dim = d,.scale = 1.7f / sqrtf (d)
+    const struct { const char *name; AttentionArgs a; } amx[] = {
+      {"q1 kv1 d64", {ATTN (1, 1, 1, 1, 1, 64)}},
+      {"q15 kv17 d64", {ATTN (2, 2, 2, 15, 17, 64), .padded = TRUE}},
+      {"q17 kv15 d64 causal", {ATTN (2, 2, 2, 17, 15, 64), .padded = TRUE,
+          .causal = TRUE, .causal_offset = -2}},
+      {"q33 kv33 d128", {ATTN (2, 2, 1, 33, 33, 128), .padded = TRUE}},
+      {"q33 kv65 d64 mask, batch 1 fully masked", {ATTN (2, 2, 2, 33, 65,
+          64), .use_mask = TRUE, .mask_one_item = TRUE, .masked_item = 1}},
+      {"q161 kv97 d32 fused", {ATTN (2, 2, 2, 161, 161, 32),
+          .fused_qkv = TRUE, .out_pad = 3}},
+      {"gqa 12/2 q40 kv300 d64 causal offset", {ATTN (2, 12, 2, 40, 300, 64),
+          .padded = TRUE, .causal = TRUE, .causal_offset = 260}},
+      {"gqa 12/2 q17 kv129 d128 mask", {ATTN (2, 12, 2, 17, 129, 128),
+          .padded = TRUE, .use_mask = TRUE}},
+      {"q130 kv130 d64 causal offset -40", {ATTN (1, 2, 1, 130, 130, 64),
+          .padded = TRUE, .causal = TRUE, .causal_offset = -40}},
+      {"q65 kv1100 d64 causal offset 1035", {ATTN (1, 2, 2, 65, 1100, 64),
+          .causal = TRUE, .causal_offset = 1035}},
+      {"q40 kv2100 d64 (3 chunks)", {ATTN (1, 2, 2, 40, 2100, 64),
+          .padded = TRUE}},
+      {"q33 kv700 d64 sparse mask", {ATTN (2, 2, 2, 33, 700, 64),
+          .padded = TRUE, .use_mask = TRUE, .mask_keep = 0.02}},
+      {"q33 kv70 d40 (oneDNN)", {ATTN (2, 2, 2, 33, 70, 40),
+          .padded = TRUE, .causal = TRUE, .causal_offset = 37}},
+    };
+    /* K and V given in bf16 (k_half, v_half), head-major and padded */
+    const struct { const char *name; AttentionArgs a; } kv_half[] = {
+      {"kv_half gqa 12/2 q33 kv300 d64 causal", {ATTN (2, 12, 2, 33, 300,
+          64), .padded = TRUE, .causal = TRUE, .causal_offset = 267,
+          .kv_half = TRUE}},
+      {"kv_half q40 kv129 d128 mask, batch 0 fully masked", {ATTN (2, 2, 1,
+          40, 129, 128), .use_mask = TRUE, .mask_one_item = TRUE,
+          .kv_half = TRUE}},
+      {"kv_half q7 kv300 d40 (oneDNN)", {ATTN (2, 4, 2, 7, 300, 40),
+          .padded = TRUE, .kv_half = TRUE}},
+      {"kv_half q33 kv65 d64 fused", {ATTN (2, 2, 2, 65, 65, 64),
+          .fused_qkv = TRUE, .kv_half = TRUE}},
+    };
+#undef ATTN
+    /* *INDENT-ON* */
+    for (gsize i = 0; i < G_N_ELEMENTS (amx); i++)
+      for (int onednn = 0; onednn < 2; onednn++) {
+        c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION, "%s%s",
+            amx[i].name, onednn ? " (HART_CPU_ATTENTION=onednn)" : "");
+        c->attn = amx[i].a;
+        c->attn.onednn = onednn;
+        if (c->attn.mask_one_item)
+          c->check = attention_check_zero_batch;
+      }
+    for (gsize i = 0; i < G_N_ELEMENTS (kv_half); i++)
+      for (int onednn = 0; onednn < 2; onednn++) {
+        c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION, "%s%s",
+            kv_half[i].name, onednn ? " (HART_CPU_ATTENTION=onednn)" : "");
+        c->attn = kv_half[i].a;
+        c->attn.onednn = onednn;
+        if (c->attn.mask_one_item)
+          c->check = attention_check_zero_batch;
+      }
+  }
+  /* the first cases' again on the oneDNN path, which the AMX kernel
+   * replaces on CPUs that have it */
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++) {
+    c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION,
+        "%s (HART_CPU_ATTENTION=onednn)", table[i].name);
+    c->attn = table[i].a;
+    c->attn.onednn = TRUE;
+    if (c->attn.mask_one_item)
+      c->check = attention_check_zero_batch;
+  }
+
+  /* by hand: the probabilities rounded to bf16 to nearest even */
+  for (int onednn = 0; onednn < 2; onednn++) {
+    c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION,
+        "by hand, probabilities to nearest even%s",
+        onednn ? " (HART_CPU_ATTENTION=onednn)" : "");
+    c->attn = (AttentionArgs) {
+    .batch = 1,.q_heads = 1,.kv_heads = 1,.q_len = 33,.kv_len =
+          130,.head_dim = 64,.scale = 1.0f,.onednn = onednn};
+    c->fill = attention_fill_probs;
+    c->check = attention_check_probs;
+  }
+
+  /* to_half_heads: padded source rows and batches, padded destination
+   * heads and batches (left alone), special values */
+  {
+    static const ToHalfArgs th[] = {
+      {1, 1, 1, 1, 0, 0, 0, 0, TRUE},
+      {2, 5, 3, 8, 3, 5, 7, 2, TRUE},
+      {2, 17, 2, 64, 1, 0, 37, 11, TRUE},
+      {1, 9, 4, 40, 0, 0, 0, 0, FALSE},
+      /* rows whose length is not a multiple of the vector width: every
+       * special in the scalar tail too */
+      {2, 6, 2, 7, 1, 2, 3, 4, TRUE},
+      /* large enough to split over the threads */
+      {2, 300, 4, 64, 8, 3, 5, 9, TRUE},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (th); i++) {
+      c = add_case (cases, &op_to_half_heads, TOL_EXACT,
+          "%dx%d %dh d%d pads %d,%d,%d,%d%s", th[i].batch, th[i].len,
+          th[i].heads, th[i].head_dim, th[i].src_row_pad, th[i].src_batch_pad,
+          th[i].dst_head_pad, th[i].dst_batch_pad,
+          th[i].specials ? " specials" : "");
+      c->to_half = th[i];
+      if (th[i].specials)
+        c->check = to_half_check_specials;
+    }
+  }
+
   /* longer than one 128-query × 512-key block of the CPU's bf16 kernel */
   c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION,
       "2x4h q300 kv1100 d64 causal offset");
@@ -1835,6 +2257,16 @@ add_attention_cases (GPtrArray * cases)
   c->attn = (AttentionArgs) {
   .batch = 2,.q_heads = 24,.kv_heads = 24,.q_len = 1296,.kv_len =
         3350,.head_dim = 64,.scale = 0.125f};
+  c = add_perf (cases, &op_attention_half, "2x24h q1296 kv3350 d64 "
+      "(HART_CPU_ATTENTION=onednn)");
+  c->attn = (AttentionArgs) {
+  .batch = 2,.q_heads = 24,.kv_heads = 24,.q_len = 1296,.kv_len =
+        3350,.head_dim = 64,.scale = 0.125f,.onednn = TRUE};
+  /* HART's last stage at 1024² over its bf16 KV cache (CFG batch 2) */
+  c = add_perf (cases, &op_attention_half, "2x24h q4096 kv9751 d64 kv_half");
+  c->attn = (AttentionArgs) {
+  .batch = 2,.q_heads = 24,.kv_heads = 24,.q_len = 4096,.kv_len =
+        9751,.head_dim = 64,.scale = 0.125f,.kv_half = TRUE};
   c = add_perf (cases, &op_attention, "1x1h q4096 kv4096 d512 (VAE)");
   c->attn = (AttentionArgs) {
   .batch = 1,.q_heads = 1,.kv_heads = 1,.q_len = 4096,.kv_len =

@@ -145,7 +145,21 @@ typedef struct
   gboolean causal;
   int causal_offset;
   int out_pad;                  /* extra floats per output row */
+  /* attention_half: K and V given in bf16 (k_half, v_half), written by
+   * to_half_heads into a padded head-major cache */
+  gboolean kv_half;
+  /* attention_half: run with HART_CPU_ATTENTION=onednn (the CPU's oneDNN
+   * path where it would take its AMX kernel) */
+  gboolean onednn;
 } AttentionArgs;
+
+typedef struct
+{
+  int batch, len, heads, head_dim;
+  int src_row_pad, src_batch_pad;       /* extra floats of the source */
+  int dst_head_pad, dst_batch_pad;      /* extra elements of the destination */
+  gboolean specials;            /* NaN, infinities, ties, denormals */
+} ToHalfArgs;
 
 typedef struct
 {
@@ -263,6 +277,7 @@ struct _OpCase
     GemmArgs gemm;
     LinearArgs linear;
     AttentionArgs attn;
+    ToHalfArgs to_half;
     NormArgs norm;
     ModulateArgs mod;
     RopeArgs rope;
