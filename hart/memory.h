@@ -51,11 +51,13 @@
  * Host and device bytes are counted together (on the CPU backend they are
  * the same memory).  It is meant to be within ~20 % of the peak resident
  * size: for the 0.7B release at 1024 px in fp32, 2.97 GiB of weights +
- * 4.34 GiB of buffers = 7.31 GiB estimated; 7.43 GiB was measured before
- * generations kept their state (docs/performance.md), and
- * tests/unit/test-memory.c keeps the buffers within 20 % of that
- * measurement.  In bf16: 1.61 GiB of weights + 2.68 GiB of buffers =
- * 4.29 GiB (the 16-bit matrices save 1.36 GiB, the KV cache 1.66 GiB).
+ * 4.05 GiB of buffers = 7.02 GiB estimated; 7.43 GiB was measured before
+ * generations kept their state and stages were chunked
+ * (docs/performance.md), and tests/unit/test-memory.c keeps the buffers
+ * within 20 % of that measurement.  In bf16: 1.61 GiB of weights +
+ * 2.38 GiB of buffers = 3.99 GiB (the 16-bit matrices save 1.36 GiB, the
+ * KV cache 1.66 GiB); with the text encoder 6.47 GiB, against 6.58 GiB
+ * measured (docs/precision.md).
  */
 #ifndef HART_MEMORY_H
 #define HART_MEMORY_H

@@ -53,9 +53,11 @@ struct _HartTransformerState
   /* The stage's tokens go through the QKV projection and the MLP in
    * chunks of chunk_rows tokens: their widest buffers (qkv, gate, up) are
    * chunk-sized, which bounds the activations whatever the stage (at
-   * 1024², 8,192 tokens: 0.3 GB less).  A product's rows do not depend on
-   * how many rows it has (the fp32 GEMM's rows-invariant path,
-   * kernels/cpu/cpu-gemm.c), so fp32 results are those of one pass. */
+   * 1024², 8,192 tokens: 0.3 GB less).  On the CPU a product's rows do
+   * not depend on how many rows it has (the fp32 GEMM's rows-invariant
+   * path, kernels/cpu/cpu-gemm.c), so fp32 results are those of one pass;
+   * cuBLAS promises no such thing, and CUDA is held to the CPU by a
+   * tolerance, not bytes. */
   int chunk_rows;
   float *qkv;                   /* [chunk_rows, 3C] fused projection */
   float *q;                     /* [2B·max_tokens, C] roped queries */

@@ -66,7 +66,8 @@ typedef struct _HartTransformerState HartTransformerState;
 HartTransformerState *hart_transformer_state_new (HartTransformer * tf,
     int batch, gsize workspace_floats, GError ** error);
 void hart_transformer_state_free (HartTransformerState * st);
-/* The memory of the KV cache (N_FLOATS floats on the backend) as scratch
+/* The memory of the KV cache and the stage activations (one slab of
+ * N_FLOATS floats on the backend) as scratch
  * for someone else between two generations: its contents are garbage to the
  * next hart_transformer_begin, which overwrites what it reads; anything put
  * there is gone once the state is used again.  The refinement decodes in it

@@ -4,9 +4,11 @@
  *
  * A hand-written flash-attention kernel for attention_half on CPUs with
  * AMX (Sapphire Rapids and later), with the arithmetic of the oneDNN path
- * (cpu-attention-half.c): q, k, the probabilities and v rounded to bf16 to
- * nearest even, products summed in fp32; scale, masks, running maximum,
- * exponentials and their sum in fp32, the exponentials summed unrounded;
+ * (cpu-attention-half.c) but for the summation order and the correction
+ * factor exp (m_old − m_new), taken from exp16 rather than libm's expf:
+ * q, k, the probabilities and v rounded to bf16 to nearest even, products
+ * summed in fp32; scale, masks, running maximum, exponentials and their
+ * sum in fp32, the exponentials summed unrounded;
  * out = acc / sum; a row that sees no key gives zeros; NaN where scratch
  * memory ran out.  Why by hand: oneDNN 2.6 has no fused attention, and its
  * two batched matmuls per block of 128 queries × 512 keys × every head
