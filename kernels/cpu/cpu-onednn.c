@@ -302,6 +302,14 @@ hart_cpu_half_init (HartBackend * be)
     be->half_impl = "none";     /* probed: no bf16 */
     return;
   }
+#ifdef HART_HAVE_AMX_ATTENTION
+  {
+    /* the bf16 attention's kernel, for logs and benchmarks */
+    const HartAttentionParams hd64 = {.head_dim = 64 };
+    if (hart_cpu_attention_amx_usable (&hd64))
+      g_strlcat (h->impl, ", attention on AMX tiles", sizeof h->impl);
+  }
+#endif
   be->priv = h;
   be->half_dtypes = 1u << HART_DTYPE_BF16;
   be->half_impl = h->impl;

@@ -759,8 +759,12 @@ main (int argc, char **argv)
       b->skip = g_strdup (error->message);
       g_clear_error (&error);
     } else if (b->be->ops->init_half != NULL) {
-      /* the half-precision ops are tested where the backend has them */
+      /* the half-precision ops are tested where the backend has them;
+       * which kernels run them (the AMX attention or not) goes in the log,
+       * so a run on a machine without AMX says so */
       b->be->ops->init_half (b->be);
+      printf ("# %s: half precision on %s\n", b->name,
+          b->be->half_impl ? b->be->half_impl : "none");
     }
   }
 
