@@ -14,7 +14,9 @@
 #include <glib.h>
 #include "kernels/backend.h"
 
-G_BEGIN_DECLS typedef struct
+G_BEGIN_DECLS
+
+typedef struct
 {
   /* device pointer to [out, in] row-major: float for HART_DTYPE_F32, raw
    * 16-bit values for HART_DTYPE_BF16 / HART_DTYPE_F16 */

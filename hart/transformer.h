@@ -15,7 +15,9 @@
 #include "hart/config.h"
 #include "hart/weights.h"
 
-G_BEGIN_DECLS typedef struct
+G_BEGIN_DECLS
+
+typedef struct
 {
   float *ln;                    /* [C] shared by both norms of the block */
   HartMatrix w_qkv;             /* [3C, C] rows: Q, K, V */

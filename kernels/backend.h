@@ -28,7 +28,9 @@
 #include "kernels/dtype.h"
 #include "kernels/cpu/cpu-pool.h"
 
-G_BEGIN_DECLS typedef struct _HartBackend HartBackend;
+G_BEGIN_DECLS
+
+typedef struct _HartBackend HartBackend;
 typedef struct _HartBackendOps HartBackendOps;
 
 /* Parameters of one attention call.  Q has `q_heads` heads, K/V `kv_heads`
@@ -133,7 +135,7 @@ struct _HartBackendOps
    * loads them.  NULL: the backend has none. */
   void (*init_half) (HartBackend * be);
   /* Waits for queued work; reports a sticky device error. */
-    gboolean (*synchronize) (HartBackend * be, GError ** error);
+  gboolean (*synchronize) (HartBackend * be, GError ** error);
 
   /* ---- GEMM ---- */
   /* C[m,n] = alpha * op(A) op(B) + beta * C, row-major, op = transpose when
@@ -182,7 +184,8 @@ struct _HartBackendOps
    * halves are equal; HART's image RoPE passes different halves (docs/algorithm.md §5.4). */
   void (*rope) (HartBackend * be, float *x, int64_t batch_stride,
       int64_t row_stride, const float *cos, const float *sin,
-      int64_t table_batch_stride, int batch, int len, int heads, int head_dim);
+      int64_t table_batch_stride, int batch, int len, int heads,
+      int head_dim);
 
   /* ---- attention ---- */
   void (*attention) (HartBackend * be, const HartAttentionParams * p);
@@ -203,9 +206,9 @@ struct _HartBackendOps
       int heads, int head_dim);
 
   /* ---- activations and elementwise ---- */
-  void (*softmax) (HartBackend * be, float *x, int rows, int n);        /* in place */
+  void (*softmax) (HartBackend * be, float *x, int rows, int n);  /* in place */
   void (*silu) (HartBackend * be, float *y, const float *x, gsize n);
-  void (*gelu) (HartBackend * be, float *y, const float *x, gsize n);   /* erf */
+  void (*gelu) (HartBackend * be, float *y, const float *x, gsize n);      /* erf */
   void (*gelu_tanh) (HartBackend * be, float *y, const float *x, gsize n);
   /* y = silu(gate) * up */
   void (*swiglu) (HartBackend * be, float *y, const float *gate,

@@ -33,15 +33,17 @@
 #include <string.h>
 
 G_BEGIN_DECLS
+
 /* Loops shorter than this run on one thread: a pool job costs a few
  * microseconds, about what 32 K simple float operations take. */
 #define HART_CPU_PARALLEL_MIN 32768
 /* Chunks per thread of a split loop: a thread the system deschedules then
  * holds back a quarter of its share, not all of it. */
 #define HART_CPU_CHUNKS_PER_THREAD 4
+
 /* ROWS rows of ROW_BYTES bytes from SRC to DST, each with its own pitch
  * (the copy_2d op, and the GEMM's padded scratch in cpu-gemm.c). */
-    static inline void
+static inline void
 hart_cpu_copy_2d (void *dst, gsize dst_pitch, const void *src,
     gsize src_pitch, gsize row_bytes, gsize rows)
 {
@@ -87,7 +89,8 @@ void hart_cpu_sgemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
 void hart_cpu_gemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
     int m, int n, int k, float alpha, const float *a, int lda,
     const float *b, int ldb, float beta, float *c, int ldc);
-void hart_cpu_gemm_batched (HartBackend * be, const HartGemmBatchedParams * p);
+void hart_cpu_gemm_batched (HartBackend * be,
+    const HartGemmBatchedParams * p);
 void hart_cpu_linear (HartBackend * be, float *y, const float *x,
     const float *w, const float *bias, int rows, int in, int out);
 
@@ -102,7 +105,8 @@ void hart_cpu_linear_half (HartBackend * be, float *y, const float *x,
     const uint16_t * w, HartDType w_dtype, const float *bias, int rows,
     int in, int out);
 /* cpu-attention-half.c (HART_HAVE_ONEDNN) */
-void hart_cpu_attention_half (HartBackend * be, const HartAttentionParams * p);
+void hart_cpu_attention_half (HartBackend * be,
+    const HartAttentionParams * p);
 void hart_cpu_to_half_heads (HartBackend * be, uint16_t * dst,
     int64_t dst_batch_stride, int64_t dst_head_stride, const float *src,
     int64_t src_batch_stride, int64_t src_row_stride, int batch, int len,
@@ -147,7 +151,8 @@ void hart_cpu_softmax (HartBackend * be, float *x, int rows, int n);
 void hart_cpu_fill (HartBackend * be, float *dst, float value, gsize n);
 void hart_cpu_silu (HartBackend * be, float *y, const float *x, gsize n);
 void hart_cpu_gelu (HartBackend * be, float *y, const float *x, gsize n);
-void hart_cpu_gelu_tanh (HartBackend * be, float *y, const float *x, gsize n);
+void hart_cpu_gelu_tanh (HartBackend * be, float *y, const float *x,
+    gsize n);
 void hart_cpu_swiglu (HartBackend * be, float *y, const float *gate,
     const float *up, gsize n);
 void hart_cpu_add (HartBackend * be, float *y, const float *a,
