@@ -302,6 +302,32 @@ queue_product (TileQueue * q, float *pv, const uint16_t * vt,
   }
 }
 
+/* Tiles 0-3 (a 32 × 32 fp32 block) += A · B, A two 16-row tiles ROWS_STRIDE
+ * bytes apart (rows of STRIDE bytes), B two VNNI tiles B0 and B1. */
+AMX_TARGET static inline void
+tile_product_2x2 (const char *a, long rows_stride, long stride,
+    const void *b0, const void *b1)
+{
+  _tile_loadd (4, a, stride);
+  _tile_loadd (5, a + rows_stride, stride);
+  _tile_loadd (6, b0, 64);
+  _tile_loadd (7, b1, 64);
+  _tile_dpbf16ps (0, 4, 6);
+  _tile_dpbf16ps (1, 4, 7);
+  _tile_dpbf16ps (2, 5, 6);
+  _tile_dpbf16ps (3, 5, 7);
+}
+
+/* Tiles 0-3 to the 32 × AMX_QS fp32 block at DST. */
+AMX_TARGET static inline void
+tile_store_2x2 (float *dst)
+{
+  _tile_stored (0, dst, AMX_QS * 4);
+  _tile_stored (1, dst + 16, AMX_QS * 4);
+  _tile_stored (2, dst + 16 * AMX_QS, AMX_QS * 4);
+  _tile_stored (3, dst + 16 * AMX_QS + 16, AMX_QS * 4);
+}
+
 /* Runs the queued units up to `upto`.  The barriers: _tile_loadd does not
  * tell the compiler that it reads memory, so what the C code stored before
  * must be written first, and what it stores after must not move up. */
@@ -324,42 +350,22 @@ queue_run (TileQueue * q, int upto)
       case UNIT_S_CHUNK:{
         const char *kb = (const char *) (q->k + (gsize) u.x * 32 * q->d) +
             u.y * 64;
-        _tile_loadd (4, kb, kstride);
-        _tile_loadd (5, kb + 16 * kstride, kstride);
-        _tile_loadd (6, q->qt + (u.y * 2) * 256, 64);
-        _tile_loadd (7, q->qt + (u.y * 2 + 1) * 256, 64);
-        _tile_dpbf16ps (0, 4, 6);
-        _tile_dpbf16ps (1, 4, 7);
-        _tile_dpbf16ps (2, 5, 6);
-        _tile_dpbf16ps (3, 5, 7);
+        tile_product_2x2 (kb, 16 * kstride, kstride,
+            q->qt + (u.y * 2) * 256, q->qt + (u.y * 2 + 1) * 256);
         break;
       }
       case UNIT_S_STORE:{
-        float *sb = q->scores + u.x * 32 * AMX_QS;
-        _tile_stored (0, sb, AMX_QS * 4);
-        _tile_stored (1, sb + 16, AMX_QS * 4);
-        _tile_stored (2, sb + 16 * AMX_QS, AMX_QS * 4);
-        _tile_stored (3, sb + 16 * AMX_QS + 16, AMX_QS * 4);
+        tile_store_2x2 (q->scores + u.x * 32 * AMX_QS);
         break;
       }
       case UNIT_O_CHUNK:{
         const uint16_t *v = q->vt + u.x * 32 * AMX_KB + u.y * 32;
-        _tile_loadd (4, v, AMX_KB * 2);
-        _tile_loadd (5, v + 16 * AMX_KB, AMX_KB * 2);
-        _tile_loadd (6, q->probs + (u.y * 2) * 512, 64);
-        _tile_loadd (7, q->probs + (u.y * 2 + 1) * 512, 64);
-        _tile_dpbf16ps (0, 4, 6);
-        _tile_dpbf16ps (1, 4, 7);
-        _tile_dpbf16ps (2, 5, 6);
-        _tile_dpbf16ps (3, 5, 7);
+        tile_product_2x2 ((const char *) v, 16 * AMX_KB * 2, AMX_KB * 2,
+            q->probs + (u.y * 2) * 512, q->probs + (u.y * 2 + 1) * 512);
         break;
       }
       case UNIT_O_STORE:{
-        float *a = q->pv + u.x * 32 * AMX_QS;
-        _tile_stored (0, a, AMX_QS * 4);
-        _tile_stored (1, a + 16, AMX_QS * 4);
-        _tile_stored (2, a + 16 * AMX_QS, AMX_QS * 4);
-        _tile_stored (3, a + 16 * AMX_QS + 16, AMX_QS * 4);
+        tile_store_2x2 (q->pv + u.x * 32 * AMX_QS);
         break;
       }
       default:

@@ -2145,20 +2145,15 @@ add_attention_cases (GPtrArray * cases)
     };
 #undef ATTN
     /* *INDENT-ON* */
-    for (gsize i = 0; i < G_N_ELEMENTS (amx); i++)
+    /* every case on both paths: the AMX kernel and the oneDNN one */
+    for (gsize i = 0; i < G_N_ELEMENTS (amx) + G_N_ELEMENTS (kv_half); i++)
       for (int onednn = 0; onednn < 2; onednn++) {
+        const gboolean first = i < G_N_ELEMENTS (amx);
+        const gsize j = first ? i : i - G_N_ELEMENTS (amx);
         c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION, "%s%s",
-            amx[i].name, onednn ? " (HART_CPU_ATTENTION=onednn)" : "");
-        c->attn = amx[i].a;
-        c->attn.onednn = onednn;
-        if (c->attn.mask_one_item)
-          c->check = attention_check_zero_batch;
-      }
-    for (gsize i = 0; i < G_N_ELEMENTS (kv_half); i++)
-      for (int onednn = 0; onednn < 2; onednn++) {
-        c = add_case (cases, &op_attention_half, TOL_BF16_ATTENTION, "%s%s",
-            kv_half[i].name, onednn ? " (HART_CPU_ATTENTION=onednn)" : "");
-        c->attn = kv_half[i].a;
+            first ? amx[j].name : kv_half[j].name,
+            onednn ? " (HART_CPU_ATTENTION=onednn)" : "");
+        c->attn = first ? amx[j].a : kv_half[j].a;
         c->attn.onednn = onednn;
         if (c->attn.mask_one_item)
           c->check = attention_check_zero_batch;
