@@ -2,14 +2,26 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The decoder's convolutions (6.5 TFLOP at 1024², docs/precision.md) as
- * cpu-image.c computes them — bands of output rows, one im2col and one
- * matrix product per band, bands spread over the pool — with the im2col
- * matrix and the weights rounded to bf16 and the product on oneDNN's
- * matmul (the matrix units), summed in fp32 into the fp32 output.  The
- * weights stay fp32 in the model and are rounded once per call: the
- * decoder's are small (≤ 2.4 M values a layer) next to its activations.
- * The bands depend on the thread count only.
+ * The decoder's convolutions (6.5 TFLOP at 1024², docs/precision.md), in
+ * bands of output rows spread over the pool, two ways:
+ *   direct (conv2d_half_direct): oneDNN's convolution primitive, which
+ *     runs on the matrix units (brgconv) without an im2col copy.  Per band,
+ *     a oneDNN reorder rounds the band's input rows (with their halo) to a
+ *     channels-last bf16 buffer, zero rows standing for the padding above
+ *     and below the image; the primitive convolves it (bias added, fp32
+ *     sums) into a channels-last fp32 buffer; a second reorder writes that
+ *     into y's rows.  The weights are rounded into the primitive's layout
+ *     once per call.  Why reorders: the engine's activations are NCHW
+ *     fp32, and oneDNN's fast kernels want channels last.  ~1.3-2× im2col
+ *     on the decoder's 160- and 320-channel levels (docs/precision.md).
+ *   im2col (conv2d_half_im2col): cpu-image.c's scheme with the im2col
+ *     matrix and the weights rounded to bf16 and the product on oneDNN's
+ *     matmul.  For 1×1 convolutions (a plain product, no copy to save), for
+ *     shapes oneDNN has only its reference loops for, and with
+ *     HART_CPU_CONV=im2col in the environment (for comparisons).
+ * Both round x and w to bf16 by nearest even and sum the products in fp32;
+ * the bits differ between them (summation order).  The bands depend on
+ * the thread count only.
  */
 #include "cpu-onednn.h"
 
@@ -140,8 +152,8 @@ round_range (gsize i0, gsize i1, gpointer data)
   hart_cpu_bf16_round_row (R->dst + i0, R->src + i0, i1 - i0);
 }
 
-void
-hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
+static void
+conv2d_half_im2col (HartBackend * be, const HartConv2dParams * p)
 {
   const int out_h = p->height + 2 * p->pad - p->k + 1;
   const int out_w = p->width + 2 * p->pad - p->k + 1;
@@ -191,4 +203,466 @@ hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
   if (A.failed)
     g_warning ("cpu backend: bf16 convolution failed (out of memory)");
   g_free (wh);
+}
+
+/* ---- oneDNN's convolution primitive over bands of output rows ---- */
+
+/* Output band buffer per thread (fp32, channels last) */
+#define DIRECT_CONV_BAND_BYTES (4u << 20)
+
+/* The primitive for bands of `rows` output rows: src [1, cin, rows + k − 1,
+ * width] bf16 channels last (the band's input rows with their halo, zero
+ * rows above and below the image, as the pad rows are not the primitive's
+ * business), dst [1, cout, rows, out_w] fp32 channels last, padding left
+ * and right only. */
+typedef struct
+{
+  dnnl_primitive_desc_t pd;
+  dnnl_primitive_t prim;
+  dnnl_memory_desc_t src_md, wei_md, dst_md, bias_md, scratch_md;
+  int rows;
+} BandConv;
+
+/* A oneDNN reorder between two layouts of the same dims (the band's
+ * channels-first rows and channels-last buffer): rounds to bf16 by nearest
+ * even where the destination is bf16. */
+typedef struct
+{
+  dnnl_primitive_t prim;
+  dnnl_memory_desc_t src_md, dst_md;
+} Reorder;
+
+/* Bytes of a queried memory descriptor, 0 for none */
+static gsize
+md_bytes (const dnnl_memory_desc_t * md)
+{
+  return md != NULL ? dnnl_memory_desc_get_size (md) : 0;
+}
+
+static void
+reorder_clear (Reorder * r)
+{
+  if (r->prim)
+    dnnl_primitive_destroy (r->prim);
+  memset (r, 0, sizeof *r);
+}
+
+static gboolean
+reorder_init (HartCpuHalf * h, Reorder * r, int c, int rows, int width,
+    gsize planar_hw, dnnl_data_type_t packed_type, gboolean to_packed)
+{
+  const dnnl_dims_t dims = { 1, c, rows, width };
+  const dnnl_dims_t planar = { (int64_t) c * planar_hw, (int64_t) planar_hw,
+    width, 1
+  };
+  dnnl_memory_desc_t planar_md, packed_md;
+  dnnl_primitive_desc_t pd = NULL;
+  gboolean ok;
+
+  memset (r, 0, sizeof *r);
+  if (dnnl_memory_desc_init_by_strides (&planar_md, 4, dims, dnnl_f32,
+          planar) != dnnl_success
+      || dnnl_memory_desc_init_by_tag (&packed_md, 4, dims, packed_type,
+          dnnl_nhwc) != dnnl_success)
+    return FALSE;
+  r->src_md = to_packed ? planar_md : packed_md;
+  r->dst_md = to_packed ? packed_md : planar_md;
+  /* with the user scratchpad mode, as every primitive the pool's threads
+   * share: a reorder that would need scratch memory is not taken (none of
+   * these plain transposes does) */
+  ok = dnnl_reorder_primitive_desc_create (&pd, &r->src_md, h->engine,
+      &r->dst_md, h->engine, h->attr) == dnnl_success
+      && md_bytes (dnnl_primitive_desc_query_md (pd,
+          dnnl_query_scratchpad_md, 0)) == 0
+      && dnnl_primitive_create (&r->prim, pd) == dnnl_success;
+  if (pd)
+    dnnl_primitive_desc_destroy (pd);
+  if (!ok)
+    reorder_clear (r);
+  return ok;
+}
+
+static gboolean
+reorder_run (HartCpuHalf * h, const Reorder * r, dnnl_stream_t stream,
+    const void *src, void *dst)
+{
+  dnnl_memory_t from = NULL, to = NULL;
+  gboolean ok = FALSE;
+
+  if (dnnl_memory_create (&from, &r->src_md, h->engine, (void *) src)
+      == dnnl_success
+      && dnnl_memory_create (&to, &r->dst_md, h->engine, dst) == dnnl_success) {
+    const dnnl_exec_arg_t args[2] = {
+      {DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}
+    };
+    ok = dnnl_primitive_execute (r->prim, stream, 2, args) == dnnl_success
+        && dnnl_stream_wait (stream) == dnnl_success;
+  }
+  if (from)
+    dnnl_memory_destroy (from);
+  if (to)
+    dnnl_memory_destroy (to);
+  return ok;
+}
+
+/* Reorders into a band's input buffer, one per count of its rows inside
+ * the image (bands at the top and bottom have fewer) */
+#define DIRECT_CONV_MAX_PACKS 8
+
+typedef struct
+{
+  const HartConv2dParams *p;
+  HartCpuHalf *h;
+  int out_h, out_w, band_rows, n_bands;
+  gsize in_hw, out_hw;
+  BandConv full, last;          /* last.prim: bands of out_h % band_rows */
+  /* the output buffer into y's rows: full and last bands */
+  Reorder unpack_full, unpack_last;
+  Reorder pack[DIRECT_CONV_MAX_PACKS];
+  int pack_rows[DIRECT_CONV_MAX_PACKS], n_packs;
+  const void *wei;              /* bf16, in full.wei_md's layout */
+  gint failed;
+} DirectConvArgs;
+
+static void
+band_conv_clear (BandConv * bc)
+{
+  if (bc->prim)
+    dnnl_primitive_destroy (bc->prim);
+  if (bc->pd)
+    dnnl_primitive_desc_destroy (bc->pd);
+  memset (bc, 0, sizeof *bc);
+}
+
+/* FALSE when oneDNN has no fast convolution for the shape (its reference
+ * loops, "ref:any", are far slower than im2col) or fails. */
+static gboolean
+band_conv_init (HartCpuHalf * h, const HartConv2dParams * p, int rows,
+    int out_w, BandConv * bc)
+{
+  const dnnl_dims_t src_dims = { 1, p->cin, rows + p->k - 1, p->width };
+  const dnnl_dims_t wei_dims = { p->cout, p->cin, p->k, p->k };
+  const dnnl_dims_t dst_dims = { 1, p->cout, rows, out_w };
+  const dnnl_dims_t bias_dims = { p->cout };
+  const dnnl_dims_t strides = { 1, 1 };
+  const dnnl_dims_t pad_l = { 0, p->pad }, pad_r = { 0, p->pad };
+  dnnl_convolution_desc_t op;
+  const char *impl = NULL;
+  const dnnl_memory_desc_t *md;
+
+  memset (bc, 0, sizeof *bc);
+  bc->rows = rows;
+  omp_set_num_threads (1);
+  if (dnnl_memory_desc_init_by_tag (&bc->src_md, 4, src_dims, dnnl_bf16,
+          dnnl_nhwc) != dnnl_success
+      || dnnl_memory_desc_init_by_tag (&bc->wei_md, 4, wei_dims, dnnl_bf16,
+          dnnl_format_tag_any) != dnnl_success
+      || dnnl_memory_desc_init_by_tag (&bc->dst_md, 4, dst_dims, dnnl_f32,
+          dnnl_nhwc) != dnnl_success
+      || dnnl_memory_desc_init_by_tag (&bc->bias_md, 1, bias_dims, dnnl_f32,
+          dnnl_x) != dnnl_success
+      || dnnl_convolution_forward_desc_init (&op, dnnl_forward_inference,
+          dnnl_convolution_direct, &bc->src_md, &bc->wei_md,
+          p->bias ? &bc->bias_md : NULL, &bc->dst_md, strides, pad_l,
+          pad_r) != dnnl_success
+      || dnnl_primitive_desc_create (&bc->pd, &op, h->attr, h->engine,
+          NULL) != dnnl_success)
+    goto fail;
+  dnnl_primitive_desc_query (bc->pd, dnnl_query_impl_info_str, 0, &impl);
+  if (impl == NULL || g_str_has_prefix (impl, "ref"))
+    goto fail;
+  md = dnnl_primitive_desc_query_md (bc->pd, dnnl_query_weights_md, 0);
+  bc->wei_md = *md;
+  md = dnnl_primitive_desc_query_md (bc->pd, dnnl_query_scratchpad_md, 0);
+  if (md != NULL)
+    bc->scratch_md = *md;
+  else
+    memset (&bc->scratch_md, 0, sizeof bc->scratch_md);
+  if (dnnl_primitive_create (&bc->prim, bc->pd) != dnnl_success)
+    goto fail;
+  return TRUE;
+
+fail:
+  band_conv_clear (bc);
+  return FALSE;
+}
+
+/* The fp32 [cout, cin, k, k] weights rounded to bf16 (oneDNN's reorder
+ * rounds to nearest even) into the primitive's layout; NULL when out of
+ * memory. */
+static void *
+reorder_weights (HartCpuHalf * h, const HartConv2dParams * p,
+    const dnnl_memory_desc_t * wei_md)
+{
+  const dnnl_dims_t dims = { p->cout, p->cin, p->k, p->k };
+  dnnl_memory_desc_t f32_md;
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_t prim = NULL;
+  dnnl_stream_t stream = NULL;
+  dnnl_memory_t from = NULL, to = NULL;
+  void *wei = g_try_malloc (MAX (dnnl_memory_desc_get_size (wei_md), 1));
+  gboolean ok = FALSE;
+
+  omp_set_num_threads (1);
+  if (wei != NULL
+      && dnnl_memory_desc_init_by_tag (&f32_md, 4, dims, dnnl_f32,
+          dnnl_oihw) == dnnl_success
+      && dnnl_reorder_primitive_desc_create (&pd, &f32_md, h->engine, wei_md,
+          h->engine, NULL) == dnnl_success
+      && dnnl_primitive_create (&prim, pd) == dnnl_success
+      && dnnl_stream_create (&stream, h->engine, dnnl_stream_default_flags)
+      == dnnl_success
+      && dnnl_memory_create (&from, &f32_md, h->engine,
+          (void *) p->w) == dnnl_success
+      && dnnl_memory_create (&to, wei_md, h->engine, wei) == dnnl_success) {
+    const dnnl_exec_arg_t args[2] = {
+      {DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}
+    };
+    ok = dnnl_primitive_execute (prim, stream, 2, args) == dnnl_success
+        && dnnl_stream_wait (stream) == dnnl_success;
+  }
+  if (from)
+    dnnl_memory_destroy (from);
+  if (to)
+    dnnl_memory_destroy (to);
+  if (stream)
+    dnnl_stream_destroy (stream);
+  if (prim)
+    dnnl_primitive_destroy (prim);
+  if (pd)
+    dnnl_primitive_desc_destroy (pd);
+  if (!ok) {
+    g_free (wei);
+    return NULL;
+  }
+  return wei;
+}
+
+/* Image rows [*lo, *hi) of the band's input rows (row_start − pad …
+ * row_start − pad + rows + k − 1) */
+static void
+band_input_rows (const HartConv2dParams * p, int row_start, int rows,
+    int *lo, int *hi)
+{
+  *lo = MAX (0, row_start - p->pad);
+  *hi = MIN (p->height, row_start - p->pad + rows + p->k - 1);
+  *hi = MAX (*hi, *lo);
+}
+
+static const Reorder *
+pack_for (const DirectConvArgs * A, int n_rows)
+{
+  for (int i = 0; i < A->n_packs; i++)
+    if (A->pack_rows[i] == n_rows)
+      return &A->pack[i];
+  return NULL;
+}
+
+/* One band: its input rows rounded into `in` (zeros outside the image),
+ * the convolution into `out`, `out` into y. */
+static gboolean
+direct_band (const DirectConvArgs * A, dnnl_stream_t stream, uint16_t * in,
+    float *out, void *scratch, int b, int row_start, int rows)
+{
+  const HartConv2dParams *p = A->p;
+  const gboolean full = rows == A->band_rows;
+  const BandConv *bc = full ? &A->full : &A->last;
+  const gsize in_row = (gsize) p->width * p->cin;
+  const int first = row_start - p->pad, n_in = rows + p->k - 1;
+  dnnl_memory_t mem[5] = { NULL };
+  dnnl_exec_arg_t args[5];
+  const Reorder *pack;
+  int lo, hi, n = 0;
+  gboolean ok = FALSE;
+
+  band_input_rows (p, row_start, rows, &lo, &hi);
+  memset (in, 0, (gsize) (lo - first) * in_row * sizeof (uint16_t));
+  memset (in + (gsize) (hi - first) * in_row, 0,
+      (gsize) (first + n_in - hi) * in_row * sizeof (uint16_t));
+  if (hi > lo) {
+    pack = pack_for (A, hi - lo);
+    if (pack == NULL || !reorder_run (A->h, pack, stream,
+            p->x + (gsize) b * p->cin * A->in_hw + (gsize) lo * p->width,
+            in + (gsize) (lo - first) * in_row))
+      return FALSE;
+  }
+#define ARG(kind, md, ptr) \
+  (dnnl_memory_create (&mem[n], (md), A->h->engine, (void *) (ptr)) \
+      == dnnl_success && (args[n].arg = (kind), args[n].memory = mem[n], \
+          n++, TRUE))
+  if (ARG (DNNL_ARG_SRC, &bc->src_md, in)
+      && ARG (DNNL_ARG_WEIGHTS, &bc->wei_md, A->wei)
+      && ARG (DNNL_ARG_DST, &bc->dst_md, out)
+      && (p->bias == NULL || ARG (DNNL_ARG_BIAS, &bc->bias_md, p->bias))
+      && (scratch == NULL || ARG (DNNL_ARG_SCRATCHPAD, &bc->scratch_md,
+              scratch)))
+    ok = dnnl_primitive_execute (bc->prim, stream, n, args) == dnnl_success
+        && dnnl_stream_wait (stream) == dnnl_success;
+#undef ARG
+  for (int i = 0; i < n; i++)
+    dnnl_memory_destroy (mem[i]);
+  return ok && reorder_run (A->h, full ? &A->unpack_full : &A->unpack_last,
+      stream, out, p->y + (gsize) b * p->cout * A->out_hw +
+      (gsize) row_start * A->out_w);
+}
+
+static void
+direct_bands (HartCpuJob * job, gpointer data)
+{
+  DirectConvArgs *A = data;
+  const HartConv2dParams *p = A->p;
+  const gsize scratch_bytes = MAX (dnnl_memory_desc_get_size
+      (&A->full.scratch_md), A->last.prim ?
+      dnnl_memory_desc_get_size (&A->last.scratch_md) : 0);
+  uint16_t *in = g_try_malloc ((gsize) (A->band_rows + p->k - 1) *
+      p->width * p->cin * sizeof (uint16_t));
+  float *out = g_try_malloc ((gsize) A->band_rows * A->out_w * p->cout *
+      sizeof (float));
+  void *scratch = scratch_bytes ? g_try_malloc (scratch_bytes) : NULL;
+  dnnl_stream_t stream = NULL;
+  gboolean usable;
+  gsize t0, t1;
+
+  omp_set_num_threads (1);
+  usable = in != NULL && out != NULL && (scratch_bytes == 0 || scratch != NULL)
+      && dnnl_stream_create (&stream, A->h->engine,
+      dnnl_stream_default_flags) == dnnl_success;
+  while (hart_cpu_job_next (job, &t0, &t1)) {
+    for (gsize t = t0; t < t1; t++) {
+      const int b = (int) (t / A->n_bands);
+      const int row_start = (int) (t % A->n_bands) * A->band_rows;
+      const int rows = MIN (A->band_rows, A->out_h - row_start);
+
+      if (!usable || !direct_band (A, stream, in, out, scratch, b,
+              row_start, rows)) {
+        /* out of memory: NaN reaches the decoder's finiteness check */
+        float *yb = p->y + (gsize) b * p->cout * A->out_hw;
+        g_atomic_int_set (&A->failed, TRUE);
+        for (int c = 0; c < p->cout; c++)
+          for (gsize i = (gsize) row_start * A->out_w;
+              i < (gsize) (row_start + rows) * A->out_w; i++)
+            yb[(gsize) c * A->out_hw + i] = NAN;
+      }
+    }
+  }
+  if (stream)
+    dnnl_stream_destroy (stream);
+  g_free (in);
+  g_free (out);
+  g_free (scratch);
+}
+
+static void
+direct_clear (DirectConvArgs * A)
+{
+  band_conv_clear (&A->full);
+  band_conv_clear (&A->last);
+  reorder_clear (&A->unpack_full);
+  reorder_clear (&A->unpack_last);
+  for (int i = 0; i < A->n_packs; i++)
+    reorder_clear (&A->pack[i]);
+  A->n_packs = 0;
+}
+
+/* The primitives of every band shape: the convolution and the output's
+ * reorder for full bands and the last one, and the input's reorders for
+ * each count of rows inside the image.  FALSE: none for this shape. */
+static gboolean
+direct_init (DirectConvArgs * A)
+{
+  const HartConv2dParams *p = A->p;
+  const int last_rows = A->out_h % A->band_rows;
+
+  if (!band_conv_init (A->h, p, A->band_rows, A->out_w, &A->full)
+      || !reorder_init (A->h, &A->unpack_full, p->cout, A->band_rows,
+          A->out_w, A->out_hw, dnnl_f32, FALSE))
+    return FALSE;
+  if (last_rows != 0
+      && (!band_conv_init (A->h, p, last_rows, A->out_w, &A->last)
+          || !dnnl_memory_desc_equal (&A->full.wei_md, &A->last.wei_md)
+          || !reorder_init (A->h, &A->unpack_last, p->cout, last_rows,
+              A->out_w, A->out_hw, dnnl_f32, FALSE)))
+    return FALSE;
+  for (int band = 0; band < A->n_bands; band++) {
+    const int row_start = band * A->band_rows;
+    int lo, hi;
+    band_input_rows (p, row_start, MIN (A->band_rows, A->out_h - row_start),
+        &lo, &hi);
+    if (hi == lo || pack_for (A, hi - lo) != NULL)
+      continue;
+    if (A->n_packs == DIRECT_CONV_MAX_PACKS
+        || !reorder_init (A->h, &A->pack[A->n_packs], p->cin, hi - lo,
+            p->width, A->in_hw, dnnl_bf16, TRUE))
+      return FALSE;
+    A->pack_rows[A->n_packs++] = hi - lo;
+  }
+  return TRUE;
+}
+
+/* The direct convolution, or FALSE (nothing written) where oneDNN has
+ * none for this shape: then im2col runs. */
+static gboolean
+conv2d_half_direct (HartBackend * be, const HartConv2dParams * p)
+{
+  DirectConvArgs A;
+  void *wei = NULL;
+  gsize row_bytes;
+  int n_bands;
+
+  memset (&A, 0, sizeof A);
+  A.p = p;
+  A.h = be->priv;
+  A.out_h = p->height + 2 * p->pad - p->k + 1;
+  A.out_w = p->width + 2 * p->pad - p->k + 1;
+  A.in_hw = (gsize) p->height * p->width;
+  A.out_hw = (gsize) A.out_h * A.out_w;
+  /* bands of at most DIRECT_CONV_BAND_BYTES of output, at least two per
+   * thread, and for one image a multiple of the thread count (the pool's
+   * threads finish together): they depend on the thread count only */
+  row_bytes = (gsize) A.out_w * p->cout * sizeof (float);
+  n_bands = (int) ((A.out_h * row_bytes + DIRECT_CONV_BAND_BYTES - 1) /
+      DIRECT_CONV_BAND_BYTES);
+  n_bands = MAX (n_bands, (2 * be->n_threads + p->batch - 1) / p->batch);
+  if (p->batch == 1)
+    n_bands = (n_bands + be->n_threads - 1) / be->n_threads * be->n_threads;
+  n_bands = CLAMP (n_bands, 1, A.out_h);
+  A.band_rows = (A.out_h + n_bands - 1) / n_bands;
+  A.n_bands = (A.out_h + A.band_rows - 1) / A.band_rows;
+
+  omp_set_num_threads (1);
+  if (!direct_init (&A)) {
+    direct_clear (&A);
+    return FALSE;
+  }
+  A.wei = wei = reorder_weights (A.h, p, &A.full.wei_md);
+  if (wei == NULL) {
+    A.failed = TRUE;
+    for (gsize i = 0; i < (gsize) p->batch * p->cout * A.out_hw; i++)
+      p->y[i] = NAN;
+  } else {
+    hart_cpu_pool_run (be->pool, (gsize) p->batch * A.n_bands, 1,
+        direct_bands, &A);
+  }
+  if (A.failed)
+    g_warning ("cpu backend: bf16 convolution failed (out of memory)");
+  g_free (wei);
+  direct_clear (&A);
+  return TRUE;
+}
+
+void
+hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
+{
+  const int out_h = p->height + 2 * p->pad - p->k + 1;
+  const int out_w = p->width + 2 * p->pad - p->k + 1;
+
+  g_return_if_fail (be->priv != NULL);
+  if (p->batch <= 0 || p->cout <= 0 || out_h <= 0 || out_w <= 0 || p->k <= 0)
+    return;
+  /* a 1×1 convolution is a plain matrix product: no im2col copy, and the
+   * direct path's two reorders would cost more than they save */
+  if (p->k > 1 && g_strcmp0 (g_getenv ("HART_CPU_CONV"), "im2col") != 0
+      && conv2d_half_direct (be, p))
+    return;
+  conv2d_half_im2col (be, p);
 }

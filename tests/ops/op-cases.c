@@ -1649,7 +1649,20 @@ conv2d_half_run (HartBackend * be, const OpCase * c, void *const *dev)
     .batch = a->batch,.cin = a->cin,.height = a->height,.width = a->width,
     .cout = a->cout,.k = a->k,.pad = a->pad,
   };
+  char *saved = NULL;
+
+  if (a->im2col) {
+    saved = g_strdup (g_getenv ("HART_CPU_CONV"));
+    g_setenv ("HART_CPU_CONV", "im2col", TRUE);
+  }
   be->ops->conv2d_half (be, &p);
+  if (a->im2col) {
+    if (saved != NULL)
+      g_setenv ("HART_CPU_CONV", saved, TRUE);
+    else
+      g_unsetenv ("HART_CPU_CONV");
+    g_free (saved);
+  }
 }
 
 static const char *
@@ -2536,6 +2549,10 @@ add_image_cases (GPtrArray * cases)
      * one band */
     {2, 4, 17, 17, 6, 3, 1}, {2, 2, 8, 8, 5, 3, 1}, {2, 5, 9, 7, 3, 1, 0},
     {1, 3, 11, 13, 4, 3, 0}, {1, 2, 12, 10, 3, 5, 2},
+    /* the CPU's direct bf16 convolution: four bands of 17, 17, 17 and 16
+     * rows (its output bands are at most 4 MiB), the first and last with
+     * pad rows */
+    {1, 8, 67, 600, 64, 3, 1},
   };
   static const int bicubic[][4] = {
     {1, 1, 8, 8}, {3, 3, 16, 16}, {12, 12, 16, 16}, {5, 7, 9, 13},
@@ -2558,16 +2575,19 @@ add_image_cases (GPtrArray * cases)
       c->conv = (ConvArgs) {
       v[0], v[1], v[2], v[3], v[4], v[5], v[6], bias};
     }
-  /* the same shapes with bf16 products (docs/precision.md) */
+  /* the same shapes with bf16 products (docs/precision.md), on the CPU
+   * by oneDNN's convolution and by its im2col fallback */
   for (gsize s = 0; s < G_N_ELEMENTS (convs); s++)
-    for (int bias = 0; bias < 2; bias++) {
-      const int *v = convs[s];
-      c = add_case (cases, &op_conv2d_half, TOL_BF16_PRODUCT,
-          "%dx%d pad %d, %d->%d at %dx%d x%d%s", v[5], v[5], v[6], v[1],
-          v[4], v[2], v[3], v[0], bias ? " + bias" : "");
-      c->conv = (ConvArgs) {
-      v[0], v[1], v[2], v[3], v[4], v[5], v[6], bias};
-    }
+    for (int bias = 0; bias < 2; bias++)
+      for (int im2col = 0; im2col < 2; im2col++) {
+        const int *v = convs[s];
+        c = add_case (cases, &op_conv2d_half, TOL_BF16_PRODUCT,
+            "%dx%d pad %d, %d->%d at %dx%d x%d%s%s", v[5], v[5], v[6], v[1],
+            v[4], v[2], v[3], v[0], bias ? " + bias" : "",
+            im2col ? " (HART_CPU_CONV=im2col)" : "");
+        c->conv = (ConvArgs) {
+        v[0], v[1], v[2], v[3], v[4], v[5], v[6], bias, im2col};
+      }
   {
     static const char *const tags[] = { "conv3", "conv5", "conv1" };
     static const int ks[] = { 3, 5, 1 };
@@ -2664,7 +2684,8 @@ add_image_cases (GPtrArray * cases)
   /* perf: the VAE decoder's levels, and HART's latent resizes */
   {
     static const int levels[][4] = {    /* cin, cout, size, k */
-      {160, 160, 256, 3}, {320, 320, 128, 3}, {640, 640, 64, 3},
+      {160, 160, 512, 3}, {160, 160, 256, 3}, {320, 320, 128, 3},
+      {640, 640, 64, 3},
       {640, 1920, 64, 1},
     };
     for (gsize s = 0; s < G_N_ELEMENTS (levels); s++) {
@@ -2681,6 +2702,12 @@ add_image_cases (GPtrArray * cases)
       g_free (name);
       c->conv = (ConvArgs) {
       1, v[0], v[2], v[2], v[1], v[3], (v[3] - 1) / 2, TRUE};
+      name = g_strdup_printf ("%d->%d %dx%d at %dx%d (HART_CPU_CONV=im2col)",
+          v[0], v[1], v[3], v[3], v[2], v[2]);
+      c = add_perf (cases, &op_conv2d_half, name);
+      g_free (name);
+      c->conv = (ConvArgs) {
+      1, v[0], v[2], v[2], v[1], v[3], (v[3] - 1) / 2, TRUE, TRUE};
     }
   }
   c = add_perf (cases, &op_resize_bicubic, "2x32 16x16->64x64");

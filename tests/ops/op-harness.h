@@ -219,6 +219,8 @@ typedef struct
 {
   int batch, cin, height, width, cout, k, pad;
   gboolean bias;
+  /* conv2d_half on the CPU: HART_CPU_CONV=im2col (its fallback path) */
+  gboolean im2col;
 } ConvArgs;
 
 typedef struct
