@@ -617,14 +617,15 @@ conv2d_half_direct (HartBackend * be, const HartConv2dParams * p)
   A.in_hw = (gsize) p->height * p->width;
   A.out_hw = (gsize) A.out_h * A.out_w;
   /* bands of at most DIRECT_CONV_BAND_BYTES of output, at least two per
-   * thread, and for one image a multiple of the thread count (the pool's
-   * threads finish together): they depend on the thread count only */
+   * thread and a multiple of the thread count (the pool's threads finish
+   * together); they depend on the image's shape and the thread count only,
+   * not on the batch, so that an image gives the same bits alone or in a
+   * batch */
   row_bytes = (gsize) A.out_w * p->cout * sizeof (float);
-  n_bands = (int) ((A.out_h * row_bytes + DIRECT_CONV_BAND_BYTES - 1) /
-      DIRECT_CONV_BAND_BYTES);
-  n_bands = MAX (n_bands, (2 * be->n_threads + p->batch - 1) / p->batch);
-  if (p->batch == 1)
-    n_bands = (n_bands + be->n_threads - 1) / be->n_threads * be->n_threads;
+  n_bands = (int) MIN ((A.out_h * row_bytes + DIRECT_CONV_BAND_BYTES - 1) /
+      DIRECT_CONV_BAND_BYTES, (gsize) A.out_h);
+  n_bands = MAX (n_bands, 2 * be->n_threads);
+  n_bands = (n_bands + be->n_threads - 1) / be->n_threads * be->n_threads;
   n_bands = CLAMP (n_bands, 1, A.out_h);
   A.band_rows = (A.out_h + n_bands - 1) / n_bands;
   A.n_bands = (A.out_h + A.band_rows - 1) / A.band_rows;
