@@ -283,11 +283,22 @@ swap_xo (DecoderBuffers * bufs)
   bufs->o = tmp;
 }
 
-/* t = silu (GroupNorm (src)) for src [c, hw] */
+/* t = silu (GroupNorm (src)) for src [c, hw].  Its reader is always a
+ * convolution: in a half precision, one that rounds t to bf16, so the
+ * backend's one-pass group_norm_silu_half serves (the fp32 ops are the
+ * reference, and in bf16 were a third of the decoder's time). */
 static void
-norm_silu (HartBackend * be, float *dst, const float *src, const float *w,
-    const float *b, int c, int hw)
+norm_silu (const DecoderBuffers * bufs, float *dst, const float *src,
+    const float *w, const float *b, int c, int hw)
 {
+  HartBackend *be = bufs->be;
+
+  if (bufs->conv_dtype != HART_DTYPE_F32
+      && be->ops->group_norm_silu_half != NULL) {
+    be->ops->group_norm_silu_half (be, dst, src, w, b, 1, c, hw,
+        DECODER_GN_GROUPS, DECODER_GN_EPS);
+    return;
+  }
   be->ops->group_norm (be, dst, src, w, b, 1, c, hw, DECODER_GN_GROUPS,
       DECODER_GN_EPS);
   be->ops->silu (be, dst, dst, (gsize) c * hw);
@@ -318,9 +329,9 @@ res_block_forward (DecoderBuffers * bufs, const DecoderResBlock * rb,
     .cout = rb->cout,.k = 1,.pad = 0,
   };
 
-  norm_silu (be, bufs->t, bufs->x, rb->norm1_w, rb->norm1_b, rb->cin, hw);
+  norm_silu (bufs, bufs->t, bufs->x, rb->norm1_w, rb->norm1_b, rb->cin, hw);
   hart_conv2d_in (be, &conv1, bufs->conv_dtype);
-  norm_silu (be, bufs->t, bufs->o, rb->norm2_w, rb->norm2_b, rb->cout, hw);
+  norm_silu (bufs, bufs->t, bufs->o, rb->norm2_w, rb->norm2_b, rb->cout, hw);
   hart_conv2d_in (be, &conv2, bufs->conv_dtype);
   if (rb->nin_w != NULL) {
     hart_conv2d_in (be, &shortcut, bufs->conv_dtype);
@@ -542,7 +553,7 @@ hart_decoder_forward_in (HartDecoder * dec, const float *f_hat, int batch,
     }
 
     /* img [3, H, W] = clamp (conv_out (silu (GN (x))), -1, 1) */
-    norm_silu (be, bufs.t, bufs.x, dec->norm_out_w, dec->norm_out_b,
+    norm_silu (&bufs, bufs.t, bufs.x, dec->norm_out_w, dec->norm_out_b,
         dec->level[0].channels, height * width);
     hart_conv2d_in (be, &(const HartConv2dParams) {
           .y = img,.x = bufs.t,.w = dec->conv_out_w,.bias = dec->conv_out_b,

@@ -243,6 +243,14 @@ struct _HartBackendOps
    * (y, bias fp32; docs/precision.md).  NULL, or unusable while
    * half_dtypes lacks bf16, on a backend without it. */
   void (*conv2d_half) (HartBackend * be, const HartConv2dParams * p);
+  /* y = silu (group_norm (x)) (arguments as group_norm's) for a reader that
+   * rounds y to bf16 (the decoder's conv2d_half): fp32 arithmetic, but
+   * summed in vector lanes and with a polynomial exp, within a few 1e-7
+   * relative of group_norm then silu, not bit for bit.  NULL where
+   * conv2d_half is. */
+  void (*group_norm_silu_half) (HartBackend * be, float *y, const float *x,
+      const float *weight, const float *bias, int batch, int channels,
+      int hw, int groups, float eps);
   /* Nearest-neighbour ×2: y[c, 2h+i, 2w+j] = x[c, h, w] */
   void (*upsample_nearest2x) (HartBackend * be, float *y, const float *x,
       int batch, int channels, int height, int width);

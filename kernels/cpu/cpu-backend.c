@@ -133,6 +133,7 @@ static const HartBackendOps cpu_ops = {
   .conv2d = hart_cpu_conv2d,
 #ifdef HART_HAVE_ONEDNN
   .conv2d_half = hart_cpu_conv2d_half,
+  .group_norm_silu_half = hart_cpu_group_norm_silu_half,
 #endif
   .upsample_nearest2x = hart_cpu_upsample_nearest2x,
   .resize_bicubic = hart_cpu_resize_bicubic,

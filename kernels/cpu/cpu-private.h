@@ -127,6 +127,9 @@ gboolean hart_cpu_attention_amx (HartBackend * be,
 
 /* cpu-conv-half.c (HART_HAVE_ONEDNN) */
 void hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p);
+void hart_cpu_group_norm_silu_half (HartBackend * be, float *y,
+    const float *x, const float *weight, const float *bias, int batch,
+    int channels, int hw, int groups, float eps);
 
 /* cpu-attention.c */
 void hart_cpu_attention (HartBackend * be, const HartAttentionParams * p);

@@ -83,7 +83,9 @@ static const gsize optional_slots[] = {
   G_STRUCT_OFFSET (HartBackendOps, init_half),
   G_STRUCT_OFFSET (HartBackendOps, linear_half),
   G_STRUCT_OFFSET (HartBackendOps, attention_half),
+  G_STRUCT_OFFSET (HartBackendOps, to_half_heads),
   G_STRUCT_OFFSET (HartBackendOps, conv2d_half),
+  G_STRUCT_OFFSET (HartBackendOps, group_norm_silu_half),
 };
 
 static gboolean

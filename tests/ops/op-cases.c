@@ -995,6 +995,43 @@ static const OpDef op_group_norm = { "group_norm", group_norm_tensors, NULL,
   group_norm_run, group_norm_reference, norm_work, reduction_one
 };
 
+/* group_norm_silu_half: silu of group_norm's reference */
+static void
+group_norm_silu_half_run (HartBackend * be, const OpCase * c, void *const *dev)
+{
+  const NormArgs *a = &c->norm;
+  be->ops->group_norm_silu_half (be, dev[3], dev[0], a->weight ? dev[1] :
+      NULL, a->bias ? dev[2] : NULL, a->batch, a->channels, a->hw, a->groups,
+      a->eps);
+}
+
+static void
+group_norm_silu_half_reference (const OpCase * c, void *const *host,
+    double *const *want)
+{
+  const NormArgs *a = &c->norm;
+  const gsize n = (gsize) a->batch * a->channels * a->hw;
+
+  group_norm_reference (c, host, want);
+  for (gsize i = 0; i < n; i++)
+    want[3][i] = want[3][i] / (1.0 + exp (-want[3][i]));
+}
+
+static const char *
+group_norm_silu_half_unsupported (HartBackend * be)
+{
+  if (be->ops->group_norm_silu_half == NULL
+      || !(be->half_dtypes & (1u << HART_DTYPE_BF16)))
+    return "no bf16 paths on this backend";
+  return NULL;
+}
+
+static const OpDef op_group_norm_silu_half = { "group_norm_silu_half",
+  group_norm_tensors, NULL, group_norm_silu_half_run,
+  group_norm_silu_half_reference, norm_work, reduction_one,
+  group_norm_silu_half_unsupported
+};
+
 /* ------------------------------------------------------------------ */
 /* modulate                                                             */
 
@@ -2352,6 +2389,24 @@ add_norm_cases (GPtrArray * cases)
         c->norm.x_hi = 0.01;
       }
     }
+  /* the same shapes through group_norm_silu_half, and the decoder's: a
+   * group of 5 × 4096 values (blocks of 1024 and a tail of 20 − 16 lanes
+   * where hw is 35) */
+  for (gsize s = 0; s <= G_N_ELEMENTS (gn); s++)
+    for (int affine = 0; affine < 2; affine++) {
+      static const int decoder[4] = { 1, 160, 64 * 64, 32 };
+      const int *v = s < G_N_ELEMENTS (gn) ? gn[s] : decoder;
+      c = add_case (cases, &op_group_norm_silu_half, TOL_FP32_REDUCTION,
+          "%dx%dx%d groups %d%s", v[0], v[1], v[2], v[3],
+          affine ? " affine" : "");
+      c->norm = (NormArgs) {
+      .batch = v[0],.channels = v[1],.hw = v[2],.groups = v[3],.eps =
+            1e-6f,.weight = affine,.bias = affine};
+      if (v[1] * v[2] / v[3] == 1) {
+        c->norm.x_lo = -0.01;
+        c->norm.x_hi = 0.01;
+      }
+    }
   c = add_case (cases, &op_group_norm, TOL_FP32_REDUCTION, "golden");
   c->norm = (NormArgs) {
   .batch = 2,.channels = 12,.hw = 35,.groups = 4,.eps = 1e-6f,.weight =
@@ -2365,6 +2420,10 @@ add_norm_cases (GPtrArray * cases)
   c->norm = (NormArgs) {
   .rows = 4096,.dim = 1536,.eps = 1e-6f};
   c = add_perf (cases, &op_group_norm, "1x128x(256x256) groups 32");
+  c->norm = (NormArgs) {
+  .batch = 1,.channels = 128,.hw = 256 * 256,.groups = 32,.eps =
+        1e-6f,.weight = TRUE,.bias = TRUE};
+  c = add_perf (cases, &op_group_norm_silu_half, "1x128x(256x256) groups 32");
   c->norm = (NormArgs) {
   .batch = 1,.channels = 128,.hw = 256 * 256,.groups = 32,.eps =
         1e-6f,.weight = TRUE,.bias = TRUE};
