@@ -651,6 +651,25 @@ conv2d_half_direct (HartBackend * be, const HartConv2dParams * p)
   return TRUE;
 }
 
+gboolean
+hart_cpu_conv_half_probe (HartCpuHalf * h, char *impl, gsize size)
+{
+  /* a 160-channel 3×3 convolution, as the decoder's largest levels */
+  static const float bias[160];
+  const HartConv2dParams p = {.bias = bias,.batch = 1,.cin = 160,.height = 8,
+    .width = 64,.cout = 160,.k = 3,.pad = 1
+  };
+  BandConv bc;
+  const char *name = NULL;
+
+  if (!band_conv_init (h, &p, 4, 64, &bc))
+    return FALSE;
+  dnnl_primitive_desc_query (bc.pd, dnnl_query_impl_info_str, 0, &name);
+  g_strlcpy (impl, name ? name : "?", size);
+  band_conv_clear (&bc);
+  return TRUE;
+}
+
 void
 hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
 {

@@ -302,6 +302,16 @@ hart_cpu_half_init (HartBackend * be)
     be->half_impl = "none";     /* probed: no bf16 */
     return;
   }
+  {
+    /* the decoder's convolution, for logs and benchmarks */
+    char conv[64];
+    if (hart_cpu_conv_half_probe (h, conv, sizeof conv)) {
+      g_strlcat (h->impl, ", convolutions on ", sizeof h->impl);
+      g_strlcat (h->impl, conv, sizeof h->impl);
+    } else {
+      g_strlcat (h->impl, ", convolutions by im2col", sizeof h->impl);
+    }
+  }
 #ifdef HART_HAVE_AMX_ATTENTION
   {
     /* the bf16 attention's kernel, for logs and benchmarks */

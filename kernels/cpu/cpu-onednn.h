@@ -24,7 +24,7 @@ struct _HartCpuHalf
   dnnl_engine_t engine;
   dnnl_primitive_attr_t attr;   /* user-provided scratchpad */
   dnnl_primitive_attr_t attr_sum;       /* the same, and dst += product */
-  char impl[128];
+  char impl[192];
 };
 
 /* One single-threaded oneDNN matmul dst = src · wei (+ bias) (+ dst when
@@ -38,6 +38,12 @@ gboolean hart_cpu_onednn_matmul (HartCpuHalf * h,
     const dnnl_memory_desc_t * wei_md, const void *wei,
     const dnnl_memory_desc_t * bias_md, const void *bias,
     const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
+
+/* The convolution primitive oneDNN picks for the decoder's shapes: its
+ * implementation string (e.g. "brgconv:avx512_core_amx_bf16") into IMPL,
+ * or FALSE when it has only its reference loops (then conv2d_half runs
+ * im2col, cpu-conv-half.c).  For the backend's implementation string. */
+gboolean hart_cpu_conv_half_probe (HartCpuHalf * h, char *impl, gsize size);
 
 typedef uint32_t hart_v4su __attribute__((vector_size (16)));
 typedef uint16_t hart_v4hu __attribute__((vector_size (8)));
