@@ -294,7 +294,8 @@ norm_silu (const DecoderBuffers * bufs, float *dst, const float *src,
   HartBackend *be = bufs->be;
 
   if (bufs->conv_dtype != HART_DTYPE_F32
-      && be->ops->group_norm_silu_half != NULL) {
+      && be->ops->group_norm_silu_half != NULL
+      && (be->half_dtypes & (1u << bufs->conv_dtype))) {
     be->ops->group_norm_silu_half (be, dst, src, w, b, 1, c, hw,
         DECODER_GN_GROUPS, DECODER_GN_EPS);
     return;

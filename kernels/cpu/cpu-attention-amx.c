@@ -4,16 +4,11 @@
  *
  * A hand-written flash-attention kernel for attention_half on CPUs with
  * AMX (Sapphire Rapids and later), with the arithmetic of the oneDNN path
- * (cpu-attention-half.c) but for the summation order and the
- * exponentials: q, k, the probabilities and v rounded to bf16 to nearest
- * even, products summed in fp32; scale, masks, running maximum,
- * exponentials and their sum in fp32, the exponentials summed unrounded.
- * The exponentials are 2^(s·scale·log2e − m) by exp2_16 (cpu-exp.h:
- * relative error below 3e-7, against exp4's 1.5 ulp), the running maximum
- * m kept in that base-2 domain: half the vector instructions of the
- * base-e exp16, and well inside the bf16 rounding of the probabilities
- * that follows (2^-9), so a probability differs from the oneDNN path's
- * only where its exponential lies within 3e-7 of a rounding boundary;
+ * (cpu-attention-half.c) but for the summation order and the correction
+ * factor exp (m_old − m_new), taken from exp16 rather than libm's expf:
+ * q, k, the probabilities and v rounded to bf16 to nearest even, products
+ * summed in fp32; scale, masks, running maximum, exponentials and their
+ * sum in fp32, the exponentials summed unrounded;
  * out = acc / sum; a row that sees no key gives zeros; NaN where scratch
  * memory ran out.  Why by hand: oneDNN 2.6 has no fused attention, and its
  * two batched matmuls per block of 128 queries × 512 keys × every head
@@ -50,7 +45,7 @@
  * head × a block of AMX_KB = 128 keys (its last one rounded up to 32):
  * Sᵀ [128, 32] in fp32 goes through tiles 0-3 (32 keys at a time) to a
  * 16 KiB buffer; the mask, the block's maximum, the exponentials
- * (exp2_16, cpu-exp.h),
+ * (exp16, cpu-exp.h: lane for lane the bits of the fp32 kernel's exp4),
  * their sums and the correction are per query lane; (P·V)ᵀ [d, 32] comes
  * out of fresh tiles and is added to the fp32 accumulator Oᵀ [d, 32] in
  * memory, which is rescaled only where a lane's maximum grew.  While the
@@ -427,7 +422,7 @@ amx_fold (float *acc, const float *pv, int d, const __m512 corr[2],
 }
 
 /* The softmax of one step whose scores are computed: masks, the running
- * maximum, P = 2^(s·scale·log2e − m) into st->probs, the running sums, and
+ * maximum, P = exp (s·scale − m) into st->probs, the running sums, and
  * the accumulator rescaled where the maximum grew.  The queued tile units
  * run meanwhile (the product of the step before into q->pv, to be added to
  * pend_acc, and the scores of the step after); then that product is added
@@ -445,10 +440,7 @@ amx_softmax (const HartAttentionParams * p, const AmxStep * st,
   __mmask16 grew[2];
   const int d = p->head_dim, nrows = st->nrows;
   const __m512 neg_inf = _mm512_set1_ps (-INFINITY);
-  /* scores to the base-2 domain: s·scale·log2e, so that exp2_16 needs no
-   * range reduction by ln 2; the running maximum m is kept there too */
-  const __m512 vscale = _mm512_set1_ps ((float) (p->scale *
-          1.4426950408889634));
+  const __m512 vscale = _mm512_set1_ps (p->scale);
   /* VPERMW: bf16 lanes 0-15 (even keys) and 16-31 (odd keys) interleaved */
   const __m512i pairs = _mm512_set_epi16 (31, 15, 30, 14, 29, 13, 28, 12,
       27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2,
@@ -521,13 +513,14 @@ amx_softmax (const HartAttentionParams * p, const AmxStep * st,
       const float *row = scores + jj * AMX_QS;
       uint16_t *pr = st->probs + (jj / 32) * 1024 + (jj % 32 / 2) * 32;
       __m512 e0, e1, f0, f1;
-      e0 = exp2_16 (_mm512_fmsub_ps (_mm512_load_ps (row), vscale, m_sub[0]));
-      e1 = exp2_16 (_mm512_fmsub_ps (_mm512_load_ps (row + AMX_QS), vscale,
-              m_sub[0]));
-      f0 = exp2_16 (_mm512_fmsub_ps (_mm512_load_ps (row + 16), vscale,
-              m_sub[1]));
-      f1 = exp2_16 (_mm512_fmsub_ps (_mm512_load_ps (row + AMX_QS + 16),
-              vscale, m_sub[1]));
+      e0 = exp16 (_mm512_sub_ps (_mm512_mul_ps (_mm512_load_ps (row),
+                  vscale), m_sub[0]));
+      e1 = exp16 (_mm512_sub_ps (_mm512_mul_ps (_mm512_load_ps (row +
+                      AMX_QS), vscale), m_sub[0]));
+      f0 = exp16 (_mm512_sub_ps (_mm512_mul_ps (_mm512_load_ps (row + 16),
+                  vscale), m_sub[1]));
+      f1 = exp16 (_mm512_sub_ps (_mm512_mul_ps (_mm512_load_ps (row +
+                      AMX_QS + 16), vscale), m_sub[1]));
       sum0 = _mm512_add_ps (_mm512_add_ps (sum0, e0), e1);
       sum1 = _mm512_add_ps (_mm512_add_ps (sum1, f0), f1);
       _mm512_store_si512 (pr, _mm512_permutexvar_epi16 (pairs,
@@ -539,15 +532,14 @@ amx_softmax (const HartAttentionParams * p, const AmxStep * st,
   queue_run (q, q->n);
 
   /* the running sums; the accumulator rescaled where the maximum grew, by
-   * 2^(m_old − m_new), base 2 as m (0 where m_old was −inf: the
-   * accumulator is 0) */
+   * exp (m_old − m_new) (0 where m_old was −inf: the accumulator is 0) */
   for (int h = 0; h < 2; h++) {
     const __m512 m_old = _mm512_load_ps (ml + h * 16);
     __m512 l = _mm512_load_ps (ml + AMX_QS + h * 16);
 
     grew[h] = _mm512_cmp_ps_mask (m_new[h], m_old, _CMP_GT_OQ);
     corr[h] = _mm512_mask_mov_ps (_mm512_set1_ps (1.0f), grew[h],
-        exp2_16 (_mm512_sub_ps (m_old, m_new[h])));
+        exp16 (_mm512_sub_ps (m_old, m_new[h])));
     if (grew[h] != 0)
       l = _mm512_mul_ps (l, corr[h]);
     _mm512_store_ps (ml + AMX_QS + h * 16, _mm512_add_ps (l, h ? sum1 : sum0));

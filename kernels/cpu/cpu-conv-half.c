@@ -17,11 +17,16 @@
  *   im2col (conv2d_half_im2col): cpu-image.c's scheme with the im2col
  *     matrix and the weights rounded to bf16 and the product on oneDNN's
  *     matmul.  For 1×1 convolutions (a plain product, no copy to save), for
- *     shapes oneDNN has only its reference loops for, and with
- *     HART_CPU_CONV=im2col in the environment (for comparisons).
+ *     shapes oneDNN has only its reference loops for, wherever the direct
+ *     path cannot be set up (a primitive or reorder oneDNN refuses, the last
+ *     band's weights layout differing from the others', more than
+ *     DIRECT_CONV_MAX_PACKS input row counts, out of memory before anything
+ *     is written), and with HART_CPU_CONV=im2col in the environment (for
+ *     comparisons).
  * Both round x and w to bf16 by nearest even and sum the products in fp32;
- * the bits differ between them (summation order).  The bands depend on
- * the thread count only.
+ * the bits differ between them (summation order).  The direct path's bands
+ * depend on the image's shape and the thread count only; im2col's, as in
+ * the fp32 convolution before, also shrink when a batch has too few.
  */
 #include "cpu-onednn.h"
 
@@ -444,9 +449,12 @@ static void
 band_input_rows (const HartConv2dParams * p, int row_start, int rows,
     int *lo, int *hi)
 {
-  *lo = MAX (0, row_start - p->pad);
-  *hi = MIN (p->height, row_start - p->pad + rows + p->k - 1);
-  *hi = MAX (*hi, *lo);
+  const int first = row_start - p->pad, end = first + rows + p->k - 1;
+
+  /* both within [first, end]: a band wholly in the padding above the
+   * image (pad ≥ rows + k) has lo = hi = end, one below it lo = hi = first */
+  *lo = MIN (MAX (0, first), end);
+  *hi = MAX (MIN (p->height, end), *lo);
 }
 
 static const Reorder *
@@ -617,10 +625,10 @@ conv2d_half_direct (HartBackend * be, const HartConv2dParams * p)
   A.in_hw = (gsize) p->height * p->width;
   A.out_hw = (gsize) A.out_h * A.out_w;
   /* bands of at most DIRECT_CONV_BAND_BYTES of output, at least two per
-   * thread and a multiple of the thread count (the pool's threads finish
-   * together); they depend on the image's shape and the thread count only,
-   * not on the batch, so that an image gives the same bits alone or in a
-   * batch */
+   * thread, their count first rounded up to a multiple of the thread count
+   * (rows per band rounded up may then give a few fewer); they depend on
+   * the image's shape and the thread count only, not on the batch, so that
+   * an image gives the same bits alone or in a batch */
   row_bytes = (gsize) A.out_w * p->cout * sizeof (float);
   n_bands = (int) MIN ((A.out_h * row_bytes + DIRECT_CONV_BAND_BYTES - 1) /
       DIRECT_CONV_BAND_BYTES, (gsize) A.out_h);
@@ -637,13 +645,12 @@ conv2d_half_direct (HartBackend * be, const HartConv2dParams * p)
   }
   A.wei = wei = reorder_weights (A.h, p, &A.full.wei_md);
   if (wei == NULL) {
-    A.failed = TRUE;
-    for (gsize i = 0; i < (gsize) p->batch * p->cout * A.out_hw; i++)
-      p->y[i] = NAN;
-  } else {
-    hart_cpu_pool_run (be->pool, (gsize) p->batch * A.n_bands, 1,
-        direct_bands, &A);
+    /* nothing written yet: im2col may still manage */
+    direct_clear (&A);
+    return FALSE;
   }
+  hart_cpu_pool_run (be->pool, (gsize) p->batch * A.n_bands, 1, direct_bands,
+      &A);
   if (A.failed)
     g_warning ("cpu backend: bf16 convolution failed (out of memory)");
   g_free (wei);

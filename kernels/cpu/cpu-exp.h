@@ -2,8 +2,9 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Shared by cpu-attention.c (fp32), cpu-attention-half.c and
- * cpu-attention-amx.c (bf16 products): the same exponentials in all.
+ * exp4 and exp16 (the same bits): the three attention kernels,
+ * cpu-attention.c (fp32), cpu-attention-half.c and cpu-attention-amx.c;
+ * exp2_16: cpu-norm-half.c, whose results a bf16 convolution reads.
  */
 #ifndef HART_KERNELS_CPU_EXP_H
 #define HART_KERNELS_CPU_EXP_H
@@ -188,14 +189,15 @@ exp16 (__m512 x)
   return _mm512_maskz_scalef_ps (keep, poly, n);
 }
 
-/* 2^t, sixteen lanes, for the AMX attention kernel (cpu-attention-amx.c),
- * whose probabilities are rounded to bf16 (8 significant bits) right after:
- * there exp16's bit-exactness with exp4 buys nothing, and its twenty
- * vector instructions per sixteen scores were most of the kernel's time.
+/* 2^t, sixteen lanes, for cpu-norm-half.c's SiLU, whose results a bf16
+ * convolution reads (8 significant bits): there exp16's bit-exactness
+ * with exp4 buys nothing, and it costs twice the instructions.  (Tried in
+ * the AMX attention too: 1.2-1.4x faster, but a frame of a batch then no
+ * longer had the bits of the frame made alone; docs/precision.md.)
  * Here: t = n + r with n = round (t) and r = t − n exact (|r| ≤ ½), 2^r
  * by a degree-5 polynomial in fused multiply-adds (coefficients fitted
  * for the least maximum relative error on [−½, ½]), and 2^n by scalef:
- * ten instructions with the caller's fused s·scale·log2e − m.  Relative
+ * ten instructions.  Relative
  * error below 3e-7 (a few ulp) for t in [−125, 0], checked against
  * exp2 over that range by test-cpu-exp; exactly 0 below −125 (−inf
  * included, so masked scores add nothing; every nonzero result is a

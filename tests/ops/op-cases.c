@@ -2389,13 +2389,16 @@ add_norm_cases (GPtrArray * cases)
         c->norm.x_hi = 0.01;
       }
     }
-  /* the same shapes through group_norm_silu_half, and the decoder's: a
-   * group of 5 × 4096 values (blocks of 1024 and a tail of 20 − 16 lanes
-   * where hw is 35) */
-  for (gsize s = 0; s <= G_N_ELEMENTS (gn); s++)
+  /* the same shapes through group_norm_silu_half, the decoder's (groups
+   * of 5 × 4096 values: twenty blocks of 1024), and groups of 4 × 1001
+   * values (three blocks and one of 932: 58 vectors and a 4-lane tail) */
+  for (gsize s = 0; s < G_N_ELEMENTS (gn) + 2; s++)
     for (int affine = 0; affine < 2; affine++) {
-      static const int decoder[4] = { 1, 160, 64 * 64, 32 };
-      const int *v = s < G_N_ELEMENTS (gn) ? gn[s] : decoder;
+      static const int decoder[2][4] = { {1, 160, 64 * 64, 32},
+      {2, 32, 1001, 8}
+      };
+      const int *v = s < G_N_ELEMENTS (gn) ? gn[s] :
+          decoder[s - G_N_ELEMENTS (gn)];
       c = add_case (cases, &op_group_norm_silu_half, TOL_FP32_REDUCTION,
           "%dx%dx%d groups %d%s", v[0], v[1], v[2], v[3],
           affine ? " affine" : "");
@@ -2612,6 +2615,9 @@ add_image_cases (GPtrArray * cases)
      * rows (its output bands are at most 4 MiB), the first and last with
      * pad rows */
     {1, 8, 67, 600, 64, 3, 1},
+    /* padding wider than the kernel: the first and last bands lie wholly
+     * in it (the direct path's halo clamps) */
+    {1, 3, 4, 5, 4, 3, 7},
   };
   static const int bicubic[][4] = {
     {1, 1, 8, 8}, {3, 3, 16, 16}, {12, 12, 16, 16}, {5, 7, 9, 13},

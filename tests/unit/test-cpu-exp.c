@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * exp2_16, the AMX attention kernel's 2^t: its relative error against
+ * exp2_16, the 2^t of the bf16 decoder's fused norm (cpu-norm-half.c): its relative error against
  * libm's exp2 (in double) over [−125, 0], every 97th float of that range
  * (about 11 million values, all exponents and mantissa patterns) and the
  * ends exactly; 0 below −125 and for −inf; NaN for NaN.  The bound, 3e-7,
