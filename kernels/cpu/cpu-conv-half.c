@@ -291,23 +291,12 @@ static gboolean
 reorder_run (HartCpuHalf * h, const Reorder * r, dnnl_stream_t stream,
     const void *src, void *dst)
 {
-  dnnl_memory_t from = NULL, to = NULL;
-  gboolean ok = FALSE;
+  const HartOnednnArg args[] = {
+    {DNNL_ARG_FROM, &r->src_md, src}, {DNNL_ARG_TO, &r->dst_md, dst},
+  };
 
-  if (dnnl_memory_create (&from, &r->src_md, h->engine, (void *) src)
-      == dnnl_success
-      && dnnl_memory_create (&to, &r->dst_md, h->engine, dst) == dnnl_success) {
-    const dnnl_exec_arg_t args[2] = {
-      {DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}
-    };
-    ok = dnnl_primitive_execute (r->prim, stream, 2, args) == dnnl_success
-        && dnnl_stream_wait (stream) == dnnl_success;
-  }
-  if (from)
-    dnnl_memory_destroy (from);
-  if (to)
-    dnnl_memory_destroy (to);
-  return ok;
+  return hart_cpu_onednn_execute (h, r->prim, stream, G_N_ELEMENTS (args),
+      args);
 }
 
 /* Reorders into a band's input buffer, one per count of its rows inside
@@ -403,8 +392,6 @@ reorder_weights (HartCpuHalf * h, const HartConv2dParams * p,
   dnnl_memory_desc_t f32_md;
   dnnl_primitive_desc_t pd = NULL;
   dnnl_primitive_t prim = NULL;
-  dnnl_stream_t stream = NULL;
-  dnnl_memory_t from = NULL, to = NULL;
   void *wei = g_try_malloc (MAX (dnnl_memory_desc_get_size (wei_md), 1));
   gboolean ok = FALSE;
 
@@ -414,24 +401,12 @@ reorder_weights (HartCpuHalf * h, const HartConv2dParams * p,
           dnnl_oihw) == dnnl_success
       && dnnl_reorder_primitive_desc_create (&pd, &f32_md, h->engine, wei_md,
           h->engine, NULL) == dnnl_success
-      && dnnl_primitive_create (&prim, pd) == dnnl_success
-      && dnnl_stream_create (&stream, h->engine, dnnl_stream_default_flags)
-      == dnnl_success
-      && dnnl_memory_create (&from, &f32_md, h->engine,
-          (void *) p->w) == dnnl_success
-      && dnnl_memory_create (&to, wei_md, h->engine, wei) == dnnl_success) {
-    const dnnl_exec_arg_t args[2] = {
-      {DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}
+      && dnnl_primitive_create (&prim, pd) == dnnl_success) {
+    const HartOnednnArg args[] = {
+      {DNNL_ARG_FROM, &f32_md, p->w}, {DNNL_ARG_TO, wei_md, wei},
     };
-    ok = dnnl_primitive_execute (prim, stream, 2, args) == dnnl_success
-        && dnnl_stream_wait (stream) == dnnl_success;
+    ok = hart_cpu_onednn_execute (h, prim, NULL, G_N_ELEMENTS (args), args);
   }
-  if (from)
-    dnnl_memory_destroy (from);
-  if (to)
-    dnnl_memory_destroy (to);
-  if (stream)
-    dnnl_stream_destroy (stream);
   if (prim)
     dnnl_primitive_destroy (prim);
   if (pd)
@@ -477,11 +452,14 @@ direct_band (const DirectConvArgs * A, dnnl_stream_t stream, uint16_t * in,
   const BandConv *bc = full ? &A->full : &A->last;
   const gsize in_row = (gsize) p->width * p->cin;
   const int first = row_start - p->pad, n_in = rows + p->k - 1;
-  dnnl_memory_t mem[5] = { NULL };
-  dnnl_exec_arg_t args[5];
+  const HartOnednnArg args[] = {
+    {DNNL_ARG_SRC, &bc->src_md, in}, {DNNL_ARG_WEIGHTS, &bc->wei_md, A->wei},
+    {DNNL_ARG_DST, &bc->dst_md, out},
+    {DNNL_ARG_BIAS, p->bias ? &bc->bias_md : NULL, p->bias},
+    {DNNL_ARG_SCRATCHPAD, scratch ? &bc->scratch_md : NULL, scratch},
+  };
   const Reorder *pack;
-  int lo, hi, n = 0;
-  gboolean ok = FALSE;
+  int lo, hi;
 
   band_input_rows (p, row_start, rows, &lo, &hi);
   memset (in, 0, (gsize) (lo - first) * in_row * sizeof (uint16_t));
@@ -494,22 +472,9 @@ direct_band (const DirectConvArgs * A, dnnl_stream_t stream, uint16_t * in,
             in + (gsize) (lo - first) * in_row))
       return FALSE;
   }
-#define ARG(kind, md, ptr) \
-  (dnnl_memory_create (&mem[n], (md), A->h->engine, (void *) (ptr)) \
-      == dnnl_success && (args[n].arg = (kind), args[n].memory = mem[n], \
-          n++, TRUE))
-  if (ARG (DNNL_ARG_SRC, &bc->src_md, in)
-      && ARG (DNNL_ARG_WEIGHTS, &bc->wei_md, A->wei)
-      && ARG (DNNL_ARG_DST, &bc->dst_md, out)
-      && (p->bias == NULL || ARG (DNNL_ARG_BIAS, &bc->bias_md, p->bias))
-      && (scratch == NULL || ARG (DNNL_ARG_SCRATCHPAD, &bc->scratch_md,
-              scratch)))
-    ok = dnnl_primitive_execute (bc->prim, stream, n, args) == dnnl_success
-        && dnnl_stream_wait (stream) == dnnl_success;
-#undef ARG
-  for (int i = 0; i < n; i++)
-    dnnl_memory_destroy (mem[i]);
-  return ok && reorder_run (A->h, full ? &A->unpack_full : &A->unpack_last,
+  return hart_cpu_onednn_execute (A->h, bc->prim, stream,
+      G_N_ELEMENTS (args), args)
+      && reorder_run (A->h, full ? &A->unpack_full : &A->unpack_last,
       stream, out, p->y + (gsize) b * p->cout * A->out_hw +
       (gsize) row_start * A->out_w);
 }

@@ -59,18 +59,41 @@ round_rows (gsize r0, gsize r1, gpointer data)
   hart_cpu_bf16_round_row (dst, src, n);
 }
 
-/* Appends one execution argument: a memory object over PTR. */
-static gboolean
-exec_arg (HartCpuHalf * h, dnnl_memory_t * mem, dnnl_exec_arg_t * args,
-    int *n_args, int kind, const dnnl_memory_desc_t * md, const void *ptr)
+#define ONEDNN_MAX_ARGS 8
+
+gboolean
+hart_cpu_onednn_execute (HartCpuHalf * h, dnnl_primitive_t prim,
+    dnnl_stream_t stream, int n_args, const HartOnednnArg * args)
 {
-  if (dnnl_memory_create (&mem[*n_args], md, h->engine, (void *) ptr)
-      != dnnl_success)
-    return FALSE;
-  args[*n_args].arg = kind;
-  args[*n_args].memory = mem[*n_args];
-  (*n_args)++;
-  return TRUE;
+  dnnl_memory_t mem[ONEDNN_MAX_ARGS] = { NULL };
+  dnnl_exec_arg_t exec[ONEDNN_MAX_ARGS];
+  dnnl_stream_t own = NULL;
+  int n = 0;
+  gboolean ok = n_args <= ONEDNN_MAX_ARGS;
+
+  for (int i = 0; ok && i < n_args; i++) {
+    if (args[i].md == NULL)
+      continue;
+    ok = dnnl_memory_create (&mem[n], args[i].md, h->engine,
+        (void *) args[i].ptr) == dnnl_success;
+    if (ok) {
+      exec[n].arg = args[i].kind;
+      exec[n].memory = mem[n];
+      n++;
+    }
+  }
+  if (ok && stream == NULL) {
+    ok = dnnl_stream_create (&own, h->engine, dnnl_stream_default_flags)
+        == dnnl_success;
+    stream = own;
+  }
+  ok = ok && dnnl_primitive_execute (prim, stream, n, exec) == dnnl_success
+      && dnnl_stream_wait (stream) == dnnl_success;
+  for (int i = 0; i < n; i++)
+    dnnl_memory_destroy (mem[i]);
+  if (own)
+    dnnl_stream_destroy (own);
+  return ok;
 }
 
 gboolean
@@ -83,11 +106,7 @@ hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
   dnnl_matmul_desc_t op;
   dnnl_primitive_desc_t pd = NULL;
   dnnl_primitive_t prim = NULL;
-  dnnl_stream_t stream = NULL;
-  dnnl_memory_t mem[5] = { NULL };
-  dnnl_exec_arg_t args[5];
   void *scratch = NULL;
-  int n_args = 0;
   gboolean ok = FALSE;
 
   omp_set_num_threads (1);
@@ -103,27 +122,19 @@ hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
     scratch = g_try_malloc (dnnl_memory_desc_get_size (scratch_md));
     if (scratch == NULL)
       goto out;
+  } else {
+    scratch_md = NULL;
   }
-  if (dnnl_stream_create (&stream, h->engine, dnnl_stream_default_flags)
-      != dnnl_success)
-    goto out;
-  if (!exec_arg (h, mem, args, &n_args, DNNL_ARG_SRC, src_md, src)
-      || !exec_arg (h, mem, args, &n_args, DNNL_ARG_WEIGHTS, wei_md, wei)
-      || !exec_arg (h, mem, args, &n_args, DNNL_ARG_DST, dst_md, dst)
-      || (bias_md && !exec_arg (h, mem, args, &n_args, DNNL_ARG_BIAS,
-              bias_md, bias))
-      || (scratch && !exec_arg (h, mem, args, &n_args, DNNL_ARG_SCRATCHPAD,
-              scratch_md, scratch)))
-    goto out;
-  ok = dnnl_primitive_execute (prim, stream, n_args, args) == dnnl_success
-      && dnnl_stream_wait (stream) == dnnl_success;
+  {
+    const HartOnednnArg args[] = {
+      {DNNL_ARG_SRC, src_md, src}, {DNNL_ARG_WEIGHTS, wei_md, wei},
+      {DNNL_ARG_DST, dst_md, dst}, {DNNL_ARG_BIAS, bias_md, bias},
+      {DNNL_ARG_SCRATCHPAD, scratch_md, scratch},
+    };
+    ok = hart_cpu_onednn_execute (h, prim, NULL, G_N_ELEMENTS (args), args);
+  }
 
 out:
-  for (int i = 0; i < 5; i++)
-    if (mem[i])
-      dnnl_memory_destroy (mem[i]);
-  if (stream)
-    dnnl_stream_destroy (stream);
   if (prim)
     dnnl_primitive_destroy (prim);
   if (pd)

@@ -27,6 +27,21 @@ struct _HartCpuHalf
   char impl[192];
 };
 
+/* One argument of a primitive: a memory object over PTR (md NULL: left
+ * out, as an optional bias or scratchpad) */
+typedef struct
+{
+  int kind;                     /* DNNL_ARG_* */
+  const dnnl_memory_desc_t *md;
+  const void *ptr;
+} HartOnednnArg;
+
+/* Runs PRIM once on the calling thread over the N_ARGS arguments and
+ * waits for it: the memory objects are made and destroyed here, on STREAM
+ * (NULL: a stream of its own).  FALSE when oneDNN fails. */
+gboolean hart_cpu_onednn_execute (HartCpuHalf * h, dnnl_primitive_t prim,
+    dnnl_stream_t stream, int n_args, const HartOnednnArg * args);
+
 /* One single-threaded oneDNN matmul dst = src · wei (+ bias) (+ dst when
  * ACCUMULATE), over the given memory descriptors (any batch dimensions and
  * strides oneDNN's matmul takes; BIAS_MD NULL: none).  Runs on the calling

@@ -481,6 +481,27 @@ attention_kv_half (HartBackend * be, const OpCase * c, HartAttentionParams * p)
   return cache;
 }
 
+/* Sets NAME to VALUE for one call (a CPU path's switch, read at every
+ * call); returns the previous value (NULL: unset) for env_restore. */
+static char *
+env_override (const char *name, const char *value)
+{
+  char *saved = g_strdup (g_getenv (name));
+
+  g_setenv (name, value, TRUE);
+  return saved;
+}
+
+static void
+env_restore (const char *name, char *saved)
+{
+  if (saved != NULL)
+    g_setenv (name, saved, TRUE);
+  else
+    g_unsetenv (name);
+  g_free (saved);
+}
+
 static void
 attention_half_run (HartBackend * be, const OpCase * c, void *const *dev)
 {
@@ -491,18 +512,11 @@ attention_half_run (HartBackend * be, const OpCase * c, void *const *dev)
   attention_bind (c, &p, dev);
   if (c->attn.kv_half && (cache = attention_kv_half (be, c, &p)) == NULL)
     return;                     /* the output stays NaN: the case fails */
-  if (c->attn.onednn) {
-    saved = g_strdup (g_getenv ("HART_CPU_ATTENTION"));
-    g_setenv ("HART_CPU_ATTENTION", "onednn", TRUE);
-  }
+  if (c->attn.onednn)
+    saved = env_override ("HART_CPU_ATTENTION", "onednn");
   be->ops->attention_half (be, &p);
-  if (c->attn.onednn) {
-    if (saved != NULL)
-      g_setenv ("HART_CPU_ATTENTION", saved, TRUE);
-    else
-      g_unsetenv ("HART_CPU_ATTENTION");
-    g_free (saved);
-  }
+  if (c->attn.onednn)
+    env_restore ("HART_CPU_ATTENTION", saved);
   if (cache != NULL)
     be->ops->free (be, cache);
 }
@@ -1688,18 +1702,11 @@ conv2d_half_run (HartBackend * be, const OpCase * c, void *const *dev)
   };
   char *saved = NULL;
 
-  if (a->im2col) {
-    saved = g_strdup (g_getenv ("HART_CPU_CONV"));
-    g_setenv ("HART_CPU_CONV", "im2col", TRUE);
-  }
+  if (a->im2col)
+    saved = env_override ("HART_CPU_CONV", "im2col");
   be->ops->conv2d_half (be, &p);
-  if (a->im2col) {
-    if (saved != NULL)
-      g_setenv ("HART_CPU_CONV", saved, TRUE);
-    else
-      g_unsetenv ("HART_CPU_CONV");
-    g_free (saved);
-  }
+  if (a->im2col)
+    env_restore ("HART_CPU_CONV", saved);
 }
 
 static const char *
