@@ -171,8 +171,9 @@ hart_engine_new_with_precision (const char *device, int device_id,
   engine = g_new0 (HartEngine, 1);
   engine->precision = resolved;
   engine->precision_impl = resolved == HART_PRECISION_FP32 ?
-      g_strdup_printf ("fp32 (%s)", strcmp (be->ops->name, "cpu") == 0 ?
-      "CBLAS" : "cuBLAS") : g_strdup_printf ("%s (%s)",
+      g_strdup_printf ("fp32 (%s)", be->fp32_impl ? be->fp32_impl :
+      strcmp (be->ops->name,
+          "cpu") == 0 ? "CBLAS" : "cuBLAS") : g_strdup_printf ("%s (%s)",
       hart_precision_to_string (resolved), be->half_impl);
   engine->ref_count = 1;
   engine->be = be;

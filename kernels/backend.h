@@ -288,6 +288,9 @@ struct _HartBackend
   guint half_dtypes;
   const char *half_impl;
   gboolean half_native;
+  /* What runs the fp32 products ("OpenBLAS Zen kernel, padded row
+   * chunks"), for logs and benchmarks; NULL: the backend's library. */
+  const char *fp32_impl;
   gpointer priv;                /* backend-specific state */
 };
 

@@ -162,6 +162,7 @@ hart_backend_cpu_new (int n_threads, GError ** error)
   be->n_threads = n_threads;
   be->concurrent = TRUE;
   be->host_memory = TRUE;
+  be->fp32_impl = hart_cpu_gemm_describe ();
   be->pool = hart_cpu_pool_new (n_threads);
   be->priv = NULL;
   return be;

@@ -27,9 +27,13 @@ scale_matrix (float *c, int m, int n, int ldc, float beta)
 /* Row invariance: a row of C must come out with the same bits whatever the
  * number of rows multiplied with it, or a batch of frames would not give
  * the bytes of the same frames made one by one (docs/video.md, "Batches of
- * frames").  OpenBLAS's packed (Goto) kernels have that property: each
- * element is summed in K order over K blocks that depend on K only.  Two
- * other paths of OpenBLAS 0.3.x on AVX-512 CPUs do not, and are kept out:
+ * frames").  How a product is handed to OpenBLAS for that depends on the
+ * kernel OpenBLAS picked for the CPU (GemmLayout below).
+ *
+ * On AVX-512 CPUs (OpenBLAS's SkylakeX, Cooperlake and SapphireRapids
+ * kernels) the packed (Goto) kernels have that property: each element is
+ * summed in K order over K blocks that depend on K only.  Two other paths
+ * of OpenBLAS 0.3.x there do not, and are kept out:
  * - its "small-matrix" kernels, taken for products of at most 10⁶
  *   multiply-adds, sum in another order.  Tiny products are padded with
  *   scratch rows (or columns) up to BLAS_PACKED_MIN_MACS;
@@ -44,6 +48,91 @@ scale_matrix (float *c, int m, int n, int ldc, float beta)
  * shapes.  The op harness's "rows-invariant" check
  * (tests/ops/backend-checks.c) holds the backend to this. */
 #define BLAS_PACKED_MIN_MACS (1 << 20)
+
+/* On AVX2 CPUs (OpenBLAS's Haswell and Zen kernels, 0.3.21) the packed
+ * kernel is not row-invariant as called above.  Its micro-kernel sums most
+ * tiles in one FMA chain per element, in K order, but some in two chains
+ * (even and odd k) added at the end, and which tiles those are depends on
+ * where an element sits in the call (measured on a Zen CPU; the kernel's
+ * structure explains it):
+ * - in its 12-column blocks, the first 8 rows and the last 8 to 15 rows of
+ *   each call (of each panel of at most 320 rows that the driver cuts
+ *   from M) have two chains, on one half of the block; every row between
+ *   them has one;
+ * - in its 4-column blocks, whole 8-row groups have two chains, the last
+ *   M mod 8 rows one.
+ * Which columns fall in which blocks depends on N and on the panels of
+ * columns a call is given, never on M.  So the product is asked for with
+ * our rows as the kernel's M (column-major, C transposed into scratch),
+ * in chunks of at most GEMM_ROWS_CHUNK rows, each with GEMM_ROWS_PAD zero
+ * rows before it and 8 to 15 after it (to a multiple of 8): every real row
+ * then sits where the kernel treats rows alike, in one panel, and column
+ * panels are multiples of 48 (whole 12- and 16-column blocks).  The cost,
+ * measured against the plain call on the same machine: 1.01-1.16× for
+ * HART's shapes (the padding rows, the copies, and the weights packed
+ * again for every chunk). */
+#define GEMM_ROWS_PAD 8
+#define GEMM_ROWS_PANEL 320
+#define GEMM_ROWS_CHUNK (GEMM_ROWS_PANEL - 2 * GEMM_ROWS_PAD)
+#define GEMM_ROWS_COL_QUANTUM 48
+/* columns per call of a chunk: bounds the transposed scratch */
+#define GEMM_ROWS_COL_BLOCK (64 * GEMM_ROWS_COL_QUANTUM)
+
+typedef enum
+{
+  GEMM_ROWS_AS_COLUMNS,         /* row-major call (AVX-512 kernels) */
+  GEMM_ROWS_PADDED,             /* padded row chunks (every other kernel) */
+} GemmLayout;
+
+/* The layout for this process's OpenBLAS kernel: the row-major call only
+ * where it was verified row-invariant, the padded chunks elsewhere (also
+ * row-invariant for a kernel that sums every element in one chain, such
+ * as a reference BLAS). */
+static GemmLayout layout_picked = GEMM_ROWS_PADDED;
+static char layout_description[64] = "CBLAS, padded row chunks";
+
+static GemmLayout
+gemm_layout (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+#ifdef HART_HAVE_OPENBLAS_CORENAME
+    const char *core = openblas_get_corename ();
+    static const char *const avx512_cores[] = { "skylakex", "cooperlake",
+      "sapphirerapids"
+    };
+    for (guint i = 0; core != NULL && i < G_N_ELEMENTS (avx512_cores); i++)
+      if (g_ascii_strcasecmp (core, avx512_cores[i]) == 0)
+        layout_picked = GEMM_ROWS_AS_COLUMNS;
+#endif
+    /* HART_CPU_GEMM=row-major|padded: the other layout, for benchmarks
+     * (docs/performance.md); row-major on an AVX2 CPU breaks batches */
+    if (g_strcmp0 (g_getenv ("HART_CPU_GEMM"), "row-major") == 0)
+      layout_picked = GEMM_ROWS_AS_COLUMNS;
+    else if (g_strcmp0 (g_getenv ("HART_CPU_GEMM"), "padded") == 0)
+      layout_picked = GEMM_ROWS_PADDED;
+#ifdef HART_HAVE_OPENBLAS_CORENAME
+    g_snprintf (layout_description, sizeof layout_description,
+        "OpenBLAS %s kernel, %s", core ? core : "?",
+        layout_picked == GEMM_ROWS_AS_COLUMNS ? "row-major calls"
+        : "padded row chunks");
+#else
+    if (layout_picked == GEMM_ROWS_AS_COLUMNS)
+      g_strlcpy (layout_description, "CBLAS, row-major calls",
+          sizeof layout_description);
+#endif
+    g_once_init_leave (&once, 1);
+  }
+  return layout_picked;
+}
+
+const char *
+hart_cpu_gemm_describe (void)
+{
+  gemm_layout ();
+  return layout_description;
+}
 
 /* scratch of the padded products, one per thread */
 static GPrivate pad_scratch = G_PRIVATE_INIT (g_free);
@@ -122,6 +211,93 @@ sgemm_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
   }
 }
 
+/* Columns [0, n) of rows [0, m) of the column-major C2 (rows PAD.. of a
+ * column of mp floats) into the row-major C, in tiles that keep both sides
+ * in cache. */
+static void
+transpose_out (float *c, int ldc, const float *c2, int mp, int m, int n)
+{
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    const int j1 = MIN (n, j0 + 16);
+    for (int i = 0; i < m; i++) {
+      float *row = c + (gsize) i * ldc;
+      const float *col = c2 + GEMM_ROWS_PAD + i;
+      for (int j = j0; j < j1; j++)
+        row[j] = col[(gsize) j * mp];
+    }
+  }
+}
+
+/* ... and back, for a product that adds to C (beta ≠ 0) */
+static void
+transpose_in (float *c2, int mp, const float *c, int ldc, int m, int n)
+{
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    const int j1 = MIN (n, j0 + 16);
+    for (int i = 0; i < m; i++) {
+      const float *row = c + (gsize) i * ldc;
+      float *col = c2 + GEMM_ROWS_PAD + i;
+      for (int j = j0; j < j1; j++)
+        col[(gsize) j * mp] = row[j];
+    }
+  }
+}
+
+/* GEMM_ROWS_PADDED: rows of op(A) in chunks, each copied between zero rows
+ * into scratch and multiplied as the kernel's M (see above). */
+static void
+sgemm_rows_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
+    float alpha, const float *a, int lda, const float *b, int ldb,
+    float beta, float *c, int ldc)
+{
+  const gsize f = sizeof (float);
+  const int mp_max = MIN (GEMM_ROWS_PANEL,
+      (MIN (m, GEMM_ROWS_CHUNK) + 2 * GEMM_ROWS_PAD + 7) / 8 * 8);
+  const int nb_max = MIN (n, GEMM_ROWS_COL_BLOCK);
+  float *a2 = pad_scratch_get ((gsize) mp_max * k + (gsize) mp_max * nb_max);
+  float *c2 = a2 + (gsize) mp_max * k;
+
+  for (int r0 = 0; r0 < m; r0 += GEMM_ROWS_CHUNK) {
+    const int mc = MIN (GEMM_ROWS_CHUNK, m - r0);
+    /* GEMM_ROWS_PAD rows before, 8 to 15 after: a multiple of 8 */
+    const int mp = (mc + 2 * GEMM_ROWS_PAD + 7) / 8 * 8;
+    const int after = mp - GEMM_ROWS_PAD - mc;
+    int lda2;
+
+    if (!trans_a) {
+      /* op(A) = A [m, k]: a2 row-major [mp, k], the kernel reads it
+       * transposed */
+      memset (a2, 0, (gsize) GEMM_ROWS_PAD * k * f);
+      hart_cpu_copy_2d (a2 + (gsize) GEMM_ROWS_PAD * k, k * f,
+          a + (gsize) r0 * lda, lda * f, k * f, mc);
+      memset (a2 + (gsize) (GEMM_ROWS_PAD + mc) * k, 0, (gsize) after * k * f);
+      lda2 = k;
+    } else {
+      /* op(A) = Aᵀ, A [k, m]: a2 column-major [mp, k], ld mp */
+      for (int p = 0; p < k; p++) {
+        float *col = a2 + (gsize) p * mp;
+        memset (col, 0, GEMM_ROWS_PAD * f);
+        memcpy (col + GEMM_ROWS_PAD, a + (gsize) p * lda + r0, mc * f);
+        memset (col + GEMM_ROWS_PAD + mc, 0, after * f);
+      }
+      lda2 = mp;
+    }
+    for (int j0 = 0; j0 < n; j0 += GEMM_ROWS_COL_BLOCK) {
+      const int nb = MIN (GEMM_ROWS_COL_BLOCK, n - j0);
+      const float *bj = trans_b ? b + (gsize) j0 * ldb : b + j0;
+      float *cj = c + (gsize) r0 * ldc + j0;
+
+      if (beta != 0.0f)
+        transpose_in (c2, mp, cj, ldc, mc, nb);
+      /* C2 [mp, nb] (column-major) = op(A2) · op(B) */
+      cblas_sgemm (CblasColMajor, trans_a ? CblasNoTrans : CblasTrans,
+          trans_b ? CblasNoTrans : CblasTrans, mp, nb, k, alpha, a2, lda2,
+          bj, ldb, beta, c2, mp);
+      transpose_out (cj, ldc, c2, mp, mc, nb);
+    }
+  }
+}
+
 static inline void
 sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m, int n, int k,
     float alpha, const float *a, int lda, const float *b, int ldb,
@@ -134,7 +310,10 @@ sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m, int n, int k,
     scale_matrix (c, m, n, ldc, beta);
     return;
   }
-  if ((double) m * n * k < BLAS_PACKED_MIN_MACS)
+  if (gemm_layout () == GEMM_ROWS_PADDED)
+    sgemm_rows_padded (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+        c, ldc);
+  else if ((double) m * n * k < BLAS_PACKED_MIN_MACS)
     sgemm_padded (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
         ldc);
   else
@@ -188,16 +367,17 @@ hart_cpu_sgemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
   /* the panels depend on the thread count only (never on the load), so a
    * given thread count always gives the same bits */
   int parts = be->n_threads;
+  /* padded row chunks: column panels of whole 12- and 16-column blocks */
+  const int quantum = !split_rows && gemm_layout () == GEMM_ROWS_PADDED ?
+      GEMM_ROWS_COL_QUANTUM : GEMM_PANEL_QUANTUM;
   int chunk;
   GemmArgs g;
 
   hart_cpu_blas_single_thread ();
 
-  if (parts > 1 && macs >= GEMM_PARALLEL_MIN_MACS
-      && dim >= 2 * GEMM_PANEL_QUANTUM) {
+  if (parts > 1 && macs >= GEMM_PARALLEL_MIN_MACS && dim >= 2 * quantum) {
     chunk = (dim + parts - 1) / parts;
-    chunk = (chunk + GEMM_PANEL_QUANTUM - 1) / GEMM_PANEL_QUANTUM *
-        GEMM_PANEL_QUANTUM;
+    chunk = (chunk + quantum - 1) / quantum * quantum;
     parts = (dim + chunk - 1) / chunk;
   } else {
     parts = 1;

@@ -80,6 +80,9 @@ void hart_cpu_blas_single_thread (void);
 /* Row-major sgemm split into panels of C for be->n_threads threads (each
  * running single-threaded OpenBLAS on a panel).  Same arguments as
  * HartBackendOps.gemm. */
+/* The BLAS kernel and how fp32 products are handed to it so that every row
+ * keeps its bits whatever the rows around it (cpu-gemm.c): be->fp32_impl. */
+const char *hart_cpu_gemm_describe (void);
 void hart_cpu_sgemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
     int m, int n, int k, float alpha, const float *a, int lda,
     const float *b, int ldb, float beta, float *c, int ldc);

@@ -766,6 +766,9 @@ main (int argc, char **argv)
       printf ("# %s: half precision on %s\n", b->name,
           b->be->half_impl ? b->be->half_impl : "none");
     }
+    if (b->be != NULL && b->be->fp32_impl != NULL) {
+      printf ("# %s: fp32 products on %s\n", b->name, b->be->fp32_impl);
+    }
   }
 
   if (opt.perf) {
