@@ -225,6 +225,79 @@ first_unit_differing (const float *got, const float *want, int n_units,
   return -1;
 }
 
+/* Shape (k, n), seeded by S: the four forms, each with every count of
+ * ROW_COUNTS rows (at most MAX_ROWS), against every row computed alone. */
+static gboolean
+rows_invariant_shape (HartBackend * be, GString * msg, int k, int n, int s,
+    const int *row_counts, gsize n_counts, int max_rows)
+{
+  static const char *const form_names[] = { "linear", "gemm NT", "gemm NN",
+    "gemm TT"
+  };
+  float *x = g_new (float, (gsize) max_rows * k);
+  float *xt = g_new (float, (gsize) max_rows * k);
+  float *w = g_new (float, (gsize) n * k), *bias = g_new (float, n);
+  float *alone = g_new (float, (gsize) max_rows * n);
+  float *together = g_new (float, (gsize) max_rows * n);
+  gboolean ok = TRUE;
+
+  for (gsize i = 0; i < (gsize) max_rows * k; i++)
+    x[i] = (float) sin (i * 0.731 + s) * 0.5f;
+  /* xt: x transposed, k × max_rows */
+  for (int r = 0; r < max_rows; r++)
+    for (int i = 0; i < k; i++)
+      xt[(gsize) i * max_rows + r] = x[(gsize) r * k + i];
+  for (gsize i = 0; i < (gsize) n * k; i++)
+    w[i] = (float) cos (i * 0.317 + s) * 0.25f;
+  for (int i = 0; i < n; i++)
+    bias[i] = 0.01f * i;
+  /* form 0: linear, x·Wᵀ + bias; 1: gemm x·Wᵀ (W stored n×k); 2: gemm
+   * x·W (W stored k×n, the product OpenBLAS's direct kernel takes);
+   * 3: gemm (xᵀ)ᵀ·Wᵀ (both operands transposed, as the decoder's
+   * attention asks).  Not linear_half: oneDNN's bf16 kernels depend on
+   * the row count (docs/video.md, "Batches of frames"). */
+  for (int form = 0; ok && form < 4; form++) {
+    for (int r = 0; r < max_rows; r++) {
+      float *y = alone + (gsize) r * n;
+      if (form == 0)
+        be->ops->linear (be, y, x + (gsize) r * k, w, bias, 1, k, n);
+      else if (form == 3)
+        be->ops->gemm (be, TRUE, TRUE, 1, n, k, 1.0f, xt + r, max_rows, w,
+            k, 0.0f, y, n);
+      else
+        be->ops->gemm (be, FALSE, form == 1, 1, n, k, 1.0f,
+            x + (gsize) r * k, k, w, form == 1 ? k : n, 0.0f, y, n);
+    }
+    for (gsize c = 0; ok && c < n_counts; c++) {
+      const int m = row_counts[c];
+      int r;
+
+      if (form == 0)
+        be->ops->linear (be, together, x, w, bias, m, k, n);
+      else if (form == 3)
+        be->ops->gemm (be, TRUE, TRUE, m, n, k, 1.0f, xt, max_rows, w, k,
+            0.0f, together, n);
+      else
+        be->ops->gemm (be, FALSE, form == 1, m, n, k, 1.0f, x, k, w,
+            form == 1 ? k : n, 0.0f, together, n);
+      r = first_unit_differing (together, alone, m, n);
+      if (r >= 0) {
+        g_string_append_printf (msg, "%d threads, %s k=%d n=%d: row %d "
+            "of %d rows differs from the row computed alone",
+            be->n_threads, form_names[form], k, n, r, m);
+        ok = FALSE;
+      }
+    }
+  }
+  g_free (x);
+  g_free (xt);
+  g_free (w);
+  g_free (bias);
+  g_free (alone);
+  g_free (together);
+  return ok;
+}
+
 static gboolean
 rows_invariant_on (HartBackend * be, GString * msg)
 {
@@ -234,76 +307,18 @@ rows_invariant_on (HartBackend * be, GString * msg)
     {768, 768}, {1, 64}, {3, 5}, {1536, 1536}, {1536, 1},
   };
   static const int row_counts[] = { 2, 3, 4, 6, 8, 17, 40, 64, 80 };
-  enum
-  { MAX_ROWS = 80 };
-  static const char *const form_names[] = { "linear", "gemm NT", "gemm NN",
-    "gemm TT"
-  };
+  /* past one chunk of the padded row layout (304 rows, cpu-gemm.c), on
+   * shapes small enough to compute 700 rows one by one */
+  static const int long_shapes[][2] = { {64, 100}, {96, 40} };
+  static const int long_counts[] = { 303, 305, 333, 617, 700 };
   gboolean ok = TRUE;
 
-  for (gsize s = 0; ok && s < G_N_ELEMENTS (shapes); s++) {
-    const int k = shapes[s][0], n = shapes[s][1];
-    float *x = g_new (float, (gsize) MAX_ROWS * k);
-    float *xt = g_new (float, (gsize) MAX_ROWS * k);
-    float *w = g_new (float, (gsize) n * k), *bias = g_new (float, n);
-    float *alone = g_new (float, (gsize) MAX_ROWS * n);
-    float *together = g_new (float, (gsize) MAX_ROWS * n);
-
-    for (gsize i = 0; i < (gsize) MAX_ROWS * k; i++)
-      x[i] = (float) sin (i * 0.731 + s) * 0.5f;
-    /* xt: x transposed, k × MAX_ROWS */
-    for (int r = 0; r < MAX_ROWS; r++)
-      for (int i = 0; i < k; i++)
-        xt[(gsize) i * MAX_ROWS + r] = x[(gsize) r * k + i];
-    for (gsize i = 0; i < (gsize) n * k; i++)
-      w[i] = (float) cos (i * 0.317 + s) * 0.25f;
-    for (int i = 0; i < n; i++)
-      bias[i] = 0.01f * i;
-    /* form 0: linear, x·Wᵀ + bias; 1: gemm x·Wᵀ (W stored n×k); 2: gemm
-     * x·W (W stored k×n, the product OpenBLAS's direct kernel takes);
-     * 3: gemm (xᵀ)ᵀ·Wᵀ (both operands transposed, as the decoder's
-     * attention asks).  Not linear_half: oneDNN's bf16 kernels depend on
-     * the row count (docs/video.md, "Batches of frames"). */
-    for (int form = 0; ok && form < 4; form++) {
-      for (int r = 0; r < MAX_ROWS; r++) {
-        float *y = alone + (gsize) r * n;
-        if (form == 0)
-          be->ops->linear (be, y, x + (gsize) r * k, w, bias, 1, k, n);
-        else if (form == 3)
-          be->ops->gemm (be, TRUE, TRUE, 1, n, k, 1.0f, xt + r, MAX_ROWS, w,
-              k, 0.0f, y, n);
-        else
-          be->ops->gemm (be, FALSE, form == 1, 1, n, k, 1.0f,
-              x + (gsize) r * k, k, w, form == 1 ? k : n, 0.0f, y, n);
-      }
-      for (gsize c = 0; ok && c < G_N_ELEMENTS (row_counts); c++) {
-        const int m = row_counts[c];
-        int r;
-
-        if (form == 0)
-          be->ops->linear (be, together, x, w, bias, m, k, n);
-        else if (form == 3)
-          be->ops->gemm (be, TRUE, TRUE, m, n, k, 1.0f, xt, MAX_ROWS, w, k,
-              0.0f, together, n);
-        else
-          be->ops->gemm (be, FALSE, form == 1, m, n, k, 1.0f, x, k, w,
-              form == 1 ? k : n, 0.0f, together, n);
-        r = first_unit_differing (together, alone, m, n);
-        if (r >= 0) {
-          g_string_append_printf (msg, "%d threads, %s k=%d n=%d: row %d "
-              "of %d rows differs from the row computed alone",
-              be->n_threads, form_names[form], k, n, r, m);
-          ok = FALSE;
-        }
-      }
-    }
-    g_free (x);
-    g_free (xt);
-    g_free (w);
-    g_free (bias);
-    g_free (alone);
-    g_free (together);
-  }
+  for (gsize s = 0; ok && s < G_N_ELEMENTS (shapes); s++)
+    ok = rows_invariant_shape (be, msg, shapes[s][0], shapes[s][1], (int) s,
+        row_counts, G_N_ELEMENTS (row_counts), 80);
+  for (gsize s = 0; ok && s < G_N_ELEMENTS (long_shapes); s++)
+    ok = rows_invariant_shape (be, msg, long_shapes[s][0], long_shapes[s][1],
+        (int) s, long_counts, G_N_ELEMENTS (long_counts), 700);
   return ok;
 }
 
