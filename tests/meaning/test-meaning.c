@@ -39,6 +39,7 @@
 #include "png-write.h"
 #include "hart/hart.h"
 #include "hart/text-encoder.h"
+#include "tests/hart-test-bf16.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -357,9 +358,20 @@ test_generate (void)
 
   if (!find_model_dirs (root, &hart_dir, &qwen_dir, &error)
       || (precision_env && !hart_precision_from_string (precision_env,
-              &precision, &error))
-      || !(engine = hart_engine_new_with_precision (device ? device : "auto",
-              0, 0, precision, &error))
+              &precision, &error)))
+    goto fail;
+  engine = hart_engine_new_with_precision (device ? device : "auto", 0, 0,
+      precision, &error);
+  /* bf16 on the CPU: run where this machine must have it, the refusal
+   * checked (and the test skipped) where it must not */
+  if (precision == HART_PRECISION_BF16
+      && (engine != NULL ? strcmp (hart_engine_get_device (engine), "cpu") == 0
+          : strstr (error->message, "on device cpu") != NULL)
+      && !hart_test_bf16_go_on (engine == NULL, error ? error->message : NULL)) {
+    g_clear_error (&error);
+    goto out;
+  }
+  if (engine == NULL
       || !(model = hart_model_load (engine, hart_dir, TRUE, &error))
       || !(encoder = hart_text_encoder_load (engine, qwen_dir, NULL, &error))
       || !(ctx = hart_text_encoder_encode (encoder, texts, n_prompts,

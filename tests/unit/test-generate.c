@@ -18,6 +18,7 @@
 #include "hart/transformer.h"
 #include "hart/safetensors-write.h"
 #include "hart/tokens.h"
+#include "tests/hart-test-bf16.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -266,8 +267,9 @@ test_kv_cache_bf16 (void)
   g_assert_no_error (error);
   if (be->ops->init_half != NULL)
     be->ops->init_half (be);
-  if ((be->half_dtypes & (1u << HART_DTYPE_BF16)) == 0) {
-    g_test_skip ("no bf16 on this backend (built without oneDNN)");
+  if (!hart_test_bf16_go_on ((be->half_dtypes & (1u << HART_DTYPE_BF16))
+          == 0, "precision bf16 is not available on device cpu (no bf16 "
+          "products on this backend)")) {
     hart_backend_free (be);
     goto out;
   }

@@ -7,6 +7,7 @@
 #endif
 
 #include "hart-check.h"
+#include "tests/hart-test-bf16.h"
 
 #include <math.h>
 #include <string.h>
@@ -161,6 +162,40 @@ GST_START_TEST (test_split_equals_whole)
 
 GST_END_TEST;
 
+/* Starts a hartrefine in PRECISION and expects the error a precision the
+ * device lacks gives: LIBRARY/SETTINGS, and no start. */
+static void
+expect_precision_refused (const gchar * precision)
+{
+  GstElement *el = gst_element_factory_make ("hartrefine", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  gst_element_set_bus (el, bus);
+  g_object_set (el, "model-path", model_dir, NULL);
+  gst_util_set_object_arg (G_OBJECT (el), "precision", precision);
+  fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, precision) != NULL, "%s",
+      error->message);
+  fail_unless (debug != NULL && strstr (debug, "not available") != NULL,
+      "%s", debug);
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (el, GST_STATE_NULL);
+  gst_element_set_bus (el, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (el);
+}
+
 /* Precision: hartrefine's pictures carry its own precision in the meta and
  * keep the token maps' as tokens-precision when it differs; bf16
  * refinement is its own computation (docs/precision.md). */
@@ -182,18 +217,23 @@ GST_START_TEST (test_precision)
   gst_buffer_unref (out);
   gst_harness_teardown (h);
 
-#ifdef HART_HAVE_ONEDNN
-  h = harness_hartrefine_in (caps, "bf16");
-  gst_harness_play (h);
-  out = refine (h, tokens[0]);
-  s = hart_meta_checked (out, TRUE);
-  fail_unless_equals_string (gst_structure_get_string (s, "precision"), "bf16");
-  fail_unless_equals_string (gst_structure_get_string (s,
-          "tokens-precision"), "fp32");
-  fail_if (buffers_equal (out, whole[0]), "bf16 refined as fp32 does");
-  gst_buffer_unref (out);
-  gst_harness_teardown (h);
-#endif
+  /* bf16 where this machine must have it, the refusal where it must not
+   * (tests/hart-test-bf16.h) */
+  if (hart_test_bf16 () == HART_TEST_BF16_YES) {
+    h = harness_hartrefine_in (caps, "bf16");
+    gst_harness_play (h);
+    out = refine (h, tokens[0]);
+    s = hart_meta_checked (out, TRUE);
+    fail_unless_equals_string (gst_structure_get_string (s, "precision"),
+        "bf16");
+    fail_unless_equals_string (gst_structure_get_string (s,
+            "tokens-precision"), "fp32");
+    fail_if (buffers_equal (out, whole[0]), "bf16 refined as fp32 does");
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  } else if (hart_test_bf16 () == HART_TEST_BF16_NO) {
+    expect_precision_refused ("bf16");
+  }
   frames_free (tokens, 1);
   frames_free (whole, 1);
   gst_caps_unref (caps);
