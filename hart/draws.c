@@ -225,6 +225,66 @@ draw_stream (const HartDraws * d, HartDrawPurpose purpose, guint32 index,
     hart_philox_normal (&s, first, out, n);
 }
 
+/* A tensor of N values must split into HALVES × n_items equal parts, one
+ * per image and half (hart_draws_exponential) */
+static gboolean
+split_ok (const HartDraws * d, const char *kind, int halves, guint64 n,
+    GError ** error)
+{
+  const guint64 parts = (guint64) halves * MAX (d->n_items, 1);
+
+  if (halves < 1 || halves > 2 || n % parts != 0) {
+    g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
+        "%s draw of %" G_GUINT64_FORMAT " values does not split into %d "
+        "images × %d halves", kind, n, MAX (d->n_items, 1), halves);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hart_draws_streamed (const HartDraws * d)
+{
+  return d->replay == NULL && d->recorder == NULL;
+}
+
+gboolean
+hart_draws_rows_check (const HartDraws * d, int halves, int ndim,
+    const int64_t * shape, GError ** error)
+{
+  g_return_val_if_fail (hart_draws_streamed (d), FALSE);
+  return split_ok (d, "row-wise", halves, n_elements (ndim, shape), error);
+}
+
+void
+hart_draws_rows (const HartDraws * d, HartDrawPurpose purpose,
+    guint32 index, int halves, int ndim, const int64_t * shape, gsize r0,
+    gsize r1, float *out)
+{
+  const guint64 row = (guint64) shape[ndim - 1];
+  const guint64 end = (guint64) r1 * row;
+  guint64 e = (guint64) r0 * row;
+
+  if (d->n_items <= 1) {
+    draw_stream (d, purpose, index, d->frame, e, out, end - e);
+    return;
+  }
+  /* as draw_floats: part s = h · n_items + b of the tensor is elements
+   * [h·part, (h + 1)·part) of image b's stream */
+  {
+    const guint64 part = n_elements (ndim, shape) / ((guint64) halves *
+        d->n_items);
+    while (e < end) {
+      const guint64 seg = e / part, off = e - seg * part;
+      const guint64 take = MIN (part - off, end - e);
+      draw_stream (d, purpose, index, d->item_frames[seg % d->n_items],
+          (seg / d->n_items) * part + off, out, take);
+      out += take;
+      e += take;
+    }
+  }
+}
+
 static gboolean
 draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
     guint32 index, int halves, int ndim, const int64_t * shape, float *out,
@@ -248,12 +308,8 @@ draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
     const guint64 parts = (guint64) halves * d->n_items;
     const guint64 part = n / parts;
 
-    if (halves < 1 || halves > 2 || part * parts != n) {
-      g_set_error (error, HART_ERROR, HART_ERROR_SHAPE,
-          "%s draw of %" G_GUINT64_FORMAT " values does not split into %d "
-          "images × %d halves", kind, n, d->n_items, halves);
+    if (!split_ok (d, kind, halves, n, error))
       return FALSE;
-    }
     for (int h = 0; h < halves; h++)
       for (int b = 0; b < d->n_items; b++)
         draw_stream (d, purpose, index, d->item_frames[b], h * part,

@@ -49,6 +49,20 @@ void hart_draws_free (HartDraws * d);
 gboolean hart_draws_exponential (HartDraws * d, HartDrawPurpose purpose,
     guint32 index, int halves, int ndim, const int64_t * shape, float *out,
     GError ** error);
+/* TRUE when the draws are computed, neither replayed from a file nor
+ * recorded: a caller may then draw a large tensor row by row where it uses
+ * it (hart_draws_rows) instead of whole. */
+gboolean hart_draws_streamed (const HartDraws * d);
+/* Whether a tensor of SHAPE splits into the images and HALVES, as the
+ * whole-tensor calls check; once, before hart_draws_rows. */
+gboolean hart_draws_rows_check (const HartDraws * d, int halves, int ndim,
+    const int64_t * shape, GError ** error);
+/* Rows [R0, R1) (a row: the last dimension of SHAPE) of the draw that
+ * hart_draws_exponential (purpose E1, E2) or hart_draws_normal (N0, ZN)
+ * would give whole, bit for bit; streamed draws only, any thread. */
+void hart_draws_rows (const HartDraws * d, HartDrawPurpose purpose,
+    guint32 index, int halves, int ndim, const int64_t * shape, gsize r0,
+    gsize r1, float *out);
 /* N(0, 1) draws: purpose HART_DRAW_N0 (index 0) or HART_DRAW_ZN (index = step). */
 gboolean hart_draws_normal (HartDraws * d, HartDrawPurpose purpose,
     guint32 index, int halves, int ndim, const int64_t * shape, float *out,

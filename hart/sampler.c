@@ -108,6 +108,10 @@ typedef struct
   int32_t *idx;
   float *h;
   int bad_row;                  /* atomic: smallest bad row, or G_MAXINT */
+  /* streamed draws (e1, e2 NULL): each row's are drawn where it is
+   * sampled, from these tensors' shapes */
+  const HartDraws *draws;
+  int64_t e1_shape[2], e2_shape[3];
 } RowsArgs;
 
 /* Rows [r0, r1): each row reads and writes only its own logits, draws, idx
@@ -125,10 +129,20 @@ sample_rows (gsize r0, gsize r1, gpointer data)
   float *scratch = g_new (float, vocab);
   float *p = g_new (float, vocab);
   int *order = g_new (int, vocab);
+  float *row_e1 = A->draws ? g_new (float, vocab) : NULL;
+  float *row_e2 = A->draws && s->smooth ? g_new (float, vocab) : NULL;
 
   for (gsize r = r0; r < r1; r++) {
     float *row = logits + r * vocab;
-    const float *er1 = e1 + r * vocab;
+    const float *er1;
+
+    if (A->draws) {
+      hart_draws_rows (A->draws, HART_DRAW_E1, s->stage, 1, 2, A->e1_shape,
+          r, r + 1, row_e1);
+      er1 = row_e1;
+    } else {
+      er1 = e1 + r * vocab;
+    }
 
     /* 2. top-k in place: entries below the k-th largest become -inf */
     if (s->top_k > 0 && s->top_k < vocab) {
@@ -166,7 +180,14 @@ sample_rows (gsize r0, gsize r1, gpointer data)
     /* 4. the code embedding of this token */
     float *hr = h + r * Cv;
     if (s->smooth) {
-      const float *er2 = e2 + r * vocab;
+      const float *er2;
+      if (A->draws) {
+        hart_draws_rows (A->draws, HART_DRAW_E2, s->stage, 1, 3, A->e2_shape,
+            r, r + 1, row_e2);
+        er2 = row_e2;
+      } else {
+        er2 = e2 + r * vocab;
+      }
       for (int v = 0; v < vocab; v++)
         p[v] = (row[v] * logit_scale + (-logf (er2[v]))) * inv_tau;
       softmax_row (p, vocab);
@@ -186,6 +207,8 @@ sample_rows (gsize r0, gsize r1, gpointer data)
   g_free (scratch);
   g_free (p);
   g_free (order);
+  g_free (row_e1);
+  g_free (row_e2);
 }
 
 gboolean
@@ -201,6 +224,8 @@ hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
   /* the official GPU run divides by a scalar as a multiplication by its
    * fp32 reciprocal (docs/algorithm.md §5.5, §6.3 step 6) */
   const float inv_tau = 1.0f / (float) tau;
+  const int64_t e1_shape[2] = { (int64_t) n_rows, vocab };
+  const int64_t e2_shape[3] = { batch, l, vocab };
   float *e1 = NULL, *e2 = NULL;
   gboolean ok = FALSE;
   int bad_row = -1;
@@ -218,24 +243,37 @@ hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
     logits[i] = a * lc - bt * lu;
   }
 
-  e1 = g_try_new (float, half);
-  if (e1 == NULL)
-    goto oom;
-  if (!hart_draws_exponential (draws, HART_DRAW_E1, s->stage, 1, 2,
-          (const int64_t[]) { (int64_t) n_rows, vocab }, e1, error))
-    goto out;
-  if (s->smooth) {
-    e2 = g_try_new (float, half);
-    if (e2 == NULL)
-      goto oom;
-    if (!hart_draws_exponential (draws, HART_DRAW_E2, s->stage, 1, 3,
-            (const int64_t[]) { batch, l, vocab }, e2, error))
+  /* The draws E1 [B·l, V] and E2 [B, l, V]: drawn row by row where they
+   * are used when they are computed (the last stage's would take 2 × 67 MB
+   * per image at 1024², at the run's peak of memory), whole when a file
+   * replays or records them.  The same values either way. */
+  if (hart_draws_streamed (draws)) {
+    if (!hart_draws_rows_check (draws, 1, 2, e1_shape, error)
+        || (s->smooth && !hart_draws_rows_check (draws, 1, 3, e2_shape, error)))
       goto out;
+  } else {
+    e1 = g_try_new (float, half);
+    if (e1 == NULL)
+      goto oom;
+    if (!hart_draws_exponential (draws, HART_DRAW_E1, s->stage, 1, 2,
+            e1_shape, e1, error))
+      goto out;
+    if (s->smooth) {
+      e2 = g_try_new (float, half);
+      if (e2 == NULL)
+        goto oom;
+      if (!hart_draws_exponential (draws, HART_DRAW_E2, s->stage, 1, 3,
+              e2_shape, e2, error))
+        goto out;
+    }
   }
   {
     RowsArgs A = {.logits = logits,.e1 = e1,.e2 = e2,.codebook = codebook,
       .s = s,.vocab = vocab,.Cv = Cv,.logit_scale = logit_scale,
-      .inv_tau = inv_tau,.idx = idx,.h = h,.bad_row = G_MAXINT
+      .inv_tau = inv_tau,.idx = idx,.h = h,.bad_row = G_MAXINT,
+      .draws = e1 == NULL ? draws : NULL,
+      .e1_shape = {e1_shape[0], e1_shape[1]},
+      .e2_shape = {e2_shape[0], e2_shape[1], e2_shape[2]}
     };
     /* about 4 chunks per host thread, each of at least ~32 K logits */
     const gsize n_threads = be ? (gsize) be->n_threads : 1;

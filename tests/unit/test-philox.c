@@ -3,11 +3,55 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "hart/philox.h"
+#include "hart/draws.h"
 
 #include <glib.h>
 #include <math.h>
 
 /* Known-answer vectors of Random123 (kat_vectors, philox4x32_10). */
+/* hart_draws_rows gives, row range by row range, the bits the whole-tensor
+ * draw gives: one image, and three images of a batch (their streams'
+ * frames), in one half and in two; ranges cross the images' parts. */
+static void
+test_draws_by_rows (void)
+{
+  enum
+  { V = 37, ROWS = 5 };
+  static const guint32 frames[] = { 4, 9, 2 };
+
+  for (int items = 1; items <= 3; items += 2)
+    for (int halves = 1; halves <= 2; halves++)
+      for (int p = 0; p < 2; p++) {
+        const HartDrawPurpose purpose = p ? HART_DRAW_E2 : HART_DRAW_ZN;
+        const int64_t shape[2] = { (int64_t) halves * items * ROWS, V };
+        const gsize n_rows = (gsize) shape[0];
+        float *whole = g_new (float, n_rows * V);
+        float *rows = g_new (float, n_rows * V);
+        HartDraws *d = hart_draws_new (1234, 7);
+        GError *error = NULL;
+
+        if (items > 1)
+          hart_draws_set_item_frames (d, items, frames);
+        g_assert_true (hart_draws_streamed (d));
+        g_assert_true (p ? hart_draws_exponential (d, purpose, 3, halves, 2,
+                shape, whole, &error) : hart_draws_normal (d, purpose, 3,
+                halves, 2, shape, whole, &error));
+        g_assert_no_error (error);
+        g_assert_true (hart_draws_rows_check (d, halves, 2, shape, &error));
+        /* ranges of 1, 3 and 4 rows: some cross a part of ROWS rows */
+        for (gsize r = 0, step = 1; r < n_rows; r += step, step = step % 4 + 2) {
+          const gsize r1 = MIN (n_rows, r + step);
+          hart_draws_rows (d, purpose, 3, halves, 2, shape, r, r1,
+              rows + r * V);
+        }
+        g_assert_cmpmem (rows, n_rows * V * sizeof (float), whole,
+            n_rows * V * sizeof (float));
+        hart_draws_free (d);
+        g_free (whole);
+        g_free (rows);
+      }
+}
+
 static void
 test_known_answers (void)
 {
@@ -130,6 +174,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/philox/draws-by-rows", test_draws_by_rows);
   g_test_add_func ("/philox/known-answers", test_known_answers);
   g_test_add_func ("/philox/windows", test_windows);
   g_test_add_func ("/philox/streams-independent", test_streams_independent);
