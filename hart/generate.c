@@ -28,6 +28,10 @@
 
 /* Progress steps of a generation: the SN stages, diffusion, decoder. */
 #define N_PROGRESS(SN) ((SN) + 2)
+/* A stage's logits are computed and sampled this many positions at a time
+ * (8 MB per image, against 134 MB for the last stage of a 1024² frame
+ * whole); memory.c counts them so. */
+#define HART_LOGITS_CHUNK 256
 
 void
 hart_generate_params_init (HartGenerateParams * params)
@@ -209,6 +213,7 @@ typedef struct
   int keep;                     /* stages taken from reuse */
   HartDraws *draws;
   HartSafetensorsWriter *trace;
+  HartRun *run;                 /* for its whole logits (stage_sample) */
   int B, SN, T, C, V, Cv, P, L;
   gsize fhat_n;                 /* B · Cv · L */
   HartTransformerState *st;     /* the run's */
@@ -234,6 +239,10 @@ struct _HartRun
   float *x, *logits, *fhat, *latent_scratch, *h_dev, *next, *z;
   float *logits_host, *h_host, *h_nchw;
   int32_t *idx;
+  /* a whole stage's logits, made the first time a frame reads them whole
+   * (stage_sample) */
+  Scratch whole_logits_scratch;
+  float *whole_logits, *whole_logits_host;
   /* refinement: the image, and (for a run that never ran the stages) its
    * own copies of what it otherwise borrows from the stages' scratch */
   Scratch refine_scratch;
@@ -266,6 +275,7 @@ hart_run_free (HartRun * run)
     return;
   hart_transformer_state_free (run->st);
   scratch_clear (&run->stage_scratch);
+  scratch_clear (&run->whole_logits_scratch);
   scratch_clear (&run->refine_scratch);
   hart_model_unref (run->model);
   g_free (run);
@@ -277,7 +287,8 @@ hart_run_get_batch (const HartRun * run)
   return run->batch;
 }
 
-/* The stages' buffers: allocated by the first frame, zeroed for the next. */
+/* The stages' buffers: allocated by the first frame, zeroed for the next.
+ * The logits hold HART_LOGITS_CHUNK positions of a stage (stage_sample). */
 static gboolean
 run_stage_buffers (HartRun * run, GError ** error)
 {
@@ -285,6 +296,7 @@ run_stage_buffers (HartRun * run, GError ** error)
   const int B = run->batch, C = c->embed_dim, V = run->model->acfg.vocab_size;
   const int Cv = run->model->acfg.z_channels;
   const int P = c->patch_nums[c->n_scales - 1], L = P * P;
+  const gsize logit_positions = MIN (L, HART_LOGITS_CHUNK);
   const int max_tokens = MAX (c->context_token, L);
   const gsize fhat_n = (gsize) B * Cv * L;
   Scratch *s = &run->stage_scratch;
@@ -301,22 +313,46 @@ run_stage_buffers (HartRun * run, GError ** error)
   if (!(run->st = hart_transformer_state_new (run->model->transformer, B,
               workspace, error))
       || !(run->x = scratch_dev (s, (gsize) 2 * B * max_tokens * C, error))
-      || !(run->logits = scratch_dev (s, (gsize) 2 * B * L * V, error))
+      || !(run->logits = scratch_dev (s, 2 * B * logit_positions * V, error))
       || !(run->fhat = scratch_dev (s, fhat_n, error))
       || !(run->latent_scratch = scratch_dev (s, 2 * fhat_n, error))
       || !(run->h_dev = scratch_dev (s, fhat_n, error))
       || !(run->next = scratch_dev (s, fhat_n, error))
       || !(run->z = scratch_dev (s, (gsize) 2 * B * L * C, error))
       /* the logits are read where they are when the backend's memory is
-       * the host's (134 MB at 1024²) */
+       * the host's */
       || !(run->logits_host = run->be->host_memory ? run->logits :
-          scratch_host (s, (gsize) 2 * B * L * V * sizeof (float), error))
+          scratch_host (s, 2 * B * logit_positions * V * sizeof (float), error))
       || !(run->h_host = scratch_host (s, fhat_n * sizeof (float), error))
       || !(run->h_nchw = scratch_host (s, fhat_n * sizeof (float), error))
       || !(run->idx = scratch_host (s, (gsize) B * L * sizeof (int32_t),
               error))) {
     g_clear_pointer (&run->st, hart_transformer_state_free);
     scratch_clear (s);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* A whole stage's logits [2B, L, V] (134 MB per image at 1024²), for a
+ * frame that reads them whole: made once per run, kept for its next
+ * frames. */
+static gboolean
+run_whole_logits (HartRun * run, GError ** error)
+{
+  const HartTransformerConfig *c = &run->model->tcfg;
+  const int P = c->patch_nums[c->n_scales - 1];
+  const gsize n = (gsize) 2 * run->batch * P * P * run->model->acfg.vocab_size;
+  Scratch *s = &run->whole_logits_scratch;
+
+  if (run->whole_logits != NULL)
+    return TRUE;
+  scratch_init (s, run->be);
+  if (!(run->whole_logits = scratch_dev (s, n, error))
+      || !(run->whole_logits_host = run->be->host_memory ? run->whole_logits
+          : scratch_host (s, n * sizeof (float), error))) {
+    scratch_clear (s);
+    run->whole_logits = NULL;
     return FALSE;
   }
   return TRUE;
@@ -366,6 +402,7 @@ stages_begin (Stages * r, HartRun * run, const HartContext * ctx,
   r->h_nchw = run->h_nchw;
   r->idx = run->idx;
   r->observer = run->observer;
+  r->run = run;
 
   r->tokens = hart_tokens_new (r->B, r->Cv, r->P, r->C, r->SN,
       c->image_tokens - r->L + 1);
@@ -398,26 +435,42 @@ stage_reuse (Stages * r, int l)
         (gsize) l * Cv * sizeof (float));
 }
 
-/* Stage SI's logits, then guided sampling (docs/algorithm.md §6.3 steps 2–6): the codes
- * in idx, their embedding in h_host. */
+/* Stage SI's logits, then guided sampling (docs/algorithm.md §6.3 steps
+ * 2–6): the codes in idx, their embedding in h_host.  The logits are
+ * computed and sampled HART_LOGITS_CHUNK positions at a time: every row's
+ * logits and draws are its own, and the products keep a row's bits
+ * whatever the rows around it in fp32 (kernels/cpu/cpu-gemm.c), so the
+ * parts give the bits of the whole.  Whole where something reads them
+ * whole: an observer, a trace, draws replayed from or recorded to a
+ * file. */
 static gboolean
 stage_sample (Stages * r, int si, int l, GError ** error)
 {
   HartBackend *be = r->be;
   const HartGenerateParams *params = r->params;
   const int B = r->B, T = r->T, C = r->C, V = r->V;
+  const gboolean whole = r->observer != NULL || r->trace != NULL
+      || !hart_draws_streamed (r->draws);
+  int chunk = HART_LOGITS_CHUNK;
+  float *logits = r->logits, *logits_host = r->logits_host;
   HartStageSampling samp;
 
-  if (si == 0)                  /* only the last context position (docs/algorithm.md §6.3 step 3) */
-    hart_transformer_logits (r->st, r->x + (gsize) (T - 1) * C, 1,
-        (int64_t) T * C, r->logits);
-  else
-    hart_transformer_logits (r->st, r->x, l, (int64_t) l * C, r->logits);
-  if (r->logits_host != r->logits)
-    be->ops->download (be, r->logits_host, r->logits, (gsize) 2 * B * l * V *
-        sizeof (float));
-  if (!be->ops->synchronize (be, error))
-    return FALSE;
+  {
+    /* tests make the chunks small, to chunk the tiny models' stages */
+    const char *env = g_getenv ("HART_LOGITS_CHUNK");
+    guint64 v;
+    if (env != NULL && g_ascii_string_to_unsigned (env, 10, 1,
+            HART_LOGITS_CHUNK, &v, NULL))
+      chunk = (int) v;
+  }
+  chunk = whole ? l : MIN (l, chunk);
+
+  if (chunk > HART_LOGITS_CHUNK) {
+    if (!run_whole_logits (r->run, error))
+      return FALSE;
+    logits = r->run->whole_logits;
+    logits_host = r->run->whole_logits_host;
+  }
   samp.stage = si;
   samp.ratio = r->ratio;
   samp.cfg_t = params->cfg * r->ratio;
@@ -425,16 +478,32 @@ stage_sample (Stages * r, int si, int l, GError ** error)
       : hart_sampler_default_top_k (si);
   samp.top_p = params->top_p;
   samp.smooth = params->smooth;
-  if (r->observer)
-    r->observer->logits (si, r->logits_host, B, l, V, samp.cfg_t,
-        r->observer->data);
-  if (!hart_sample_stage (be, r->logits_host, B, l, V, &samp, r->draws,
-          r->model->latent->codebook, r->Cv, r->idx, r->h_host, error))
-    return FALSE;
+  for (int p0 = 0; p0 < l; p0 += chunk) {
+    const int pc = MIN (chunk, l - p0);
+
+    if (si == 0)                /* only the last context position (docs/algorithm.md §6.3 step 3) */
+      hart_transformer_logits (r->st, r->x + (gsize) (T - 1) * C, 1,
+          (int64_t) T * C, logits);
+    else
+      hart_transformer_logits (r->st, r->x + (gsize) p0 * C, pc,
+          (int64_t) l * C, logits);
+    if (logits_host != logits)
+      be->ops->download (be, logits_host, logits, (gsize) 2 * B * pc * V *
+          sizeof (float));
+    if (!be->ops->synchronize (be, error))
+      return FALSE;
+    if (r->observer)            /* whole: pc = l */
+      r->observer->logits (si, logits_host, B, l, V, samp.cfg_t,
+          r->observer->data);
+    if (!hart_sample_stage_part (be, logits_host, B, l, p0, pc, V, &samp,
+            r->draws, r->model->latent->codebook, r->Cv, r->idx, r->h_host,
+            error))
+      return FALSE;
+  }
   if (r->observer)
     r->observer->sampled (si, r->idx, r->h_host, B, l, r->Cv,
         r->observer->data);
-  hart_trace_stage_sampling (r->trace, be, si, r->idx, r->logits_host, B, l, V);
+  hart_trace_stage_sampling (r->trace, be, si, r->idx, logits_host, B, l, V);
   return TRUE;
 }
 

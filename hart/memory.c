@@ -26,6 +26,9 @@
 /* Must match transformer.c: a stage's QKV projection and MLP run over at
  * most this many tokens at a time. */
 #define STAGE_CHUNK_ROWS 1024
+/* Must match generate.c: a stage's logits are computed and sampled this
+ * many positions at a time. */
+#define LOGITS_CHUNK 256
 
 gboolean
 hart_memory_parse_size (const char *text, guint64 * bytes, GError ** error)
@@ -174,14 +177,16 @@ hart_memory_generation_bytes (const HartTransformerConfig * t,
       + 2 * rows * seq * C) + 4 * rows_max * (5 * C + 2 * hd)
       + 4 * chunk * (3 * C + 2 * F);
   state = kv_slab + 4 * (rows * T * C + rows * 2 * C + rows_max * 2 * hd);
-  /* generate.c, run_stage_buffers: x [2B, max_tokens, C], logits [2B, L,
-   * V] on device and host, f_hat and its latent scratch (5 × [B, Cv, L] on
-   * the device, 2 on the host), the condition z [2B, L, C], the indices.
-   * On a backend whose memory is the host's (the CPU's) the sampler reads
-   * the logits in place, one copy; the estimate does not know the backend
-   * and counts two. */
-  ar_scratch = 4 * (rows_max * C + 2 * rows * L * V + 7 * fhat
-      + rows * L * C + n);
+  /* generate.c, run_stage_buffers: x [2B, max_tokens, C], the logits of
+   * LOGITS_CHUNK positions [2B, chunk, V] on device and host, f_hat and
+   * its latent scratch (5 × [B, Cv, L] on the device, 2 on the host), the
+   * condition z [2B, L, C], the indices.  On a backend whose memory is the
+   * host's (the CPU's) the sampler reads the logits in place, one copy;
+   * the estimate does not know the backend and counts two.  (A stage's
+   * whole logits, [2B, L, V], only for an observer, a trace, or draws
+   * replayed or recorded: debugging, not counted.) */
+  ar_scratch = 4 * (rows_max * C + 2 * rows * MIN (L, LOGITS_CHUNK) * V
+      + 7 * fhat + rows * L * C + n);
   /* tokens.c: f_hat, last_h, z and every stage's token map but the last */
   frame = 4 * (2 * fhat + rows * L * C + B * (t->image_tokens - L + 1) * Cv);
   ar = state + ar_scratch + frame;

@@ -112,7 +112,16 @@ typedef struct
    * sampled, from these tensors' shapes */
   const HartDraws *draws;
   int64_t e1_shape[2], e2_shape[3];
+  /* the logits hold positions [p0, p0 + pc) of the stage's l: local row
+   * b·pc + p is the stage's row b·l + p0 + p (idx, h, the draws) */
+  int l, p0, pc;
 } RowsArgs;
+
+static inline gsize
+stage_row (const RowsArgs * A, gsize r)
+{
+  return (r / A->pc) * A->l + A->p0 + r % A->pc;
+}
 
 /* Rows [r0, r1): each row reads and writes only its own logits, draws, idx
  * and h, so the rows may run on any thread in any order. */
@@ -133,15 +142,16 @@ sample_rows (gsize r0, gsize r1, gpointer data)
   float *row_e2 = A->draws && s->smooth ? g_new (float, vocab) : NULL;
 
   for (gsize r = r0; r < r1; r++) {
+    const gsize rs = stage_row (A, r);
     float *row = logits + r * vocab;
     const float *er1;
 
     if (A->draws) {
       hart_draws_rows (A->draws, HART_DRAW_E1, s->stage, 1, 2, A->e1_shape,
-          r, r + 1, row_e1);
+          rs, rs + 1, row_e1);
       er1 = row_e1;
     } else {
-      er1 = e1 + r * vocab;
+      er1 = e1 + rs * vocab;
     }
 
     /* 2. top-k in place: entries below the k-th largest become -inf */
@@ -167,26 +177,26 @@ sample_rows (gsize r0, gsize r1, gpointer data)
           best = v;
         }
       }
-      idx[r] = best;
+      idx[rs] = best;
       if (!(best_v >= 0.0f)) {
         /* report the first bad row, whatever the schedule */
         int old = g_atomic_int_get (&A->bad_row);
-        while ((int) r < old
+        while ((int) rs < old
             && !g_atomic_int_compare_and_exchange_full (&A->bad_row, old,
-                (int) r, &old));
+                (int) rs, &old));
       }
     }
 
     /* 4. the code embedding of this token */
-    float *hr = h + r * Cv;
+    float *hr = h + rs * Cv;
     if (s->smooth) {
       const float *er2;
       if (A->draws) {
         hart_draws_rows (A->draws, HART_DRAW_E2, s->stage, 1, 3, A->e2_shape,
-            r, r + 1, row_e2);
+            rs, rs + 1, row_e2);
         er2 = row_e2;
       } else {
-        er2 = e2 + r * vocab;
+        er2 = e2 + rs * vocab;
       }
       for (int v = 0; v < vocab; v++)
         p[v] = (row[v] * logit_scale + (-logf (er2[v]))) * inv_tau;
@@ -201,7 +211,7 @@ sample_rows (gsize r0, gsize r1, gpointer data)
           hr[c] += p[v] * ev[c];
       }
     } else {
-      memcpy (hr, codebook + (gsize) idx[r] * Cv, Cv * sizeof (float));
+      memcpy (hr, codebook + (gsize) idx[rs] * Cv, Cv * sizeof (float));
     }
   }
   g_free (scratch);
@@ -216,7 +226,16 @@ hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
     int vocab, const HartStageSampling * s, HartDraws * draws,
     const float *codebook, int Cv, int32_t * idx, float *h, GError ** error)
 {
-  const gsize n_rows = (gsize) batch * l;
+  return hart_sample_stage_part (be, logits, batch, l, 0, l, vocab, s, draws,
+      codebook, Cv, idx, h, error);
+}
+
+gboolean
+hart_sample_stage_part (HartBackend * be, float *logits, int batch, int l,
+    int p0, int pc, int vocab, const HartStageSampling * s, HartDraws * draws,
+    const float *codebook, int Cv, int32_t * idx, float *h, GError ** error)
+{
+  const gsize n_rows = (gsize) batch * pc;
   const gsize half = n_rows * vocab;
   const float a = (float) (1.0 + s->cfg_t), bt = (float) s->cfg_t;
   const float logit_scale = (float) (1.0 + s->ratio);
@@ -224,7 +243,7 @@ hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
   /* the official GPU run divides by a scalar as a multiplication by its
    * fp32 reciprocal (docs/algorithm.md §5.5, §6.3 step 6) */
   const float inv_tau = 1.0f / (float) tau;
-  const int64_t e1_shape[2] = { (int64_t) n_rows, vocab };
+  const int64_t e1_shape[2] = { (int64_t) batch * l, vocab };
   const int64_t e2_shape[3] = { batch, l, vocab };
   float *e1 = NULL, *e2 = NULL;
   gboolean ok = FALSE;
@@ -234,10 +253,12 @@ hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
   for (gsize i = 0; i < half; i++) {
     float lc = logits[i], lu = logits[half + i];
     if (!isfinite (lc) || !isfinite (lu)) {
+      const gsize r = i / vocab;
       g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
           "stage %d: the transformer produced %s logits (row %" G_GSIZE_FORMAT
           ", code %" G_GSIZE_FORMAT ")", s->stage, isnan (lc)
-          || isnan (lu) ? "NaN" : "infinite", i / vocab, i % vocab);
+          || isnan (lu) ? "NaN" : "infinite",
+          (r / pc) * l + p0 + r % pc, i % vocab);
       return FALSE;
     }
     logits[i] = a * lc - bt * lu;
@@ -247,6 +268,9 @@ hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
    * are used when they are computed (the last stage's would take 2 × 67 MB
    * per image at 1024², at the run's peak of memory), whole when a file
    * replays or records them.  The same values either way. */
+  /* a part of the stage needs draws it can take by rows */
+  g_return_val_if_fail (p0 >= 0 && pc > 0 && p0 + pc <= l
+      && (hart_draws_streamed (draws) || pc == l), FALSE);
   if (hart_draws_streamed (draws)) {
     if (!hart_draws_rows_check (draws, 1, 2, e1_shape, error)
         || (s->smooth && !hart_draws_rows_check (draws, 1, 3, e2_shape, error)))
@@ -273,7 +297,8 @@ hart_sample_stage (HartBackend * be, float *logits, int batch, int l,
       .inv_tau = inv_tau,.idx = idx,.h = h,.bad_row = G_MAXINT,
       .draws = e1 == NULL ? draws : NULL,
       .e1_shape = {e1_shape[0], e1_shape[1]},
-      .e2_shape = {e2_shape[0], e2_shape[1], e2_shape[2]}
+      .e2_shape = {e2_shape[0], e2_shape[1], e2_shape[2]},
+      .l = l,.p0 = p0,.pc = pc
     };
     /* about 4 chunks per host thread, each of at least ~32 K logits */
     const gsize n_threads = be ? (gsize) be->n_threads : 1;

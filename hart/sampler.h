@@ -45,6 +45,14 @@ gboolean hart_sample_stage (HartBackend * be, float *logits, int batch,
     int l, int vocab, const HartStageSampling * s, HartDraws * draws,
     const float *codebook, int latent_channels, int32_t * idx, float *h,
     GError ** error);
+/* The same for positions [P0, P0 + PC) of the stage's L: logits [2B, PC,
+ * V]; idx, h and the draws are the whole stage's, rows b·L + P0 + p
+ * written.  Parts of a stage give the bits of the whole call.  A part
+ * smaller than the stage needs streamed draws (hart_draws_streamed). */
+gboolean hart_sample_stage_part (HartBackend * be, float *logits, int batch,
+    int l, int p0, int pc, int vocab, const HartStageSampling * s,
+    HartDraws * draws, const float *codebook, int Cv, int32_t * idx,
+    float *h, GError ** error);
 
 G_END_DECLS
 #endif

@@ -379,6 +379,43 @@ test_chunked_stages (void)
   hart_engine_unref (engine);
 }
 
+/* A stage's logits are computed and sampled in chunks of positions
+ * (generate.c; 256, as many as the tiny model's last stage has): the image
+ * is the same byte for byte whatever the chunk, in fp32, and the same as
+ * with the logits whole (draws recorded to a file need them so). */
+static void
+test_chunked_logits (void)
+{
+  HartEngine *engine;
+  HartModel *model = load_model ("tiny", &engine);
+  GError *error = NULL;
+  const char *chunks[] = { "1", "7", "100" };
+  char *dir = g_dir_make_tmp ("hart-draws-XXXXXX", NULL);
+  char *draws = g_build_filename (dir, "draws.safetensors", NULL);
+  HartImage **whole, **chunked;
+
+  g_unsetenv ("HART_LOGITS_CHUNK");
+  whole = generate_tiny (model, 3, draws, NULL, &error);        /* whole */
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (chunks); i++) {
+    g_setenv ("HART_LOGITS_CHUNK", chunks[i], TRUE);
+    chunked = generate_tiny (model, 3, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_test_message ("chunks of %s positions", chunks[i]);
+    g_assert_true (same_image (whole[0], chunked[0]));
+    hart_images_free (chunked);
+  }
+  g_unsetenv ("HART_LOGITS_CHUNK");
+
+  hart_images_free (whole);
+  hart_model_unref (model);
+  hart_engine_unref (engine);
+  g_unlink (draws);
+  g_rmdir (dir);
+  g_free (draws);
+  g_free (dir);
+}
+
 /* Same seed → same bytes; other seed → other image; record → replay. */
 static void
 test_determinism_and_replay (void)
@@ -870,6 +907,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/generate/tiny2/stage0", &cases[2], test_stage0);
   g_test_add_func ("/generate/kv-cache-bf16", test_kv_cache_bf16);
   g_test_add_func ("/generate/chunked-stages", test_chunked_stages);
+  g_test_add_func ("/generate/chunked-logits", test_chunked_logits);
   g_test_add_func ("/generate/determinism-and-replay",
       test_determinism_and_replay);
   g_test_add_func ("/generate/replay-mismatch", test_replay_mismatch);

@@ -21,6 +21,8 @@
 #define KEEP 4
 /* set in a test's data: the fixture's engine runs in bf16 */
 #define IN_BF16 0x100
+/* set in a test's data: the batches' logits in chunks of 7 positions */
+#define CHUNKED_LOGITS 0x200
 
 typedef struct
 {
@@ -495,7 +497,7 @@ assert_frame_equal (const HartTokens * got, HartImage ** got_image,
 static void
 test_batches (Fixture * f, gconstpointer data)
 {
-  const int keep = GPOINTER_TO_INT (data) & ~IN_BF16;
+  const int keep = GPOINTER_TO_INT (data) & ~(IN_BF16 | CHUNKED_LOGITS);
   GError *error = NULL;
   HartGenerator *one = hart_generator_new (f->model, 1, &error);
   HartGenerator *batch = hart_generator_new (f->model, 1, &error);
@@ -524,6 +526,11 @@ test_batches (Fixture * f, gconstpointer data)
   }
 
   g_assert_true (hart_generator_set_context (batch, f->a, 0, &error));
+  /* the frames alone had their stages' logits whole (the tiny model's
+   * stages have at most 256 positions); the batches in chunks that split
+   * every image's positions (generate.c, stage_sample) */
+  if (GPOINTER_TO_INT (data) & CHUNKED_LOGITS)
+    g_setenv ("HART_LOGITS_CHUNK", "7", TRUE);
   while (done < SCRIPT_FRAMES) {
     const int until = done < CHANGE_AT ? CHANGE_AT : SCRIPT_FRAMES;
     const int max = MIN (MAX_BATCH, until - done);
@@ -558,6 +565,7 @@ test_batches (Fixture * f, gconstpointer data)
     hart_images_free (images);
     hart_tokens_free (t);
   }
+  g_unsetenv ("HART_LOGITS_CHUNK");
   g_assert_cmpint (n_batches, ==, 5);
   g_assert_cmpmem (sizes, n_batches * sizeof (int), want, 5 * sizeof (int));
 
@@ -590,5 +598,8 @@ main (int argc, char **argv)
       GINT_TO_POINTER (KEEP), fixture_set_up, test_batches, fixture_tear_down);
   g_test_add ("/generator/batches-bf16", Fixture, GINT_TO_POINTER (IN_BF16),
       fixture_set_up, test_batches, fixture_tear_down);
+  g_test_add ("/generator/batches-chunked-logits", Fixture,
+      GINT_TO_POINTER (CHUNKED_LOGITS), fixture_set_up, test_batches,
+      fixture_tear_down);
   return g_test_run ();
 }
