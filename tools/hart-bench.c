@@ -229,6 +229,32 @@ hart_cli_bench (int argc, char **argv)
       goto out;
     }
   }
+  /* Every precision must be available before the first one runs: an
+   * hour of fp32 must not end in a refusal.  Asked for, a missing one is
+   * an error; by default (fp32,bf16) it is left out, and said so. */
+  for (int i = 0; i < n_runs; i++) {
+    HartEngine *probe = hart_engine_new_with_precision ("cpu", 0, n_threads,
+        runs[i].precision, &error);
+
+    if (probe != NULL) {
+      hart_engine_unref (probe);
+      continue;
+    }
+    if (precisions != NULL || i == 0) {
+      fprintf (stderr, "hart: error: %s: %s\n", names[i], error->message);
+      status = 1;
+      goto out;
+    }
+    fprintf (stderr, "hart bench: %s left out: %s\n", names[i], error->message);
+    g_clear_error (&error);
+    g_free (names[i]);
+    for (int j = i; j < n_runs; j++) {
+      names[j] = names[j + 1];
+      runs[j] = runs[j + 1];
+    }
+    n_runs--;
+    i--;
+  }
   for (int i = 0; i < n_runs; i++) {
     fprintf (stderr, "hart bench: %s …\n", names[i]);
     if (!run_precision (&runs[i], model_dir, context, prompts, text_encoder,

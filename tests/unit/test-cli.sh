@@ -141,6 +141,23 @@ if [ "$MODE" != "--valgrind" ]; then
     if [ $? -eq 1 ] && grep -q "precision bf16 is not available on device cpu" "$err"; then
       ok "--precision bf16 is refused on this CPU (no AVX-512, or no oneDNN)"
     else not_ok "--precision bf16 is refused on this CPU (no AVX-512, or no oneDNN)"; fi
+    # hart bench: asked for, a missing precision fails before any run; by
+    # default (fp32,bf16) it is left out and fp32 is timed alone
+    bench() { run bench --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --repeat 1 "$@" >"$out" 2>"$err"; }
+    bench --precision fp32,bf16
+    if [ $? -eq 1 ] && grep -q "bf16: precision bf16 is not available" "$err" \
+        && ! grep -q "fp32 …" "$err"; then
+      ok "bench --precision fp32,bf16 fails before timing anything"
+    else not_ok "bench --precision fp32,bf16 fails before timing anything"; fi
+    if bench && grep -q "bf16 left out" "$err" && grep -q "^generation" "$out"; then
+      ok "bench by default leaves bf16 out and times fp32"
+    else not_ok "bench by default leaves bf16 out and times fp32"; fi
+  fi
+  if [ "$MODE" != "--valgrind" ] && [ $bf16_expect = yes ]; then
+    if run bench --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --repeat 1 >"$out" 2>"$err" \
+        && grep -q "^bf16  bf16 (oneDNN" "$out" && grep -q "^generation" "$out"; then
+      ok "bench times fp32 and bf16"
+    else not_ok "bench times fp32 and bf16"; fi
   fi
   gen --prompt a --precision fp16 -o "$vid/x.png"
   if [ $? -eq 1 ] && grep -q "precision fp16 is not available on device cpu" "$err"; then
