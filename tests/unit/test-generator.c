@@ -499,8 +499,7 @@ test_batches (Fixture * f, gconstpointer data)
 {
   const int keep = GPOINTER_TO_INT (data) & ~(IN_BF16 | CHUNKED_LOGITS);
   GError *error = NULL;
-  HartGenerator *one = hart_generator_new (f->model, 1, &error);
-  HartGenerator *batch = hart_generator_new (f->model, 1, &error);
+  HartGenerator *one, *batch;
   HartTokens *expected[SCRIPT_FRAMES];
   HartImage **expected_images[SCRIPT_FRAMES];
   HartGenerateParams p;
@@ -514,6 +513,10 @@ test_batches (Fixture * f, gconstpointer data)
   if ((GPOINTER_TO_INT (data) & IN_BF16)
       && hart_engine_get_precision (f->engine) != HART_PRECISION_BF16)
     return;                     /* skipped: no bf16 here */
+  one = hart_generator_new (f->model, 1, &error);
+  g_assert_no_error (error);
+  batch = hart_generator_new (f->model, 1, &error);
+  g_assert_no_error (error);
   g_assert_true (hart_generator_set_context (one, f->a, 0, &error));
   for (int i = 0; i < SCRIPT_FRAMES; i++) {
     if (i == CHANGE_AT)
