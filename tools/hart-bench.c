@@ -248,10 +248,9 @@ hart_cli_bench (int argc, char **argv)
     fprintf (stderr, "hart bench: %s left out: %s\n", names[i], error->message);
     g_clear_error (&error);
     g_free (names[i]);
-    for (int j = i; j < n_runs; j++) {
-      names[j] = names[j + 1];
-      runs[j] = runs[j + 1];
-    }
+    /* names moves with its NULL terminator; runs has n_runs entries */
+    memmove (&names[i], &names[i + 1], (n_runs - i) * sizeof *names);
+    memmove (&runs[i], &runs[i + 1], (n_runs - i - 1) * sizeof *runs);
     n_runs--;
     i--;
   }
