@@ -123,6 +123,23 @@ stage_row (const RowsArgs * A, gsize r)
   return (r / A->pc) * A->l + A->p0 + r % A->pc;
 }
 
+/* Stage row RS's draws of PURPOSE: drawn into BUF when streamed, else its
+ * row of the whole tensor WHOLE. */
+static const float *
+row_draws (const RowsArgs * A, HartDrawPurpose purpose, const float *whole,
+    gsize rs, float *buf)
+{
+  if (A->draws == NULL)
+    return whole + rs * A->vocab;
+  if (purpose == HART_DRAW_E1)
+    hart_draws_rows (A->draws, purpose, A->s->stage, 1, 2, A->e1_shape, rs,
+        rs + 1, buf);
+  else
+    hart_draws_rows (A->draws, purpose, A->s->stage, 1, 3, A->e2_shape, rs,
+        rs + 1, buf);
+  return buf;
+}
+
 /* Rows [r0, r1): each row reads and writes only its own logits, draws, idx
  * and h, so the rows may run on any thread in any order. */
 static void
@@ -144,15 +161,7 @@ sample_rows (gsize r0, gsize r1, gpointer data)
   for (gsize r = r0; r < r1; r++) {
     const gsize rs = stage_row (A, r);
     float *row = logits + r * vocab;
-    const float *er1;
-
-    if (A->draws) {
-      hart_draws_rows (A->draws, HART_DRAW_E1, s->stage, 1, 2, A->e1_shape,
-          rs, rs + 1, row_e1);
-      er1 = row_e1;
-    } else {
-      er1 = e1 + rs * vocab;
-    }
+    const float *er1 = row_draws (A, HART_DRAW_E1, e1, rs, row_e1);
 
     /* 2. top-k in place: entries below the k-th largest become -inf */
     if (s->top_k > 0 && s->top_k < vocab) {
@@ -190,14 +199,7 @@ sample_rows (gsize r0, gsize r1, gpointer data)
     /* 4. the code embedding of this token */
     float *hr = h + rs * Cv;
     if (s->smooth) {
-      const float *er2;
-      if (A->draws) {
-        hart_draws_rows (A->draws, HART_DRAW_E2, s->stage, 1, 3, A->e2_shape,
-            rs, rs + 1, row_e2);
-        er2 = row_e2;
-      } else {
-        er2 = e2 + rs * vocab;
-      }
+      const float *er2 = row_draws (A, HART_DRAW_E2, e2, rs, row_e2);
       for (int v = 0; v < vocab; v++)
         p[v] = (row[v] * logit_scale + (-logf (er2[v]))) * inv_tau;
       softmax_row (p, vocab);

@@ -211,34 +211,19 @@ sgemm_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
   }
 }
 
-/* Columns [0, n) of rows [0, m) of the column-major C2 (rows PAD.. of a
- * column of mp floats) into the row-major C, in tiles that keep both sides
- * in cache. */
+/* dst[r·ld_dst + c] = src[c·ld_src + r] for ROWS × COLS, in tiles of 16
+ * columns that keep both sides in cache: the padded chunks' C in and out
+ * of its column-major scratch. */
 static void
-transpose_out (float *c, int ldc, const float *c2, int mp, int m, int n)
+copy_transposed (float *dst, gsize ld_dst, const float *src, gsize ld_src,
+    int rows, int cols)
 {
-  for (int j0 = 0; j0 < n; j0 += 16) {
-    const int j1 = MIN (n, j0 + 16);
-    for (int i = 0; i < m; i++) {
-      float *row = c + (gsize) i * ldc;
-      const float *col = c2 + GEMM_ROWS_PAD + i;
-      for (int j = j0; j < j1; j++)
-        row[j] = col[(gsize) j * mp];
-    }
-  }
-}
-
-/* ... and back, for a product that adds to C (beta ≠ 0) */
-static void
-transpose_in (float *c2, int mp, const float *c, int ldc, int m, int n)
-{
-  for (int j0 = 0; j0 < n; j0 += 16) {
-    const int j1 = MIN (n, j0 + 16);
-    for (int i = 0; i < m; i++) {
-      const float *row = c + (gsize) i * ldc;
-      float *col = c2 + GEMM_ROWS_PAD + i;
-      for (int j = j0; j < j1; j++)
-        col[(gsize) j * mp] = row[j];
+  for (int c0 = 0; c0 < cols; c0 += 16) {
+    const int c1 = MIN (cols, c0 + 16);
+    for (int r = 0; r < rows; r++) {
+      float *d = dst + (gsize) r * ld_dst;
+      for (int c = c0; c < c1; c++)
+        d[c] = src[(gsize) c * ld_src + r];
     }
   }
 }
@@ -287,13 +272,13 @@ sgemm_rows_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
       const float *bj = trans_b ? b + (gsize) j0 * ldb : b + j0;
       float *cj = c + (gsize) r0 * ldc + j0;
 
-      if (beta != 0.0f)
-        transpose_in (c2, mp, cj, ldc, mc, nb);
+      if (beta != 0.0f)         /* C2's real rows from C */
+        copy_transposed (c2 + GEMM_ROWS_PAD, mp, cj, ldc, nb, mc);
       /* C2 [mp, nb] (column-major) = op(A2) · op(B) */
       cblas_sgemm (CblasColMajor, trans_a ? CblasNoTrans : CblasTrans,
           trans_b ? CblasNoTrans : CblasTrans, mp, nb, k, alpha, a2, lda2,
           bj, ldb, beta, c2, mp);
-      transpose_out (cj, ldc, c2, mp, mc, nb);
+      copy_transposed (cj, ldc, c2 + GEMM_ROWS_PAD, mp, mc, nb);
     }
   }
 }
