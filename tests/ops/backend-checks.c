@@ -225,6 +225,25 @@ first_unit_differing (const float *got, const float *want, int n_units,
   return -1;
 }
 
+/* y [m, n] by FORM from rows of x [.., k] (xt: the same rows transposed,
+ * leading dimension LDT): 0, linear x·Wᵀ + bias; 1, gemm x·Wᵀ (W stored
+ * n×k); 2, gemm x·W (W stored k×n, the product OpenBLAS's direct kernel
+ * takes); 3, gemm (xᵀ)ᵀ·Wᵀ (both operands transposed, as the decoder's
+ * attention asks). */
+static void
+run_form (HartBackend * be, int form, float *y, const float *x,
+    const float *xt, int ldt, const float *w, const float *bias, int m, int k,
+    int n)
+{
+  if (form == 0)
+    be->ops->linear (be, y, x, w, bias, m, k, n);
+  else if (form == 3)
+    be->ops->gemm (be, TRUE, TRUE, m, n, k, 1.0f, xt, ldt, w, k, 0.0f, y, n);
+  else
+    be->ops->gemm (be, FALSE, form == 1, m, n, k, 1.0f, x, k, w,
+        form == 1 ? k : n, 0.0f, y, n);
+}
+
 /* Shape (k, n), seeded by S: the four forms, each with every count of
  * ROW_COUNTS rows (at most MAX_ROWS), against every row computed alone. */
 static gboolean
@@ -257,29 +276,14 @@ rows_invariant_shape (HartBackend * be, GString * msg, int k, int n, int s,
    * attention asks).  Not linear_half: oneDNN's bf16 kernels depend on
    * the row count (docs/video.md, "Batches of frames"). */
   for (int form = 0; ok && form < 4; form++) {
-    for (int r = 0; r < max_rows; r++) {
-      float *y = alone + (gsize) r * n;
-      if (form == 0)
-        be->ops->linear (be, y, x + (gsize) r * k, w, bias, 1, k, n);
-      else if (form == 3)
-        be->ops->gemm (be, TRUE, TRUE, 1, n, k, 1.0f, xt + r, max_rows, w,
-            k, 0.0f, y, n);
-      else
-        be->ops->gemm (be, FALSE, form == 1, 1, n, k, 1.0f,
-            x + (gsize) r * k, k, w, form == 1 ? k : n, 0.0f, y, n);
-    }
+    for (int r = 0; r < max_rows; r++)
+      run_form (be, form, alone + (gsize) r * n, x + (gsize) r * k, xt + r,
+          max_rows, w, bias, 1, k, n);
     for (gsize c = 0; ok && c < n_counts; c++) {
       const int m = row_counts[c];
       int r;
 
-      if (form == 0)
-        be->ops->linear (be, together, x, w, bias, m, k, n);
-      else if (form == 3)
-        be->ops->gemm (be, TRUE, TRUE, m, n, k, 1.0f, xt, max_rows, w, k,
-            0.0f, together, n);
-      else
-        be->ops->gemm (be, FALSE, form == 1, m, n, k, 1.0f, x, k, w,
-            form == 1 ? k : n, 0.0f, together, n);
+      run_form (be, form, together, x, xt, max_rows, w, bias, m, k, n);
       r = first_unit_differing (together, alone, m, n);
       if (r >= 0) {
         g_string_append_printf (msg, "%d threads, %s k=%d n=%d: row %d "

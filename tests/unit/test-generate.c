@@ -347,6 +347,27 @@ same_image (const HartImage * a, const HartImage * b)
       && memcmp (a->rgb, b->rgb, (gsize) a->stride * a->height) == 0;
 }
 
+/* Seed 3 with the environment variable VAR at each of VALUES (a chunk
+ * size) gives the bytes of WHOLE; VAR is unset after. */
+static void
+assert_same_chunked (HartModel * model, const HartImage * whole,
+    const char *var, const char *const *values, guint n_values)
+{
+  GError *error = NULL;
+
+  for (guint i = 0; i < n_values; i++) {
+    HartImage **chunked;
+
+    g_setenv (var, values[i], TRUE);
+    chunked = generate_tiny (model, 3, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_test_message ("%s=%s", var, values[i]);
+    g_assert_true (same_image (whole, chunked[0]));
+    hart_images_free (chunked);
+  }
+  g_unsetenv (var);
+}
+
 /* A stage's tokens go through the QKV projection and the MLP in chunks
  * (transformer.c; 1,024 tokens, more than the tiny model's stages have):
  * in fp32 the image is the same byte for byte whatever the chunk, down to
@@ -359,21 +380,13 @@ test_chunked_stages (void)
   HartModel *model = load_model ("tiny", &engine);
   GError *error = NULL;
   const char *chunks[] = { "1", "5", "37" };
-  HartImage **whole, **chunked;
+  HartImage **whole;
 
   g_unsetenv ("HART_STAGE_CHUNK_ROWS");
   whole = generate_tiny (model, 3, NULL, NULL, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < G_N_ELEMENTS (chunks); i++) {
-    g_setenv ("HART_STAGE_CHUNK_ROWS", chunks[i], TRUE);
-    chunked = generate_tiny (model, 3, NULL, NULL, &error);
-    g_assert_no_error (error);
-    g_test_message ("chunks of %s tokens", chunks[i]);
-    g_assert_true (same_image (whole[0], chunked[0]));
-    hart_images_free (chunked);
-  }
-  g_unsetenv ("HART_STAGE_CHUNK_ROWS");
-
+  assert_same_chunked (model, whole[0], "HART_STAGE_CHUNK_ROWS", chunks,
+      G_N_ELEMENTS (chunks));
   hart_images_free (whole);
   hart_model_unref (model);
   hart_engine_unref (engine);
@@ -392,21 +405,13 @@ test_chunked_logits (void)
   const char *chunks[] = { "1", "7", "100" };
   char *dir = g_dir_make_tmp ("hart-draws-XXXXXX", NULL);
   char *draws = g_build_filename (dir, "draws.safetensors", NULL);
-  HartImage **whole, **chunked;
+  HartImage **whole;
 
   g_unsetenv ("HART_LOGITS_CHUNK");
   whole = generate_tiny (model, 3, draws, NULL, &error);        /* whole */
   g_assert_no_error (error);
-  for (guint i = 0; i < G_N_ELEMENTS (chunks); i++) {
-    g_setenv ("HART_LOGITS_CHUNK", chunks[i], TRUE);
-    chunked = generate_tiny (model, 3, NULL, NULL, &error);
-    g_assert_no_error (error);
-    g_test_message ("chunks of %s positions", chunks[i]);
-    g_assert_true (same_image (whole[0], chunked[0]));
-    hart_images_free (chunked);
-  }
-  g_unsetenv ("HART_LOGITS_CHUNK");
-
+  assert_same_chunked (model, whole[0], "HART_LOGITS_CHUNK", chunks,
+      G_N_ELEMENTS (chunks));
   hart_images_free (whole);
   hart_model_unref (model);
   hart_engine_unref (engine);

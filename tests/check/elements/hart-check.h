@@ -377,4 +377,25 @@ progress_checked (GstMessage * msg, guint64 * frame, GstClockTime * pts,
   return s;
 }
 
+/* MSG (taken) is the error a precision the device lacks gives: LIBRARY /
+ * SETTINGS, naming PRECISION, "not available" in the debug text. */
+G_GNUC_UNUSED static void
+hart_check_precision_refused (GstMessage * msg, const gchar * precision)
+{
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, precision) != NULL, "%s",
+      error->message);
+  fail_unless (debug != NULL && strstr (debug, "not available") != NULL,
+      "%s", debug);
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (msg);
+}
+
 #endif /* HART_CHECK_H */

@@ -170,8 +170,6 @@ expect_precision_refused (const gchar * precision)
   GstElement *el = gst_element_factory_make ("hartrefine", NULL);
   GstBus *bus = gst_bus_new ();
   GstMessage *msg;
-  GError *error = NULL;
-  gchar *debug = NULL;
 
   gst_element_set_bus (el, bus);
   g_object_set (el, "model-path", model_dir, NULL);
@@ -179,17 +177,7 @@ expect_precision_refused (const gchar * precision)
   fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &error, &debug);
-  fail_unless (g_error_matches (error, GST_LIBRARY_ERROR,
-          GST_LIBRARY_ERROR_SETTINGS), "%s", error->message);
-  fail_unless (strstr (error->message, precision) != NULL, "%s",
-      error->message);
-  fail_unless (debug != NULL && strstr (debug, "not available") != NULL,
-      "%s", debug);
-  g_clear_error (&error);
-  g_free (debug);
-  gst_message_unref (msg);
+  hart_check_precision_refused (msg, precision);
   gst_element_set_state (el, GST_STATE_NULL);
   gst_element_set_bus (el, NULL);
   gst_object_unref (bus);

@@ -361,8 +361,6 @@ expect_precision_refused (const gchar * precision)
   GstElement *sink = gst_element_factory_make ("fakesink", NULL);
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg;
-  GError *error = NULL;
-  gchar *debug = NULL;
 
   gst_util_set_object_arg (G_OBJECT (src), "precision", precision);
   gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
@@ -370,17 +368,7 @@ expect_precision_refused (const gchar * precision)
   fail_unless_equals_int (gst_element_set_state (pipeline,
           GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
   msg = pop_error (bus);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &error, &debug);
-  fail_unless (g_error_matches (error, GST_LIBRARY_ERROR,
-          GST_LIBRARY_ERROR_SETTINGS), "%s", error->message);
-  fail_unless (strstr (error->message, precision) != NULL, "%s",
-      error->message);
-  fail_unless (debug != NULL && strstr (debug, "not available") != NULL,
-      "%s", debug);
-  g_clear_error (&error);
-  g_free (debug);
-  gst_message_unref (msg);
+  hart_check_precision_refused (msg, precision);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
