@@ -263,6 +263,37 @@ hart_checkpoint_read_rows (HartCheckpoint * ckpt, const HartTensorInfo * info,
   return TRUE;
 }
 
+const void *
+hart_checkpoint_mapped_bytes (HartCheckpoint * ckpt,
+    const HartTensorInfo * info, GError ** error)
+{
+  const HartTensorEntry *entry;
+
+  g_return_val_if_fail (ckpt != NULL && info != NULL, NULL);
+
+  if (!(entry = entry_of (ckpt, info, error)))
+    return NULL;
+  if (ckpt->read_stored != NULL) {
+    g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,
+        "%s: tensor \"%s\" is stored in an archive, not mapped", info->file,
+        info->name);
+    return NULL;
+  }
+  return entry->mapped_data;
+}
+
+void
+hart_checkpoint_release_pages (HartCheckpoint * ckpt,
+    const HartTensorInfo * info)
+{
+  const HartTensorEntry *entry;
+
+  g_return_if_fail (ckpt != NULL && info != NULL);
+
+  if (ckpt->read_stored == NULL && (entry = entry_of (ckpt, info, NULL)))
+    release_mapped (entry->mapped_data, info->n_bytes);
+}
+
 gboolean
 hart_checkpoint_read_f32 (HartCheckpoint * ckpt, const char *name, int ndim,
     const int64_t * shape, float *dst, GError ** error)

@@ -79,6 +79,23 @@ gboolean hart_checkpoint_read_rows (HartCheckpoint * ckpt,
     const HartTensorInfo * info, int64_t first, int64_t n, void *dst,
     GError ** error);
 
+/* The stored bytes of a tensor where they lie: inside the mapping of a
+ * mapped checkpoint (hart_checkpoint_is_mapped), valid until the checkpoint
+ * is freed; NULL with an error for a checkpoint that is not mapped.  No
+ * copy: reading the bytes faults the file's pages into the process, and
+ * hart_checkpoint_release_pages gives them back (a later read faults them
+ * in again from the page cache).  For weights used in place, in the type
+ * they are stored in (docs/memory.md, "The text encoder's matrices"). */
+const void *hart_checkpoint_mapped_bytes (HartCheckpoint * ckpt,
+    const HartTensorInfo * info, GError ** error);
+
+/* Gives the pages of a tensor's mapping back to the page cache, so that
+ * they no longer count in the process's resident memory (nothing for a
+ * checkpoint that is not mapped).  A page shared with a neighbouring
+ * tensor is given back for both. */
+void hart_checkpoint_release_pages (HartCheckpoint * ckpt,
+    const HartTensorInfo * info);
+
 /* Reads tensor `name` converted to f32 into dst, after checking that it
  * exists and that its shape is exactly `shape[0..ndim)` (error names the
  * tensor, the file, the expected and the found shape).  Float and integer

@@ -12,6 +12,7 @@
  */
 #include "memory.h"
 #include "checkpoint.h"
+#include "text-encoder.h"
 #include "error.h"
 
 #include <string.h>
@@ -311,11 +312,12 @@ hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
   char *config_path = g_build_filename (qwen_dir, "config.json", NULL);
   char *weights_path = NULL, *q0 = NULL;
   HartCheckpoint *ckpt = NULL;
-  const HartTensorInfo *embed, *q;
+  const HartTensorInfo *embed;
   const char *prefix;
   HartQwen2Config c;
   guint64 H, KV, F, hd, layer, resident, N, len, scratch;
-  gboolean streaming, ok = FALSE;
+  HartTextEncoderMatrices matrices;
+  gboolean ok = FALSE;
 
   g_return_val_if_fail (matrix_dtype == HART_DTYPE_F32
       || matrix_dtype == HART_DTYPE_BF16 || matrix_dtype == HART_DTYPE_F16,
@@ -333,9 +335,6 @@ hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
       ? "model." : "";
   q0 = g_strdup_printf ("%sembed_tokens.weight", prefix);
   embed = hart_checkpoint_lookup (ckpt, q0);
-  g_free (q0);
-  q0 = g_strdup_printf ("%slayers.0.self_attn.q_proj.weight", prefix);
-  q = hart_checkpoint_lookup (ckpt, q0);
 
   H = c.hidden_size;
   KV = (guint64) c.num_key_value_heads * c.head_dim;
@@ -344,21 +343,21 @@ hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
   /* text-encoder.c: the seven matrices of a layer, held in the engine's
    * matrix type (2 bytes an element in a 16-bit one) */
   layer = hart_dtype_size (matrix_dtype) * (2 * H * H + 2 * KV * H + 3 * F * H);
-  /* the same rule as hart_text_encoder_load: 16-bit matrices are streamed
-   * in f32, one layer at a time, only when the engine computes in f32 */
-  streaming = q && (q->dtype == HART_DTYPE_BF16 || q->dtype == HART_DTYPE_F16)
-      && hart_checkpoint_get_format (ckpt) != HART_CHECKPOINT_TORCH_ZIP
-      && matrix_dtype == HART_DTYPE_F32
-      && g_getenv ("HART_TEXT_ENCODER_RESIDENT") == NULL;
+  /* the rule hart_text_encoder_load follows, on the CPU backend (whose
+   * memory is the host's, the memory this estimates) */
+  matrices = hart_text_encoder_plan_matrices (ckpt, prefix, &c, matrix_dtype,
+      TRUE);
   /* the embedding table in its stored dtype on the host, unless its rows
    * are read from the mapped file; norms and biases in f32; the layer
    * matrices: all of them, or one f32 layer and its host staging buffer
-   * when streamed */
+   * when streamed, or one layer's pages of the file when used in place */
   resident = (hart_checkpoint_is_mapped (ckpt) ? 0 : embed ? embed->n_bytes :
       (guint64) c.vocab_size * H * 2)
       + 4 * ((guint64) c.num_hidden_layers * (3 * H + 2 * KV) + H);
-  if (streaming)
+  if (matrices == HART_TEXT_ENCODER_MATRICES_STREAMED)
     resident += layer + 4 * MAX (F, H) * H;
+  else if (matrices == HART_TEXT_ENCODER_MATRICES_MAPPED)
+    resident += layer;
   else
     resident += (guint64) c.num_hidden_layers * layer;
   /* one encode: x, a, q, attn, tmp [N, H], k, v [N, KV], gate, up [N, F],

@@ -122,10 +122,12 @@ guint64 hart_memory_checkpoint_bytes (const HartCheckpoint * ckpt,
 
 /* The text encoder in QWEN_DIR as hart_text_encoder_load would hold it on
  * an engine whose matrix type is MATRIX_DTYPE (HART_DTYPE_F32, BF16 or
- * F16), plus one encode of N_PROMPTS prompts of MAX_TOKENS.  The layer
- * matrices: in a 16-bit type every layer's resident at 2 bytes an element;
- * in f32 one layer at a time streamed from a 16-bit checkpoint (with its
- * host staging buffer), or every layer resident at 4 bytes.  The embedding
+ * F16) on the CPU backend, plus one encode of N_PROMPTS prompts of
+ * MAX_TOKENS.  The layer matrices (hart_text_encoder_plan_matrices): one
+ * layer's pages of the mapped file when they are stored in MATRIX_DTYPE
+ * and used in place; in f32 one layer at a time streamed from a 16-bit
+ * checkpoint (with its host staging buffer); else every layer held in
+ * MATRIX_DTYPE.  The embedding
  * table: nothing when its rows are read from the mapped checkpoint (a
  * safetensors file), else the table in its stored dtype. */
 gboolean hart_memory_text_encoder_bytes (const char *qwen_dir,

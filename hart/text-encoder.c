@@ -59,15 +59,21 @@ struct _HartTextEncoder
   Qwen2Layer *layers;           /* [num_hidden_layers] */
   float *final_norm;            /* [H] */
 
-  /* Streaming: when the layer matrices are stored in 16 bits (the release
-   * is bf16), they stay in the mmapped checkpoint and one layer at a time
-   * is converted to f32 just before it runs.  Resident memory drops from
-   * 5.2 GB of f32 matrices to one layer (187 MB) at the cost of converting
-   * 1.3 G values per encode (~1 s).  Norms and biases stay resident.
-   * In half precision (docs/precision.md) the matrices are held resident
-   * in bf16 instead (3.1 GB): no conversion per encode. */
-  gboolean streaming;
-  /* kept open while streaming or reading embedding rows, else NULL */
+  /* Where the layer matrices are (hart_text_encoder_plan_matrices;
+   * docs/precision.md, "The text encoder's matrices"): held by the encoder
+   * (RESIDENT), converted to f32 one layer at a time from the mapped file
+   * (STREAMED: the bf16 release in fp32, 5.2 GB of f32 matrices replaced by
+   * one layer, 187 MB, for ~1 s of conversion per encode), or used in
+   * place in the mapped file (MAPPED: the file stores them in the type the
+   * engine computes in, such as the bf16 release in bf16; the pages a
+   * layer read are given back after it, so between encodes the matrices
+   * take no memory of the process).  Norms and biases are always held. */
+  HartTextEncoderMatrices matrices;
+  /* MAPPED: the seven matrices of each layer in the checkpoint,
+   * [num_hidden_layers × 7] in layer_matrix_names order */
+  const HartTensorInfo **matrix_info;
+  /* kept open while the matrices are streamed or mapped or embedding rows
+   * are read, else NULL */
   HartCheckpoint *ckpt;
   char *prefix;                 /* "model." or "" */
 };
@@ -142,7 +148,8 @@ out:
   return ok;
 }
 
-/* In streaming mode only checks that every matrix exists with its shape. */
+/* When the matrices are not held (streamed or mapped) only checks that
+ * every matrix exists with its shape. */
 static gboolean
 check_layer_matrices (HartTextEncoder * enc, HartCheckpoint * ckpt,
     GError ** error)
@@ -170,6 +177,70 @@ check_layer_matrices (HartTextEncoder * enc, HartCheckpoint * ckpt,
     }
   }
   return TRUE;
+}
+
+HartTextEncoderMatrices
+hart_text_encoder_plan_matrices (HartCheckpoint * ckpt, const char *prefix,
+    const HartQwen2Config * cfg, HartDType matrix_dtype, gboolean host_memory)
+{
+  HartDType stored = HART_DTYPE_F32;
+  gboolean all_in_place = hart_checkpoint_is_mapped (ckpt);
+
+  if (g_getenv ("HART_TEXT_ENCODER_RESIDENT") != NULL)
+    return HART_TEXT_ENCODER_MATRICES_RESIDENT;
+  for (int i = 0; i < cfg->num_hidden_layers; i++) {
+    for (int m = 0; m < 7; m++) {
+      char *name = g_strdup_printf ("%slayers.%d.%s", prefix, i,
+          layer_matrix_names[m]);
+      const HartTensorInfo *t = hart_checkpoint_lookup (ckpt, name);
+      const void *bytes;
+      g_free (name);
+      if (t == NULL)
+        return HART_TEXT_ENCODER_MATRICES_RESIDENT;     /* the load says */
+      if (i == 0 && m == 0)
+        stored = t->dtype;
+      /* in place: every matrix in the engine's type, on an address of that
+       * type (safetensors does not promise alignment) */
+      bytes = all_in_place ? hart_checkpoint_mapped_bytes (ckpt, t, NULL) :
+          NULL;
+      if (t->dtype != matrix_dtype || bytes == NULL
+          || (guintptr) bytes % hart_dtype_size (matrix_dtype) != 0)
+        all_in_place = FALSE;
+    }
+  }
+  if (all_in_place && host_memory)
+    return HART_TEXT_ENCODER_MATRICES_MAPPED;
+  if ((stored == HART_DTYPE_BF16 || stored == HART_DTYPE_F16)
+      && hart_checkpoint_get_format (ckpt) != HART_CHECKPOINT_TORCH_ZIP
+      && matrix_dtype == HART_DTYPE_F32)
+    return HART_TEXT_ENCODER_MATRICES_STREAMED;
+  return HART_TEXT_ENCODER_MATRICES_RESIDENT;
+}
+
+/* Mapped: points LW's matrices at layer i's bytes in the mapped file. */
+static void
+map_layer (HartTextEncoder * enc, int i, Qwen2Layer * lw)
+{
+  HartMatrix *matrices[7] = { &lw->w_q, &lw->w_k, &lw->w_v, &lw->w_o,
+    &lw->w_gate, &lw->w_up, &lw->w_down
+  };
+
+  *lw = enc->layers[i];
+  for (int m = 0; m < 7; m++) {
+    const HartTensorInfo *t = enc->matrix_info[i * 7 + m];
+    /* checked when planned: mapped, of the engine's type, aligned */
+    *matrices[m] = (HartMatrix) {
+    (gpointer) hart_checkpoint_mapped_bytes (enc->ckpt, t, NULL), t->dtype,
+          (int) t->shape[0], (int) t->shape[1]};
+  }
+}
+
+/* Mapped: layer i has run; its pages go back to the page cache. */
+static void
+unmap_layer (HartTextEncoder * enc, int i)
+{
+  for (int m = 0; m < 7; m++)
+    hart_checkpoint_release_pages (enc->ckpt, enc->matrix_info[i * 7 + m]);
 }
 
 static gboolean
@@ -347,22 +418,30 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
   hart_weights_set_matrix_dtype (enc->weights,
       hart_engine_get_matrix_dtype (engine));
   {
-    /* 16-bit matrices are streamed from the file in fp32 (see the
-     * struct). */
-    char *q0 = g_strdup_printf ("%slayers.0.self_attn.q_proj.weight", prefix);
-    const HartTensorInfo *t = hart_checkpoint_lookup (ckpt, q0);
-    gboolean streaming = t && (t->dtype == HART_DTYPE_BF16
-        || t->dtype == HART_DTYPE_F16)
-        && hart_checkpoint_get_format (ckpt) != HART_CHECKPOINT_TORCH_ZIP
-        && hart_engine_get_matrix_dtype (engine) == HART_DTYPE_F32
-        && g_getenv ("HART_TEXT_ENCODER_RESIDENT") == NULL;
-    g_free (q0);
-    if (!load_layers (enc, streaming, error))
+    /* where the layer matrices are (see the struct) */
+    const HartTextEncoderMatrices plan = hart_text_encoder_plan_matrices
+        (ckpt, prefix, &enc->cfg, hart_engine_get_matrix_dtype (engine),
+        enc->be->host_memory);
+    const gboolean held = plan == HART_TEXT_ENCODER_MATRICES_RESIDENT;
+
+    if (!load_layers (enc, !held, error))
       goto fail;
-    if (streaming && !check_layer_matrices (enc, ckpt, error))
+    if (!held && !check_layer_matrices (enc, ckpt, error))
       goto fail;
-    enc->streaming = streaming;
-    if (streaming || enc->embed_info != NULL)
+    if (plan == HART_TEXT_ENCODER_MATRICES_MAPPED) {
+      const int n = enc->cfg.num_hidden_layers;
+      enc->matrix_info = g_new (const HartTensorInfo *, (gsize) n * 7);
+      for (int i = 0; i < n; i++) {
+        for (int m = 0; m < 7; m++) {
+          char *name = g_strdup_printf ("%slayers.%d.%s", prefix, i,
+              layer_matrix_names[m]);
+          enc->matrix_info[i * 7 + m] = hart_checkpoint_lookup (ckpt, name);
+          g_free (name);
+        }
+      }
+    }
+    enc->matrices = plan;
+    if (!held || enc->embed_info != NULL)
       enc->ckpt = g_steal_pointer (&ckpt);
   }
   if (!enc->be->ops->synchronize (enc->be, error))
@@ -399,10 +478,11 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
   }
 
   g_debug ("text encoder %s: %d layers × %d, %u system tokens, embedding "
-      "%s %s, %" G_GUINT64_FORMAT " MB of weights on %s", qwen_dir,
-      enc->cfg.num_hidden_layers, enc->cfg.hidden_size, enc->system_ids->len,
-      hart_dtype_name (enc->embed_dtype), enc->embed_info ?
-      "read from the file by row" : "on the host",
+      "%s %s, layer matrices %s, %" G_GUINT64_FORMAT " MB of weights on %s",
+      qwen_dir, enc->cfg.num_hidden_layers, enc->cfg.hidden_size,
+      enc->system_ids->len, hart_dtype_name (enc->embed_dtype),
+      enc->embed_info ? "read from the file by row" : "on the host",
+      hart_text_encoder_matrices_name (enc->matrices),
       hart_weights_bytes (enc->weights) >> 20, hart_engine_get_device (engine));
   hart_checkpoint_free (ckpt);
   g_free (config_path);
@@ -426,6 +506,7 @@ hart_text_encoder_free (HartTextEncoder * enc)
     return;
   hart_weights_free (enc->weights);
   hart_checkpoint_free (enc->ckpt);
+  g_free (enc->matrix_info);
   g_free (enc->prefix);
   g_free (enc->layers);
   g_free (enc->embed);
@@ -434,6 +515,26 @@ hart_text_encoder_free (HartTextEncoder * enc)
   g_free (enc->dir);
   hart_engine_unref (enc->engine);
   g_free (enc);
+}
+
+const char *
+hart_text_encoder_matrices_name (HartTextEncoderMatrices matrices)
+{
+  switch (matrices) {
+    case HART_TEXT_ENCODER_MATRICES_RESIDENT:
+      return "held";
+    case HART_TEXT_ENCODER_MATRICES_STREAMED:
+      return "converted to f32 layer by layer";
+    case HART_TEXT_ENCODER_MATRICES_MAPPED:
+      return "used in place in the mapped file";
+  }
+  return "?";
+}
+
+HartTextEncoderMatrices
+hart_text_encoder_get_matrices (const HartTextEncoder * enc)
+{
+  return enc->matrices;
 }
 
 const HartQwen2Config *
@@ -619,7 +720,7 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
   if (!embed_rows (enc, s.x, ids, N, error))
     goto out;
 
-  if (enc->streaming) {
+  if (enc->matrices == HART_TEXT_ENCODER_MATRICES_STREAMED) {
     gsize n = layer_matrix_floats (c);
     stream_dev = be->ops->alloc (be, n * sizeof (float), error);
     stream_host = g_try_new (float, (gsize) MAX (c->intermediate_size,
@@ -649,11 +750,14 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
 
     if (hart_error_if_cancelled (cancel, error))
       goto out;
-    if (enc->streaming) {
+    if (enc->matrices == HART_TEXT_ENCODER_MATRICES_STREAMED) {
       /* the previous layer's GEMMs must be done with the scratch */
       if (!be->ops->synchronize (be, error)
           || !stream_layer (enc, i, stream_dev, stream_host, &streamed, error))
         goto out;
+      l = &streamed;
+    } else if (enc->matrices == HART_TEXT_ENCODER_MATRICES_MAPPED) {
+      map_layer (enc, i, &streamed);
       l = &streamed;
     }
 
@@ -680,6 +784,13 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
 
     if (layer_hidden != NULL && i == capture_layer)
       be->ops->download (be, layer_hidden, s.x, N * H * sizeof (float));
+    if (enc->matrices == HART_TEXT_ENCODER_MATRICES_MAPPED) {
+      /* the layer's products are done with its pages (a host-memory
+       * backend: its ops have returned) */
+      if (!be->ops->synchronize (be, error))
+        goto out;
+      unmap_layer (enc, i);
+    }
   }
 
   be->ops->rms_norm (be, s.a, s.x, enc->final_norm, (int) N, H, eps);

@@ -4,12 +4,15 @@
  *
  * Usage: bench-text-encoder --text-encoder DIR [--tokenizer DIR]
  *          [--prompt TEXT] [--max-tokens 300] [--repeat 3] [--device cpu]
- *          [--save-context FILE]
+ *          [--precision fp32] [--save-context FILE]
  *
  * Loads the text encoder once, encodes the prompt once to warm up and then
  * REPEAT times, and prints one JSON line: load seconds, the best and the
  * median encode seconds, the rows through Qwen2 (system prompt + max
- * tokens) and the peak resident memory (VmHWM).  --save-context writes the
+ * tokens), where the layer matrices are (hart/text-encoder.h), the peak
+ * resident memory (VmHWM) and what stays resident between encodes (VmRSS
+ * at the end: the encoder's anonymous memory and the pages of its mapped
+ * files; tests/bench/bench_text_encoder_memory.py).  --save-context writes the
  * context (a context file, docs/algorithm.md §11.1) so tests/bench/bench_text_encoder.py
  * can compare it with transformers' output.
  */
@@ -75,7 +78,7 @@ int
 main (int argc, char **argv)
 {
   char *qwen_dir = NULL, *tok_dir = NULL, *prompt = NULL, *device = NULL;
-  char *save = NULL;
+  char *save = NULL, *precision_name = NULL;
   int max_tokens = 300, repeat = 3, S;
   GOptionEntry entries[] = {
     {"text-encoder", 0, 0, G_OPTION_ARG_FILENAME, &qwen_dir,
@@ -88,6 +91,8 @@ main (int argc, char **argv)
     {"repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "Timed runs (3)", "N"},
     {"device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu, cuda, auto (cpu)",
         "DEV"},
+    {"precision", 0, 0, G_OPTION_ARG_STRING, &precision_name,
+        "fp32, bf16, fp16 or auto (fp32)", "P"},
     {"save-context", 0, 0, G_OPTION_ARG_FILENAME, &save,
         "Write the context to FILE", "FILE"},
     {NULL}
@@ -97,6 +102,7 @@ main (int argc, char **argv)
   HartEngine *engine = NULL;
   HartTextEncoder *enc = NULL;
   HartContext *ctx = NULL;
+  HartPrecision precision = HART_PRECISION_FP32;
   double load_s, anon_after_load, *times = NULL;
   gint64 t0;
   int status = 1;
@@ -111,7 +117,10 @@ main (int argc, char **argv)
   }
 
   t0 = g_get_monotonic_time ();
-  if (!(engine = hart_engine_new (device ? device : "cpu", 0, &error))
+  if ((precision_name && !hart_precision_from_string (precision_name,
+              &precision, &error))
+      || !(engine = hart_engine_new_with_precision (device ? device : "cpu",
+              0, 0, precision, &error))
       || !(enc = hart_text_encoder_load (engine, qwen_dir, tok_dir, &error)))
     goto fail;
   load_s = (g_get_monotonic_time () - t0) / 1e6;
@@ -138,14 +147,18 @@ main (int argc, char **argv)
     int n_real = 0;
     for (int j = 0; j < max_tokens; j++)
       n_real += ctx->mask[j];
-    printf ("{\"device\": \"%s\", \"load_s\": %.3f, \"encode_best_s\": %.4f, "
+    printf ("{\"device\": \"%s\", \"precision\": \"%s\", "
+        "\"matrices\": \"%s\", \"load_s\": %.3f, \"encode_best_s\": %.4f, "
         "\"encode_median_s\": %.4f, \"rows\": %d, \"system_tokens\": %d, "
         "\"prompt_tokens\": %d, \"peak_rss_mib\": %.0f, "
-        "\"anon_rss_after_load_mib\": %.0f, \"anon_rss_end_mib\": %.0f}\n",
-        hart_engine_get_device (engine), load_s, times[0],
-        times[repeat / 2], S + max_tokens, S, n_real,
-        proc_status_mib ("VmHWM:"), anon_after_load,
-        proc_status_mib ("RssAnon:"));
+        "\"anon_rss_after_load_mib\": %.0f, \"anon_rss_end_mib\": %.0f, "
+        "\"rss_end_mib\": %.0f}\n",
+        hart_engine_get_device (engine),
+        hart_precision_to_string (hart_engine_get_precision (engine)),
+        hart_text_encoder_matrices_name (hart_text_encoder_get_matrices
+            (enc)), load_s, times[0], times[repeat / 2], S + max_tokens, S,
+        n_real, proc_status_mib ("VmHWM:"), anon_after_load,
+        proc_status_mib ("RssAnon:"), proc_status_mib ("VmRSS:"));
   }
   status = 0;
   goto out;
@@ -164,5 +177,6 @@ out:
   g_free (prompt);
   g_free (device);
   g_free (save);
+  g_free (precision_name);
   return status;
 }

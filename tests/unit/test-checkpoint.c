@@ -295,7 +295,8 @@ rss_file_kb (void)
 
 /* A mapped tensor's pages leave the process once it is read (both the
  * plain copy and the conversion): loading a model must not keep the
- * checkpoint resident beside the copy made of it. */
+ * checkpoint resident beside the copy made of it.  Used in place, they
+ * leave when given back. */
 static void
 test_read_releases_pages (void)
 {
@@ -361,6 +362,29 @@ test_read_releases_pages (void)
     g_assert_cmpfloat (out[n - 1], ==, values[n - 1]);
   }
   g_assert_no_error (error);
+
+  if (rss_file_kb () >= 0) {
+    /* in place, as the text encoder uses its matrices: the pages stay
+     * mapped in while the bytes are used, and go once given back */
+    const HartTensorInfo *t = hart_checkpoint_lookup (ckpt, "f32");
+    const float *in_place = hart_checkpoint_mapped_bytes (ckpt, t, &error);
+    gint64 used;
+
+    g_assert_no_error (error);
+    g_assert_nonnull (in_place);
+    before = rss_file_kb ();
+    g_assert_cmpmem (in_place, n * sizeof (float), values, n * sizeof (float));
+    used = rss_file_kb ();
+    hart_checkpoint_release_pages (ckpt, t);
+    after = rss_file_kb ();
+    g_test_message ("mapped_bytes: RssFile %" G_GINT64_FORMAT " → %"
+        G_GINT64_FORMAT " → %" G_GINT64_FORMAT " kB", before, used, after);
+    g_assert_cmpint (used - before, >, 60 * 1024);
+    g_assert_cmpint (after - before, <, 4096);
+    /* used again after: the same bytes, from the page cache */
+    g_assert_cmpfloat (in_place[n - 1], ==, values[n - 1]);
+    hart_checkpoint_release_pages (ckpt, t);
+  }
 
   hart_checkpoint_free (ckpt);
   g_unlink (path);
@@ -457,6 +481,16 @@ test_torch_zip (void)
 
   g_assert_cmpint (hart_checkpoint_get_format (ckpt), ==,
       HART_CHECKPOINT_TORCH_ZIP);
+  {
+    /* an archive's tensors are read, never used in place */
+    GError *error = NULL;
+    g_assert_null (hart_checkpoint_mapped_bytes (ckpt,
+            hart_checkpoint_lookup (ckpt, "f32"), &error));
+    g_assert_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED);
+    g_clear_error (&error);
+    /* and giving their pages back does nothing */
+    hart_checkpoint_release_pages (ckpt, hart_checkpoint_lookup (ckpt, "f32"));
+  }
   g_assert_cmpuint (hart_checkpoint_n_tensors (ckpt), ==,
       G_N_ELEMENTS (sorted));
   for (guint i = 0; i < G_N_ELEMENTS (sorted); i++)

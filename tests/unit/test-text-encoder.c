@@ -19,6 +19,7 @@
 #include "hart/checkpoint.h"
 #include "hart/safetensors-write.h"
 #include "hart/text-encoder.h"
+#include "tests/hart-test-bf16.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -431,6 +432,154 @@ test_errors (void)
 }
 
 /* ------------------------------------------------------------------ */
+/* where the layer matrices are (hart/text-encoder.h)                  */
+
+/* A copy of the tiny Qwen folder whose every tensor is stored in f32, in
+ * one model.safetensors (the fixture's values: bf16 widens exactly). */
+static char *
+make_qwen_f32 (void)
+{
+  GError *error = NULL;
+  char *src = fixture_path ("tiny", "Qwen2-VL-1.5B-Instruct", NULL);
+  char *tmp = g_dir_make_tmp ("qwen-f32-XXXXXX", &error);
+  char *config_src = g_build_filename (src, "config.json", NULL);
+  char *config_dst = g_build_filename (tmp, "config.json", NULL);
+  char *index = g_build_filename (src, "model.safetensors.index.json", NULL);
+  char *out = g_build_filename (tmp, "model.safetensors", NULL);
+  HartCheckpoint *ckpt;
+  HartSafetensorsWriter *w = hart_safetensors_writer_new ();
+  char *text = NULL;
+
+  g_assert_no_error (error);
+  g_file_get_contents (config_src, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (config_dst, text, -1, &error);
+  g_assert_no_error (error);
+  ckpt = hart_checkpoint_open (index, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < hart_checkpoint_n_tensors (ckpt); i++) {
+    const HartTensorInfo *t = hart_checkpoint_tensor (ckpt, i);
+    float *values = g_new (float, MAX (t->n_elements, 1));
+    hart_checkpoint_read_f32 (ckpt, t->name, t->ndim, t->shape, values, &error);
+    g_assert_no_error (error);
+    hart_safetensors_writer_add (w, t->name, HART_DTYPE_F32, t->ndim,
+        t->shape, values);
+    g_free (values);
+  }
+  hart_safetensors_writer_save (w, out, &error);
+  g_assert_no_error (error);
+  hart_safetensors_writer_free (w);
+  hart_checkpoint_free (ckpt);
+  g_free (text);
+  g_free (out);
+  g_free (index);
+  g_free (config_src);
+  g_free (config_dst);
+  g_free (src);
+  return tmp;
+}
+
+/* Encodes the batch4-t12 prompts with QWEN on ENG; the encoder's matrices
+ * are asked to be WANT.  KEEP (may be NULL) receives the encoder. */
+static HartContext *
+encode_with (HartEngine * eng, const char *qwen, HartTextEncoderMatrices want,
+    HartTextEncoder ** keep)
+{
+  const GoldenCase *gc = &cases[0];
+  GError *error = NULL;
+  char *tok = fixture_path ("tokenizer", NULL);
+  HartTextEncoder *enc = hart_text_encoder_load (eng, qwen, tok, &error);
+  HartContext *ctx;
+
+  g_assert_no_error (error);
+  g_test_message ("%s on %s: layer matrices %s", qwen,
+      hart_precision_to_string (hart_engine_get_precision (eng)),
+      hart_text_encoder_matrices_name (hart_text_encoder_get_matrices (enc)));
+  g_assert_cmpint (hart_text_encoder_get_matrices (enc), ==, want);
+  ctx = hart_text_encoder_encode (enc, gc->prompts, gc->n_prompts,
+      gc->max_tokens, NULL, &error);
+  g_assert_no_error (error);
+  if (keep)
+    *keep = enc;
+  else
+    hart_text_encoder_free (enc);
+  g_free (tok);
+  return ctx;
+}
+
+static void
+assert_same_context (const HartContext * a, const HartContext * b)
+{
+  const gsize n = (gsize) a->batch * a->tokens;
+
+  g_assert_cmpint (a->batch, ==, b->batch);
+  g_assert_cmpint (a->tokens, ==, b->tokens);
+  g_assert_cmpint (a->dim, ==, b->dim);
+  g_assert_cmpmem (a->data, n * a->dim * sizeof (float), b->data,
+      n * b->dim * sizeof (float));
+  g_assert_cmpmem (a->mask, n, b->mask, n);
+}
+
+/* Matrices stored in the type the engine computes in are used in place in
+ * the mapped file: the same context, bit for bit, as with the matrices
+ * held (or streamed). */
+static void
+test_matrices_in_place (void)
+{
+  char *dir32 = make_qwen_f32 ();
+  char *bf16 = fixture_path ("tiny", "Qwen2-VL-1.5B-Instruct", NULL);
+  HartContext *mapped, *held, *streamed;
+
+  /* fp32: an f32 file in place, held, and the bf16 file streamed (that
+   * the pages are given back: /checkpoint/mapped-bytes) */
+  mapped = encode_with (engine, dir32, HART_TEXT_ENCODER_MATRICES_MAPPED, NULL);
+  g_setenv ("HART_TEXT_ENCODER_RESIDENT", "1", TRUE);
+  held = encode_with (engine, dir32, HART_TEXT_ENCODER_MATRICES_RESIDENT, NULL);
+  g_unsetenv ("HART_TEXT_ENCODER_RESIDENT");
+  streamed =
+      encode_with (engine, bf16, HART_TEXT_ENCODER_MATRICES_STREAMED, NULL);
+  assert_same_context (mapped, held);
+  assert_same_context (mapped, streamed);
+  hart_context_free (mapped);
+  hart_context_free (held);
+  hart_context_free (streamed);
+  g_free (bf16);
+  remove_dir (dir32);
+}
+
+/* The same in bf16: the bf16 release's matrices in place, against held */
+static void
+test_matrices_in_place_bf16 (void)
+{
+  char *dir32 = make_qwen_f32 ();
+  char *bf16 = fixture_path ("tiny", "Qwen2-VL-1.5B-Instruct", NULL);
+  HartContext *mapped, *held;
+  GError *error = NULL;
+  HartEngine *half;
+
+  half = hart_engine_new_with_precision ("cpu", 0, 0, HART_PRECISION_BF16,
+      &error);
+  if (hart_test_bf16_go_on (half == NULL, error ? error->message : NULL)) {
+    mapped = encode_with (half, bf16, HART_TEXT_ENCODER_MATRICES_MAPPED, NULL);
+    g_setenv ("HART_TEXT_ENCODER_RESIDENT", "1", TRUE);
+    held = encode_with (half, bf16, HART_TEXT_ENCODER_MATRICES_RESIDENT, NULL);
+    g_unsetenv ("HART_TEXT_ENCODER_RESIDENT");
+    assert_same_context (mapped, held);
+    hart_context_free (mapped);
+    hart_context_free (held);
+    /* an f32 file in bf16 is held, rounded once */
+    hart_context_free (encode_with (half, dir32,
+            HART_TEXT_ENCODER_MATRICES_RESIDENT, NULL));
+    hart_engine_unref (half);
+  } else {
+    g_assert_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED);
+    g_clear_error (&error);
+  }
+  g_free (bf16);
+  remove_dir (dir32);
+}
+
+/* ------------------------------------------------------------------ */
 /* end to end: prompt → context → image on the tiny HART model          */
 
 static guint8 *
@@ -519,6 +668,9 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/text-encoder/errors", test_errors);
   g_test_add_func ("/text-encoder/generate", test_generate);
+  g_test_add_func ("/text-encoder/matrices-in-place", test_matrices_in_place);
+  g_test_add_func ("/text-encoder/matrices-in-place-bf16",
+      test_matrices_in_place_bf16);
   status = g_test_run ();
   hart_text_encoder_free (tiny);
   hart_engine_unref (engine);
