@@ -577,7 +577,8 @@ gst_hart_src_start (GstBaseSrc * basesrc)
       tokenizer_dir);
   if (G_UNLIKELY (!hart_check_memory_budget_with_text_encoder (model_path,
               qwen_dir, hart_engine_get_precision (self->engine),
-              memory_budget << 20, "memory-budget", &error)))
+              hart_engine_has_host_memory (self->engine), memory_budget << 20,
+              "memory-budget", &error)))
     goto over_budget;
   self->encoder = gst_hart_cache_acquire_text_encoder (self->engine,
       qwen_dir, tokenizer_dir, &error);

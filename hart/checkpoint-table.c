@@ -290,6 +290,8 @@ hart_checkpoint_release_pages (HartCheckpoint * ckpt,
 
   g_return_if_fail (ckpt != NULL && info != NULL);
 
+  /* the mapping is read-only: no page holds a write that dropping it
+   * would lose */
   if (ckpt->read_stored == NULL && (entry = entry_of (ckpt, info, NULL)))
     release_mapped (entry->mapped_data, info->n_bytes);
 }

@@ -85,7 +85,7 @@ gboolean hart_checkpoint_read_rows (HartCheckpoint * ckpt,
  * copy: reading the bytes faults the file's pages into the process, and
  * hart_checkpoint_release_pages gives them back (a later read faults them
  * in again from the page cache).  For weights used in place, in the type
- * they are stored in (docs/memory.md, "The text encoder's matrices"). */
+ * they are stored in (docs/precision.md, "The text encoder's matrices"). */
 const void *hart_checkpoint_mapped_bytes (HartCheckpoint * ckpt,
     const HartTensorInfo * info, GError ** error);
 

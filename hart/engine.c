@@ -213,6 +213,12 @@ hart_engine_get_device (const HartEngine * engine)
   return engine->device;
 }
 
+gboolean
+hart_engine_has_host_memory (const HartEngine * engine)
+{
+  return engine->be->host_memory;
+}
+
 HartPrecision
 hart_engine_get_precision (const HartEngine * engine)
 {

@@ -534,8 +534,8 @@ hart_generator_refine_batch (HartGenerator * gen, const HartTokens * tokens,
 
 gboolean
 hart_check_memory_budget_with_text_encoder (const char *model_dir,
-    const char *qwen_dir, HartPrecision precision, guint64 budget_bytes,
-    const char *budget_source, GError ** error)
+    const char *qwen_dir, HartPrecision precision, gboolean host_memory,
+    guint64 budget_bytes, const char *budget_source, GError ** error)
 {
   HartMemoryEstimate est;
   guint64 encoder_bytes;
@@ -545,7 +545,8 @@ hart_check_memory_budget_with_text_encoder (const char *model_dir,
   if (budget_bytes == 0
       || !hart_model_estimate_memory (model_dir, TRUE, 1, precision, &est, NULL)
       || !hart_memory_text_encoder_bytes (qwen_dir, 1, est.context_tokens,
-          hart_precision_matrix_dtype (precision), &encoder_bytes, NULL))
+          hart_precision_matrix_dtype (precision), host_memory,
+          &encoder_bytes, NULL))
     return TRUE;
   what = g_strdup_printf ("model %s with the text encoder %s", model_dir,
       qwen_dir);

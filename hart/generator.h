@@ -128,15 +128,17 @@ HartImage **hart_generator_refine_batch (HartGenerator * gen,
 
 /* The memory budget of a model and its text encoder together, before
  * either is loaded: FALSE (HART_ERROR_LIMIT) when the estimate for MODEL_DIR
- * (one image) plus the text encoder in QWEN_DIR, both run in PRECISION,
- * exceeds BUDGET_BYTES (0: no budget), naming both and BUDGET_SOURCE.
+ * (one image) plus the text encoder in QWEN_DIR, both run in PRECISION on
+ * an engine whose memory is the host's when HOST_MEMORY
+ * (hart_engine_has_host_memory), exceeds BUDGET_BYTES (0: no budget),
+ * naming both and BUDGET_SOURCE.
  * PRECISION is the engine's (hart_engine_get_precision); AUTO, not known
  * without an engine, is estimated as FP32.  As
  * hart_model_check_memory_budget, an estimate that cannot be made refuses
  * nothing: the load that follows reports what is wrong. */
 gboolean hart_check_memory_budget_with_text_encoder (const char *model_dir,
-    const char *qwen_dir, HartPrecision precision, guint64 budget_bytes,
-    const char *budget_source, GError ** error);
+    const char *qwen_dir, HartPrecision precision, gboolean host_memory,
+    guint64 budget_bytes, const char *budget_source, GError ** error);
 
 G_END_DECLS
 #endif /* HART_GENERATOR_H */

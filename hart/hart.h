@@ -88,6 +88,10 @@ HartEngine *hart_engine_ref (HartEngine * engine);
 void hart_engine_unref (HartEngine * engine);
 /* "cpu" or "cuda:N" */
 const char *hart_engine_get_device (const HartEngine * engine);
+/* TRUE when the engine's memory is the host's (the CPU backend): weights
+ * stored in its type can be read in place from a mapped file (the memory
+ * estimates ask it: hart/memory.h). */
+gboolean hart_engine_has_host_memory (const HartEngine * engine);
 /* The engine's CPU threads (>= 1), 0 resolved to a number. */
 int hart_engine_get_n_threads (const HartEngine * engine);
 

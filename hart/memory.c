@@ -12,7 +12,7 @@
  */
 #include "memory.h"
 #include "checkpoint.h"
-#include "text-encoder.h"
+#include "text-encoder-private.h"
 #include "error.h"
 
 #include <string.h>
@@ -307,7 +307,8 @@ hart_memory_checkpoint_bytes (const HartCheckpoint * ckpt,
 
 gboolean
 hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
-    int max_tokens, HartDType matrix_dtype, guint64 * bytes, GError ** error)
+    int max_tokens, HartDType matrix_dtype, gboolean host_memory,
+    guint64 * bytes, GError ** error)
 {
   char *config_path = g_build_filename (qwen_dir, "config.json", NULL);
   char *weights_path = NULL, *q0 = NULL;
@@ -343,10 +344,9 @@ hart_memory_text_encoder_bytes (const char *qwen_dir, int n_prompts,
   /* text-encoder.c: the seven matrices of a layer, held in the engine's
    * matrix type (2 bytes an element in a 16-bit one) */
   layer = hart_dtype_size (matrix_dtype) * (2 * H * H + 2 * KV * H + 3 * F * H);
-  /* the rule hart_text_encoder_load follows, on the CPU backend (whose
-   * memory is the host's, the memory this estimates) */
+  /* the rule hart_text_encoder_load follows */
   matrices = hart_text_encoder_plan_matrices (ckpt, prefix, &c, matrix_dtype,
-      TRUE);
+      host_memory);
   /* the embedding table in its stored dtype on the host, unless its rows
    * are read from the mapped file; norms and biases in f32; the layer
    * matrices: all of them, or one f32 layer and its host staging buffer

@@ -122,17 +122,18 @@ guint64 hart_memory_checkpoint_bytes (const HartCheckpoint * ckpt,
 
 /* The text encoder in QWEN_DIR as hart_text_encoder_load would hold it on
  * an engine whose matrix type is MATRIX_DTYPE (HART_DTYPE_F32, BF16 or
- * F16) on the CPU backend, plus one encode of N_PROMPTS prompts of
- * MAX_TOKENS.  The layer matrices (hart_text_encoder_plan_matrices): one
- * layer's pages of the mapped file when they are stored in MATRIX_DTYPE
- * and used in place; in f32 one layer at a time streamed from a 16-bit
- * checkpoint (with its host staging buffer); else every layer held in
- * MATRIX_DTYPE.  The embedding
+ * F16) and whose memory is the host's when HOST_MEMORY
+ * (hart_engine_has_host_memory: the CPU backend), plus one encode of
+ * N_PROMPTS prompts of MAX_TOKENS.  The layer matrices (docs/precision.md,
+ * "The text encoder's matrices"): one layer's pages of the mapped file
+ * when they are stored in MATRIX_DTYPE and HOST_MEMORY (read in place);
+ * in f32 one layer at a time streamed from a 16-bit checkpoint (with its
+ * staging buffer); else every layer held in MATRIX_DTYPE.  The embedding
  * table: nothing when its rows are read from the mapped checkpoint (a
  * safetensors file), else the table in its stored dtype. */
 gboolean hart_memory_text_encoder_bytes (const char *qwen_dir,
-    int n_prompts, int max_tokens, HartDType matrix_dtype, guint64 * bytes,
-    GError ** error);
+    int n_prompts, int max_tokens, HartDType matrix_dtype,
+    gboolean host_memory, guint64 * bytes, GError ** error);
 
 /* FALSE with HART_ERROR_LIMIT when NEED_BYTES > BUDGET_BYTES (0: no
  * budget): "WHAT needs about N MiB at RESOLUTION but the memory budget

@@ -15,6 +15,7 @@
  *   h = RMSNorm (x) · norm
  */
 #include "text-encoder.h"
+#include "text-encoder-private.h"
 #include "checkpoint.h"
 #include "engine-private.h"
 #include "error.h"
@@ -187,7 +188,7 @@ hart_text_encoder_plan_matrices (HartCheckpoint * ckpt, const char *prefix,
   gboolean all_in_place = hart_checkpoint_is_mapped (ckpt);
 
   if (g_getenv ("HART_TEXT_ENCODER_RESIDENT") != NULL)
-    return HART_TEXT_ENCODER_MATRICES_RESIDENT;
+    return HART_TEXT_ENCODER_MATRICES_HELD;
   for (int i = 0; i < cfg->num_hidden_layers; i++) {
     for (int m = 0; m < 7; m++) {
       char *name = g_strdup_printf ("%slayers.%d.%s", prefix, i,
@@ -196,7 +197,7 @@ hart_text_encoder_plan_matrices (HartCheckpoint * ckpt, const char *prefix,
       const void *bytes;
       g_free (name);
       if (t == NULL)
-        return HART_TEXT_ENCODER_MATRICES_RESIDENT;     /* the load says */
+        return HART_TEXT_ENCODER_MATRICES_HELD; /* the load says */
       if (i == 0 && m == 0)
         stored = t->dtype;
       /* in place: every matrix in the engine's type, on an address of that
@@ -214,7 +215,7 @@ hart_text_encoder_plan_matrices (HartCheckpoint * ckpt, const char *prefix,
       && hart_checkpoint_get_format (ckpt) != HART_CHECKPOINT_TORCH_ZIP
       && matrix_dtype == HART_DTYPE_F32)
     return HART_TEXT_ENCODER_MATRICES_STREAMED;
-  return HART_TEXT_ENCODER_MATRICES_RESIDENT;
+  return HART_TEXT_ENCODER_MATRICES_HELD;
 }
 
 /* Mapped: points LW's matrices at layer i's bytes in the mapped file. */
@@ -422,7 +423,7 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
     const HartTextEncoderMatrices plan = hart_text_encoder_plan_matrices
         (ckpt, prefix, &enc->cfg, hart_engine_get_matrix_dtype (engine),
         enc->be->host_memory);
-    const gboolean held = plan == HART_TEXT_ENCODER_MATRICES_RESIDENT;
+    const gboolean held = plan == HART_TEXT_ENCODER_MATRICES_HELD;
 
     if (!load_layers (enc, !held, error))
       goto fail;
@@ -521,7 +522,7 @@ const char *
 hart_text_encoder_matrices_name (HartTextEncoderMatrices matrices)
 {
   switch (matrices) {
-    case HART_TEXT_ENCODER_MATRICES_RESIDENT:
+    case HART_TEXT_ENCODER_MATRICES_HELD:
       return "held";
     case HART_TEXT_ENCODER_MATRICES_STREAMED:
       return "converted to f32 layer by layer";
@@ -735,7 +736,7 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
 
   for (int i = 0; i < c->num_hidden_layers; i++) {
     const Qwen2Layer *l = &enc->layers[i];
-    Qwen2Layer streamed;
+    Qwen2Layer layer_view;      /* a streamed or mapped layer */
     HartAttentionParams p = {
       .batch = batch,.q_heads = heads,.kv_heads = kv_heads,
       .q_len = len,.kv_len = len,.head_dim = hd,
@@ -753,12 +754,13 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
     if (enc->matrices == HART_TEXT_ENCODER_MATRICES_STREAMED) {
       /* the previous layer's GEMMs must be done with the scratch */
       if (!be->ops->synchronize (be, error)
-          || !stream_layer (enc, i, stream_dev, stream_host, &streamed, error))
+          || !stream_layer (enc, i, stream_dev, stream_host, &layer_view,
+              error))
         goto out;
-      l = &streamed;
+      l = &layer_view;
     } else if (enc->matrices == HART_TEXT_ENCODER_MATRICES_MAPPED) {
-      map_layer (enc, i, &streamed);
-      l = &streamed;
+      map_layer (enc, i, &layer_view);
+      l = &layer_view;
     }
 
     /* self-attention */
@@ -787,9 +789,10 @@ hart_text_encoder_forward (HartTextEncoder * enc, const int32_t * ids,
     if (enc->matrices == HART_TEXT_ENCODER_MATRICES_MAPPED) {
       /* the layer's products are done with its pages (a host-memory
        * backend: its ops have returned) */
-      if (!be->ops->synchronize (be, error))
-        goto out;
+      gboolean done = be->ops->synchronize (be, error);
       unmap_layer (enc, i);
+      if (!done)
+        goto out;
     }
   }
 

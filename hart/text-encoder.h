@@ -65,11 +65,12 @@ const HartQwen2Config *hart_text_encoder_get_config (const HartTextEncoder *
     encoder);
 
 /* Where a loaded encoder's layer matrices are (docs/precision.md, "The
- * text encoder's matrices"). */
+ * text encoder's matrices"; the rule: hart/text-encoder-private.h). */
 typedef enum
 {
-  /* held by the encoder, in the engine's matrix type */
-  HART_TEXT_ENCODER_MATRICES_RESIDENT,
+  /* held by the encoder, in the engine's matrix type (a copy made at
+   * load) */
+  HART_TEXT_ENCODER_MATRICES_HELD,
   /* 16-bit in the file, fp32 engine: one layer at a time converted to f32
    * just before it runs */
   HART_TEXT_ENCODER_MATRICES_STREAMED,
@@ -85,18 +86,6 @@ HartTextEncoderMatrices hart_text_encoder_get_matrices (const HartTextEncoder
  * file" */
 const char *hart_text_encoder_matrices_name (HartTextEncoderMatrices matrices);
 
-/* The rule hart_text_encoder_load and the memory estimate
- * (hart_memory_text_encoder_bytes) share: MAPPED when CKPT is mapped,
- * every layer matrix is stored in MATRIX_DTYPE at an address aligned to
- * it, and HOST_MEMORY (the backend reads host memory); else STREAMED when
- * they are stored in 16 bits, CKPT is not a torch archive and MATRIX_DTYPE
- * is f32; else RESIDENT (also whenever $HART_TEXT_ENCODER_RESIDENT is
- * set, or a matrix is missing: the load then says which).  PREFIX:
- * "model." or "". */
-typedef struct _HartCheckpoint HartCheckpoint;
-HartTextEncoderMatrices hart_text_encoder_plan_matrices (HartCheckpoint *
-    ckpt, const char *prefix, const HartQwen2Config * cfg,
-    HartDType matrix_dtype, gboolean host_memory);
 /* Owned by the encoder. */
 HartTokenizer *hart_text_encoder_get_tokenizer (HartTextEncoder * encoder);
 /* The system prompt's ids (S of them, owned by the encoder). */

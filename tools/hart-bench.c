@@ -7,8 +7,9 @@
  *            [--precision fp32,bf16] [--repeat N] [--seed N] [--threads N]
  *
  * For each precision in turn: an engine, the model (and with --prompt the
- * text encoder, both resident: the peak is that of HART and the encoder in
- * one process), then N generations of the same image.  The first is cold
+ * text encoder, both loaded as hartsrc holds them: the peak is that of
+ * HART and the encoder in one process), then N generations of the same
+ * image.  The first is cold
  * (one-time allocations, oneDNN's kernel generation); the table gives the
  * fastest of the others per stage, and the ratio of each precision's time
  * to the first precision's.  Peak RSS is the process's high-water mark
@@ -183,7 +184,8 @@ hart_cli_bench (int argc, char **argv)
     {"context", 'c', 0, G_OPTION_ARG_FILENAME, &context,
         "Text context file (safetensors)", "FILE"},
     {"prompt", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &prompts,
-        "Prompt, encoded by the text encoder (kept resident)", "TEXT"},
+          "Prompt, encoded by the text encoder (kept loaded, as by hartsrc)",
+        "TEXT"},
     {"text-encoder", 0, 0, G_OPTION_ARG_FILENAME, &text_encoder,
         "Qwen2 text encoder folder (default: beside the model)", "DIR"},
     {"precision", 0, 0, G_OPTION_ARG_STRING, &precisions,

@@ -801,7 +801,7 @@ text_encoder_bytes_held (const char *qwen, int max_tokens, HartDType dtype)
 
   g_setenv ("HART_TEXT_ENCODER_RESIDENT", "1", TRUE);
   g_assert_true (hart_memory_text_encoder_bytes (qwen, 1, max_tokens, dtype,
-          &bytes, &error));
+          TRUE, &bytes, &error));
   g_assert_no_error (error);
   g_unsetenv ("HART_TEXT_ENCODER_RESIDENT");
   return bytes;
@@ -893,10 +893,10 @@ test_estimate_real_size (void)
           HART_PRECISION_BF16, &e16, &error));
   g_assert_no_error (error);
   g_assert_true (hart_memory_text_encoder_bytes (qwen, 1, t.context_token,
-          HART_DTYPE_F32, &enc32, &error));
+          HART_DTYPE_F32, TRUE, &enc32, &error));
   g_assert_no_error (error);
   g_assert_true (hart_memory_text_encoder_bytes (qwen, 1, t.context_token,
-          HART_DTYPE_BF16, &enc16, &error));
+          HART_DTYPE_BF16, TRUE, &enc16, &error));
   g_assert_no_error (error);
   g_test_message ("real size, 1024x1024, batch 1, fp32: weights %.2f GiB + "
       "buffers %.2f GiB = %.2f GiB; with the text encoder (%.2f GiB) "
@@ -944,16 +944,16 @@ test_estimate_real_size (void)
   budget = e16.total_bytes + enc16
       + (e32.total_bytes + enc32 - e16.total_bytes - enc16) / 2;
   g_assert_false (hart_check_memory_budget_with_text_encoder (model, qwen,
-          HART_PRECISION_FP32, budget, NULL, &error));
+          HART_PRECISION_FP32, TRUE, budget, NULL, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_LIMIT);
   g_test_message ("%s", error->message);
   g_clear_error (&error);
   g_assert_true (hart_check_memory_budget_with_text_encoder (model, qwen,
-          HART_PRECISION_BF16, budget, NULL, &error));
+          HART_PRECISION_BF16, TRUE, budget, NULL, &error));
   g_assert_no_error (error);
   /* 1 MiB under the model and its encoder refuses */
   g_assert_false (hart_check_memory_budget_with_text_encoder (model, qwen,
-          HART_PRECISION_BF16, e16.total_bytes + enc16 - (1 << 20), NULL,
+          HART_PRECISION_BF16, TRUE, e16.total_bytes + enc16 - (1 << 20), NULL,
           &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_LIMIT);
   g_clear_error (&error);
@@ -976,8 +976,8 @@ test_estimate_real_size (void)
 }
 
 /* The tiny text encoder (bf16 matrices, a safetensors index): streamed in
- * fp32, read in place in bf16 (or held at 2 bytes, when asked to), its
- * embedding table read from the mapped files in all. */
+ * fp32, read in place in bf16 (or held at 2 bytes, when asked to or off the
+ * host), its embedding table read from the mapped files in all. */
 static void
 test_text_encoder_estimate (void)
 {
@@ -990,14 +990,14 @@ test_text_encoder_estimate (void)
   HartQwen2Config q;
 
   g_assert_true (hart_memory_text_encoder_bytes (dir, 1, 12, HART_DTYPE_F32,
-          &one, &error));
+          TRUE, &one, &error));
   g_assert_no_error (error);
   g_assert_true (hart_memory_text_encoder_bytes (dir, 4, 12, HART_DTYPE_F32,
-          &four, &error));
+          TRUE, &four, &error));
   g_assert_cmpuint (one, >, 0);
   g_assert_cmpuint (four, >, one);
   g_assert_true (hart_memory_text_encoder_bytes (dir, 1, 12,
-          HART_DTYPE_BF16, &half, &error));
+          HART_DTYPE_BF16, TRUE, &half, &error));
   g_assert_no_error (error);
   g_assert_true (hart_qwen2_config_load (config, &q, &error));
   g_assert_no_error (error);
@@ -1008,8 +1008,15 @@ test_text_encoder_estimate (void)
   g_assert_cmpint ((gint64) (text_encoder_bytes_held (dir, 12,
               HART_DTYPE_BF16) - one), ==, text_encoder_bf16_minus_fp32 (&q,
           TRUE));
+  /* on a backend whose memory is not the host's, nothing is read in
+   * place: held */
+  g_assert_true (hart_memory_text_encoder_bytes (dir, 1, 12,
+          HART_DTYPE_BF16, FALSE, &half, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (half, ==, text_encoder_bytes_held (dir, 12,
+          HART_DTYPE_BF16));
   g_assert_false (hart_memory_text_encoder_bytes ("/nonexistent", 1, 12,
-          HART_DTYPE_F32, &one, &error));
+          HART_DTYPE_F32, TRUE, &one, &error));
   g_assert_error (error, HART_ERROR, HART_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_free (config);

@@ -19,11 +19,14 @@
 #include "hart/checkpoint.h"
 #include "hart/safetensors-write.h"
 #include "hart/text-encoder.h"
+#include "hart/text-encoder-private.h"
 #include "tests/hart-test-bf16.h"
 
+#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -435,9 +438,12 @@ test_errors (void)
 /* where the layer matrices are (hart/text-encoder.h)                  */
 
 /* A copy of the tiny Qwen folder whose every tensor is stored in f32, in
- * one model.safetensors (the fixture's values: bf16 widens exactly). */
+ * one model.safetensors (the fixture's values: bf16 widens exactly), but
+ * tensor KEEP_BF16 (when not NULL), stored as it is.  SHIFT > 0 pads the
+ * header with SHIFT more spaces than the 8-byte rule, so that the tensors
+ * lie SHIFT bytes off their type's alignment. */
 static char *
-make_qwen_f32 (void)
+make_qwen_f32_variant (const char *keep_bf16, int shift)
 {
   GError *error = NULL;
   char *src = fixture_path ("tiny", "Qwen2-VL-1.5B-Instruct", NULL);
@@ -460,15 +466,44 @@ make_qwen_f32 (void)
   for (guint i = 0; i < hart_checkpoint_n_tensors (ckpt); i++) {
     const HartTensorInfo *t = hart_checkpoint_tensor (ckpt, i);
     float *values = g_new (float, MAX (t->n_elements, 1));
-    hart_checkpoint_read_f32 (ckpt, t->name, t->ndim, t->shape, values, &error);
+    if (keep_bf16 != NULL && strcmp (t->name, keep_bf16) == 0) {
+      hart_checkpoint_read_raw (ckpt, t, values, &error);
+      hart_safetensors_writer_add (w, t->name, t->dtype, t->ndim, t->shape,
+          values);
+    } else {
+      hart_checkpoint_read_f32 (ckpt, t->name, t->ndim, t->shape, values,
+          &error);
+      hart_safetensors_writer_add (w, t->name, HART_DTYPE_F32, t->ndim,
+          t->shape, values);
+    }
     g_assert_no_error (error);
-    hart_safetensors_writer_add (w, t->name, HART_DTYPE_F32, t->ndim,
-        t->shape, values);
     g_free (values);
   }
   hart_safetensors_writer_save (w, out, &error);
   g_assert_no_error (error);
   hart_safetensors_writer_free (w);
+  if (shift > 0) {
+    /* header length + SHIFT, SHIFT spaces more (JSON allows them) */
+    gchar *bytes = NULL;
+    gsize n = 0;
+    guint64 len, new_len_le;
+    GString *file;
+    g_file_get_contents (out, &bytes, &n, &error);
+    g_assert_no_error (error);
+    memcpy (&len, bytes, 8);
+    len = GUINT64_FROM_LE (len);
+    new_len_le = GUINT64_TO_LE (len + shift);
+    file = g_string_sized_new (n + shift);
+    g_string_append_len (file, (const char *) &new_len_le, 8);
+    g_string_append_len (file, bytes + 8, (gssize) len);
+    for (int k = 0; k < shift; k++)
+      g_string_append_c (file, ' ');
+    g_string_append_len (file, bytes + 8 + len, (gssize) (n - 8 - len));
+    g_file_set_contents (out, file->str, (gssize) file->len, &error);
+    g_assert_no_error (error);
+    g_string_free (file, TRUE);
+    g_free (bytes);
+  }
   hart_checkpoint_free (ckpt);
   g_free (text);
   g_free (out);
@@ -479,11 +514,16 @@ make_qwen_f32 (void)
   return tmp;
 }
 
+static char *
+make_qwen_f32 (void)
+{
+  return make_qwen_f32_variant (NULL, 0);
+}
+
 /* Encodes the batch4-t12 prompts with QWEN on ENG; the encoder's matrices
- * are asked to be WANT.  KEEP (may be NULL) receives the encoder. */
+ * are asked to be WANT. */
 static HartContext *
-encode_with (HartEngine * eng, const char *qwen, HartTextEncoderMatrices want,
-    HartTextEncoder ** keep)
+encode_with (HartEngine * eng, const char *qwen, HartTextEncoderMatrices want)
 {
   const GoldenCase *gc = &cases[0];
   GError *error = NULL;
@@ -499,10 +539,7 @@ encode_with (HartEngine * eng, const char *qwen, HartTextEncoderMatrices want,
   ctx = hart_text_encoder_encode (enc, gc->prompts, gc->n_prompts,
       gc->max_tokens, NULL, &error);
   g_assert_no_error (error);
-  if (keep)
-    *keep = enc;
-  else
-    hart_text_encoder_free (enc);
+  hart_text_encoder_free (enc);
   g_free (tok);
   return ctx;
 }
@@ -531,13 +568,12 @@ test_matrices_in_place (void)
   HartContext *mapped, *held, *streamed;
 
   /* fp32: an f32 file in place, held, and the bf16 file streamed (that
-   * the pages are given back: /checkpoint/mapped-bytes) */
-  mapped = encode_with (engine, dir32, HART_TEXT_ENCODER_MATRICES_MAPPED, NULL);
+   * the pages are given back: /text-encoder/in-place-pages) */
+  mapped = encode_with (engine, dir32, HART_TEXT_ENCODER_MATRICES_MAPPED);
   g_setenv ("HART_TEXT_ENCODER_RESIDENT", "1", TRUE);
-  held = encode_with (engine, dir32, HART_TEXT_ENCODER_MATRICES_RESIDENT, NULL);
+  held = encode_with (engine, dir32, HART_TEXT_ENCODER_MATRICES_HELD);
   g_unsetenv ("HART_TEXT_ENCODER_RESIDENT");
-  streamed =
-      encode_with (engine, bf16, HART_TEXT_ENCODER_MATRICES_STREAMED, NULL);
+  streamed = encode_with (engine, bf16, HART_TEXT_ENCODER_MATRICES_STREAMED);
   assert_same_context (mapped, held);
   assert_same_context (mapped, streamed);
   hart_context_free (mapped);
@@ -560,16 +596,16 @@ test_matrices_in_place_bf16 (void)
   half = hart_engine_new_with_precision ("cpu", 0, 0, HART_PRECISION_BF16,
       &error);
   if (hart_test_bf16_go_on (half == NULL, error ? error->message : NULL)) {
-    mapped = encode_with (half, bf16, HART_TEXT_ENCODER_MATRICES_MAPPED, NULL);
+    mapped = encode_with (half, bf16, HART_TEXT_ENCODER_MATRICES_MAPPED);
     g_setenv ("HART_TEXT_ENCODER_RESIDENT", "1", TRUE);
-    held = encode_with (half, bf16, HART_TEXT_ENCODER_MATRICES_RESIDENT, NULL);
+    held = encode_with (half, bf16, HART_TEXT_ENCODER_MATRICES_HELD);
     g_unsetenv ("HART_TEXT_ENCODER_RESIDENT");
     assert_same_context (mapped, held);
     hart_context_free (mapped);
     hart_context_free (held);
     /* an f32 file in bf16 is held, rounded once */
     hart_context_free (encode_with (half, dir32,
-            HART_TEXT_ENCODER_MATRICES_RESIDENT, NULL));
+            HART_TEXT_ENCODER_MATRICES_HELD));
     hart_engine_unref (half);
   } else {
     g_assert_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED);
@@ -577,6 +613,310 @@ test_matrices_in_place_bf16 (void)
   }
   g_free (bf16);
   remove_dir (dir32);
+}
+
+/* hart_text_encoder_plan_matrices on QWEN_DIR */
+static HartTextEncoderMatrices
+plan_of (const char *qwen_dir, HartDType dtype, gboolean host_memory)
+{
+  GError *error = NULL;
+  char *config = g_build_filename (qwen_dir, "config.json", NULL);
+  char *weights = hart_checkpoint_find_in_dir (qwen_dir, &error);
+  HartCheckpoint *ckpt;
+  HartQwen2Config cfg;
+  HartTextEncoderMatrices plan;
+
+  g_assert_no_error (error);
+  g_assert_true (hart_qwen2_config_load (config, &cfg, &error));
+  g_assert_no_error (error);
+  ckpt = hart_checkpoint_open (weights, &error);
+  g_assert_no_error (error);
+  plan = hart_text_encoder_plan_matrices (ckpt, "model.", &cfg, dtype,
+      host_memory);
+  hart_checkpoint_free (ckpt);
+  g_free (weights);
+  g_free (config);
+  return plan;
+}
+
+/* Every branch of the rule (hart/text-encoder-private.h) */
+static void
+test_plan (void)
+{
+  char *bf16 = fixture_path ("tiny", "Qwen2-VL-1.5B-Instruct", NULL);
+  char *f32 = make_qwen_f32 ();
+  char *mixed = make_qwen_f32_variant ("model.layers.1.mlp.up_proj.weight", 0);
+  char *shifted = make_qwen_f32_variant (NULL, 2);
+  HartContext *a, *b;
+
+  /* the release (bf16): in place in bf16, streamed in fp32, held where
+   * the backend's memory is not the host's */
+  g_assert_cmpint (plan_of (bf16, HART_DTYPE_BF16, TRUE), ==,
+      HART_TEXT_ENCODER_MATRICES_MAPPED);
+  g_assert_cmpint (plan_of (bf16, HART_DTYPE_F32, TRUE), ==,
+      HART_TEXT_ENCODER_MATRICES_STREAMED);
+  g_assert_cmpint (plan_of (bf16, HART_DTYPE_F32, FALSE), ==,
+      HART_TEXT_ENCODER_MATRICES_STREAMED);
+  g_assert_cmpint (plan_of (bf16, HART_DTYPE_BF16, FALSE), ==,
+      HART_TEXT_ENCODER_MATRICES_HELD);
+  /* f32: in place in fp32; held in bf16 (rounded once) or off the host */
+  g_assert_cmpint (plan_of (f32, HART_DTYPE_F32, TRUE), ==,
+      HART_TEXT_ENCODER_MATRICES_MAPPED);
+  g_assert_cmpint (plan_of (f32, HART_DTYPE_BF16, TRUE), ==,
+      HART_TEXT_ENCODER_MATRICES_HELD);
+  g_assert_cmpint (plan_of (f32, HART_DTYPE_F32, FALSE), ==,
+      HART_TEXT_ENCODER_MATRICES_HELD);
+  /* one matrix of another type, or every one off its alignment: held */
+  g_assert_cmpint (plan_of (mixed, HART_DTYPE_F32, TRUE), ==,
+      HART_TEXT_ENCODER_MATRICES_HELD);
+  g_assert_cmpint (plan_of (shifted, HART_DTYPE_F32, TRUE), ==,
+      HART_TEXT_ENCODER_MATRICES_HELD);
+  /* asked for: held */
+  g_setenv ("HART_TEXT_ENCODER_RESIDENT", "1", TRUE);
+  g_assert_cmpint (plan_of (f32, HART_DTYPE_F32, TRUE), ==,
+      HART_TEXT_ENCODER_MATRICES_HELD);
+  g_assert_cmpint (plan_of (bf16, HART_DTYPE_F32, TRUE), ==,
+      HART_TEXT_ENCODER_MATRICES_HELD);
+  g_unsetenv ("HART_TEXT_ENCODER_RESIDENT");
+
+  /* the held fallbacks encode as the matrices in place do */
+  a = encode_with (engine, shifted, HART_TEXT_ENCODER_MATRICES_HELD);
+  b = encode_with (engine, f32, HART_TEXT_ENCODER_MATRICES_MAPPED);
+  assert_same_context (a, b);
+  hart_context_free (a);
+  hart_context_free (b);
+
+  remove_dir (shifted);
+  remove_dir (mixed);
+  remove_dir (f32);
+  g_free (bf16);
+}
+
+/* ---- pages given back ---- */
+
+#define BIG_H 256
+#define BIG_F 1024
+#define BIG_KV 128              /* 2 key/value heads of 64 */
+#define BIG_VOCAB 151936        /* the tokenizer's ids must fit */
+
+typedef struct
+{
+  GString *json;
+  guint64 offset;
+  GPtrArray *blobs;             /* data of each tensor, NULL: a hole */
+  GArray *offsets;              /* guint64 each */
+} BigFile;
+
+static void
+big_add (BigFile * f, const char *name, const char *dtype, int64_t d0,
+    int64_t d1, gconstpointer data)
+{
+  const guint64 n = (guint64) d0 * (d1 > 0 ? d1 : 1) *
+      (strcmp (dtype, "F32") == 0 ? 4 : 2);
+
+  g_string_append_printf (f->json, "%s\"%s\": {\"dtype\": \"%s\", "
+      "\"shape\": [%" G_GINT64_FORMAT, f->json->len > 1 ? ", " : "", name,
+      dtype, d0);
+  if (d1 > 0)
+    g_string_append_printf (f->json, ", %" G_GINT64_FORMAT, d1);
+  g_string_append_printf (f->json, "], \"data_offsets\": [%" G_GUINT64_FORMAT
+      ", %" G_GUINT64_FORMAT "]}", f->offset, f->offset + n);
+  g_ptr_array_add (f->blobs, (gpointer) data);
+  g_array_append_val (f->offsets, f->offset);
+  f->offset += n;
+}
+
+/* A Qwen2 folder of BIG_H × BIG_F, 2 layers, f32 matrices (random, small),
+ * the bf16 embedding table a hole of the file (zeros).  Its layer matrices
+ * take 7.5 MiB: enough pages that the few the kernel maps around a fault
+ * (fault-around: 16) cannot pass for a layer that kept its pages.
+ * *MATRICES receives the file offsets [begin, end) of the matrices. */
+static char *
+make_big_qwen (guint64 matrices[2])
+{
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp ("qwen-big-XXXXXX", &error);
+  char *path = g_build_filename (dir, "model.safetensors", NULL);
+  char *config = g_build_filename (dir, "config.json", NULL);
+  char *text = g_strdup_printf ("{\"model_type\": \"qwen2\", "
+      "\"hidden_size\": %d, \"intermediate_size\": %d, "
+      "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+      "\"num_hidden_layers\": 2, \"vocab_size\": %d, "
+      "\"max_position_embeddings\": 1024, \"rms_norm_eps\": 1e-06, "
+      "\"rope_theta\": 1000000.0}", BIG_H, BIG_F, BIG_VOCAB);
+  const char *const mats[7] = { "self_attn.q_proj.weight",
+    "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+    "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+    "mlp.down_proj.weight"
+  };
+  const int64_t rows[7] = { BIG_H, BIG_KV, BIG_KV, BIG_H, BIG_F, BIG_F, BIG_H };
+  const int64_t cols[7] = { BIG_H, BIG_H, BIG_H, BIG_H, BIG_H, BIG_H, BIG_F };
+  float *random = g_new (float, BIG_F * BIG_H), *ones = g_new (float, BIG_F);
+  float *zeros = g_new0 (float, BIG_F);
+  GRand *rng = g_rand_new_with_seed (5);
+  BigFile f = { g_string_new ("{"), 0, g_ptr_array_new (), g_array_new
+        (FALSE, FALSE, sizeof (guint64))
+  };
+  guint64 header_len, le;
+  int fd;
+
+  g_assert_no_error (error);
+  g_file_set_contents (config, text, -1, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < BIG_F * BIG_H; i++)
+    random[i] = (float) g_rand_double_range (rng, -0.05, 0.05);
+  for (int i = 0; i < BIG_F; i++)
+    ones[i] = 1.0f;
+  for (int l = 0; l < 2; l++) {
+    char name[96];
+    g_snprintf (name, sizeof name, "model.layers.%d.input_layernorm.weight", l);
+    big_add (&f, name, "F32", BIG_H, 0, ones);
+    g_snprintf (name, sizeof name,
+        "model.layers.%d.post_attention_layernorm.weight", l);
+    big_add (&f, name, "F32", BIG_H, 0, ones);
+    g_snprintf (name, sizeof name, "model.layers.%d.self_attn.q_proj.bias", l);
+    big_add (&f, name, "F32", BIG_H, 0, zeros);
+    g_snprintf (name, sizeof name, "model.layers.%d.self_attn.k_proj.bias", l);
+    big_add (&f, name, "F32", BIG_KV, 0, zeros);
+    g_snprintf (name, sizeof name, "model.layers.%d.self_attn.v_proj.bias", l);
+    big_add (&f, name, "F32", BIG_KV, 0, zeros);
+  }
+  big_add (&f, "model.norm.weight", "F32", BIG_H, 0, ones);
+  matrices[0] = f.offset;
+  for (int l = 0; l < 2; l++) {
+    for (int m = 0; m < 7; m++) {
+      char name[96];
+      g_snprintf (name, sizeof name, "model.layers.%d.%s", l, mats[m]);
+      big_add (&f, name, "F32", rows[m], cols[m], random);
+    }
+  }
+  matrices[1] = f.offset;
+  big_add (&f, "model.embed_tokens.weight", "BF16", BIG_VOCAB, BIG_H, NULL);
+  g_string_append_c (f.json, '}');
+  while (f.json->len % 8 != 0)
+    g_string_append_c (f.json, ' ');
+  header_len = f.json->len;
+
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  le = GUINT64_TO_LE (header_len);
+  g_assert_cmpint (write (fd, &le, 8), ==, 8);
+  g_assert_cmpint (write (fd, f.json->str, header_len), ==,
+      (gssize) header_len);
+  for (guint i = 0; i + 1 < f.blobs->len; i++) {
+    const guint64 begin = g_array_index (f.offsets, guint64, i);
+    const guint64 end = g_array_index (f.offsets, guint64, i + 1);
+    g_assert_cmpint (pwrite (fd, f.blobs->pdata[i], end - begin,
+            (off_t) (8 + header_len + begin)), ==, (gssize) (end - begin));
+  }
+  g_assert_cmpint (ftruncate (fd, (off_t) (8 + header_len + f.offset)), ==, 0);
+  close (fd);
+  matrices[0] += 8 + header_len;
+  matrices[1] += 8 + header_len;
+
+  g_rand_free (rng);
+  g_string_free (f.json, TRUE);
+  g_ptr_array_free (f.blobs, TRUE);
+  g_array_free (f.offsets, TRUE);
+  g_free (random);
+  g_free (ones);
+  g_free (zeros);
+  g_free (text);
+  g_free (config);
+  g_free (path);
+  return dir;
+}
+
+/* Pages of this process's mapping of FILE (at file offsets [begin, end))
+ * that are present in it (/proc/self/pagemap, bit 63), or -1 when the file
+ * is not mapped or pagemap cannot be read. */
+static gint64
+present_pages (const char *file, guint64 begin, guint64 end)
+{
+  char *real = realpath (file, NULL);
+  char *maps = NULL;
+  guintptr base = 0;
+  gint64 present = 0;
+  const long page = sysconf (_SC_PAGESIZE);
+  int fd;
+
+  g_assert_nonnull (real);
+  if (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL)) {
+    char **lines = g_strsplit (maps, "\n", -1);
+    /* "start-end perms offset dev inode path": the mapping of the whole
+     * file, from offset 0 */
+    for (char **l = lines; *l && base == 0; l++) {
+      char **fields;
+      if (!g_str_has_suffix (*l, real))
+        continue;
+      fields = g_strsplit_set (*l, " -", 5);
+      if (g_strv_length (fields) == 5
+          && g_ascii_strtoull (fields[3], NULL, 16) == 0)
+        base = (guintptr) g_ascii_strtoull (fields[0], NULL, 16);
+      g_strfreev (fields);
+    }
+    g_strfreev (lines);
+  }
+  g_free (maps);
+  free (real);
+  if (base == 0 || (fd = open ("/proc/self/pagemap", O_RDONLY)) < 0)
+    return -1;
+  for (guintptr a = (base + begin + page - 1) / page * page;
+      a + page <= base + end; a += page) {
+    guint64 entry = 0;
+    if (pread (fd, &entry, 8, (off_t) (a / page * 8)) != 8) {
+      present = -1;
+      break;
+    }
+    present += (entry >> 63) & 1;
+  }
+  close (fd);
+  return present;
+}
+
+/* Matrices in place: a forward pass maps each layer's pages in and gives
+ * them back once the layer has run, so after it the process holds none of
+ * them (a few the kernel maps around a fault may come back). */
+static void
+test_in_place_pages (void)
+{
+  guint64 range[2];
+  char *dir = make_big_qwen (range);
+  char *file = g_build_filename (dir, "model.safetensors", NULL);
+  char *tok = fixture_path ("tokenizer", NULL);
+  GError *error = NULL;
+  HartTextEncoder *enc = hart_text_encoder_load (engine, dir, tok, &error);
+  const int32_t ids[8] = { 32, 2518, 12671, 389, 264, 6303, 9334, 13 };
+  float *hidden = g_new (float, 8 * BIG_H);
+  const gint64 total = (gint64) ((range[1] - range[0]) / sysconf
+      (_SC_PAGESIZE));
+  gint64 before, after;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (hart_text_encoder_get_matrices (enc), ==,
+      HART_TEXT_ENCODER_MATRICES_MAPPED);
+  before = present_pages (file, range[0], range[1]);
+  if (before < 0) {
+    g_test_skip ("no /proc/self/pagemap");
+  } else {
+    g_assert_true (hart_text_encoder_forward (enc, ids, NULL, 1, 8, 0, 8,
+            hidden, -1, NULL, NULL, &error));
+    g_assert_no_error (error);
+    after = present_pages (file, range[0], range[1]);
+    g_test_message ("layer matrices: %" G_GINT64_FORMAT " pages, present "
+        "%" G_GINT64_FORMAT " after the load, %" G_GINT64_FORMAT " after a "
+        "forward pass", total, before, after);
+    g_assert_cmpint (total, >, 1500);
+    g_assert_cmpint (before, <=, 32);
+    g_assert_cmpint (after, <=, 32);
+    for (int i = 0; i < 8 * BIG_H; i++)
+      g_assert_true (isfinite (hidden[i]));
+  }
+  g_free (hidden);
+  hart_text_encoder_free (enc);
+  g_free (tok);
+  g_free (file);
+  remove_dir (dir);
 }
 
 /* ------------------------------------------------------------------ */
@@ -669,6 +1009,8 @@ main (int argc, char **argv)
   g_test_add_func ("/text-encoder/errors", test_errors);
   g_test_add_func ("/text-encoder/generate", test_generate);
   g_test_add_func ("/text-encoder/matrices-in-place", test_matrices_in_place);
+  g_test_add_func ("/text-encoder/plan", test_plan);
+  g_test_add_func ("/text-encoder/in-place-pages", test_in_place_pages);
   g_test_add_func ("/text-encoder/matrices-in-place-bf16",
       test_matrices_in_place_bf16);
   status = g_test_run ();

@@ -204,7 +204,7 @@ GST_START_TEST (test_hartsrc_budget_text_encoder)
   guint64 encoder_bytes = 0;
 
   fail_unless (hart_memory_text_encoder_bytes (qwen, 1, 12, HART_DTYPE_F32,
-          &encoder_bytes, NULL));
+          TRUE, &encoder_bytes, NULL));
   fail_unless (encoder_bytes > (1 << 20), "%" G_GUINT64_FORMAT, encoder_bytes);
   cache_count = lookup_cache_count ();
   g_object_set (src, "memory-budget", model_mib, "text-encoder-path", qwen,
