@@ -89,6 +89,7 @@ typedef struct
 {
   HartPrecision precision;
   char impl[128];
+  const char *text_matrices;    /* where the text encoder's matrices are */
   StageTimes times;
   double total, load, encode;
   guint64 peak;
@@ -125,6 +126,8 @@ run_precision (PrecisionRun * pr, const char *model_dir, const char *context,
     g_free (qwen_dir);
     if (encoder == NULL)
       goto out;
+    pr->text_matrices = hart_text_encoder_matrices_name
+        (hart_text_encoder_get_matrices (encoder));
   }
   pr->load = (g_get_monotonic_time () - t0) / 1e6;
   if (prompts) {
@@ -269,11 +272,14 @@ hart_cli_bench (int argc, char **argv)
       n_threads ? n_threads : (int) g_get_num_processors (),
       repeat > 1 ? "warm: fastest of the generations after the first" :
       "one (cold) generation");
-  for (int i = 0; i < n_runs; i++)
+  for (int i = 0; i < n_runs; i++) {
     printf ("%-5s %s; load %.1f s%s; peak RSS %.2f GiB\n",
         hart_precision_to_string (runs[i].precision), runs[i].impl,
         runs[i].load, prompts ? " (HART and text encoder)" : "",
         runs[i].peak / (double) (1u << 30));
+    if (runs[i].text_matrices)
+      printf ("      text encoder's matrices: %s\n", runs[i].text_matrices);
+  }
   printf ("\n%-28s", "stage (seconds)");
   for (int i = 0; i < n_runs; i++)
     printf (" %9s", hart_precision_to_string (runs[i].precision));

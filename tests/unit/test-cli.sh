@@ -152,12 +152,17 @@ if [ "$MODE" != "--valgrind" ]; then
     if bench && grep -q "bf16 left out" "$err" && grep -q "^generation" "$out"; then
       ok "bench by default leaves bf16 out and times fp32"
     else not_ok "bench by default leaves bf16 out and times fp32"; fi
+    # the fixture's text encoder is stored in bf16: fp32 converts it
+    if grep -q "text encoder's matrices: converted to f32 layer by layer" "$out"; then
+      ok "bench says where the text encoder's matrices are"
+    else not_ok "bench says where the text encoder's matrices are"; fi
   fi
   if [ "$MODE" != "--valgrind" ] && [ $bf16_expect = yes ]; then
     if run bench --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --repeat 1 >"$out" 2>"$err" \
-        && grep -q "^bf16  bf16 (oneDNN" "$out" && grep -q "^generation" "$out"; then
-      ok "bench times fp32 and bf16"
-    else not_ok "bench times fp32 and bf16"; fi
+        && grep -q "^bf16  bf16 (oneDNN" "$out" && grep -q "^generation" "$out" \
+        && grep -q "text encoder's matrices: used in place in the mapped file" "$out"; then
+      ok "bench times fp32 and bf16 (the text encoder's bf16 matrices in place)"
+    else not_ok "bench times fp32 and bf16 (the text encoder's bf16 matrices in place)"; fi
   fi
   gen --prompt a --precision fp16 -o "$vid/x.png"
   if [ $? -eq 1 ] && grep -q "precision fp16 is not available on device cpu" "$err"; then
