@@ -728,8 +728,8 @@ big_add (BigFile * f, const char *name, const char *dtype, int64_t d0,
 
 /* A Qwen2 folder of BIG_H × BIG_F, 2 layers, f32 matrices (random, small),
  * the bf16 embedding table a hole of the file (zeros).  Its layer matrices
- * take 7.5 MiB: enough pages that the few the kernel maps around a fault
- * (fault-around: 16) cannot pass for a layer that kept its pages.
+ * take 7.5 MiB: enough pages that those the kernel maps around a fault
+ * cannot pass for a layer that kept its pages.
  * *MATRICES receives the file offsets [begin, end) of the matrices. */
 static char *
 make_big_qwen (guint64 matrices[2])
@@ -875,8 +875,8 @@ present_pages (const char *file, guint64 begin, guint64 end)
 }
 
 /* Matrices in place: a forward pass maps each layer's pages in and gives
- * them back once the layer has run, so after it the process holds none of
- * them (a few the kernel maps around a fault may come back). */
+ * them back once the layer has run, so after it the process holds next to
+ * none of them (here: 2 of 1,920 pages; without the giving back, 1,919). */
 static void
 test_in_place_pages (void)
 {
@@ -906,9 +906,13 @@ test_in_place_pages (void)
     g_test_message ("layer matrices: %" G_GINT64_FORMAT " pages, present "
         "%" G_GINT64_FORMAT " after the load, %" G_GINT64_FORMAT " after a "
         "forward pass", total, before, after);
+    /* a layer that kept its pages would leave them all; the kernel may
+     * map a few around a fault, or a whole large folio of the page cache
+     * (up to 2 MiB, where the file system makes them): a quarter bounds
+     * both */
     g_assert_cmpint (total, >, 1500);
-    g_assert_cmpint (before, <=, 32);
-    g_assert_cmpint (after, <=, 32);
+    g_assert_cmpint (before, <=, total / 4);
+    g_assert_cmpint (after, <=, total / 4);
     for (int i = 0; i < 8 * BIG_H; i++)
       g_assert_true (isfinite (hidden[i]));
   }
