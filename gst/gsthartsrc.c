@@ -584,6 +584,11 @@ gst_hart_src_start (GstBaseSrc * basesrc)
       qwen_dir, tokenizer_dir, &error);
   if (G_UNLIKELY (self->encoder == NULL))
     goto no_encoder;
+  /* where its matrices are decides what it holds between prompts
+   * (docs/precision.md, "The text encoder's matrices") */
+  GST_INFO_OBJECT (self, "text encoder %s: layer matrices %s", qwen_dir,
+      hart_text_encoder_matrices_name (hart_text_encoder_get_matrices
+          (self->encoder)));
   self->generator = hart_generator_new (self->model, 1, &error);
   if (G_UNLIKELY (self->generator == NULL))
     goto no_model;
