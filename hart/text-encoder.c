@@ -62,7 +62,7 @@ struct _HartTextEncoder
 
   /* Where the layer matrices are (hart_text_encoder_plan_matrices;
    * docs/precision.md, "The text encoder's matrices"): held by the encoder
-   * (RESIDENT), converted to f32 one layer at a time from the mapped file
+   * (HELD), converted to f32 one layer at a time from the mapped file
    * (STREAMED: the bf16 release in fp32, 5.2 GB of f32 matrices replaced by
    * one layer, 187 MB, for ~1 s of conversion per encode), or used in
    * place in the mapped file (MAPPED: the file stores them in the type the

@@ -9,10 +9,12 @@
  * [1]·S ‖ prompt mask and positions 0 … S+T−1, and rows S … S+T−1 of the
  * post-final-norm hidden state are the context [B, T, hidden].
  *
- * Weights live on the engine's backend in fp32 (the official sampler upcasts
- * the bf16 checkpoint), except the embedding table: it stays on the host in
- * its stored dtype (bf16: 2 bytes an entry, 0.47 GB at real size instead of
- * 0.93 GB) and only the rows a call needs are converted.
+ * The layer matrices are used in the engine's matrix type (fp32: the
+ * official sampler upcasts the bf16 checkpoint; bf16 in half precision),
+ * read in place from the mapped file, streamed or held
+ * (HartTextEncoderMatrices); norms and biases are held in fp32.  The
+ * embedding table stays in the file in its stored dtype (bf16: 0.47 GB at
+ * real size) and only the rows a call needs are read and converted.
  *
  * A loaded encoder is read-only: encode calls allocate their own scratch, so
  * one encoder may serve several threads (on a backend that cannot run ops
