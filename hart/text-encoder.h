@@ -14,7 +14,8 @@
  * read in place from the mapped file, streamed or held
  * (HartTextEncoderMatrices); norms and biases are held in fp32.  The
  * embedding table stays in the file in its stored dtype (bf16: 0.47 GB at
- * real size) and only the rows a call needs are read and converted.
+ * real size; a host copy when the file is an archive) and only the rows a
+ * call needs are read and converted.
  *
  * A loaded encoder is read-only: encode calls allocate their own scratch, so
  * one encoder may serve several threads (on a backend that cannot run ops
