@@ -923,6 +923,65 @@ test_in_place_pages (void)
   remove_dir (dir);
 }
 
+/* One encoder in place serves several threads (hart/text-encoder.h): a
+ * thread giving a layer's pages back while another reads them only makes
+ * the other fault them in again from the page cache. */
+typedef struct
+{
+  HartTextEncoder *enc;
+  const HartContext *want;
+  int mismatches;
+} EncodeThread;
+
+static gpointer
+encode_thread (gpointer data)
+{
+  EncodeThread *t = data;
+  const GoldenCase *gc = &cases[0];
+
+  for (int r = 0; r < 4; r++) {
+    GError *error = NULL;
+    HartContext *ctx = hart_text_encoder_encode (t->enc, gc->prompts,
+        gc->n_prompts, gc->max_tokens, NULL, &error);
+    const gsize n = (gsize) t->want->batch * t->want->tokens * t->want->dim;
+    if (ctx == NULL || memcmp (ctx->data, t->want->data, n * sizeof (float)))
+      t->mismatches++;
+    g_clear_error (&error);
+    hart_context_free (ctx);
+  }
+  return NULL;
+}
+
+static void
+test_in_place_threads (void)
+{
+  char *dir32 = make_qwen_f32 ();
+  char *tok = fixture_path ("tokenizer", NULL);
+  GError *error = NULL;
+  HartTextEncoder *enc = hart_text_encoder_load (engine, dir32, tok, &error);
+  HartContext *want;
+  EncodeThread t[4];
+  GThread *threads[4];
+
+  g_assert_no_error (error);
+  g_assert_cmpint (hart_text_encoder_get_matrices (enc), ==,
+      HART_TEXT_ENCODER_MATRICES_MAPPED);
+  want = encode_with (engine, dir32, HART_TEXT_ENCODER_MATRICES_MAPPED);
+  for (int i = 0; i < 4; i++) {
+    t[i] = (EncodeThread) {
+    enc, want, 0};
+    threads[i] = g_thread_new ("encode", encode_thread, &t[i]);
+  }
+  for (int i = 0; i < 4; i++) {
+    g_thread_join (threads[i]);
+    g_assert_cmpint (t[i].mismatches, ==, 0);
+  }
+  hart_context_free (want);
+  hart_text_encoder_free (enc);
+  g_free (tok);
+  remove_dir (dir32);
+}
+
 /* ------------------------------------------------------------------ */
 /* end to end: prompt → context → image on the tiny HART model          */
 
@@ -1015,6 +1074,7 @@ main (int argc, char **argv)
   g_test_add_func ("/text-encoder/matrices-in-place", test_matrices_in_place);
   g_test_add_func ("/text-encoder/plan", test_plan);
   g_test_add_func ("/text-encoder/in-place-pages", test_in_place_pages);
+  g_test_add_func ("/text-encoder/in-place-threads", test_in_place_threads);
   g_test_add_func ("/text-encoder/matrices-in-place-bf16",
       test_matrices_in_place_bf16);
   status = g_test_run ();
