@@ -249,13 +249,24 @@ test_encode (gconstpointer data)
 /* ------------------------------------------------------------------ */
 /* errors                                                              */
 
-/* A copy of the tiny Qwen folder in a temporary folder: config.json with
- * FROM replaced by TO (when FROM is not NULL), and the weights linked, or
- * rewritten as one model.safetensors without tensor DROP (when not NULL)
- * and with only the first EMBED_ROWS rows of the embedding (when > 0). */
+/* How make_qwen_copy changes the tiny Qwen folder. */
+typedef struct
+{
+  const char *from, *to;        /* config.json: FROM replaced by TO */
+  const char *drop;             /* a tensor left out */
+  int embed_rows;               /* > 0: only the embedding's first rows */
+  gboolean f32;                 /* every tensor stored in f32 … */
+  const char *keep_stored;      /* … but this one, as it is */
+  int shift;                    /* > 0: the tensors this many bytes off
+                                 * their type's alignment */
+} QwenCopy;
+
+/* A copy of the tiny Qwen folder in a temporary folder, changed as HOW
+ * says: the weights linked when it changes none of them, else rewritten as
+ * one model.safetensors (f32 widens the fixture's bf16 exactly; SHIFT
+ * pads the header with SHIFT more spaces than the 8-byte rule). */
 static char *
-make_qwen_variant (const char *from, const char *to, const char *drop,
-    int embed_rows)
+make_qwen_copy (const QwenCopy * how)
 {
   GError *error = NULL;
   char *src = fixture_path ("tiny", "Qwen2-VL-1.5B-Instruct", NULL);
@@ -267,17 +278,17 @@ make_qwen_variant (const char *from, const char *to, const char *drop,
   g_assert_no_error (error);
   g_file_get_contents (config_src, &text, NULL, &error);
   g_assert_no_error (error);
-  if (from != NULL) {
-    char **parts = g_strsplit (text, from, -1);
+  if (how->from != NULL) {
+    char **parts = g_strsplit (text, how->from, -1);
     g_assert_cmpint (g_strv_length (parts), ==, 2);
     g_free (text);
-    text = g_strjoinv (to, parts);
+    text = g_strjoinv (how->to, parts);
     g_strfreev (parts);
   }
   g_file_set_contents (config_dst, text, -1, &error);
   g_assert_no_error (error);
 
-  if (drop == NULL && embed_rows == 0) {
+  if (how->drop == NULL && how->embed_rows == 0 && !how->f32 && how->shift == 0) {
     static const char *const files[] = { "model.safetensors.index.json",
       "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"
     };
@@ -301,24 +312,55 @@ make_qwen_variant (const char *from, const char *to, const char *drop,
     g_assert_no_error (error);
     for (guint i = 0; i < hart_checkpoint_n_tensors (ckpt); i++) {
       const HartTensorInfo *t = hart_checkpoint_tensor (ckpt, i);
+      const gboolean widen = how->f32 && (how->keep_stored == NULL
+          || strcmp (t->name, how->keep_stored) != 0);
       int64_t shape[HART_MAX_DIMS];
       void *blob;
-      if (drop != NULL && strcmp (t->name, drop) == 0)
+      if (how->drop != NULL && strcmp (t->name, how->drop) == 0)
         continue;
-      blob = g_malloc (t->n_bytes);
-      hart_checkpoint_read_raw (ckpt, t, blob, &error);
+      blob = g_malloc (widen ? MAX (t->n_elements, 1) * sizeof (float) :
+          t->n_bytes);
+      if (widen)
+        hart_checkpoint_read_f32 (ckpt, t->name, t->ndim, t->shape, blob,
+            &error);
+      else
+        hart_checkpoint_read_raw (ckpt, t, blob, &error);
       g_assert_no_error (error);
       g_ptr_array_add (blobs, blob);
       memcpy (shape, t->shape, sizeof shape);
-      if (embed_rows > 0 && strcmp (t->name, "model.embed_tokens.weight") == 0)
-        shape[0] = embed_rows;  /* the first rows of the same blob */
-      hart_safetensors_writer_add (w, t->name, t->dtype, t->ndim, shape, blob);
+      if (how->embed_rows > 0
+          && strcmp (t->name, "model.embed_tokens.weight") == 0)
+        shape[0] = how->embed_rows;     /* the first rows of the same blob */
+      hart_safetensors_writer_add (w, t->name, widen ? HART_DTYPE_F32 :
+          t->dtype, t->ndim, shape, blob);
     }
     hart_safetensors_writer_save (w, out, &error);
     g_assert_no_error (error);
     hart_safetensors_writer_free (w);
     g_ptr_array_free (blobs, TRUE);
     hart_checkpoint_free (ckpt);
+    if (how->shift > 0) {
+      /* header length + SHIFT, SHIFT spaces more (JSON allows them) */
+      gchar *bytes = NULL;
+      gsize n = 0;
+      guint64 len, new_len_le;
+      GString *file;
+      g_file_get_contents (out, &bytes, &n, &error);
+      g_assert_no_error (error);
+      memcpy (&len, bytes, 8);
+      len = GUINT64_FROM_LE (len);
+      new_len_le = GUINT64_TO_LE (len + how->shift);
+      file = g_string_sized_new (n + how->shift);
+      g_string_append_len (file, (const char *) &new_len_le, 8);
+      g_string_append_len (file, bytes + 8, (gssize) len);
+      for (int k = 0; k < how->shift; k++)
+        g_string_append_c (file, ' ');
+      g_string_append_len (file, bytes + 8 + len, (gssize) (n - 8 - len));
+      g_file_set_contents (out, file->str, (gssize) file->len, &error);
+      g_assert_no_error (error);
+      g_string_free (file, TRUE);
+      g_free (bytes);
+    }
     g_free (index);
     g_free (out);
   }
@@ -327,6 +369,18 @@ make_qwen_variant (const char *from, const char *to, const char *drop,
   g_free (config_dst);
   g_free (src);
   return tmp;
+}
+
+/* config.json with FROM replaced by TO (when FROM is not NULL), and the
+ * weights linked, or rewritten without tensor DROP (when not NULL) and
+ * with only the first EMBED_ROWS rows of the embedding (when > 0). */
+static char *
+make_qwen_variant (const char *from, const char *to, const char *drop,
+    int embed_rows)
+{
+  const QwenCopy how = { from, to, drop, embed_rows };
+
+  return make_qwen_copy (&how);
 }
 
 static void
@@ -437,81 +491,14 @@ test_errors (void)
 /* ------------------------------------------------------------------ */
 /* where the layer matrices are (hart/text-encoder.h)                  */
 
-/* A copy of the tiny Qwen folder whose every tensor is stored in f32, in
- * one model.safetensors (the fixture's values: bf16 widens exactly), but
- * tensor KEEP_BF16 (when not NULL), stored as it is.  SHIFT > 0 pads the
- * header with SHIFT more spaces than the 8-byte rule, so that the tensors
- * lie SHIFT bytes off their type's alignment. */
+/* The tiny Qwen folder with every tensor stored in f32 but KEEP_BF16
+ * (when not NULL), SHIFT bytes off alignment (when > 0). */
 static char *
 make_qwen_f32_variant (const char *keep_bf16, int shift)
 {
-  GError *error = NULL;
-  char *src = fixture_path ("tiny", "Qwen2-VL-1.5B-Instruct", NULL);
-  char *tmp = g_dir_make_tmp ("qwen-f32-XXXXXX", &error);
-  char *config_src = g_build_filename (src, "config.json", NULL);
-  char *config_dst = g_build_filename (tmp, "config.json", NULL);
-  char *index = g_build_filename (src, "model.safetensors.index.json", NULL);
-  char *out = g_build_filename (tmp, "model.safetensors", NULL);
-  HartCheckpoint *ckpt;
-  HartSafetensorsWriter *w = hart_safetensors_writer_new ();
-  char *text = NULL;
+  const QwenCopy how = {.f32 = TRUE,.keep_stored = keep_bf16,.shift = shift };
 
-  g_assert_no_error (error);
-  g_file_get_contents (config_src, &text, NULL, &error);
-  g_assert_no_error (error);
-  g_file_set_contents (config_dst, text, -1, &error);
-  g_assert_no_error (error);
-  ckpt = hart_checkpoint_open (index, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < hart_checkpoint_n_tensors (ckpt); i++) {
-    const HartTensorInfo *t = hart_checkpoint_tensor (ckpt, i);
-    float *values = g_new (float, MAX (t->n_elements, 1));
-    if (keep_bf16 != NULL && strcmp (t->name, keep_bf16) == 0) {
-      hart_checkpoint_read_raw (ckpt, t, values, &error);
-      hart_safetensors_writer_add (w, t->name, t->dtype, t->ndim, t->shape,
-          values);
-    } else {
-      hart_checkpoint_read_f32 (ckpt, t->name, t->ndim, t->shape, values,
-          &error);
-      hart_safetensors_writer_add (w, t->name, HART_DTYPE_F32, t->ndim,
-          t->shape, values);
-    }
-    g_assert_no_error (error);
-    g_free (values);
-  }
-  hart_safetensors_writer_save (w, out, &error);
-  g_assert_no_error (error);
-  hart_safetensors_writer_free (w);
-  if (shift > 0) {
-    /* header length + SHIFT, SHIFT spaces more (JSON allows them) */
-    gchar *bytes = NULL;
-    gsize n = 0;
-    guint64 len, new_len_le;
-    GString *file;
-    g_file_get_contents (out, &bytes, &n, &error);
-    g_assert_no_error (error);
-    memcpy (&len, bytes, 8);
-    len = GUINT64_FROM_LE (len);
-    new_len_le = GUINT64_TO_LE (len + shift);
-    file = g_string_sized_new (n + shift);
-    g_string_append_len (file, (const char *) &new_len_le, 8);
-    g_string_append_len (file, bytes + 8, (gssize) len);
-    for (int k = 0; k < shift; k++)
-      g_string_append_c (file, ' ');
-    g_string_append_len (file, bytes + 8 + len, (gssize) (n - 8 - len));
-    g_file_set_contents (out, file->str, (gssize) file->len, &error);
-    g_assert_no_error (error);
-    g_string_free (file, TRUE);
-    g_free (bytes);
-  }
-  hart_checkpoint_free (ckpt);
-  g_free (text);
-  g_free (out);
-  g_free (index);
-  g_free (config_src);
-  g_free (config_dst);
-  g_free (src);
-  return tmp;
+  return make_qwen_copy (&how);
 }
 
 static char *
