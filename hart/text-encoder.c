@@ -150,10 +150,11 @@ out:
 }
 
 /* When the matrices are not held (streamed or mapped) only checks that
- * every matrix exists with its shape. */
+ * every matrix exists with its shape, and records each one's tensor in
+ * INFOS [num_hidden_layers × 7] when not NULL. */
 static gboolean
 check_layer_matrices (HartTextEncoder * enc, HartCheckpoint * ckpt,
-    GError ** error)
+    const HartTensorInfo ** infos, GError ** error)
 {
   for (int i = 0; i < enc->cfg.num_hidden_layers; i++) {
     for (int m = 0; m < 7; m++) {
@@ -174,6 +175,8 @@ check_layer_matrices (HartTextEncoder * enc, HartCheckpoint * ckpt,
         g_free (name);
         return FALSE;
       }
+      if (infos != NULL)
+        infos[i * 7 + m] = t;
       g_free (name);
     }
   }
@@ -425,22 +428,13 @@ hart_text_encoder_load (HartEngine * engine, const char *qwen_dir,
         enc->be->host_memory);
     const gboolean held = plan == HART_TEXT_ENCODER_MATRICES_HELD;
 
+    if (plan == HART_TEXT_ENCODER_MATRICES_MAPPED)
+      enc->matrix_info = g_new (const HartTensorInfo *,
+          (gsize) enc->cfg.num_hidden_layers * 7);
     if (!load_layers (enc, !held, error))
       goto fail;
-    if (!held && !check_layer_matrices (enc, ckpt, error))
+    if (!held && !check_layer_matrices (enc, ckpt, enc->matrix_info, error))
       goto fail;
-    if (plan == HART_TEXT_ENCODER_MATRICES_MAPPED) {
-      const int n = enc->cfg.num_hidden_layers;
-      enc->matrix_info = g_new (const HartTensorInfo *, (gsize) n * 7);
-      for (int i = 0; i < n; i++) {
-        for (int m = 0; m < 7; m++) {
-          char *name = g_strdup_printf ("%slayers.%d.%s", prefix, i,
-              layer_matrix_names[m]);
-          enc->matrix_info[i * 7 + m] = hart_checkpoint_lookup (ckpt, name);
-          g_free (name);
-        }
-      }
-    }
     enc->matrices = plan;
     if (!held || enc->embed_info != NULL)
       enc->ckpt = g_steal_pointer (&ckpt);
