@@ -637,27 +637,30 @@ test_plan (void)
   HartContext *a, *b;
 
   /* the release (bf16): in place in bf16, streamed in fp32, held where
-   * the backend's memory is not the host's */
-  g_assert_cmpint (plan_of (bf16, HART_DTYPE_BF16, TRUE), ==,
-      HART_TEXT_ENCODER_MATRICES_MAPPED);
-  g_assert_cmpint (plan_of (bf16, HART_DTYPE_F32, TRUE), ==,
-      HART_TEXT_ENCODER_MATRICES_STREAMED);
-  g_assert_cmpint (plan_of (bf16, HART_DTYPE_F32, FALSE), ==,
-      HART_TEXT_ENCODER_MATRICES_STREAMED);
-  g_assert_cmpint (plan_of (bf16, HART_DTYPE_BF16, FALSE), ==,
-      HART_TEXT_ENCODER_MATRICES_HELD);
-  /* f32: in place in fp32; held in bf16 (rounded once) or off the host */
-  g_assert_cmpint (plan_of (f32, HART_DTYPE_F32, TRUE), ==,
-      HART_TEXT_ENCODER_MATRICES_MAPPED);
-  g_assert_cmpint (plan_of (f32, HART_DTYPE_BF16, TRUE), ==,
-      HART_TEXT_ENCODER_MATRICES_HELD);
-  g_assert_cmpint (plan_of (f32, HART_DTYPE_F32, FALSE), ==,
-      HART_TEXT_ENCODER_MATRICES_HELD);
-  /* one matrix of another type, or every one off its alignment: held */
-  g_assert_cmpint (plan_of (mixed, HART_DTYPE_F32, TRUE), ==,
-      HART_TEXT_ENCODER_MATRICES_HELD);
-  g_assert_cmpint (plan_of (shifted, HART_DTYPE_F32, TRUE), ==,
-      HART_TEXT_ENCODER_MATRICES_HELD);
+   * the backend's memory is not the host's; f32: in place in fp32, held
+   * in bf16 (rounded once) or off the host; one matrix of another type, or
+   * every one off its alignment: held */
+  const struct
+  {
+    const char *dir;
+    HartDType dtype;
+    gboolean host_memory;
+    HartTextEncoderMatrices want;
+  } rules[] = {
+    {bf16, HART_DTYPE_BF16, TRUE, HART_TEXT_ENCODER_MATRICES_MAPPED},
+    {bf16, HART_DTYPE_F32, TRUE, HART_TEXT_ENCODER_MATRICES_STREAMED},
+    {bf16, HART_DTYPE_F32, FALSE, HART_TEXT_ENCODER_MATRICES_STREAMED},
+    {bf16, HART_DTYPE_BF16, FALSE, HART_TEXT_ENCODER_MATRICES_HELD},
+    {f32, HART_DTYPE_F32, TRUE, HART_TEXT_ENCODER_MATRICES_MAPPED},
+    {f32, HART_DTYPE_BF16, TRUE, HART_TEXT_ENCODER_MATRICES_HELD},
+    {f32, HART_DTYPE_F32, FALSE, HART_TEXT_ENCODER_MATRICES_HELD},
+    {mixed, HART_DTYPE_F32, TRUE, HART_TEXT_ENCODER_MATRICES_HELD},
+    {shifted, HART_DTYPE_F32, TRUE, HART_TEXT_ENCODER_MATRICES_HELD},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
+    g_assert_cmpint (plan_of (rules[i].dir, rules[i].dtype,
+            rules[i].host_memory), ==, rules[i].want);
   /* asked for: held */
   g_setenv ("HART_TEXT_ENCODER_RESIDENT", "1", TRUE);
   g_assert_cmpint (plan_of (f32, HART_DTYPE_F32, TRUE), ==,
