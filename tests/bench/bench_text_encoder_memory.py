@@ -14,7 +14,7 @@ ratios against the held matrices of the same precision, measured in the same run
                        process while HART generates (its anonymous memory and the
                        pages of its mapped files)
 
-Usage (not a test; needs Debian's python3-torch for the fixture, python3-numpy):
+Usage (not a test; needs Debian's python3-torch):
   /usr/bin/python3 tests/reference/make_fixtures.py /tmp/hart-real-q --config real --lean
   /usr/bin/python3 tests/bench/bench_text_encoder_memory.py \\
       --qwen /tmp/hart-real-q/Qwen2-VL-1.5B-Instruct \\
@@ -29,11 +29,11 @@ import argparse
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 
-import numpy as np
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 
 # (precision, folder key, $HART_TEXT_ENCODER_RESIDENT set, what it measures)
 RUNS = [
@@ -45,44 +45,27 @@ RUNS = [
 ]
 
 
-def read_header(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        return json.loads(f.read(n)), 8 + n
-
-
 def write_f32_copy(src, dst):
     """The bf16 shards of SRC as one f32 model.safetensors in DST (bf16 widens
-    exactly), with its config.json."""
+    exactly), with its config.json; read and written one tensor at a time."""
+    import st_io_ref
+    import st_write
+
     os.makedirs(dst, exist_ok=True)
     shutil.copy(os.path.join(src, "config.json"), os.path.join(dst, "config.json"))
     with open(os.path.join(src, "model.safetensors.index.json")) as f:
-        shards = sorted(set(json.load(f)["weight_map"].values()))
-    tensors = []    # (name, shape, shard path, data start, begin, end)
-    for shard in shards:
-        path = os.path.join(src, shard)
-        header, start = read_header(path)
-        for name, t in header.items():
-            if name == "__metadata__":
-                continue
-            assert t["dtype"] == "BF16", (name, t["dtype"])
-            tensors.append((name, t["shape"], path, start, *t["data_offsets"]))
-    out_header, offset = {}, 0
-    for name, shape, *_ in tensors:
-        n = 4 * int(np.prod(shape, dtype=np.int64))
-        out_header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + n]}
-        offset += n
-    text = json.dumps(out_header).encode()
-    text += b" " * (-len(text) % 8)     # as the safetensors library pads it
+        weight_map = json.load(f)["weight_map"]
+    shapes = {}
+    for shard in sorted(set(weight_map.values())):
+        header, _ = st_io_ref.read_header(os.path.join(src, shard))
+        shapes.update((name, t["shape"]) for name, t in header.items() if name != "__metadata__")
+
+    def produce(name):
+        path = os.path.join(src, weight_map[name])
+        return st_io_ref.load(path, names=[name])[name]
+
     tmp = os.path.join(dst, "model.safetensors.part")
-    with open(tmp, "wb") as out:
-        out.write(struct.pack("<Q", len(text)))
-        out.write(text)
-        for name, shape, path, start, begin, end in tensors:
-            with open(path, "rb") as f:
-                f.seek(start + begin)
-                raw = np.frombuffer(f.read(end - begin), dtype="<u2")
-            out.write((raw.astype("<u4") << 16).tobytes())
+    st_write.write(tmp, [(name, "F32", shape) for name, shape in shapes.items()], produce)
     os.rename(tmp, os.path.join(dst, "model.safetensors"))
 
 
