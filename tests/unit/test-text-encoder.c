@@ -719,8 +719,11 @@ big_add (BigFile * f, const char *name, const char *dtype, int64_t d0,
 /* A Qwen2 folder of BIG_H × BIG_F, 2 layers, f32 matrices (random, small),
  * the bf16 embedding table a hole of the file (zeros).  Its layer matrices
  * take 7.5 MiB: enough pages that those the kernel maps around a fault
- * cannot pass for a layer that kept its pages.
- * *MATRICES receives the file offsets [begin, end) of the matrices. */
+ * cannot pass for a layer that kept its pages.  Written here rather than
+ * by hart_safetensors_writer, which builds the whole file in memory: the
+ * 78 MB table stays a hole (test-memory.c's sparse files do the same for
+ * every tensor).  *MATRICES receives the file offsets [begin, end) of
+ * the matrices. */
 static char *
 make_big_qwen (guint64 matrices[2])
 {
