@@ -293,7 +293,10 @@ hart_cpu_attention_half (HartBackend * be, const HartAttentionParams * p)
   if (p->batch <= 0 || p->q_len <= 0 || p->head_dim <= 0)
     return;
 #ifdef HART_HAVE_AMX_ATTENTION
-  use_amx = hart_cpu_attention_amx_usable (p);
+  /* widened products (no bf16 in oneDNN, or HART_CPU_BF16=widened): the
+   * tiles below, whose products then run widened, not the AMX kernel */
+  use_amx = !((HartCpuHalf *) be->priv)->widened
+      && hart_cpu_attention_amx_usable (p);
 #endif
   /* K and V given in fp32: rounded once per call and batch row into a
    * head-major copy; given in bf16 (k_half), read in place */

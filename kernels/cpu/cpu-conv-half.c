@@ -652,8 +652,11 @@ hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
   if (p->batch <= 0 || p->cout <= 0 || out_h <= 0 || out_w <= 0 || p->k <= 0)
     return;
   /* a 1×1 convolution is a plain matrix product: no im2col copy, and the
-   * direct path's two reorders would cost more than they save */
-  if (p->k > 1 && g_strcmp0 (g_getenv ("HART_CPU_CONV"), "im2col") != 0
+   * direct path's two reorders would cost more than they save; where the
+   * probe found no bf16 convolution (or the products run widened),
+   * im2col without trying */
+  if (p->k > 1 && ((HartCpuHalf *) be->priv)->conv_direct
+      && g_strcmp0 (g_getenv ("HART_CPU_CONV"), "im2col") != 0
       && conv2d_half_direct (be, p))
     return;
   conv2d_half_im2col (be, p);

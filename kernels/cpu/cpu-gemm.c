@@ -305,6 +305,15 @@ sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m, int n, int k,
     blas_sgemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+void
+hart_cpu_sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m, int n,
+    int k, float alpha, const float *a, int lda, const float *b, int ldb,
+    float beta, float *c, int ldc)
+{
+  sgemm_one_thread (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+      c, ldc);
+}
+
 typedef struct
 {
   gboolean trans_a, trans_b, split_rows;

@@ -109,6 +109,9 @@ hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
   void *scratch = NULL;
   gboolean ok = FALSE;
 
+  if (h->widened)
+    return hart_cpu_bf16_matmul_widened (src_md, src, wei_md, wei, bias_md,
+        bias, dst_md, dst, accumulate);
   omp_set_num_threads (1);
   if (dnnl_matmul_desc_init (&op, src_md, wei_md, bias_md, dst_md)
       != dnnl_success)
@@ -305,32 +308,44 @@ hart_cpu_half_init (HartBackend * be)
   if (dnnl_engine_create (&h->engine, dnnl_cpu, 0) != dnnl_success
       || dnnl_primitive_attr_create (&h->attr) != dnnl_success
       || dnnl_primitive_attr_set_scratchpad_mode (h->attr,
-          dnnl_scratchpad_mode_user) != dnnl_success
-      || !attr_with_sum (h) || !half_probe (h, &native)) {
-    g_debug ("cpu backend: no usable oneDNN bf16 matmul on this CPU%s%s",
-        h->impl[0] ? ": " : "", h->impl);
+          dnnl_scratchpad_mode_user) != dnnl_success || !attr_with_sum (h)) {
+    g_debug ("cpu backend: oneDNN could not be set up: no bf16");
     hart_cpu_half_free (h);
     be->half_impl = "none";     /* probed: no bf16 */
     return;
   }
-  {
+  /* HART_CPU_BF16=widened: the widened products where oneDNN has its own,
+   * for comparisons and for testing that path on any machine */
+  if (g_strcmp0 (g_getenv ("HART_CPU_BF16"), "widened") == 0
+      || !half_probe (h, &native)) {
+    /* no bf16 product in oneDNN for this CPU (its reference loops, or
+     * none): every bf16 product widened to fp32 on OpenBLAS
+     * (cpu-bf16-widened.c), the convolutions by im2col */
+    g_debug ("cpu backend: oneDNN has no bf16 matmul here (%s): bf16 "
+        "products widened to fp32", h->impl[0] ? h->impl : "none");
+    h->widened = TRUE;
+    native = FALSE;
+    g_snprintf (h->impl, sizeof h->impl, "bf16 widened to fp32 on %s "
+        "(no bf16 unit), convolutions by im2col", hart_cpu_gemm_describe ());
+  } else {
     /* the decoder's convolution, for logs and benchmarks */
     char conv[64];
-    if (hart_cpu_conv_half_probe (h, conv, sizeof conv)) {
+    h->conv_direct = hart_cpu_conv_half_probe (h, conv, sizeof conv);
+    if (h->conv_direct) {
       g_strlcat (h->impl, ", convolutions on ", sizeof h->impl);
       g_strlcat (h->impl, conv, sizeof h->impl);
     } else {
       g_strlcat (h->impl, ", convolutions by im2col", sizeof h->impl);
     }
-  }
 #ifdef HART_HAVE_AMX_ATTENTION
-  {
-    /* the bf16 attention's kernel, for logs and benchmarks */
-    const HartAttentionParams hd64 = {.head_dim = 64 };
-    if (hart_cpu_attention_amx_usable (&hd64))
-      g_strlcat (h->impl, ", attention on AMX tiles", sizeof h->impl);
-  }
+    {
+      /* the bf16 attention's kernel, for logs and benchmarks */
+      const HartAttentionParams hd64 = {.head_dim = 64 };
+      if (hart_cpu_attention_amx_usable (&hd64))
+        g_strlcat (h->impl, ", attention on AMX tiles", sizeof h->impl);
+    }
 #endif
+  }
   be->priv = h;
   be->half_dtypes = 1u << HART_DTYPE_BF16;
   be->half_impl = h->impl;

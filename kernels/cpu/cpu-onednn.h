@@ -24,6 +24,12 @@ struct _HartCpuHalf
   dnnl_engine_t engine;
   dnnl_primitive_attr_t attr;   /* user-provided scratchpad */
   dnnl_primitive_attr_t attr_sum;       /* the same, and dst += product */
+  /* no bf16 matmul in oneDNN for this CPU (or HART_CPU_BF16=widened):
+   * every product runs widened to fp32 (cpu-bf16-widened.c) */
+  gboolean widened;
+  /* oneDNN has a (non-reference) bf16 convolution for the decoder's
+   * shapes: conv2d_half tries the direct path (cpu-conv-half.c) */
+  gboolean conv_direct;
   char impl[192];
 };
 
@@ -51,6 +57,17 @@ gboolean hart_cpu_onednn_execute (HartCpuHalf * h, dnnl_primitive_t prim,
 gboolean hart_cpu_onednn_matmul (HartCpuHalf * h,
     const dnnl_memory_desc_t * src_md, const void *src,
     const dnnl_memory_desc_t * wei_md, const void *wei,
+    const dnnl_memory_desc_t * bias_md, const void *bias,
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
+
+/* cpu-bf16-widened.c: the product hart_cpu_onednn_matmul describes (plain
+ * strided descriptors, 2 to 4 dimensions, the leading ones batch
+ * dimensions that may broadcast; bf16 src and wei, f32 dst and bias) with
+ * the bf16 operands widened to fp32 and multiplied by OpenBLAS, on the
+ * calling thread.  FALSE for descriptors outside that set or when out of
+ * memory. */
+gboolean hart_cpu_bf16_matmul_widened (const dnnl_memory_desc_t * src_md,
+    const void *src, const dnnl_memory_desc_t * wei_md, const void *wei,
     const dnnl_memory_desc_t * bias_md, const void *bias,
     const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
 

@@ -86,6 +86,12 @@ const char *hart_cpu_gemm_describe (void);
 void hart_cpu_sgemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
     int m, int n, int k, float alpha, const float *a, int lda,
     const float *b, int ldb, float beta, float *c, int ldc);
+/* The same product on the calling thread alone, with the same rows'
+ * bits (for callers already inside a pool chunk: the widened bf16
+ * products of cpu-bf16-widened.c). */
+void hart_cpu_sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m,
+    int n, int k, float alpha, const float *a, int lda, const float *b,
+    int ldb, float beta, float *c, int ldc);
 
 /* Op implementations, one group per file. */
 /* cpu-gemm.c */

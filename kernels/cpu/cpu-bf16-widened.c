@@ -1,0 +1,225 @@
+/* gst-hart — CPU backend: bf16 matrix products on CPUs without bf16 units
+ * Copyright (C) 2026 gst-hart developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Where oneDNN has no bf16 matmul for the CPU (Debian's 2.6 on a CPU
+ * without AVX-512 has only its reference loops, which the backend does not
+ * use), the bf16 ops still run: the products that hart_cpu_onednn_matmul
+ * would hand to oneDNN come here, their bf16 operands are widened to fp32
+ * (exact: a bf16 value is the upper half of an fp32 one) and OpenBLAS
+ * multiplies them.  The product of two bf16 values is exact in fp32 (8 + 8
+ * significant bits, within fp32's 24), so this is the matrix units'
+ * arithmetic, bf16 operands and fp32 sums, in another summation order: the
+ * bf16 tolerances of docs/precision.md hold.  What it gives is the bf16
+ * mode on every CPU: its memory (weights and KV cache in half the bytes),
+ * its results for tests, never its speed (the products run at fp32's
+ * rate, plus the widening), so "auto" does not pick it.
+ *
+ * Why hand-written: neither OpenBLAS 0.3.21's CBLAS (its sbgemm needs
+ * AVX-512 BF16 too, and is not in Debian's headers on every CPU) nor
+ * oneDNN has a bf16 product for these CPUs; widening into an sgemm is
+ * the library doing the arithmetic, this file only the conversion.
+ *
+ * Operands arrive as oneDNN 2.x memory descriptors (plain strided layouts
+ * of 2 to 4 dimensions, the leading ones batch dimensions that may
+ * broadcast, as oneDNN's matmul takes them).  The product runs in tiles of
+ * WIDE_COL_TILE columns and WIDE_ROW_TILE rows, each operand's tile
+ * widened into a per-thread scratch of (WIDE_ROW_TILE + WIDE_COL_TILE) · K
+ * floats (9 MiB for the widest K, Qwen2-1.5B's 8960), kept for the
+ * thread's next call as cpu-gemm.c keeps its padding scratch.  The tiles
+ * depend on the shapes only, and each tile's product is the fp32 path's
+ * single-threaded sgemm (hart_cpu_sgemm_one_thread), which gives a row
+ * the same bits whatever the rows multiplied with it: a frame of a batch
+ * comes out as the frame made alone, as in fp32 (docs/video.md).
+ */
+#include "cpu-onednn.h"
+
+#define WIDE_ROW_TILE 128
+#define WIDE_COL_TILE 128
+
+/* The widened tiles, one scratch per thread */
+static GPrivate wide_scratch = G_PRIVATE_INIT (g_free);
+static GPrivate wide_scratch_size = G_PRIVATE_INIT (NULL);
+
+static float *
+wide_scratch_get (gsize n_floats)
+{
+  float *buf = g_private_get (&wide_scratch);
+  gsize size = GPOINTER_TO_SIZE (g_private_get (&wide_scratch_size));
+
+  if (buf == NULL || size < n_floats) {
+    buf = g_try_malloc (n_floats * sizeof (float));
+    if (buf == NULL)
+      return NULL;
+    g_private_replace (&wide_scratch, buf);
+    g_private_set (&wide_scratch_size, GSIZE_TO_POINTER (n_floats));
+  }
+  return buf;
+}
+
+/* A plain (strided, unblocked) descriptor of N_DIMS dimensions and TYPE */
+static gboolean
+plain_md (const dnnl_memory_desc_t * md, int n_dims, dnnl_data_type_t type)
+{
+  return md->ndims == n_dims && md->data_type == type
+      && md->format_kind == dnnl_blocked
+      && md->format_desc.blocking.inner_nblks == 0;
+}
+
+/* Element offset of the block at batch index IDX (one per leading
+ * dimension) in MD: a dimension of size 1 broadcasts. */
+static int64_t
+batch_offset (const dnnl_memory_desc_t * md, const int64_t * idx, int n_batch)
+{
+  int64_t off = md->offset0;
+
+  for (int i = 0; i < n_batch; i++)
+    if (md->dims[i] != 1)
+      off += idx[i] * md->format_desc.blocking.strides[i];
+  return off;
+}
+
+static inline float
+widen (uint16_t h)
+{
+  const uint32_t bits = (uint32_t) h << 16;
+  float f;
+
+  memcpy (&f, &bits, sizeof f);
+  return f;
+}
+
+/* DST [rows, cols] (row-major, ld cols) = the bf16 values at SRC with the
+ * given strides, widened */
+static void
+widen_tile (float *dst, const uint16_t * src, int64_t rows, int64_t cols,
+    int64_t row_stride, int64_t col_stride)
+{
+  for (int64_t r = 0; r < rows; r++) {
+    const uint16_t *s = src + r * row_stride;
+    float *d = dst + r * cols;
+    if (col_stride == 1)
+      for (int64_t c = 0; c < cols; c++)
+        d[c] = widen (s[c]);
+    else
+      for (int64_t c = 0; c < cols; c++)
+        d[c] = widen (s[c * col_stride]);
+  }
+}
+
+/* One 2-D product C [m, n] (=|+=) A [m, k] · B [k, n] (+ bias), A and B
+ * bf16 with the given strides, C fp32 rows ldc apart.  BIAS: n values
+ * bias_stride apart, or NULL. */
+static gboolean
+widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
+    int64_t a_cs, const uint16_t * b, int64_t b_rs, int64_t b_cs,
+    const float *bias, int64_t bias_stride, int64_t m, int64_t n, int64_t k,
+    gboolean accumulate)
+{
+  const int64_t mt_max = MIN (m, WIDE_ROW_TILE), nt_max =
+      MIN (n, WIDE_COL_TILE);
+  float *scratch = wide_scratch_get ((gsize) (mt_max + nt_max) * k);
+  float *aw = scratch, *bw = scratch + (gsize) mt_max * k;
+
+  if (scratch == NULL)
+    return FALSE;
+  for (int64_t n0 = 0; n0 < n; n0 += WIDE_COL_TILE) {
+    const int64_t nt = MIN (WIDE_COL_TILE, n - n0);
+    /* each tile widened along its rows in memory: B [k, n] rows of n (an
+     * activation) as they are, or a weight matrix W [out, in] seen as
+     * B = Wᵀ read along W's rows and handed to sgemm transposed */
+    const gboolean b_rows = b_cs == 1;
+
+    if (b_rows)
+      widen_tile (bw, b + n0, k, nt, b_rs, 1);
+    else
+      widen_tile (bw, b + n0 * b_cs, nt, k, b_cs, b_rs);
+    for (int64_t m0 = 0; m0 < m; m0 += WIDE_ROW_TILE) {
+      const int64_t mt = MIN (WIDE_ROW_TILE, m - m0);
+      const gboolean a_rows = a_cs == 1 || a_rs != 1;
+      float *ct = c + m0 * ldc + n0;
+      float beta = accumulate ? 1.0f : 0.0f;
+
+      if (a_rows)
+        widen_tile (aw, a + m0 * a_rs, mt, k, a_rs, a_cs);
+      else
+        widen_tile (aw, a + m0, k, mt, a_cs, 1);
+      if (bias != NULL) {
+        for (int64_t r = 0; r < mt; r++)
+          for (int64_t j = 0; j < nt; j++)
+            ct[r * ldc + j] = (accumulate ? ct[r * ldc + j] : 0.0f) +
+                bias[(n0 + j) * bias_stride];
+        beta = 1.0f;
+      }
+      hart_cpu_sgemm_one_thread (!a_rows, !b_rows, (int) mt, (int) nt,
+          (int) k, 1.0f, aw, a_rows ? (int) k : (int) mt, bw,
+          b_rows ? (int) nt : (int) k, beta, ct, (int) ldc);
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+hart_cpu_bf16_matmul_widened (const dnnl_memory_desc_t * src_md,
+    const void *src, const dnnl_memory_desc_t * wei_md, const void *wei,
+    const dnnl_memory_desc_t * bias_md, const void *bias,
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate)
+{
+  const int nd = dst_md->ndims, n_batch = nd - 2;
+  const int64_t *sd = src_md->format_desc.blocking.strides;
+  const int64_t *wd = wei_md->format_desc.blocking.strides;
+  const int64_t *dd = dst_md->format_desc.blocking.strides;
+  const int64_t m = dst_md->dims[nd - 2], n = dst_md->dims[nd - 1];
+  const int64_t k = src_md->dims[nd - 1];
+  int64_t idx[DNNL_MAX_NDIMS] = { 0 }, n_blocks = 1;
+
+  if (nd < 2 || nd > 4 || !plain_md (src_md, nd, dnnl_bf16)
+      || !plain_md (wei_md, nd, dnnl_bf16) || !plain_md (dst_md, nd, dnnl_f32)
+      || (bias_md != NULL && !plain_md (bias_md, nd, dnnl_f32))
+      || dd[nd - 1] != 1 || src_md->dims[nd - 2] != m
+      || wei_md->dims[nd - 2] != k || wei_md->dims[nd - 1] != n
+      || (bias_md != NULL && bias_md->dims[nd - 1] != n))
+    return FALSE;
+  for (int i = 0; i < n_batch; i++) {
+    if ((src_md->dims[i] != 1 && src_md->dims[i] != dst_md->dims[i])
+        || (wei_md->dims[i] != 1 && wei_md->dims[i] != dst_md->dims[i])
+        || (bias_md != NULL && bias_md->dims[i] != 1))
+      return FALSE;
+    n_blocks *= dst_md->dims[i];
+  }
+  if (bias_md != NULL && bias_md->dims[nd - 2] != 1)
+    return FALSE;               /* a bias per row: no caller has one */
+  if (m == 0 || n == 0)
+    return TRUE;
+
+  for (int64_t blk = 0; blk < n_blocks; blk++) {
+    int64_t rest = blk;
+    for (int i = n_batch - 1; i >= 0; i--) {
+      idx[i] = rest % dst_md->dims[i];
+      rest /= dst_md->dims[i];
+    }
+    if (k == 0) {
+      /* no products: the bias, or zeros (plus dst when accumulating) */
+      float *c = (float *) dst + batch_offset (dst_md, idx, n_batch);
+      for (int64_t r = 0; r < m; r++)
+        for (int64_t j = 0; j < n; j++) {
+          float *y = c + r * dd[nd - 2] + j;
+          float v = bias ? ((const float *) bias)[bias_md->offset0 +
+              j * bias_md->format_desc.blocking.strides[nd - 1]] : 0.0f;
+          *y = accumulate ? *y + v : v;
+        }
+      continue;
+    }
+    if (!widened_product ((float *) dst + batch_offset (dst_md, idx,
+                n_batch), dd[nd - 2],
+            (const uint16_t *) src + batch_offset (src_md, idx, n_batch),
+            sd[nd - 2], sd[nd - 1],
+            (const uint16_t *) wei + batch_offset (wei_md, idx, n_batch),
+            wd[nd - 2], wd[nd - 1],
+            bias ? (const float *) bias + bias_md->offset0 : NULL,
+            bias_md ? bias_md->format_desc.blocking.strides[nd - 1] : 0,
+            m, n, k, accumulate))
+      return FALSE;
+  }
+  return TRUE;
+}
