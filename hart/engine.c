@@ -91,7 +91,7 @@ resolve_precision (HartBackend * be, const char *device,
     else if (be->ops->init_half == NULL)
       why = "this build has no oneDNN (libdnnl-dev; meson option onednn)";
     else if (be->half_dtypes == 0)
-      why = "oneDNN has no bf16 matrix product on this CPU";
+      why = "oneDNN could not be set up (out of memory?)";
     else
       why = "the CPU backend has bf16 only";
     g_set_error (error, HART_ERROR, HART_ERROR_UNSUPPORTED,

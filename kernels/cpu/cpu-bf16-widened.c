@@ -15,10 +15,11 @@
  * its results for tests, never its speed (the products run at fp32's
  * rate, plus the widening), so "auto" does not pick it.
  *
- * Why hand-written: neither OpenBLAS 0.3.21's CBLAS (its sbgemm needs
- * AVX-512 BF16 too, and is not in Debian's headers on every CPU) nor
- * oneDNN has a bf16 product for these CPUs; widening into an sgemm is
- * the library doing the arithmetic, this file only the conversion.
+ * Why hand-written: oneDNN 2.6 has no bf16 product for these CPUs, and
+ * Debian's OpenBLAS 0.3.21 declares cblas_sbgemm but is built without it
+ * (the library exports no such symbol; where it is built, its fast kernels
+ * need AVX-512 BF16 as well).  Widening into an sgemm leaves the
+ * arithmetic to the library; this file only converts.
  *
  * Operands arrive as oneDNN 2.x memory descriptors (plain strided layouts
  * of 2 to 4 dimensions, the leading ones batch dimensions that may
