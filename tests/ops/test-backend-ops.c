@@ -765,6 +765,16 @@ main (int argc, char **argv)
       b->be->ops->init_half (b->be);
       printf ("# %s: half precision on %s\n", b->name,
           b->be->half_impl ? b->be->half_impl : "none");
+      /* HART_CPU_BF16=widened (the backend-ops-bf16-widened test): the
+       * widened products must be what runs, or that test checks nothing */
+      if (g_strcmp0 (b->name, "cpu") == 0
+          && g_strcmp0 (g_getenv ("HART_CPU_BF16"), "widened") == 0
+          && b->be->half_dtypes != 0
+          && strstr (b->be->half_impl, "widened") == NULL) {
+        printf ("Bail out! HART_CPU_BF16=widened, but bf16 runs on %s\n",
+            b->be->half_impl);
+        return 1;
+      }
     }
     if (b->be != NULL && b->be->fp32_impl != NULL) {
       printf ("# %s: fp32 products on %s\n", b->name, b->be->fp32_impl);
