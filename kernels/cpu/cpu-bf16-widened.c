@@ -120,10 +120,12 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
   const int64_t mt_max = MIN (m, WIDE_ROW_TILE), nt_max =
       MIN (n, WIDE_COL_TILE);
   float *scratch = wide_scratch_get ((gsize) (mt_max + nt_max) * k);
-  float *aw = scratch, *bw = scratch + (gsize) mt_max * k;
+  float *aw, *bw;
 
   if (scratch == NULL)
     return FALSE;
+  aw = scratch;
+  bw = scratch + (gsize) mt_max *k;
   for (int64_t n0 = 0; n0 < n; n0 += WIDE_COL_TILE) {
     const int64_t nt = MIN (WIDE_COL_TILE, n - n0);
     /* each tile widened along its rows in memory: B [k, n] rows of n (an
@@ -179,7 +181,12 @@ hart_cpu_bf16_matmul_widened (const dnnl_memory_desc_t * src_md,
       || (bias_md != NULL && !plain_md (bias_md, nd, dnnl_f32))
       || dd[nd - 1] != 1 || src_md->dims[nd - 2] != m
       || wei_md->dims[nd - 2] != k || wei_md->dims[nd - 1] != n
-      || (bias_md != NULL && bias_md->dims[nd - 1] != n))
+      || (bias_md != NULL && bias_md->dims[nd - 1] != n)
+      || (bias != NULL) != (bias_md != NULL)
+      /* sgemm's sizes and leading dimensions are ints, and dst's rows
+       * must not overlap (oneDNN allows any stride on a size-1 dimension) */
+      || k > G_MAXINT || dd[nd - 2] > G_MAXINT || dd[nd - 2] < n
+      || src_md->dims[nd - 2] > G_MAXINT || n > G_MAXINT)
     return FALSE;
   for (int i = 0; i < n_batch; i++) {
     if ((src_md->dims[i] != 1 && src_md->dims[i] != dst_md->dims[i])
