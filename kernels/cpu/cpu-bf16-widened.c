@@ -23,11 +23,12 @@
  *
  * Operands arrive as oneDNN 2.x memory descriptors (plain strided layouts
  * of 2 to 4 dimensions, the leading ones batch dimensions that may
- * broadcast, as oneDNN's matmul takes them).  The product runs in tiles of
- * WIDE_COL_TILE columns and WIDE_ROW_TILE rows, each operand's tile
- * widened into a per-thread scratch of (WIDE_ROW_TILE + WIDE_COL_TILE) · K
- * floats (9 MiB for the widest K, Qwen2-1.5B's 8960), kept for the
- * thread's next call as cpu-gemm.c keeps its padding scratch.  The tiles
+ * broadcast, as oneDNN's matmul takes them).  The product runs over
+ * chunks of A's rows and tiles of B's columns (below), each widened into
+ * a per-thread scratch of at most WIDE_A_FLOATS + HART_CPU_WIDE_COL_TILE
+ * · K floats (8 MiB + 6.6 MiB at Qwen2's widest K, 8960), kept for the
+ * thread's next call as cpu-gemm.c keeps its padding scratch.  The chunks
+ * and tiles
  * depend on the shapes only, and each tile's product is the fp32 path's
  * single-threaded sgemm (hart_cpu_sgemm_one_thread), which gives a row
  * the same bits whatever the rows multiplied with it: a frame of a batch
@@ -35,8 +36,18 @@
  */
 #include "cpu-onednn.h"
 
-#define WIDE_ROW_TILE 128
-#define WIDE_COL_TILE 128
+/* A's rows in chunks of at most WIDE_A_FLOATS / K rows (at least
+ * WIDE_MIN_ROWS); B's columns in tiles of HART_CPU_WIDE_COL_TILE
+ * (cpu-onednn.h), counted from the product's first column.  Large enough
+ * that the copies and OpenBLAS's packing cost a few percent of the
+ * products (tiles of 128 × 128 ran linear_half at 40–70 % of the fp32
+ * linear's rate, docs/precision.md).  The column tiles are fixed, not
+ * sized by N: the Zen kernel's bits for a column depend on where it sits
+ * in the call (cpu-gemm.c), so a column must sit in the same tile whether
+ * the caller's product is cut into panels or not (linear_half cuts its
+ * panels at multiples of the tile when the products run widened). */
+#define WIDE_A_FLOATS (2u << 20)
+#define WIDE_MIN_ROWS 64
 
 /* The widened tiles, one scratch per thread */
 static GPrivate wide_scratch = G_PRIVATE_INIT (g_free);
@@ -117,45 +128,47 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
     const float *bias, int64_t bias_stride, int64_t m, int64_t n, int64_t k,
     gboolean accumulate)
 {
-  const int64_t mt_max = MIN (m, WIDE_ROW_TILE), nt_max =
-      MIN (n, WIDE_COL_TILE);
-  float *scratch = wide_scratch_get ((gsize) (mt_max + nt_max) * k);
+  /* rows of A per chunk and columns of B per tile, within the budgets */
+  const int64_t mc_max = MIN (m, MAX (WIDE_MIN_ROWS, WIDE_A_FLOATS / k));
+  const int64_t nt_step = MIN (n, HART_CPU_WIDE_COL_TILE);
+  float *scratch = wide_scratch_get ((gsize) (mc_max + nt_step) * k);
+  /* A's chunk as it lies in memory: rows of k (no transpose), or, for an
+   * operand stored column by column, [k, rows] handed to sgemm transposed;
+   * B's tile likewise: rows of n (an activation, as im2col's columns), or
+   * a weight matrix W [out, in] seen as B = Wᵀ, read along W's rows */
+  const gboolean a_rows = a_cs == 1 || a_rs != 1;
+  const gboolean b_rows = b_cs == 1;
   float *aw, *bw;
 
   if (scratch == NULL)
     return FALSE;
   aw = scratch;
-  bw = scratch + (gsize) mt_max *k;
-  for (int64_t n0 = 0; n0 < n; n0 += WIDE_COL_TILE) {
-    const int64_t nt = MIN (WIDE_COL_TILE, n - n0);
-    /* each tile widened along its rows in memory: B [k, n] rows of n (an
-     * activation) as they are, or a weight matrix W [out, in] seen as
-     * B = Wᵀ read along W's rows and handed to sgemm transposed */
-    const gboolean b_rows = b_cs == 1;
+  bw = scratch + (gsize) mc_max *k;
+  for (int64_t m0 = 0; m0 < m; m0 += mc_max) {
+    const int64_t mc = MIN (mc_max, m - m0);
 
-    if (b_rows)
-      widen_tile (bw, b + n0, k, nt, b_rs, 1);
+    if (a_rows)
+      widen_tile (aw, a + m0 * a_rs, mc, k, a_rs, a_cs);
     else
-      widen_tile (bw, b + n0 * b_cs, nt, k, b_cs, b_rs);
-    for (int64_t m0 = 0; m0 < m; m0 += WIDE_ROW_TILE) {
-      const int64_t mt = MIN (WIDE_ROW_TILE, m - m0);
-      const gboolean a_rows = a_cs == 1 || a_rs != 1;
+      widen_tile (aw, a + m0, k, mc, a_cs, 1);
+    for (int64_t n0 = 0; n0 < n; n0 += nt_step) {
+      const int64_t nt = MIN (nt_step, n - n0);
       float *ct = c + m0 * ldc + n0;
       float beta = accumulate ? 1.0f : 0.0f;
 
-      if (a_rows)
-        widen_tile (aw, a + m0 * a_rs, mt, k, a_rs, a_cs);
+      if (b_rows)
+        widen_tile (bw, b + n0, k, nt, b_rs, 1);
       else
-        widen_tile (aw, a + m0, k, mt, a_cs, 1);
+        widen_tile (bw, b + n0 * b_cs, nt, k, b_cs, b_rs);
       if (bias != NULL) {
-        for (int64_t r = 0; r < mt; r++)
+        for (int64_t r = 0; r < mc; r++)
           for (int64_t j = 0; j < nt; j++)
             ct[r * ldc + j] = (accumulate ? ct[r * ldc + j] : 0.0f) +
                 bias[(n0 + j) * bias_stride];
         beta = 1.0f;
       }
-      hart_cpu_sgemm_one_thread (!a_rows, !b_rows, (int) mt, (int) nt,
-          (int) k, 1.0f, aw, a_rows ? (int) k : (int) mt, bw,
+      hart_cpu_sgemm_one_thread (!a_rows, !b_rows, (int) mc, (int) nt,
+          (int) k, 1.0f, aw, a_rows ? (int) k : (int) mc, bw,
           b_rows ? (int) nt : (int) k, beta, ct, (int) ldc);
     }
   }

@@ -222,11 +222,15 @@ hart_cpu_linear_half (HartBackend * be, float *y, const float *x,
 
     hart_cpu_parallel_for (be, mb, hart_cpu_grain (be, mb, (gsize) mb * in),
         round_rows, &R);
-    if (parts > 1 && macs >= HALF_PARALLEL_MIN_MACS
-        && out >= 2 * HALF_COL_QUANTUM) {
+    /* widened products: panels cut at their column tiles, so that a
+     * column's bits do not depend on whether the product was cut (which
+     * depends on the rows: a frame alone or in a batch) */
+    const int quantum = ((HartCpuHalf *) be->priv)->widened ?
+        HART_CPU_WIDE_COL_TILE : HALF_COL_QUANTUM;
+
+    if (parts > 1 && macs >= HALF_PARALLEL_MIN_MACS && out >= 2 * quantum) {
       chunk = (out + parts - 1) / parts;
-      chunk = (chunk + HALF_COL_QUANTUM - 1) / HALF_COL_QUANTUM *
-          HALF_COL_QUANTUM;
+      chunk = (chunk + quantum - 1) / quantum * quantum;
     }
     parts = (out + chunk - 1) / chunk;
     P.be = be;

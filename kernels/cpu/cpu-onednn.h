@@ -60,6 +60,10 @@ gboolean hart_cpu_onednn_matmul (HartCpuHalf * h,
     const dnnl_memory_desc_t * bias_md, const void *bias,
     const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
 
+/* The widened products' column tiles (cpu-bf16-widened.c): a multiple of
+ * the sgemm kernels' 12- and 16-column blocks and of HALF_COL_QUANTUM. */
+#define HART_CPU_WIDE_COL_TILE 192
+
 /* cpu-bf16-widened.c: the product hart_cpu_onednn_matmul describes (plain
  * strided descriptors, 2 to 4 dimensions, the leading ones batch
  * dimensions that may broadcast; bf16 src and wei, f32 dst and bias) with
