@@ -53,6 +53,20 @@ hart_test_bf16 (void)
 #endif
 }
 
+/* TRUE where the CPU's flags tell how oneDNN 2.6 runs bf16: an x86-64
+ * Linux machine with a oneDNN build.  Elsewhere (aarch64, where oneDNN may
+ * have bf16 kernels that /proc/cpuinfo's "flags" line does not announce)
+ * the tests check that bf16 runs, not how. */
+static inline gboolean
+hart_test_bf16_flags_known (void)
+{
+#if defined (__x86_64__) && defined (HART_HAVE_ONEDNN)
+  return g_file_test ("/proc/cpuinfo", G_FILE_TEST_EXISTS);
+#else
+  return FALSE;
+#endif
+}
+
 /* TRUE when this CPU has bf16 instructions or matrix units: bf16 must then
  * run on them (the engine's precision implementation does not say
  * "widened") and "auto" must pick it.  FALSE without oneDNN, or where

@@ -119,7 +119,9 @@ if [ "$MODE" != "--valgrind" ]; then
   bf16_kernels=widened
   if [ "${HART_EXPECT_BF16:-0}" = 1 ]; then
     bf16_expect=yes
-    if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null; then
+    if [ "$(uname -m)" != x86_64 ]; then
+      bf16_kernels=      # the flags tell only an x86-64 CPU's kernels
+    elif grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null; then
       bf16_kernels=oneDNN
     fi
   fi

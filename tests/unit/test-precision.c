@@ -206,8 +206,9 @@ test_bf16_deterministic (Fixture * f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (images_equal (a, b));
   g_assert_false (images_equal (a, ref));
-  g_assert_true (g_str_has_prefix (hart_engine_get_precision_impl (engine),
-          hart_test_bf16_native ()? "bf16 (oneDNN " : "bf16 (bf16 widened"));
+  if (hart_test_bf16_flags_known ())
+    g_assert_true (g_str_has_prefix (hart_engine_get_precision_impl (engine),
+            hart_test_bf16_native ()? "bf16 (oneDNN " : "bf16 (bf16 widened"));
   hart_images_free (a);
   hart_images_free (b);
   hart_images_free (ref);
@@ -296,8 +297,10 @@ test_refusals (void)
   engine = hart_engine_new_with_precision ("cpu", 0, 0, HART_PRECISION_AUTO,
       &error);
   g_assert_no_error (error);
-  g_assert_cmpint (hart_engine_get_precision (engine), ==,
-      hart_test_bf16_native ()? HART_PRECISION_BF16 : HART_PRECISION_FP32);
+  g_assert_cmpint (hart_engine_get_precision (engine), !=, HART_PRECISION_AUTO);
+  if (hart_test_bf16_flags_known ())
+    g_assert_cmpint (hart_engine_get_precision (engine), ==,
+        hart_test_bf16_native ()? HART_PRECISION_BF16 : HART_PRECISION_FP32);
   hart_engine_unref (engine);
 #ifdef HART_HAVE_ONEDNN
   /* bf16 runs on every CPU of a oneDNN build; its implementation names the
@@ -307,8 +310,9 @@ test_refusals (void)
   g_assert_no_error (error);
   g_test_message ("bf16 on this CPU: %s",
       hart_engine_get_precision_impl (engine));
-  g_assert_cmpint (strstr (hart_engine_get_precision_impl (engine),
-          "widened") != NULL, ==, !hart_test_bf16_native ());
+  if (hart_test_bf16_flags_known ())
+    g_assert_cmpint (strstr (hart_engine_get_precision_impl (engine),
+            "widened") != NULL, ==, !hart_test_bf16_native ());
   hart_engine_unref (engine);
   /* and HART_CPU_BF16=widened asks for the widened products anywhere */
   g_setenv ("HART_CPU_BF16", "widened", TRUE);
