@@ -11,9 +11,9 @@
  * significant bits, within fp32's 24), so this is the matrix units'
  * arithmetic, bf16 operands and fp32 sums, in another summation order: the
  * bf16 tolerances of docs/precision.md hold.  What it gives is the bf16
- * mode on every CPU: its memory (weights and KV cache in half the bytes),
- * its results for tests, never its speed (the products run at fp32's
- * rate, plus the widening), so "auto" does not pick it.
+ * mode on every CPU: its memory (weights and KV cache in half the
+ * bytes), its results (the same fidelity), never its speed (the products
+ * run at fp32's rate, plus the widening), so "auto" does not pick it.
  *
  * Why hand-written: oneDNN 2.6 has no bf16 product for these CPUs, and
  * Debian's OpenBLAS 0.3.21 declares cblas_sbgemm but is built without it
@@ -28,11 +28,10 @@
  * a per-thread scratch of at most WIDE_A_FLOATS + HART_CPU_WIDE_COL_TILE
  * · K floats (8 MiB + 6.6 MiB at Qwen2's widest K, 8960), kept for the
  * thread's next call as cpu-gemm.c keeps its padding scratch.  The chunks
- * and tiles
- * depend on the shapes only, and each tile's product is the fp32 path's
- * single-threaded sgemm (hart_cpu_sgemm_one_thread), which gives a row
- * the same bits whatever the rows multiplied with it: a frame of a batch
- * comes out as the frame made alone, as in fp32 (docs/video.md).
+ * and tiles depend on the shapes only, and each tile's product is the fp32
+ * path's single-threaded sgemm (hart_cpu_sgemm_one_thread), which gives
+ * a row the same bits whatever the rows multiplied with it: a frame of a
+ * batch comes out as the frame made alone, as in fp32 (docs/video.md).
  */
 #include "cpu-onednn.h"
 
