@@ -27,7 +27,7 @@
  * chunks of A's rows and tiles of B's columns (below), each widened into
  * a per-thread scratch of at most WIDE_A_FLOATS + HART_CPU_WIDE_COL_TILE
  * · K floats (8 MiB + 6.6 MiB at Qwen2's widest K, 8960), kept for the
- * thread's next call as cpu-gemm.c keeps its padding scratch.  The chunks
+ * thread's next call (hart_cpu_thread_scratch, cpu-private.h).  The chunks
  * and tiles depend on the shapes only, and each tile's product is the fp32
  * path's single-threaded sgemm (hart_cpu_sgemm_one_thread), which gives
  * a row the same bits whatever the rows multiplied with it: a frame of a
@@ -49,24 +49,7 @@
 #define WIDE_MIN_ROWS 64
 
 /* The widened tiles, one scratch per thread */
-static GPrivate wide_scratch = G_PRIVATE_INIT (g_free);
-static GPrivate wide_scratch_size = G_PRIVATE_INIT (NULL);
-
-static float *
-wide_scratch_get (gsize n_floats)
-{
-  float *buf = g_private_get (&wide_scratch);
-  gsize size = GPOINTER_TO_SIZE (g_private_get (&wide_scratch_size));
-
-  if (buf == NULL || size < n_floats) {
-    buf = g_try_malloc (n_floats * sizeof (float));
-    if (buf == NULL)
-      return NULL;
-    g_private_replace (&wide_scratch, buf);
-    g_private_set (&wide_scratch_size, GSIZE_TO_POINTER (n_floats));
-  }
-  return buf;
-}
+static HartCpuThreadScratch wide_scratch = HART_CPU_THREAD_SCRATCH_INIT;
 
 /* A plain (strided, unblocked) descriptor of N_DIMS dimensions and TYPE */
 static gboolean
@@ -90,18 +73,8 @@ batch_offset (const dnnl_memory_desc_t * md, const int64_t * idx, int n_batch)
   return off;
 }
 
-static inline float
-widen (uint16_t h)
-{
-  const uint32_t bits = (uint32_t) h << 16;
-  float f;
-
-  memcpy (&f, &bits, sizeof f);
-  return f;
-}
-
 /* DST [rows, cols] (row-major, ld cols) = the bf16 values at SRC with the
- * given strides, widened */
+ * given strides, widened (kernels/dtype.h: exact) */
 static void
 widen_tile (float *dst, const uint16_t * src, int64_t rows, int64_t cols,
     int64_t row_stride, int64_t col_stride)
@@ -110,11 +83,10 @@ widen_tile (float *dst, const uint16_t * src, int64_t rows, int64_t cols,
     const uint16_t *s = src + r * row_stride;
     float *d = dst + r * cols;
     if (col_stride == 1)
-      for (int64_t c = 0; c < cols; c++)
-        d[c] = widen (s[c]);
+      hart_convert_to_f32 (d, s, HART_DTYPE_BF16, cols);
     else
       for (int64_t c = 0; c < cols; c++)
-        d[c] = widen (s[c * col_stride]);
+        d[c] = hart_bf16_to_f32 (s[c * col_stride]);
   }
 }
 
@@ -130,7 +102,8 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
   /* rows of A per chunk and columns of B per tile, within the budgets */
   const int64_t mc_max = MIN (m, MAX (WIDE_MIN_ROWS, WIDE_A_FLOATS / k));
   const int64_t nt_step = MIN (n, HART_CPU_WIDE_COL_TILE);
-  float *scratch = wide_scratch_get ((gsize) (mc_max + nt_step) * k);
+  float *scratch = hart_cpu_thread_scratch (&wide_scratch,
+      (gsize) (mc_max + nt_step) * k * sizeof (float));
   /* A's chunk as it lies in memory: rows of k (no transpose), or, for an
    * operand stored column by column, [k, rows] handed to sgemm transposed;
    * B's tile likewise: rows of n (an activation, as im2col's columns), or

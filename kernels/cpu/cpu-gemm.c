@@ -135,22 +135,18 @@ hart_cpu_gemm_describe (void)
 }
 
 /* scratch of the padded products, one per thread */
-static GPrivate pad_scratch = G_PRIVATE_INIT (g_free);
-static GPrivate pad_scratch_size = G_PRIVATE_INIT (NULL);
+static HartCpuThreadScratch pad_scratch = HART_CPU_THREAD_SCRATCH_INIT;
 
 static float *
 pad_scratch_get (gsize n_floats)
 {
-  float *buf = g_private_get (&pad_scratch);
-  gsize size = GPOINTER_TO_SIZE (g_private_get (&pad_scratch_size));
+  float *buf = hart_cpu_thread_scratch (&pad_scratch,
+      n_floats * sizeof (float));
 
-  if (buf == NULL || size < n_floats) {
-    /* zeroed: the padding's rows are never read back, but they are read,
-     * and must be defined for Valgrind and MemorySanitizer */
-    buf = g_new0 (float, n_floats);
-    g_private_replace (&pad_scratch, buf);
-    g_private_set (&pad_scratch_size, GSIZE_TO_POINTER (n_floats));
-  }
+  /* at most 8 MiB (above): the ops have no error path for it */
+  if (buf == NULL)
+    g_error ("cpu backend: out of memory for %" G_GSIZE_FORMAT
+        " bytes of GEMM scratch", n_floats * sizeof (float));
   return buf;
 }
 

@@ -74,6 +74,35 @@ hart_cpu_parallel_for (HartBackend * be, gsize n_items, gsize grain,
   hart_cpu_pool_parallel_for (be->pool, n_items, grain, fn, data);
 }
 
+/* A buffer kept per thread from one call to the next (freed when the
+ * thread ends), grown to the largest size asked for: scratch that every
+ * call of an op needs (cpu-gemm.c's padding, cpu-bf16-widened.c's widened
+ * tiles).  Zeroed when allocated: padding rows are read, and must be
+ * defined for Valgrind and MemorySanitizer.  NULL when out of memory. */
+typedef struct
+{
+  GPrivate buf;
+  GPrivate size;
+} HartCpuThreadScratch;
+
+#define HART_CPU_THREAD_SCRATCH_INIT \
+  { G_PRIVATE_INIT (g_free), G_PRIVATE_INIT (NULL) }
+
+static inline void *
+hart_cpu_thread_scratch (HartCpuThreadScratch * s, gsize bytes)
+{
+  void *buf = g_private_get (&s->buf);
+
+  if (buf == NULL || GPOINTER_TO_SIZE (g_private_get (&s->size)) < bytes) {
+    buf = g_try_malloc0 (MAX (bytes, 1));
+    if (buf == NULL)
+      return NULL;
+    g_private_replace (&s->buf, buf);
+    g_private_set (&s->size, GSIZE_TO_POINTER (bytes));
+  }
+  return buf;
+}
+
 /* Makes sure OpenBLAS runs single-threaded inside our pool's chunks. */
 void hart_cpu_blas_single_thread (void);
 
