@@ -328,7 +328,6 @@ hart_cpu_half_init (HartBackend * be)
     g_debug ("cpu backend: oneDNN has no bf16 matmul here (%s): bf16 "
         "products widened to fp32", h->impl[0] ? h->impl : "none");
     h->widened = TRUE;
-    native = FALSE;
     g_snprintf (h->impl, sizeof h->impl, "bf16 widened to fp32 on %s "
         "(no bf16 unit), convolutions by im2col", hart_cpu_gemm_describe ());
   } else {
