@@ -151,7 +151,22 @@ hart_convert_to_f32 (float *dst, const void *src, HartDType src_dtype, gsize n)
     }
     case HART_DTYPE_BF16:{
       const uint16_t *s = src;
-      for (i = 0; i < n; i++)
+      i = 0;
+#if defined (__GNUC__)
+      /* Eight at a time in vector registers (the widened bf16 products
+       * convert their operands here on every call): the same bits as
+       * hart_bf16_to_f32, each value the upper half of its fp32 one. */
+      typedef uint16_t v8hu __attribute__((vector_size (16)));
+      typedef uint32_t v8su __attribute__((vector_size (32)));
+      for (; i + 8 <= n; i += 8) {
+        v8hu halves;
+        v8su bits;
+        memcpy (&halves, s + i, sizeof halves);
+        bits = __builtin_convertvector (halves, v8su) << 16;
+        memcpy (dst + i, &bits, sizeof bits);
+      }
+#endif
+      for (; i < n; i++)
         dst[i] = hart_bf16_to_f32 (s[i]);
       return TRUE;
     }

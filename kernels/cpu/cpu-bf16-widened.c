@@ -90,6 +90,52 @@ widen_tile (float *dst, const uint16_t * src, int64_t rows, int64_t cols,
   }
 }
 
+/* C's tile [mc, nt] at CT (rows ldc apart) starts as the bias (added to C
+ * when accumulating); the product then adds to it. */
+static void
+bias_tile (float *ct, int64_t ldc, const float *bias, int64_t bias_stride,
+    int64_t mc, int64_t nt, gboolean accumulate)
+{
+  for (int64_t r = 0; r < mc; r++)
+    for (int64_t j = 0; j < nt; j++)
+      ct[r * ldc + j] = (accumulate ? ct[r * ldc + j] : 0.0f) +
+          bias[j * bias_stride];
+}
+
+/* A's chunk of MC rows at A, widened into the padded row chunks of
+ * cpu-gemm.c (hart_cpu_sgemm_padded_chunk): consecutive sub-chunks of at
+ * most HART_CPU_GEMM_ROWS_CHUNK rows, each between its zero rows,
+ * row-major [rows, k] (A_ROWS) or column-major. */
+static void
+widen_padded_chunks (float *aw, const uint16_t * a, int64_t a_rs,
+    int64_t a_cs, gboolean a_rows, int64_t mc, int64_t k)
+{
+  const int64_t pad = HART_CPU_GEMM_ROWS_PAD;
+
+  for (int64_t s0 = 0; s0 < mc; s0 += HART_CPU_GEMM_ROWS_CHUNK) {
+    const int64_t rows = MIN (HART_CPU_GEMM_ROWS_CHUNK, mc - s0);
+    const int64_t mp = hart_cpu_gemm_chunk_rows ((int) rows);
+
+    if (a_rows) {
+      memset (aw, 0, (gsize) (pad * k) * sizeof (float));
+      widen_tile (aw + pad * k, a + s0 * a_rs, rows, k, a_rs, a_cs);
+      memset (aw + (pad + rows) * k, 0,
+          (gsize) ((mp - pad - rows) * k) * sizeof (float));
+    } else {
+      /* stored column by column (a_rs = 1): column p holds the rows */
+      for (int64_t p = 0; p < k; p++) {
+        float *col = aw + p * mp;
+        memset (col, 0, (gsize) pad * sizeof (float));
+        hart_convert_to_f32 (col + pad, a + s0 + p * a_cs, HART_DTYPE_BF16,
+            (gsize) rows);
+        memset (col + pad + rows, 0, (gsize) (mp - pad - rows) *
+            sizeof (float));
+      }
+    }
+    aw += mp * k;
+  }
+}
+
 /* One 2-D product C [m, n] (=|+=) A [m, k] · B [k, n] (+ bias), A and B
  * bf16 with the given strides, C fp32 rows ldc apart.  BIAS: n values
  * bias_stride apart, or NULL. */
@@ -102,8 +148,20 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
   /* rows of A per chunk and columns of B per tile, within the budgets */
   const int64_t mc_max = MIN (m, MAX (WIDE_MIN_ROWS, WIDE_A_FLOATS / k));
   const int64_t nt_step = MIN (n, HART_CPU_WIDE_COL_TILE);
+  /* Where the fp32 products run in padded row chunks (every CPU whose
+   * OpenBLAS kernel is not AVX-512's), A is widened straight into them,
+   * once per chunk, rather than widened and then copied into them again
+   * for every tile of B: the same calls of the kernel, the same bits, a
+   * fifth less time where a product has many columns (docs/precision.md). */
+  const gboolean padded = hart_cpu_gemm_rows_padded ();
+  const int64_t n_sub = (mc_max + HART_CPU_GEMM_ROWS_CHUNK - 1) /
+      HART_CPU_GEMM_ROWS_CHUNK;
+  const int64_t a_floats = padded ? ((n_sub - 1) *
+      hart_cpu_gemm_chunk_rows (HART_CPU_GEMM_ROWS_CHUNK) +
+      hart_cpu_gemm_chunk_rows ((int) (mc_max - (n_sub - 1) *
+              HART_CPU_GEMM_ROWS_CHUNK))) * k : mc_max * k;
   float *scratch = hart_cpu_thread_scratch (&wide_scratch,
-      (gsize) (mc_max + nt_step) * k * sizeof (float));
+      (gsize) (a_floats + nt_step * k) * sizeof (float));
   /* A's chunk as it lies in memory: rows of k (no transpose), or, for an
    * operand stored column by column, [k, rows] handed to sgemm transposed;
    * B's tile likewise: rows of n (an activation, as im2col's columns), or
@@ -115,16 +173,20 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
   if (scratch == NULL)
     return FALSE;
   aw = scratch;
-  bw = scratch + (gsize) mc_max *k;
+  bw = scratch + a_floats;
   for (int64_t m0 = 0; m0 < m; m0 += mc_max) {
     const int64_t mc = MIN (mc_max, m - m0);
 
-    if (a_rows)
+    if (padded)
+      widen_padded_chunks (aw, a + m0 * (a_rows ? a_rs : 1), a_rs, a_cs,
+          a_rows, mc, k);
+    else if (a_rows)
       widen_tile (aw, a + m0 * a_rs, mc, k, a_rs, a_cs);
     else
       widen_tile (aw, a + m0, k, mc, a_cs, 1);
     for (int64_t n0 = 0; n0 < n; n0 += nt_step) {
       const int64_t nt = MIN (nt_step, n - n0);
+      const int ldb = b_rows ? (int) nt : (int) k;
       float *ct = c + m0 * ldc + n0;
       float beta = accumulate ? 1.0f : 0.0f;
 
@@ -133,15 +195,24 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
       else
         widen_tile (bw, b + n0 * b_cs, nt, k, b_cs, b_rs);
       if (bias != NULL) {
-        for (int64_t r = 0; r < mc; r++)
-          for (int64_t j = 0; j < nt; j++)
-            ct[r * ldc + j] = (accumulate ? ct[r * ldc + j] : 0.0f) +
-                bias[(n0 + j) * bias_stride];
+        bias_tile (ct, ldc, bias + n0 * bias_stride, bias_stride, mc, nt,
+            accumulate);
         beta = 1.0f;
       }
-      hart_cpu_sgemm_one_thread (!a_rows, !b_rows, (int) mc, (int) nt,
-          (int) k, 1.0f, aw, a_rows ? (int) k : (int) mc, bw,
-          b_rows ? (int) nt : (int) k, beta, ct, (int) ldc);
+      if (!padded) {
+        hart_cpu_sgemm_one_thread (!a_rows, !b_rows, (int) mc, (int) nt,
+            (int) k, 1.0f, aw, a_rows ? (int) k : (int) mc, bw, ldb, beta,
+            ct, (int) ldc);
+        continue;
+      }
+      /* the chunks hart_cpu_sgemm_one_thread would have cut from the
+       * widened A, in the same order */
+      for (int64_t s0 = 0, off = 0; s0 < mc; s0 += HART_CPU_GEMM_ROWS_CHUNK) {
+        const int64_t rows = MIN (HART_CPU_GEMM_ROWS_CHUNK, mc - s0);
+        hart_cpu_sgemm_padded_chunk (!a_rows, !b_rows, (int) rows, (int) nt,
+            (int) k, 1.0f, aw + off, bw, ldb, beta, ct + s0 * ldc, (int) ldc);
+        off += hart_cpu_gemm_chunk_rows ((int) rows) * k;
+      }
     }
   }
   return TRUE;

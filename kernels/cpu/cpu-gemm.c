@@ -71,9 +71,9 @@ scale_matrix (float *c, int m, int n, int ldc, float beta)
  * measured against the plain call on the same machine: 1.01-1.16× for
  * HART's shapes (the padding rows, the copies, and the weights packed
  * again for every chunk). */
-#define GEMM_ROWS_PAD 8
-#define GEMM_ROWS_PANEL 320
-#define GEMM_ROWS_CHUNK (GEMM_ROWS_PANEL - 2 * GEMM_ROWS_PAD)
+#define GEMM_ROWS_PAD HART_CPU_GEMM_ROWS_PAD
+#define GEMM_ROWS_PANEL HART_CPU_GEMM_ROWS_PANEL
+#define GEMM_ROWS_CHUNK HART_CPU_GEMM_ROWS_CHUNK
 #define GEMM_ROWS_COL_QUANTUM 48
 /* columns per call of a chunk: bounds the transposed scratch */
 #define GEMM_ROWS_COL_BLOCK (64 * GEMM_ROWS_COL_QUANTUM)
@@ -224,6 +224,52 @@ copy_transposed (float *dst, gsize ld_dst, const float *src, gsize ld_src,
   }
 }
 
+/* the transposed C of a padded chunk, one per thread */
+static HartCpuThreadScratch chunk_out_scratch = HART_CPU_THREAD_SCRATCH_INIT;
+
+gboolean
+hart_cpu_gemm_rows_padded (void)
+{
+  return gemm_layout () == GEMM_ROWS_PADDED;
+}
+
+int
+hart_cpu_gemm_chunk_rows (int mc)
+{
+  /* GEMM_ROWS_PAD rows before, 8 to 15 after: a multiple of 8 */
+  return (mc + 2 * GEMM_ROWS_PAD + 7) / 8 * 8;
+}
+
+/* One chunk of GEMM_ROWS_PADDED: C [mc, n] = alpha · A2's real rows ·
+ * op(B) + beta · C, A2 the chunk as sgemm_rows_padded lays it out. */
+void
+hart_cpu_sgemm_padded_chunk (gboolean a2_col_major, gboolean trans_b, int mc,
+    int n, int k, float alpha, const float *a2, const float *b, int ldb,
+    float beta, float *c, int ldc)
+{
+  const int mp = hart_cpu_gemm_chunk_rows (mc);
+  const int nb_max = MIN (n, GEMM_ROWS_COL_BLOCK);
+  float *c2 = hart_cpu_thread_scratch (&chunk_out_scratch,
+      (gsize) mp * nb_max * sizeof (float));
+
+  if (c2 == NULL)
+    g_error ("cpu backend: out of memory for %" G_GSIZE_FORMAT
+        " bytes of GEMM scratch", (gsize) mp * nb_max * sizeof (float));
+  for (int j0 = 0; j0 < n; j0 += GEMM_ROWS_COL_BLOCK) {
+    const int nb = MIN (GEMM_ROWS_COL_BLOCK, n - j0);
+    const float *bj = trans_b ? b + (gsize) j0 * ldb : b + j0;
+    float *cj = c + j0;
+
+    if (beta != 0.0f)           /* C2's real rows from C */
+      copy_transposed (c2 + GEMM_ROWS_PAD, mp, cj, ldc, nb, mc);
+    /* C2 [mp, nb] (column-major) = op(A2) · op(B) */
+    cblas_sgemm (CblasColMajor, a2_col_major ? CblasNoTrans : CblasTrans,
+        trans_b ? CblasNoTrans : CblasTrans, mp, nb, k, alpha, a2,
+        a2_col_major ? mp : k, bj, ldb, beta, c2, mp);
+    copy_transposed (cj, ldc, c2 + GEMM_ROWS_PAD, mp, mc, nb);
+  }
+}
+
 /* GEMM_ROWS_PADDED: rows of op(A) in chunks, each copied between zero rows
  * into scratch and multiplied as the kernel's M (see above). */
 static void
@@ -233,17 +279,13 @@ sgemm_rows_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
 {
   const gsize f = sizeof (float);
   const int mp_max = MIN (GEMM_ROWS_PANEL,
-      (MIN (m, GEMM_ROWS_CHUNK) + 2 * GEMM_ROWS_PAD + 7) / 8 * 8);
-  const int nb_max = MIN (n, GEMM_ROWS_COL_BLOCK);
-  float *a2 = pad_scratch_get ((gsize) mp_max * k + (gsize) mp_max * nb_max);
-  float *c2 = a2 + (gsize) mp_max * k;
+      hart_cpu_gemm_chunk_rows (MIN (m, GEMM_ROWS_CHUNK)));
+  float *a2 = pad_scratch_get ((gsize) mp_max * k);
 
   for (int r0 = 0; r0 < m; r0 += GEMM_ROWS_CHUNK) {
     const int mc = MIN (GEMM_ROWS_CHUNK, m - r0);
-    /* GEMM_ROWS_PAD rows before, 8 to 15 after: a multiple of 8 */
-    const int mp = (mc + 2 * GEMM_ROWS_PAD + 7) / 8 * 8;
+    const int mp = hart_cpu_gemm_chunk_rows (mc);
     const int after = mp - GEMM_ROWS_PAD - mc;
-    int lda2;
 
     if (!trans_a) {
       /* op(A) = A [m, k]: a2 row-major [mp, k], the kernel reads it
@@ -252,7 +294,6 @@ sgemm_rows_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
       hart_cpu_copy_2d (a2 + (gsize) GEMM_ROWS_PAD * k, k * f,
           a + (gsize) r0 * lda, lda * f, k * f, mc);
       memset (a2 + (gsize) (GEMM_ROWS_PAD + mc) * k, 0, (gsize) after * k * f);
-      lda2 = k;
     } else {
       /* op(A) = Aᵀ, A [k, m]: a2 column-major [mp, k], ld mp */
       for (int p = 0; p < k; p++) {
@@ -261,21 +302,9 @@ sgemm_rows_padded (gboolean trans_a, gboolean trans_b, int m, int n, int k,
         memcpy (col + GEMM_ROWS_PAD, a + (gsize) p * lda + r0, mc * f);
         memset (col + GEMM_ROWS_PAD + mc, 0, after * f);
       }
-      lda2 = mp;
     }
-    for (int j0 = 0; j0 < n; j0 += GEMM_ROWS_COL_BLOCK) {
-      const int nb = MIN (GEMM_ROWS_COL_BLOCK, n - j0);
-      const float *bj = trans_b ? b + (gsize) j0 * ldb : b + j0;
-      float *cj = c + (gsize) r0 * ldc + j0;
-
-      if (beta != 0.0f)         /* C2's real rows from C */
-        copy_transposed (c2 + GEMM_ROWS_PAD, mp, cj, ldc, nb, mc);
-      /* C2 [mp, nb] (column-major) = op(A2) · op(B) */
-      cblas_sgemm (CblasColMajor, trans_a ? CblasNoTrans : CblasTrans,
-          trans_b ? CblasNoTrans : CblasTrans, mp, nb, k, alpha, a2, lda2,
-          bj, ldb, beta, c2, mp);
-      copy_transposed (cj, ldc, c2 + GEMM_ROWS_PAD, mp, mc, nb);
-    }
+    hart_cpu_sgemm_padded_chunk (trans_a, trans_b, mc, n, k, alpha, a2, b,
+        ldb, beta, c + (gsize) r0 * ldc, ldc);
   }
 }
 

@@ -122,6 +122,25 @@ void hart_cpu_sgemm_one_thread (gboolean trans_a, gboolean trans_b, int m,
     int n, int k, float alpha, const float *a, int lda, const float *b,
     int ldb, float beta, float *c, int ldc);
 
+/* The padded row chunks (cpu-gemm.c, GEMM_ROWS_PADDED), for a caller that
+ * builds A's chunks itself instead of having them copied (the widened bf16
+ * products, which widen straight into them): whether the fp32 products run
+ * that way on this CPU; a chunk holds at most HART_CPU_GEMM_ROWS_CHUNK real
+ * rows after HART_CPU_GEMM_ROWS_PAD zero rows, and
+ * hart_cpu_gemm_chunk_rows (mc) rows in all (the rest zero); A2 is
+ * row-major [rows, k], or column-major (a2_col_major, ld rows).  The
+ * product of a chunk has the bits hart_cpu_sgemm_one_thread gives its
+ * rows. */
+#define HART_CPU_GEMM_ROWS_PAD 8
+#define HART_CPU_GEMM_ROWS_PANEL 320
+#define HART_CPU_GEMM_ROWS_CHUNK \
+  (HART_CPU_GEMM_ROWS_PANEL - 2 * HART_CPU_GEMM_ROWS_PAD)
+gboolean hart_cpu_gemm_rows_padded (void);
+int hart_cpu_gemm_chunk_rows (int mc);
+void hart_cpu_sgemm_padded_chunk (gboolean a2_col_major, gboolean trans_b,
+    int mc, int n, int k, float alpha, const float *a2, const float *b,
+    int ldb, float beta, float *c, int ldc);
+
 /* Op implementations, one group per file. */
 /* cpu-gemm.c */
 void hart_cpu_gemm (HartBackend * be, gboolean trans_a, gboolean trans_b,
