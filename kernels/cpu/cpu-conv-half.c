@@ -23,7 +23,13 @@
  *     DIRECT_CONV_MAX_PACKS input row counts, out of memory before anything
  *     is written), and with HART_CPU_CONV=im2col in the environment (for
  *     comparisons).
- * Both round x and w to bf16 by nearest even and sum the products in fp32;
+ *   rounded (conv2d_half_rounded), where the products run widened (no bf16
+ *     unit, cpu-bf16-widened.c): cpu-image.c's fp32 convolution with x
+ *     and w rounded to bf16 precision (kept in fp32), which is what the
+ *     im2col path would compute there, without a bf16 im2col matrix that
+ *     the widened product would widen again.  k > 1 (a 1×1 convolution
+ *     takes the im2col path, a plain widened product).
+ * All round x and w to bf16 by nearest even and sum the products in fp32;
  * the bits differ between them (summation order).  The direct path's bands
  * depend on the image's shape and the thread count only; im2col's, as in
  * the fp32 convolution before, also shrink when a batch has too few.
@@ -642,6 +648,45 @@ hart_cpu_conv_half_probe (HartCpuHalf * h, char *impl, gsize size)
   return TRUE;
 }
 
+typedef struct
+{
+  float *dst;
+  const float *src;
+} RoundF32Args;
+
+static void
+round_f32_range (gsize i0, gsize i1, gpointer data)
+{
+  const RoundF32Args *R = data;
+
+  hart_cpu_bf16_round_f32_row (R->dst + i0, R->src + i0, i1 - i0);
+}
+
+/* Where the products run widened (no bf16 unit): the fp32 convolution of
+ * cpu-image.c on operands rounded to bf16 precision, weights here and the
+ * input on its way into im2col.  The same arithmetic as the bf16 im2col
+ * path below (bf16 operands, fp32 sums), without its bf16 copy of the
+ * im2col matrix widened again tile by tile, and with the fp32 path's bands,
+ * which never depend on the batch.  FALSE when out of memory for the
+ * rounded weights (nothing written). */
+static gboolean
+conv2d_half_rounded (HartBackend * be, const HartConv2dParams * p)
+{
+  const gsize n_w = (gsize) p->cout * p->cin * p->k * p->k;
+  float *wr = g_try_malloc (MAX (n_w, 1) * sizeof (float));
+  RoundF32Args R = { wr, p->w };
+  HartConv2dParams rounded = *p;
+
+  if (wr == NULL)
+    return FALSE;
+  hart_cpu_parallel_for (be, n_w, hart_cpu_grain (be, n_w, n_w),
+      round_f32_range, &R);
+  rounded.w = wr;
+  hart_cpu_conv2d_bf16_rounded (be, &rounded);
+  g_free (wr);
+  return TRUE;
+}
+
 void
 hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
 {
@@ -658,6 +703,10 @@ hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
   if (p->k > 1 && ((HartCpuHalf *) be->priv)->conv_direct
       && g_strcmp0 (g_getenv ("HART_CPU_CONV"), "im2col") != 0
       && conv2d_half_direct (be, p))
+    return;
+  if (p->k > 1 && ((HartCpuHalf *) be->priv)->widened
+      && g_strcmp0 (g_getenv ("HART_CPU_CONV"), "im2col") != 0
+      && conv2d_half_rounded (be, p))
     return;
   conv2d_half_im2col (be, p);
 }

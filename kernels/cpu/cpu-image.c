@@ -15,10 +15,11 @@
 
 /* Copies input rows into the im2col matrix of one band of output rows:
  * col [cin·k·k, (row_end − row_start)·out_w], row (ci·k + ky)·k + kx holds
- * x[ci, oy + ky − pad, ox + kx − pad] (0 outside the image). */
+ * x[ci, oy + ky − pad, ox + kx − pad] (0 outside the image), rounded to
+ * bf16 precision when ROUND_BF16. */
 static void
 im2col_band (float *col, const float *x, int cin, int height, int width,
-    int out_w, int k, int pad, int row_start, int row_end)
+    int out_w, int k, int pad, int row_start, int row_end, gboolean round_bf16)
 {
   const gsize n_pix = (gsize) (row_end - row_start) * out_w;
 
@@ -38,8 +39,12 @@ im2col_band (float *col, const float *x, int cin, int height, int width,
           }
           if (ox_lo > 0)
             memset (dst, 0, (gsize) ox_lo * sizeof (float));
-          memcpy (dst + ox_lo, plane + (gsize) iy * width + ox_lo + kx - pad,
-              (gsize) (ox_hi - ox_lo) * sizeof (float));
+          if (round_bf16)
+            hart_cpu_bf16_round_f32_row (dst + ox_lo,
+                plane + (gsize) iy * width + ox_lo + kx - pad, ox_hi - ox_lo);
+          else
+            memcpy (dst + ox_lo, plane + (gsize) iy * width + ox_lo + kx - pad,
+                (gsize) (ox_hi - ox_lo) * sizeof (float));
           if (ox_hi < out_w)
             memset (dst + ox_hi, 0, (gsize) (out_w - ox_hi) * sizeof (float));
         }
@@ -66,6 +71,7 @@ typedef struct
   const HartConv2dParams *p;
   int out_h, out_w, kdim, band_rows, n_bands;
   gsize in_hw, out_hw;
+  gboolean round_bf16;          /* x rounded to bf16 precision in im2col */
 } ConvArgs;
 
 static void
@@ -114,7 +120,7 @@ conv_bands (HartCpuJob * job, gpointer data)
       if (col == NULL)
         continue;
       im2col_band (col, xb, cin, height, width, out_w, k, pad, row_start,
-          row_end);
+          row_end, A->round_bf16);
       if (bias)
         fill_bias_band (yb, bias, cout, out_hw, pix_start, n_pix);
       /* y[b][:, band] [cout, n_pix] = W [cout, cin·k·k] · col */
@@ -124,6 +130,62 @@ conv_bands (HartCpuJob * job, gpointer data)
     }
   }
   free (col);
+}
+
+/* The k > 1 convolutions: bands of output rows, one im2col + one GEMM
+ * each, distributed over the threads (each GEMM single-threaded).  The
+ * bands depend on the image's shape and the thread count only: never on
+ * which thread runs one, nor on the batch, so an image of a batch gets the
+ * bits it gets alone (the GEMM of a band is the same call; docs/video.md,
+ * "Batches of frames"). */
+static void
+conv2d_bands (HartBackend * be, const HartConv2dParams * p, gboolean round_bf16)
+{
+  const int out_h = p->height + 2 * p->pad - p->k + 1;
+  const int out_w = p->width + 2 * p->pad - p->k + 1;
+  const int kdim = p->cin * p->k * p->k;
+  gsize band_pixels = CONV_COL_BYTES / sizeof (float) / (gsize) MAX (kdim, 1);
+  int band_rows, n_bands;
+  int64_t n_tasks;
+  ConvArgs A;
+
+  band_pixels = MAX (band_pixels, CONV_MIN_BAND_PIXELS);
+  band_rows = (int) CLAMP (band_pixels / (gsize) out_w, 1, (gsize) out_h);
+  /* at least two bands per thread (for one image) so the dynamic
+   * schedule can balance */
+  if ((out_h + band_rows - 1) / band_rows < 2 * be->n_threads)
+    band_rows = MAX (1, out_h / (2 * be->n_threads));
+  n_bands = (out_h + band_rows - 1) / band_rows;
+  n_tasks = (int64_t) p->batch * n_bands;
+
+  hart_cpu_blas_single_thread ();
+
+  memset (&A, 0, sizeof A);
+  A.p = p;
+  A.out_h = out_h;
+  A.out_w = out_w;
+  A.kdim = kdim;
+  A.band_rows = band_rows;
+  A.n_bands = n_bands;
+  A.in_hw = (gsize) p->height * p->width;
+  A.out_hw = (gsize) out_h *out_w;
+  A.round_bf16 = round_bf16;
+  /* one band per chunk, or all of them on this thread when small */
+  hart_cpu_pool_run (be->pool, (gsize) n_tasks,
+      (double) kdim * p->cout * A.out_hw * p->batch >= (1 << 20) ? 1
+      : (gsize) n_tasks, conv_bands, &A);
+}
+
+void
+hart_cpu_conv2d_bf16_rounded (HartBackend * be, const HartConv2dParams * p)
+{
+  const int out_h = p->height + 2 * p->pad - p->k + 1;
+  const int out_w = p->width + 2 * p->pad - p->k + 1;
+
+  g_return_if_fail (p->k > 1);
+  if (p->batch <= 0 || p->cout <= 0 || out_h <= 0 || out_w <= 0)
+    return;
+  conv2d_bands (be, p, TRUE);
 }
 
 void
@@ -140,7 +202,6 @@ hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
   const int out_w = width + 2 * pad - k + 1;
   const gsize in_hw = (gsize) height * width;
   const gsize out_hw = (gsize) MAX (out_h, 0) * MAX (out_w, 0);
-  const int kdim = cin * k * k;
 
   if (batch <= 0 || cout <= 0 || out_h <= 0 || out_w <= 0 || k <= 0)
     return;
@@ -163,37 +224,7 @@ hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p)
     return;
   }
 
-  {
-    /* Bands of output rows, one im2col + one GEMM each, distributed over
-     * the threads (each GEMM single-threaded).  The bands depend on the
-     * image's shape and the thread count only: never on which thread runs
-     * one, nor on the batch, so an image of a batch gets the bits it gets
-     * alone (the GEMM of a band is the same call; docs/video.md, "Batches
-     * of frames"). */
-    gsize band_pixels = CONV_COL_BYTES / sizeof (float) / (gsize) MAX (kdim, 1);
-    int band_rows, n_bands;
-    int64_t n_tasks;
-    ConvArgs A;
-
-    band_pixels = MAX (band_pixels, CONV_MIN_BAND_PIXELS);
-    band_rows = (int) CLAMP (band_pixels / (gsize) out_w, 1, (gsize) out_h);
-    /* at least two bands per thread (for one image) so the dynamic
-     * schedule can balance */
-    if ((out_h + band_rows - 1) / band_rows < 2 * be->n_threads)
-      band_rows = MAX (1, out_h / (2 * be->n_threads));
-    n_bands = (out_h + band_rows - 1) / band_rows;
-    n_tasks = (int64_t) batch *n_bands;
-
-    hart_cpu_blas_single_thread ();
-
-    A = (ConvArgs) {
-    .p = p,.out_h = out_h,.out_w = out_w,.kdim = kdim,.band_rows =
-          band_rows,.n_bands = n_bands,.in_hw = in_hw,.out_hw = out_hw};
-    /* one band per chunk, or all of them on this thread when small */
-    hart_cpu_pool_run (be->pool, (gsize) n_tasks,
-        (double) kdim * cout * out_hw * batch >= (1 << 20) ? 1
-        : (gsize) n_tasks, conv_bands, &A);
-  }
+  conv2d_bands (be, p, FALSE);
 }
 
 /* Cubic convolution taps and weights for one output coordinate, PyTorch

@@ -103,6 +103,35 @@ hart_cpu_thread_scratch (HartCpuThreadScratch * s, gsize bytes)
   return buf;
 }
 
+/* DST = SRC with each value rounded to bf16 (nearest even; a NaN stays a
+ * NaN) and widened back to fp32: what a bf16 product sees of it (the
+ * widened bf16 convolution's im2col and weights, cpu-conv-half.c). */
+static inline void
+hart_cpu_bf16_round_f32_row (float *dst, const float *src, gsize n)
+{
+  typedef uint32_t v4su __attribute__((vector_size (16)));
+  gsize i = 0;
+
+  for (; i + 4 <= n; i += 4) {
+    v4su bits, rounded, quiet, nan;
+    memcpy (&bits, src + i, sizeof bits);
+    rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+    quiet = bits | 0x400000u;
+    nan = (v4su) ((bits & 0x7fffffffu) > 0x7f800000u);
+    rounded = (nan & (quiet & 0xffff0000u)) | (~nan & rounded);
+    memcpy (dst + i, &rounded, sizeof rounded);
+  }
+  for (; i < n; i++) {
+    uint32_t bits;
+    memcpy (&bits, src + i, sizeof bits);
+    if ((bits & 0x7fffffffu) > 0x7f800000u)
+      bits = (bits | 0x400000u) & 0xffff0000u;
+    else
+      bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+    memcpy (dst + i, &bits, sizeof bits);
+  }
+}
+
 /* Makes sure OpenBLAS runs single-threaded inside our pool's chunks. */
 void hart_cpu_blas_single_thread (void);
 
@@ -234,6 +263,12 @@ void hart_cpu_embedding (HartBackend * be, float *y, const float *table,
 
 /* cpu-image.c */
 void hart_cpu_conv2d (HartBackend * be, const HartConv2dParams * p);
+/* The same k > 1 convolution with x rounded to bf16 precision on its way
+ * into im2col (p->w already rounded by the caller): bf16 operands, fp32
+ * sums, at the fp32 convolution's speed (the widened bf16 products'
+ * convolutions, cpu-conv-half.c). */
+void hart_cpu_conv2d_bf16_rounded (HartBackend * be,
+    const HartConv2dParams * p);
 void hart_cpu_upsample_nearest2x (HartBackend * be, float *y, const float *x,
     int batch, int channels, int height, int width);
 void hart_cpu_resize_bicubic (HartBackend * be, float *y, const float *x,
