@@ -109,6 +109,30 @@ test_convert (void)
   g_assert_false (hart_convert_to_f32 (out, bf, HART_DTYPE_N_TYPES, 4));
 }
 
+/* hart_convert_to_f32 from bf16 (vectorised) gives hart_bf16_to_f32's
+ * bits for every one of the 65536 values, at every position of a row
+ * (vector lanes and the scalar tail). */
+static void
+test_bf16_convert_row (void)
+{
+  const gsize n = 65536 + 11;
+  uint16_t *src = g_new (uint16_t, n);
+  float *got = g_new (float, n);
+
+  for (gsize i = 0; i < n; i++)
+    src[i] = (uint16_t) (i * 40503u);   /* every value, shuffled */
+  for (gsize offset = 0; offset < 11; offset++) {
+    g_assert_true (hart_convert_to_f32 (got, src + offset, HART_DTYPE_BF16,
+            n - offset));
+    for (gsize i = 0; i < n - offset; i++) {
+      const float want = hart_bf16_to_f32 (src[offset + i]);
+      g_assert_cmpint (memcmp (&got[i], &want, sizeof want), ==, 0);
+    }
+  }
+  g_free (src);
+  g_free (got);
+}
+
 #ifdef HART_HAVE_ONEDNN
 /* The CPU backend's vectorised rounding of its bf16 operands gives
  * hart_f32_to_bf16's bits: ties to even, NaN kept NaN (quiet), infinities,
@@ -140,6 +164,44 @@ test_bf16_row_rounding (void)
   g_free (src);
   g_free (got);
 }
+
+/* Its rounding to bf16 precision kept in fp32 (the widened bf16
+ * convolutions' operands) gives hart_bf16_to_f32 (hart_f32_to_bf16 (x))
+ * bit for bit: the same special values, every exponent with a tie, and
+ * random bit patterns, at every position of a row. */
+static void
+test_bf16_row_rounding_f32 (void)
+{
+  static const uint32_t special[] = {
+    0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001,
+    0xff800001, 0x7fffffff, 0x3f808000, 0x3f818000, 0x3f80ffff, 0x00000001,
+    0x807fffff, 0x7f7fffff, 0x7f7f8000, 0xc0490fdb, 0x3f7fff80,
+  };
+  const gsize n = 8209;
+  float *src = g_new (float, n), *got = g_new (float, n);
+  GRand *rng = g_rand_new_with_seed (7);
+
+  for (gsize i = 0; i < n; i++) {
+    uint32_t bits;
+    if (i < G_N_ELEMENTS (special))
+      bits = special[i];
+    else if (i < G_N_ELEMENTS (special) + 512)  /* ties, odd and even */
+      bits = ((uint32_t) (i % 512) << 23) | 0x8000u | ((i & 1) << 16);
+    else
+      bits = g_rand_int (rng);
+    memcpy (&src[i], &bits, sizeof bits);
+  }
+  for (gsize offset = 0; offset < 5; offset++) {
+    hart_cpu_bf16_round_f32_row (got, src + offset, n - offset);
+    for (gsize i = 0; i < n - offset; i++) {
+      const float want = hart_bf16_to_f32 (hart_f32_to_bf16 (src[offset + i]));
+      g_assert_cmpint (memcmp (&got[i], &want, sizeof want), ==, 0);
+    }
+  }
+  g_rand_free (rng);
+  g_free (src);
+  g_free (got);
+}
 #endif
 
 int
@@ -151,8 +213,10 @@ main (int argc, char **argv)
   g_test_add_func ("/dtype/f16/round-trip", test_f16_round_trip);
   g_test_add_func ("/dtype/bf16", test_bf16);
   g_test_add_func ("/dtype/convert", test_convert);
+  g_test_add_func ("/dtype/bf16/convert-row", test_bf16_convert_row);
 #ifdef HART_HAVE_ONEDNN
   g_test_add_func ("/dtype/bf16/row-rounding", test_bf16_row_rounding);
+  g_test_add_func ("/dtype/bf16/row-rounding-f32", test_bf16_row_rounding_f32);
 #endif
   return g_test_run ();
 }
