@@ -698,7 +698,8 @@ hart_cpu_conv2d_half (HartBackend * be, const HartConv2dParams * p)
     return;
   /* a 1×1 convolution is a plain matrix product: no im2col copy, and the
    * direct path's two reorders would cost more than they save; where the
-   * probe found no bf16 convolution (or the products run widened),
+   * products run widened, the fp32 convolution on rounded operands
+   * (conv2d_half_rounded); where the probe found no bf16 convolution,
    * im2col without trying */
   if (p->k > 1 && ((HartCpuHalf *) be->priv)->conv_direct
       && g_strcmp0 (g_getenv ("HART_CPU_CONV"), "im2col") != 0

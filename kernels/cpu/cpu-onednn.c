@@ -324,12 +324,14 @@ hart_cpu_half_init (HartBackend * be)
       || !half_probe (h, &native)) {
     /* no bf16 product in oneDNN for this CPU (its reference loops, or
      * none): every bf16 product widened to fp32 on OpenBLAS
-     * (cpu-bf16-widened.c), the convolutions by im2col */
+     * (cpu-bf16-widened.c), the 3 × 3 convolutions on the fp32 one with
+     * rounded operands (cpu-conv-half.c) */
     g_debug ("cpu backend: oneDNN has no bf16 matmul here (%s): bf16 "
         "products widened to fp32", h->impl[0] ? h->impl : "none");
     h->widened = TRUE;
     g_snprintf (h->impl, sizeof h->impl, "bf16 widened to fp32 on %s "
-        "(no bf16 unit), convolutions by im2col", hart_cpu_gemm_describe ());
+        "(no bf16 unit), convolutions in fp32 on rounded operands",
+        hart_cpu_gemm_describe ());
   } else {
     /* the decoder's convolution, for logs and benchmarks */
     char conv[64];
