@@ -66,10 +66,22 @@ fill_bias_band (float *y, const float *bias, int cout, gsize hw,
   }
 }
 
+/* y[c, p] = NaN over a band of pixels */
+static void
+fill_nan_band (float *y, int cout, gsize hw, gsize pix_start, gsize n_pix)
+{
+  for (int c = 0; c < cout; c++) {
+    float *dst = y + (gsize) c * hw + pix_start;
+    for (gsize i = 0; i < n_pix; i++)
+      dst[i] = NAN;
+  }
+}
+
 typedef struct
 {
   const HartConv2dParams *p;
   int out_h, out_w, kdim, band_rows, n_bands;
+  gint failed;                  /* a band's im2col buffer not allocated */
   gsize in_hw, out_hw;
   gboolean round_bf16;          /* x rounded to bf16 precision in im2col */
 } ConvArgs;
@@ -91,7 +103,7 @@ conv_bias_channels (gsize c0, gsize c1, gpointer data)
 static void
 conv_bands (HartCpuJob * job, gpointer data)
 {
-  const ConvArgs *A = data;
+  ConvArgs *A = data;
   const HartConv2dParams *p = A->p;
   const float *const x = p->x, *const w = p->w, *const bias = p->bias;
   float *const y = p->y;
@@ -117,8 +129,14 @@ conv_bands (HartCpuJob * job, gpointer data)
       const float *xb = x + (gsize) b * cin * in_hw;
       float *yb = y + (gsize) b * cout * out_hw;
 
-      if (col == NULL)
+      if (col == NULL) {
+        /* out of memory for the im2col buffer (2 MiB): the band's
+         * outputs become NaN, which the decoder's finiteness check turns
+         * into an error instead of a picture with a band of garbage */
+        g_atomic_int_set (&A->failed, TRUE);
+        fill_nan_band (yb, cout, out_hw, pix_start, n_pix);
         continue;
+      }
       im2col_band (col, xb, cin, height, width, out_w, k, pad, row_start,
           row_end, A->round_bf16);
       if (bias)
@@ -174,6 +192,8 @@ conv2d_bands (HartBackend * be, const HartConv2dParams * p, gboolean round_bf16)
   hart_cpu_pool_run (be->pool, (gsize) n_tasks,
       (double) kdim * p->cout * A.out_hw * p->batch >= (1 << 20) ? 1
       : (gsize) n_tasks, conv_bands, &A);
+  if (A.failed)
+    g_warning ("cpu backend: convolution failed (out of memory)");
 }
 
 void
