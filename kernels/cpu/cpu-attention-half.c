@@ -141,7 +141,7 @@ half_attention_tile (const HalfAttnArgs * A, HalfAttnScratch * s, int q0,
     if (!md4 (&k_md, dnnl_bf16, kvh, 1, d, nk, hs, hs, 1, d)
         || !md4 (&s_md, dnnl_f32, kvh, group, nq, nk,
             (int64_t) group * nq * nk, (int64_t) nq * nk, nk, 1)
-        || !hart_cpu_onednn_matmul (A->h, &q_md, s->qh, &k_md,
+        || !hart_cpu_onednn_matmul_blocks (A->h, &q_md, s->qh, &k_md,
             A->kh + (gsize) k0 * d, NULL, NULL, &s_md, s->scores, FALSE))
       return FALSE;
 
@@ -189,7 +189,7 @@ half_attention_tile (const HalfAttnArgs * A, HalfAttnScratch * s, int q0,
         || !md4 (&v_md, dnnl_bf16, kvh, 1, nk, d, hs, hs, d, 1)
         || !md4 (&acc_md, dnnl_f32, kvh, group, nq, d, (int64_t) group * nq * d,
             (int64_t) nq * d, d, 1)
-        || !hart_cpu_onednn_matmul (A->h, &p_md, s->probs, &v_md,
+        || !hart_cpu_onednn_matmul_blocks (A->h, &p_md, s->probs, &v_md,
             A->vh + (gsize) k0 * d, NULL, NULL, &acc_md, s->acc, TRUE))
       return FALSE;
   }

@@ -144,7 +144,7 @@ static gboolean
 widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
     int64_t a_cs, const uint16_t * b, int64_t b_rs, int64_t b_cs,
     const float *bias, int64_t bias_stride, int64_t m, int64_t n, int64_t k,
-    gboolean accumulate)
+    gboolean accumulate, gboolean rows_fixed)
 {
   /* rows of A per chunk and columns of B per tile, within the budgets */
   const int64_t mc_max = MIN (m, MAX (WIDE_MIN_ROWS, WIDE_A_FLOATS / k));
@@ -154,7 +154,7 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
    * once per chunk, rather than widened and then copied into them again
    * for every tile of B: the same calls of the kernel, the same bits, a
    * fifth less time where a product has many columns (docs/precision.md). */
-  const gboolean padded = hart_cpu_gemm_rows_padded ();
+  const gboolean padded = !rows_fixed && hart_cpu_gemm_rows_padded ();
   const int64_t n_sub = (mc_max + HART_CPU_GEMM_ROWS_CHUNK - 1) /
       HART_CPU_GEMM_ROWS_CHUNK;
   const int64_t a_floats = padded ? ((n_sub - 1) *
@@ -200,6 +200,17 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
             accumulate);
         beta = 1.0f;
       }
+      if (rows_fixed) {
+        /* the caller's blocks fix each row's place in the call: the
+         * kernel's plain call, no padding, no transposed copies of C (a
+         * fifth of the time of the attention's products, whose K is the
+         * head size) */
+        cblas_sgemm (CblasRowMajor, a_rows ? CblasNoTrans : CblasTrans,
+            b_rows ? CblasNoTrans : CblasTrans, (int) mc, (int) nt, (int) k,
+            1.0f, aw, a_rows ? (int) k : (int) mc, bw, ldb, beta, ct,
+            (int) ldc);
+        continue;
+      }
       if (!padded) {
         hart_cpu_sgemm_one_thread (!a_rows, !b_rows, (int) mc, (int) nt,
             (int) k, 1.0f, aw, a_rows ? (int) k : (int) mc, bw, ldb, beta,
@@ -223,7 +234,8 @@ gboolean
 hart_cpu_bf16_matmul_widened (const dnnl_memory_desc_t * src_md,
     const void *src, const dnnl_memory_desc_t * wei_md, const void *wei,
     const dnnl_memory_desc_t * bias_md, const void *bias,
-    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate)
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate,
+    gboolean rows_fixed)
 {
   const int nd = dst_md->ndims, n_batch = nd - 2;
   const int64_t *sd = src_md->format_desc.blocking.strides;
@@ -283,7 +295,7 @@ hart_cpu_bf16_matmul_widened (const dnnl_memory_desc_t * src_md,
             wd[nd - 2], wd[nd - 1],
             bias ? (const float *) bias + bias_md->offset0 : NULL,
             bias_md ? bias_md->format_desc.blocking.strides[nd - 1] : 0,
-            m, n, k, accumulate))
+            m, n, k, accumulate, rows_fixed))
       return FALSE;
   }
   return TRUE;

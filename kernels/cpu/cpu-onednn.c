@@ -96,11 +96,12 @@ hart_cpu_onednn_execute (HartCpuHalf * h, dnnl_primitive_t prim,
   return ok;
 }
 
-gboolean
-hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
+static gboolean
+onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
     const void *src, const dnnl_memory_desc_t * wei_md, const void *wei,
     const dnnl_memory_desc_t * bias_md, const void *bias,
-    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate)
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate,
+    gboolean rows_fixed)
 {
   const dnnl_memory_desc_t *scratch_md;
   dnnl_matmul_desc_t op;
@@ -111,7 +112,7 @@ hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
 
   if (h->widened)
     return hart_cpu_bf16_matmul_widened (src_md, src, wei_md, wei, bias_md,
-        bias, dst_md, dst, accumulate);
+        bias, dst_md, dst, accumulate, rows_fixed);
   omp_set_num_threads (1);
   if (dnnl_matmul_desc_init (&op, src_md, wei_md, bias_md, dst_md)
       != dnnl_success)
@@ -144,6 +145,27 @@ out:
     dnnl_primitive_desc_destroy (pd);
   g_free (scratch);
   return ok;
+}
+
+gboolean
+hart_cpu_onednn_matmul (HartCpuHalf * h, const dnnl_memory_desc_t * src_md,
+    const void *src, const dnnl_memory_desc_t * wei_md, const void *wei,
+    const dnnl_memory_desc_t * bias_md, const void *bias,
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate)
+{
+  return onednn_matmul (h, src_md, src, wei_md, wei, bias_md, bias, dst_md,
+      dst, accumulate, FALSE);
+}
+
+gboolean
+hart_cpu_onednn_matmul_blocks (HartCpuHalf * h,
+    const dnnl_memory_desc_t * src_md, const void *src,
+    const dnnl_memory_desc_t * wei_md, const void *wei,
+    const dnnl_memory_desc_t * bias_md, const void *bias,
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate)
+{
+  return onednn_matmul (h, src_md, src, wei_md, wei, bias_md, bias, dst_md,
+      dst, accumulate, TRUE);
 }
 
 /* One panel of a linear: y[:, n0:n0+nlen] of the block. */

@@ -59,6 +59,17 @@ gboolean hart_cpu_onednn_matmul (HartCpuHalf * h,
     const dnnl_memory_desc_t * wei_md, const void *wei,
     const dnnl_memory_desc_t * bias_md, const void *bias,
     const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
+/* The same, for a caller whose products always have the same rows for a
+ * given output (fixed blocks of one image, as the attention's query blocks
+ * × key blocks): where the products run widened they may then take
+ * OpenBLAS's plain call, whose bits for a row depend on its position in
+ * the call, without the padded row chunks that keep a linear's rows
+ * alike (a batch's frames get the same blocks as a frame alone). */
+gboolean hart_cpu_onednn_matmul_blocks (HartCpuHalf * h,
+    const dnnl_memory_desc_t * src_md, const void *src,
+    const dnnl_memory_desc_t * wei_md, const void *wei,
+    const dnnl_memory_desc_t * bias_md, const void *bias,
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
 
 /* The widened products' column tiles (cpu-bf16-widened.c): a multiple of
  * the sgemm kernels' 12- and 16-column blocks and of HALF_COL_QUANTUM. */
@@ -68,12 +79,13 @@ gboolean hart_cpu_onednn_matmul (HartCpuHalf * h,
  * strided descriptors, 2 to 4 dimensions, the leading ones batch
  * dimensions that may broadcast; bf16 src and wei, f32 dst and bias) with
  * the bf16 operands widened to fp32 and multiplied by OpenBLAS, on the
- * calling thread.  FALSE for descriptors outside that set or when out of
- * memory. */
+ * calling thread; ROWS_FIXED as hart_cpu_onednn_matmul_blocks.  FALSE for
+ * descriptors outside that set or when out of memory. */
 gboolean hart_cpu_bf16_matmul_widened (const dnnl_memory_desc_t * src_md,
     const void *src, const dnnl_memory_desc_t * wei_md, const void *wei,
     const dnnl_memory_desc_t * bias_md, const void *bias,
-    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
+    const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate,
+    gboolean rows_fixed);
 
 /* The convolution primitive oneDNN picks for the decoder's shapes: its
  * implementation string (e.g. "brgconv:avx512_core_amx_bf16") into IMPL,

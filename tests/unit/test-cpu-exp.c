@@ -10,6 +10,11 @@
  * fitted on [−½, ½] gives 2.1e-7; one coefficient off by a digit, or a
  * degree less, fails it.  Skipped (as the kernel is) where the CPU has no
  * AVX-512.
+ *
+ * exp8, exp4 on eight lanes for AVX2 CPUs (the bf16 attention's
+ * exponentials where the products run widened): the same bits as exp4,
+ * and exp_row_sum_bf16_avx2 the same probabilities as exp_row_sum_bf16.
+ * Skipped where the CPU has no AVX2.
  */
 #include "kernels/cpu/cpu-exp.h"
 
@@ -107,10 +112,94 @@ test_exp2_16_specials (void)
 }
 #endif
 
+#ifdef HART_CPU_HAVE_EXP8
+__attribute__((target ("avx2")))
+     static void exp8_of (const float in[8], float out[8])
+{
+  v8sf v;
+  memcpy (&v, in, sizeof v);
+  v = exp8 (v);
+  memcpy (out, &v, sizeof v);
+}
+
+/* exp8 is exp4 on eight lanes: the same bits for every 97th float at or
+ * below 0 (−inf included) and for a few positive ones. */
+static void
+test_exp8_same_bits (void)
+{
+  float in[8], got[8];
+  int n = 0;
+  guint64 checked = 0;
+
+  if (!__builtin_cpu_supports ("avx2")) {
+    g_test_skip ("no AVX2 on this CPU");
+    return;
+  }
+  for (uint64_t u = 0x80000000u; u <= 0xff800000u + 8 * FLOAT_STRIDE;
+      u += FLOAT_STRIDE) {
+    const uint32_t bits = u > 0xff800000u ?
+        (uint32_t) (u - 0xff800000u) * 0x10001u : (uint32_t) u;
+    memcpy (&in[n], &bits, sizeof bits);
+    if (++n < 8)
+      continue;
+    n = 0;
+    exp8_of (in, got);
+    for (int h = 0; h < 2; h++) {
+      v4sf v, w;
+      memcpy (&v, in + 4 * h, sizeof v);
+      w = exp4 (v);
+      for (int l = 0; l < 4; l++) {
+        uint32_t a, b;
+        memcpy (&a, &w[l], 4);
+        memcpy (&b, &got[4 * h + l], 4);
+        if (a != b)
+          g_error ("exp8 (%.9g) = %08x, exp4 %08x", (double) in[4 * h + l],
+              b, a);
+      }
+    }
+    checked += 8;
+  }
+  g_assert_cmpuint (checked, >, 20000000);
+}
+
+/* exp_row_sum_bf16_avx2 gives exp_row_sum_bf16's probabilities bit for
+ * bit and its sum within rounding (added in another order), at every row
+ * length (vector body and scalar tail). */
+static void
+test_exp8_row_sum_bf16 (void)
+{
+  GRand *rng = g_rand_new_with_seed (11);
+  float row[67];
+  uint16_t want[67], got[67];
+
+  if (!__builtin_cpu_supports ("avx2")) {
+    g_test_skip ("no AVX2 on this CPU");
+    g_rand_free (rng);
+    return;
+  }
+  for (int len = 0; len <= 67; len++)
+    for (int rep = 0; rep < 50; rep++) {
+      float s4, s8;
+      for (int j = 0; j < len; j++)
+        row[j] = (j % 11 == 3) ? -INFINITY :
+            (float) g_rand_double_range (rng, -40.0, 0.0);
+      s4 = exp_row_sum_bf16 (row, len, 0.125f, -1.0f, want);
+      s8 = exp_row_sum_bf16_avx2 (row, len, 0.125f, -1.0f, got);
+      g_assert_cmpmem (got, len * sizeof *got, want, len * sizeof *want);
+      g_assert_cmpfloat (fabsf (s8 - s4), <=, 1e-6f * fabsf (s4));
+    }
+  g_rand_free (rng);
+}
+#endif
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+#ifdef HART_CPU_HAVE_EXP8
+  g_test_add_func ("/cpu-exp/exp8/same-bits", test_exp8_same_bits);
+  g_test_add_func ("/cpu-exp/exp8/row-sum-bf16", test_exp8_row_sum_bf16);
+#endif
 #ifdef HART_CPU_HAVE_EXP16
   g_test_add_func ("/cpu-exp/exp2-16/accuracy", test_exp2_16_accuracy);
   g_test_add_func ("/cpu-exp/exp2-16/specials", test_exp2_16_specials);
