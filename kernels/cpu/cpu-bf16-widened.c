@@ -202,9 +202,9 @@ widened_product (float *c, int64_t ldc, const uint16_t * a, int64_t a_rs,
       }
       if (rows_fixed) {
         /* the caller's blocks fix each row's place in the call: the
-         * kernel's plain call, no padding, no transposed copies of C (a
-         * fifth of the time of the attention's products, whose K is the
-         * head size) */
+         * kernel's plain call, without the padding rows and the
+         * transposed copies of C, which cost most where K is small (the
+         * attention's head size) */
         cblas_sgemm (CblasRowMajor, a_rows ? CblasNoTrans : CblasTrans,
             b_rows ? CblasNoTrans : CblasTrans, (int) mc, (int) nt, (int) k,
             1.0f, aw, a_rows ? (int) k : (int) mc, bw, ldb, beta, ct,

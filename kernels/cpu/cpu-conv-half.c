@@ -648,20 +648,6 @@ hart_cpu_conv_half_probe (HartCpuHalf * h, char *impl, gsize size)
   return TRUE;
 }
 
-typedef struct
-{
-  float *dst;
-  const float *src;
-} RoundF32Args;
-
-static void
-round_f32_range (gsize i0, gsize i1, gpointer data)
-{
-  const RoundF32Args *R = data;
-
-  hart_cpu_bf16_round_f32_row (R->dst + i0, R->src + i0, i1 - i0);
-}
-
 /* Where the products run widened (no bf16 unit): the fp32 convolution of
  * cpu-image.c on operands rounded to bf16 precision, weights here and the
  * input on its way into im2col.  The same arithmetic as the bf16 im2col
@@ -674,13 +660,13 @@ conv2d_half_rounded (HartBackend * be, const HartConv2dParams * p)
 {
   const gsize n_w = (gsize) p->cout * p->cin * p->k * p->k;
   float *wr = g_try_malloc (MAX (n_w, 1) * sizeof (float));
-  RoundF32Args R = { wr, p->w };
   HartConv2dParams rounded = *p;
 
   if (wr == NULL)
     return FALSE;
-  hart_cpu_parallel_for (be, n_w, hart_cpu_grain (be, n_w, n_w),
-      round_f32_range, &R);
+  /* on this thread: at most 3.7 M weights (640 → 640 channels, 3 × 3), a
+   * pass of a few ms against the convolution's tenths of a second */
+  hart_cpu_bf16_round_f32_row (wr, p->w, n_w);
   rounded.w = wr;
   hart_cpu_conv2d_bf16_rounded (be, &rounded);
   g_free (wr);

@@ -24,31 +24,36 @@
 typedef float v4sf __attribute__((vector_size (16)));
 typedef int32_t v4si __attribute__((vector_size (16)));
 
-static inline v4sf
-exp4 (v4sf x)
-{
-  const v4sf lo = { -87.3f, -87.3f, -87.3f, -87.3f };
-  const v4si under = x < lo;
-  /* select: under ? lo : x */
-  v4sf xc = (v4sf) ((under & (v4si) lo) | (~under & (v4si) x));
-  v4sf n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  v4sf r = xc - n * 0.693359375f - n * -2.12194440e-4f;
-  v4sf poly = r * 1.9875691500e-4f + 1.3981999507e-3f;
-  v4sf y;
-  v4si ni, n1, n2;
+/* The body of exp4, NAME (x) on vectors of VF floats and VI int32 (the
+ * attributes first): exp8 below is the same code on eight lanes. */
+#define HART_CPU_DEFINE_EXP(name, vf, vi, ...)                               \
+  __VA_ARGS__ static inline vf                                               \
+  name (vf x)                                                                \
+  {                                                                          \
+    const vf lo = (vf) { 0 } - 87.3f;                                        \
+    const vi under = x < lo;                                                 \
+    /* select: under ? lo : x */                                             \
+    vf xc = (vf) ((under & (vi) lo) | (~under & (vi) x));                    \
+    vf n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;          \
+    vf r = xc - n * 0.693359375f - n * -2.12194440e-4f;                      \
+    vf poly = r * 1.9875691500e-4f + 1.3981999507e-3f;                       \
+    vf y;                                                                    \
+    vi ni, n1, n2;                                                           \
+                                                                             \
+    poly = poly * r + 8.3334519073e-3f;                                      \
+    poly = poly * r + 4.1665795894e-2f;                                      \
+    poly = poly * r + 1.6666665459e-1f;                                      \
+    poly = poly * r + 5.0000001201e-1f;                                      \
+    y = poly * r * r + r + 1.0f;                                             \
+    /* y · 2^n as two factors, each a normal float for n in [-126, 0] */     \
+    ni = __builtin_convertvector (n, vi);                                    \
+    n1 = ni >> 1;                                                            \
+    n2 = ni - n1;                                                            \
+    y = y * (vf) ((n1 + 127) << 23) * (vf) ((n2 + 127) << 23);               \
+    return (vf) (~under & (vi) y);                                           \
+  }
 
-  poly = poly * r + 8.3334519073e-3f;
-  poly = poly * r + 4.1665795894e-2f;
-  poly = poly * r + 1.6666665459e-1f;
-  poly = poly * r + 5.0000001201e-1f;
-  y = poly * r * r + r + 1.0f;
-  /* y · 2^n as two factors, each a normal float for n in [-126, 0] */
-  ni = __builtin_convertvector (n, v4si);
-  n1 = ni >> 1;
-  n2 = ni - n1;
-  y = y * (v4sf) ((n1 + 127) << 23) * (v4sf) ((n2 + 127) << 23);
-  return (v4sf) (~under & (v4si) y);
-}
+HART_CPU_DEFINE_EXP (exp4, v4sf, v4si)
 
 /* row[j] = exp(row[j] − sub) for j < n (all arguments ≤ 0); returns the sum. */
 static inline float
@@ -272,40 +277,15 @@ exp_row_sum_bf16_avx512 (const float *row, int n, float scale, float sub,
 #define HART_CPU_HAVE_EXP8 1
 /* exp4 and exp_row_sum_bf16 eight lanes at a time, for CPUs with AVX2 but
  * not AVX-512 (those on which the bf16 products run widened, where the
- * exponentials took a third of the bf16 attention's time).  The same
- * operations as exp4 on wider vectors, and AVX2 without FMA (the target
+ * exponentials took a third of the bf16 attention's time).  exp4's code
+ * (HART_CPU_DEFINE_EXP) on wider vectors, and AVX2 without FMA (the target
  * attribute enables no FMA, so nothing is fused): the same bits lane for
  * lane.  The sum is added in another order, as with exp16. */
 typedef float v8sf __attribute__((vector_size (32)));
 typedef int32_t v8si __attribute__((vector_size (32)));
 typedef int16_t v8hi __attribute__((vector_size (16)));
 
-__attribute__((target ("avx2")))
-static inline v8sf
-exp8 (v8sf x)
-{
-  const v8sf lo = { -87.3f, -87.3f, -87.3f, -87.3f, -87.3f, -87.3f, -87.3f,
-    -87.3f
-  };
-  const v8si under = x < lo;
-  v8sf xc = (v8sf) ((under & (v8si) lo) | (~under & (v8si) x));
-  v8sf n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  v8sf r = xc - n * 0.693359375f - n * -2.12194440e-4f;
-  v8sf poly = r * 1.9875691500e-4f + 1.3981999507e-3f;
-  v8sf y;
-  v8si ni, n1, n2;
-
-  poly = poly * r + 8.3334519073e-3f;
-  poly = poly * r + 4.1665795894e-2f;
-  poly = poly * r + 1.6666665459e-1f;
-  poly = poly * r + 5.0000001201e-1f;
-  y = poly * r * r + r + 1.0f;
-  ni = __builtin_convertvector (n, v8si);
-  n1 = ni >> 1;
-  n2 = ni - n1;
-  y = y * (v8sf) ((n1 + 127) << 23) * (v8sf) ((n2 + 127) << 23);
-  return (v8sf) (~under & (v8si) y);
-}
+HART_CPU_DEFINE_EXP (exp8, v8sf, v8si, __attribute__((target ("avx2"))))
 
 __attribute__((target ("avx2")))
 static inline float

@@ -137,17 +137,23 @@ hart_cpu_gemm_describe (void)
 /* scratch of the padded products, one per thread */
 static HartCpuThreadScratch pad_scratch = HART_CPU_THREAD_SCRATCH_INIT;
 
+/* N_FLOATS of the thread's scratch S: at most a few MiB (above), for ops
+ * that have no error path for it */
 static float *
-pad_scratch_get (gsize n_floats)
+scratch_floats (HartCpuThreadScratch * s, gsize n_floats)
 {
-  float *buf = hart_cpu_thread_scratch (&pad_scratch,
-      n_floats * sizeof (float));
+  float *buf = hart_cpu_thread_scratch (s, n_floats * sizeof (float));
 
-  /* at most 8 MiB (above): the ops have no error path for it */
   if (buf == NULL)
     g_error ("cpu backend: out of memory for %" G_GSIZE_FORMAT
         " bytes of GEMM scratch", n_floats * sizeof (float));
   return buf;
+}
+
+static float *
+pad_scratch_get (gsize n_floats)
+{
+  return scratch_floats (&pad_scratch, n_floats);
 }
 
 static inline void
@@ -249,12 +255,8 @@ hart_cpu_sgemm_padded_chunk (gboolean a2_col_major, gboolean trans_b, int mc,
 {
   const int mp = hart_cpu_gemm_chunk_rows (mc);
   const int nb_max = MIN (n, GEMM_ROWS_COL_BLOCK);
-  float *c2 = hart_cpu_thread_scratch (&chunk_out_scratch,
-      (gsize) mp * nb_max * sizeof (float));
+  float *c2 = scratch_floats (&chunk_out_scratch, (gsize) mp * nb_max);
 
-  if (c2 == NULL)
-    g_error ("cpu backend: out of memory for %" G_GSIZE_FORMAT
-        " bytes of GEMM scratch", (gsize) mp * nb_max * sizeof (float));
   for (int j0 = 0; j0 < n; j0 += GEMM_ROWS_COL_BLOCK) {
     const int nb = MIN (GEMM_ROWS_COL_BLOCK, n - j0);
     const float *bj = trans_b ? b + (gsize) j0 * ldb : b + j0;

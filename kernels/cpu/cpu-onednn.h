@@ -93,23 +93,17 @@ gboolean hart_cpu_bf16_matmul_widened (const dnnl_memory_desc_t * src_md,
  * im2col, cpu-conv-half.c).  For the backend's implementation string. */
 gboolean hart_cpu_conv_half_probe (HartCpuHalf * h, char *impl, gsize size);
 
-typedef uint32_t hart_v4su __attribute__((vector_size (16)));
-typedef uint16_t hart_v4hu __attribute__((vector_size (8)));
-
+/* x rounded to bf16, four at a time (hart_cpu_bf16_round4, cpu-private.h) */
 static inline void
 hart_cpu_bf16_round_row (uint16_t * dst, const float *src, gsize n)
 {
   gsize i = 0;
 
   for (; i + 4 <= n; i += 4) {
-    hart_v4su bits, rounded, quiet, nan;
+    hart_v4su bits;
     hart_v4hu halves;
     memcpy (&bits, src + i, sizeof bits);
-    rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-    quiet = (bits >> 16) | 0x40u;
-    nan = (hart_v4su) ((bits & 0x7fffffffu) > 0x7f800000u);
-    rounded = (nan & quiet) | (~nan & rounded);
-    halves = __builtin_convertvector (rounded, hart_v4hu);
+    halves = __builtin_convertvector (hart_cpu_bf16_round4 (bits), hart_v4hu);
     memcpy (dst + i, &halves, sizeof halves);
   }
   for (; i < n; i++)

@@ -103,33 +103,38 @@ hart_cpu_thread_scratch (HartCpuThreadScratch * s, gsize bytes)
   return buf;
 }
 
-/* DST = SRC with each value rounded to bf16 (nearest even; a NaN stays a
- * NaN) and widened back to fp32: what a bf16 product sees of it (the
- * widened bf16 convolution's im2col and weights, cpu-conv-half.c). */
+typedef uint32_t hart_v4su __attribute__((vector_size (16)));
+typedef uint16_t hart_v4hu __attribute__((vector_size (8)));
+
+/* hart_f32_to_bf16 on four fp32 values given as their bits: the bf16 bits
+ * in the low halves (nearest even; a NaN stays a NaN, made quiet), one
+ * rounding for the two forms below */
+static inline hart_v4su
+hart_cpu_bf16_round4 (hart_v4su bits)
+{
+  const hart_v4su rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+  const hart_v4su quiet = (bits >> 16) | 0x40u;
+  const hart_v4su nan = (hart_v4su) ((bits & 0x7fffffffu) > 0x7f800000u);
+
+  return (nan & quiet) | (~nan & rounded);
+}
+
+/* DST = SRC with each value rounded to bf16 and widened back to fp32:
+ * what a bf16 product sees of it (the widened bf16 convolutions' im2col
+ * and weights, cpu-conv-half.c). */
 static inline void
 hart_cpu_bf16_round_f32_row (float *dst, const float *src, gsize n)
 {
-  typedef uint32_t v4su __attribute__((vector_size (16)));
   gsize i = 0;
 
   for (; i + 4 <= n; i += 4) {
-    v4su bits, rounded, quiet, nan;
+    hart_v4su bits;
     memcpy (&bits, src + i, sizeof bits);
-    rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
-    quiet = bits | 0x400000u;
-    nan = (v4su) ((bits & 0x7fffffffu) > 0x7f800000u);
-    rounded = (nan & (quiet & 0xffff0000u)) | (~nan & rounded);
-    memcpy (dst + i, &rounded, sizeof rounded);
-  }
-  for (; i < n; i++) {
-    uint32_t bits;
-    memcpy (&bits, src + i, sizeof bits);
-    if ((bits & 0x7fffffffu) > 0x7f800000u)
-      bits = (bits | 0x400000u) & 0xffff0000u;
-    else
-      bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+    bits = hart_cpu_bf16_round4 (bits) << 16;
     memcpy (dst + i, &bits, sizeof bits);
   }
+  for (; i < n; i++)
+    dst[i] = hart_bf16_to_f32 (hart_f32_to_bf16 (src[i]));
 }
 
 /* Makes sure OpenBLAS runs single-threaded inside our pool's chunks. */

@@ -134,6 +134,15 @@ test_bf16_convert_row (void)
 }
 
 #ifdef HART_HAVE_ONEDNN
+/* fp32 bit patterns where rounding to bf16 has a case of its own: zeros,
+ * infinities, NaNs (quiet, signalling, negative), ties to even, the largest
+ * finite values, subnormals */
+static const uint32_t bf16_special[] = {
+  0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001,
+  0xff800001, 0x7fffffff, 0x3f808000, 0x3f818000, 0x3f80ffff, 0x00000001,
+  0x807fffff, 0x7f7fffff, 0x7f7f8000, 0xc0490fdb, 0x3f7fff80,
+};
+
 /* The CPU backend's vectorised rounding of its bf16 operands gives
  * hart_f32_to_bf16's bits: ties to even, NaN kept NaN (quiet), infinities,
  * signed zeros, subnormals, and random bit patterns, at every position of
@@ -141,18 +150,14 @@ test_bf16_convert_row (void)
 static void
 test_bf16_row_rounding (void)
 {
-  static const uint32_t special[] = {
-    0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001,
-    0xff800001, 0x7fffffff, 0x3f808000, 0x3f818000, 0x3f80ffff, 0x00000001,
-    0x807fffff, 0x7f7fffff, 0x7f7f8000, 0xc0490fdb, 0x3f7fff80,
-  };
   const gsize n = 4099;
   float *src = g_new (float, n);
   uint16_t *got = g_new (uint16_t, n);
   GRand *rng = g_rand_new_with_seed (5);
 
   for (gsize i = 0; i < n; i++) {
-    uint32_t bits = i < G_N_ELEMENTS (special) ? special[i] : g_rand_int (rng);
+    uint32_t bits =
+        i < G_N_ELEMENTS (bf16_special) ? bf16_special[i] : g_rand_int (rng);
     memcpy (&src[i], &bits, sizeof bits);
   }
   for (gsize offset = 0; offset < 5; offset++) {
@@ -172,20 +177,15 @@ test_bf16_row_rounding (void)
 static void
 test_bf16_row_rounding_f32 (void)
 {
-  static const uint32_t special[] = {
-    0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001,
-    0xff800001, 0x7fffffff, 0x3f808000, 0x3f818000, 0x3f80ffff, 0x00000001,
-    0x807fffff, 0x7f7fffff, 0x7f7f8000, 0xc0490fdb, 0x3f7fff80,
-  };
   const gsize n = 8209;
   float *src = g_new (float, n), *got = g_new (float, n);
   GRand *rng = g_rand_new_with_seed (7);
 
   for (gsize i = 0; i < n; i++) {
     uint32_t bits;
-    if (i < G_N_ELEMENTS (special))
-      bits = special[i];
-    else if (i < G_N_ELEMENTS (special) + 512)  /* ties, odd and even */
+    if (i < G_N_ELEMENTS (bf16_special))
+      bits = bf16_special[i];
+    else if (i < G_N_ELEMENTS (bf16_special) + 512)     /* ties, odd and even */
       bits = ((uint32_t) (i % 512) << 23) | 0x8000u | ((i & 1) << 16);
     else
       bits = g_rand_int (rng);
