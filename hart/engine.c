@@ -7,6 +7,7 @@
  */
 #include "hart.h"
 #include "engine-private.h"
+#include "kernels/op-timing.h"
 
 #include <string.h>
 
@@ -235,6 +236,32 @@ HartDType
 hart_engine_get_matrix_dtype (const HartEngine * engine)
 {
   return hart_precision_matrix_dtype (engine->precision);
+}
+
+void
+hart_engine_time_ops (HartEngine * engine)
+{
+  g_return_if_fail (engine != NULL);
+  hart_backend_time_ops (engine->be);
+}
+
+int
+hart_engine_get_op_times (const HartEngine * engine, HartOpTime * times,
+    int n_times)
+{
+  HartOpTotal totals[HART_N_TIMED_OPS];
+
+  g_return_val_if_fail (engine != NULL && n_times >= 0, 0);
+  g_return_val_if_fail (times != NULL || n_times == 0, 0);
+  if (!hart_backend_get_op_totals (engine->be, totals))
+    return 0;
+  for (int i = 0; i < MIN (n_times, HART_N_TIMED_OPS); i++) {
+    times[i].op = totals[i].op;
+    times[i].calls = totals[i].calls;
+    times[i].seconds = totals[i].ns / 1e9;
+    times[i].flops = (double) totals[i].flops;
+  }
+  return HART_N_TIMED_OPS;
 }
 
 HartBackend *

@@ -95,6 +95,32 @@ gboolean hart_engine_has_host_memory (const HartEngine * engine);
 /* The engine's CPU threads (>= 1), 0 resolved to a number. */
 int hart_engine_get_n_threads (const HartEngine * engine);
 
+/* Where a generation's time goes, op by op (`hart bench --ops`;
+ * docs/performance.md, "Where the time goes"). */
+typedef struct
+{
+  const char *op;               /* the backend op: "linear_half", "conv2d", … */
+  guint64 calls;
+  double seconds;               /* wall time inside the op, summed */
+  /* Nominal floating-point operations of the products (gemm, linear,
+   * attention, convolution; a multiply-add is 2, attention counts masked
+   * keys too); 0 for every other op. */
+  double flops;
+} HartOpTime;
+/* From now on, times every op the engine's backend runs.  The results are
+ * the same bits; a CPU run is as fast (two clock reads per op), a GPU is
+ * synchronised after each op (its time is then the op's own, and the run
+ * slower).  Call it while nothing runs on the engine; it cannot be turned
+ * off. */
+void hart_engine_time_ops (HartEngine * engine);
+/* The totals since hart_engine_time_ops (), one entry per op of the
+ * backend op table, called or not, in a fixed order, into TIMES [n_times];
+ * returns how many entries there are (fills at most n_times), 0 when the
+ * engine's ops are not timed.  Callable while a generation runs (from its progress callback):
+ * each entry is read atomically, an op under way is not yet counted. */
+int hart_engine_get_op_times (const HartEngine * engine, HartOpTime * times,
+    int n_times);
+
 /* ---- text context (context file: docs/algorithm.md §11.1) ---- */
 
 typedef struct

@@ -5,6 +5,7 @@
  *
  * hart bench [--model DIR] (--context FILE | --prompt TEXT)
  *            [--precision fp32,bf16] [--repeat N] [--seed N] [--threads N]
+ *            [--ops]
  *
  * For each precision in turn: an engine, the model (and with --prompt the
  * text encoder, both loaded as hartsrc holds them: the peak is that of
@@ -15,6 +16,10 @@
  * to the first precision's.  Peak RSS is the process's high-water mark
  * while that precision ran (reset between precisions through
  * /proc/self/clear_refs).  docs/precision.md, "Benchmarks", has figures.
+ * With --ops, the engine times its backend's ops (hart_engine_time_ops),
+ * and each stage of the last generation is broken down by op: where its
+ * time goes, and the products' rate (docs/performance.md, "Where the time
+ * goes").
  */
 #include "hart-cli.h"
 #include "hart/bundled-model.h"
@@ -24,9 +29,14 @@
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_ROWS 64
+/* Entries of an op-time snapshot (hart_engine_get_op_times) */
+#define MAX_OPS 64
+/* What each op took during one row (stage) */
+typedef HartOpTime RowOpTimes[MAX_OPS];
 
 typedef struct
 {
@@ -36,7 +46,33 @@ typedef struct
   gint64 last;
   int row;
   gboolean warm;
+  /* --ops: the engine whose ops are timed, the totals at the start of the
+   * current row, and per row of the current generation its seconds and
+   * what its ops took */
+  HartEngine *engine;
+  HartOpTime start[MAX_OPS];
+  int n_ops;
+  double seconds[MAX_ROWS];
+  RowOpTimes *ops;              /* [MAX_ROWS] */
 } StageTimes;
+
+/* At a row's end: what each op took during it */
+static void
+take_op_times (StageTimes * t, int ended_row)
+{
+  HartOpTime now[MAX_OPS];
+
+  t->n_ops = MIN (hart_engine_get_op_times (t->engine, now, MAX_OPS), MAX_OPS);
+  if (ended_row >= 0 && ended_row < MAX_ROWS) {
+    for (int i = 0; i < t->n_ops; i++) {
+      t->ops[ended_row][i] = now[i];
+      t->ops[ended_row][i].calls -= t->start[i].calls;
+      t->ops[ended_row][i].seconds -= t->start[i].seconds;
+      t->ops[ended_row][i].flops -= t->start[i].flops;
+    }
+  }
+  memcpy (t->start, now, sizeof now);
+}
 
 static void
 on_progress (int stage, int n_stages, const char *what, gpointer data)
@@ -45,11 +81,14 @@ on_progress (int stage, int n_stages, const char *what, gpointer data)
   gint64 now = g_get_monotonic_time ();
 
   /* the row that ends now is the previous call's stage */
-  if (stage > 0 && t->row >= 0 && t->row < MAX_ROWS && t->warm) {
+  if (stage > 0 && t->row >= 0 && t->row < MAX_ROWS) {
     double s = (now - t->last) / 1e6;
-    if (isnan (t->best[t->row]) || s < t->best[t->row])
+    if (t->warm && (isnan (t->best[t->row]) || s < t->best[t->row]))
       t->best[t->row] = s;
+    t->seconds[t->row] = s;
   }
+  if (t->ops != NULL)
+    take_op_times (t, stage > 0 ? t->row : -1);
   t->row = stage;
   if (stage < n_stages && stage < MAX_ROWS) {
     g_strlcpy (t->what[stage], what, sizeof t->what[stage]);
@@ -98,7 +137,7 @@ typedef struct
 static gboolean
 run_precision (PrecisionRun * pr, const char *model_dir, const char *context,
     char **prompts, const char *text_encoder, guint64 seed, int repeat,
-    int n_threads, GError ** error)
+    int n_threads, gboolean time_ops, GError ** error)
 {
   HartEngine *engine = NULL;
   HartModel *model = NULL;
@@ -114,8 +153,14 @@ run_precision (PrecisionRun * pr, const char *model_dir, const char *context,
   pr->total = NAN;
   t0 = g_get_monotonic_time ();
   if (!(engine = hart_engine_new_with_precision ("cpu", 0, n_threads,
-              pr->precision, error))
-      || !(model = hart_model_load (engine, model_dir, TRUE, error)))
+              pr->precision, error)))
+    goto out;
+  if (time_ops) {
+    hart_engine_time_ops (engine);
+    pr->times.engine = engine;
+    pr->times.ops = g_malloc0 (MAX_ROWS * sizeof *pr->times.ops);
+  }
+  if (!(model = hart_model_load (engine, model_dir, TRUE, error)))
     goto out;
   g_strlcpy (pr->impl, hart_engine_get_precision_impl (engine),
       sizeof pr->impl);
@@ -171,7 +216,79 @@ out:
   hart_text_encoder_free (encoder);
   hart_model_unref (model);
   hart_engine_unref (engine);
+  pr->times.engine = NULL;
   return ok;
+}
+
+static int
+compare_seconds (gconstpointer a, gconstpointer b)
+{
+  const HartOpTime *x = a, *y = b;
+
+  return (x->seconds < y->seconds) - (x->seconds > y->seconds);
+}
+
+/* One block of the --ops breakdown: the ops that took at least 0.5 % of
+ * the row (the others summed in one line), then what ran outside the ops
+ * (host work: sampling, the diffusion's update, the engine's own loops) */
+static void
+print_op_block (const char *what, double seconds, const HartOpTime * ops,
+    int n_ops)
+{
+  HartOpTime sorted[MAX_OPS];
+  double in_ops = 0, rest = 0;
+  guint64 rest_calls = 0;
+
+  memcpy (sorted, ops, n_ops * sizeof *ops);
+  qsort (sorted, n_ops, sizeof *sorted, compare_seconds);
+  printf ("%-28s %9.3f s\n", what, seconds);
+  for (int i = 0; i < n_ops; i++) {
+    const HartOpTime *o = &sorted[i];
+
+    if (o->calls == 0)
+      continue;
+    in_ops += o->seconds;
+    if (o->seconds < 0.005 * seconds) {
+      rest += o->seconds;
+      rest_calls += o->calls;
+      continue;
+    }
+    printf ("  %-22s %8" G_GUINT64_FORMAT " calls %9.3f s %5.1f %%",
+        o->op, o->calls, o->seconds, 100 * o->seconds / seconds);
+    if (o->flops > 0 && o->seconds > 0)
+      printf (" %8.1f GFLOP/s", o->flops / o->seconds / 1e9);
+    printf ("\n");
+  }
+  if (rest_calls > 0)
+    printf ("  %-22s %8" G_GUINT64_FORMAT " calls %9.3f s %5.1f %%\n",
+        "(other ops)", rest_calls, rest, 100 * rest / seconds);
+  printf ("  %-22s %14s %9.3f s %5.1f %%\n", "(outside the ops)", "",
+      seconds - in_ops, 100 * (seconds - in_ops) / seconds);
+}
+
+/* --ops: each row of the last generation, then the whole of it */
+static void
+print_op_times (const PrecisionRun * pr, int repeat)
+{
+  const StageTimes *t = &pr->times;
+  HartOpTime all[MAX_OPS];
+  double total = 0;
+
+  printf ("\nwhere the time goes: %s, generation %d of %d, op by op "
+      "(wall time inside each op; GFLOP/s of its nominal work)\n",
+      hart_precision_to_string (pr->precision), repeat, repeat);
+  memset (all, 0, sizeof all);
+  for (int row = 0; row < t->n_rows; row++) {
+    print_op_block (t->what[row], t->seconds[row], t->ops[row], t->n_ops);
+    total += t->seconds[row];
+    for (int i = 0; i < t->n_ops; i++) {
+      all[i].op = t->ops[row][i].op;
+      all[i].calls += t->ops[row][i].calls;
+      all[i].seconds += t->ops[row][i].seconds;
+      all[i].flops += t->ops[row][i].flops;
+    }
+  }
+  print_op_block ("all stages", total, all, t->n_ops);
 }
 
 int
@@ -181,6 +298,7 @@ hart_cli_bench (int argc, char **argv)
   char **prompts = NULL, *text_encoder = NULL;
   gint64 seed = 1;
   int repeat = 2, n_threads = 0, status = 1, n_runs = 0;
+  gboolean time_ops = FALSE;
   GOptionEntry entries[] = {
     {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
         "HART release folder (default: the bundled shapes-64px model)", "DIR"},
@@ -199,6 +317,8 @@ hart_cli_bench (int argc, char **argv)
     {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N"},
     {"threads", 0, 0, G_OPTION_ARG_INT, &n_threads,
         "CPU threads (0: every core, or HART_NUM_THREADS)", "N"},
+    {"ops", 0, 0, G_OPTION_ARG_NONE, &time_ops,
+        "Break each stage of the last generation down by op", NULL},
     {NULL}
   };
   GOptionContext *octx = g_option_context_new ("- time a generation per "
@@ -262,7 +382,7 @@ hart_cli_bench (int argc, char **argv)
   for (int i = 0; i < n_runs; i++) {
     fprintf (stderr, "hart bench: %s …\n", names[i]);
     if (!run_precision (&runs[i], model_dir, context, prompts, text_encoder,
-            (guint64) seed, repeat, n_threads, &error)) {
+            (guint64) seed, repeat, n_threads, time_ops, &error)) {
       fprintf (stderr, "hart: error: %s: %s\n", names[i], error->message);
       goto out;
     }
@@ -308,10 +428,14 @@ hart_cli_bench (int argc, char **argv)
   for (int i = 1; i < n_runs; i++)
     printf (" %9.2fx", runs[0].total / runs[i].total);
   printf ("\n");
+  for (int i = 0; time_ops && i < n_runs; i++)
+    print_op_times (&runs[i], repeat);
   status = 0;
 
 out:
   g_clear_error (&error);
+  for (int i = 0; runs && i < n_runs; i++)
+    g_free (runs[i].times.ops);
   g_free (runs);
   g_strfreev (names);
   g_option_context_free (octx);

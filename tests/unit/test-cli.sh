@@ -162,6 +162,15 @@ if [ "$MODE" != "--valgrind" ]; then
       ok "bench times fp32 and bf16 ($bf16_kernels products; the text encoder's bf16 matrices in place)"
     else not_ok "bench times fp32 and bf16 ($bf16_kernels products; the text encoder's bf16 matrices in place)"; fi
   fi
+  # hart bench --ops: each stage broken down by op, the products' rate
+  if run bench --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --repeat 1 \
+        --precision fp32 --ops >"$out" 2>"$err" \
+      && grep -q "^where the time goes: fp32, generation 1 of 1" "$out" \
+      && grep -q "^  linear  *[0-9][0-9]* calls .* GFLOP/s$" "$out" \
+      && grep -q "^  (outside the ops) " "$out" && grep -q "^decoder " "$out" \
+      && grep -q "^all stages " "$out"; then
+    ok "bench --ops breaks each stage down by op"
+  else not_ok "bench --ops breaks each stage down by op"; fi
   gen --prompt a --precision fp16 -o "$vid/x.png"
   if [ $? -eq 1 ] && grep -q "precision fp16 is not available on device cpu" "$err"; then
     ok "--precision fp16 is refused on the CPU"; else not_ok "--precision fp16 is refused on the CPU"; fi
