@@ -13,7 +13,10 @@
 #   2. HART and the text encoder in one process at 1024², as hartsrc holds
 #      them (`hart bench --prompt`, fp32 then bf16 unless --skip-fp32): per
 #      stage times, the bf16/fp32 ratio, peak RSS per precision (targets:
-#      generation <= 90 s in bf16, >= 5x fp32; peak <= 6 GiB in bf16);
+#      generation <= 90 s in bf16, >= 5x fp32; peak <= 6 GiB in bf16),
+#      each stage broken down by op (--ops: where the time goes, and the
+#      products' GFLOP/s, e.g. whether the diffusion's run on the matrix
+#      units);
 #   3. with --with-pytorch, 512² against the PyTorch reference
 #      (tests/bench/bench_precision.py: >= 1.5x PyTorch's bf16).
 # Everything is printed; save the output in docs/device-logs/ or quote it.
@@ -35,7 +38,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --skip-fp32) precisions=bf16; shift ;;
     --with-pytorch) pytorch=yes; shift ;;
-    -h|--help) sed -n '6,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '6,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--build DIR] [--work DIR] [--skip-fp32] [--with-pytorch]" >&2; exit 2 ;;
   esac
 done
@@ -78,7 +81,7 @@ echo "== 1. the text encoder's placements"
 
 echo "== 2. HART and the text encoder in one process, 1024x1024 ($precisions)"
 "$hart" bench -m "$real/hart-0.7b-1024px" --prompt "a red circle on a blue square" \
-    --precision "$precisions" --repeat 1
+    --precision "$precisions" --repeat 1 --ops
 echo "(targets: bf16 generation <= 90 s and >= 5x fp32; bf16 peak RSS <= 6 GiB)"
 
 if [ $pytorch = yes ]; then

@@ -42,6 +42,8 @@ def main():
     ap.add_argument("--work", default="/tmp/hart-bench-precision")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument("--ops", action="store_true",
+                    help="also break each stage down by op (hart bench --ops)")
     ap.add_argument("--reference-repeat", type=int, default=1,
                     help="PyTorch generations per mode (eager: no warm-up to amortise)")
     args = ap.parse_args()
@@ -65,7 +67,8 @@ def main():
           f"CPU: {cpu_name()}", flush=True)
 
     run = subprocess.run([args.hart, "bench", "--model", root, "--context", ctx_path,
-                          "--precision", "fp32,bf16", "--repeat", str(args.repeat), "--seed", "42"],
+                          "--precision", "fp32,bf16", "--repeat", str(args.repeat), "--seed", "42"]
+                         + (["--ops"] if args.ops else []),
                          env=env, capture_output=True, text=True)
     if run.returncode != 0:
         print(run.stderr)

@@ -2059,6 +2059,10 @@ add_linear_cases (GPtrArray * cases)
   c = add_perf (cases, &op_linear, "4096x4096->1536 (down projection)");
   c->linear = (LinearArgs) {
   4096, 4096, 1536, FALSE};
+  /* the residual diffusion's MLP over a chunk of 4096 rows (width 1024) */
+  c = add_perf (cases, &op_linear, "4096x1024->1024 (diffusion MLP)");
+  c->linear = (LinearArgs) {
+  4096, 1024, 1024, TRUE};
 }
 
 /* The shapes of the fp32 cases, and ones that cross the oneDNN kernel's
@@ -2086,6 +2090,10 @@ add_linear_half_cases (GPtrArray * cases)
   c = add_perf (cases, &op_linear_half, "4096x4096->1536 (down projection)");
   c->linear = (LinearArgs) {
   4096, 4096, 1536, FALSE};
+  /* the residual diffusion's MLP over a chunk of 4096 rows (width 1024) */
+  c = add_perf (cases, &op_linear_half, "4096x1024->1024 (diffusion MLP)");
+  c->linear = (LinearArgs) {
+  4096, 1024, 1024, TRUE};
 }
 
 static void
