@@ -5,7 +5,7 @@
  *
  * hart bench [--model DIR] (--context FILE | --prompt TEXT)
  *            [--precision fp32,bf16] [--repeat N] [--seed N] [--threads N]
- *            [--ops]
+ *            [--device cpu|cuda|auto] [--device-id N] [--ops]
  *
  * For each precision in turn: an engine, the model (and with --prompt the
  * text encoder, both loaded as hartsrc holds them: the peak is that of
@@ -16,7 +16,9 @@
  * to the first precision's.  Peak RSS is the process's high-water mark
  * while that precision ran (reset between precisions through
  * /proc/self/clear_refs).  docs/precision.md, "Benchmarks", has figures.
- * With --ops, the engine times its backend's ops (hart_engine_time_ops),
+ * --device picks the engine's device (default: the CPU, where the
+ * benchmarks of docs/precision.md ran).  With --ops, the engine times its
+ * backend's ops (hart_engine_time_ops),
  * and each stage of the last generation is broken down by op: where its
  * time goes, and the products' rate (docs/performance.md, "Where the time
  * goes").
@@ -128,6 +130,7 @@ typedef struct
 {
   HartPrecision precision;
   char impl[128];
+  char device[32];              /* the engine's: "cpu", "cuda:0" */
   const char *text_matrices;    /* where the text encoder's matrices are */
   StageTimes times;
   double total, load, encode;
@@ -135,9 +138,10 @@ typedef struct
 } PrecisionRun;
 
 static gboolean
-run_precision (PrecisionRun * pr, const char *model_dir, const char *context,
-    char **prompts, const char *text_encoder, guint64 seed, int repeat,
-    int n_threads, gboolean time_ops, GError ** error)
+run_precision (PrecisionRun * pr, const char *device, int device_id,
+    const char *model_dir, const char *context, char **prompts,
+    const char *text_encoder, guint64 seed, int repeat, int n_threads,
+    gboolean time_ops, GError ** error)
 {
   HartEngine *engine = NULL;
   HartModel *model = NULL;
@@ -152,7 +156,7 @@ run_precision (PrecisionRun * pr, const char *model_dir, const char *context,
     pr->times.best[i] = NAN;
   pr->total = NAN;
   t0 = g_get_monotonic_time ();
-  if (!(engine = hart_engine_new_with_precision ("cpu", 0, n_threads,
+  if (!(engine = hart_engine_new_with_precision (device, device_id, n_threads,
               pr->precision, error)))
     goto out;
   if (time_ops) {
@@ -164,6 +168,7 @@ run_precision (PrecisionRun * pr, const char *model_dir, const char *context,
     goto out;
   g_strlcpy (pr->impl, hart_engine_get_precision_impl (engine),
       sizeof pr->impl);
+  g_strlcpy (pr->device, hart_engine_get_device (engine), sizeof pr->device);
   if (prompts) {
     char *qwen_dir = text_encoder ? g_strdup (text_encoder) :
         hart_text_encoder_default_dir (model_dir);
@@ -295,9 +300,9 @@ int
 hart_cli_bench (int argc, char **argv)
 {
   char *model_dir = NULL, *context = NULL, *precisions = NULL;
-  char **prompts = NULL, *text_encoder = NULL;
+  char **prompts = NULL, *text_encoder = NULL, *device = NULL;
   gint64 seed = 1;
-  int repeat = 2, n_threads = 0, status = 1, n_runs = 0;
+  int repeat = 2, n_threads = 0, status = 1, n_runs = 0, device_id = 0;
   gboolean time_ops = FALSE;
   GOptionEntry entries[] = {
     {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
@@ -317,6 +322,9 @@ hart_cli_bench (int argc, char **argv)
     {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N"},
     {"threads", 0, 0, G_OPTION_ARG_INT, &n_threads,
         "CPU threads (0: every core, or HART_NUM_THREADS)", "N"},
+    {"device", 0, 0, G_OPTION_ARG_STRING, &device,
+        "cpu, cuda or auto (cpu)", "DEV"},
+    {"device-id", 0, 0, G_OPTION_ARG_INT, &device_id, "GPU index (0)", "N"},
     {"ops", 0, 0, G_OPTION_ARG_NONE, &time_ops,
         "Break each stage of the last generation down by op", NULL},
     {NULL}
@@ -344,6 +352,8 @@ hart_cli_bench (int argc, char **argv)
     status = 2;
     goto out;
   }
+  if (device == NULL)
+    device = g_strdup ("cpu");
   names = g_strsplit (precisions ? precisions : "fp32,bf16", ",", -1);
   n_runs = g_strv_length (names);
   runs = g_new0 (PrecisionRun, MAX (n_runs, 1));
@@ -358,8 +368,8 @@ hart_cli_bench (int argc, char **argv)
    * hour of fp32 must not end in a refusal.  Asked for, a missing one is
    * an error; by default (fp32,bf16) it is left out, and said so. */
   for (int i = 0; i < n_runs; i++) {
-    HartEngine *probe = hart_engine_new_with_precision ("cpu", 0, n_threads,
-        runs[i].precision, &error);
+    HartEngine *probe = hart_engine_new_with_precision (device, device_id,
+        n_threads, runs[i].precision, &error);
 
     if (probe != NULL) {
       hart_engine_unref (probe);
@@ -381,14 +391,15 @@ hart_cli_bench (int argc, char **argv)
   }
   for (int i = 0; i < n_runs; i++) {
     fprintf (stderr, "hart bench: %s …\n", names[i]);
-    if (!run_precision (&runs[i], model_dir, context, prompts, text_encoder,
-            (guint64) seed, repeat, n_threads, time_ops, &error)) {
+    if (!run_precision (&runs[i], device, device_id, model_dir, context,
+            prompts, text_encoder, (guint64) seed, repeat, n_threads,
+            time_ops, &error)) {
       fprintf (stderr, "hart: error: %s: %s\n", names[i], error->message);
       goto out;
     }
   }
 
-  printf ("model %s, %d thread(s), %s\n", model_dir,
+  printf ("model %s, %s, %d thread(s), %s\n", model_dir, runs[0].device,
       n_threads ? n_threads : (int) g_get_num_processors (),
       repeat > 1 ? "warm: fastest of the generations after the first" :
       "one (cold) generation");
@@ -443,6 +454,7 @@ out:
   g_free (context);
   g_free (precisions);
   g_free (text_encoder);
+  g_free (device);
   g_strfreev (prompts);
   return status;
 }

@@ -168,9 +168,16 @@ if [ "$MODE" != "--valgrind" ]; then
       && grep -q "^where the time goes: fp32, generation 1 of 1" "$out" \
       && grep -q "^  linear  *[0-9][0-9]* calls .* GFLOP/s$" "$out" \
       && grep -q "^  (outside the ops) " "$out" && grep -q "^decoder " "$out" \
-      && grep -q "^all stages " "$out"; then
+      && grep -q "^all stages " "$out" \
+      && grep -q "^model .*, cpu, [0-9]* thread(s)" "$out"; then
     ok "bench --ops breaks each stage down by op"
   else not_ok "bench --ops breaks each stage down by op"; fi
+  # hart bench --device: the engine's device, checked before any run
+  run bench --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --repeat 1 \
+      --device gpu >"$out" 2>"$err"
+  if [ $? -eq 1 ] && grep -q 'unknown device "gpu"' "$err" && ! grep -q "done" "$err"; then
+    ok "bench --device gpu is refused before timing anything"
+  else not_ok "bench --device gpu is refused before timing anything"; fi
   gen --prompt a --precision fp16 -o "$vid/x.png"
   if [ $? -eq 1 ] && grep -q "precision fp16 is not available on device cpu" "$err"; then
     ok "--precision fp16 is refused on the CPU"; else not_ok "--precision fp16 is refused on the CPU"; fi
