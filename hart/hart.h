@@ -116,8 +116,9 @@ void hart_engine_time_ops (HartEngine * engine);
 /* The totals since hart_engine_time_ops (), one entry per op of the
  * backend op table, called or not, in a fixed order, into TIMES [n_times];
  * returns how many entries there are (fills at most n_times), 0 when the
- * engine's ops are not timed.  Callable while a generation runs (from its progress callback):
- * each entry is read atomically, an op under way is not yet counted. */
+ * engine's ops are not timed.  Callable while a generation runs: from its
+ * progress callback the totals are exact (its ops run on that thread);
+ * from another thread an op that ends meanwhile may be half counted. */
 int hart_engine_get_op_times (const HartEngine * engine, HartOpTime * times,
     int n_times);
 

@@ -31,6 +31,10 @@ typedef enum
 } TimedOp;
 
 G_STATIC_ASSERT (N_OPS == HART_N_TIMED_OPS);
+/* Every member of the op table is timed here but name, destroy, init_half
+ * and synchronize: a new op fails this until it has its wrapper (the copy
+ * of the table would otherwise pass it through untimed). */
+G_STATIC_ASSERT (sizeof (HartBackendOps) == (N_OPS + 4) * sizeof (void *));
 
 static const char *const op_names[N_OPS] = {
   "alloc", "free", "upload", "download", "copy", "copy_2d", "fill",

@@ -47,8 +47,11 @@ void hart_backend_time_ops (HartBackend * be);
 gboolean hart_backend_ops_timed (const HartBackend * be);
 /* Fills TOTALS [HART_N_TIMED_OPS] with the totals so far, in the op
  * table's order (ops never called have calls 0); FALSE, filling nothing,
- * when BE is not wrapped.  Safe while ops run (each counter is read
- * atomically; an op that is running is not yet counted). */
+ * when BE is not wrapped.  Safe while ops run: each counter is read
+ * atomically, but an op that ends on another thread meanwhile may be
+ * counted in some of its three counters and not yet in the others.  Read
+ * between the ops of the thread that calls them (a progress callback), the
+ * totals are exact. */
 gboolean hart_backend_get_op_totals (const HartBackend * be,
     HartOpTotal totals[HART_N_TIMED_OPS]);
 

@@ -16,7 +16,8 @@
 #      generation <= 90 s in bf16, >= 5x fp32; peak <= 6 GiB in bf16),
 #      each stage broken down by op (--ops: where the time goes, and the
 #      products' GFLOP/s, e.g. whether the diffusion's run on the matrix
-#      units);
+#      units; of the one, cold, generation: oneDNN's first-time kernel
+#      generation counts in it, a few seconds at most);
 #   3. with --with-pytorch, 512² against the PyTorch reference
 #      (tests/bench/bench_precision.py: >= 1.5x PyTorch's bf16).
 # Everything is printed; save the output in docs/device-logs/ or quote it.
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --skip-fp32) precisions=bf16; shift ;;
     --with-pytorch) pytorch=yes; shift ;;
-    -h|--help) sed -n '6,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '6,29s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--build DIR] [--work DIR] [--skip-fp32] [--with-pytorch]" >&2; exit 2 ;;
   esac
 done

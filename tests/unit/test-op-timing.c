@@ -17,6 +17,7 @@
 #include "kernels/op-timing.h"
 
 #include <glib.h>
+#include <stdint.h>
 #include <string.h>
 
 static float *
@@ -182,6 +183,465 @@ test_pass_through (void)
   g_free (i0);
   g_free (i1);
 }
+
+/* ---- every member's arguments, in order ---- */
+
+/* What the last call of a recording member saw: its name and its
+ * arguments as numbers (pointers by address), in the order of the member's
+ * declaration. */
+static struct
+{
+  const char *op;
+  double v[16];
+  int n;
+} seen;
+
+#define SEEN_BEGIN(name) (seen.op = (name), seen.n = 0)
+#define SEEN(x) (seen.v[seen.n++] = (double) (x))
+#define SEEN_PTR(p) SEEN ((uintptr_t) (p))
+
+static void *
+rec_alloc (HartBackend * be, gsize bytes, GError ** error)
+{
+  SEEN_BEGIN ("alloc"), SEEN (bytes), SEEN_PTR (error);
+  return (void *) (uintptr_t) 0x7700;
+}
+
+static void
+rec_free (HartBackend * be, void *ptr)
+{
+  SEEN_BEGIN ("free"), SEEN_PTR (ptr);
+}
+
+static void
+rec_upload (HartBackend * be, void *dst, const void *src, gsize bytes)
+{
+  SEEN_BEGIN ("upload"), SEEN_PTR (dst), SEEN_PTR (src), SEEN (bytes);
+}
+
+static void
+rec_download (HartBackend * be, void *dst, const void *src, gsize bytes)
+{
+  SEEN_BEGIN ("download"), SEEN_PTR (dst), SEEN_PTR (src), SEEN (bytes);
+}
+
+static void
+rec_copy (HartBackend * be, void *dst, const void *src, gsize bytes)
+{
+  SEEN_BEGIN ("copy"), SEEN_PTR (dst), SEEN_PTR (src), SEEN (bytes);
+}
+
+static void
+rec_copy_2d (HartBackend * be, void *dst, gsize dst_pitch, const void *src,
+    gsize src_pitch, gsize row_bytes, gsize rows)
+{
+  SEEN_BEGIN ("copy_2d"), SEEN_PTR (dst), SEEN (dst_pitch), SEEN_PTR (src),
+      SEEN (src_pitch), SEEN (row_bytes), SEEN (rows);
+}
+
+static void
+rec_fill (HartBackend * be, float *dst, float value, gsize n)
+{
+  SEEN_BEGIN ("fill"), SEEN_PTR (dst), SEEN (value), SEEN (n);
+}
+
+static void
+rec_gemm (HartBackend * be, gboolean trans_a, gboolean trans_b, int m, int n,
+    int k, float alpha, const float *a, int lda, const float *b, int ldb,
+    float beta, float *c, int ldc)
+{
+  SEEN_BEGIN ("gemm"), SEEN (trans_a), SEEN (trans_b), SEEN (m), SEEN (n),
+      SEEN (k), SEEN (alpha), SEEN_PTR (a), SEEN (lda), SEEN_PTR (b),
+      SEEN (ldb), SEEN (beta), SEEN_PTR (c), SEEN (ldc);
+}
+
+static void
+rec_gemm_batched (HartBackend * be, const HartGemmBatchedParams * p)
+{
+  SEEN_BEGIN ("gemm_batched"), SEEN_PTR (p);
+}
+
+static void
+rec_linear (HartBackend * be, float *y, const float *x, const float *w,
+    const float *bias, int rows, int in, int out)
+{
+  SEEN_BEGIN ("linear"), SEEN_PTR (y), SEEN_PTR (x), SEEN_PTR (w),
+      SEEN_PTR (bias), SEEN (rows), SEEN (in), SEEN (out);
+}
+
+static void
+rec_linear_half (HartBackend * be, float *y, const float *x,
+    const uint16_t * w, HartDType w_dtype, const float *bias, int rows, int in,
+    int out)
+{
+  SEEN_BEGIN ("linear_half"), SEEN_PTR (y), SEEN_PTR (x), SEEN_PTR (w),
+      SEEN (w_dtype), SEEN_PTR (bias), SEEN (rows), SEEN (in), SEEN (out);
+}
+
+static void
+rec_layer_norm (HartBackend * be, float *y, const float *x,
+    const float *weight, const float *bias, int rows, int dim, float eps)
+{
+  SEEN_BEGIN ("layer_norm"), SEEN_PTR (y), SEEN_PTR (x), SEEN_PTR (weight),
+      SEEN_PTR (bias), SEEN (rows), SEEN (dim), SEEN (eps);
+}
+
+static void
+rec_rms_norm (HartBackend * be, float *y, const float *x, const float *weight,
+    int rows, int dim, float eps)
+{
+  SEEN_BEGIN ("rms_norm"), SEEN_PTR (y), SEEN_PTR (x), SEEN_PTR (weight),
+      SEEN (rows), SEEN (dim), SEEN (eps);
+}
+
+static void
+rec_modulate (HartBackend * be, float *x, const float *scale,
+    const float *shift, int64_t mod_stride, int batch, int rows_per_batch,
+    int dim)
+{
+  SEEN_BEGIN ("modulate"), SEEN_PTR (x), SEEN_PTR (scale), SEEN_PTR (shift),
+      SEEN (mod_stride), SEEN (batch), SEEN (rows_per_batch), SEEN (dim);
+}
+
+static void
+rec_group_norm (HartBackend * be, float *y, const float *x,
+    const float *weight, const float *bias, int batch, int channels, int hw,
+    int groups, float eps)
+{
+  SEEN_BEGIN ("group_norm"), SEEN_PTR (y), SEEN_PTR (x), SEEN_PTR (weight),
+      SEEN_PTR (bias), SEEN (batch), SEEN (channels), SEEN (hw),
+      SEEN (groups), SEEN (eps);
+}
+
+static void
+rec_rope (HartBackend * be, float *x, int64_t batch_stride,
+    int64_t row_stride, const float *cos, const float *sin,
+    int64_t table_batch_stride, int batch, int len, int heads, int head_dim)
+{
+  SEEN_BEGIN ("rope"), SEEN_PTR (x), SEEN (batch_stride), SEEN (row_stride),
+      SEEN_PTR (cos), SEEN_PTR (sin), SEEN (table_batch_stride),
+      SEEN (batch), SEEN (len), SEEN (heads), SEEN (head_dim);
+}
+
+static void
+rec_attention (HartBackend * be, const HartAttentionParams * p)
+{
+  SEEN_BEGIN ("attention"), SEEN_PTR (p);
+}
+
+static void
+rec_attention_half (HartBackend * be, const HartAttentionParams * p)
+{
+  SEEN_BEGIN ("attention_half"), SEEN_PTR (p);
+}
+
+static void
+rec_to_half_heads (HartBackend * be, uint16_t * dst,
+    int64_t dst_batch_stride, int64_t dst_head_stride, const float *src,
+    int64_t src_batch_stride, int64_t src_row_stride, int batch, int len,
+    int heads, int head_dim)
+{
+  SEEN_BEGIN ("to_half_heads"), SEEN_PTR (dst), SEEN (dst_batch_stride),
+      SEEN (dst_head_stride), SEEN_PTR (src), SEEN (src_batch_stride),
+      SEEN (src_row_stride), SEEN (batch), SEEN (len), SEEN (heads),
+      SEEN (head_dim);
+}
+
+static void
+rec_softmax (HartBackend * be, float *x, int rows, int n)
+{
+  SEEN_BEGIN ("softmax"), SEEN_PTR (x), SEEN (rows), SEEN (n);
+}
+
+/* y, x, n: silu, gelu, gelu_tanh */
+#define REC_UNARY(name) \
+  static void \
+  rec_##name (HartBackend * be, float *y, const float *x, gsize n) \
+  { \
+    SEEN_BEGIN (#name), SEEN_PTR (y), SEEN_PTR (x), SEEN (n); \
+  }
+/* *INDENT-OFF* */
+REC_UNARY (silu)
+REC_UNARY (gelu)
+REC_UNARY (gelu_tanh)
+/* *INDENT-ON* */
+
+/* y, a, b, n: swiglu, add, mul */
+#define REC_BINARY(name) \
+  static void \
+  rec_##name (HartBackend * be, float *y, const float *a, const float *b, \
+      gsize n) \
+  { \
+    SEEN_BEGIN (#name), SEEN_PTR (y), SEEN_PTR (a), SEEN_PTR (b), SEEN (n); \
+  }
+/* *INDENT-OFF* */
+REC_BINARY (swiglu)
+REC_BINARY (add)
+REC_BINARY (mul)
+/* *INDENT-ON* */
+
+static void
+rec_axpby (HartBackend * be, float *y, float alpha, const float *a,
+    float beta, const float *b, gsize n)
+{
+  SEEN_BEGIN ("axpby"), SEEN_PTR (y), SEEN (alpha), SEEN_PTR (a),
+      SEEN (beta), SEEN_PTR (b), SEEN (n);
+}
+
+static void
+rec_scale (HartBackend * be, float *y, const float *x, float alpha, gsize n)
+{
+  SEEN_BEGIN ("scale"), SEEN_PTR (y), SEEN_PTR (x), SEEN (alpha), SEEN (n);
+}
+
+static void
+rec_add_row_vector (HartBackend * be, float *x, const float *v, int rows,
+    int dim)
+{
+  SEEN_BEGIN ("add_row_vector"), SEEN_PTR (x), SEEN_PTR (v), SEEN (rows),
+      SEEN (dim);
+}
+
+static void
+rec_clamp (HartBackend * be, float *y, const float *x, float lo, float hi,
+    gsize n)
+{
+  SEEN_BEGIN ("clamp"), SEEN_PTR (y), SEEN_PTR (x), SEEN (lo), SEEN (hi),
+      SEEN (n);
+}
+
+static void
+rec_max_over_rows (HartBackend * be, float *y, const float *x, int batch,
+    int len, int dim)
+{
+  SEEN_BEGIN ("max_over_rows"), SEEN_PTR (y), SEEN_PTR (x), SEEN (batch),
+      SEEN (len), SEEN (dim);
+}
+
+static void
+rec_embedding (HartBackend * be, float *y, const float *table,
+    const int32_t * ids, int n, int dim)
+{
+  SEEN_BEGIN ("embedding"), SEEN_PTR (y), SEEN_PTR (table), SEEN_PTR (ids),
+      SEEN (n), SEEN (dim);
+}
+
+static void
+rec_conv2d (HartBackend * be, const HartConv2dParams * p)
+{
+  SEEN_BEGIN ("conv2d"), SEEN_PTR (p);
+}
+
+static void
+rec_conv2d_half (HartBackend * be, const HartConv2dParams * p)
+{
+  SEEN_BEGIN ("conv2d_half"), SEEN_PTR (p);
+}
+
+static void
+rec_group_norm_silu_half (HartBackend * be, float *y, const float *x,
+    const float *weight, const float *bias, int batch, int channels, int hw,
+    int groups, float eps)
+{
+  SEEN_BEGIN ("group_norm_silu_half"), SEEN_PTR (y), SEEN_PTR (x),
+      SEEN_PTR (weight), SEEN_PTR (bias), SEEN (batch), SEEN (channels),
+      SEEN (hw), SEEN (groups), SEEN (eps);
+}
+
+static void
+rec_upsample_nearest2x (HartBackend * be, float *y, const float *x,
+    int batch, int channels, int height, int width)
+{
+  SEEN_BEGIN ("upsample_nearest2x"), SEEN_PTR (y), SEEN_PTR (x),
+      SEEN (batch), SEEN (channels), SEEN (height), SEEN (width);
+}
+
+/* y, x, batch, channels, in_h, in_w, out_h, out_w: the two resizes */
+#define REC_RESIZE(name) \
+  static void \
+  rec_##name (HartBackend * be, float *y, const float *x, int batch, \
+      int channels, int in_h, int in_w, int out_h, int out_w) \
+  { \
+    SEEN_BEGIN (#name), SEEN_PTR (y), SEEN_PTR (x), SEEN (batch), \
+        SEEN (channels), SEEN (in_h), SEEN (in_w), SEEN (out_h), \
+        SEEN (out_w); \
+  }
+/* *INDENT-OFF* */
+REC_RESIZE (resize_bicubic)
+REC_RESIZE (resize_area)
+/* *INDENT-ON* */
+
+static void
+rec_destroy (HartBackend * be)
+{
+  g_free (be);
+}
+
+static const HartBackendOps recording_ops = {
+  .name = "recording",.destroy = rec_destroy,.alloc = rec_alloc,
+  .free = rec_free,.upload = rec_upload,.download = rec_download,
+  .copy = rec_copy,.copy_2d = rec_copy_2d,.fill = rec_fill,.gemm = rec_gemm,
+  .gemm_batched = rec_gemm_batched,.linear = rec_linear,
+  .linear_half = rec_linear_half,.layer_norm = rec_layer_norm,
+  .rms_norm = rec_rms_norm,.modulate = rec_modulate,
+  .group_norm = rec_group_norm,.rope = rec_rope,.attention = rec_attention,
+  .attention_half = rec_attention_half,.to_half_heads = rec_to_half_heads,
+  .softmax = rec_softmax,.silu = rec_silu,.gelu = rec_gelu,
+  .gelu_tanh = rec_gelu_tanh,.swiglu = rec_swiglu,.add = rec_add,
+  .mul = rec_mul,.axpby = rec_axpby,.scale = rec_scale,
+  .add_row_vector = rec_add_row_vector,.clamp = rec_clamp,
+  .max_over_rows = rec_max_over_rows,.embedding = rec_embedding,
+  .conv2d = rec_conv2d,.conv2d_half = rec_conv2d_half,
+  .group_norm_silu_half = rec_group_norm_silu_half,
+  .upsample_nearest2x = rec_upsample_nearest2x,
+  .resize_bicubic = rec_resize_bicubic,.resize_area = rec_resize_area,
+};
+
+/* A distinct pointer per argument position */
+#define P(i) ((void *) (uintptr_t) (0x1000 + 0x10 * (i)))
+
+/* Calls each member through the timed table: the recording member must
+ * see every argument where the caller put it (distinct values per
+ * position: a swap or a dropped argument shows), be counted once, with
+ * its nominal work. */
+static void
+test_arguments (void)
+{
+  HartBackend *be = g_new0 (HartBackend, 1);
+  HartOpTotal totals[HART_N_TIMED_OPS];
+  const HartAttentionParams ap = {.batch = 2,.q_heads = 3,.q_len = 5,
+    .kv_len = 7,.head_dim = 11
+  };
+  /* pad 0: the output is (9 − 3 + 1) × (8 − 3 + 1) */
+  const HartConv2dParams cp = {.batch = 2,.cin = 3,.height = 9,.width = 8,
+    .cout = 4,.k = 3,.pad = 0
+  };
+  const HartGemmBatchedParams gp = {.m = 2,.n = 3,.k = 5,.batch = 7 };
+  const struct
+  {
+    const char *op;
+    guint64 flops;
+  } work[] = {
+    {"gemm", 2 * 3 * 4 * 5}, {"gemm_batched", 2 * 2 * 3 * 5 * 7},
+    {"linear", 2 * 4 * 5 * 6}, {"linear_half", 2 * 5 * 6 * 7},
+    {"attention", 4 * 2 * 3 * 5 * 7 * 11},
+    {"attention_half", 4 * 2 * 3 * 5 * 7 * 11},
+    {"conv2d", 2 * 2 * 7 * 6 * 4 * 3 * 3 * 3},
+    {"conv2d_half", 2 * 2 * 7 * 6 * 4 * 3 * 3 * 3},
+  };
+  const HartBackendOps *o;
+
+  be->ops = &recording_ops;
+  be->host_memory = TRUE;
+  hart_backend_time_ops (be);
+  o = be->ops;
+
+#define EXPECT(name, ...) \
+  G_STMT_START { \
+    const double want_[] = { __VA_ARGS__ }; \
+    g_assert_cmpstr (seen.op, ==, (name)); \
+    g_assert_cmpint (seen.n, ==, G_N_ELEMENTS (want_)); \
+    for (int i_ = 0; i_ < seen.n; i_++) \
+      g_assert_cmpfloat (seen.v[i_], ==, want_[i_]); \
+  } G_STMT_END
+#define U(i) ((double) (uintptr_t) P (i))
+
+  g_assert_true (o->alloc (be, 11, P (1)) == (void *) (uintptr_t) 0x7700);
+  EXPECT ("alloc", 11, U (1));
+  o->free (be, P (1));
+  EXPECT ("free", U (1));
+  o->upload (be, P (1), P (2), 13);
+  EXPECT ("upload", U (1), U (2), 13);
+  o->download (be, P (1), P (2), 14);
+  EXPECT ("download", U (1), U (2), 14);
+  o->copy (be, P (1), P (2), 15);
+  EXPECT ("copy", U (1), U (2), 15);
+  o->copy_2d (be, P (1), 2, P (3), 4, 5, 6);
+  EXPECT ("copy_2d", U (1), 2, U (3), 4, 5, 6);
+  o->fill (be, P (1), 2.5f, 3);
+  EXPECT ("fill", U (1), 2.5, 3);
+  o->gemm (be, TRUE, FALSE, 3, 4, 5, 6.5f, P (7), 8, P (9), 10, 11.5f,
+      P (12), 13);
+  EXPECT ("gemm", 1, 0, 3, 4, 5, 6.5, U (7), 8, U (9), 10, 11.5, U (12), 13);
+  o->gemm_batched (be, &gp);
+  EXPECT ("gemm_batched", (double) (uintptr_t) & gp);
+  o->linear (be, P (1), P (2), P (3), P (4), 4, 5, 6);
+  EXPECT ("linear", U (1), U (2), U (3), U (4), 4, 5, 6);
+  o->linear_half (be, P (1), P (2), P (3), HART_DTYPE_BF16, P (5), 5, 6, 7);
+  EXPECT ("linear_half", U (1), U (2), U (3), HART_DTYPE_BF16, U (5), 5, 6, 7);
+  o->layer_norm (be, P (1), P (2), P (3), P (4), 5, 6, 7.5f);
+  EXPECT ("layer_norm", U (1), U (2), U (3), U (4), 5, 6, 7.5);
+  o->rms_norm (be, P (1), P (2), P (3), 4, 5, 6.5f);
+  EXPECT ("rms_norm", U (1), U (2), U (3), 4, 5, 6.5);
+  o->modulate (be, P (1), P (2), P (3), 4, 5, 6, 7);
+  EXPECT ("modulate", U (1), U (2), U (3), 4, 5, 6, 7);
+  o->group_norm (be, P (1), P (2), P (3), P (4), 5, 6, 7, 8, 9.5f);
+  EXPECT ("group_norm", U (1), U (2), U (3), U (4), 5, 6, 7, 8, 9.5);
+  o->rope (be, P (1), 2, 3, P (4), P (5), 6, 7, 8, 9, 10);
+  EXPECT ("rope", U (1), 2, 3, U (4), U (5), 6, 7, 8, 9, 10);
+  o->attention (be, &ap);
+  EXPECT ("attention", (double) (uintptr_t) & ap);
+  o->attention_half (be, &ap);
+  EXPECT ("attention_half", (double) (uintptr_t) & ap);
+  o->to_half_heads (be, P (1), 2, 3, P (4), 5, 6, 7, 8, 9, 10);
+  EXPECT ("to_half_heads", U (1), 2, 3, U (4), 5, 6, 7, 8, 9, 10);
+  o->softmax (be, P (1), 2, 3);
+  EXPECT ("softmax", U (1), 2, 3);
+  o->silu (be, P (1), P (2), 3);
+  EXPECT ("silu", U (1), U (2), 3);
+  o->gelu (be, P (1), P (2), 4);
+  EXPECT ("gelu", U (1), U (2), 4);
+  o->gelu_tanh (be, P (1), P (2), 5);
+  EXPECT ("gelu_tanh", U (1), U (2), 5);
+  o->swiglu (be, P (1), P (2), P (3), 4);
+  EXPECT ("swiglu", U (1), U (2), U (3), 4);
+  o->add (be, P (1), P (2), P (3), 5);
+  EXPECT ("add", U (1), U (2), U (3), 5);
+  o->mul (be, P (1), P (2), P (3), 6);
+  EXPECT ("mul", U (1), U (2), U (3), 6);
+  o->axpby (be, P (1), 2.5f, P (3), 4.5f, P (5), 6);
+  EXPECT ("axpby", U (1), 2.5, U (3), 4.5, U (5), 6);
+  o->scale (be, P (1), P (2), 3.5f, 4);
+  EXPECT ("scale", U (1), U (2), 3.5, 4);
+  o->add_row_vector (be, P (1), P (2), 3, 4);
+  EXPECT ("add_row_vector", U (1), U (2), 3, 4);
+  o->clamp (be, P (1), P (2), 3.5f, 4.5f, 5);
+  EXPECT ("clamp", U (1), U (2), 3.5, 4.5, 5);
+  o->max_over_rows (be, P (1), P (2), 3, 4, 5);
+  EXPECT ("max_over_rows", U (1), U (2), 3, 4, 5);
+  o->embedding (be, P (1), P (2), P (3), 4, 5);
+  EXPECT ("embedding", U (1), U (2), U (3), 4, 5);
+  o->conv2d (be, &cp);
+  EXPECT ("conv2d", (double) (uintptr_t) & cp);
+  o->conv2d_half (be, &cp);
+  EXPECT ("conv2d_half", (double) (uintptr_t) & cp);
+  o->group_norm_silu_half (be, P (1), P (2), P (3), P (4), 5, 6, 7, 8, 9.5f);
+  EXPECT ("group_norm_silu_half", U (1), U (2), U (3), U (4), 5, 6, 7, 8, 9.5);
+  o->upsample_nearest2x (be, P (1), P (2), 3, 4, 5, 6);
+  EXPECT ("upsample_nearest2x", U (1), U (2), 3, 4, 5, 6);
+  o->resize_bicubic (be, P (1), P (2), 3, 4, 5, 6, 7, 8);
+  EXPECT ("resize_bicubic", U (1), U (2), 3, 4, 5, 6, 7, 8);
+  o->resize_area (be, P (1), P (2), 4, 5, 6, 7, 8, 9);
+  EXPECT ("resize_area", U (1), U (2), 4, 5, 6, 7, 8, 9);
+#undef EXPECT
+#undef U
+
+  /* each once, under its own name; the products with their work */
+  g_assert_true (hart_backend_get_op_totals (be, totals));
+  for (int i = 0; i < HART_N_TIMED_OPS; i++) {
+    guint64 flops = 0;
+    for (gsize j = 0; j < G_N_ELEMENTS (work); j++)
+      if (strcmp (work[j].op, totals[i].op) == 0)
+        flops = work[j].flops;
+    g_test_message ("%s: %" G_GUINT64_FORMAT " flops", totals[i].op,
+        totals[i].flops);
+    g_assert_cmpuint (totals[i].calls, ==, 1);
+    g_assert_cmpuint (totals[i].flops, ==, flops);
+  }
+  hart_backend_free (be);
+}
+
+#undef P
 
 /* ---- a backend with few members ---- */
 
@@ -411,6 +871,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/op-timing/pass-through", test_pass_through);
+  g_test_add_func ("/op-timing/arguments", test_arguments);
   g_test_add_func ("/op-timing/partial-table", test_partial_table);
   g_test_add_func ("/op-timing/threads", test_threads);
   g_test_add_func ("/op-timing/engine-generation", test_engine_generation);
