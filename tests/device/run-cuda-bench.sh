@@ -1,0 +1,95 @@
+#!/bin/bash
+# gst-hart — the engine at real size on a GPU machine: parity, then timings
+# Copyright (C) 2026 gst-hart developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+#   bash tests/device/run-cuda-bench.sh
+#
+# Run from anywhere on the GPU machine, with .devcuda/ (written by
+# tests/device/pack-cuda-bundle.sh on the build machine) at the top of the
+# source tree; needs the machine's Python with PyTorch (for the random
+# real-size weights) and about 4 GB of disk.  Within CUDA_BENCH_BUDGET
+# seconds in all (420), each step under `timeout`:
+#   1. test-backend-ops test --backend=cuda: every op against its plain
+#      reference, the PyTorch goldens and the CPU (parity first: a timing of
+#      wrong results is worth nothing, so the timings are skipped if it
+#      fails, or if it finds no usable CUDA device)
+#   2. tests/bench/bench_real_size.py --device cuda: random weights of the
+#      real width and depth of hart-0.7b-1024px (made once), then
+#      `hart bench --ops` at CUDA_BENCH_SIZES (512,1024) in
+#      CUDA_BENCH_PRECISION (fp32, what the CUDA backend has today),
+#      CUDA_BENCH_REPEAT generations (3; the first cold): per stage times
+#      and, op by op, where they go and at what rate.  The per-op table
+#      synchronises the GPU after each op (kernels/op-timing.h): its
+#      generation time is an upper bound; the stage table of a run without
+#      --ops is the figure to quote (CUDA_BENCH_OPS=0).
+# The log is $OUT/cuda-bench.log ($OUT set by the device runner) or
+# ./cuda-bench.log; it exits 0 whatever failed (the log says).  Not here yet:
+# the official code on the same card (issue 16, item 6).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 0
+OUT_DIR=${OUT:-$ROOT}
+LOG="$OUT_DIR/cuda-bench.log"
+BUDGET=${CUDA_BENCH_BUDGET:-420}
+SIZES=${CUDA_BENCH_SIZES:-512,1024}
+PRECISION=${CUDA_BENCH_PRECISION:-fp32}
+REPEAT=${CUDA_BENCH_REPEAT:-3}
+OPS=${CUDA_BENCH_OPS:-1}
+START=$(date +%s)
+
+# devcuda_setup, cuda_lib_dirs
+# shellcheck source=tests/device/devcuda-env.sh
+. "$ROOT/tests/device/devcuda-env.sh"
+
+left () { echo $((START + BUDGET - $(date +%s))); }
+
+main () {
+  local rc
+  echo "gst-hart CUDA bench: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -n)," \
+    "budget ${BUDGET} s, sizes $SIZES, $PRECISION, repeat $REPEAT, ops $OPS"
+  if [ ! -f "$ROOT/.devcuda/bundle.tar.xz" ]; then
+    echo "no .devcuda/bundle.tar.xz: run tests/device/pack-cuda-bundle.sh" \
+      "on the build machine and carry .devcuda"
+    return
+  fi
+  sed -n '1,6p' "$ROOT/.devcuda/MANIFEST" 2> /dev/null
+  devcuda_setup || return
+  export HART_FIXTURES="$ROOT/tests/fixtures"
+  export HART_BUNDLED_MODEL_DIR="$ROOT/data/models/shapes-64px"
+  export G_DEBUG=fatal-criticals
+  timeout 10 nvidia-smi --query-gpu=name,driver_version,memory.total \
+    --format=csv 2>&1
+
+  echo "=== 1. parity: test-backend-ops test --backend=cuda"
+  timeout -k 3 "$(($(left) < 60 ? $(left) : 60))" \
+    "$BIN/test-backend-ops" test --backend=cuda > "$WORK/parity.out" 2>&1
+  rc=$?
+  grep -v '^ok ' "$WORK/parity.out"
+  echo "=== parity: rc $rc, ok $(grep -c '^ok ' "$WORK/parity.out")," \
+    "not ok $(grep -c '^not ok ' "$WORK/parity.out")"
+  if [ $rc -ne 0 ]; then
+    echo "parity failed: no timings"
+    return
+  fi
+  if grep -q "SKIP no usable CUDA device" "$WORK/parity.out"; then
+    echo "no usable CUDA device: no timings"
+    return
+  fi
+
+  echo "=== 2. real size, --device cuda ($(left) s left)"
+  local ops_flag=()
+  [ "$OPS" = 1 ] || ops_flag=(--no-ops)
+  timeout -k 5 "$(left)" python3 "$ROOT/tests/bench/bench_real_size.py" \
+    --hart "$BIN/hart" --device cuda --sizes "$SIZES" \
+    --precision "$PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" \
+    "${ops_flag[@]}"
+  echo "=== real size: rc $?, $(($(date +%s) - START)) s in all"
+}
+
+mkdir -p "$OUT_DIR"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/devcuda.XXXXXX") || exit 0
+main 2>&1 | tee "$LOG"
+rm -rf "$WORK"
+echo "log: $LOG"
+exit 0
