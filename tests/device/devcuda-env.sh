@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # gst-hart — the bundle of tests/device/pack-cuda-bundle.sh, made ready to run
 # Copyright (C) 2026 gst-hart developers
 # SPDX-License-Identifier: LGPL-2.1-or-later

@@ -105,7 +105,7 @@ fi
   echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (+ local changes)')"
   echo "packed: $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -m), $(ldd --version | head -n 1)"
   echo "nvcc: $(nvcc --version 2>/dev/null | tail -n 1 || echo unknown)"
-  echo "build: $BUILD (-Dcuda=enabled -Dbuildtype=release)"
+  echo "build: $BUILD (-Dcuda=enabled -Dbuildtype=release -Donednn=disabled)"
   echo "needs from the GPU machine: $(tr '\n' ' ' < "$STAGE/cuda-sonames.txt")"
   echo "files:"
   (cd "$STAGE" && find bin lib lib-compat -type f -exec ls -l {} + \

@@ -7,13 +7,14 @@
 #
 # Run from anywhere on the GPU machine, with .devcuda/ (written by
 # tests/device/pack-cuda-bundle.sh on the build machine) at the top of the
-# source tree; needs the machine's Python with PyTorch (for the random
-# real-size weights) and about 4 GB of disk.  Within CUDA_BENCH_BUDGET
+# source tree; needs the machine's Python with PyTorch and numpy (for the
+# random real-size weights) and about 7 GB of disk.  Within CUDA_BENCH_BUDGET
 # seconds in all (420), each step under `timeout`:
-#   1. test-backend-ops test --backend=cuda: every op against its plain
-#      reference, the PyTorch goldens and the CPU (parity first: a timing of
-#      wrong results is worth nothing, so the timings are skipped if it
-#      fails, or if it finds no usable CUDA device)
+#   1. test-backend-ops test: every op case on the CPU and on CUDA against
+#      its plain reference and the PyTorch goldens, and CUDA against the
+#      CPU.  Parity first: without a usable CUDA device nothing follows; a
+#      failed case is shown and the timings still run (this machine is lent
+#      once), marked as timings of a backend that failed its parity
 #   2. tests/bench/bench_real_size.py --device cuda: random weights of the
 #      real width and depth of hart-0.7b-1024px (made once), then
 #      `hart bench --ops` at CUDA_BENCH_SIZES (512,1024) in
@@ -43,9 +44,18 @@ START=$(date +%s)
 . "$ROOT/tests/device/devcuda-env.sh"
 
 left () { echo $((START + BUDGET - $(date +%s))); }
+# The seconds a step may take: what is left, at most $1; 0 when less than
+# $2 is left (`timeout 0` would mean no limit)
+limit () {
+  local l
+  l=$(left)
+  [ "$l" -gt "$1" ] && l=$1
+  [ "$l" -ge "$2" ] || l=0
+  echo "$l"
+}
 
 main () {
-  local rc
+  local rc lim parity=passed
   echo "gst-hart CUDA bench: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -n)," \
     "budget ${BUDGET} s, sizes $SIZES, $PRECISION, repeat $REPEAT, ops $OPS"
   if [ ! -f "$ROOT/.devcuda/bundle.tar.xz" ]; then
@@ -61,30 +71,38 @@ main () {
   timeout 10 nvidia-smi --query-gpu=name,driver_version,memory.total \
     --format=csv 2>&1
 
-  echo "=== 1. parity: test-backend-ops test --backend=cuda"
-  timeout -k 3 "$(($(left) < 60 ? $(left) : 60))" \
-    "$BIN/test-backend-ops" test --backend=cuda > "$WORK/parity.out" 2>&1
+  echo "--- python: $(timeout 60 python3 -c 'import torch, numpy
+torch.zeros(1).numpy()
+print("torch", torch.__version__, "numpy", numpy.__version__)' 2>&1 | tail -n 1)"
+
+  lim=$(limit 90 10)
+  echo "=== 1. parity: test-backend-ops test (limit $lim s)"
+  [ "$lim" -gt 0 ] || { echo "budget spent"; return; }
+  timeout -k 3 "$lim" "$BIN/test-backend-ops" test > "$WORK/parity.out" 2>&1
   rc=$?
-  grep -v '^ok ' "$WORK/parity.out"
+  grep -v '^ok ' "$WORK/parity.out" | grep -v '# SKIP' | tail -n 60
   echo "=== parity: rc $rc, ok $(grep -c '^ok ' "$WORK/parity.out")," \
-    "not ok $(grep -c '^not ok ' "$WORK/parity.out")"
-  if [ $rc -ne 0 ]; then
-    echo "parity failed: no timings"
-    return
-  fi
+    "not ok $(grep -c '^not ok ' "$WORK/parity.out")," \
+    "skip $(grep -c '# SKIP' "$WORK/parity.out")"
   if grep -q "SKIP no usable CUDA device" "$WORK/parity.out"; then
     echo "no usable CUDA device: no timings"
     return
   fi
+  if [ $rc -ne 0 ]; then
+    parity="FAILED (rc $rc): the timings below are of a backend that failed its parity"
+    echo "$parity"
+  fi
 
-  echo "=== 2. real size, --device cuda ($(left) s left)"
+  lim=$(limit 100000 30)
+  echo "=== 2. real size, --device cuda (limit $lim s; parity $parity)"
+  [ "$lim" -gt 0 ] || { echo "budget spent"; return; }
   local ops_flag=()
   [ "$OPS" = 1 ] || ops_flag=(--no-ops)
-  timeout -k 5 "$(left)" python3 "$ROOT/tests/bench/bench_real_size.py" \
+  timeout -k 5 "$lim" python3 "$ROOT/tests/bench/bench_real_size.py" \
     --hart "$BIN/hart" --device cuda --sizes "$SIZES" \
     --precision "$PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" \
-    "${ops_flag[@]}"
-  echo "=== real size: rc $?, $(($(date +%s) - START)) s in all"
+    ${ops_flag[@]+"${ops_flag[@]}"}
+  echo "=== real size: rc $?, $(($(date +%s) - START)) s in all; parity $parity"
 }
 
 mkdir -p "$OUT_DIR"
