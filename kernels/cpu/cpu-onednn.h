@@ -71,9 +71,15 @@ gboolean hart_cpu_onednn_matmul_blocks (HartCpuHalf * h,
     const dnnl_memory_desc_t * bias_md, const void *bias,
     const dnnl_memory_desc_t * dst_md, void *dst, gboolean accumulate);
 
-/* The widened products' column tiles (cpu-bf16-widened.c): a multiple of
- * the sgemm kernels' 12- and 16-column blocks and of HALF_COL_QUANTUM. */
-#define HART_CPU_WIDE_COL_TILE 192
+/* The widened products' column tiles (cpu-bf16-widened.c), a multiple of
+ * HALF_COL_QUANTUM.  256 cuts every output width of HART (1024, 1536,
+ * 2048, 4096, 4608, 6144) into an even number of tiles, so that two
+ * threads get equal panels; 192 left one thread 12.5 % more columns at
+ * the diffusion's 1024 and 2048, where widened bf16 then ran at 0.72–0.8×
+ * fp32 (docs/precision.md).  Each column's bits stay those of the frame
+ * made alone whatever the tile: tiles are counted from the product's first
+ * column and panels are cut at them. */
+#define HART_CPU_WIDE_COL_TILE 256
 
 /* cpu-bf16-widened.c: the product hart_cpu_onednn_matmul describes (plain
  * strided descriptors, 2 to 4 dimensions, the leading ones batch
