@@ -26,7 +26,7 @@
  * broadcast, as oneDNN's matmul takes them).  The product runs over
  * chunks of A's rows and tiles of B's columns (below), each widened into
  * a per-thread scratch of about WIDE_A_FLOATS (plus the zero rows of the
- * padded chunks, below) + HART_CPU_WIDE_COL_TILE · K floats (8 MiB + 6.6
+ * padded chunks, below) + HART_CPU_WIDE_COL_TILE · K floats (8 MiB + 8.8
  * MiB at Qwen2's widest K, 8960), kept for the thread's next call
  * (hart_cpu_thread_scratch, cpu-private.h).  The chunks
  * and tiles depend on the shapes only, and each tile's product is the fp32
