@@ -114,7 +114,7 @@ attention_tile (const HartAttentionParams * p, AttnScratch * s, int b, int h,
         continue;
       }
       any_visible = TRUE;
-      sum = exp_row_sum (row, nk, m_new);
+      sum = exp_row_sum_any (row, nk, m_new);
       correction = m_old == -INFINITY ? 0.0f : expf (m_old - m_new);
       s->row_sum[i] = s->row_sum[i] * correction + sum;
       s->row_max[i] = m_new;

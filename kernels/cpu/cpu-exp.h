@@ -312,7 +312,60 @@ exp_row_sum_bf16_avx2 (const float *row, int n, float scale, float sub,
       ((acc[4] + acc[5]) + (acc[6] + acc[7]));
   return sum + exp_row_sum_bf16 (row + j, n - j, scale, sub, out + j);
 }
+
+/* exp_row_sum (fp32 attention) eight lanes at a time: exp8 of eight
+ * values, whose two halves are added to exp_row_sum's four-lane
+ * accumulator as its next two steps would add them.  The same row and the
+ * same sum, bit for bit, so fp32 keeps its results (test-cpu-exp). */
+__attribute__((target ("avx2")))
+static inline float
+exp_row_sum_avx2 (float *row, int n, float sub)
+{
+  v4sf acc = { 0.0f, 0.0f, 0.0f, 0.0f };
+  float sum;
+  int j = 0;
+
+  for (; j + 8 <= n; j += 8) {
+    v8sf v;
+    v4sf half;
+    memcpy (&v, row + j, sizeof v);
+    v = exp8 (v - sub);
+    memcpy (row + j, &v, sizeof v);
+    memcpy (&half, &v, sizeof half);
+    acc += half;
+    memcpy (&half, (const float *) &v + 4, sizeof half);
+    acc += half;
+  }
+  for (; j + 4 <= n; j += 4) {
+    v4sf v;
+    memcpy (&v, row + j, sizeof v);
+    v = exp4 (v - sub);
+    memcpy (row + j, &v, sizeof v);
+    acc += v;
+  }
+  sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  for (; j < n; j++) {
+    v4sf v = { row[j] - sub, 0.0f, 0.0f, 0.0f };
+    row[j] = exp4 (v)[0];
+    sum += row[j];
+  }
+  return sum;
+}
 #endif
+
+/* exp_row_sum on eight lanes where the CPU has AVX2 (the same bits) */
+static inline float
+exp_row_sum_any (float *row, int n, float sub)
+{
+#ifdef HART_CPU_HAVE_EXP8
+  static int have_avx2 = -1;
+  if (have_avx2 < 0)
+    have_avx2 = __builtin_cpu_supports ("avx2") ? 1 : 0;
+  if (have_avx2)
+    return exp_row_sum_avx2 (row, n, sub);
+#endif
+  return exp_row_sum (row, n, sub);
+}
 
 /* exp_row_sum_bf16 on the widest vectors the CPU has */
 static inline float

@@ -190,6 +190,38 @@ test_exp8_row_sum_bf16 (void)
     }
   g_rand_free (rng);
 }
+
+/* exp_row_sum_avx2 gives exp_row_sum's row and sum bit for bit (the fp32
+ * attention's: its results must not change), at every row length */
+static void
+test_exp8_row_sum_f32 (void)
+{
+  GRand *rng = g_rand_new_with_seed (12);
+  float want[67], got[67], any[67];
+
+  if (!__builtin_cpu_supports ("avx2")) {
+    g_test_skip ("no AVX2 on this CPU");
+    g_rand_free (rng);
+    return;
+  }
+  for (int len = 0; len <= 67; len++)
+    for (int rep = 0; rep < 50; rep++) {
+      float s4, s8;
+      const float sub = (float) g_rand_double_range (rng, -2.0, 2.0);
+      float sa;
+      for (int j = 0; j < len; j++)
+        want[j] = got[j] = any[j] = (j % 11 == 3) ? -INFINITY :
+            (float) g_rand_double_range (rng, -40.0, 2.0);
+      s4 = exp_row_sum (want, len, sub);
+      s8 = exp_row_sum_avx2 (got, len, sub);
+      sa = exp_row_sum_any (any, len, sub);     /* what the attention calls */
+      g_assert_cmpmem (got, len * sizeof *got, want, len * sizeof *want);
+      g_assert_cmpmem (&s8, sizeof s8, &s4, sizeof s4);
+      g_assert_cmpmem (any, len * sizeof *any, want, len * sizeof *want);
+      g_assert_cmpmem (&sa, sizeof sa, &s4, sizeof s4);
+    }
+  g_rand_free (rng);
+}
 #endif
 
 int
@@ -199,6 +231,7 @@ main (int argc, char **argv)
 #ifdef HART_CPU_HAVE_EXP8
   g_test_add_func ("/cpu-exp/exp8/same-bits", test_exp8_same_bits);
   g_test_add_func ("/cpu-exp/exp8/row-sum-bf16", test_exp8_row_sum_bf16);
+  g_test_add_func ("/cpu-exp/exp8/row-sum-f32", test_exp8_row_sum_f32);
 #endif
 #ifdef HART_CPU_HAVE_EXP16
   g_test_add_func ("/cpu-exp/exp2-16/accuracy", test_exp2_16_accuracy);
