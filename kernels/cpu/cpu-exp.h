@@ -55,13 +55,13 @@ typedef int32_t v4si __attribute__((vector_size (16)));
 
 HART_CPU_DEFINE_EXP (exp4, v4sf, v4si)
 
-/* row[j] = exp(row[j] − sub) for j < n (all arguments ≤ 0); returns the sum. */
+/* exp_row_sum from element j on, four lanes at a time into ACC (the sums
+ * of the elements before j), then the scalar tail: the wider loops end
+ * here, so every width adds in this order. */
 static inline float
-exp_row_sum (float *row, int n, float sub)
+exp_row_sum_from (float *row, int j, int n, float sub, v4sf acc)
 {
-  v4sf acc = { 0.0f, 0.0f, 0.0f, 0.0f };
   float sum;
-  int j = 0;
 
   for (; j + 4 <= n; j += 4) {
     v4sf v;
@@ -77,6 +77,15 @@ exp_row_sum (float *row, int n, float sub)
     sum += row[j];
   }
   return sum;
+}
+
+/* row[j] = exp(row[j] − sub) for j < n (all arguments ≤ 0); returns the sum. */
+static inline float
+exp_row_sum (float *row, int n, float sub)
+{
+  const v4sf zero = { 0.0f, 0.0f, 0.0f, 0.0f };
+
+  return exp_row_sum_from (row, 0, n, sub, zero);
 }
 
 /* max of row[0 … n) (−INFINITY for n = 0): four lanes and two
@@ -322,7 +331,6 @@ static inline float
 exp_row_sum_avx2 (float *row, int n, float sub)
 {
   v4sf acc = { 0.0f, 0.0f, 0.0f, 0.0f };
-  float sum;
   int j = 0;
 
   for (; j + 8 <= n; j += 8) {
@@ -336,20 +344,7 @@ exp_row_sum_avx2 (float *row, int n, float sub)
     memcpy (&half, (const float *) &v + 4, sizeof half);
     acc += half;
   }
-  for (; j + 4 <= n; j += 4) {
-    v4sf v;
-    memcpy (&v, row + j, sizeof v);
-    v = exp4 (v - sub);
-    memcpy (row + j, &v, sizeof v);
-    acc += v;
-  }
-  sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-  for (; j < n; j++) {
-    v4sf v = { row[j] - sub, 0.0f, 0.0f, 0.0f };
-    row[j] = exp4 (v)[0];
-    sum += row[j];
-  }
-  return sum;
+  return exp_row_sum_from (row, j, n, sub, acc);
 }
 #endif
 

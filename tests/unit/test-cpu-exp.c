@@ -122,6 +122,16 @@ __attribute__((target ("avx2")))
   memcpy (out, &v, sizeof v);
 }
 
+/* TRUE (the test skipped) on a CPU without AVX2 */
+static gboolean
+skipped_without_avx2 (void)
+{
+  if (__builtin_cpu_supports ("avx2"))
+    return FALSE;
+  g_test_skip ("no AVX2 on this CPU");
+  return TRUE;
+}
+
 /* exp8 is exp4 on eight lanes: the same bits for every 97th float at or
  * below 0 (−inf included) and for a few positive ones. */
 static void
@@ -131,10 +141,8 @@ test_exp8_same_bits (void)
   int n = 0;
   guint64 checked = 0;
 
-  if (!__builtin_cpu_supports ("avx2")) {
-    g_test_skip ("no AVX2 on this CPU");
+  if (skipped_without_avx2 ())
     return;
-  }
   for (uint64_t u = 0x80000000u; u <= 0xff800000u + 8 * FLOAT_STRIDE;
       u += FLOAT_STRIDE) {
     const uint32_t bits = u > 0xff800000u ?
@@ -168,15 +176,13 @@ test_exp8_same_bits (void)
 static void
 test_exp8_row_sum_bf16 (void)
 {
-  GRand *rng = g_rand_new_with_seed (11);
+  GRand *rng;
   float row[67];
   uint16_t want[67], got[67];
 
-  if (!__builtin_cpu_supports ("avx2")) {
-    g_test_skip ("no AVX2 on this CPU");
-    g_rand_free (rng);
+  if (skipped_without_avx2 ())
     return;
-  }
+  rng = g_rand_new_with_seed (11);
   for (int len = 0; len <= 67; len++)
     for (int rep = 0; rep < 50; rep++) {
       float s4, s8;
@@ -196,14 +202,12 @@ test_exp8_row_sum_bf16 (void)
 static void
 test_exp8_row_sum_f32 (void)
 {
-  GRand *rng = g_rand_new_with_seed (12);
+  GRand *rng;
   float want[67], got[67], any[67];
 
-  if (!__builtin_cpu_supports ("avx2")) {
-    g_test_skip ("no AVX2 on this CPU");
-    g_rand_free (rng);
+  if (skipped_without_avx2 ())
     return;
-  }
+  rng = g_rand_new_with_seed (12);
   for (int len = 0; len <= 67; len++)
     for (int rep = 0; rep < 50; rep++) {
       float s4, s8;
