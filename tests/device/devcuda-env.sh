@@ -4,12 +4,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Sourced (bash) by the scripts that run on a GPU machine
-# (run-cuda-checks.sh, run-cuda-bench.sh).  devcuda_setup unpacks
-# $ROOT/.devcuda/bundle.tar.xz into $WORK, sets BIN to its programs, and
-# exports LD_LIBRARY_PATH with the bundle's libraries and this machine's
-# CUDA libraries (cuda-sonames.txt: found in the usual folders, pip wheels,
-# PyTorch's, or by a bounded search), saying where each was found; it
-# returns 1 when the bundle cannot be unpacked.
+# (run-cuda-checks.sh, run-cuda-bench.sh).  devcuda_setup prints the
+# bundle's MANIFEST, unpacks $ROOT/.devcuda/bundle.tar.xz into $WORK, sets
+# BIN to its programs, exports LD_LIBRARY_PATH with the bundle's libraries
+# and this machine's CUDA libraries (cuda-sonames.txt: found in the usual
+# folders, pip wheels, PyTorch's, or by a bounded search), saying where each
+# was found, and the environment the bundled programs read (the fixtures,
+# the bundled model, fatal criticals); it returns 1 when there is no bundle
+# or it cannot be unpacked.
 
 # Folders that may hold the CUDA libraries, most likely first.
 cuda_lib_dirs () {
@@ -53,7 +55,13 @@ EOF
 }
 
 devcuda_setup () {
-  # unpack (tar's xz, else Python's lzma) ----
+  if [ ! -f "$ROOT/.devcuda/bundle.tar.xz" ]; then
+    echo "no .devcuda/bundle.tar.xz: run tests/device/pack-cuda-bundle.sh" \
+      "on the build machine and carry .devcuda"
+    return 1
+  fi
+  sed -n '1,6p' "$ROOT/.devcuda/MANIFEST" 2> /dev/null
+  # unpack (tar's xz, else Python's lzma)
   if command -v xz > /dev/null; then
     tar -C "$WORK" -xJf "$ROOT/.devcuda/bundle.tar.xz"
   else
@@ -104,4 +112,7 @@ tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' \
   done
   export LD_LIBRARY_PATH="$libpath${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+  export HART_FIXTURES="$ROOT/tests/fixtures"
+  export HART_BUNDLED_MODEL_DIR="$ROOT/data/models/shapes-64px"
+  export G_DEBUG=fatal-criticals
 }

@@ -82,17 +82,7 @@ run_check () {
 main () {
   echo "gst-hart CUDA checks: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -n)," \
     "budget ${BUDGET} s"
-  if [ ! -f "$ROOT/.devcuda/bundle.tar.xz" ]; then
-    echo "no .devcuda/bundle.tar.xz: run tests/device/pack-cuda-bundle.sh" \
-      "on the build machine and carry .devcuda"
-    return
-  fi
-  sed -n '1,6p' "$ROOT/.devcuda/MANIFEST" 2> /dev/null
-
   devcuda_setup || return
-  export HART_FIXTURES="$ROOT/tests/fixtures"
-  export G_DEBUG=fatal-criticals
-  export HART_BUNDLED_MODEL_DIR="$MODEL"
   # as the test suite: no more engine threads than the 16 cores lent (a
   # container may see more CPUs than its quota); OMP_NUM_THREADS for torch
   local n_cpus
@@ -158,7 +148,9 @@ main () {
 }
 
 mkdir -p "$OUT_DIR"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/devcuda.XXXXXX") || exit 0
+# exit 0 whatever fails (above): a runner reads the log, not the status
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/devcuda.XXXXXX") \
+  || { echo "cannot make a temporary folder" | tee "$LOG"; exit 0; }
 main 2>&1 | tee "$LOG"
 rm -rf "$WORK"
 echo "log: $LOG"
