@@ -29,28 +29,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 
-# Scale lists by resolution: the release's (1024), bench_precision.py's 512
-# (a prefix of it) and the engine's default for 256 (hart/config.c)
-PATCH_NUMS = {256: [1, 2, 3, 4, 5, 6, 8, 10, 13, 16],
-              512: [1, 2, 3, 4, 5, 7, 9, 12, 16, 21, 27, 32],
-              1024: [1, 2, 3, 4, 5, 7, 9, 12, 16, 21, 27, 36, 48, 64]}
+from bench_precision import PATCH_NUMS  # noqa: E402  (256, 512, 1024 px)
 
 
 def make_context(llm_config, path, seed=7):
-    """N(0, 1) context [1, T, D] with two thirds real tokens, as the
-    reference's random_context, without loading the checkpoint."""
-    import torch
+    """The reference's random context (N(0, 1), two thirds real tokens) of
+    the model's shape, without loading the checkpoint."""
+    import types
+    import hart_reference as R
     import st_io_ref
 
     with open(llm_config) as f:
         c = json.load(f)
-    T, D = int(c["context_token"]), int(c["context_dim"])
-    g = torch.Generator().manual_seed(seed)
-    ctx = torch.randn((1, T, D), generator=g, dtype=torch.float32)
-    mask = torch.arange(T)[None, :] < max(1, (2 * T) // 3)
-    pos = torch.cumsum(mask.long(), 1) - 1
-    st_io_ref.save(path, dict(context_tensor=ctx.contiguous(),
-                              context_mask=mask.contiguous(),
+    shape = types.SimpleNamespace(T=int(c["context_token"]), D=int(c["context_dim"]))
+    ctx, mask, pos = R.random_context(shape, seed)
+    st_io_ref.save(path, dict(context_tensor=ctx.contiguous(), context_mask=mask.contiguous(),
                               context_position_ids=pos.contiguous()))
 
 
