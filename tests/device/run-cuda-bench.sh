@@ -25,8 +25,14 @@
 #      generation time is an upper bound; the stage table of a run without
 #      --ops is the figure to quote (CUDA_BENCH_OPS=0).
 # The log is $OUT/cuda-bench.log ($OUT set by the device runner) or
-# ./cuda-bench.log; it exits 0 whatever failed (the log says).  Not here yet:
-# the official code on the same card (issue 16, item 6).
+#   3. with .official/ carried (tests/device/pack-official.sh), the
+#      official code on the same card, weights and context
+#      (tests/device/time_official.py): in each of OFFICIAL_PRECISIONS
+#      ("fp16 fp32": sample.py's fp16 autocast, then fp32), batches
+#      OFFICIAL_BATCHES (1,8; fp32 batch 1 only), OFFICIAL_REPEAT (3) runs;
+#      step 2 leaves it OFFICIAL_RESERVE seconds (150) of the budget.
+# The log is $OUT/cuda-bench.log ($OUT set by the device runner) or
+# ./cuda-bench.log; it exits 0 whatever failed (the log says).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 0
@@ -37,6 +43,10 @@ SIZES=${CUDA_BENCH_SIZES:-512,1024}
 PRECISION=${CUDA_BENCH_PRECISION:-fp32}
 REPEAT=${CUDA_BENCH_REPEAT:-3}
 OPS=${CUDA_BENCH_OPS:-1}
+OFFICIAL_PRECISIONS=${OFFICIAL_PRECISIONS:-fp16 fp32}
+OFFICIAL_BATCHES=${OFFICIAL_BATCHES:-1,8}
+OFFICIAL_REPEAT=${OFFICIAL_REPEAT:-3}
+OFFICIAL_RESERVE=${OFFICIAL_RESERVE:-150}
 START=$(date +%s)
 
 # devcuda_setup, cuda_lib_dirs
@@ -84,7 +94,10 @@ print("torch", torch.__version__, "numpy", numpy.__version__)' 2>&1 | tail -n 1)
     echo "$parity"
   fi
 
-  lim=$(limit 100000 30)
+  # leave the official code its share when it is carried
+  local reserve=0
+  [ -f "$ROOT/.official/hart-official.tar" ] && reserve=$OFFICIAL_RESERVE
+  lim=$(limit $(($(left) - reserve)) 30)
   echo "=== 2. real size, --device cuda (limit $lim s; parity $parity)"
   [ "$lim" -gt 0 ] || { echo "budget spent"; return; }
   local ops_flag=()
@@ -94,6 +107,26 @@ print("torch", torch.__version__, "numpy", numpy.__version__)' 2>&1 | tail -n 1)
     --precision "$PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" \
     ${ops_flag[@]+"${ops_flag[@]}"}
   echo "=== real size: rc $?, $(($(date +%s) - START)) s in all; parity $parity"
+
+  # 3. the official code on the same card, the same weights and context
+  if [ ! -f "$ROOT/.official/hart-official.tar" ]; then
+    echo "=== 3. official code: not carried (tests/device/pack-official.sh)"
+    return
+  fi
+  local p b
+  for p in $OFFICIAL_PRECISIONS; do
+    b=$OFFICIAL_BATCHES
+    [ "$p" = fp32 ] && b=1
+    lim=$(limit 100000 30)
+    echo "=== 3. official code, $p, batches $b (limit $lim s)"
+    [ "$lim" -gt 0 ] || { echo "budget spent"; return; }
+    PYTHONUNBUFFERED=1 timeout -k 5 "$lim" python3 "$ROOT/tests/device/time_official.py" \
+      --official "$ROOT/.official" --ckpt "$WORK/real-size/real/hart-0.7b-1024px" \
+      --context "$WORK/real-size/context.safetensors" --batches "$b" \
+      --repeat "$OFFICIAL_REPEAT" --precision "$p" --out "$OUT_DIR" 2>&1 \
+      | grep -v -e 'UserWarning' -e 'warnings.warn' -e '^torch.Size'
+    echo "=== official $p: rc ${PIPESTATUS[0]}, $(($(date +%s) - START)) s in all"
+  done
 }
 
 mkdir -p "$OUT_DIR"
