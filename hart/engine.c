@@ -88,7 +88,8 @@ resolve_precision (HartBackend * be, const char *device,
   if (dtype != HART_DTYPE_F32 && !(be->half_dtypes & (1u << dtype))) {
     const char *why;
     if (strcmp (be->ops->name, "cpu") != 0)
-      why = "this backend runs fp32 only for now";
+      why = be->half_dtypes != 0 ? "this backend has bf16 only" :
+          be->half_impl != NULL ? be->half_impl : "this backend runs fp32 only";
     else if (be->ops->init_half == NULL)
       why = "this build has no oneDNN (libdnnl-dev; meson option onednn)";
     else if (be->half_dtypes == 0)

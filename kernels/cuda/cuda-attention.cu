@@ -1,4 +1,4 @@
-/* gst-hart — CUDA backend: rotary embedding and attention (fp32)
+/* gst-hart — CUDA backend: rotary embedding and attention (fp32, bf16)
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -6,6 +6,9 @@
  * base + b * batch_stride + t * row_stride + h * head_dim + d.
  */
 #include "cuda-private.cuh"
+
+#include <mma.h>
+#include <cuda_bf16.h>
 
 /* Keys scored per step of the online softmax = threads per attention block
  * (one key per thread). */
@@ -71,8 +74,30 @@ hart_cuda_rope (HartBackend * be, float *x, int64_t batch_stride,
  * output dims d ≡ t (mod blockDim).  Memory per block: q and the
  * accumulator (2 · head_dim floats) plus one weight per key of the chunk —
  * never a score matrix.  A row with no visible key gets zeros.
- * Dynamic shared memory: (2 · head_dim + ATTENTION_KEYS_PER_CHUNK) floats. */
-static __global__ void
+ * Dynamic shared memory: (2 · head_dim + ATTENTION_KEYS_PER_CHUNK) floats.
+ * HALF (attention_half for head sizes the mma kernel below does not take):
+ * q, k, v and the probabilities of the weighted sum rounded to bf16, the
+ * running sum of the unrounded ones (backend.h). */
+template < bool HALF > static __device__ __forceinline__ float
+attention_operand (float x)
+{
+  return HALF ? hart_cuda_bf16_float (hart_cuda_bf16_bits (x)) : x;
+}
+
+/* Element d of key (or value) row j of KV head kvh in batch item b: from
+ * the fp32 tensor (rounded to bf16 when HALF), or from the bf16
+ * head-major cache when the caller gave one (HALF only). */
+template < bool HALF > static __device__ __forceinline__ float
+attention_kv (const HartAttentionParams & p, const float *base_f32,
+    int64_t row_stride, const uint16_t * cache, int b, int kvh, int j, int d)
+{
+  if (HALF && cache != NULL)
+    return hart_cuda_bf16_float (cache[b * p.kv_half_batch_stride
+            + kvh * p.kv_half_head_stride + (int64_t) j * p.head_dim + d]);
+  return attention_operand < HALF > (base_f32[(int64_t) j * row_stride + d]);
+}
+
+template < bool HALF > static __global__ void
 attention_kernel (HartAttentionParams p)
 {
   extern __shared__ float smem[];
@@ -85,14 +110,16 @@ attention_kernel (HartAttentionParams p)
   int D = p.head_dim;
   const float *q = p.q + b * p.q_batch_stride + i * p.q_row_stride
       + (int64_t) h * D;
-  const float *k = p.k + b * p.k_batch_stride + (int64_t) kvh * D;
-  const float *v = p.v + b * p.v_batch_stride + (int64_t) kvh * D;
+  const float *k = p.k_half != NULL ? NULL :
+      p.k + b * p.k_batch_stride + (int64_t) kvh * D;
+  const float *v = p.v_half != NULL ? NULL :
+      p.v + b * p.v_batch_stride + (int64_t) kvh * D;
   float *out = p.out + b * p.out_batch_stride + i * p.out_row_stride
       + (int64_t) h * D;
   float running_max = -INFINITY, running_sum = 0.0f;
 
   for (int d = threadIdx.x; d < D; d += blockDim.x) {
-    q_s[d] = q[d];
+    q_s[d] = attention_operand < HALF > (q[d]);
     acc[d] = 0.0f;
   }
   __syncthreads ();
@@ -106,10 +133,10 @@ attention_kernel (HartAttentionParams p)
         && (!p.causal || j <= i + p.causal_offset);
 
     if (visible) {
-      const float *kj = k + j * p.k_row_stride;
       float dot = 0.0f;
       for (int d = 0; d < D; d++)
-        dot += q_s[d] * kj[d];
+        dot += q_s[d] * attention_kv < HALF > (p, k, p.k_row_stride,
+            p.k_half, b, kvh, j, d);
       score = dot * p.scale;
     }
     chunk_max = hart_block_max (score, reduce);
@@ -118,7 +145,7 @@ attention_kernel (HartAttentionParams p)
       continue;                 /* nothing visible yet (uniform branch) */
 
     e = score == -INFINITY ? 0.0f : expf (score - new_max);
-    weight[threadIdx.x] = e;
+    weight[threadIdx.x] = attention_operand < HALF > (e);
     /* hart_block_sum synchronises, which also publishes weight[]. */
     correction = running_max == -INFINITY ? 0.0f :
         expf (running_max - new_max);
@@ -131,7 +158,8 @@ attention_kernel (HartAttentionParams p)
         /* skipping zero weights also keeps masked (possibly
          * uninitialised) value rows out of the sum */
         if (weight[jj] != 0.0f)
-          a += weight[jj] * v[(int64_t) (j0 + jj) * p.v_row_stride + d];
+          a += weight[jj] * attention_kv < HALF > (p, v, p.v_row_stride,
+              p.v_half, b, kvh, j0 + jj, d);
       }
       acc[d] = a;
     }
@@ -142,27 +170,245 @@ attention_kernel (HartAttentionParams p)
     out[d] = running_sum > 0.0f ? acc[d] / running_sum : 0.0f;
 }
 
-void
-hart_cuda_attention (HartBackend * be, const HartAttentionParams * p)
-{
-  gsize shared_bytes;
+/* ---- attention_half, head_dim 64: bf16 mma on the tensor cores ---- */
 
-  if (p->batch <= 0 || p->q_heads <= 0 || p->q_len <= 0 || p->head_dim <= 0)
-    return;
+/* FlashAttention-2's order of work (Dao, 2023), written with the WMMA API
+ * (16×16×16 bf16 products, fp32 sums): a block of MMA_WARPS warps takes
+ * MMA_BQ queries of one (batch item, head), each warp 16 of them, and walks
+ * the keys MMA_BK at a time.  Per key tile: the block rounds K and V to
+ * bf16 into shared memory (or copies them from the bf16 cache); each warp
+ * computes its scores S = Q Kᵀ on the tensor cores into shared memory; two
+ * lanes per query row apply scale and masks, update the row's running
+ * maximum and sum in fp32 and write the probabilities exp (s − max) rounded
+ * to bf16; P V on the tensor cores; the fp32 output rows are rescaled and
+ * added to in shared memory.  The rounding points are attention_half's
+ * (backend.h): q, k, v and the probabilities in bf16, the sums, the
+ * statistics and the output in fp32; the running sum adds the unrounded
+ * probabilities, as the CPU backend does.  No score matrix beyond one
+ * 64×64 tile per block is ever held.
+ *
+ * Keys no query of the block may see (past kv_len, masked, or past the
+ * last query's causal limit) are zero in shared memory, so an
+ * uninitialised (NaN) row of a cache never reaches a product. */
+#define MMA_D 64
+#define MMA_BQ 64
+#define MMA_BK 64
+#define MMA_WARPS (MMA_BQ / 16)
+/* Row strides in shared memory, padded against bank conflicts; WMMA needs
+ * a multiple of 8 elements for 16-bit tiles, of 4 for fp32 ones, and 32-byte
+ * aligned tile origins (every region below starts at such a multiple). */
+#define MMA_LDH (MMA_D + 8)
+#define MMA_LDF (MMA_D + 4)
+#define MMA_SMEM_BYTES \
+  ((gsize) (MMA_BQ + 2 * MMA_BK + MMA_BQ) * MMA_LDH * 2 \
+      + (gsize) 2 * MMA_BQ * MMA_LDF * 4 + MMA_BK)
+
+static __global__ void __launch_bounds__ (MMA_WARPS * 32)
+attention_bf16_mma_kernel (HartAttentionParams p)
+{
+  using namespace nvcuda;
+  extern __shared__ __align__ (128) unsigned char mma_smem[];
+  uint16_t *qs = (uint16_t *) mma_smem;         /* [MMA_BQ][MMA_LDH] */
+  uint16_t *ks = qs + MMA_BQ * MMA_LDH;         /* [MMA_BK][MMA_LDH] */
+  uint16_t *vs = ks + MMA_BK * MMA_LDH;         /* [MMA_BK][MMA_LDH] */
+  uint16_t *ps = vs + MMA_BK * MMA_LDH;         /* [MMA_BQ][MMA_LDH] */
+  float *ss = (float *) (ps + MMA_BQ * MMA_LDH); /* [MMA_BQ][MMA_LDF] */
+  float *os = ss + MMA_BQ * MMA_LDF;            /* [MMA_BQ][MMA_LDF] */
+  unsigned char *key_ok = (unsigned char *) (os + MMA_BQ * MMA_LDF);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int q0 = blockIdx.x * MMA_BQ, h = blockIdx.y, b = blockIdx.z;
+  const int kvh = h / (p.q_heads / p.kv_heads);
+  /* lane's row of its warp's 16, and its half of the row's columns
+   * (interleaved: columns half, half + 2, …, two-way bank conflicts) */
+  const int row = warp * 16 + (lane >> 1), half = lane & 1;
+  const int i = q0 + row;
+  const int last_q = min (q0 + MMA_BQ, p.q_len) - 1;
+  int kv_end = p.kv_len;
+  float row_max = -INFINITY, row_sum = 0.0f;
+  wmma::fragment < wmma::matrix_a, 16, 16, 16, __nv_bfloat16,
+      wmma::row_major > q_frag[MMA_D / 16];
+
+  if (p.causal)
+    kv_end = max (0, min (p.kv_len, last_q + p.causal_offset + 1));
+
+  for (int e = threadIdx.x; e < MMA_BQ * MMA_D; e += blockDim.x) {
+    int r = e / MMA_D, d = e % MMA_D;
+    float x = q0 + r < p.q_len ? p.q[b * p.q_batch_stride
+        + (int64_t) (q0 + r) * p.q_row_stride + (int64_t) h * MMA_D + d] : 0.0f;
+    qs[r * MMA_LDH + d] = hart_cuda_bf16_bits (x);
+    os[r * MMA_LDF + d] = 0.0f;
+  }
+  __syncthreads ();
+  for (int c = 0; c < MMA_D / 16; c++)
+    wmma::load_matrix_sync (q_frag[c], (const __nv_bfloat16 *) qs
+        + warp * 16 * MMA_LDH + c * 16, MMA_LDH);
+
+  for (int j0 = 0; j0 < kv_end; j0 += MMA_BK) {
+    for (int e = threadIdx.x; e < MMA_BK * MMA_D; e += blockDim.x) {
+      int jj = e / MMA_D, d = e % MMA_D, j = j0 + jj;
+      gboolean ok = j < kv_end && (p.key_mask == NULL
+          || p.key_mask[(int64_t) b * p.kv_len + j]);
+      uint16_t kb = 0, vb = 0;
+      if (ok && p.k_half != NULL) {
+        int64_t at = b * p.kv_half_batch_stride + kvh * p.kv_half_head_stride
+            + (int64_t) j * MMA_D + d;
+        kb = p.k_half[at];
+        vb = p.v_half[at];
+      } else if (ok) {
+        kb = hart_cuda_bf16_bits (p.k[b * p.k_batch_stride
+                + (int64_t) j * p.k_row_stride + (int64_t) kvh * MMA_D + d]);
+        vb = hart_cuda_bf16_bits (p.v[b * p.v_batch_stride
+                + (int64_t) j * p.v_row_stride + (int64_t) kvh * MMA_D + d]);
+      }
+      ks[jj * MMA_LDH + d] = kb;
+      vs[jj * MMA_LDH + d] = vb;
+      if (d == 0)
+        key_ok[jj] = ok;
+    }
+    __syncthreads ();
+
+    /* S = Q Kᵀ: K's rows read as Kᵀ's columns (col_major) */
+    for (int c = 0; c < MMA_BK / 16; c++) {
+      wmma::fragment < wmma::accumulator, 16, 16, 16, float >s_frag;
+      wmma::fill_fragment (s_frag, 0.0f);
+      for (int k = 0; k < MMA_D / 16; k++) {
+        wmma::fragment < wmma::matrix_b, 16, 16, 16, __nv_bfloat16,
+            wmma::col_major > k_frag;
+        wmma::load_matrix_sync (k_frag, (const __nv_bfloat16 *) ks
+            + c * 16 * MMA_LDH + k * 16, MMA_LDH);
+        wmma::mma_sync (s_frag, q_frag[k], k_frag, s_frag);
+      }
+      wmma::store_matrix_sync (ss + warp * 16 * MMA_LDF + c * 16, s_frag,
+          MMA_LDF, wmma::mem_row_major);
+    }
+    __syncwarp ();
+
+    /* the row's statistics in fp32, its probabilities in bf16 */
+    float *srow = ss + row * MMA_LDF;
+    uint16_t *prow = ps + row * MMA_LDH;
+    float tile_max = -INFINITY, new_max, correction, sum = 0.0f;
+    for (int t = 0; t < MMA_BK / 2; t++) {
+      int jj = half + 2 * t, j = j0 + jj;
+      gboolean visible = key_ok[jj] && i <= last_q
+          && (!p.causal || j <= i + p.causal_offset);
+      float score = visible ? srow[jj] * p.scale : -INFINITY;
+      srow[jj] = score;
+      tile_max = fmaxf (tile_max, score);
+    }
+    tile_max = fmaxf (tile_max, __shfl_xor_sync (0xffffffffu, tile_max, 1));
+    new_max = fmaxf (row_max, tile_max);
+    correction = row_max == -INFINITY ? 0.0f : expf (row_max - new_max);
+    for (int t = 0; t < MMA_BK / 2; t++) {
+      int jj = half + 2 * t;
+      float e = srow[jj] == -INFINITY ? 0.0f : expf (srow[jj] - new_max);
+      sum += e;
+      prow[jj] = hart_cuda_bf16_bits (e);
+    }
+    sum += __shfl_xor_sync (0xffffffffu, sum, 1);
+    row_sum = row_sum * correction + sum;
+    row_max = new_max;
+    __syncwarp ();
+
+    /* P V into the warp's score rows (read above, free now) */
+    for (int c = 0; c < MMA_D / 16; c++) {
+      wmma::fragment < wmma::accumulator, 16, 16, 16, float >o_frag;
+      wmma::fill_fragment (o_frag, 0.0f);
+      for (int k = 0; k < MMA_BK / 16; k++) {
+        wmma::fragment < wmma::matrix_a, 16, 16, 16, __nv_bfloat16,
+            wmma::row_major > p_frag;
+        wmma::fragment < wmma::matrix_b, 16, 16, 16, __nv_bfloat16,
+            wmma::row_major > v_frag;
+        wmma::load_matrix_sync (p_frag, (const __nv_bfloat16 *) ps
+            + warp * 16 * MMA_LDH + k * 16, MMA_LDH);
+        wmma::load_matrix_sync (v_frag, (const __nv_bfloat16 *) vs
+            + k * 16 * MMA_LDH + c * 16, MMA_LDH);
+        wmma::mma_sync (o_frag, p_frag, v_frag, o_frag);
+      }
+      wmma::store_matrix_sync (ss + warp * 16 * MMA_LDF + c * 16, o_frag,
+          MMA_LDF, wmma::mem_row_major);
+    }
+    __syncwarp ();
+    for (int t = 0; t < MMA_D / 2; t++) {
+      int d = half + 2 * t;
+      os[row * MMA_LDF + d] = os[row * MMA_LDF + d] * correction + srow[d];
+    }
+    __syncthreads ();           /* ks, vs and key_ok are rewritten next */
+  }
+
+  if (i <= last_q) {
+    float *out = p.out + b * p.out_batch_stride + (int64_t) i * p.out_row_stride
+        + (int64_t) h * MMA_D;
+    for (int t = 0; t < MMA_D / 2; t++) {
+      int d = half + 2 * t;
+      out[d] = row_sum > 0.0f ? os[row * MMA_LDF + d] / row_sum : 0.0f;
+    }
+  }
+}
+
+static gboolean
+attention_shape_ok (HartBackend * be, const HartAttentionParams * p,
+    const char *what)
+{
   if (p->kv_heads <= 0 || p->q_heads % p->kv_heads != 0
       || p->head_dim > ATTENTION_MAX_HEAD_DIM || p->q_heads > 65535
       || p->batch > 65535) {
     hart_cuda_record_error (be, HART_BACKEND_ERROR_DEVICE,
-        "attention: unsupported shape (q_heads %d, kv_heads %d, head_dim %d,"
-        " batch %d)", p->q_heads, p->kv_heads, p->head_dim, p->batch);
-    return;
+        "%s: unsupported shape (q_heads %d, kv_heads %d, head_dim %d,"
+        " batch %d)", what, p->q_heads, p->kv_heads, p->head_dim, p->batch);
+    return FALSE;
   }
-  if (!hart_cuda_enter (be))
-    return;
-  shared_bytes = (2 * (gsize) p->head_dim + ATTENTION_KEYS_PER_CHUNK)
+  return TRUE;
+}
+
+template < bool HALF > static void
+attention_generic (HartBackend * be, const HartAttentionParams * p,
+    const char *what)
+{
+  gsize shared_bytes = (2 * (gsize) p->head_dim + ATTENTION_KEYS_PER_CHUNK)
       * sizeof (float);
-  attention_kernel <<< dim3 (p->q_len, p->q_heads, p->batch),
+
+  attention_kernel < HALF > <<< dim3 (p->q_len, p->q_heads, p->batch),
       ATTENTION_KEYS_PER_CHUNK, shared_bytes, hart_cuda_priv (be)->stream
       >>> (*p);
-  hart_cuda_check (be, "attention");
+  hart_cuda_check (be, what);
+}
+
+void
+hart_cuda_attention (HartBackend * be, const HartAttentionParams * p)
+{
+  if (p->batch <= 0 || p->q_heads <= 0 || p->q_len <= 0 || p->head_dim <= 0)
+    return;
+  if (!attention_shape_ok (be, p, "attention") || !hart_cuda_enter (be))
+    return;
+  attention_generic < false > (be, p, "attention");
+}
+
+/* head_dim 64 (HART's transformer) on the tensor cores; other sizes (the
+ * decoder's single 512-wide head) on the generic kernel with the same
+ * rounding points. */
+void
+hart_cuda_attention_half (HartBackend * be, const HartAttentionParams * p)
+{
+  HartCudaBackend *priv = hart_cuda_priv (be);
+
+  if (p->batch <= 0 || p->q_heads <= 0 || p->q_len <= 0 || p->head_dim <= 0)
+    return;
+  if (!attention_shape_ok (be, p, "attention_half") || !hart_cuda_enter (be))
+    return;
+  if (p->head_dim != MMA_D) {
+    attention_generic < true > (be, p, "attention_half");
+    return;
+  }
+  if (!priv->attention_mma_ready) {
+    if (!hart_cuda_check_status (be,
+            cudaFuncSetAttribute (attention_bf16_mma_kernel,
+                cudaFuncAttributeMaxDynamicSharedMemorySize,
+                (int) MMA_SMEM_BYTES), "attention_half (shared memory)"))
+      return;
+    priv->attention_mma_ready = TRUE;
+  }
+  attention_bf16_mma_kernel <<< dim3 ((p->q_len + MMA_BQ - 1) / MMA_BQ,
+      p->q_heads, p->batch), MMA_WARPS * 32, MMA_SMEM_BYTES, priv->stream
+      >>> (*p);
+  hart_cuda_check (be, "attention_half");
 }

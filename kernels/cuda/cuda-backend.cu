@@ -2,7 +2,8 @@
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * fp32 everywhere for now (bf16 weights come later).  Every op is queued on
+ * fp32, and bf16 products on the tensor cores where the precision mode
+ * asks for them (cuda-half.cu, docs/precision.md).  Every op is queued on
  * one stream; download() and synchronize() wait for it.  An op cannot
  * return an error, so the first failure (launch error, cuBLAS error, out of
  * memory in a scratch allocation) is kept as the sticky error and reported
@@ -248,16 +249,20 @@ static const HartBackendOps cuda_ops = {
   .copy = cuda_copy,
   .copy_2d = cuda_copy_2d,
   .fill = hart_cuda_fill,
+  .init_half = hart_cuda_init_half,
   .synchronize = cuda_synchronize,
   .gemm = hart_cuda_gemm,
   .gemm_batched = hart_cuda_gemm_batched,
   .linear = hart_cuda_linear,
+  .linear_half = hart_cuda_linear_half,
   .layer_norm = hart_cuda_layer_norm,
   .rms_norm = hart_cuda_rms_norm,
   .modulate = hart_cuda_modulate,
   .group_norm = hart_cuda_group_norm,
   .rope = hart_cuda_rope,
   .attention = hart_cuda_attention,
+  .attention_half = hart_cuda_attention_half,
+  .to_half_heads = hart_cuda_to_half_heads,
   .softmax = hart_cuda_softmax,
   .silu = hart_cuda_silu,
   .gelu = hart_cuda_gelu,

@@ -44,6 +44,9 @@ typedef struct
   gsize scratch_bytes;
   /* Largest im2col band conv2d builds at once (bytes). */
   gsize im2col_limit_bytes;
+  /* attention_half's mma kernel was allowed its shared memory (over the
+   * 48 KB a launch gets by default) on this device. */
+  gboolean attention_mma_ready;
 } HartCudaBackend;
 
 static inline HartCudaBackend *
@@ -145,6 +148,27 @@ hart_block_max (float v, float *shared)
 
 /* ---- ops, one declaration per entry of HartBackendOps ---- */
 
+/* fp32 → bf16 bits, round to nearest even; NaN stays NaN (quiet, its
+ * payload's top bits), denormals are kept: the CPU backend's rounding
+ * (kernels/dtype.h), so both backends hold the same bf16 weights, KV cache
+ * and operands. */
+static __device__ __forceinline__ uint16_t
+hart_cuda_bf16_bits (float f)
+{
+  uint32_t u = __float_as_uint (f);
+
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return (uint16_t) ((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (uint16_t) (u >> 16);
+}
+
+static __device__ __forceinline__ float
+hart_cuda_bf16_float (uint16_t h)
+{
+  return __uint_as_float ((uint32_t) h << 16);
+}
+
 G_BEGIN_DECLS
 
 void hart_cuda_fill (HartBackend * be, float *dst, float value, gsize n);
@@ -175,6 +199,17 @@ void hart_cuda_rope (HartBackend * be, float *x, int64_t batch_stride,
     int64_t row_stride, const float *cos, const float *sin,
     int64_t table_batch_stride, int batch, int len, int heads, int head_dim);
 void hart_cuda_attention (HartBackend * be, const HartAttentionParams * p);
+void hart_cuda_attention_half (HartBackend * be,
+    const HartAttentionParams * p);
+
+void hart_cuda_init_half (HartBackend * be);
+void hart_cuda_linear_half (HartBackend * be, float *y, const float *x,
+    const uint16_t * w, HartDType w_dtype, const float *bias, int rows,
+    int in, int out);
+void hart_cuda_to_half_heads (HartBackend * be, uint16_t * dst,
+    int64_t dst_batch_stride, int64_t dst_head_stride, const float *src,
+    int64_t src_batch_stride, int64_t src_row_stride, int batch, int len,
+    int heads, int head_dim);
 
 void hart_cuda_silu (HartBackend * be, float *y, const float *x, gsize n);
 void hart_cuda_gelu (HartBackend * be, float *y, const float *x, gsize n);

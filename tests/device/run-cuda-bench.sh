@@ -15,16 +15,21 @@
 #      CPU.  Parity first: without a usable CUDA device nothing follows; a
 #      failed case is shown and the timings still run (this machine is lent
 #      once), marked as timings of a backend that failed its parity
+#   1b. with CUDA_BENCH_SANITIZE_OPS (comma-separated ops): those ops' cases
+#      on CUDA under compute-sanitizer's memcheck
+#   1c. with CUDA_BENCH_PERF_OPS: test-backend-ops perf of those ops on CUDA
+#      (HART's shapes, GFLOP/s)
 #   2. tests/bench/bench_real_size.py --device cuda: random weights of the
 #      real width and depth of hart-0.7b-1024px (made once), then
 #      `hart bench --ops` at CUDA_BENCH_SIZES (512,1024) in
-#      CUDA_BENCH_PRECISION (fp32, what the CUDA backend has today),
+#      CUDA_BENCH_PRECISION (fp32; a list such as fp32,bf16 compares them),
 #      CUDA_BENCH_REPEAT generations (3; the first cold): per stage times
 #      and, op by op, where they go and at what rate.  The per-op table
 #      synchronises the GPU after each op (kernels/op-timing.h): its
 #      generation time is an upper bound; the stage table of a run without
 #      --ops is the figure to quote (CUDA_BENCH_OPS=0).
-# The log is $OUT/cuda-bench.log ($OUT set by the device runner) or
+#   2b. with CUDA_BENCH_PLAIN_PRECISION (e.g. bf16): the same again in those
+#      precisions without --ops: the stage times to quote.
 #   3. with .official/ carried (tests/device/pack-official.sh), the
 #      official code on the same card, weights and context
 #      (tests/device/time_official.py): in each of OFFICIAL_PRECISIONS
@@ -47,6 +52,9 @@ OFFICIAL_PRECISIONS=${OFFICIAL_PRECISIONS:-fp16 fp32}
 OFFICIAL_BATCHES=${OFFICIAL_BATCHES:-1,8}
 OFFICIAL_REPEAT=${OFFICIAL_REPEAT:-3}
 OFFICIAL_RESERVE=${OFFICIAL_RESERVE:-150}
+SANITIZE_OPS=${CUDA_BENCH_SANITIZE_OPS:-}
+PERF_OPS=${CUDA_BENCH_PERF_OPS:-}
+PLAIN_PRECISION=${CUDA_BENCH_PLAIN_PRECISION:-}
 START=$(date +%s)
 
 # devcuda_setup, cuda_lib_dirs
@@ -94,6 +102,28 @@ print("torch", torch.__version__, "numpy", numpy.__version__)' 2>&1 | tail -n 1)
     echo "$parity"
   fi
 
+  if [ -n "$SANITIZE_OPS" ]; then
+    lim=$(limit 90 10)
+    echo "=== 1b. compute-sanitizer memcheck, CUDA, ops $SANITIZE_OPS (limit $lim s)"
+    if ! command -v compute-sanitizer > /dev/null; then
+      echo "no compute-sanitizer on this machine"
+    elif [ "$lim" -gt 0 ]; then
+      timeout -k 3 "$lim" compute-sanitizer --tool memcheck --error-exitcode 9 \
+        "$BIN/test-backend-ops" test --backend=cuda --op="$SANITIZE_OPS" \
+        > "$WORK/sanitize.out" 2>&1
+      rc=$?
+      grep -v '^ok ' "$WORK/sanitize.out" | grep -v '# SKIP' | tail -n 30
+      echo "=== memcheck: rc $rc, ok $(grep -c '^ok ' "$WORK/sanitize.out")," \
+        "not ok $(grep -c '^not ok ' "$WORK/sanitize.out")"
+    fi
+  fi
+  if [ -n "$PERF_OPS" ]; then
+    lim=$(limit 90 10)
+    echo "=== 1c. op timings on CUDA: test-backend-ops perf, ops $PERF_OPS (limit $lim s)"
+    [ "$lim" -gt 0 ] && timeout -k 3 "$lim" "$BIN/test-backend-ops" perf \
+      --backend=cuda --op="$PERF_OPS" 2>&1 | grep -v '^ok \|^1\.\.' | tail -n 40
+  fi
+
   # leave the official code its share when it is carried
   local reserve=0
   [ -f "$ROOT/.official/hart-official.tar" ] && reserve=$OFFICIAL_RESERVE
@@ -107,6 +137,14 @@ print("torch", torch.__version__, "numpy", numpy.__version__)' 2>&1 | tail -n 1)
     --precision "$PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" \
     ${ops_flag[@]+"${ops_flag[@]}"}
   echo "=== real size: rc $?, $(($(date +%s) - START)) s in all; parity $parity"
+  if [ -n "$PLAIN_PRECISION" ]; then
+    lim=$(limit $(($(left) - reserve)) 30)
+    echo "=== 2b. real size, $PLAIN_PRECISION, stage times only (no per-op synchronisation; limit $lim s)"
+    [ "$lim" -gt 0 ] && timeout -k 5 "$lim" python3 "$ROOT/tests/bench/bench_real_size.py" \
+      --hart "$BIN/hart" --device cuda --sizes "$SIZES" \
+      --precision "$PLAIN_PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" --no-ops
+    echo "=== 2b: rc $?, $(($(date +%s) - START)) s in all"
+  fi
 
   # 3. the official code on the same card, the same weights and context
   if [ ! -f "$ROOT/.official/hart-official.tar" ]; then
