@@ -7,7 +7,6 @@
  */
 #include "cuda-private.cuh"
 
-#include <mma.h>
 #include <cuda_bf16.h>
 
 /* Keys scored per step of the online softmax = threads per attention block
@@ -172,76 +171,95 @@ attention_kernel (HartAttentionParams p)
 
 /* ---- attention_half, head_dim 64: bf16 mma on the tensor cores ---- */
 
-/* FlashAttention-2's order of work (Dao, 2023), written with the WMMA API
- * (16×16×16 bf16 products, fp32 sums): a block of MMA_WARPS warps takes
- * MMA_BQ queries of one (batch item, head), each warp 16 of them, and walks
- * the keys MMA_BK at a time.  Per key tile: the block rounds K and V to
- * bf16 into shared memory (or copies them from the bf16 cache); each warp
- * computes its scores S = Q Kᵀ on the tensor cores into shared memory; two
- * lanes per query row apply scale and masks, update the row's running
- * maximum and sum in fp32 and write the probabilities exp (s − max) rounded
- * to bf16; P V on the tensor cores; the fp32 output rows are rescaled and
- * added to in shared memory.  The rounding points are attention_half's
- * (backend.h): q, k, v and the probabilities in bf16, the sums, the
- * statistics and the output in fp32; the running sum adds the unrounded
- * probabilities, as the CPU backend does.  No score matrix beyond one
- * 64×64 tile per block is ever held.
+/* FlashAttention-2's order of work (Dao, 2023) on the tensor cores'
+ * mma.sync m16n8k16 (bf16 operands, fp32 sums), with every tile of scores,
+ * probabilities and outputs held in registers: a block of MMA_WARPS warps
+ * takes MMA_BQ queries of one (batch item, head), each warp 16 of them,
+ * and walks the keys MMA_BK at a time.  Per key tile the block rounds K
+ * and V to bf16 into shared memory (or copies them from the bf16 cache), V
+ * transposed so that both products read their B operand as 32-bit pairs;
+ * each warp computes S = Q Kᵀ, applies scale and masks, updates each row's
+ * running maximum and sum in fp32, rounds exp (s − max) to bf16 straight
+ * into the A operand of P V (the accumulator layout of m16n8k16 is its A
+ * layout), rescales its output rows and adds P V.  Rounding points are
+ * attention_half's (backend.h): q, k, v and the probabilities in bf16; the
+ * sums, the statistics and the output in fp32; the running sum adds the
+ * unrounded probabilities, as the CPU backend does.
+ *
+ * Fragment layouts (PTX ISA, "Matrix fragments for mma.m16n8k16"): lane =
+ * 4 g + t; A (16×16, row-major) a0 = (g, 2t..2t+1), a1 = (g+8, 2t..),
+ * a2 = (g, 2t+8..), a3 = (g+8, 2t+8..); B (16×8) b0 = (k 2t..2t+1, n g),
+ * b1 = (k 2t+8.., n g); C (16×8) c0, c1 = (g, 2t, 2t+1), c2, c3 = (g+8, …).
+ * The lower column index sits in the lower 16 bits of a pair.
  *
  * Keys no query of the block may see (past kv_len, masked, or past the
  * last query's causal limit) are zero in shared memory, so an
- * uninitialised (NaN) row of a cache never reaches a product. */
+ * uninitialised (NaN) row of a cache never reaches a product; their scores
+ * are −inf whatever the product gave. */
 #define MMA_D 64
 #define MMA_BQ 64
 #define MMA_BK 64
 #define MMA_WARPS (MMA_BQ / 16)
-/* Row strides in shared memory, padded against bank conflicts; WMMA needs
- * a multiple of 8 elements for 16-bit tiles, of 4 for fp32 ones, and 32-byte
- * aligned tile origins (every region below starts at such a multiple). */
-#define MMA_LDH (MMA_D + 8)
-#define MMA_LDF (MMA_D + 4)
-#define MMA_SMEM_BYTES \
-  ((gsize) (MMA_BQ + 2 * MMA_BK + MMA_BQ) * MMA_LDH * 2 \
-      + (gsize) 2 * MMA_BQ * MMA_LDF * 4 + MMA_BK)
+/* Row strides in shared memory (bf16 elements): 72 = 36 words, so the 32
+ * lanes' 32-bit operand loads (rows g, words t) hit 32 different banks. */
+#define MMA_LDK (MMA_D + 8)
+#define MMA_LDV (MMA_BK + 8)
+
+static __device__ __forceinline__ uint32_t
+bf16_pair (float lo, float hi)
+{
+  return (uint32_t) hart_cuda_bf16_bits (lo)
+      | ((uint32_t) hart_cuda_bf16_bits (hi) << 16);
+}
+
+/* d = a · b + d, m16n8k16, bf16 operands, fp32 accumulators */
+static __device__ __forceinline__ void
+mma_bf16_16816 (float *d, const uint32_t *a, uint32_t b0, uint32_t b1)
+{
+  asm volatile ("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f" (d[0]), "+f" (d[1]), "+f" (d[2]), "+f" (d[3])
+      : "r" (a[0]), "r" (a[1]), "r" (a[2]), "r" (a[3]), "r" (b0), "r" (b1));
+}
 
 static __global__ void __launch_bounds__ (MMA_WARPS * 32)
 attention_bf16_mma_kernel (HartAttentionParams p)
 {
-  using namespace nvcuda;
-  extern __shared__ __align__ (128) unsigned char mma_smem[];
-  uint16_t *qs = (uint16_t *) mma_smem;         /* [MMA_BQ][MMA_LDH] */
-  uint16_t *ks = qs + MMA_BQ * MMA_LDH;         /* [MMA_BK][MMA_LDH] */
-  uint16_t *vs = ks + MMA_BK * MMA_LDH;         /* [MMA_BK][MMA_LDH] */
-  uint16_t *ps = vs + MMA_BK * MMA_LDH;         /* [MMA_BQ][MMA_LDH] */
-  float *ss = (float *) (ps + MMA_BQ * MMA_LDH); /* [MMA_BQ][MMA_LDF] */
-  float *os = ss + MMA_BQ * MMA_LDF;            /* [MMA_BQ][MMA_LDF] */
-  unsigned char *key_ok = (unsigned char *) (os + MMA_BQ * MMA_LDF);
+  __shared__ __align__ (16) uint16_t ks[MMA_BK * MMA_LDK];  /* [key][dim] */
+  __shared__ __align__ (16) uint16_t vt[MMA_D * MMA_LDV];   /* [dim][key] */
+  __shared__ unsigned char key_ok[MMA_BK];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int g = lane >> 2, t = lane & 3;
   const int q0 = blockIdx.x * MMA_BQ, h = blockIdx.y, b = blockIdx.z;
   const int kvh = h / (p.q_heads / p.kv_heads);
-  /* lane's row of its warp's 16, and its half of the row's columns
-   * (interleaved: columns half, half + 2, …, two-way bank conflicts) */
-  const int row = warp * 16 + (lane >> 1), half = lane & 1;
-  const int i = q0 + row;
   const int last_q = min (q0 + MMA_BQ, p.q_len) - 1;
+  /* this lane's two query rows */
+  const int i0 = q0 + warp * 16 + g, i1 = i0 + 8;
+  const int warp_first = q0 + warp * 16;
   int kv_end = p.kv_len;
-  float row_max = -INFINITY, row_sum = 0.0f;
-  wmma::fragment < wmma::matrix_a, 16, 16, 16, __nv_bfloat16,
-      wmma::row_major > q_frag[MMA_D / 16];
+  uint32_t qa[MMA_D / 16][4];
+  float o[MMA_D / 8][4];
+  float max0 = -INFINITY, max1 = -INFINITY, sum0 = 0.0f, sum1 = 0.0f;
 
   if (p.causal)
     kv_end = max (0, min (p.kv_len, last_q + p.causal_offset + 1));
 
-  for (int e = threadIdx.x; e < MMA_BQ * MMA_D; e += blockDim.x) {
-    int r = e / MMA_D, d = e % MMA_D;
-    float x = q0 + r < p.q_len ? p.q[b * p.q_batch_stride
-        + (int64_t) (q0 + r) * p.q_row_stride + (int64_t) h * MMA_D + d] : 0.0f;
-    qs[r * MMA_LDH + d] = hart_cuda_bf16_bits (x);
-    os[r * MMA_LDF + d] = 0.0f;
+  /* Q, rounded, straight into A fragments */
+  {
+    const float *qb = p.q + b * p.q_batch_stride + (int64_t) h * MMA_D;
+    const float *r0 = i0 <= last_q ? qb + (int64_t) i0 * p.q_row_stride : NULL;
+    const float *r1 = i1 <= last_q ? qb + (int64_t) i1 * p.q_row_stride : NULL;
+    for (int kc = 0; kc < MMA_D / 16; kc++) {
+      int d = kc * 16 + 2 * t;
+      qa[kc][0] = r0 ? bf16_pair (r0[d], r0[d + 1]) : 0u;
+      qa[kc][1] = r1 ? bf16_pair (r1[d], r1[d + 1]) : 0u;
+      qa[kc][2] = r0 ? bf16_pair (r0[d + 8], r0[d + 9]) : 0u;
+      qa[kc][3] = r1 ? bf16_pair (r1[d + 8], r1[d + 9]) : 0u;
+    }
   }
-  __syncthreads ();
-  for (int c = 0; c < MMA_D / 16; c++)
-    wmma::load_matrix_sync (q_frag[c], (const __nv_bfloat16 *) qs
-        + warp * 16 * MMA_LDH + c * 16, MMA_LDH);
+  for (int db = 0; db < MMA_D / 8; db++)
+    o[db][0] = o[db][1] = o[db][2] = o[db][3] = 0.0f;
 
   for (int j0 = 0; j0 < kv_end; j0 += MMA_BK) {
     for (int e = threadIdx.x; e < MMA_BK * MMA_D; e += blockDim.x) {
@@ -260,87 +278,106 @@ attention_bf16_mma_kernel (HartAttentionParams p)
         vb = hart_cuda_bf16_bits (p.v[b * p.v_batch_stride
                 + (int64_t) j * p.v_row_stride + (int64_t) kvh * MMA_D + d]);
       }
-      ks[jj * MMA_LDH + d] = kb;
-      vs[jj * MMA_LDH + d] = vb;
+      ks[jj * MMA_LDK + d] = kb;
+      vt[d * MMA_LDV + jj] = vb;
       if (d == 0)
         key_ok[jj] = ok;
     }
     __syncthreads ();
 
-    /* S = Q Kᵀ: K's rows read as Kᵀ's columns (col_major) */
-    for (int c = 0; c < MMA_BK / 16; c++) {
-      wmma::fragment < wmma::accumulator, 16, 16, 16, float >s_frag;
-      wmma::fill_fragment (s_frag, 0.0f);
-      for (int k = 0; k < MMA_D / 16; k++) {
-        wmma::fragment < wmma::matrix_b, 16, 16, 16, __nv_bfloat16,
-            wmma::col_major > k_frag;
-        wmma::load_matrix_sync (k_frag, (const __nv_bfloat16 *) ks
-            + c * 16 * MMA_LDH + k * 16, MMA_LDH);
-        wmma::mma_sync (s_frag, q_frag[k], k_frag, s_frag);
-      }
-      wmma::store_matrix_sync (ss + warp * 16 * MMA_LDF + c * 16, s_frag,
-          MMA_LDF, wmma::mem_row_major);
+    /* S = Q Kᵀ, 16 rows × 64 keys: s[nb] holds keys nb·8 + 2t, +1 */
+    float s[MMA_BK / 8][4];
+    for (int nb = 0; nb < MMA_BK / 8; nb++) {
+      const uint16_t *kr = ks + (nb * 8 + g) * MMA_LDK + 2 * t;
+      s[nb][0] = s[nb][1] = s[nb][2] = s[nb][3] = 0.0f;
+      for (int kc = 0; kc < MMA_D / 16; kc++)
+        mma_bf16_16816 (s[nb], qa[kc],
+            *(const uint32_t *) (kr + kc * 16),
+            *(const uint32_t *) (kr + kc * 16 + 8));
     }
-    __syncwarp ();
 
-    /* the row's statistics in fp32, its probabilities in bf16 */
-    float *srow = ss + row * MMA_LDF;
-    uint16_t *prow = ps + row * MMA_LDH;
-    float tile_max = -INFINITY, new_max, correction, sum = 0.0f;
-    for (int t = 0; t < MMA_BK / 2; t++) {
-      int jj = half + 2 * t, j = j0 + jj;
-      gboolean visible = key_ok[jj] && i <= last_q
-          && (!p.causal || j <= i + p.causal_offset);
-      float score = visible ? srow[jj] * p.scale : -INFINITY;
-      srow[jj] = score;
-      tile_max = fmaxf (tile_max, score);
-    }
-    tile_max = fmaxf (tile_max, __shfl_xor_sync (0xffffffffu, tile_max, 1));
-    new_max = fmaxf (row_max, tile_max);
-    correction = row_max == -INFINITY ? 0.0f : expf (row_max - new_max);
-    for (int t = 0; t < MMA_BK / 2; t++) {
-      int jj = half + 2 * t;
-      float e = srow[jj] == -INFINITY ? 0.0f : expf (srow[jj] - new_max);
-      sum += e;
-      prow[jj] = hart_cuda_bf16_bits (e);
-    }
-    sum += __shfl_xor_sync (0xffffffffu, sum, 1);
-    row_sum = row_sum * correction + sum;
-    row_max = new_max;
-    __syncwarp ();
-
-    /* P V into the warp's score rows (read above, free now) */
-    for (int c = 0; c < MMA_D / 16; c++) {
-      wmma::fragment < wmma::accumulator, 16, 16, 16, float >o_frag;
-      wmma::fill_fragment (o_frag, 0.0f);
-      for (int k = 0; k < MMA_BK / 16; k++) {
-        wmma::fragment < wmma::matrix_a, 16, 16, 16, __nv_bfloat16,
-            wmma::row_major > p_frag;
-        wmma::fragment < wmma::matrix_b, 16, 16, 16, __nv_bfloat16,
-            wmma::row_major > v_frag;
-        wmma::load_matrix_sync (p_frag, (const __nv_bfloat16 *) ps
-            + warp * 16 * MMA_LDH + k * 16, MMA_LDH);
-        wmma::load_matrix_sync (v_frag, (const __nv_bfloat16 *) vs
-            + k * 16 * MMA_LDH + c * 16, MMA_LDH);
-        wmma::mma_sync (o_frag, p_frag, v_frag, o_frag);
+    /* scale and masks; every key of the tile visible to every row of the
+     * warp is the common case (one test for the warp) */
+    gboolean all_visible = p.key_mask == NULL && j0 + MMA_BK <= kv_end
+        && warp_first + 15 <= last_q
+        && (!p.causal || j0 + MMA_BK - 1 <= warp_first + p.causal_offset);
+    float tile0 = -INFINITY, tile1 = -INFINITY;
+    for (int nb = 0; nb < MMA_BK / 8; nb++)
+      for (int c = 0; c < 2; c++) {
+        int jj = nb * 8 + 2 * t + c, j = j0 + jj;
+        float v0 = s[nb][c] * p.scale, v1 = s[nb][c + 2] * p.scale;
+        if (!all_visible) {
+          gboolean ok = key_ok[jj];
+          if (!ok || i0 > last_q || (p.causal && j > i0 + p.causal_offset))
+            v0 = -INFINITY;
+          if (!ok || i1 > last_q || (p.causal && j > i1 + p.causal_offset))
+            v1 = -INFINITY;
+        }
+        s[nb][c] = v0;
+        s[nb][c + 2] = v1;
+        tile0 = fmaxf (tile0, v0);
+        tile1 = fmaxf (tile1, v1);
       }
-      wmma::store_matrix_sync (ss + warp * 16 * MMA_LDF + c * 16, o_frag,
-          MMA_LDF, wmma::mem_row_major);
+    /* the four lanes of a quad share rows g and g + 8 */
+    tile0 = fmaxf (tile0, __shfl_xor_sync (0xffffffffu, tile0, 1));
+    tile0 = fmaxf (tile0, __shfl_xor_sync (0xffffffffu, tile0, 2));
+    tile1 = fmaxf (tile1, __shfl_xor_sync (0xffffffffu, tile1, 1));
+    tile1 = fmaxf (tile1, __shfl_xor_sync (0xffffffffu, tile1, 2));
+    float new0 = fmaxf (max0, tile0), new1 = fmaxf (max1, tile1);
+    float corr0 = max0 == -INFINITY ? 0.0f : expf (max0 - new0);
+    float corr1 = max1 == -INFINITY ? 0.0f : expf (max1 - new1);
+    float part0 = 0.0f, part1 = 0.0f;
+    uint32_t pa[MMA_BK / 16][4];
+    for (int nb = 0; nb < MMA_BK / 8; nb++) {
+      float e[4];
+      for (int c = 0; c < 4; c++) {
+        float m = c < 2 ? new0 : new1;
+        e[c] = s[nb][c] == -INFINITY ? 0.0f : expf (s[nb][c] - m);
+      }
+      part0 += e[0] + e[1];
+      part1 += e[2] + e[3];
+      /* keys nb·8.. are columns 0..7 (nb even) or 8..15 (odd) of chunk nb/2 */
+      pa[nb / 2][(nb & 1) * 2] = bf16_pair (e[0], e[1]);
+      pa[nb / 2][(nb & 1) * 2 + 1] = bf16_pair (e[2], e[3]);
     }
-    __syncwarp ();
-    for (int t = 0; t < MMA_D / 2; t++) {
-      int d = half + 2 * t;
-      os[row * MMA_LDF + d] = os[row * MMA_LDF + d] * correction + srow[d];
+    part0 += __shfl_xor_sync (0xffffffffu, part0, 1);
+    part0 += __shfl_xor_sync (0xffffffffu, part0, 2);
+    part1 += __shfl_xor_sync (0xffffffffu, part1, 1);
+    part1 += __shfl_xor_sync (0xffffffffu, part1, 2);
+    sum0 = sum0 * corr0 + part0;
+    sum1 = sum1 * corr1 + part1;
+    max0 = new0;
+    max1 = new1;
+
+    /* O = O · correction + P V */
+    for (int db = 0; db < MMA_D / 8; db++) {
+      const uint16_t *vr = vt + (db * 8 + g) * MMA_LDV + 2 * t;
+      o[db][0] *= corr0;
+      o[db][1] *= corr0;
+      o[db][2] *= corr1;
+      o[db][3] *= corr1;
+      for (int kc = 0; kc < MMA_BK / 16; kc++)
+        mma_bf16_16816 (o[db], pa[kc],
+            *(const uint32_t *) (vr + kc * 16),
+            *(const uint32_t *) (vr + kc * 16 + 8));
     }
-    __syncthreads ();           /* ks, vs and key_ok are rewritten next */
+    __syncthreads ();           /* ks, vt and key_ok are rewritten next */
   }
 
-  if (i <= last_q) {
-    float *out = p.out + b * p.out_batch_stride + (int64_t) i * p.out_row_stride
-        + (int64_t) h * MMA_D;
-    for (int t = 0; t < MMA_D / 2; t++) {
-      int d = half + 2 * t;
-      out[d] = row_sum > 0.0f ? os[row * MMA_LDF + d] / row_sum : 0.0f;
+  {
+    float *ob = p.out + b * p.out_batch_stride + (int64_t) h * MMA_D;
+    for (int db = 0; db < MMA_D / 8; db++) {
+      int d = db * 8 + 2 * t;
+      if (i0 <= last_q) {
+        float *r = ob + (int64_t) i0 * p.out_row_stride;
+        r[d] = sum0 > 0.0f ? o[db][0] / sum0 : 0.0f;
+        r[d + 1] = sum0 > 0.0f ? o[db][1] / sum0 : 0.0f;
+      }
+      if (i1 <= last_q) {
+        float *r = ob + (int64_t) i1 * p.out_row_stride;
+        r[d] = sum1 > 0.0f ? o[db][2] / sum1 : 0.0f;
+        r[d + 1] = sum1 > 0.0f ? o[db][3] / sum1 : 0.0f;
+      }
     }
   }
 }
@@ -399,16 +436,7 @@ hart_cuda_attention_half (HartBackend * be, const HartAttentionParams * p)
     attention_generic < true > (be, p, "attention_half");
     return;
   }
-  if (!priv->attention_mma_ready) {
-    if (!hart_cuda_check_status (be,
-            cudaFuncSetAttribute (attention_bf16_mma_kernel,
-                cudaFuncAttributeMaxDynamicSharedMemorySize,
-                (int) MMA_SMEM_BYTES), "attention_half (shared memory)"))
-      return;
-    priv->attention_mma_ready = TRUE;
-  }
   attention_bf16_mma_kernel <<< dim3 ((p->q_len + MMA_BQ - 1) / MMA_BQ,
-      p->q_heads, p->batch), MMA_WARPS * 32, MMA_SMEM_BYTES, priv->stream
-      >>> (*p);
+      p->q_heads, p->batch), MMA_WARPS * 32, 0, priv->stream >>> (*p);
   hart_cuda_check (be, "attention_half");
 }

@@ -225,6 +225,8 @@ cuda_destroy (HartBackend * be)
     cudaStreamSynchronize (priv->stream);
     if (priv->scratch != NULL)
       cudaFree (priv->scratch);
+    if (priv->norm_stats != NULL)
+      cudaFree (priv->norm_stats);
     if (priv->cublas != NULL)
       cublasDestroy (priv->cublas);
     if (priv->stream != NULL)
@@ -277,6 +279,8 @@ static const HartBackendOps cuda_ops = {
   .max_over_rows = hart_cuda_max_over_rows,
   .embedding = hart_cuda_embedding,
   .conv2d = hart_cuda_conv2d,
+  .conv2d_half = hart_cuda_conv2d_half,
+  .group_norm_silu_half = hart_cuda_group_norm_silu_half,
   .upsample_nearest2x = hart_cuda_upsample_nearest2x,
   .resize_bicubic = hart_cuda_resize_bicubic,
   .resize_area = hart_cuda_resize_area,

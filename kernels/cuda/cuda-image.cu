@@ -1,4 +1,4 @@
-/* gst-hart — CUDA backend: image ops on NCHW tensors (fp32)
+/* gst-hart — CUDA backend: image ops on NCHW tensors (fp32; conv2d also bf16)
  * Copyright (C) 2026 gst-hart developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -111,6 +111,103 @@ hart_cuda_conv2d (HartBackend * be, const HartConv2dParams * p)
     add_channel_bias_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK,
         0, priv->stream >>> (y, bias, cout, out_plane, total);
     hart_cuda_check (be, "conv2d (bias)");
+  }
+}
+
+/* conv2d_half's im2col: the same matrix, rounded to bf16 */
+static __global__ void
+im2col_bf16_kernel (uint16_t *col, const float *x, int cin, int height,
+    int width, int k, int pad, int out_w, int row0, int n_rows, gsize total)
+{
+  gsize band = (gsize) n_rows * out_w;
+
+  for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
+      i += (gsize) gridDim.x * blockDim.x) {
+    gsize kk = i / band, pos = i % band;
+    int kx = (int) (kk % k), ky = (int) (kk / k % k), ci = (int) (kk / k / k);
+    int r = row0 + (int) (pos / out_w), c = (int) (pos % out_w);
+    int sy = r + ky - pad, sx = c + kx - pad;
+
+    col[i] = hart_cuda_bf16_bits (sy >= 0 && sy < height && sx >= 0
+        && sx < width ? x[((gsize) ci * height + sy) * width + sx] : 0.0f);
+  }
+}
+
+static __global__ void
+round_bf16_kernel (uint16_t *dst, const float *src, gsize total)
+{
+  for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
+      i += (gsize) gridDim.x * blockDim.x)
+    dst[i] = hart_cuda_bf16_bits (src[i]);
+}
+
+/* conv2d with x and w rounded to bf16, fp32 sums (backend.h): conv2d's
+ * bands with a bf16 im2col matrix, and the weights rounded once per call
+ * into the front of the scratch buffer (the decoder's largest, 512 × 4608,
+ * is 4.7 MB), then cublasGemmEx on the tensor cores.  The 1×1 case goes
+ * through im2col too: x itself has to be rounded somewhere. */
+void
+hart_cuda_conv2d_half (HartBackend * be, const HartConv2dParams * p)
+{
+  const int batch = p->batch, cin = p->cin, height = p->height;
+  const int width = p->width, cout = p->cout, k = p->k, pad = p->pad;
+  HartCudaBackend *priv = hart_cuda_priv (be);
+  int out_h = height + 2 * pad - k + 1, out_w = width + 2 * pad - k + 1;
+  int kdim = cin * k * k;
+  gsize out_plane = (gsize) out_h * out_w;
+  gsize in_image = (gsize) cin * height * width;
+  gsize w_elems = (gsize) cout * kdim, w_bytes, row_bytes, band_rows;
+  const float one = 1.0f, zero = 0.0f;
+  uint16_t *w_half, *col;
+
+  if (batch <= 0 || cin <= 0 || cout <= 0 || k <= 0 || pad < 0
+      || out_h <= 0 || out_w <= 0 || !hart_cuda_enter (be))
+    return;
+
+  w_bytes = (w_elems * 2 + 255) / 256 * 256;
+  row_bytes = (gsize) kdim * out_w * 2;
+  band_rows = MAX (priv->im2col_limit_bytes / row_bytes, 1);
+  band_rows = MIN (band_rows, (gsize) out_h);
+  w_half = (uint16_t *) hart_cuda_scratch (be, w_bytes + band_rows * row_bytes);
+  if (w_half == NULL)
+    return;
+  col = (uint16_t *) ((char *) w_half + w_bytes);
+  round_bf16_kernel <<< hart_cuda_grid_for (w_elems), HART_CUDA_BLOCK, 0,
+      priv->stream >>> (w_half, p->w, w_elems);
+  if (!hart_cuda_check (be, "conv2d_half (weights)"))
+    return;
+
+  for (int b = 0; b < batch; b++) {
+    const float *xb = p->x + b * in_image;
+    float *yb = p->y + b * (gsize) cout * out_plane;
+
+    for (int row0 = 0; row0 < out_h; row0 += (int) band_rows) {
+      int n_rows = MIN ((int) band_rows, out_h - row0);
+      int n_cols = n_rows * out_w;
+      gsize total = (gsize) kdim * n_cols;
+
+      im2col_bf16_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK, 0,
+          priv->stream >>> (col, xb, cin, height, width, k, pad, out_w, row0,
+          n_rows, total);
+      if (!hart_cuda_check (be, "conv2d_half (im2col)"))
+        return;
+      /* row-major y_b [cout, n_cols] = w [cout, kdim] · col [kdim, n_cols]
+       * (cuda-gemm.cu's column-major reading) */
+      if (!hart_cuda_check_cublas (be, cublasGemmEx (priv->cublas,
+                  CUBLAS_OP_N, CUBLAS_OP_N, n_cols, cout, kdim, &one, col,
+                  CUDA_R_16BF, n_cols, w_half, CUDA_R_16BF, kdim, &zero,
+                  yb + (gsize) row0 * out_w, CUDA_R_32F, (int) out_plane,
+                  CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+              "conv2d_half (cublasGemmEx bf16)"))
+        return;
+    }
+  }
+
+  if (p->bias != NULL) {
+    gsize total = (gsize) batch * cout * out_plane;
+    add_channel_bias_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK,
+        0, priv->stream >>> (p->y, p->bias, cout, out_plane, total);
+    hart_cuda_check (be, "conv2d_half (bias)");
   }
 }
 

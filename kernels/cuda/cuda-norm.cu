@@ -118,40 +118,123 @@ hart_cuda_modulate (HartBackend * be, float *x, const float *scale,
 /* group_norm over x, y [batch, channels, hw] (NCHW): group g of batch item
  * b is the contiguous run of (channels / groups) * hw values starting at
  * channel g * channels / groups; normalised with its own mean and variance,
- * then y = v * weight[c] + bias[c].  One block per (b, g): grid (groups,
- * batch). */
-static __global__ void
-group_norm_kernel (float *y, const float *x, const float *weight,
-    const float *bias, int channels, int hw, int groups, float eps)
-{
-  __shared__ float shared[32];
-  int channels_per_group = channels / groups;
-  gsize n = (gsize) channels_per_group * hw;
-  gsize offset = ((gsize) blockIdx.y * channels
-      + (gsize) blockIdx.x * channels_per_group) * hw;
-  const float *xg = x + offset;
-  float *yg = y + offset;
-  float sum = 0.0f, mean, var, rstd;
+ * then y = v * weight[c] + bias[c] (and silu for group_norm_silu_half).
+ *
+ * In two kernels, so that the decoder's few large groups (32 groups of up
+ * to 4 M values at 1024²) fill the GPU rather than 32 blocks: the first
+ * sums each group's values and squares in double, GROUP_NORM_CHUNK values
+ * per block, into stats[2 (b·groups + g)] by atomic adds; the second
+ * normalises one value per thread.  Double sums make E[x²] − mean² as
+ * accurate as the two-pass fp32 formula (and the sum's order, which atomics
+ * leave open, moves it by double roundings only: ±1 ulp of fp32 at most
+ * after the conversion). */
+#define GROUP_NORM_CHUNK 16384
 
-  for (gsize i = threadIdx.x; i < n; i += blockDim.x)
-    sum += xg[i];
-  mean = hart_block_sum (sum, shared) / (float) n;
-  sum = 0.0f;
-  for (gsize i = threadIdx.x; i < n; i += blockDim.x) {
-    float d = xg[i] - mean;
-    sum += d * d;
+static __global__ void
+group_stats_kernel (double *stats, const float *x, gsize n)
+{
+  __shared__ double shared[2][32];
+  const float *xg = x + (gsize) blockIdx.y * n;
+  gsize start = (gsize) blockIdx.x * GROUP_NORM_CHUNK;
+  gsize end = MIN (start + GROUP_NORM_CHUNK, n);
+  double sum = 0.0, sumsq = 0.0;
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+
+  for (gsize i = start + threadIdx.x; i < end; i += blockDim.x) {
+    double v = xg[i];
+    sum += v;
+    sumsq += v * v;
   }
-  var = hart_block_sum (sum, shared) / (float) n;
-  rstd = 1.0f / sqrtf (var + eps);
-  for (gsize i = threadIdx.x; i < n; i += blockDim.x) {
-    int c = blockIdx.x * channels_per_group + (int) (i / hw);
-    float v = (xg[i] - mean) * rstd;
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    sum += __shfl_xor_sync (0xffffffffu, sum, offset);
+    sumsq += __shfl_xor_sync (0xffffffffu, sumsq, offset);
+  }
+  if (lane == 0) {
+    shared[0][warp] = sum;
+    shared[1][warp] = sumsq;
+  }
+  __syncthreads ();
+  if (threadIdx.x == 0) {
+    for (int w = 1; w < (int) (blockDim.x >> 5); w++) {
+      sum += shared[0][w];
+      sumsq += shared[1][w];
+    }
+    atomicAdd (&stats[2 * blockIdx.y], sum);
+    atomicAdd (&stats[2 * blockIdx.y + 1], sumsq);
+  }
+}
+
+template < bool SILU > static __global__ void
+group_norm_apply_kernel (float *y, const float *x, const double *stats,
+    const float *weight, const float *bias, int channels, int hw, int groups,
+    float eps, gsize total)
+{
+  int channels_per_group = channels / groups;
+  double n = (double) channels_per_group * hw;
+
+  for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
+      i += (gsize) gridDim.x * blockDim.x) {
+    int c = (int) (i / hw % channels);
+    gsize bg = i / ((gsize) channels_per_group * hw);   /* b · groups + g */
+    double mean_d = stats[2 * bg] / n;
+    float mean = (float) mean_d;
+    float var = (float) fmax (stats[2 * bg + 1] / n - mean_d * mean_d, 0.0);
+    float rstd = 1.0f / sqrtf (var + eps);
+    float v = (x[i] - mean) * rstd;
+
     if (weight != NULL)
       v *= weight[c];
     if (bias != NULL)
       v += bias[c];
-    yg[i] = v;
+    if (SILU)
+      v = v / (1.0f + expf (-v));
+    y[i] = v;
   }
+}
+
+template < bool SILU > static void
+group_norm_run (HartBackend * be, float *y, const float *x,
+    const float *weight, const float *bias, int batch, int channels, int hw,
+    int groups, float eps, const char *what)
+{
+  HartCudaBackend *priv = hart_cuda_priv (be);
+  gsize n = (gsize) (channels / groups) * hw;
+  gsize n_stats = (gsize) 2 * batch * groups;
+  gsize total = (gsize) batch * channels * hw;
+  gsize chunks = (n + GROUP_NORM_CHUNK - 1) / GROUP_NORM_CHUNK;
+  double *stats;
+
+  if (batch <= 0 || channels <= 0 || hw <= 0 || groups <= 0
+      || channels % groups != 0 || !hart_cuda_enter (be))
+    return;
+  if ((gsize) batch * groups > 65535 || chunks > G_MAXINT32) {
+    hart_cuda_record_error (be, HART_BACKEND_ERROR_DEVICE,
+        "%s: unsupported shape (batch %d, groups %d, %" G_GSIZE_FORMAT
+        " values a group)", what, batch, groups, n);
+    return;
+  }
+  if (n_stats > priv->norm_stats_count) {
+    if (priv->norm_stats != NULL)
+      cudaFree (priv->norm_stats);  /* waits for queued readers */
+    priv->norm_stats = NULL;
+    priv->norm_stats_count = 0;
+    if (!hart_cuda_check_status (be, cudaMalloc ((void **) &priv->norm_stats,
+                n_stats * sizeof (double)), what))
+      return;
+    priv->norm_stats_count = n_stats;
+  }
+  stats = priv->norm_stats;
+  if (!hart_cuda_check_status (be, cudaMemsetAsync (stats, 0,
+              n_stats * sizeof (double), priv->stream), what))
+    return;
+  group_stats_kernel <<< dim3 ((unsigned) chunks, batch * groups),
+      HART_CUDA_BLOCK, 0, priv->stream >>> (stats, x, n);
+  if (!hart_cuda_check (be, what))
+    return;
+  group_norm_apply_kernel < SILU > <<< hart_cuda_grid_for (total),
+      HART_CUDA_BLOCK, 0, priv->stream >>> (y, x, stats, weight, bias,
+      channels, hw, groups, eps, total);
+  hart_cuda_check (be, what);
 }
 
 void
@@ -159,13 +242,18 @@ hart_cuda_group_norm (HartBackend * be, float *y, const float *x,
     const float *weight, const float *bias, int batch, int channels, int hw,
     int groups, float eps)
 {
-  if (batch <= 0 || channels <= 0 || hw <= 0 || groups <= 0
-      || channels % groups != 0 || !hart_cuda_enter (be))
-    return;
-  group_norm_kernel <<< dim3 (groups, batch), HART_CUDA_BLOCK, 0,
-      hart_cuda_priv (be)->stream >>> (y, x, weight, bias, channels, hw,
-      groups, eps);
-  hart_cuda_check (be, "group_norm");
+  group_norm_run < false > (be, y, x, weight, bias, batch, channels, hw,
+      groups, eps, "group_norm");
+}
+
+/* group_norm then silu in one pass over y (backend.h) */
+void
+hart_cuda_group_norm_silu_half (HartBackend * be, float *y, const float *x,
+    const float *weight, const float *bias, int batch, int channels, int hw,
+    int groups, float eps)
+{
+  group_norm_run < true > (be, y, x, weight, bias, batch, channels, hw,
+      groups, eps, "group_norm_silu_half");
 }
 
 /* softmax in place over each row of x [rows, n]: x = exp(x - max) / Σ.

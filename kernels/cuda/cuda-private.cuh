@@ -44,9 +44,9 @@ typedef struct
   gsize scratch_bytes;
   /* Largest im2col band conv2d builds at once (bytes). */
   gsize im2col_limit_bytes;
-  /* attention_half's mma kernel was allowed its shared memory (over the
-   * 48 KB a launch gets by default) on this device. */
-  gboolean attention_mma_ready;
+  /* group_norm's per-group sums (two doubles a group), grown on demand. */
+  double *norm_stats;
+  gsize norm_stats_count;
 } HartCudaBackend;
 
 static inline HartCudaBackend *
@@ -191,6 +191,10 @@ void hart_cuda_modulate (HartBackend * be, float *x, const float *scale,
 void hart_cuda_group_norm (HartBackend * be, float *y, const float *x,
     const float *weight, const float *bias, int batch, int channels, int hw,
     int groups, float eps);
+void hart_cuda_group_norm_silu_half (HartBackend * be, float *y,
+    const float *x, const float *weight, const float *bias, int batch,
+    int channels, int hw, int groups, float eps);
+void hart_cuda_conv2d_half (HartBackend * be, const HartConv2dParams * p);
 void hart_cuda_softmax (HartBackend * be, float *x, int rows, int n);
 void hart_cuda_max_over_rows (HartBackend * be, float *y, const float *x,
     int batch, int len, int dim);
