@@ -7,6 +7,9 @@
  */
 #include "cuda-private.cuh"
 
+#include <string.h>
+
+#include <mma.h>
 #include <cuda_bf16.h>
 
 /* Keys scored per step of the online softmax = threads per attention block
@@ -169,9 +172,193 @@ attention_kernel (HartAttentionParams p)
     out[d] = running_sum > 0.0f ? acc[d] / running_sum : 0.0f;
 }
 
-/* ---- attention_half, head_dim 64: bf16 mma on the tensor cores ---- */
+/* ---- attention_half, head_dim 64, on the tensor cores ---- */
 
-/* FlashAttention-2's order of work (Dao, 2023) on the tensor cores'
+/* The kernel in use (HART_CUDA_ATTENTION unset or "wmma"): checked on an
+ * H200 (docs/device-logs/2026-12-04-h200-bf16-bench.log: the op harness's
+ * cases and compute-sanitizer's memcheck), 15–21 TFLOP/s at HART's shapes.
+ *
+ * FlashAttention-2's order of work (Dao, 2023), written with the WMMA API
+ * (16×16×16 bf16 products, fp32 sums): a block of WMMA_WARPS warps takes
+ * WMMA_BQ queries of one (batch item, head), each warp 16 of them, and walks
+ * the keys WMMA_BK at a time.  Per key tile: the block rounds K and V to
+ * bf16 into shared memory (or copies them from the bf16 cache); each warp
+ * computes its scores S = Q Kᵀ on the tensor cores into shared memory; two
+ * lanes per query row apply scale and masks, update the row's running
+ * maximum and sum in fp32 and write the probabilities exp (s − max) rounded
+ * to bf16; P V on the tensor cores; the fp32 output rows are rescaled and
+ * added to in shared memory.  The rounding points are attention_half's
+ * (backend.h): q, k, v and the probabilities in bf16, the sums, the
+ * statistics and the output in fp32; the running sum adds the unrounded
+ * probabilities, as the CPU backend does.  No score matrix beyond one
+ * 64×64 tile per block is ever held.
+ *
+ * Keys no query of the block may see (past kv_len, masked, or past the
+ * last query's causal limit) are zero in shared memory, so an
+ * uninitialised (NaN) row of a cache never reaches a product. */
+#define WMMA_D 64
+#define WMMA_BQ 64
+#define WMMA_BK 64
+#define WMMA_WARPS (WMMA_BQ / 16)
+/* Row strides in shared memory, padded against bank conflicts; WMMA needs
+ * a multiple of 8 elements for 16-bit tiles, of 4 for fp32 ones, and 32-byte
+ * aligned tile origins (every region below starts at such a multiple). */
+#define WMMA_LDH (WMMA_D + 8)
+#define WMMA_LDF (WMMA_D + 4)
+#define WMMA_SMEM_BYTES \
+  ((gsize) (WMMA_BQ + 2 * WMMA_BK + WMMA_BQ) * WMMA_LDH * 2 \
+      + (gsize) 2 * WMMA_BQ * WMMA_LDF * 4 + WMMA_BK)
+
+static __global__ void __launch_bounds__ (WMMA_WARPS * 32)
+attention_bf16_wmma_kernel (HartAttentionParams p)
+{
+  using namespace nvcuda;
+  extern __shared__ __align__ (128) unsigned char wmma_smem[];
+  uint16_t *qs = (uint16_t *) wmma_smem;         /* [WMMA_BQ][WMMA_LDH] */
+  uint16_t *ks = qs + WMMA_BQ * WMMA_LDH;         /* [WMMA_BK][WMMA_LDH] */
+  uint16_t *vs = ks + WMMA_BK * WMMA_LDH;         /* [WMMA_BK][WMMA_LDH] */
+  uint16_t *ps = vs + WMMA_BK * WMMA_LDH;         /* [WMMA_BQ][WMMA_LDH] */
+  float *ss = (float *) (ps + WMMA_BQ * WMMA_LDH); /* [WMMA_BQ][WMMA_LDF] */
+  float *os = ss + WMMA_BQ * WMMA_LDF;            /* [WMMA_BQ][WMMA_LDF] */
+  unsigned char *key_ok = (unsigned char *) (os + WMMA_BQ * WMMA_LDF);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int q0 = blockIdx.x * WMMA_BQ, h = blockIdx.y, b = blockIdx.z;
+  const int kvh = h / (p.q_heads / p.kv_heads);
+  /* lane's row of its warp's 16, and its half of the row's columns
+   * (interleaved: columns half, half + 2, …, two-way bank conflicts) */
+  const int row = warp * 16 + (lane >> 1), half = lane & 1;
+  const int i = q0 + row;
+  const int last_q = min (q0 + WMMA_BQ, p.q_len) - 1;
+  int kv_end = p.kv_len;
+  float row_max = -INFINITY, row_sum = 0.0f;
+  wmma::fragment < wmma::matrix_a, 16, 16, 16, __nv_bfloat16,
+      wmma::row_major > q_frag[WMMA_D / 16];
+
+  if (p.causal)
+    kv_end = max (0, min (p.kv_len, last_q + p.causal_offset + 1));
+
+  for (int e = threadIdx.x; e < WMMA_BQ * WMMA_D; e += blockDim.x) {
+    int r = e / WMMA_D, d = e % WMMA_D;
+    float x = q0 + r < p.q_len ? p.q[b * p.q_batch_stride
+        + (int64_t) (q0 + r) * p.q_row_stride + (int64_t) h * WMMA_D + d] : 0.0f;
+    qs[r * WMMA_LDH + d] = hart_cuda_bf16_bits (x);
+    os[r * WMMA_LDF + d] = 0.0f;
+  }
+  __syncthreads ();
+  for (int c = 0; c < WMMA_D / 16; c++)
+    wmma::load_matrix_sync (q_frag[c], (const __nv_bfloat16 *) qs
+        + warp * 16 * WMMA_LDH + c * 16, WMMA_LDH);
+
+  for (int j0 = 0; j0 < kv_end; j0 += WMMA_BK) {
+    for (int e = threadIdx.x; e < WMMA_BK * WMMA_D; e += blockDim.x) {
+      int jj = e / WMMA_D, d = e % WMMA_D, j = j0 + jj;
+      gboolean ok = j < kv_end && (p.key_mask == NULL
+          || p.key_mask[(int64_t) b * p.kv_len + j]);
+      uint16_t kb = 0, vb = 0;
+      if (ok && p.k_half != NULL) {
+        int64_t at = b * p.kv_half_batch_stride + kvh * p.kv_half_head_stride
+            + (int64_t) j * WMMA_D + d;
+        kb = p.k_half[at];
+        vb = p.v_half[at];
+      } else if (ok) {
+        kb = hart_cuda_bf16_bits (p.k[b * p.k_batch_stride
+                + (int64_t) j * p.k_row_stride + (int64_t) kvh * WMMA_D + d]);
+        vb = hart_cuda_bf16_bits (p.v[b * p.v_batch_stride
+                + (int64_t) j * p.v_row_stride + (int64_t) kvh * WMMA_D + d]);
+      }
+      ks[jj * WMMA_LDH + d] = kb;
+      vs[jj * WMMA_LDH + d] = vb;
+      if (d == 0)
+        key_ok[jj] = ok;
+    }
+    __syncthreads ();
+
+    /* S = Q Kᵀ: K's rows read as Kᵀ's columns (col_major) */
+    for (int c = 0; c < WMMA_BK / 16; c++) {
+      wmma::fragment < wmma::accumulator, 16, 16, 16, float >s_frag;
+      wmma::fill_fragment (s_frag, 0.0f);
+      for (int k = 0; k < WMMA_D / 16; k++) {
+        wmma::fragment < wmma::matrix_b, 16, 16, 16, __nv_bfloat16,
+            wmma::col_major > k_frag;
+        wmma::load_matrix_sync (k_frag, (const __nv_bfloat16 *) ks
+            + c * 16 * WMMA_LDH + k * 16, WMMA_LDH);
+        wmma::mma_sync (s_frag, q_frag[k], k_frag, s_frag);
+      }
+      wmma::store_matrix_sync (ss + warp * 16 * WMMA_LDF + c * 16, s_frag,
+          WMMA_LDF, wmma::mem_row_major);
+    }
+    __syncwarp ();
+
+    /* the row's statistics in fp32, its probabilities in bf16 */
+    float *srow = ss + row * WMMA_LDF;
+    uint16_t *prow = ps + row * WMMA_LDH;
+    float tile_max = -INFINITY, new_max, correction, sum = 0.0f;
+    for (int t = 0; t < WMMA_BK / 2; t++) {
+      int jj = half + 2 * t, j = j0 + jj;
+      gboolean visible = key_ok[jj] && i <= last_q
+          && (!p.causal || j <= i + p.causal_offset);
+      float score = visible ? srow[jj] * p.scale : -INFINITY;
+      srow[jj] = score;
+      tile_max = fmaxf (tile_max, score);
+    }
+    tile_max = fmaxf (tile_max, __shfl_xor_sync (0xffffffffu, tile_max, 1));
+    new_max = fmaxf (row_max, tile_max);
+    correction = row_max == -INFINITY ? 0.0f : expf (row_max - new_max);
+    for (int t = 0; t < WMMA_BK / 2; t++) {
+      int jj = half + 2 * t;
+      float e = srow[jj] == -INFINITY ? 0.0f : expf (srow[jj] - new_max);
+      sum += e;
+      prow[jj] = hart_cuda_bf16_bits (e);
+    }
+    sum += __shfl_xor_sync (0xffffffffu, sum, 1);
+    row_sum = row_sum * correction + sum;
+    row_max = new_max;
+    __syncwarp ();
+
+    /* P V into the warp's score rows (read above, free now) */
+    for (int c = 0; c < WMMA_D / 16; c++) {
+      wmma::fragment < wmma::accumulator, 16, 16, 16, float >o_frag;
+      wmma::fill_fragment (o_frag, 0.0f);
+      for (int k = 0; k < WMMA_BK / 16; k++) {
+        wmma::fragment < wmma::matrix_a, 16, 16, 16, __nv_bfloat16,
+            wmma::row_major > p_frag;
+        wmma::fragment < wmma::matrix_b, 16, 16, 16, __nv_bfloat16,
+            wmma::row_major > v_frag;
+        wmma::load_matrix_sync (p_frag, (const __nv_bfloat16 *) ps
+            + warp * 16 * WMMA_LDH + k * 16, WMMA_LDH);
+        wmma::load_matrix_sync (v_frag, (const __nv_bfloat16 *) vs
+            + k * 16 * WMMA_LDH + c * 16, WMMA_LDH);
+        wmma::mma_sync (o_frag, p_frag, v_frag, o_frag);
+      }
+      wmma::store_matrix_sync (ss + warp * 16 * WMMA_LDF + c * 16, o_frag,
+          WMMA_LDF, wmma::mem_row_major);
+    }
+    __syncwarp ();
+    for (int t = 0; t < WMMA_D / 2; t++) {
+      int d = half + 2 * t;
+      os[row * WMMA_LDF + d] = os[row * WMMA_LDF + d] * correction + srow[d];
+    }
+    __syncthreads ();           /* ks, vs and key_ok are rewritten next */
+  }
+
+  if (i <= last_q) {
+    float *out = p.out + b * p.out_batch_stride + (int64_t) i * p.out_row_stride
+        + (int64_t) h * WMMA_D;
+    for (int t = 0; t < WMMA_D / 2; t++) {
+      int d = half + 2 * t;
+      out[d] = row_sum > 0.0f ? os[row * WMMA_LDF + d] / row_sum : 0.0f;
+    }
+  }
+}
+
+/* The candidate (HART_CUDA_ATTENTION=mma), not yet run on a GPU: the
+ * same work with every tile in registers, which the WMMA kernel cannot
+ * have (its fragments' layout is opaque, so its scores and outputs go
+ * through shared memory, which bounds it).  The next GPU session runs the
+ * op harness's cases on it (test-backend-ops runs each attention_half
+ * case with the variable set too) and makes it the default if they pass.
+ *
+ * FlashAttention-2's order of work (Dao, 2023) on the tensor cores'
  * mma.sync m16n8k16 (bf16 operands, fp32 sums), with every tile of scores,
  * probabilities and outputs held in registers: a block of MMA_WARPS warps
  * takes MMA_BQ queries of one (batch item, head), each warp 16 of them,
@@ -420,6 +607,18 @@ hart_cuda_attention (HartBackend * be, const HartAttentionParams * p)
   attention_generic < false > (be, p, "attention");
 }
 
+/* Which head_dim-64 kernel attention_half runs: HART_CUDA_ATTENTION=mma
+ * picks the register-tile candidate, anything else the WMMA kernel (read
+ * at every call, as the CPU backend's HART_CPU_ATTENTION, so the op
+ * harness can run both in one process). */
+static gboolean
+attention_use_register_tiles (void)
+{
+  const char *env = g_getenv ("HART_CUDA_ATTENTION");
+
+  return env != NULL && strcmp (env, "mma") == 0;
+}
+
 /* head_dim 64 (HART's transformer) on the tensor cores; other sizes (the
  * decoder's single 512-wide head) on the generic kernel with the same
  * rounding points. */
@@ -432,11 +631,26 @@ hart_cuda_attention_half (HartBackend * be, const HartAttentionParams * p)
     return;
   if (!attention_shape_ok (be, p, "attention_half") || !hart_cuda_enter (be))
     return;
-  if (p->head_dim != MMA_D) {
+  if (p->head_dim != WMMA_D) {
     attention_generic < true > (be, p, "attention_half");
     return;
   }
-  attention_bf16_mma_kernel <<< dim3 ((p->q_len + MMA_BQ - 1) / MMA_BQ,
-      p->q_heads, p->batch), MMA_WARPS * 32, 0, priv->stream >>> (*p);
+  if (attention_use_register_tiles ()) {
+    attention_bf16_mma_kernel <<< dim3 ((p->q_len + MMA_BQ - 1) / MMA_BQ,
+        p->q_heads, p->batch), MMA_WARPS * 32, 0, priv->stream >>> (*p);
+    hart_cuda_check (be, "attention_half (mma)");
+    return;
+  }
+  if (!priv->attention_wmma_ready) {
+    if (!hart_cuda_check_status (be,
+            cudaFuncSetAttribute (attention_bf16_wmma_kernel,
+                cudaFuncAttributeMaxDynamicSharedMemorySize,
+                (int) WMMA_SMEM_BYTES), "attention_half (shared memory)"))
+      return;
+    priv->attention_wmma_ready = TRUE;
+  }
+  attention_bf16_wmma_kernel <<< dim3 ((p->q_len + WMMA_BQ - 1) / WMMA_BQ,
+      p->q_heads, p->batch), WMMA_WARPS * 32, WMMA_SMEM_BYTES, priv->stream
+      >>> (*p);
   hart_cuda_check (be, "attention_half");
 }

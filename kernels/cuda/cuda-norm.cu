@@ -9,6 +9,8 @@
  */
 #include "cuda-private.cuh"
 
+#include <string.h>
+
 /* layer_norm: y[r, :] = (x[r, :] - mean) / sqrt(var + eps) * w + b for
  * x, y [rows, dim]; weight/bias [dim] or NULL.  Grid: one block per row. */
 static __global__ void
@@ -119,8 +121,48 @@ hart_cuda_modulate (HartBackend * be, float *x, const float *scale,
  * b is the contiguous run of (channels / groups) * hw values starting at
  * channel g * channels / groups; normalised with its own mean and variance,
  * then y = v * weight[c] + bias[c] (and silu for group_norm_silu_half).
- *
- * In two kernels, so that the decoder's few large groups (32 groups of up
+ * One block per (b, g): grid (groups, batch).  The kernel in use (checked
+ * on an H200); at 1024² the decoder's 32 groups are 32 blocks, 0.25 s of
+ * the generation (docs/performance.md), which the split kernels below are
+ * to fix. */
+template < bool SILU > static __global__ void
+group_norm_kernel (float *y, const float *x, const float *weight,
+    const float *bias, int channels, int hw, int groups, float eps)
+{
+  __shared__ float shared[32];
+  int channels_per_group = channels / groups;
+  gsize n = (gsize) channels_per_group * hw;
+  gsize offset = ((gsize) blockIdx.y * channels
+      + (gsize) blockIdx.x * channels_per_group) * hw;
+  const float *xg = x + offset;
+  float *yg = y + offset;
+  float sum = 0.0f, mean, var, rstd;
+
+  for (gsize i = threadIdx.x; i < n; i += blockDim.x)
+    sum += xg[i];
+  mean = hart_block_sum (sum, shared) / (float) n;
+  sum = 0.0f;
+  for (gsize i = threadIdx.x; i < n; i += blockDim.x) {
+    float d = xg[i] - mean;
+    sum += d * d;
+  }
+  var = hart_block_sum (sum, shared) / (float) n;
+  rstd = 1.0f / sqrtf (var + eps);
+  for (gsize i = threadIdx.x; i < n; i += blockDim.x) {
+    int c = blockIdx.x * channels_per_group + (int) (i / hw);
+    float v = (xg[i] - mean) * rstd;
+    if (weight != NULL)
+      v *= weight[c];
+    if (bias != NULL)
+      v += bias[c];
+    if (SILU)
+      v = v / (1.0f + expf (-v));
+    yg[i] = v;
+  }
+}
+
+/* The candidate (HART_CUDA_GROUP_NORM=split), not yet run on a GPU: the
+ * same in two kernels, so that the decoder's few large groups (32 groups of up
  * to 4 M values at 1024²) fill the GPU rather than 32 blocks: the first
  * sums each group's values and squares in double, GROUP_NORM_CHUNK values
  * per block, into stats[2 (b·groups + g)] by atomic adds; the second
@@ -193,7 +235,7 @@ group_norm_apply_kernel (float *y, const float *x, const double *stats,
 }
 
 template < bool SILU > static void
-group_norm_run (HartBackend * be, float *y, const float *x,
+group_norm_split (HartBackend * be, float *y, const float *x,
     const float *weight, const float *bias, int batch, int channels, int hw,
     int groups, float eps, const char *what)
 {
@@ -204,9 +246,6 @@ group_norm_run (HartBackend * be, float *y, const float *x,
   gsize chunks = (n + GROUP_NORM_CHUNK - 1) / GROUP_NORM_CHUNK;
   double *stats;
 
-  if (batch <= 0 || channels <= 0 || hw <= 0 || groups <= 0
-      || channels % groups != 0 || !hart_cuda_enter (be))
-    return;
   if ((gsize) batch * groups > 65535 || chunks > G_MAXINT32) {
     hart_cuda_record_error (be, HART_BACKEND_ERROR_DEVICE,
         "%s: unsupported shape (batch %d, groups %d, %" G_GSIZE_FORMAT
@@ -234,6 +273,35 @@ group_norm_run (HartBackend * be, float *y, const float *x,
   group_norm_apply_kernel < SILU > <<< hart_cuda_grid_for (total),
       HART_CUDA_BLOCK, 0, priv->stream >>> (y, x, stats, weight, bias,
       channels, hw, groups, eps, total);
+  hart_cuda_check (be, what);
+}
+
+/* Which kernels run: HART_CUDA_GROUP_NORM=split the candidate, anything
+ * else the one-block-a-group kernel (read at every call, so that the op
+ * harness can run both in one process). */
+template < bool SILU > static void
+group_norm_run (HartBackend * be, float *y, const float *x,
+    const float *weight, const float *bias, int batch, int channels, int hw,
+    int groups, float eps, const char *what)
+{
+  const char *env = g_getenv ("HART_CUDA_GROUP_NORM");
+
+  if (batch <= 0 || channels <= 0 || hw <= 0 || groups <= 0
+      || channels % groups != 0 || !hart_cuda_enter (be))
+    return;
+  if (env != NULL && strcmp (env, "split") == 0) {
+    group_norm_split < SILU > (be, y, x, weight, bias, batch, channels, hw,
+        groups, eps, what);
+    return;
+  }
+  if (groups > 65535 || batch > 65535) {
+    hart_cuda_record_error (be, HART_BACKEND_ERROR_DEVICE,
+        "%s: unsupported shape (batch %d, groups %d)", what, batch, groups);
+    return;
+  }
+  group_norm_kernel < SILU > <<< dim3 (groups, batch), HART_CUDA_BLOCK, 0,
+      hart_cuda_priv (be)->stream >>> (y, x, weight, bias, channels, hw,
+      groups, eps);
   hart_cuda_check (be, what);
 }
 

@@ -44,6 +44,9 @@ typedef struct
   gsize scratch_bytes;
   /* Largest im2col band conv2d builds at once (bytes). */
   gsize im2col_limit_bytes;
+  /* attention_half's WMMA kernel was allowed its shared memory (over the
+   * 48 KB a launch gets by default) on this device. */
+  gboolean attention_wmma_ready;
   /* group_norm's per-group sums (two doubles a group), grown on demand. */
   double *norm_stats;
   gsize norm_stats_count;

@@ -2798,6 +2798,42 @@ add_image_cases (GPtrArray * cases)
   2, 32, 64, 64, 16, 16};
 }
 
+/* The CUDA backend's candidate kernels, not yet the default (kernels/cuda/
+ * cuda-attention.cu, cuda-norm.cu): each case of the op they replace again
+ * under their switch, on CUDA only, so one parity run on a GPU judges them
+ * with the same cases and tolerances as the kernels in use. */
+static void
+add_candidate_cases (GPtrArray * cases)
+{
+  static const struct
+  {
+    const char *op, *env_name, *env_value;
+  } candidates[] = {
+    {"attention_half", "HART_CUDA_ATTENTION", "mma"},
+    {"group_norm", "HART_CUDA_GROUP_NORM", "split"},
+    {"group_norm_silu_half", "HART_CUDA_GROUP_NORM", "split"},
+  };
+  guint n = cases->len;
+
+  for (guint i = 0; i < n; i++) {
+    const OpCase *c = g_ptr_array_index (cases, i);
+    for (gsize k = 0; k < G_N_ELEMENTS (candidates); k++) {
+      OpCase *v;
+      if (strcmp (c->def->op, candidates[k].op) != 0 || c->env_name != NULL
+          || (c->def == &op_attention_half && c->attn.onednn))
+        continue;
+      v = g_new (OpCase, 1);
+      *v = *c;
+      v->name = g_strdup_printf ("%s (%s=%s)", c->name,
+          candidates[k].env_name, candidates[k].env_value);
+      v->env_name = candidates[k].env_name;
+      v->env_value = candidates[k].env_value;
+      v->only_backend = "cuda";
+      g_ptr_array_add (cases, v);
+    }
+  }
+}
+
 GPtrArray *
 op_cases_new (void)
 {
@@ -2812,6 +2848,7 @@ op_cases_new (void)
   add_position_cases (cases);
   add_elementwise_cases (cases);
   add_image_cases (cases);
+  add_candidate_cases (cases);
   return cases;
 }
 

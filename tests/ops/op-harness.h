@@ -273,6 +273,11 @@ struct _OpCase
   void (*fill) (const OpCase * c, GRand * rng, void *const *host);
   /* optional exact assertions on the outputs; FALSE with a message */
   gboolean (*check) (const OpCase * c, void *const *got, GString * msg);
+  /* optional: a kernel switch the case runs under (env_name=env_value, set
+   * around each call: backends read theirs at every call), on backend
+   * only_backend alone (a skip elsewhere).  A candidate kernel gets the
+   * same cases as the one in use this way (op_cases_add_candidates). */
+  const char *env_name, *env_value, *only_backend;
 
   union
   {

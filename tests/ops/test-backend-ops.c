@@ -319,6 +319,37 @@ describe_failure (GString * msg, const char *against, const OpCase * c,
       against, r->want, r->bound);
 }
 
+/* c's call on b, under the case's kernel switch if it has one */
+static void
+case_run (const OpCase * c, Backend * b, void *const *dev)
+{
+  char *saved = NULL;
+
+  if (c->env_name != NULL) {
+    saved = g_strdup (g_getenv (c->env_name));
+    g_setenv (c->env_name, c->env_value, TRUE);
+  }
+  c->def->run (b->be, c, dev);
+  if (c->env_name != NULL) {
+    if (saved != NULL)
+      g_setenv (c->env_name, saved, TRUE);
+    else
+      g_unsetenv (c->env_name);
+    g_free (saved);
+  }
+}
+
+/* Why c cannot run on b (a skip), or NULL */
+static const char *
+case_unsupported (const OpCase * c, Backend * b)
+{
+  if (c->only_backend != NULL && strcmp (c->only_backend, b->name) != 0)
+    return "a candidate kernel of another backend";
+  if (c->def->unsupported != NULL)
+    return c->def->unsupported (b->be);
+  return NULL;
+}
+
 /* Runs case c on backend b and compares; returns the outputs (for the
  * cross-backend comparison) or NULL on failure. */
 static float **
@@ -337,7 +368,7 @@ test_on_backend (const OpCase * c, const CaseData * d, Backend * b,
     g_free (got);
     return NULL;
   }
-  c->def->run (b->be, c, dd.dev);
+  case_run (c, b, dd.dev);
   for (int i = 0; i < d->spec.n; i++)
     if (d->spec.t[i].role != ROLE_IN) {
       got[i] = g_new (float, MAX (d->spec.t[i].n, 1));
@@ -413,8 +444,8 @@ test_case (const OpCase * c, Backend * backends, int n_backends)
     if (b->be == NULL || !backend_selected (b->name))
       continue;
     what = g_strdup_printf ("%s / %s / %s", c->def->op, c->name, b->name);
-    if (c->def->unsupported != NULL && c->def->unsupported (b->be) != NULL) {
-      tap_result (TRUE, c->def->unsupported (b->be), what, msg);
+    if (case_unsupported (c, b) != NULL) {
+      tap_result (TRUE, case_unsupported (c, b), what, msg);
       g_free (what);
       continue;
     }
@@ -487,11 +518,11 @@ time_case (const OpCase * c, Backend * b, const CaseData * d, GString * msg)
     device_free (b, &dd);
     return NAN;
   }
-  c->def->run (b->be, c, dd.dev);
+  case_run (c, b, dd.dev);
   if (synchronize (b, msg)) {
     for (int r = 0; r < opt.reps; r++) {
       gint64 t0 = g_get_monotonic_time ();
-      c->def->run (b->be, c, dd.dev);
+      case_run (c, b, dd.dev);
       if (!synchronize (b, msg))
         break;
       best = MIN (best, (g_get_monotonic_time () - t0) / 1e6);
@@ -580,8 +611,7 @@ perf_run (GPtrArray * cases, Backend * backends, int n_backends)
       Backend *b = &backends[bi];
       PerfRow row = { c, b->name };
       if (b->be == NULL || !backend_selected (b->name)
-          || (c->def->unsupported != NULL
-              && c->def->unsupported (b->be) != NULL))
+          || case_unsupported (c, b) != NULL)
         continue;
       g_string_truncate (msg, 0);
       c->def->work (c, &row.flops, &row.bytes);
