@@ -4,13 +4,16 @@
  *
  * hart fidelity [--model DIR] (--context FILE | --prompt TEXT)
  *               [--precision bf16] [--reference fp32] [--seed N] [--cfg X]
+ *               [--device cpu|cuda|auto] [--device-id N]
  *
  * Loads the model twice, in the reference precision and in the fast one,
  * and prints hart_fidelity_compare's report (hart/fidelity.h): per scale
  * the guided logits' error and KL divergence under teacher forcing and the
  * share of codes the same draws pick alike, then the PSNR of the pictures.
  * With --prompt the context is encoded once, by the reference engine's
- * text encoder, so that only HART's precision differs.
+ * text encoder, so that only HART's precision differs.  Both engines run
+ * on --device (cpu by default): on cuda, the figures judge the CUDA
+ * backend's bf16 against its own fp32 (docs/precision.md).
  */
 #include "hart-cli.h"
 #include "hart/bundled-model.h"
@@ -27,6 +30,8 @@ hart_cli_fidelity (int argc, char **argv)
 {
   char *model_dir = NULL, *context = NULL, *fast_name = NULL;
   char *reference_name = NULL, **prompts = NULL, *text_encoder = NULL;
+  char *device = NULL;
+  int device_id = 0;
   gint64 seed = 1;
   double cfg = HART_DEFAULT_CFG;
   int n_threads = 0, status = 1;
@@ -48,6 +53,9 @@ hart_cli_fidelity (int argc, char **argv)
         "Classifier-free guidance scale", "X"},
     {"threads", 0, 0, G_OPTION_ARG_INT, &n_threads,
         "CPU threads (0: every core, or HART_NUM_THREADS)", "N"},
+    {"device", 0, 0, G_OPTION_ARG_STRING, &device,
+        "cpu, cuda or auto, for both engines (cpu)", "DEV"},
+    {"device-id", 0, 0, G_OPTION_ARG_INT, &device_id, "GPU index (0)", "N"},
     {NULL}
   };
   GOptionContext *octx = g_option_context_new ("- compare a precision with "
@@ -86,10 +94,10 @@ hart_cli_fidelity (int argc, char **argv)
     goto out;
   }
 
-  if (!(ref_engine = hart_engine_new_with_precision ("cpu", 0, n_threads,
-              ref_p, &error))
-      || !(fast_engine = hart_engine_new_with_precision ("cpu", 0, n_threads,
-              fast_p, &error))
+  if (!(ref_engine = hart_engine_new_with_precision (device ? device : "cpu",
+              device_id, n_threads, ref_p, &error))
+      || !(fast_engine = hart_engine_new_with_precision (device ? device :
+              "cpu", device_id, n_threads, fast_p, &error))
       || !(ref_model = hart_model_load (ref_engine, model_dir, TRUE, &error))
       || !(fast_model = hart_model_load (fast_engine, model_dir, TRUE, &error)))
     goto fail;
@@ -114,9 +122,10 @@ hart_cli_fidelity (int argc, char **argv)
           NULL, &error))
     goto fail;
 
-  printf ("%s against %s, seed %" G_GINT64_FORMAT ", model %s\n",
+  printf ("%s against %s, device %s, seed %" G_GINT64_FORMAT ", model %s\n",
       hart_engine_get_precision_impl (fast_engine),
-      hart_engine_get_precision_impl (ref_engine), seed, model_dir);
+      hart_engine_get_precision_impl (ref_engine),
+      hart_engine_get_device (fast_engine), seed, model_dir);
   printf ("teacher forcing (the fast model on the reference's codes):\n");
   printf ("%6s %7s %12s %12s %10s %10s %10s %9s\n", "scale", "codes",
       "logit rms", "rms error", "max error", "KL mean", "KL max", "same code");
@@ -147,6 +156,7 @@ out:
   g_free (context);
   g_free (fast_name);
   g_free (reference_name);
+  g_free (device);
   g_free (text_encoder);
   g_strfreev (prompts);
   return status;

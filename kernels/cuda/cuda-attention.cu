@@ -437,6 +437,7 @@ attention_bf16_mma_kernel (HartAttentionParams p)
     const float *qb = p.q + b * p.q_batch_stride + (int64_t) h * MMA_D;
     const float *r0 = i0 <= last_q ? qb + (int64_t) i0 * p.q_row_stride : NULL;
     const float *r1 = i1 <= last_q ? qb + (int64_t) i1 * p.q_row_stride : NULL;
+    #pragma unroll
     for (int kc = 0; kc < MMA_D / 16; kc++) {
       int d = kc * 16 + 2 * t;
       qa[kc][0] = r0 ? bf16_pair (r0[d], r0[d + 1]) : 0u;
@@ -445,6 +446,7 @@ attention_bf16_mma_kernel (HartAttentionParams p)
       qa[kc][3] = r1 ? bf16_pair (r1[d + 8], r1[d + 9]) : 0u;
     }
   }
+  #pragma unroll
   for (int db = 0; db < MMA_D / 8; db++)
     o[db][0] = o[db][1] = o[db][2] = o[db][3] = 0.0f;
 
@@ -474,9 +476,11 @@ attention_bf16_mma_kernel (HartAttentionParams p)
 
     /* S = Q Kᵀ, 16 rows × 64 keys: s[nb] holds keys nb·8 + 2t, +1 */
     float s[MMA_BK / 8][4];
+    #pragma unroll
     for (int nb = 0; nb < MMA_BK / 8; nb++) {
       const uint16_t *kr = ks + (nb * 8 + g) * MMA_LDK + 2 * t;
       s[nb][0] = s[nb][1] = s[nb][2] = s[nb][3] = 0.0f;
+      #pragma unroll
       for (int kc = 0; kc < MMA_D / 16; kc++)
         mma_bf16_16816 (s[nb], qa[kc],
             *(const uint32_t *) (kr + kc * 16),
@@ -489,7 +493,9 @@ attention_bf16_mma_kernel (HartAttentionParams p)
         && warp_first + 15 <= last_q
         && (!p.causal || j0 + MMA_BK - 1 <= warp_first + p.causal_offset);
     float tile0 = -INFINITY, tile1 = -INFINITY;
+    #pragma unroll
     for (int nb = 0; nb < MMA_BK / 8; nb++)
+      #pragma unroll
       for (int c = 0; c < 2; c++) {
         int jj = nb * 8 + 2 * t + c, j = j0 + jj;
         float v0 = s[nb][c] * p.scale, v1 = s[nb][c + 2] * p.scale;
@@ -515,8 +521,10 @@ attention_bf16_mma_kernel (HartAttentionParams p)
     float corr1 = max1 == -INFINITY ? 0.0f : expf (max1 - new1);
     float part0 = 0.0f, part1 = 0.0f;
     uint32_t pa[MMA_BK / 16][4];
+    #pragma unroll
     for (int nb = 0; nb < MMA_BK / 8; nb++) {
       float e[4];
+      #pragma unroll
       for (int c = 0; c < 4; c++) {
         float m = c < 2 ? new0 : new1;
         e[c] = s[nb][c] == -INFINITY ? 0.0f : expf (s[nb][c] - m);
@@ -537,12 +545,14 @@ attention_bf16_mma_kernel (HartAttentionParams p)
     max1 = new1;
 
     /* O = O · correction + P V */
+    #pragma unroll
     for (int db = 0; db < MMA_D / 8; db++) {
       const uint16_t *vr = vt + (db * 8 + g) * MMA_LDV + 2 * t;
       o[db][0] *= corr0;
       o[db][1] *= corr0;
       o[db][2] *= corr1;
       o[db][3] *= corr1;
+      #pragma unroll
       for (int kc = 0; kc < MMA_BK / 16; kc++)
         mma_bf16_16816 (o[db], pa[kc],
             *(const uint32_t *) (vr + kc * 16),
@@ -553,6 +563,7 @@ attention_bf16_mma_kernel (HartAttentionParams p)
 
   {
     float *ob = p.out + b * p.out_batch_stride + (int64_t) h * MMA_D;
+    #pragma unroll
     for (int db = 0; db < MMA_D / 8; db++) {
       int d = db * 8 + 2 * t;
       if (i0 <= last_q) {

@@ -5,13 +5,15 @@
  * The CUDA backend is split by op group:
  *   cuda-backend.cu     registry, memory, errors, the op table
  *   cuda-gemm.cu        gemm, gemm_batched, linear (cuBLAS)
- *   cuda-norm.cu        layer_norm, rms_norm, modulate, group_norm, softmax,
- *                       max_over_rows
- *   cuda-attention.cu   rope, attention
+ *   cuda-norm.cu        layer_norm, rms_norm, modulate, group_norm,
+ *                       group_norm_silu_half, softmax, max_over_rows
+ *   cuda-attention.cu   rope, attention, attention_half
+ *   cuda-half.cu        init_half, linear_half, to_half_heads
  *   cuda-elementwise.cu fill, activations, elementwise, embedding
- *   cuda-image.cu       conv2d, upsample_nearest2x, resize_bicubic,
+ *   cuda-image.cu       conv2d, conv2d_half, upsample_nearest2x, resize_bicubic,
  *                       resize_area
- * Every op runs on the backend's one stream, in fp32.  Ops cannot return an
+ * Every op runs on the backend's one stream, in fp32 (the *_half ops: bf16
+ * operands, fp32 sums and outputs).  Ops cannot return an
  * error (see backend.h): the first failure is kept as the backend's sticky
  * error and reported by synchronize().
  */

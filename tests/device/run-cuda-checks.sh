@@ -9,7 +9,7 @@
 # tests/device/pack-cuda-bundle.sh on the build machine) at the top of the
 # source tree.  Unpacks the bundle into a temporary folder, finds the CUDA
 # libraries it names (cuda-sonames.txt) on this machine, then runs, each
-# under `timeout`, within CUDA_CHECKS_BUDGET seconds in all (110):
+# under `timeout`, within CUDA_CHECKS_BUDGET seconds in all (150):
 #   1. nvidia-smi, and ldd of the bundled hart (what is still missing)
 #   2. test-backend-ops test: every op case against its plain reference and
 #      the PyTorch goldens on the CPU and on CUDA, and CUDA against the CPU
@@ -18,7 +18,9 @@
 #      --device cuda, one prompt and a batch of four, --timings; the PNGs
 #      compared pixel by pixel (compare-images.py)
 #   5. test-meaning (48 pictures of the bundled model, read back and checked)
-#      on CUDA and on the CPU: wall times, pictures and readings compared
+#      on CUDA and on the CPU: wall times, pictures and readings compared;
+#      then in bf16 on CUDA, and `hart fidelity --device cuda` (bf16 against
+#      fp32 on the GPU: per-scale logit error, KL, same codes, PSNR)
 #   6. test-backend-ops perf: HART's op shapes on the CPU and on CUDA, with
 #      their ratio, when time is left
 # Each check's exit status and time go to a summary at the end; a failure
@@ -31,7 +33,7 @@ cd "$ROOT" || exit 0
 OUT_DIR=${OUT:-$ROOT}
 LOG="$OUT_DIR/cuda-checks.log"
 IMAGES="$OUT_DIR/cuda-checks-images"
-BUDGET=${CUDA_CHECKS_BUDGET:-110}
+BUDGET=${CUDA_CHECKS_BUDGET:-150}
 START=$(date +%s)
 DEADLINE=$((START + BUDGET))
 MODEL="$ROOT/data/models/shapes-64px"
@@ -136,6 +138,14 @@ main () {
     "$IMAGES/meaning-cpu" "$IMAGES/meaning-cuda"
   run_check compare-meaning-readings 5 diff "$IMAGES/meaning-cpu/meaning.tsv" \
     "$IMAGES/meaning-cuda/meaning.tsv"
+
+  # ---- 5b. bf16 on CUDA: the meaning test at its fp32 thresholds, and
+  # the fidelity figures against CUDA's fp32 (docs/precision.md) ----
+  run_check meaning-cuda-bf16 20 env HART_MEANING_MODEL="$MODEL" \
+    HART_MEANING_DEVICE=cuda HART_MEANING_PRECISION=bf16 \
+    "$BIN/test-meaning" --tap
+  run_check fidelity-cuda-bf16 20 "$BIN/hart" fidelity --model "$MODEL/hart" \
+    --prompt "$PROMPT1" --prompt "a purple triangle at the bottom" --device cuda
 
   # ---- 6. op rates of this machine, CPU and CUDA, if time is left ----
   if [ $((DEADLINE - $(date +%s))) -ge 20 ]; then

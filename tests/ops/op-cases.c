@@ -2819,8 +2819,11 @@ add_candidate_cases (GPtrArray * cases)
     const OpCase *c = g_ptr_array_index (cases, i);
     for (gsize k = 0; k < G_N_ELEMENTS (candidates); k++) {
       OpCase *v;
+      /* the attention candidate is for head_dim 64 alone (other sizes
+       * run the generic kernel whatever the switch) */
       if (strcmp (c->def->op, candidates[k].op) != 0 || c->env_name != NULL
-          || (c->def == &op_attention_half && c->attn.onednn))
+          || (c->def == &op_attention_half && (c->attn.onednn
+                  || c->attn.head_dim != 64)))
         continue;
       v = g_new (OpCase, 1);
       *v = *c;

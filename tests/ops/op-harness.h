@@ -276,7 +276,7 @@ struct _OpCase
   /* optional: a kernel switch the case runs under (env_name=env_value, set
    * around each call: backends read theirs at every call), on backend
    * only_backend alone (a skip elsewhere).  A candidate kernel gets the
-   * same cases as the one in use this way (op_cases_add_candidates). */
+   * same cases as the one in use this way (add_candidate_cases in op-cases.c). */
   const char *env_name, *env_value, *only_backend;
 
   union

@@ -178,6 +178,18 @@ if [ "$MODE" != "--valgrind" ]; then
   if [ $? -eq 1 ] && grep -q 'unknown device "gpu"' "$err" && ! grep -q "done" "$err"; then
     ok "bench --device gpu is refused before timing anything"
   else not_ok "bench --device gpu is refused before timing anything"; fi
+  # hart fidelity --device: both engines on the named device
+  run fidelity --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --device gpu \
+      >"$out" 2>"$err"
+  if [ $? -eq 1 ] && grep -q 'unknown device "gpu"' "$err"; then
+    ok "fidelity --device gpu is refused"
+  else not_ok "fidelity --device gpu is refused"; fi
+  if [ "$MODE" != "--valgrind" ] && [ $bf16_expect = yes ]; then
+    if run fidelity --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --device cpu \
+          >"$out" 2>"$err" && grep -q "^bf16 .* against fp32.*, device cpu, seed 1" "$out"; then
+      ok "fidelity --device cpu names its device"
+    else not_ok "fidelity --device cpu names its device"; fi
+  fi
   gen --prompt a --precision fp16 -o "$vid/x.png"
   if [ $? -eq 1 ] && grep -q "precision fp16 is not available on device cpu" "$err"; then
     ok "--precision fp16 is refused on the CPU"; else not_ok "--precision fp16 is refused on the CPU"; fi
