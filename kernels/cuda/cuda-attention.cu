@@ -615,19 +615,33 @@ hart_cuda_attention (HartBackend * be, const HartAttentionParams * p)
     return;
   if (!attention_shape_ok (be, p, "attention") || !hart_cuda_enter (be))
     return;
+  if (hart_cuda_attention_switch ("gemm")) {
+    hart_cuda_attention_gemm (be, p);
+    return;
+  }
   attention_generic < false > (be, p, "attention");
 }
 
-/* Which head_dim-64 kernel attention_half runs: HART_CUDA_ATTENTION=mma
- * picks the register-tile candidate, anything else the WMMA kernel (read
- * at every call, as the CPU backend's HART_CPU_ATTENTION, so the op
- * harness can run both in one process). */
-static gboolean
-attention_use_register_tiles (void)
+/* The candidate kernels switched on in HART_CUDA_ATTENTION, a comma-
+ * separated list: "mma" (attention_half at head_dim 64 on register
+ * tiles), "gemm" (fp32 attention, and attention_half at other head sizes,
+ * as blocked cuBLAS products: cuda-attention-gemm.cu).  Read at every
+ * call, as the CPU backend's HART_CPU_ATTENTION, so that the op harness
+ * can run both sides in one process. */
+gboolean
+hart_cuda_attention_switch (const char *name)
 {
   const char *env = g_getenv ("HART_CUDA_ATTENTION");
+  char **names;
+  gboolean found = FALSE;
 
-  return env != NULL && strcmp (env, "mma") == 0;
+  if (env == NULL)
+    return FALSE;
+  names = g_strsplit (env, ",", -1);
+  for (char **n = names; *n != NULL && !found; n++)
+    found = strcmp (g_strstrip (*n), name) == 0;
+  g_strfreev (names);
+  return found;
 }
 
 /* head_dim 64 (HART's transformer) on the tensor cores; other sizes (the
@@ -643,10 +657,13 @@ hart_cuda_attention_half (HartBackend * be, const HartAttentionParams * p)
   if (!attention_shape_ok (be, p, "attention_half") || !hart_cuda_enter (be))
     return;
   if (p->head_dim != WMMA_D) {
-    attention_generic < true > (be, p, "attention_half");
+    if (hart_cuda_attention_switch ("gemm"))
+      hart_cuda_attention_gemm_half (be, p);
+    else
+      attention_generic < true > (be, p, "attention_half");
     return;
   }
-  if (attention_use_register_tiles ()) {
+  if (hart_cuda_attention_switch ("mma")) {
     attention_bf16_mma_kernel <<< dim3 ((p->q_len + MMA_BQ - 1) / MMA_BQ,
         p->q_heads, p->batch), MMA_WARPS * 32, 0, priv->stream >>> (*p);
     hart_cuda_check (be, "attention_half (mma)");

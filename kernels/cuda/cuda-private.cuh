@@ -8,6 +8,7 @@
  *   cuda-norm.cu        layer_norm, rms_norm, modulate, group_norm,
  *                       group_norm_silu_half, softmax, max_over_rows
  *   cuda-attention.cu   rope, attention, attention_half
+ *   cuda-attention-gemm.cu  attention as blocked cuBLAS products
  *   cuda-half.cu        init_half, linear_half, to_half_heads
  *   cuda-elementwise.cu fill, activations, elementwise, embedding
  *   cuda-image.cu       conv2d, conv2d_half, upsample_nearest2x, resize_bicubic,
@@ -209,6 +210,11 @@ void hart_cuda_rope (HartBackend * be, float *x, int64_t batch_stride,
     int64_t table_batch_stride, int batch, int len, int heads, int head_dim);
 void hart_cuda_attention (HartBackend * be, const HartAttentionParams * p);
 void hart_cuda_attention_half (HartBackend * be,
+    const HartAttentionParams * p);
+gboolean hart_cuda_attention_switch (const char *name);
+void hart_cuda_attention_gemm (HartBackend * be,
+    const HartAttentionParams * p);
+void hart_cuda_attention_gemm_half (HartBackend * be,
     const HartAttentionParams * p);
 
 void hart_cuda_init_half (HartBackend * be);

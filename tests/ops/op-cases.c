@@ -2332,6 +2332,10 @@ add_attention_cases (GPtrArray * cases)
   c->attn = (AttentionArgs) {
   .batch = 1,.q_heads = 1,.kv_heads = 1,.q_len = 4096,.kv_len =
         4096,.head_dim = 512,.scale = 0.125f};
+  c = add_perf (cases, &op_attention_half, "1x1h q4096 kv4096 d512 (VAE)");
+  c->attn = (AttentionArgs) {
+  .batch = 1,.q_heads = 1,.kv_heads = 1,.q_len = 4096,.kv_len =
+        4096,.head_dim = 512,.scale = 0.125f};
 }
 
 static void
@@ -2805,25 +2809,31 @@ add_image_cases (GPtrArray * cases)
 static void
 add_candidate_cases (GPtrArray * cases)
 {
+  /* d64: the candidate takes head_dim 64 alone (1), every other size
+   * alone (-1), or any op case (0) */
   static const struct
   {
     const char *op, *env_name, *env_value;
+    int d64;
   } candidates[] = {
-    {"attention_half", "HART_CUDA_ATTENTION", "mma"},
-    {"group_norm", "HART_CUDA_GROUP_NORM", "split"},
-    {"group_norm_silu_half", "HART_CUDA_GROUP_NORM", "split"},
+    {"attention_half", "HART_CUDA_ATTENTION", "mma", 1},
+    {"attention_half", "HART_CUDA_ATTENTION", "gemm", -1},
+    {"attention", "HART_CUDA_ATTENTION", "gemm", 0},
+    {"group_norm", "HART_CUDA_GROUP_NORM", "split", 0},
+    {"group_norm_silu_half", "HART_CUDA_GROUP_NORM", "split", 0},
   };
   guint n = cases->len;
 
   for (guint i = 0; i < n; i++) {
     const OpCase *c = g_ptr_array_index (cases, i);
     for (gsize k = 0; k < G_N_ELEMENTS (candidates); k++) {
+      const gboolean attn = c->def == &op_attention_half
+          || c->def == &op_attention;
       OpCase *v;
-      /* the attention candidate is for head_dim 64 alone (other sizes
-       * run the generic kernel whatever the switch) */
       if (strcmp (c->def->op, candidates[k].op) != 0 || c->env_name != NULL
-          || (c->def == &op_attention_half && (c->attn.onednn
-                  || c->attn.head_dim != 64)))
+          || (attn && c->attn.onednn)
+          || (attn && candidates[k].d64 == 1 && c->attn.head_dim != 64)
+          || (attn && candidates[k].d64 == -1 && c->attn.head_dim == 64))
         continue;
       v = g_new (OpCase, 1);
       *v = *c;
