@@ -30,6 +30,11 @@
 #      --ops is the figure to quote (CUDA_BENCH_OPS=0).
 #   2b. with CUDA_BENCH_PLAIN_PRECISION (e.g. bf16): the same again in those
 #      precisions without --ops: the stage times to quote.
+#   2c. with CUDA_BENCH_CANDIDATES (NAME=VALUE words, e.g.
+#      "HART_CUDA_ATTENTION=mma,gemm HART_CUDA_GROUP_NORM=split"): the same
+#      in CUDA_BENCH_CANDIDATE_PRECISION (fp32,bf16) with those switches
+#      set: the kernels not yet the default, timed end to end (their
+#      parity: step 1 runs every case of theirs on CUDA).
 #   3. with .official/ carried (tests/device/pack-official.sh), the
 #      official code on the same card, weights and context
 #      (tests/device/time_official.py): in each of OFFICIAL_PRECISIONS
@@ -55,6 +60,8 @@ OFFICIAL_RESERVE=${OFFICIAL_RESERVE:-150}
 SANITIZE_OPS=${CUDA_BENCH_SANITIZE_OPS:-}
 PERF_OPS=${CUDA_BENCH_PERF_OPS:-}
 PLAIN_PRECISION=${CUDA_BENCH_PLAIN_PRECISION:-}
+CANDIDATES=${CUDA_BENCH_CANDIDATES:-}
+CANDIDATE_PRECISION=${CUDA_BENCH_CANDIDATE_PRECISION:-fp32,bf16}
 START=$(date +%s)
 
 # devcuda_setup, cuda_lib_dirs
@@ -144,6 +151,16 @@ print("torch", torch.__version__, "numpy", numpy.__version__)' 2>&1 | tail -n 1)
       --hart "$BIN/hart" --device cuda --sizes "$SIZES" \
       --precision "$PLAIN_PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" --no-ops
     echo "=== 2b: rc $?, $(($(date +%s) - START)) s in all"
+  fi
+  if [ -n "$CANDIDATES" ]; then
+    lim=$(limit $(($(left) - reserve)) 30)
+    echo "=== 2c. real size, $CANDIDATE_PRECISION, with the candidate kernels ($CANDIDATES), stage times only (limit $lim s)"
+    # shellcheck disable=SC2086  # a list of NAME=VALUE words
+    [ "$lim" -gt 0 ] && timeout -k 5 "$lim" env $CANDIDATES \
+      python3 "$ROOT/tests/bench/bench_real_size.py" \
+      --hart "$BIN/hart" --device cuda --sizes "$SIZES" \
+      --precision "$CANDIDATE_PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" --no-ops
+    echo "=== 2c: rc $?, $(($(date +%s) - START)) s in all"
   fi
 
   # 3. the official code on the same card, the same weights and context
