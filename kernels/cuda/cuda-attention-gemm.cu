@@ -32,8 +32,22 @@
  */
 #include "cuda-private.cuh"
 
-/* bound on one block's score matrix (and, in bf16, its probabilities) */
+/* bound on one block's score matrix (and, in bf16, its probabilities);
+ * HART_CUDA_ATTENTION_GEMM_BYTES lowers it (the op harness does, so that
+ * its small cases run several blocks of queries) */
 #define ATTENTION_GEMM_SCORES_BYTES ((gsize) 64 << 20)
+
+static gsize
+scores_bytes_limit (void)
+{
+  const char *value = g_getenv ("HART_CUDA_ATTENTION_GEMM_BYTES");
+  guint64 bytes;
+
+  if (value != NULL && g_ascii_string_to_unsigned (value, 10, 1,
+          ATTENTION_GEMM_SCORES_BYTES, &bytes, NULL))
+    return (gsize) bytes;
+  return ATTENTION_GEMM_SCORES_BYTES;
+}
 
 /* dst [batch, len, heads·d] (token-major, contiguous) = bf16 of the
  * strided src, rows whose key is masked set to 0 (mask NULL: none).  From
@@ -156,8 +170,9 @@ attention_gemm (HartBackend * be, const HartAttentionParams * p,
   HartCudaBackend *priv = hart_cuda_priv (be);
   const int D = p->head_dim, group = p->q_heads / p->kv_heads;
   const int last_q = p->q_len - 1;
-  const int kv_all = p->causal ?
-      MAX (0, MIN (p->kv_len, last_q + p->causal_offset + 1)) : p->kv_len;
+  const int kv_all = p->causal ? (int) MAX ((int64_t) 0,
+      MIN ((int64_t) p->kv_len,
+          (int64_t) last_q + p->causal_offset + 1)) : p->kv_len;
   /* token-major copies: [batch, len, heads·D] */
   const gsize q_elems = (gsize) p->batch * p->q_len * p->q_heads * D;
   const gsize kv_elems = (gsize) p->batch * p->kv_len * p->kv_heads * D;
@@ -168,6 +183,16 @@ attention_gemm (HartBackend * be, const HartAttentionParams * p,
   float *v32 = NULL, *s32, *row_sum = NULL;
   const float one = 1.0f, zero = 0.0f;
 
+  if (p->q_row_stride > G_MAXINT || p->k_row_stride > G_MAXINT
+      || p->v_row_stride > G_MAXINT || p->out_row_stride > G_MAXINT
+      || (int64_t) p->q_heads * D > G_MAXINT
+      || (int64_t) p->kv_heads * D > G_MAXINT
+      || (int64_t) p->q_len + ABS ((int64_t) p->causal_offset) > G_MAXINT) {
+    /* cuBLAS takes int leading dimensions */
+    hart_cuda_record_error (be, HART_BACKEND_ERROR_DEVICE,
+        "%s: strides past cuBLAS's int leading dimensions", what);
+    return;
+  }
   if (kv_all == 0) {
     /* no query sees a key: zeros, as the kernel gives */
     for (int b = 0; b < p->batch; b++)
@@ -178,7 +203,7 @@ attention_gemm (HartBackend * be, const HartAttentionParams * p,
     return;
   }
   per_row = (gsize) group * kv_all * (4 + (HALF ? 2 : 0));
-  bq = MAX ((gsize) 1, ATTENTION_GEMM_SCORES_BYTES / per_row);
+  bq = MAX ((gsize) 1, scores_bytes_limit () / per_row);
   bq = MIN (bq, (gsize) p->q_len);
   if (HALF) {
     q_bytes = align_up (q_elems * 2);
@@ -227,8 +252,9 @@ attention_gemm (HartBackend * be, const HartAttentionParams * p,
       for (int i0 = 0; i0 < p->q_len; i0 += (int) bq) {
         const int n_q = MIN ((int) bq, p->q_len - i0);
         const int h0 = kvh * group;
-        const int kv_n = p->causal ? MAX (0, MIN (p->kv_len,
-                i0 + n_q - 1 + p->causal_offset + 1)) : p->kv_len;
+        const int kv_n = p->causal ? (int) MAX ((int64_t) 0,
+            MIN ((int64_t) p->kv_len,
+                (int64_t) i0 + n_q - 1 + p->causal_offset + 1)) : p->kv_len;
         const uint8_t *mask = p->key_mask ? p->key_mask
             + (gsize) b * p->kv_len : NULL;
         float *out = p->out + b * p->out_batch_stride

@@ -646,7 +646,8 @@ hart_cuda_attention_switch (const char *name)
 
 /* head_dim 64 (HART's transformer) on the tensor cores; other sizes (the
  * decoder's single 512-wide head) on the generic kernel with the same
- * rounding points. */
+ * rounding points, or with HART_CUDA_ATTENTION=gemm as blocked cuBLAS
+ * products (cuda-attention-gemm.cu). */
 void
 hart_cuda_attention_half (HartBackend * be, const HartAttentionParams * p)
 {

@@ -42,7 +42,9 @@ typedef struct
   char *sticky_error;
   HartBackendError sticky_code;
 
-  /* Scratch memory of conv2d's im2col, grown on demand. */
+  /* Scratch memory of one op at a time (conv2d's im2col, linear_half's
+   * rounded x, the blocked attention's copies and scores), grown on
+   * demand; ops run in stream order, so it is free between them. */
   float *scratch;
   gsize scratch_bytes;
   /* Largest im2col band conv2d builds at once (bytes). */

@@ -41,6 +41,7 @@
 /* Small enough that the banded im2col path of the CUDA conv2d runs with
  * several bands on the test images (see cuda-image.cu). */
 #define TEST_IM2COL_LIMIT "16384"
+#define TEST_ATTENTION_GEMM_BYTES "8192"
 
 typedef struct
 {
@@ -774,8 +775,13 @@ main (int argc, char **argv)
     goto out;
   }
 
-  if (!opt.perf)
+  if (!opt.perf) {
     g_setenv ("HART_CUDA_IM2COL_LIMIT", TEST_IM2COL_LIMIT, FALSE);
+    /* the blocked attention (HART_CUDA_ATTENTION=gemm) in blocks of a few
+     * queries, so that the small cases cross block boundaries too */
+    g_setenv ("HART_CUDA_ATTENTION_GEMM_BYTES", TEST_ATTENTION_GEMM_BYTES,
+        FALSE);
+  }
   for (int bi = 0; bi < n_backends; bi++) {
     Backend *b = &backends[bi];
     if (!backend_selected (b->name))
