@@ -285,6 +285,40 @@ hart_draws_rows (const HartDraws * d, HartDrawPurpose purpose,
   }
 }
 
+void
+hart_draws_row_entries (const HartDraws * d, HartDrawPurpose purpose,
+    guint32 index, int halves, int ndim, const int64_t * shape, gsize r,
+    const int *cols, gsize n, float *out)
+{
+  const guint64 row = (guint64) shape[ndim - 1];
+  guint64 first = (guint64) r * row;
+  guint32 frame = d->frame;
+  HartPhiloxStream s;
+
+  g_assert (purpose == HART_DRAW_E1 || purpose == HART_DRAW_E2);
+  if (d->n_items > 1) {
+    /* the row's place in its image's stream, as hart_draws_rows */
+    const guint64 part = n_elements (ndim, shape) / ((guint64) halves *
+        d->n_items);
+    const guint64 seg = first / part, off = first - seg * part;
+
+    if (off + row > part) {
+      /* a row across two images' parts (not a shape the engine draws):
+       * the whole row, then its entries */
+      float *whole = g_new (float, row);
+      hart_draws_rows (d, purpose, index, halves, ndim, shape, r, r + 1, whole);
+      for (gsize i = 0; i < n; i++)
+        out[i] = whole[cols[i]];
+      g_free (whole);
+      return;
+    }
+    frame = d->item_frames[seg % d->n_items];
+    first = (seg / d->n_items) * part + off;
+  }
+  hart_philox_stream_init (&s, d->seed, purpose, index, frame);
+  hart_philox_exponential_at (&s, first, cols, n, out);
+}
+
 static gboolean
 draw_floats (HartDraws * d, const char *kind, HartDrawPurpose purpose,
     guint32 index, int halves, int ndim, const int64_t * shape, float *out,

@@ -63,6 +63,13 @@ gboolean hart_draws_rows_check (const HartDraws * d, int halves, int ndim,
 void hart_draws_rows (const HartDraws * d, HartDrawPurpose purpose,
     guint32 index, int halves, int ndim, const int64_t * shape, gsize r0,
     gsize r1, float *out);
+/* Entries cols[0..n) (ascending) of row R of the Exp(1) draw that
+ * hart_draws_exponential (purpose E1, E2) would give whole, bit for bit,
+ * into out[0..n); streamed draws only, any thread.  For a caller that
+ * reads a few entries of each row (the sampler: the codes top-k keeps). */
+void hart_draws_row_entries (const HartDraws * d, HartDrawPurpose purpose,
+    guint32 index, int halves, int ndim, const int64_t * shape, gsize r,
+    const int *cols, gsize n, float *out);
 /* N(0, 1) draws: purpose HART_DRAW_N0 (index 0) or HART_DRAW_ZN (index = step). */
 gboolean hart_draws_normal (HartDraws * d, HartDrawPurpose purpose,
     guint32 index, int halves, int ndim, const int64_t * shape, float *out,

@@ -68,6 +68,14 @@ uniform_open0 (uint32_t w)
   return ((double) (w >> 8) + 1.0) * (1.0 / 16777216.0);
 }
 
+/* Exp(1) from one word; never 0: u = 1 gives 2^-24, PyTorch's ε/2 rule
+ * (docs/random-draws.md) */
+static inline float
+exponential_from_word (uint32_t w)
+{
+  return (w >> 8) == 0xFFFFFFu ? 0x1p-24f : (float) (-log (uniform_open0 (w)));
+}
+
 void
 hart_philox_exponential (const HartPhiloxStream * s, uint64_t first,
     float *out, gsize n)
@@ -81,10 +89,24 @@ hart_philox_exponential (const HartPhiloxStream * s, uint64_t first,
       cached = word / 4;
       stream_block (s, cached, block);
     }
-    uint32_t w = block[word % 4];
-    /* never 0: u = 1 gives 2^-24, PyTorch's ε/2 rule (docs/random-draws.md) */
-    out[i] = (w >> 8) == 0xFFFFFFu ? 0x1p-24f
-        : (float) (-log (uniform_open0 (w)));
+    out[i] = exponential_from_word (block[word % 4]);
+  }
+}
+
+void
+hart_philox_exponential_at (const HartPhiloxStream * s, uint64_t first,
+    const int *offsets, gsize n, float *out)
+{
+  uint32_t block[4];
+  uint64_t cached = G_MAXUINT64;
+
+  for (gsize i = 0; i < n; i++) {
+    uint64_t word = first + (uint64_t) offsets[i];
+    if (word / 4 != cached) {
+      cached = word / 4;
+      stream_block (s, cached, block);
+    }
+    out[i] = exponential_from_word (block[word % 4]);
   }
 }
 

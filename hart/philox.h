@@ -43,6 +43,11 @@ void hart_philox_exponential (const HartPhiloxStream * s, uint64_t first,
     float *out, gsize n);
 void hart_philox_normal (const HartPhiloxStream * s, uint64_t first,
     float *out, gsize n);
+/* Elements first + offsets[i] (offsets ascending) as Exp(1): element for
+ * element what hart_philox_exponential gives, for the few entries of a row
+ * a caller reads (the sampler's surviving codes). */
+void hart_philox_exponential_at (const HartPhiloxStream * s, uint64_t first,
+    const int *offsets, gsize n, float *out);
 
 G_END_DECLS
 #endif /* HART_PHILOX_H */

@@ -123,25 +123,35 @@ stage_row (const RowsArgs * A, gsize r)
   return (r / A->pc) * A->l + A->p0 + r % A->pc;
 }
 
-/* Stage row RS's draws of PURPOSE: drawn into BUF when streamed, else its
- * row of the whole tensor WHOLE. */
+/* Stage row RS's draws of PURPOSE at the codes cand[0..n): drawn into BUF
+ * when streamed (those entries alone: Philox is counter-based), else read
+ * from the row of the whole tensor WHOLE. */
 static const float *
 row_draws (const RowsArgs * A, HartDrawPurpose purpose, const float *whole,
-    gsize rs, float *buf)
+    gsize rs, const int *cand, int n, float *buf)
 {
-  if (A->draws == NULL)
-    return whole + rs * A->vocab;
-  if (purpose == HART_DRAW_E1)
-    hart_draws_rows (A->draws, purpose, A->s->stage, 1, 2, A->e1_shape, rs,
-        rs + 1, buf);
-  else
-    hart_draws_rows (A->draws, purpose, A->s->stage, 1, 3, A->e2_shape, rs,
-        rs + 1, buf);
+  if (A->draws == NULL) {
+    const float *row = whole + rs * A->vocab;
+    for (int i = 0; i < n; i++)
+      buf[i] = row[cand[i]];
+  } else if (purpose == HART_DRAW_E1) {
+    hart_draws_row_entries (A->draws, purpose, A->s->stage, 1, 2,
+        A->e1_shape, rs, cand, n, buf);
+  } else {
+    hart_draws_row_entries (A->draws, purpose, A->s->stage, 1, 3,
+        A->e2_shape, rs, cand, n, buf);
+  }
   return buf;
 }
 
 /* Rows [r0, r1): each row reads and writes only its own logits, draws, idx
- * and h, so the rows may run on any thread in any order. */
+ * and h, so the rows may run on any thread in any order.  After top-k and
+ * top-p only the codes left (cand: 300 or 600 of 4096 at HART's stages)
+ * take part: a filtered code's probability is 0 in the race and in the
+ * smooth embedding, so its draws, exponentials and logarithms are never
+ * computed.  The softmaxes run over those codes alone, in code order: the
+ * others' exp is 0, which adds nothing to a sum, so every probability is
+ * the whole row's bit for bit. */
 static void
 sample_rows (gsize r0, gsize r1, gpointer data)
 {
@@ -149,19 +159,19 @@ sample_rows (gsize r0, gsize r1, gpointer data)
   const HartStageSampling *s = A->s;
   const int vocab = A->vocab, Cv = A->Cv;
   const float logit_scale = A->logit_scale, inv_tau = A->inv_tau;
-  const float *e1 = A->e1, *e2 = A->e2, *codebook = A->codebook;
+  const float *codebook = A->codebook;
   float *logits = A->logits, *h = A->h;
   int32_t *idx = A->idx;
   float *scratch = g_new (float, vocab);
   float *p = g_new (float, vocab);
+  float *draw = g_new (float, vocab);
   int *order = g_new (int, vocab);
-  float *row_e1 = A->draws ? g_new (float, vocab) : NULL;
-  float *row_e2 = A->draws && s->smooth ? g_new (float, vocab) : NULL;
+  int *cand = g_new (int, vocab);
 
   for (gsize r = r0; r < r1; r++) {
     const gsize rs = stage_row (A, r);
     float *row = logits + r * vocab;
-    const float *er1 = row_draws (A, HART_DRAW_E1, e1, rs, row_e1);
+    int n = 0;
 
     /* 2. top-k in place: entries below the k-th largest become -inf */
     if (s->top_k > 0 && s->top_k < vocab) {
@@ -172,18 +182,26 @@ sample_rows (gsize r0, gsize r1, gpointer data)
     }
     if (s->top_p > 0.0)
       apply_top_p (row, vocab, s->top_p, order, scratch);
+    for (int v = 0; v < vocab; v++)
+      if (row[v] != -INFINITY)
+        cand[n++] = v;
 
-    /* 3. exponential race: argmax p / E1, first index on ties */
-    memcpy (p, row, vocab * sizeof (float));
-    softmax_row (p, vocab);
+    /* 3. exponential race: argmax p / E1, first index on ties (a filtered
+     * code's p / E1 is 0, below the largest code's, whose p is > 0) */
     {
+      const float *er1 = row_draws (A, HART_DRAW_E1, A->e1, rs, cand, n,
+          draw);
       int best = 0;
       float best_v = -1.0f;
-      for (int v = 0; v < vocab; v++) {
-        float q = p[v] / er1[v];
+
+      for (int i = 0; i < n; i++)
+        p[i] = row[cand[i]];
+      softmax_row (p, n);
+      for (int i = 0; i < n; i++) {
+        float q = p[i] / er1[i];
         if (q > best_v) {
           best_v = q;
-          best = v;
+          best = cand[i];
         }
       }
       idx[rs] = best;
@@ -199,18 +217,19 @@ sample_rows (gsize r0, gsize r1, gpointer data)
     /* 4. the code embedding of this token */
     float *hr = h + rs * Cv;
     if (s->smooth) {
-      const float *er2 = row_draws (A, HART_DRAW_E2, e2, rs, row_e2);
-      for (int v = 0; v < vocab; v++)
-        p[v] = (row[v] * logit_scale + (-logf (er2[v]))) * inv_tau;
-      softmax_row (p, vocab);
+      const float *er2 = row_draws (A, HART_DRAW_E2, A->e2, rs, cand, n,
+          draw);
+      for (int i = 0; i < n; i++)
+        p[i] = (row[cand[i]] * logit_scale + (-logf (er2[i]))) * inv_tau;
+      softmax_row (p, n);
       for (int c = 0; c < Cv; c++)
         hr[c] = 0.0f;
-      for (int v = 0; v < vocab; v++) {
-        if (p[v] == 0.0f)
+      for (int i = 0; i < n; i++) {
+        if (p[i] == 0.0f)
           continue;
-        const float *ev = codebook + (gsize) v * Cv;
+        const float *ev = codebook + (gsize) cand[i] * Cv;
         for (int c = 0; c < Cv; c++)
-          hr[c] += p[v] * ev[c];
+          hr[c] += p[i] * ev[c];
       }
     } else {
       memcpy (hr, codebook + (gsize) idx[rs] * Cv, Cv * sizeof (float));
@@ -218,9 +237,39 @@ sample_rows (gsize r0, gsize r1, gpointer data)
   }
   g_free (scratch);
   g_free (p);
+  g_free (draw);
   g_free (order);
-  g_free (row_e1);
-  g_free (row_e2);
+  g_free (cand);
+}
+
+/* Step 1 over [i0, i1): the guided logit a·lc − bt·lu in place of lc;
+ * the first non-finite input is left as it is and its index kept (the
+ * smallest over all ranges, whatever the schedule), for the error. */
+typedef struct
+{
+  float *logits;
+  gsize half;
+  float a, bt;
+  guint64 first_bad;            /* under lock; G_MAXUINT64: none */
+  GMutex lock;
+} GuidanceArgs;
+
+static void
+guide_range (gsize i0, gsize i1, gpointer data)
+{
+  GuidanceArgs *G = data;
+  float *lc = G->logits, *lu = G->logits + G->half;
+  const float a = G->a, bt = G->bt;
+
+  for (gsize i = i0; i < i1; i++) {
+    if (!isfinite (lc[i]) || !isfinite (lu[i])) {
+      g_mutex_lock (&G->lock);
+      G->first_bad = MIN (G->first_bad, (guint64) i);
+      g_mutex_unlock (&G->lock);
+      return;
+    }
+    lc[i] = a * lc[i] - bt * lu[i];
+  }
 }
 
 gboolean
@@ -251,11 +300,20 @@ hart_sample_stage_part (HartBackend * be, float *logits, int batch, int l,
   gboolean ok = FALSE;
   int bad_row = -1;
 
-  /* 1. guidance, into the first half */
-  for (gsize i = 0; i < half; i++) {
-    float lc = logits[i], lu = logits[half + i];
-    if (!isfinite (lc) || !isfinite (lu)) {
-      const gsize r = i / vocab;
+  /* 1. guidance, into the first half, on the host threads */
+  {
+    GuidanceArgs G = {.logits = logits,.half = half,.a = a,.bt = bt,
+      .first_bad = G_MAXUINT64
+    };
+    g_mutex_init (&G.lock);
+    const gsize n_threads = be ? (gsize) be->n_threads : 1;
+
+    hart_backend_parallel_for (be, half, MAX (half / (4 * n_threads),
+            (gsize) 65536), guide_range, &G);
+    g_mutex_clear (&G.lock);
+    if (G.first_bad != G_MAXUINT64) {
+      const gsize i = G.first_bad, r = i / vocab;
+      const float lc = logits[i], lu = logits[half + i];
       g_set_error (error, HART_ERROR, HART_ERROR_NUMERIC,
           "stage %d: the transformer produced %s logits (row %" G_GSIZE_FORMAT
           ", code %" G_GSIZE_FORMAT ")", s->stage, isnan (lc)
@@ -263,7 +321,6 @@ hart_sample_stage_part (HartBackend * be, float *logits, int batch, int l,
           (r / pc) * l + p0 + r % pc, i % vocab);
       return FALSE;
     }
-    logits[i] = a * lc - bt * lu;
   }
 
   /* The draws E1 [B·l, V] and E2 [B, l, V]: drawn row by row where they

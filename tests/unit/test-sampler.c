@@ -4,9 +4,13 @@
  */
 #include "hart/sampler.h"
 #include "hart/error.h"
+#include "hart/philox.h"
+#include "kernels/backend.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define V 16
@@ -141,6 +145,161 @@ test_non_finite (void)
   hart_draws_free (draws);
 }
 
+/* The whole-row sampler, as it was written before it sampled the codes
+ * top-k leaves alone: every step over every code of the row, every draw
+ * of the row computed.  The engine's sampler must give its codes, its
+ * embeddings and its filtered logits bit for bit. */
+#define WV 4096                 /* HART's vocabulary */
+#define WCV 32                  /* and latent channels */
+
+static void
+whole_row_softmax (float *x, int n)
+{
+  float mx = -INFINITY, sum = 0.0f;
+  for (int v = 0; v < n; v++)
+    mx = MAX (mx, x[v]);
+  for (int v = 0; v < n; v++) {
+    x[v] = expf (x[v] - mx);
+    sum += x[v];
+  }
+  for (int v = 0; v < n; v++)
+    x[v] /= sum;
+}
+
+static int
+compare_desc (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return (x < y) - (x > y);
+}
+
+static void
+whole_row_reference (float *logits, int batch, int l,
+    const HartStageSampling * s, guint64 seed, const float *cb, int32_t * idx,
+    float *h)
+{
+  const gsize half = (gsize) batch * l * WV;
+  const float a = (float) (1.0 + s->cfg_t), bt = (float) s->cfg_t;
+  const float scale = (float) (1.0 + s->ratio);
+  const float inv_tau = 1.0f / (float) MAX (0.27 * (1.0 - s->ratio * 0.95),
+      0.005);
+  float *sorted = g_new (float, WV), *p = g_new (float, WV);
+  float *e = g_new (float, WV);
+  HartPhiloxStream ps;
+
+  for (gsize i = 0; i < half; i++)
+    logits[i] = a * logits[i] - bt * logits[half + i];
+  for (int r = 0; r < batch * l; r++) {
+    float *row = logits + (gsize) r * WV;
+    int best = 0;
+    float best_v = -1.0f;
+
+    memcpy (sorted, row, sizeof (float) * WV);
+    qsort (sorted, WV, sizeof (float), compare_desc);
+    for (int v = 0; v < WV; v++)
+      if (row[v] < sorted[s->top_k - 1])
+        row[v] = -INFINITY;
+    memcpy (p, row, sizeof (float) * WV);
+    whole_row_softmax (p, WV);
+    hart_philox_stream_init (&ps, seed, HART_DRAW_E1, s->stage, 0);
+    hart_philox_exponential (&ps, (guint64) r * WV, e, WV);
+    for (int v = 0; v < WV; v++)
+      if (p[v] / e[v] > best_v) {
+        best_v = p[v] / e[v];
+        best = v;
+      }
+    idx[r] = best;
+    if (!s->smooth) {
+      memcpy (h + r * WCV, cb + best * WCV, sizeof (float) * WCV);
+      continue;
+    }
+    hart_philox_stream_init (&ps, seed, HART_DRAW_E2, s->stage, 0);
+    hart_philox_exponential (&ps, (guint64) r * WV, e, WV);
+    for (int v = 0; v < WV; v++)
+      p[v] = (row[v] * scale + (-logf (e[v]))) * inv_tau;
+    whole_row_softmax (p, WV);
+    for (int c = 0; c < WCV; c++)
+      h[r * WCV + c] = 0.0f;
+    for (int v = 0; v < WV; v++) {
+      if (p[v] == 0.0f)
+        continue;
+      for (int c = 0; c < WCV; c++)
+        h[r * WCV + c] += p[v] * cb[v * WCV + c];
+    }
+  }
+  g_free (sorted);
+  g_free (p);
+  g_free (e);
+}
+
+/* HART's last-stage shapes (4096 codes, top-k 300 and 600, smooth and
+ * plain, two images' rows of CFG), with runs of equal logits at the
+ * top-k threshold: the same codes, embeddings and filtered logits as the
+ * whole-row sampler, also with the rows split over 2 threads and with the
+ * draws recorded (whole tensors instead of the streamed entries). */
+static void
+test_codes_left_match_whole_rows (void)
+{
+  const int batch = 2, l = 24;
+  const gsize n = 2 * (gsize) batch * l * WV;
+  float *input = g_new (float, n), *got = g_new (float, n);
+  float *want = g_new (float, n), *cb = g_new (float, WV * WCV);
+  float *h_got = g_new (float, batch * l * WCV);
+  float *h_want = g_new (float, batch * l * WCV);
+  int32_t idx_got[2 * 24], idx_want[2 * 24];
+  GRand *rng = g_rand_new_with_seed (77);
+  HartBackend *be = hart_backend_new ("cpu", 0, 2, NULL);
+  char *dir = g_dir_make_tmp ("hart-sampler-XXXXXX", NULL);
+  char *rec = g_build_filename (dir, "draws.safetensors", NULL);
+
+  for (gsize i = 0; i < n; i++)
+    input[i] = (float) g_rand_double_range (rng, -6.0, 6.0);
+  /* coarse values in one row of each half: ties at the threshold */
+  for (int v = 0; v < WV; v++) {
+    input[3 * WV + v] = (float) (v % 23) * 0.25f;
+    input[(gsize) batch * l * WV + 3 * WV + v] = (float) (v % 7) * 0.5f;
+  }
+  for (int i = 0; i < WV * WCV; i++)
+    cb[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+
+  for (int variant = 0; variant < 6; variant++) {
+    HartStageSampling s = {.stage = 12 + variant % 2,.cfg_t = 4.5 * 0.9,
+      .ratio = 0.8 + 0.05 * variant,.top_k = variant % 2 ? 600 : 300,
+      .smooth = variant < 4
+    };
+    HartDraws *draws = hart_draws_new (1234 + variant, 0);
+    HartBackend *threads = variant % 3 == 1 ? be : NULL;
+    GError *error = NULL;
+
+    if (variant == 2)           /* recorded: whole tensors */
+      hart_draws_set_record_path (draws, rec);
+    memcpy (got, input, n * sizeof (float));
+    memcpy (want, input, n * sizeof (float));
+    g_assert_true (hart_sample_stage (threads, got, batch, l, WV, &s, draws,
+            cb, WCV, idx_got, h_got, &error));
+    g_assert_no_error (error);
+    whole_row_reference (want, batch, l, &s, 1234 + variant, cb, idx_want,
+        h_want);
+    g_assert_cmpmem (idx_got, sizeof idx_got, idx_want, sizeof idx_want);
+    g_assert_cmpmem (h_got, batch * l * WCV * sizeof (float), h_want,
+        batch * l * WCV * sizeof (float));
+    g_assert_cmpmem (got, n / 2 * sizeof (float), want, n / 2 * sizeof (float));
+    hart_draws_free (draws);
+  }
+  g_unlink (rec);
+  g_rmdir (dir);
+  g_free (rec);
+  g_free (dir);
+  hart_backend_free (be);
+  g_rand_free (rng);
+  g_free (input);
+  g_free (got);
+  g_free (want);
+  g_free (cb);
+  g_free (h_got);
+  g_free (h_want);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -149,5 +308,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sampler/plain", test_plain);
   g_test_add_func ("/sampler/smooth-convex", test_smooth_convex);
   g_test_add_func ("/sampler/non-finite", test_non_finite);
+  g_test_add_func ("/sampler/codes-left-match-whole-rows",
+      test_codes_left_match_whole_rows);
   return g_test_run ();
 }
