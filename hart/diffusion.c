@@ -551,6 +551,54 @@ p_sample_update (const HartDiffusionStep * st, int step, int n, int cv,
   }
 }
 
+/* Rows [r0, r1) of a normal draw [rows, cv], into out's rows r0.. */
+typedef struct
+{
+  const HartDraws *draws;
+  HartDrawPurpose purpose;
+  guint32 index;
+  int halves;
+  int64_t shape[2];
+  float *out;
+} NormalRows;
+
+static void
+normal_rows (gsize r0, gsize r1, gpointer data)
+{
+  const NormalRows *a = data;
+
+  hart_draws_rows (a->draws, a->purpose, a->index, a->halves, 2, a->shape,
+      r0, r1, a->out + r0 * a->shape[1]);
+}
+
+/* The first USED rows of the normal draw [rows, cv] into out: computed on
+ * the backend's host threads, those rows alone (each row's values do not
+ * depend on the others: Philox is counter-based), when the draws are
+ * streamed; the whole tensor when a file replays or records them.  The
+ * step noise is drawn for both halves of the official code's batch, of
+ * which the sampler reads the first: half of its normals (log, sqrt and
+ * cos in double each) were never read. */
+static gboolean
+draw_normal_rows (HartBackend * be, HartDraws * draws,
+    HartDrawPurpose purpose, guint32 index, int halves, int rows, int cv,
+    int used, float *out, GError ** error)
+{
+  const int64_t shape[2] = { rows, cv };
+  NormalRows a = {.draws = draws,.purpose = purpose,.index = index,
+    .halves = halves,.shape = {rows, cv},.out = out
+  };
+  const gsize n_threads = be ? (gsize) be->n_threads : 1;
+
+  if (!hart_draws_streamed (draws))
+    return hart_draws_normal (draws, purpose, index, halves, 2, shape, out,
+        error);
+  if (!hart_draws_rows_check (draws, halves, 2, shape, error))
+    return FALSE;
+  hart_backend_parallel_for (be, (gsize) used,
+      MAX ((gsize) used / (4 * n_threads), (gsize) 64), normal_rows, &a);
+  return TRUE;
+}
+
 /* The device buffers of a sampling over N rows, each from a 64-float
  * boundary of one workspace: cemb, x, out, the network's scratch. */
 #define WORKSPACE_ALIGN 64
@@ -620,8 +668,8 @@ hart_diffusion_sample_in (HartDiffusion * d, const float *z, int n,
 
   /* N0: [n, Cv] guided (the official code then duplicates it), [2n, Cv]
    * unguided (independent halves; only the conditional one is kept). */
-  if (!hart_draws_normal (draws, HART_DRAW_N0, 0, guided ? 1 : 2, 2,
-          HART_SHAPE (guided ? n : 2 * n, cv), noise, error))
+  if (!draw_normal_rows (be, draws, HART_DRAW_N0, 0, guided ? 1 : 2,
+          guided ? n : 2 * n, cv, n, noise, error))
     goto out;
   memcpy (x, noise, (gsize) n * cv * sizeof (float));
 
@@ -667,8 +715,8 @@ hart_diffusion_sample_in (HartDiffusion * d, const float *z, int n,
     if (!be->ops->synchronize (be, error))
       goto out;
     /* Zn [2n, Cv], drawn for both halves; the first n rows are used */
-    if (!hart_draws_normal (draws, HART_DRAW_ZN, (guint32) step, 2, 2,
-            HART_SHAPE (2 * n, cv), noise, error))
+    if (!draw_normal_rows (be, draws, HART_DRAW_ZN, (guint32) step, 2,
+            2 * n, cv, n, noise, error))
       goto out;
     p_sample_update (&d->steps[step], step, n, cv, cfg_scale, x, out_c, out_u,
         noise);
