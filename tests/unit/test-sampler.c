@@ -6,6 +6,7 @@
 #include "hart/error.h"
 #include "hart/philox.h"
 #include "kernels/backend.h"
+#include "tests/sampler-whole-row.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -143,93 +144,6 @@ test_non_finite (void)
   g_assert_nonnull (strstr (error->message, "NaN"));
   g_clear_error (&error);
   hart_draws_free (draws);
-}
-
-/* The whole-row sampler, as it was written before it sampled the codes
- * top-k leaves alone: every step over every code of the row, every draw
- * of the row computed.  The engine's sampler must give its codes, its
- * embeddings and its filtered logits bit for bit. */
-#define WV 4096                 /* HART's vocabulary */
-#define WCV 32                  /* and latent channels */
-
-static void
-whole_row_softmax (float *x, int n)
-{
-  float mx = -INFINITY, sum = 0.0f;
-  for (int v = 0; v < n; v++)
-    mx = MAX (mx, x[v]);
-  for (int v = 0; v < n; v++) {
-    x[v] = expf (x[v] - mx);
-    sum += x[v];
-  }
-  for (int v = 0; v < n; v++)
-    x[v] /= sum;
-}
-
-static int
-compare_desc (const void *a, const void *b)
-{
-  float x = *(const float *) a, y = *(const float *) b;
-  return (x < y) - (x > y);
-}
-
-static void
-whole_row_reference (float *logits, int batch, int l,
-    const HartStageSampling * s, guint64 seed, const float *cb, int32_t * idx,
-    float *h)
-{
-  const gsize half = (gsize) batch * l * WV;
-  const float a = (float) (1.0 + s->cfg_t), bt = (float) s->cfg_t;
-  const float scale = (float) (1.0 + s->ratio);
-  const float inv_tau = 1.0f / (float) MAX (0.27 * (1.0 - s->ratio * 0.95),
-      0.005);
-  float *sorted = g_new (float, WV), *p = g_new (float, WV);
-  float *e = g_new (float, WV);
-  HartPhiloxStream ps;
-
-  for (gsize i = 0; i < half; i++)
-    logits[i] = a * logits[i] - bt * logits[half + i];
-  for (int r = 0; r < batch * l; r++) {
-    float *row = logits + (gsize) r * WV;
-    int best = 0;
-    float best_v = -1.0f;
-
-    memcpy (sorted, row, sizeof (float) * WV);
-    qsort (sorted, WV, sizeof (float), compare_desc);
-    for (int v = 0; v < WV; v++)
-      if (row[v] < sorted[s->top_k - 1])
-        row[v] = -INFINITY;
-    memcpy (p, row, sizeof (float) * WV);
-    whole_row_softmax (p, WV);
-    hart_philox_stream_init (&ps, seed, HART_DRAW_E1, s->stage, 0);
-    hart_philox_exponential (&ps, (guint64) r * WV, e, WV);
-    for (int v = 0; v < WV; v++)
-      if (p[v] / e[v] > best_v) {
-        best_v = p[v] / e[v];
-        best = v;
-      }
-    idx[r] = best;
-    if (!s->smooth) {
-      memcpy (h + r * WCV, cb + best * WCV, sizeof (float) * WCV);
-      continue;
-    }
-    hart_philox_stream_init (&ps, seed, HART_DRAW_E2, s->stage, 0);
-    hart_philox_exponential (&ps, (guint64) r * WV, e, WV);
-    for (int v = 0; v < WV; v++)
-      p[v] = (row[v] * scale + (-logf (e[v]))) * inv_tau;
-    whole_row_softmax (p, WV);
-    for (int c = 0; c < WCV; c++)
-      h[r * WCV + c] = 0.0f;
-    for (int v = 0; v < WV; v++) {
-      if (p[v] == 0.0f)
-        continue;
-      for (int c = 0; c < WCV; c++)
-        h[r * WCV + c] += p[v] * cb[v * WCV + c];
-    }
-  }
-  g_free (sorted);
-  g_free (p);
-  g_free (e);
 }
 
 /* HART's last-stage shapes (4096 codes, top-k 300 and 600, smooth and
