@@ -43,10 +43,13 @@ compare_desc (const void *a, const void *b)
   return (x < y) - (x > y);
 }
 
+/* frames: each image's frame (hart_draws_set_item_frames: image b's rows
+ * draw from its own frame's stream, from element 0), or NULL: one frame 0,
+ * the rows one after the other */
 static void
 whole_row_reference (float *logits, int batch, int l,
-    const HartStageSampling * s, guint64 seed, const float *cb, int32_t * idx,
-    float *h)
+    const HartStageSampling * s, guint64 seed, const guint32 * frames,
+    const float *cb, int32_t * idx, float *h)
 {
   const gsize half = (gsize) batch * l * WV;
   const float a = (float) (1.0 + s->cfg_t), bt = (float) s->cfg_t;
@@ -71,8 +74,9 @@ whole_row_reference (float *logits, int batch, int l,
         row[v] = -INFINITY;
     memcpy (p, row, sizeof (float) * WV);
     whole_row_softmax (p, WV);
-    hart_philox_stream_init (&ps, seed, HART_DRAW_E1, s->stage, 0);
-    hart_philox_exponential (&ps, (guint64) r * WV, e, WV);
+    hart_philox_stream_init (&ps, seed, HART_DRAW_E1, s->stage,
+        frames ? frames[r / l] : 0);
+    hart_philox_exponential (&ps, (guint64) (frames ? r % l : r) * WV, e, WV);
     for (int v = 0; v < WV; v++)
       if (p[v] / e[v] > best_v) {
         best_v = p[v] / e[v];
@@ -83,8 +87,9 @@ whole_row_reference (float *logits, int batch, int l,
       memcpy (h + r * WCV, cb + best * WCV, sizeof (float) * WCV);
       continue;
     }
-    hart_philox_stream_init (&ps, seed, HART_DRAW_E2, s->stage, 0);
-    hart_philox_exponential (&ps, (guint64) r * WV, e, WV);
+    hart_philox_stream_init (&ps, seed, HART_DRAW_E2, s->stage,
+        frames ? frames[r / l] : 0);
+    hart_philox_exponential (&ps, (guint64) (frames ? r % l : r) * WV, e, WV);
     for (int v = 0; v < WV; v++)
       p[v] = (row[v] * scale + (-logf (e[v]))) * inv_tau;
     whole_row_softmax (p, WV);

@@ -68,7 +68,8 @@ run_whole_rows (gpointer data)
 
   memcpy (b->work, b->input, (gsize) 2 * b->rows * WV * sizeof (float));
   t0 = g_get_monotonic_time ();
-  whole_row_reference (b->work, 1, b->rows, &b->s, 42, b->cb, b->idx, b->h);
+  whole_row_reference (b->work, 1, b->rows, &b->s, 42, NULL, b->cb, b->idx,
+      b->h);
   return (g_get_monotonic_time () - t0) / 1e6;
 }
 

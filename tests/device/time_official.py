@@ -28,6 +28,9 @@ diffusion's sampling loop and the decoder (fhat_to_img), each synchronised.
   python3 tests/device/time_official.py --official .official \\
       --ckpt WORK/real/hart-0.7b-1024px --context WORK/context.safetensors \\
       --batches 1,8 --repeat 3 [--precision fp16|bf16|fp32] [--out DIR]
+
+With --out: official-b<batch>-<precision>.ppm (the first image of the last
+run of each batch size) and official-<precision>.json (the times).
 """
 import argparse
 import contextlib
@@ -35,6 +38,7 @@ import copy
 import io
 import json
 import os
+import statistics
 import sys
 import tarfile
 import time
@@ -47,14 +51,18 @@ LEAN_DROP_PREFIXES = ("disc.", "vae.encoder.", "vae.quant_conv.", "encoder.", "q
 
 
 def extract_official(official, scratch):
-    """The official tree, unpacked once from official/hart-official.tar."""
-    key = os.path.join(scratch, "hart", "modules", "models", "transformer", "hart_transformer_t2i.py")
+    """The official tree, unpacked from official/hart-official.tar into a
+    folder of its commit under SCRATCH (so a tree packed from another commit
+    is never mistaken for it)."""
+    commit = open(os.path.join(official, "COMMIT")).read().strip()
+    dest = os.path.join(scratch, commit)
+    key = os.path.join(dest, "hart", "modules", "models", "transformer", "hart_transformer_t2i.py")
     if not os.path.isfile(key):
-        os.makedirs(scratch, exist_ok=True)
+        os.makedirs(dest, exist_ok=True)
         with open(os.path.join(official, "hart-official.tar"), "rb") as f:
             with tarfile.open(fileobj=io.BytesIO(f.read())) as tf:
-                tf.extractall(scratch)
-    return scratch
+                tf.extractall(dest)
+    return dest
 
 
 def only_lean_missing(keys):
@@ -196,10 +204,10 @@ def main():
                   f"{B / total:.2f} images/s): transformer {rest * 1000:.1f}, diffusion "
                   f"{stage_t.get('diffusion', 0) * 1000:.1f}, decoder {stage_t.get('decoder', 0) * 1000:.1f} ms; "
                   f"peak GPU memory {peak:.2f} GiB", flush=True)
-        warm = sorted(times[1:]) if len(times) > 1 else times
-        best = warm[0]
+        warm = times[1:] if len(times) > 1 else times
+        best = min(warm)
         print(f"[official] batch {B}: warm best {best * 1000:.1f} ms, median "
-              f"{warm[len(warm) // 2] * 1000:.1f} ms ({B / best:.2f} images/s)", flush=True)
+              f"{statistics.median(warm) * 1000:.1f} ms ({B / best:.2f} images/s)", flush=True)
         results.append(dict(batch=B, times_s=times, warm_best_s=best))
         if args.out:
             os.makedirs(args.out, exist_ok=True)

@@ -46,10 +46,51 @@ test_draws_by_rows (void)
         }
         g_assert_cmpmem (rows, n_rows * V * sizeof (float), whole,
             n_rows * V * sizeof (float));
+        /* some entries of each row (the sampler's kept codes), Exp(1) */
+        if (p) {
+          int cols[V];
+          float got[V];
+          int n = 0;
+          for (int c = 0; c < V; c += 1 + c % 4)
+            cols[n++] = c;
+          for (gsize r = 0; r < n_rows; r++) {
+            hart_draws_row_entries (d, purpose, 3, halves, 2, shape, r, cols,
+                n, got);
+            for (int i = 0; i < n; i++)
+              g_assert_cmpmem (&got[i], sizeof (float),
+                  &whole[r * V + cols[i]], sizeof (float));
+          }
+        }
         hart_draws_free (d);
         g_free (whole);
         g_free (rows);
       }
+}
+
+/* Entries of rows that cross two images' parts ([3, 10] over 2 images:
+ * parts of 15 values) are still the whole draw's. */
+static void
+test_draw_entries_across_parts (void)
+{
+  static const guint32 frames[] = { 6, 1 };
+  const int64_t shape[2] = { 3, 10 };
+  static const int cols[] = { 0, 3, 4, 5, 6, 9 };
+  float whole[30], got[G_N_ELEMENTS (cols)];
+  HartDraws *d = hart_draws_new (99, 0);
+  GError *error = NULL;
+
+  hart_draws_set_item_frames (d, 2, frames);
+  g_assert_true (hart_draws_exponential (d, HART_DRAW_E1, 5, 1, 2, shape,
+          whole, &error));
+  g_assert_no_error (error);
+  for (gsize r = 0; r < 3; r++) {
+    hart_draws_row_entries (d, HART_DRAW_E1, 5, 1, 2, shape, r, cols,
+        G_N_ELEMENTS (cols), got);
+    for (gsize i = 0; i < G_N_ELEMENTS (cols); i++)
+      g_assert_cmpmem (&got[i], sizeof (float), &whole[r * 10 + cols[i]],
+          sizeof (float));
+  }
+  hart_draws_free (d);
 }
 
 static void
@@ -175,6 +216,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/philox/draws-by-rows", test_draws_by_rows);
+  g_test_add_func ("/philox/draw-entries-across-parts",
+      test_draw_entries_across_parts);
   g_test_add_func ("/philox/known-answers", test_known_answers);
   g_test_add_func ("/philox/windows", test_windows);
   g_test_add_func ("/philox/streams-independent", test_streams_independent);

@@ -147,7 +147,7 @@ test_non_finite (void)
 }
 
 /* HART's last-stage shapes (4096 codes, top-k 300 and 600, smooth and
- * plain, two images' rows of CFG), with runs of equal logits at the
+ * plain, two prompts' rows of CFG), with runs of equal logits at the
  * top-k threshold: the same codes, embeddings and filtered logits as the
  * whole-row sampler, also with the rows split over 2 threads and with the
  * draws recorded (whole tensors instead of the streamed entries). */
@@ -192,8 +192,8 @@ test_codes_left_match_whole_rows (void)
     g_assert_true (hart_sample_stage (threads, got, batch, l, WV, &s, draws,
             cb, WCV, idx_got, h_got, &error));
     g_assert_no_error (error);
-    whole_row_reference (want, batch, l, &s, 1234 + variant, cb, idx_want,
-        h_want);
+    whole_row_reference (want, batch, l, &s, 1234 + variant, NULL, cb,
+        idx_want, h_want);
     g_assert_cmpmem (idx_got, sizeof idx_got, idx_want, sizeof idx_want);
     g_assert_cmpmem (h_got, batch * l * WCV * sizeof (float), h_want,
         batch * l * WCV * sizeof (float));
@@ -214,6 +214,63 @@ test_codes_left_match_whole_rows (void)
   g_free (h_want);
 }
 
+/* A batch of frames (each image from its own frame's stream) and a stage
+ * sampled in two parts (hart_sample_stage_part): still the whole-row
+ * sampler's codes and embeddings, bit for bit. */
+static void
+test_codes_left_frames_and_parts (void)
+{
+  enum
+  { B = 2, L = 24, P0 = 10 };
+  static const guint32 frames[B] = { 3, 8 };
+  const gsize n = 2 * (gsize) B * L * WV;
+  float *input = g_new (float, n), *work = g_new (float, n);
+  float *part = g_new (float, n), *cb = g_new (float, WV * WCV);
+  float h_got[B * L * WCV], h_want[B * L * WCV], h_parts[B * L * WCV];
+  int32_t idx_got[B * L], idx_want[B * L], idx_parts[B * L];
+  GRand *rng = g_rand_new_with_seed (5);
+  HartStageSampling s = {.stage = 11,.cfg_t = 3.0,.ratio = 0.7,.top_k = 300,
+    .smooth = TRUE
+  };
+  HartDraws *draws = hart_draws_new (4321, 0);
+  GError *error = NULL;
+
+  for (gsize i = 0; i < n; i++)
+    input[i] = (float) g_rand_double_range (rng, -6.0, 6.0);
+  for (int i = 0; i < WV * WCV; i++)
+    cb[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+  hart_draws_set_item_frames (draws, B, frames);
+
+  memcpy (work, input, n * sizeof (float));
+  g_assert_true (hart_sample_stage (NULL, work, B, L, WV, &s, draws, cb, WCV,
+          idx_got, h_got, &error));
+  g_assert_no_error (error);
+  memcpy (work, input, n * sizeof (float));
+  whole_row_reference (work, B, L, &s, 4321, frames, cb, idx_want, h_want);
+  g_assert_cmpmem (idx_got, sizeof idx_got, idx_want, sizeof idx_want);
+  g_assert_cmpmem (h_got, sizeof h_got, h_want, sizeof h_want);
+
+  /* positions [0, P0) then [P0, L): logits [2B, pc, V] of those positions */
+  for (int k = 0; k < 2; k++) {
+    const int p0 = k ? P0 : 0, pc = k ? L - P0 : P0;
+    for (int hb = 0; hb < 2 * B; hb++)
+      memcpy (part + (gsize) hb * pc * WV,
+          input + ((gsize) hb * L + p0) * WV, (gsize) pc * WV * sizeof (float));
+    g_assert_true (hart_sample_stage_part (NULL, part, B, L, p0, pc, WV, &s,
+            draws, cb, WCV, idx_parts, h_parts, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpmem (idx_parts, sizeof idx_parts, idx_want, sizeof idx_want);
+  g_assert_cmpmem (h_parts, sizeof h_parts, h_want, sizeof h_want);
+
+  hart_draws_free (draws);
+  g_rand_free (rng);
+  g_free (input);
+  g_free (work);
+  g_free (part);
+  g_free (cb);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -224,5 +281,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sampler/non-finite", test_non_finite);
   g_test_add_func ("/sampler/codes-left-match-whole-rows",
       test_codes_left_match_whole_rows);
+  g_test_add_func ("/sampler/codes-left-frames-and-parts",
+      test_codes_left_frames_and_parts);
   return g_test_run ();
 }
