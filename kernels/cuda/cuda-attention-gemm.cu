@@ -37,23 +37,12 @@
  * its small cases run several blocks of queries) */
 #define ATTENTION_GEMM_SCORES_BYTES ((gsize) 64 << 20)
 
-static gsize
-scores_bytes_limit (void)
-{
-  const char *value = g_getenv ("HART_CUDA_ATTENTION_GEMM_BYTES");
-  guint64 bytes;
-
-  if (value != NULL && g_ascii_string_to_unsigned (value, 10, 1,
-          ATTENTION_GEMM_SCORES_BYTES, &bytes, NULL))
-    return (gsize) bytes;
-  return ATTENTION_GEMM_SCORES_BYTES;
-}
-
-/* dst [batch, len, heads·d] (token-major, contiguous) = bf16 of the
- * strided src, rows whose key is masked set to 0 (mask NULL: none).  From
- * the fp32 tensor, or from a head-major bf16 cache when src_half is set. */
-static __global__ void
-gather_bf16_kernel (uint16_t *dst, const float *src, int64_t batch_stride,
+/* dst [batch, len, heads·d] (token-major, contiguous) = the strided src,
+ * fp32 or rounded to bf16 (T), rows whose key is masked set to 0 (mask
+ * NULL: none).  bf16 only: from a head-major bf16 cache when src_half is
+ * set. */
+template < typename T > static __global__ void
+gather_kernel (T *dst, const float *src, int64_t batch_stride,
     int64_t row_stride, const uint16_t * src_half, int64_t half_batch_stride,
     int64_t half_head_stride, const uint8_t * mask, int len, int heads,
     int d, gsize total)
@@ -64,35 +53,15 @@ gather_bf16_kernel (uint16_t *dst, const float *src, int64_t batch_stride,
     int h = (int) (i / d % heads);
     gsize j = i / ((gsize) d * heads) % len;
     gsize b = i / ((gsize) d * heads * len);
-    uint16_t v = 0;
 
-    if (mask == NULL || mask[b * len + j]) {
-      if (src_half != NULL)
-        v = src_half[b * half_batch_stride + h * half_head_stride
-            + j * d + e];
-      else
-        v = hart_cuda_bf16_bits (src[b * batch_stride + j * row_stride
-                + (gsize) h * d + e]);
-    }
-    dst[i] = v;
-  }
-}
-
-/* dst [batch, len, heads·d] = src (fp32, strided), masked rows zeroed */
-static __global__ void
-gather_f32_kernel (float *dst, const float *src, int64_t batch_stride,
-    int64_t row_stride, const uint8_t * mask, int len, int heads, int d,
-    gsize total)
-{
-  for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
-      i += (gsize) gridDim.x * blockDim.x) {
-    int e = (int) (i % d);
-    int h = (int) (i / d % heads);
-    gsize j = i / ((gsize) d * heads) % len;
-    gsize b = i / ((gsize) d * heads * len);
-
-    dst[i] = mask == NULL || mask[b * len + j] ?
-        src[b * batch_stride + j * row_stride + (gsize) h * d + e] : 0.0f;
+    if (mask != NULL && !mask[b * len + j])
+      hart_cuda_store (dst, i, 0.0f);
+    else if (sizeof (T) == 2 && src_half != NULL)
+      ((uint16_t *) dst)[i] = src_half[b * half_batch_stride
+          + h * half_head_stride + j * d + e];
+    else
+      hart_cuda_store (dst, i, src[b * batch_stride + j * row_stride
+              + (gsize) h * d + e]);
   }
 }
 
@@ -203,7 +172,8 @@ attention_gemm (HartBackend * be, const HartAttentionParams * p,
     return;
   }
   per_row = (gsize) group * kv_all * (4 + (HALF ? 2 : 0));
-  bq = MAX ((gsize) 1, scores_bytes_limit () / per_row);
+  bq = MAX ((gsize) 1, hart_cuda_env_bytes ("HART_CUDA_ATTENTION_GEMM_BYTES",
+          ATTENTION_GEMM_SCORES_BYTES, ATTENTION_GEMM_SCORES_BYTES) / per_row);
   bq = MIN (bq, (gsize) p->q_len);
   if (HALF) {
     q_bytes = align_up (q_elems * 2);
@@ -224,23 +194,24 @@ attention_gemm (HartBackend * be, const HartAttentionParams * p,
     s32 = (float *) (base + q_bytes + 2 * kv_bytes);
     p16 = (uint16_t *) ((char *) s32 + s_bytes);
     row_sum = (float *) ((char *) p16 + p_bytes);
-    gather_bf16_kernel <<< hart_cuda_grid_for (q_elems), HART_CUDA_BLOCK, 0,
-        priv->stream >>> (q16, p->q, p->q_batch_stride, p->q_row_stride, NULL,
+    gather_kernel < uint16_t > <<< hart_cuda_grid_for (q_elems),
+        HART_CUDA_BLOCK, 0, priv->stream >>> (q16, p->q, p->q_batch_stride, p->q_row_stride, NULL,
         0, 0, NULL, p->q_len, p->q_heads, D, q_elems);
-    gather_bf16_kernel <<< hart_cuda_grid_for (kv_elems), HART_CUDA_BLOCK, 0,
-        priv->stream >>> (k16, p->k, p->k_batch_stride, p->k_row_stride,
+    gather_kernel < uint16_t > <<< hart_cuda_grid_for (kv_elems),
+        HART_CUDA_BLOCK, 0, priv->stream >>> (k16, p->k, p->k_batch_stride, p->k_row_stride,
         p->k_half, p->kv_half_batch_stride, p->kv_half_head_stride,
         p->key_mask, p->kv_len, p->kv_heads, D, kv_elems);
-    gather_bf16_kernel <<< hart_cuda_grid_for (kv_elems), HART_CUDA_BLOCK, 0,
-        priv->stream >>> (v16, p->v, p->v_batch_stride, p->v_row_stride,
+    gather_kernel < uint16_t > <<< hart_cuda_grid_for (kv_elems),
+        HART_CUDA_BLOCK, 0, priv->stream >>> (v16, p->v, p->v_batch_stride, p->v_row_stride,
         p->v_half, p->kv_half_batch_stride, p->kv_half_head_stride,
         p->key_mask, p->kv_len, p->kv_heads, D, kv_elems);
   } else {
     if (p->key_mask != NULL) {
       v32 = (float *) base;
-      gather_f32_kernel <<< hart_cuda_grid_for (kv_elems), HART_CUDA_BLOCK, 0,
-          priv->stream >>> (v32, p->v, p->v_batch_stride, p->v_row_stride,
-          p->key_mask, p->kv_len, p->kv_heads, D, kv_elems);
+      gather_kernel < float > <<< hart_cuda_grid_for (kv_elems),
+          HART_CUDA_BLOCK, 0, priv->stream >>> (v32, p->v, p->v_batch_stride,
+          p->v_row_stride, NULL, 0, 0, p->key_mask, p->kv_len, p->kv_heads, D,
+          kv_elems);
     }
     s32 = (float *) (base + kv_bytes);
   }

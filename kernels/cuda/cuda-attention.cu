@@ -172,6 +172,33 @@ attention_kernel (HartAttentionParams p)
     out[d] = running_sum > 0.0f ? acc[d] / running_sum : 0.0f;
 }
 
+/* Element d of key j of KV head kvh in batch item b, K and V as bf16 bits,
+ * for the head_dim-64 tensor-core kernels' tiles: from the bf16 cache when
+ * the caller gave one, else rounded from the fp32 tensors; zeros for a key
+ * no query of the block sees (!ok), so that an uninitialised (NaN) row of
+ * a cache never reaches a product.  Returns ok. */
+static __device__ __forceinline__ gboolean
+attention_kv_bf16 (const HartAttentionParams & p, int b, int kvh, int j,
+    int d, int kv_end, uint16_t * kb, uint16_t * vb)
+{
+  gboolean ok = j < kv_end && (p.key_mask == NULL
+      || p.key_mask[(int64_t) b * p.kv_len + j]);
+
+  *kb = *vb = 0;
+  if (ok && p.k_half != NULL) {
+    int64_t at = b * p.kv_half_batch_stride + kvh * p.kv_half_head_stride
+        + (int64_t) j * p.head_dim + d;
+    *kb = p.k_half[at];
+    *vb = p.v_half[at];
+  } else if (ok) {
+    *kb = hart_cuda_bf16_bits (p.k[b * p.k_batch_stride
+            + (int64_t) j * p.k_row_stride + (int64_t) kvh * p.head_dim + d]);
+    *vb = hart_cuda_bf16_bits (p.v[b * p.v_batch_stride
+            + (int64_t) j * p.v_row_stride + (int64_t) kvh * p.head_dim + d]);
+  }
+  return ok;
+}
+
 /* ---- attention_half, head_dim 64, on the tensor cores ---- */
 
 /* The kernel in use (HART_CUDA_ATTENTION unset or "wmma"): checked on an
@@ -251,21 +278,9 @@ attention_bf16_wmma_kernel (HartAttentionParams p)
 
   for (int j0 = 0; j0 < kv_end; j0 += WMMA_BK) {
     for (int e = threadIdx.x; e < WMMA_BK * WMMA_D; e += blockDim.x) {
-      int jj = e / WMMA_D, d = e % WMMA_D, j = j0 + jj;
-      gboolean ok = j < kv_end && (p.key_mask == NULL
-          || p.key_mask[(int64_t) b * p.kv_len + j]);
-      uint16_t kb = 0, vb = 0;
-      if (ok && p.k_half != NULL) {
-        int64_t at = b * p.kv_half_batch_stride + kvh * p.kv_half_head_stride
-            + (int64_t) j * WMMA_D + d;
-        kb = p.k_half[at];
-        vb = p.v_half[at];
-      } else if (ok) {
-        kb = hart_cuda_bf16_bits (p.k[b * p.k_batch_stride
-                + (int64_t) j * p.k_row_stride + (int64_t) kvh * WMMA_D + d]);
-        vb = hart_cuda_bf16_bits (p.v[b * p.v_batch_stride
-                + (int64_t) j * p.v_row_stride + (int64_t) kvh * WMMA_D + d]);
-      }
+      int jj = e / WMMA_D, d = e % WMMA_D;
+      uint16_t kb, vb;
+      gboolean ok = attention_kv_bf16 (p, b, kvh, j0 + jj, d, kv_end, &kb, &vb);
       ks[jj * WMMA_LDH + d] = kb;
       vs[jj * WMMA_LDH + d] = vb;
       if (d == 0)
@@ -452,21 +467,9 @@ attention_bf16_mma_kernel (HartAttentionParams p)
 
   for (int j0 = 0; j0 < kv_end; j0 += MMA_BK) {
     for (int e = threadIdx.x; e < MMA_BK * MMA_D; e += blockDim.x) {
-      int jj = e / MMA_D, d = e % MMA_D, j = j0 + jj;
-      gboolean ok = j < kv_end && (p.key_mask == NULL
-          || p.key_mask[(int64_t) b * p.kv_len + j]);
-      uint16_t kb = 0, vb = 0;
-      if (ok && p.k_half != NULL) {
-        int64_t at = b * p.kv_half_batch_stride + kvh * p.kv_half_head_stride
-            + (int64_t) j * MMA_D + d;
-        kb = p.k_half[at];
-        vb = p.v_half[at];
-      } else if (ok) {
-        kb = hart_cuda_bf16_bits (p.k[b * p.k_batch_stride
-                + (int64_t) j * p.k_row_stride + (int64_t) kvh * MMA_D + d]);
-        vb = hart_cuda_bf16_bits (p.v[b * p.v_batch_stride
-                + (int64_t) j * p.v_row_stride + (int64_t) kvh * MMA_D + d]);
-      }
+      int jj = e / MMA_D, d = e % MMA_D;
+      uint16_t kb, vb;
+      gboolean ok = attention_kv_bf16 (p, b, kvh, j0 + jj, d, kv_end, &kb, &vb);
       ks[jj * MMA_LDK + d] = kb;
       vt[d * MMA_LDV + jj] = vb;
       if (d == 0)
@@ -632,16 +635,22 @@ gboolean
 hart_cuda_attention_switch (const char *name)
 {
   const char *env = g_getenv ("HART_CUDA_ATTENTION");
-  char **names;
-  gboolean found = FALSE;
+  const gsize len = strlen (name);
 
-  if (env == NULL)
-    return FALSE;
-  names = g_strsplit (env, ",", -1);
-  for (char **n = names; *n != NULL && !found; n++)
-    found = strcmp (g_strstrip (*n), name) == 0;
-  g_strfreev (names);
-  return found;
+  /* every attention call asks: no allocation */
+  for (const char *t = env; t != NULL && *t != '\0';) {
+    const char *end = strchr (t, ',');
+    gsize n;
+    while (g_ascii_isspace (*t))
+      t++;
+    n = end ? (gsize) (end - t) : strlen (t);
+    while (n > 0 && g_ascii_isspace (t[n - 1]))
+      n--;
+    if (n == len && strncmp (t, name, len) == 0)
+      return TRUE;
+    t = end ? end + 1 : NULL;
+  }
+  return FALSE;
 }
 
 /* head_dim 64 (HART's transformer) on the tensor cores; other sizes (the

@@ -286,18 +286,16 @@ static const HartBackendOps cuda_ops = {
   .resize_area = hart_cuda_resize_area,
 };
 
-/* Debug knob: HART_CUDA_IM2COL_LIMIT (bytes) bounds conv2d's im2col band;
- * the parity test sets it small so that the banded path runs. */
-static gsize
-im2col_limit_from_env (void)
+gsize
+hart_cuda_env_bytes (const char *name, gsize fallback, gsize max)
 {
-  const char *value = g_getenv ("HART_CUDA_IM2COL_LIMIT");
+  const char *value = g_getenv (name);
   guint64 bytes;
 
-  if (value != NULL && g_ascii_string_to_unsigned (value, 10, 1,
-          G_MAXSIZE, &bytes, NULL))
+  if (value != NULL && g_ascii_string_to_unsigned (value, 10, 1, max, &bytes,
+          NULL))
     return (gsize) bytes;
-  return HART_CUDA_IM2COL_LIMIT_DEFAULT;
+  return fallback;
 }
 
 HartBackend *
@@ -335,7 +333,10 @@ hart_backend_cuda_new (int device_id, GError ** error)
   priv = g_new0 (HartCudaBackend, 1);
   priv->device = device_id;
   g_mutex_init (&priv->error_lock);
-  priv->im2col_limit_bytes = im2col_limit_from_env ();
+  /* debug knob: the parity test sets it small so that the banded path
+   * runs */
+  priv->im2col_limit_bytes = hart_cuda_env_bytes ("HART_CUDA_IM2COL_LIMIT",
+      HART_CUDA_IM2COL_LIMIT_DEFAULT, G_MAXSIZE);
 
   err = cudaStreamCreateWithFlags (&priv->stream, cudaStreamNonBlocking);
   if (err != cudaSuccess) {

@@ -54,21 +54,28 @@ add_bias_kernel (float *y, const float *bias, gsize rows, int out)
     y[i] += bias[i % out];
 }
 
+/* y [rows, out] += bias [out] row by row (both linear ops' epilogue) */
+void
+hart_cuda_add_bias (HartBackend * be, float *y, const float *bias, int rows,
+    int out, const char *what)
+{
+  gsize total = (gsize) rows * (gsize) out;
+
+  add_bias_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK, 0,
+      hart_cuda_priv (be)->stream >>> (y, bias, (gsize) rows, out);
+  hart_cuda_check (be, what);
+}
+
 /* y [rows, out] = x [rows, in] · W [out, in]^T (+ bias [out]): one GEMM with
  * B = W transposed, then the bias added row by row. */
 void
 hart_cuda_linear (HartBackend * be, float *y, const float *x,
     const float *w, const float *bias, int rows, int in, int out)
 {
-  gsize total = (gsize) rows * (gsize) out;
-
   if (rows <= 0 || out <= 0)
     return;
   hart_cuda_gemm (be, FALSE, TRUE, rows, out, in, 1.0f, x, in, w, in, 0.0f,
       y, out);
-  if (bias == NULL)
-    return;
-  add_bias_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK, 0,
-      hart_cuda_priv (be)->stream >>> (y, bias, (gsize) rows, out);
-  hart_cuda_check (be, "linear (bias)");
+  if (bias != NULL)
+    hart_cuda_add_bias (be, y, bias, rows, out, "linear (bias)");
 }

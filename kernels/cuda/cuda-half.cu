@@ -11,23 +11,23 @@
  */
 #include "cuda-private.cuh"
 
-/* dst[i] = bf16 (src[i]) for a row-major [rows, cols] block */
+/* dst[i] = bf16 (src[i]) */
 static __global__ void
-to_bf16_kernel (uint16_t *dst, const float *src, gsize total)
+round_bf16_kernel (uint16_t *dst, const float *src, gsize total)
 {
   for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
       i += (gsize) gridDim.x * blockDim.x)
     dst[i] = hart_cuda_bf16_bits (src[i]);
 }
 
-/* y[r, o] += bias[o] for y [rows, out] */
-static __global__ void
-add_bias_half_kernel (float *y, const float *bias, gsize rows, int out)
+/* n floats rounded to bf16 on the stream (the half ops' operands) */
+gboolean
+hart_cuda_round_bf16 (HartBackend * be, uint16_t * dst, const float *src,
+    gsize n, const char *what)
 {
-  gsize total = rows * (gsize) out;
-  for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
-      i += (gsize) gridDim.x * blockDim.x)
-    y[i] += bias[i % out];
+  round_bf16_kernel <<< hart_cuda_grid_for (n), HART_CUDA_BLOCK, 0,
+      hart_cuda_priv (be)->stream >>> (dst, src, n);
+  return hart_cuda_check (be, what);
 }
 
 /* y [rows, out] = bf16 (x) [rows, in] · W [out, in]^T (+ bias), fp32 sums
@@ -56,20 +56,15 @@ hart_cuda_linear_half (HartBackend * be, float *y, const float *x,
   x_half = (uint16_t *) hart_cuda_scratch (be, MAX (n_x, 1) * 2);
   if (x_half == NULL)
     return;
-  to_bf16_kernel <<< hart_cuda_grid_for (n_x), HART_CUDA_BLOCK, 0,
-      priv->stream >>> (x_half, x, n_x);
-  if (!hart_cuda_check (be, "linear_half (rounding x)"))
+  if (!hart_cuda_round_bf16 (be, x_half, x, n_x, "linear_half (rounding x)"))
     return;
   if (!hart_cuda_check_cublas (be, cublasGemmEx (priv->cublas, CUBLAS_OP_T,
               CUBLAS_OP_N, out, rows, in, &one, w, CUDA_R_16BF, in, x_half,
               CUDA_R_16BF, in, &zero, y, CUDA_R_32F, out, CUBLAS_COMPUTE_32F,
               CUBLAS_GEMM_DEFAULT), "linear_half (cublasGemmEx bf16)"))
     return;
-  if (bias == NULL)
-    return;
-  add_bias_half_kernel <<< hart_cuda_grid_for ((gsize) rows * out),
-      HART_CUDA_BLOCK, 0, priv->stream >>> (y, bias, (gsize) rows, out);
-  hart_cuda_check (be, "linear_half (bias)");
+  if (bias != NULL)
+    hart_cuda_add_bias (be, y, bias, rows, out, "linear_half (bias)");
 }
 
 /* to_half_heads (backend.h): one thread per destination element */

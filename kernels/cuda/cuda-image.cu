@@ -15,9 +15,9 @@
  *   col[(ci·k + ky)·k + kx, (r - row0)·out_w + c]
  *     = x[ci, r + ky - pad, c + kx - pad]   (0 outside the image)
  * for r in [row0, row0 + n_rows), c < out_w.
- * x [cin, height, width]; col [cin·k·k, n_rows·out_w]. */
-static __global__ void
-im2col_kernel (float *col, const float *x, int cin, int height, int width,
+ * x [cin, height, width]; col [cin·k·k, n_rows·out_w], fp32 or bf16. */
+template < typename T > static __global__ void
+im2col_kernel (T *col, const float *x, int cin, int height, int width,
     int k, int pad, int out_w, int row0, int n_rows, gsize total)
 {
   gsize band = (gsize) n_rows * out_w;
@@ -29,8 +29,8 @@ im2col_kernel (float *col, const float *x, int cin, int height, int width,
     int r = row0 + (int) (pos / out_w), c = (int) (pos % out_w);
     int sy = r + ky - pad, sx = c + kx - pad;
 
-    col[i] = sy >= 0 && sy < height && sx >= 0 && sx < width ?
-        x[((gsize) ci * height + sy) * width + sx] : 0.0f;
+    hart_cuda_store (col, i, sy >= 0 && sy < height && sx >= 0 && sx < width ?
+        x[((gsize) ci * height + sy) * width + sx] : 0.0f);
   }
 }
 
@@ -42,6 +42,19 @@ add_channel_bias_kernel (float *y, const float *bias, int cout, gsize plane,
   for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
       i += (gsize) gridDim.x * blockDim.x)
     y[i] += bias[i / plane % cout];
+}
+
+/* both convolutions' epilogue */
+static void
+add_channel_bias (HartBackend * be, const HartConv2dParams * p,
+    gsize out_plane, const char *what)
+{
+  gsize total = (gsize) p->batch * p->cout * out_plane;
+
+  add_channel_bias_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK, 0,
+      hart_cuda_priv (be)->stream >>> (p->y, p->bias, p->cout, out_plane,
+      total);
+  hart_cuda_check (be, what);
 }
 
 /* y [batch, cout, out_h, out_w] = conv(x [batch, cin, height, width],
@@ -106,39 +119,8 @@ hart_cuda_conv2d (HartBackend * be, const HartConv2dParams * p)
     }
   }
 
-  if (bias != NULL) {
-    gsize total = (gsize) batch * cout * out_plane;
-    add_channel_bias_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK,
-        0, priv->stream >>> (y, bias, cout, out_plane, total);
-    hart_cuda_check (be, "conv2d (bias)");
-  }
-}
-
-/* conv2d_half's im2col: the same matrix, rounded to bf16 */
-static __global__ void
-im2col_bf16_kernel (uint16_t *col, const float *x, int cin, int height,
-    int width, int k, int pad, int out_w, int row0, int n_rows, gsize total)
-{
-  gsize band = (gsize) n_rows * out_w;
-
-  for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
-      i += (gsize) gridDim.x * blockDim.x) {
-    gsize kk = i / band, pos = i % band;
-    int kx = (int) (kk % k), ky = (int) (kk / k % k), ci = (int) (kk / k / k);
-    int r = row0 + (int) (pos / out_w), c = (int) (pos % out_w);
-    int sy = r + ky - pad, sx = c + kx - pad;
-
-    col[i] = hart_cuda_bf16_bits (sy >= 0 && sy < height && sx >= 0
-        && sx < width ? x[((gsize) ci * height + sy) * width + sx] : 0.0f);
-  }
-}
-
-static __global__ void
-round_bf16_kernel (uint16_t *dst, const float *src, gsize total)
-{
-  for (gsize i = blockIdx.x * (gsize) blockDim.x + threadIdx.x; i < total;
-      i += (gsize) gridDim.x * blockDim.x)
-    dst[i] = hart_cuda_bf16_bits (src[i]);
+  if (bias != NULL)
+    add_channel_bias (be, p, out_plane, "conv2d (bias)");
 }
 
 /* conv2d with x and w rounded to bf16, fp32 sums (backend.h): conv2d's
@@ -172,9 +154,8 @@ hart_cuda_conv2d_half (HartBackend * be, const HartConv2dParams * p)
   if (w_half == NULL)
     return;
   col = (uint16_t *) ((char *) w_half + w_bytes);
-  round_bf16_kernel <<< hart_cuda_grid_for (w_elems), HART_CUDA_BLOCK, 0,
-      priv->stream >>> (w_half, p->w, w_elems);
-  if (!hart_cuda_check (be, "conv2d_half (weights)"))
+  if (!hart_cuda_round_bf16 (be, w_half, p->w, w_elems,
+          "conv2d_half (weights)"))
     return;
 
   for (int b = 0; b < batch; b++) {
@@ -186,7 +167,7 @@ hart_cuda_conv2d_half (HartBackend * be, const HartConv2dParams * p)
       int n_cols = n_rows * out_w;
       gsize total = (gsize) kdim * n_cols;
 
-      im2col_bf16_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK, 0,
+      im2col_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK, 0,
           priv->stream >>> (col, xb, cin, height, width, k, pad, out_w, row0,
           n_rows, total);
       if (!hart_cuda_check (be, "conv2d_half (im2col)"))
@@ -203,12 +184,8 @@ hart_cuda_conv2d_half (HartBackend * be, const HartConv2dParams * p)
     }
   }
 
-  if (p->bias != NULL) {
-    gsize total = (gsize) batch * cout * out_plane;
-    add_channel_bias_kernel <<< hart_cuda_grid_for (total), HART_CUDA_BLOCK,
-        0, priv->stream >>> (p->y, p->bias, cout, out_plane, total);
-    hart_cuda_check (be, "conv2d_half (bias)");
-  }
+  if (p->bias != NULL)
+    add_channel_bias (be, p, out_plane, "conv2d_half (bias)");
 }
 
 /* ---- resampling ---- */

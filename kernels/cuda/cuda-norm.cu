@@ -117,6 +117,20 @@ hart_cuda_modulate (HartBackend * be, float *x, const float *scale,
   hart_cuda_check (be, "modulate");
 }
 
+/* A normalised value v of channel c: the affine (weight, bias may be
+ * NULL), then silu for group_norm_silu_half; both group norm paths */
+template < bool SILU > static __device__ __forceinline__ float
+group_norm_value (float v, const float *weight, const float *bias, int c)
+{
+  if (weight != NULL)
+    v *= weight[c];
+  if (bias != NULL)
+    v += bias[c];
+  if (SILU)
+    v = v / (1.0f + expf (-v));
+  return v;
+}
+
 /* group_norm over x, y [batch, channels, hw] (NCHW): group g of batch item
  * b is the contiguous run of (channels / groups) * hw values starting at
  * channel g * channels / groups; normalised with its own mean and variance,
@@ -150,14 +164,8 @@ group_norm_kernel (float *y, const float *x, const float *weight,
   rstd = 1.0f / sqrtf (var + eps);
   for (gsize i = threadIdx.x; i < n; i += blockDim.x) {
     int c = blockIdx.x * channels_per_group + (int) (i / hw);
-    float v = (xg[i] - mean) * rstd;
-    if (weight != NULL)
-      v *= weight[c];
-    if (bias != NULL)
-      v += bias[c];
-    if (SILU)
-      v = v / (1.0f + expf (-v));
-    yg[i] = v;
+    yg[i] = group_norm_value < SILU > ((xg[i] - mean) * rstd, weight, bias,
+        c);
   }
 }
 
@@ -222,15 +230,8 @@ group_norm_apply_kernel (float *y, const float *x, const double *stats,
     float mean = (float) mean_d;
     float var = (float) fmax (stats[2 * bg + 1] / n - mean_d * mean_d, 0.0);
     float rstd = 1.0f / sqrtf (var + eps);
-    float v = (x[i] - mean) * rstd;
 
-    if (weight != NULL)
-      v *= weight[c];
-    if (bias != NULL)
-      v += bias[c];
-    if (SILU)
-      v = v / (1.0f + expf (-v));
-    y[i] = v;
+    y[i] = group_norm_value < SILU > ((x[i] - mean) * rstd, weight, bias, c);
   }
 }
 

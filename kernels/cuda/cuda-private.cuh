@@ -89,6 +89,10 @@ gboolean hart_cuda_enter (HartBackend * be);
  * call; NULL (sticky out-of-memory error recorded) on failure. */
 float *hart_cuda_scratch (HartBackend * be, gsize bytes);
 
+/* A byte count from the environment variable NAME (debug knobs: 1 … max),
+ * else fallback */
+gsize hart_cuda_env_bytes (const char *name, gsize fallback, gsize max);
+
 /* Blocks for a grid-stride loop over n elements. */
 static inline unsigned
 hart_cuda_grid_for (gsize n)
@@ -177,6 +181,20 @@ hart_cuda_bf16_float (uint16_t h)
   return __uint_as_float ((uint32_t) h << 16);
 }
 
+/* dst[i] = v as an fp32 buffer holds it, or a bf16 one (rounded): for the
+ * kernels written once for both (im2col, the blocked attention's copies) */
+static __device__ __forceinline__ void
+hart_cuda_store (float *dst, gsize i, float v)
+{
+  dst[i] = v;
+}
+
+static __device__ __forceinline__ void
+hart_cuda_store (uint16_t *dst, gsize i, float v)
+{
+  dst[i] = hart_cuda_bf16_bits (v);
+}
+
 G_BEGIN_DECLS
 
 void hart_cuda_fill (HartBackend * be, float *dst, float value, gsize n);
@@ -188,6 +206,10 @@ void hart_cuda_gemm_batched (HartBackend * be,
     const HartGemmBatchedParams * p);
 void hart_cuda_linear (HartBackend * be, float *y, const float *x,
     const float *w, const float *bias, int rows, int in, int out);
+void hart_cuda_add_bias (HartBackend * be, float *y, const float *bias,
+    int rows, int out, const char *what);
+gboolean hart_cuda_round_bf16 (HartBackend * be, uint16_t * dst,
+    const float *src, gsize n, const char *what);
 
 void hart_cuda_layer_norm (HartBackend * be, float *y, const float *x,
     const float *weight, const float *bias, int rows, int dim, float eps);
