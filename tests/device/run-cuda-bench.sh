@@ -79,6 +79,22 @@ limit () {
   echo "$l"
 }
 
+# tests/bench/bench_real_size.py on CUDA at SIZES: LABEL, seconds to leave
+# for later steps, precisions, NAME=VALUE words for its environment (may be
+# empty), then its extra flags.  Fails (1) when the budget is spent.
+real_size () {
+  local label=$1 reserve=$2 precision=$3 env_words=$4 lim
+  shift 4
+  lim=$(limit $(($(left) - reserve)) 30)
+  echo "=== $label (limit $lim s)"
+  [ "$lim" -gt 0 ] || { echo "budget spent"; return 1; }
+  # shellcheck disable=SC2086  # a list of NAME=VALUE words
+  timeout -k 5 "$lim" env $env_words python3 "$ROOT/tests/bench/bench_real_size.py" \
+    --hart "$BIN/hart" --device cuda --sizes "$SIZES" --precision "$precision" \
+    --repeat "$REPEAT" --work "$WORK/real-size" "$@"
+  echo "=== ${label%%.*}: rc $?, $(($(date +%s) - START)) s in all"
+}
+
 main () {
   local rc lim parity=passed
   echo "gst-hart CUDA bench: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -n)," \
@@ -138,42 +154,16 @@ print("torch", torch.__version__, "numpy", numpy.__version__)' 2>&1 | tail -n 1)
   # leave the official code its share when it is carried
   local reserve=0
   [ -f "$ROOT/.official/hart-official.tar" ] && reserve=$OFFICIAL_RESERVE
-  lim=$(limit $(($(left) - reserve)) 30)
-  echo "=== 2. real size, --device cuda (limit $lim s; parity $parity)"
-  [ "$lim" -gt 0 ] || { echo "budget spent"; return; }
   local ops_flag=()
   [ "$OPS" = 1 ] || ops_flag=(--no-ops)
-  timeout -k 5 "$lim" python3 "$ROOT/tests/bench/bench_real_size.py" \
-    --hart "$BIN/hart" --device cuda --sizes "$SIZES" \
-    --precision "$PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" \
-    ${ops_flag[@]+"${ops_flag[@]}"}
-  echo "=== real size: rc $?, $(($(date +%s) - START)) s in all; parity $parity"
-  if [ -n "$PLAIN_PRECISION" ]; then
-    lim=$(limit $(($(left) - reserve)) 30)
-    echo "=== 2b. real size, $PLAIN_PRECISION, stage times only (no per-op synchronisation; limit $lim s)"
-    if [ "$lim" -gt 0 ]; then
-      timeout -k 5 "$lim" python3 "$ROOT/tests/bench/bench_real_size.py" \
-        --hart "$BIN/hart" --device cuda --sizes "$SIZES" \
-        --precision "$PLAIN_PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" --no-ops
-      echo "=== 2b: rc $?, $(($(date +%s) - START)) s in all"
-    else
-      echo "budget spent"
-    fi
-  fi
-  if [ -n "$CANDIDATES" ]; then
-    lim=$(limit $(($(left) - reserve)) 30)
-    echo "=== 2c. real size, $CANDIDATE_PRECISION, with the candidate kernels ($CANDIDATES), stage times only (limit $lim s)"
-    if [ "$lim" -gt 0 ]; then
-      # shellcheck disable=SC2086  # a list of NAME=VALUE words
-      timeout -k 5 "$lim" env $CANDIDATES \
-        python3 "$ROOT/tests/bench/bench_real_size.py" \
-        --hart "$BIN/hart" --device cuda --sizes "$SIZES" \
-        --precision "$CANDIDATE_PRECISION" --repeat "$REPEAT" --work "$WORK/real-size" --no-ops
-      echo "=== 2c: rc $?, $(($(date +%s) - START)) s in all"
-    else
-      echo "budget spent"
-    fi
-  fi
+  real_size "2. real size, $PRECISION (parity $parity)" "$reserve" "$PRECISION" \
+    "" ${ops_flag[@]+"${ops_flag[@]}"} || return
+  [ -n "$PLAIN_PRECISION" ] && real_size \
+    "2b. real size, $PLAIN_PRECISION, stage times only (no per-op synchronisation)" \
+    "$reserve" "$PLAIN_PRECISION" "" --no-ops
+  [ -n "$CANDIDATES" ] && real_size \
+    "2c. real size, $CANDIDATE_PRECISION, with the candidate kernels ($CANDIDATES), stage times only" \
+    "$reserve" "$CANDIDATE_PRECISION" "$CANDIDATES" --no-ops
 
   # 3. the official code on the same card, the same weights and context
   if [ ! -f "$ROOT/.official/hart-official.tar" ]; then
