@@ -10,7 +10,8 @@
  * For each precision in turn: an engine, the model (and with --prompt the
  * text encoder, both loaded as hartsrc holds them: the peak is that of
  * HART and the encoder in one process), then N generations of the same
- * image.  The first is cold
+ * image (a batch: several --prompt, or a context of several rows; the
+ * table then adds images per second).  The first is cold
  * (one-time allocations, oneDNN's kernel generation); the table gives the
  * fastest of the others per stage, and the ratio of each precision's time
  * to the first precision's.  Peak RSS is the process's high-water mark
@@ -134,6 +135,7 @@ typedef struct
   const char *text_matrices;    /* where the text encoder's matrices are */
   StageTimes times;
   double total, load, encode;
+  int images;                   /* per generation: the context's batch */
   guint64 peak;
 } PrecisionRun;
 
@@ -204,6 +206,7 @@ run_precision (PrecisionRun * pr, const char *device, int device_id,
     t0 = g_get_monotonic_time ();
     if (!(images = hart_model_generate (model, ctx, &params, NULL, error)))
       goto out;
+    for (pr->images = 0; images[pr->images] != NULL; pr->images++);
     hart_images_free (images);
     if (pr->times.warm) {
       double s = (g_get_monotonic_time () - t0) / 1e6;
@@ -399,8 +402,9 @@ hart_cli_bench (int argc, char **argv)
     }
   }
 
-  printf ("model %s, %s, %d thread(s), %s\n", model_dir, runs[0].device,
-      n_threads ? n_threads : (int) g_get_num_processors (),
+  printf ("model %s, %s, %d thread(s), %d image(s) a generation, %s\n",
+      model_dir, runs[0].device,
+      n_threads ? n_threads : (int) g_get_num_processors (), runs[0].images,
       repeat > 1 ? "warm: fastest of the generations after the first" :
       "one (cold) generation");
   for (int i = 0; i < n_runs; i++) {
@@ -439,6 +443,13 @@ hart_cli_bench (int argc, char **argv)
   for (int i = 1; i < n_runs; i++)
     printf (" %9.2fx", runs[0].total / runs[i].total);
   printf ("\n");
+  /* a batch (several prompts, or a context of several rows): throughput */
+  if (runs[0].images > 1) {
+    printf ("%-28s", "images/s");
+    for (int i = 0; i < n_runs; i++)
+      printf (" %9.3f", runs[i].images / runs[i].total);
+    printf ("\n");
+  }
   for (int i = 0; time_ops && i < n_runs; i++)
     print_op_times (&runs[i], repeat);
   status = 0;

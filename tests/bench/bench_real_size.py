@@ -17,6 +17,8 @@ Usage:
   python3 tests/bench/bench_real_size.py --hart build/tools/hart --device cpu --sizes 256
   python3 tests/bench/bench_real_size.py --hart BIN/hart --device cuda --sizes 512,1024 \\
       --precision fp32 --repeat 3
+  python3 tests/bench/bench_real_size.py --hart BIN/hart --device cuda --sizes 1024 \\
+      --precision bf16 --batches 1,8 --no-ops     (batch 8: images/s)
 """
 import argparse
 import json
@@ -32,9 +34,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 from bench_precision import PATCH_NUMS  # noqa: E402  (256, 512, 1024 px)
 
 
-def make_context(llm_config, path, seed=7):
+def make_context(llm_config, path, seed=7, batch=1):
     """The reference's random context (N(0, 1), two thirds real tokens) of
-    the model's shape, without loading the checkpoint."""
+    the model's shape, without loading the checkpoint; BATCH rows (images)."""
     import types
     import hart_reference as R
     import st_io_ref
@@ -42,7 +44,7 @@ def make_context(llm_config, path, seed=7):
     with open(llm_config) as f:
         c = json.load(f)
     shape = types.SimpleNamespace(T=int(c["context_token"]), D=int(c["context_dim"]))
-    ctx, mask, pos = R.random_context(shape, seed)
+    ctx, mask, pos = R.random_context(shape, seed, B=batch)
     st_io_ref.save(path, dict(context_tensor=ctx.contiguous(), context_mask=mask.contiguous(),
                               context_position_ids=pos.contiguous()))
 
@@ -57,6 +59,9 @@ def main():
     ap.add_argument("--precision", default="fp32",
                     help="hart bench --precision (comma-separated; the first is the reference)")
     ap.add_argument("--repeat", type=int, default=2, help="generations per precision (first cold)")
+    ap.add_argument("--batches", default="1",
+                    help="comma-separated images per generation (a context of that many rows; "
+                         "hart bench then gives images/s)")
     ap.add_argument("--work", default="/tmp/hart-bench-real-size")
     ap.add_argument("--no-ops", action="store_true", help="stage times only")
     args = ap.parse_args()
@@ -64,6 +69,9 @@ def main():
     for s in sizes:
         if s not in PATCH_NUMS:
             ap.error(f"--sizes: {s} is not one of {sorted(PATCH_NUMS)}")
+    batches = [int(b) for b in args.batches.split(",")]
+    if any(b < 1 or b > 64 for b in batches):
+        ap.error("--batches: each in 1 … 64")
 
     from bench_engine import bench_folder
 
@@ -75,23 +83,30 @@ def main():
                         real, "--config", "real", "--no-qwen", "--lean"],
                        check=True, stdout=subprocess.DEVNULL)
         print(f"fixture (real size, random weights): {time.time() - t0:.1f} s", flush=True)
-    ctx_path = os.path.join(args.work, "context.safetensors")
-    if not os.path.exists(ctx_path):
-        make_context(os.path.join(llm, "config.json"), ctx_path)
+    # context.safetensors (one image) is also what time_official.py reads
+    ctx_paths = {}
+    for b in batches:
+        ctx_paths[b] = os.path.join(args.work, "context.safetensors" if b == 1
+                                    else f"context-b{b}.safetensors")
+        if not os.path.exists(ctx_paths[b]):
+            make_context(os.path.join(llm, "config.json"), ctx_paths[b], batch=b)
 
     status = 0
     for size in sizes:
         folder = bench_folder(real, os.path.join(args.work, f"size-{size}"), PATCH_NUMS[size])
-        cmd = [args.hart, "bench", "--model", folder, "--context", ctx_path,
-               "--device", args.device, "--precision", args.precision,
-               "--repeat", str(args.repeat), "--seed", "42"]
-        if not args.no_ops:
-            cmd.append("--ops")
-        print(f"== {size}x{size} px (scales {PATCH_NUMS[size]}): {' '.join(cmd)}", flush=True)
-        run = subprocess.run(cmd)
-        if run.returncode != 0:
-            print(f"== {size}x{size}: hart bench exited with {run.returncode}", flush=True)
-            status = 1
+        for b in batches:
+            cmd = [args.hart, "bench", "--model", folder, "--context", ctx_paths[b],
+                   "--device", args.device, "--precision", args.precision,
+                   "--repeat", str(args.repeat), "--seed", "42"]
+            if not args.no_ops:
+                cmd.append("--ops")
+            print(f"== {size}x{size} px (scales {PATCH_NUMS[size]}), batch {b}: {' '.join(cmd)}",
+                  flush=True)
+            run = subprocess.run(cmd)
+            if run.returncode != 0:
+                print(f"== {size}x{size}, batch {b}: hart bench exited with {run.returncode}",
+                      flush=True)
+                status = 1
     return status
 
 

@@ -29,7 +29,9 @@
 #      generation time is an upper bound; the stage table of a run without
 #      --ops is the figure to quote (CUDA_BENCH_OPS=0).
 #   2b. with CUDA_BENCH_PLAIN_PRECISION (e.g. bf16): the same again in those
-#      precisions without --ops: the stage times to quote.
+#      precisions without --ops: the stage times to quote; at each of
+#      CUDA_BENCH_BATCHES images per generation (1; "1,8" adds batch 8's
+#      images/s, to set beside the official code's batch 8).
 #   2c. with CUDA_BENCH_CANDIDATES (NAME=VALUE words, e.g.
 #      "HART_CUDA_ATTENTION=mma,gemm HART_CUDA_GROUP_NORM=split"): the same
 #      in CUDA_BENCH_CANDIDATE_PRECISION (fp32,bf16) with those switches
@@ -62,6 +64,7 @@ PERF_OPS=${CUDA_BENCH_PERF_OPS:-}
 PLAIN_PRECISION=${CUDA_BENCH_PLAIN_PRECISION:-}
 CANDIDATES=${CUDA_BENCH_CANDIDATES:-}
 CANDIDATE_PRECISION=${CUDA_BENCH_CANDIDATE_PRECISION:-fp32,bf16}
+BATCHES=${CUDA_BENCH_BATCHES:-1}
 START=$(date +%s)
 
 # devcuda_setup, cuda_lib_dirs
@@ -160,7 +163,7 @@ print("torch", torch.__version__, "numpy", numpy.__version__)' 2>&1 | tail -n 1)
     "" ${ops_flag[@]+"${ops_flag[@]}"} || return
   [ -n "$PLAIN_PRECISION" ] && real_size \
     "2b. real size, $PLAIN_PRECISION, stage times only (no per-op synchronisation)" \
-    "$reserve" "$PLAIN_PRECISION" "" --no-ops
+    "$reserve" "$PLAIN_PRECISION" "" --no-ops --batches "$BATCHES"
   [ -n "$CANDIDATES" ] && real_size \
     "2c. real size, $CANDIDATE_PRECISION, with the candidate kernels ($CANDIDATES), stage times only" \
     "$reserve" "$CANDIDATE_PRECISION" "$CANDIDATES" --no-ops

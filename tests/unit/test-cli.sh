@@ -172,6 +172,18 @@ if [ "$MODE" != "--valgrind" ]; then
       && grep -q "^model .*, cpu, [0-9]* thread(s)" "$out"; then
     ok "bench --ops breaks each stage down by op"
   else not_ok "bench --ops breaks each stage down by op"; fi
+  # hart bench with a batch (two prompts): images per generation and per second
+  if run bench --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" \
+        --prompt "a blue square" --repeat 1 --precision fp32 >"$out" 2>"$err" \
+      && grep -q "^model .*, 2 image(s) a generation," "$out" \
+      && grep -q "^images/s  *[0-9][0-9.]*$" "$out"; then
+    ok "bench times a batch and gives images per second"
+  else not_ok "bench times a batch and gives images per second"; fi
+  if run bench --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --repeat 1 \
+        --precision fp32 >"$out" 2>"$err" && grep -q ", 1 image(s) a generation," "$out" \
+      && ! grep -q "^images/s" "$out"; then
+    ok "bench of one image has no images/s row"
+  else not_ok "bench of one image has no images/s row"; fi
   # hart bench --device: the engine's device, checked before any run
   run bench --model "$TINY/hart-0.7b-1024px" --prompt "a red circle" --repeat 1 \
       --device gpu >"$out" 2>"$err"
