@@ -13,6 +13,7 @@
  */
 #include "diffusion.h"
 #include "error.h"
+#include "kernels/op-timing.h"
 #include "weights.h"
 
 #include <math.h>
@@ -714,12 +715,17 @@ hart_diffusion_sample_in (HartDiffusion * d, const float *z, int n,
     }
     if (!be->ops->synchronize (be, error))
       goto out;
-    /* Zn [2n, Cv], drawn for both halves; the first n rows are used */
-    if (!draw_normal_rows (be, draws, HART_DRAW_ZN, (guint32) step, 2,
-            2 * n, cv, n, noise, error))
-      goto out;
-    p_sample_update (&d->steps[step], step, n, cv, cfg_scale, x, out_c, out_u,
-        noise);
+    {
+      const guint64 t0 = hart_backend_host_clock (be);
+
+      /* Zn [2n, Cv], drawn for both halves; the first n rows are used */
+      if (!draw_normal_rows (be, draws, HART_DRAW_ZN, (guint32) step, 2,
+              2 * n, cv, n, noise, error))
+        goto out;
+      p_sample_update (&d->steps[step], step, n, cv, cfg_scale, x, out_c,
+          out_u, noise);
+      hart_backend_host_done (be, HART_HOST_DIFFUSION_STEP, t0);
+    }
   }
 
   for (gsize i = 0; i < (gsize) n * cv; i++)

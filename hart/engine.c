@@ -250,19 +250,19 @@ int
 hart_engine_get_op_times (const HartEngine * engine, HartOpTime * times,
     int n_times)
 {
-  HartOpTotal totals[HART_N_TIMED_OPS];
+  HartOpTotal totals[HART_N_TIMED];
 
   g_return_val_if_fail (engine != NULL && n_times >= 0, 0);
   g_return_val_if_fail (times != NULL || n_times == 0, 0);
   if (!hart_backend_get_op_totals (engine->be, totals))
     return 0;
-  for (int i = 0; i < MIN (n_times, HART_N_TIMED_OPS); i++) {
+  for (int i = 0; i < MIN (n_times, HART_N_TIMED); i++) {
     times[i].op = totals[i].op;
     times[i].calls = totals[i].calls;
     times[i].seconds = totals[i].ns / 1e9;
     times[i].flops = (double) totals[i].flops;
   }
-  return HART_N_TIMED_OPS;
+  return HART_N_TIMED;
 }
 
 HartBackend *

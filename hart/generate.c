@@ -22,6 +22,7 @@
 #include "draws.h"
 #include "sampler.h"
 #include "trace.h"
+#include "kernels/op-timing.h"
 
 #include <math.h>
 #include <string.h>
@@ -495,10 +496,16 @@ stage_sample (Stages * r, int si, int l, GError ** error)
     if (r->observer)            /* whole: pc = l */
       r->observer->logits (si, logits_host, B, l, V, samp.cfg_t,
           r->observer->data);
-    if (!hart_sample_stage_part (be, logits_host, B, l, p0, pc, V, &samp,
-            r->draws, r->model->latent->codebook, r->Cv, r->idx, r->h_host,
-            error))
-      return FALSE;
+    {
+      const guint64 t0 = hart_backend_host_clock (be);
+      gboolean ok = hart_sample_stage_part (be, logits_host, B, l, p0, pc, V,
+          &samp, r->draws, r->model->latent->codebook, r->Cv, r->idx,
+          r->h_host, error);
+
+      hart_backend_host_done (be, HART_HOST_SAMPLING, t0);
+      if (!ok)
+        return FALSE;
+    }
   }
   if (r->observer)
     r->observer->sampled (si, r->idx, r->h_host, B, l, r->Cv,

@@ -114,7 +114,9 @@ typedef struct
  * off. */
 void hart_engine_time_ops (HartEngine * engine);
 /* The totals since hart_engine_time_ops (), one entry per op of the
- * backend op table, called or not, in a fixed order, into TIMES [n_times];
+ * backend op table, called or not, in a fixed order, then one per kind of
+ * host work between the ops ("(host) sampling", "(host) diffusion steps":
+ * op NULL never; flops 0), into TIMES [n_times];
  * returns how many entries there are (fills at most n_times), 0 when the
  * engine's ops are not timed.  Callable while a generation runs: from its
  * progress callback the totals are exact (its ops run on that thread);

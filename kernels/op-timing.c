@@ -50,6 +50,11 @@ static const char *const op_names[N_OPS] = { TIMED_OPS (OP_NAME) };
 
 #undef OP_NAME
 
+static const char *const host_work_names[HART_N_HOST_WORK] = {
+  [HART_HOST_SAMPLING] = "(host) sampling",
+  [HART_HOST_DIFFUSION_STEP] = "(host) diffusion steps",
+};
+
 typedef struct
 {
   atomic_uint_least64_t calls, ns, flops;
@@ -60,6 +65,7 @@ typedef struct
   HartBackendOps ops;           /* first: be->ops points here */
   const HartBackendOps *inner;
   OpCounter counters[N_OPS];
+  OpCounter host[HART_N_HOST_WORK];     /* flops stays 0 */
 } TimedOps;
 
 static inline TimedOps *
@@ -429,10 +435,11 @@ hart_backend_time_ops (HartBackend * be)
   t->ops = *be->ops;            /* name, init_half, synchronize as they are */
   t->ops.destroy = timed_destroy;
   TIMED_OPS (WRAP);
-  for (int i = 0; i < N_OPS; i++) {
-    atomic_init (&t->counters[i].calls, 0);
-    atomic_init (&t->counters[i].ns, 0);
-    atomic_init (&t->counters[i].flops, 0);
+  for (int i = 0; i < N_OPS + HART_N_HOST_WORK; i++) {
+    OpCounter *c = i < N_OPS ? &t->counters[i] : &t->host[i - N_OPS];
+    atomic_init (&c->calls, 0);
+    atomic_init (&c->ns, 0);
+    atomic_init (&c->flops, 0);
   }
   be->ops = &t->ops;
 }
@@ -443,19 +450,38 @@ hart_backend_ops_timed (const HartBackend * be)
   return be != NULL && be->ops != NULL && be->ops->destroy == timed_destroy;
 }
 
+guint64
+hart_backend_host_clock (const HartBackend * be)
+{
+  return hart_backend_ops_timed (be) ? now_ns () : 0;
+}
+
+void
+hart_backend_host_done (HartBackend * be, HartHostWork work, guint64 t0)
+{
+  OpCounter *c;
+
+  g_return_if_fail (work >= 0 && work < HART_N_HOST_WORK);
+  if (t0 == 0 || !hart_backend_ops_timed (be))
+    return;
+  c = &timed (be)->host[work];
+  atomic_fetch_add_explicit (&c->ns, now_ns () - t0, memory_order_relaxed);
+  atomic_fetch_add_explicit (&c->calls, 1, memory_order_relaxed);
+}
+
 gboolean
 hart_backend_get_op_totals (const HartBackend * be,
-    HartOpTotal totals[HART_N_TIMED_OPS])
+    HartOpTotal totals[HART_N_TIMED])
 {
   TimedOps *t;
 
   if (!hart_backend_ops_timed (be))
     return FALSE;
   t = (TimedOps *) be->ops;
-  for (int i = 0; i < N_OPS; i++) {
-    OpCounter *c = &t->counters[i];
+  for (int i = 0; i < N_OPS + HART_N_HOST_WORK; i++) {
+    OpCounter *c = i < N_OPS ? &t->counters[i] : &t->host[i - N_OPS];
 
-    totals[i].op = op_names[i];
+    totals[i].op = i < N_OPS ? op_names[i] : host_work_names[i - N_OPS];
     totals[i].calls = atomic_load_explicit (&c->calls, memory_order_relaxed);
     totals[i].ns = atomic_load_explicit (&c->ns, memory_order_relaxed);
     totals[i].flops = atomic_load_explicit (&c->flops, memory_order_relaxed);

@@ -35,9 +35,24 @@ typedef struct
   guint64 flops;
 } HartOpTotal;
 
-/* The number of ops the wrapper times (the size of the array that
- * hart_backend_get_op_totals () fills). */
+/* The number of ops the wrapper times. */
 #define HART_N_TIMED_OPS 38
+
+/* Host work between the ops, timed by the code that does it (the
+ * engine's sampler and the diffusion's update), so that a GPU run's time
+ * outside the ops says what it is: the totals list them after the ops,
+ * named "(host) sampling" and "(host) diffusion steps", with no nominal
+ * work. */
+typedef enum
+{
+  HART_HOST_SAMPLING,           /* a stage's CFG, top-k, draws, embedding */
+  HART_HOST_DIFFUSION_STEP,     /* a diffusion step's noise and update */
+  HART_N_HOST_WORK
+} HartHostWork;
+
+/* The size of the array that hart_backend_get_op_totals () fills: the
+ * ops, then the host work. */
+#define HART_N_TIMED (HART_N_TIMED_OPS + HART_N_HOST_WORK)
 
 /* Wraps BE's op table with the timing table; idempotent.  Call it while no
  * op of BE runs (before a generation starts): ops called through the old
@@ -45,15 +60,23 @@ typedef struct
 void hart_backend_time_ops (HartBackend * be);
 /* TRUE once hart_backend_time_ops () has wrapped BE. */
 gboolean hart_backend_ops_timed (const HartBackend * be);
-/* Fills TOTALS [HART_N_TIMED_OPS] with the totals so far, in the op
- * table's order (ops never called have calls 0); FALSE, filling nothing,
+/* Host work: the clock before it, 0 when BE is not timed (a plain run
+ * reads no clock) … */
+guint64 hart_backend_host_clock (const HartBackend * be);
+/* … and after it: adds one call of WORK that began at T0 (nothing when T0
+ * is 0).  The work must call no op of BE (its time would count twice). */
+void hart_backend_host_done (HartBackend * be, HartHostWork work, guint64 t0);
+
+/* Fills TOTALS [HART_N_TIMED] with the totals so far, in the op
+ * table's order, then the host work (entries never called have calls 0);
+ * FALSE, filling nothing,
  * when BE is not wrapped.  Safe while ops run: each counter is read
  * atomically, but an op that ends on another thread meanwhile may be
  * counted in some of its three counters and not yet in the others.  Read
  * between the ops of the thread that calls them (a progress callback), the
  * totals are exact. */
 gboolean hart_backend_get_op_totals (const HartBackend * be,
-    HartOpTotal totals[HART_N_TIMED_OPS]);
+    HartOpTotal totals[HART_N_TIMED]);
 
 G_END_DECLS
 #endif /* HART_KERNELS_OP_TIMING_H */

@@ -236,9 +236,10 @@ compare_seconds (gconstpointer a, gconstpointer b)
   return (x->seconds < y->seconds) - (x->seconds > y->seconds);
 }
 
-/* One block of the --ops breakdown: the ops that took at least 0.5 % of
- * the row (the others summed in one line), then what ran outside the ops
- * (host work: sampling, the diffusion's update, the engine's own loops) */
+/* One block of the --ops breakdown: the ops and the timed host work
+ * ("(host) sampling", "(host) diffusion steps") that took at least 0.5 %
+ * of the row (the others summed in one line), then the rest (the engine's
+ * own loops, uploads' staging, waits: host work nothing timed) */
 static void
 print_op_block (const char *what, double seconds, const HartOpTime * ops,
     int n_ops)
@@ -270,7 +271,7 @@ print_op_block (const char *what, double seconds, const HartOpTime * ops,
   if (rest_calls > 0)
     printf ("  %-22s %8" G_GUINT64_FORMAT " calls %9.3f s %5.1f %%\n",
         "(other ops)", rest_calls, rest, 100 * rest / seconds);
-  printf ("  %-22s %14s %9.3f s %5.1f %%\n", "(outside the ops)", "",
+  printf ("  %-22s %14s %9.3f s %5.1f %%\n", "(the rest)", "",
       seconds - in_ops, 100 * (seconds - in_ops) / seconds);
 }
 

@@ -167,7 +167,9 @@ if [ "$MODE" != "--valgrind" ]; then
         --precision fp32 --ops >"$out" 2>"$err" \
       && grep -q "^where the time goes: fp32, generation 1 of 1" "$out" \
       && grep -q "^  linear  *[0-9][0-9]* calls .* GFLOP/s$" "$out" \
-      && grep -q "^  (outside the ops) " "$out" && grep -q "^decoder " "$out" \
+      && grep -q "^  (the rest) " "$out" && grep -q "^decoder " "$out" \
+      && grep -q "^  (host) sampling  *[0-9][0-9]* calls " "$out" \
+      && grep -q "^  (host) diffusion steps  *8 calls " "$out" \
       && grep -q "^all stages " "$out" \
       && grep -q "^model .*, cpu, [0-9]* thread(s)" "$out"; then
     ok "bench --ops breaks each stage down by op"

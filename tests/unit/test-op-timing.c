@@ -33,7 +33,7 @@ random_floats (GRand * rand, gsize n)
 static const HartOpTotal *
 find_total (const HartOpTotal * totals, const char *op)
 {
-  for (int i = 0; i < HART_N_TIMED_OPS; i++)
+  for (int i = 0; i < HART_N_TIMED; i++)
     if (strcmp (totals[i].op, op) == 0)
       return &totals[i];
   g_assert_not_reached ();
@@ -56,7 +56,7 @@ static void
 test_pass_through (void)
 {
   HartBackend *plain = cpu_backend (2), *timed = cpu_backend (2);
-  HartOpTotal totals[HART_N_TIMED_OPS];
+  HartOpTotal totals[HART_N_TIMED];
   GRand *rand = g_rand_new_with_seed (7);
   enum
   { R = 5, IN = 24, OUT = 17, BATCH = 3, L = 9, HEADS = 2, D = 8,
@@ -132,7 +132,7 @@ test_pass_through (void)
   timed->ops->silu (timed, y1, y1, R * OUT);
 
   g_assert_true (hart_backend_get_op_totals (timed, totals));
-  for (int i = 0; i < HART_N_TIMED_OPS; i++) {
+  for (int i = 0; i < HART_N_TIMED; i++) {
     g_assert_nonnull (totals[i].op);
     for (int j = 0; j < i; j++)
       g_assert_cmpstr (totals[i].op, !=, totals[j].op);
@@ -508,7 +508,7 @@ static void
 test_arguments (void)
 {
   HartBackend *be = g_new0 (HartBackend, 1);
-  HartOpTotal totals[HART_N_TIMED_OPS];
+  HartOpTotal totals[HART_N_TIMED];
   const HartAttentionParams ap = {.batch = 2,.q_heads = 3,.q_len = 5,
     .kv_len = 7,.head_dim = 11
   };
@@ -683,7 +683,7 @@ static void
 test_partial_table (void)
 {
   HartBackend *be = g_new0 (HartBackend, 1);
-  HartOpTotal totals[HART_N_TIMED_OPS];
+  HartOpTotal totals[HART_N_TIMED];
   int syncs = 0;
   float x[3] = { 1, 2, 3 }, y[3];
 
@@ -734,7 +734,7 @@ static void
 test_threads (void)
 {
   HartBackend *be = cpu_backend (1);
-  HartOpTotal totals[HART_N_TIMED_OPS];
+  HartOpTotal totals[HART_N_TIMED];
   GThread *threads[4];
 
   hart_backend_time_ops (be);
@@ -813,6 +813,54 @@ generate (HartEngine * engine, const char *dir, gsize * size,
   return bytes;
 }
 
+/* The bundled model: its scales and its diffusion's steps */
+#define N_STAGES 6
+#define N_DIFFUSION_STEPS 8
+
+/* Host work: timed on a timed backend only, each call once, its time
+ * within the caller's clock */
+static void
+test_host_work (void)
+{
+  HartBackend *plain = cpu_backend (1), *timed = cpu_backend (1);
+  HartOpTotal totals[HART_N_TIMED];
+  guint64 t0;
+  gint64 w0, w1;
+
+  hart_backend_time_ops (timed);
+  g_assert_cmpuint (hart_backend_host_clock (plain), ==, 0);
+  hart_backend_host_done (plain, HART_HOST_SAMPLING, 0);
+  g_assert_false (hart_backend_get_op_totals (plain, totals));
+
+  w0 = g_get_monotonic_time ();
+  t0 = hart_backend_host_clock (timed);
+  g_assert_cmpuint (t0, >, 0);
+  g_usleep (3000);
+  hart_backend_host_done (timed, HART_HOST_SAMPLING, t0);
+  w1 = g_get_monotonic_time ();
+  /* a clock of 0 (read while the backend was not timed) adds nothing */
+  hart_backend_host_done (timed, HART_HOST_DIFFUSION_STEP, 0);
+  hart_backend_host_done (timed, HART_HOST_DIFFUSION_STEP,
+      hart_backend_host_clock (timed));
+
+  g_assert_true (hart_backend_get_op_totals (timed, totals));
+  g_assert_cmpuint (find_total (totals, "(host) sampling")->calls, ==, 1);
+  g_assert_cmpuint (find_total (totals, "(host) sampling")->ns, >=, 3000000);
+  g_assert_cmpuint (find_total (totals, "(host) sampling")->ns, <=,
+      (guint64) (w1 - w0 + 2) * 1000);
+  g_assert_cmpuint (find_total (totals, "(host) sampling")->flops, ==, 0);
+  g_assert_cmpuint (find_total (totals, "(host) diffusion steps")->calls, ==,
+      1);
+  /* the ops' entries come first, the host work's after them */
+  g_assert_cmpstr (totals[HART_N_TIMED_OPS].op, ==, "(host) sampling");
+  g_assert_cmpstr (totals[HART_N_TIMED - 1].op, ==, "(host) diffusion steps");
+  for (int i = 0; i < HART_N_TIMED_OPS; i++)
+    g_assert_cmpuint (totals[i].calls, ==, 0);
+
+  hart_backend_free (plain);
+  hart_backend_free (timed);
+}
+
 static void
 test_engine_generation (void)
 {
@@ -833,7 +881,7 @@ test_engine_generation (void)
   g_assert_cmpint (hart_engine_get_op_times (timed, times, 64), ==, 0);
   hart_engine_time_ops (timed);
   n = hart_engine_get_op_times (timed, times, 64);
-  g_assert_cmpint (n, ==, HART_N_TIMED_OPS);
+  g_assert_cmpint (n, ==, HART_N_TIMED);
   for (int i = 0; i < n; i++)
     g_assert_cmpuint (times[i].calls, ==, 0);
 
@@ -850,9 +898,18 @@ test_engine_generation (void)
   g_assert_cmpuint (find_time (times, n, "conv2d")->calls, >, 0);
   g_assert_cmpuint (find_time (times, n, "linear_half")->calls, ==, 0);
   g_assert_cmpfloat (find_time (times, n, "linear")->seconds, >, 0);
+  /* the host work between the ops: each stage sampled once (its tokens
+   * fit one chunk of logits), each diffusion step updated once */
+  g_assert_cmpuint (find_time (times, n, "(host) sampling")->calls, ==,
+      N_STAGES);
+  g_assert_cmpfloat (find_time (times, n, "(host) sampling")->seconds, >, 0);
+  g_assert_cmpuint (find_time (times, n, "(host) diffusion steps")->calls,
+      ==, N_DIFFUSION_STEPS);
+  g_assert_cmpfloat (find_time (times, n, "(host) diffusion steps")->flops,
+      ==, 0);
   g_assert_cmpfloat (oa, ==, 0);
-  /* the generation's ops ran on its thread one after the other, within
-   * its wall time (2 µs: the two clocks' rounding) */
+  /* the generation's ops and host work ran on its thread one after the
+   * other, within its wall time (2 µs: the two clocks' rounding) */
   g_assert_cmpfloat (ob, >, 0);
   g_assert_cmpfloat (ob, <=, sb + 2e-6);
 
@@ -874,6 +931,7 @@ main (int argc, char **argv)
   g_test_add_func ("/op-timing/arguments", test_arguments);
   g_test_add_func ("/op-timing/partial-table", test_partial_table);
   g_test_add_func ("/op-timing/threads", test_threads);
+  g_test_add_func ("/op-timing/host-work", test_host_work);
   g_test_add_func ("/op-timing/engine-generation", test_engine_generation);
   return g_test_run ();
 }
