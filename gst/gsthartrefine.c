@@ -161,9 +161,10 @@ gst_hart_refine_class_init (GstHartRefineClass * klass)
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",
           "Precision of the model's matrix products: fp32 (the reference), "
-          "bf16 (on the CPU's matrix units through oneDNN; widened to fp32 on "
-          "CPUs without them), fp16, or auto (bf16 where the hardware "
-          "computes in it); docs/precision.md",
+          "bf16 (on the CPU's matrix units through oneDNN, widened to fp32 on "
+          "CPUs without them; on NVIDIA tensor cores with device=cuda), fp16 "
+          "(no backend has it yet: refused), or auto (bf16 where the "
+          "hardware computes in it); docs/precision.md",
           GST_TYPE_HART_PRECISION, DEFAULT_PRECISION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
