@@ -76,13 +76,18 @@ scratch_dev (Scratch * s, gsize n, GError ** error)
   return p;
 }
 
+/* Host buffers copied to or from the device every stage (the logits, the
+ * token maps): the backend's host memory, page-locked on CUDA. */
 static gpointer
 scratch_host (Scratch * s, gsize bytes, GError ** error)
 {
-  gpointer p = g_try_malloc0 (bytes);
+  GError *why = NULL;
+  gpointer p = s->be->ops->alloc_host (s->be, bytes, &why);
   if (p == NULL) {
     g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
-        "out of memory (%" G_GSIZE_FORMAT " bytes of host scratch)", bytes);
+        "out of memory (%" G_GSIZE_FORMAT " bytes of host scratch): %s",
+        bytes, why ? why->message : "?");
+    g_clear_error (&why);
   } else {
     g_ptr_array_add (s->host, p);
     g_array_append_val (s->host_bytes, bytes);
@@ -112,7 +117,8 @@ scratch_clear (Scratch * s)
     s->be->ops->free (s->be, g_ptr_array_index (s->dev, i));
   g_ptr_array_free (s->dev, TRUE);
   g_array_free (s->dev_floats, TRUE);
-  g_ptr_array_set_free_func (s->host, g_free);
+  for (guint i = 0; i < s->host->len; i++)
+    s->be->ops->free_host (s->be, g_ptr_array_index (s->host, i));
   g_ptr_array_free (s->host, TRUE);
   g_array_free (s->host_bytes, TRUE);
   memset (s, 0, sizeof *s);

@@ -123,6 +123,14 @@ struct _HartBackendOps
       gsize bytes);
   void (*download) (HartBackend * be, void *host_dst, const void *src,
       gsize bytes);
+  /* Host memory for the buffers a generation copies to or from the device
+   * at every stage (the logits): zeroed, freed by free_host.  On CUDA it
+   * is page-locked, which copies at the bus's rate where pageable memory
+   * goes through a staging buffer (the H200 run read the logits at ~2
+   * GB/s: docs/performance.md, "CUDA"); the CPU backend's is its alloc's.
+   * NULL only on error (out of host memory). */
+  void *(*alloc_host) (HartBackend * be, gsize bytes, GError ** error);
+  void (*free_host) (HartBackend * be, void *ptr);
   void (*copy) (HartBackend * be, void *dst, const void *src, gsize bytes);
   /* rows × row_bytes from src (rows src_pitch bytes apart) to dst (rows
    * dst_pitch bytes apart), device to device. */

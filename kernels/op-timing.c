@@ -21,7 +21,8 @@
  * and the wrapping below all come from this one list. */
 /* *INDENT-OFF* */
 #define TIMED_OPS(X) \
-  X (alloc) X (free) X (upload) X (download) X (copy) X (copy_2d) X (fill) \
+  X (alloc) X (free) X (upload) X (download) X (alloc_host) X (free_host) \
+  X (copy) X (copy_2d) X (fill) \
   X (gemm) X (gemm_batched) X (linear) X (linear_half) X (layer_norm) \
   X (rms_norm) X (modulate) X (group_norm) X (rope) X (attention) \
   X (attention_half) X (to_half_heads) X (softmax) X (silu) X (gelu) \
@@ -157,6 +158,23 @@ static void
 timed_download (HartBackend * be, void *host_dst, const void *src, gsize bytes)
 {
   TIMED_CALL (OP_download, 0, download (be, host_dst, src, bytes));
+}
+
+static void *
+timed_alloc_host (HartBackend * be, gsize bytes, GError ** error)
+{
+  TimedOps *t = timed (be);
+  const guint64 t0 = now_ns ();
+  void *ptr = t->inner->alloc_host (be, bytes, error);
+
+  record (be, t, OP_alloc_host, t0, 0);
+  return ptr;
+}
+
+static void
+timed_free_host (HartBackend * be, void *ptr)
+{
+  TIMED_CALL (OP_free_host, 0, free_host (be, ptr));
 }
 
 static void

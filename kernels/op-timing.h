@@ -36,7 +36,7 @@ typedef struct
 } HartOpTotal;
 
 /* The number of ops the wrapper times. */
-#define HART_N_TIMED_OPS 38
+#define HART_N_TIMED_OPS 40
 
 /* Host work between the ops, timed by the code that does it (the
  * engine's sampler and the diffusion's update), so that a GPU run's time

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Buffers are aligned for AVX-512 loads and whole cache lines. */
 #define HART_CPU_ALIGNMENT 64
@@ -58,6 +59,17 @@ cpu_free (HartBackend * be, void *ptr)
   free (ptr);
 }
 
+/* the backend's memory is the host's: an alloc, zeroed */
+static void *
+cpu_alloc_host (HartBackend * be, gsize bytes, GError ** error)
+{
+  void *ptr = cpu_alloc (be, bytes, error);
+
+  if (ptr != NULL && bytes > 0)
+    memset (ptr, 0, bytes);
+  return ptr;
+}
+
 static void
 cpu_copy (HartBackend * be, void *dst, const void *src, gsize bytes)
 {
@@ -87,6 +99,8 @@ static const HartBackendOps cpu_ops = {
   .free = cpu_free,
   .upload = cpu_copy,
   .download = cpu_copy,
+  .alloc_host = cpu_alloc_host,
+  .free_host = cpu_free,
   .copy = cpu_copy,
   .copy_2d = cpu_copy_2d,
   .fill = hart_cpu_fill,

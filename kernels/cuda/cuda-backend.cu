@@ -13,6 +13,7 @@
 #include "cuda-private.cuh"
 
 #include <stdarg.h>
+#include <string.h>
 
 /* Default bound on conv2d's im2col band (see cuda-image.cu). */
 #define HART_CUDA_IM2COL_LIMIT_DEFAULT ((gsize) 64 << 20)
@@ -151,6 +152,62 @@ cuda_free (HartBackend * be, void *ptr)
   hart_cuda_check_status (be, cudaFree (ptr), "cudaFree");
 }
 
+/* Page-locked host memory: the copies between it and the device run at
+ * the bus's rate (from pageable memory the runtime goes through a staging
+ * buffer of its own).  Where the driver refuses (page-locked memory is a
+ * limited resource), pageable memory instead: slower copies, the same
+ * bytes. */
+static void *
+cuda_alloc_host (HartBackend * be, gsize bytes, GError ** error)
+{
+  void *ptr = NULL;
+  cudaError_t err = cudaErrorInvalidDevice;
+
+  if (hart_cuda_enter (be)) {
+    err = cudaHostAlloc (&ptr, bytes > 0 ? bytes : 1, cudaHostAllocDefault);
+    if (err != cudaSuccess) {
+      (void) cudaGetLastError ();       /* not sticky: clear it */
+      ptr = NULL;
+    }
+  }
+  if (ptr == NULL) {
+    g_debug ("cuda backend: %" G_GSIZE_FORMAT " bytes of page-locked host "
+        "memory refused (%s): pageable memory instead", bytes,
+        cudaGetErrorString (err));
+    ptr = g_try_malloc (bytes > 0 ? bytes : 1);
+    if (ptr == NULL) {
+      g_set_error (error, HART_BACKEND_ERROR, HART_BACKEND_ERROR_OUT_OF_MEMORY,
+          "cuda backend: cannot allocate %" G_GSIZE_FORMAT " bytes of host "
+          "memory", bytes);
+      return NULL;
+    }
+  }
+  memset (ptr, 0, bytes);
+  return ptr;
+}
+
+/* Which allocator gave PTR: the runtime knows its page-locked blocks
+ * (pageable memory reads as cudaMemoryTypeUnregistered). */
+static void
+cuda_free_host (HartBackend * be, void *ptr)
+{
+  cudaPointerAttributes attr;
+
+  if (ptr == NULL)
+    return;
+  /* unified addressing: a host pointer's attributes need no current
+   * device */
+  if (cudaPointerGetAttributes (&attr, ptr) == cudaSuccess
+      && attr.type == cudaMemoryTypeHost) {
+    /* waits for the device: a copy still queued into it ends first */
+    hart_cuda_enter (be);
+    hart_cuda_check_status (be, cudaFreeHost (ptr), "cudaFreeHost");
+    return;
+  }
+  (void) cudaGetLastError ();
+  g_free (ptr);
+}
+
 /* From pageable host memory, cudaMemcpyAsync copies the source into a
  * staging buffer before it returns, so the caller may reuse host_src at
  * once (CUDA runtime API, "API synchronization behavior"). */
@@ -248,6 +305,8 @@ static const HartBackendOps cuda_ops = {
   .free = cuda_free,
   .upload = cuda_upload,
   .download = cuda_download,
+  .alloc_host = cuda_alloc_host,
+  .free_host = cuda_free_host,
   .copy = cuda_copy,
   .copy_2d = cuda_copy_2d,
   .fill = hart_cuda_fill,

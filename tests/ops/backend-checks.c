@@ -121,6 +121,59 @@ check_op_table (HartBackend * be, const char *name, GString * msg)
   return TRUE;
 }
 
+/* The backend's host memory (alloc_host: page-locked on CUDA) comes
+ * zeroed, and upload from it → download into another is bit-exact, also
+ * through an offset into it; zero bytes are valid and freeable. */
+static gboolean
+check_host_memory (HartBackend * be, const float *host, gsize bytes,
+    GString * msg)
+{
+  GError *error = NULL;
+  const gsize n = bytes / sizeof (float);
+  float *src = be->ops->alloc_host (be, bytes, &error);
+  float *dst = src ? be->ops->alloc_host (be, bytes, &error) : NULL;
+  void *dev = dst ? be->ops->alloc (be, bytes, &error) : NULL;
+  gboolean zeroed = TRUE, same;
+
+  if (dev == NULL) {
+    g_string_append_printf (msg, "alloc_host: %s", error->message);
+    g_clear_error (&error);
+    be->ops->free_host (be, src);
+    be->ops->free_host (be, dst);
+    return FALSE;
+  }
+  for (gsize i = 0; i < n; i++)
+    zeroed = zeroed && src[i] == 0.0f && dst[i] == 0.0f;
+  memcpy (src, host, bytes);
+  be->ops->upload (be, dev, src, bytes);
+  be->ops->download (be, dst, dev, bytes / 2);
+  be->ops->download (be, dst + n / 2, (float *) dev + n / 2, bytes - bytes / 2);
+  if (!be->ops->synchronize (be, &error)) {
+    g_string_append_printf (msg, "synchronize: %s", error->message);
+    g_clear_error (&error);
+  }
+  same = memcmp (dst, host, bytes) == 0;
+  be->ops->free (be, dev);
+  be->ops->free_host (be, src);
+  be->ops->free_host (be, dst);
+  if (msg->len > 0)
+    return FALSE;
+  if (!zeroed)
+    FAIL ("alloc_host gave memory that is not zeroed");
+  if (!same)
+    FAIL ("upload from alloc_host memory, download into it is not "
+        "bit-exact");
+  src = be->ops->alloc_host (be, 0, &error);
+  if (src == NULL) {
+    g_string_append_printf (msg, "zero-byte alloc_host: %s",
+        error ? error->message : "NULL without an error");
+    g_clear_error (&error);
+    return FALSE;
+  }
+  be->ops->free_host (be, src);
+  return TRUE;
+}
+
 /* upload → copy → download is bit-exact; zero-byte allocations are valid
  * and freeable. */
 static gboolean
@@ -166,7 +219,7 @@ check_memory (HartBackend * be, const char *name, GString * msg)
     return FALSE;
   }
   be->ops->free (be, a);
-  return TRUE;
+  return check_host_memory (be, host, sizeof host, msg);
 }
 
 /* An impossible allocation fails with OUT_OF_MEMORY naming the size, not

@@ -225,6 +225,19 @@ rec_download (HartBackend * be, void *dst, const void *src, gsize bytes)
   SEEN_BEGIN ("download"), SEEN_PTR (dst), SEEN_PTR (src), SEEN (bytes);
 }
 
+static void *
+rec_alloc_host (HartBackend * be, gsize bytes, GError ** error)
+{
+  SEEN_BEGIN ("alloc_host"), SEEN (bytes), SEEN_PTR (error);
+  return (void *) (uintptr_t) 0x7800;
+}
+
+static void
+rec_free_host (HartBackend * be, void *ptr)
+{
+  SEEN_BEGIN ("free_host"), SEEN_PTR (ptr);
+}
+
 static void
 rec_copy (HartBackend * be, void *dst, const void *src, gsize bytes)
 {
@@ -480,6 +493,7 @@ rec_destroy (HartBackend * be)
 static const HartBackendOps recording_ops = {
   .name = "recording",.destroy = rec_destroy,.alloc = rec_alloc,
   .free = rec_free,.upload = rec_upload,.download = rec_download,
+  .alloc_host = rec_alloc_host,.free_host = rec_free_host,
   .copy = rec_copy,.copy_2d = rec_copy_2d,.fill = rec_fill,.gemm = rec_gemm,
   .gemm_batched = rec_gemm_batched,.linear = rec_linear,
   .linear_half = rec_linear_half,.layer_norm = rec_layer_norm,
@@ -554,6 +568,10 @@ test_arguments (void)
   EXPECT ("upload", U (1), U (2), 13);
   o->download (be, P (1), P (2), 14);
   EXPECT ("download", U (1), U (2), 14);
+  g_assert_true (o->alloc_host (be, 12, P (2)) == (void *) (uintptr_t) 0x7800);
+  EXPECT ("alloc_host", 12, U (2));
+  o->free_host (be, P (3));
+  EXPECT ("free_host", U (3));
   o->copy (be, P (1), P (2), 15);
   EXPECT ("copy", U (1), U (2), 15);
   o->copy_2d (be, P (1), 2, P (3), 4, 5, 6);
