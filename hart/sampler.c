@@ -286,6 +286,22 @@ hart_sample_stage_part (HartBackend * be, float *logits, int batch, int l,
     int p0, int pc, int vocab, const HartStageSampling * s, HartDraws * draws,
     const float *codebook, int Cv, int32_t * idx, float *h, GError ** error)
 {
+  /* Checked before anything is read or written (a caller's bug otherwise,
+   * reported as an error its caller can print; the logits stay as they
+   * were): the sizes, and a part of the stage needs draws it can take by
+   * rows. */
+  if (!(batch > 0 && vocab > 0 && l > 0 && p0 >= 0 && pc > 0 && pc <= l - p0
+          && (hart_draws_streamed (draws) || pc == l))) {
+    g_critical ("hart_sample_stage_part: batch %d, vocab %d, positions "
+        "[%d, %d) of %d%s", batch, vocab, p0, p0 + pc, l,
+        hart_draws_streamed (draws) ? "" : " with draws replayed or recorded");
+    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
+        "stage %d: positions [%d, %d) of %d (batch %d, vocab %d) cannot be "
+        "sampled%s", s->stage, p0, p0 + pc, l, batch, vocab,
+        pc < l && pc > 0 ? " apart" : "");
+    return FALSE;
+  }
+
   const gsize n_rows = (gsize) batch * pc;
   const gsize half = n_rows * vocab;
   const float a = (float) (1.0 + s->cfg_t), bt = (float) s->cfg_t;
@@ -327,18 +343,6 @@ hart_sample_stage_part (HartBackend * be, float *logits, int batch, int l,
    * are used when they are computed (the last stage's would take 2 × 67 MB
    * per image at 1024², at the run's peak of memory), whole when a file
    * replays or records them.  The same values either way. */
-  /* a part of the stage needs draws it can take by rows (a caller's bug
-   * otherwise, reported as an error its caller can print) */
-  if (!(p0 >= 0 && pc > 0 && p0 + pc <= l
-          && (hart_draws_streamed (draws) || pc == l))) {
-    g_critical ("hart_sample_stage_part: positions [%d, %d) of %d%s", p0,
-        p0 + pc, l, hart_draws_streamed (draws) ? "" :
-        " with draws replayed or recorded");
-    g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "stage %d: positions [%d, %d) of %d cannot be sampled apart",
-        s->stage, p0, p0 + pc, l);
-    return FALSE;
-  }
   if (hart_draws_streamed (draws)) {
     if (!hart_draws_rows_check (draws, 1, 2, e1_shape, error)
         || (s->smooth && !hart_draws_rows_check (draws, 1, 3, e2_shape, error)))

@@ -45,7 +45,9 @@ typedef struct
  * work. */
 typedef enum
 {
-  HART_HOST_SAMPLING,           /* a stage's CFG, top-k, draws, embedding */
+  /* a stage's CFG, top-k, draws, embedding: a call per part of the
+   * stage whose logits are computed at once (up to 256 positions) */
+  HART_HOST_SAMPLING,
   HART_HOST_DIFFUSION_STEP,     /* a diffusion step's noise and update */
   HART_N_HOST_WORK
 } HartHostWork;

@@ -353,10 +353,10 @@ static inline float
 exp_row_sum_any (float *row, int n, float sub)
 {
 #ifdef HART_CPU_HAVE_EXP8
-  static int have_avx2 = -1;
-  if (have_avx2 < 0)
-    have_avx2 = __builtin_cpu_supports ("avx2") ? 1 : 0;
-  if (have_avx2)
+  /* asked each time, not cached in a static: the pool's threads call this
+   * at once, and __builtin_cpu_supports only reads what the runtime set at
+   * start-up (a load and a bit test) */
+  if (__builtin_cpu_supports ("avx2"))
     return exp_row_sum_avx2 (row, n, sub);
 #endif
   return exp_row_sum (row, n, sub);
@@ -368,12 +368,11 @@ exp_row_sum_bf16_any (const float *row, int n, float scale, float sub,
     uint16_t * out)
 {
 #if defined(HART_CPU_HAVE_EXP16) || defined(HART_CPU_HAVE_EXP8)
-  static int have = -1;         /* 16 or 8 lanes, or 4 */
-  if (have < 0)
-    have = __builtin_cpu_supports ("avx512f")
-        && __builtin_cpu_supports ("avx512bw")
-        && __builtin_cpu_supports ("avx512vl") ? 16
-        : __builtin_cpu_supports ("avx2") ? 8 : 4;
+  /* 16 or 8 lanes, or 4; asked each time (see exp_row_sum_any) */
+  const int have = __builtin_cpu_supports ("avx512f")
+      && __builtin_cpu_supports ("avx512bw")
+      && __builtin_cpu_supports ("avx512vl") ? 16
+      : __builtin_cpu_supports ("avx2") ? 8 : 4;
 #endif
 #ifdef HART_CPU_HAVE_EXP16
   if (have == 16)

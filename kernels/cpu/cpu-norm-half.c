@@ -129,11 +129,9 @@ hart_cpu_group_norm_silu_half (HartBackend * be, float *y, const float *x,
     int groups, float eps)
 {
 #ifdef HART_CPU_HAVE_EXP16
-  static int have_avx512 = -1;
-
-  if (have_avx512 < 0)
-    have_avx512 = __builtin_cpu_supports ("avx512f") ? 1 : 0;
-  if (have_avx512) {
+  /* asked each call, not cached in a static that two threads could
+   * race on (cpu-exp.h, exp_row_sum_any) */
+  if (__builtin_cpu_supports ("avx512f")) {
     const int n_groups = batch * groups;
     GroupNormSiluArgs A = {.y = y,.x = x,.weight = weight,.bias = bias,
       .channels = channels,.hw = hw,.groups = groups,.eps = eps

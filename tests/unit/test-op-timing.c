@@ -831,9 +831,11 @@ generate (HartEngine * engine, const char *dir, gsize * size,
   return bytes;
 }
 
-/* The bundled model: its scales and its diffusion's steps */
+/* The bundled model: its scales and its diffusion's steps
+ * (data/models/shapes-64px, docs/bundled-model.md) */
 #define N_STAGES 6
 #define N_DIFFUSION_STEPS 8
+static const int bundled_scales[N_STAGES] = { 1, 2, 3, 4, 6, 8 };
 
 /* Host work: timed on a timed backend only, each call once, its time
  * within the caller's clock */
@@ -933,6 +935,23 @@ test_engine_generation (void)
 
   /* fewer entries asked for: the count is still the whole table's */
   g_assert_cmpint (hart_engine_get_op_times (timed, times, 2), ==, n);
+
+  /* logits in parts of 7 positions: a sampling call per part */
+  {
+    const guint64 before = find_time (times, n, "(host) sampling")->calls;
+    guint64 parts = 0;
+
+    for (int si = 0; si < N_STAGES; si++) {
+      const int l = si == 0 ? 1 : bundled_scales[si] * bundled_scales[si];
+      parts += (l + 6) / 7;
+    }
+    g_setenv ("HART_LOGITS_CHUNK", "7", TRUE);
+    g_free (generate (timed, dir, &nb, &sb, &ob));
+    g_unsetenv ("HART_LOGITS_CHUNK");
+    hart_engine_get_op_times (timed, times, 64);
+    g_assert_cmpuint (find_time (times, n, "(host) sampling")->calls - before,
+        ==, parts);
+  }
 
   g_free (a);
   g_free (b);

@@ -146,6 +146,50 @@ test_non_finite (void)
   hart_draws_free (draws);
 }
 
+/* A part the sampler cannot take (a part of a stage with recorded draws,
+ * a negative or empty part, positions past the stage) is refused before
+ * anything is read or written: an error, and the logits as they were. */
+static void
+test_refused_parts (void)
+{
+  const struct
+  {
+    int l, p0, pc;
+    gboolean record;
+  } bad[] = {
+    {4, 0, 2, TRUE}, {4, 0, -1, FALSE}, {4, 0, 0, FALSE}, {4, 3, 2, FALSE},
+    {4, -1, 2, FALSE}, {4, 2, G_MAXINT, FALSE},
+  };
+  char *rec = g_build_filename (g_get_tmp_dir (), "hart-sampler-refused.bin",
+      NULL);
+
+  for (gsize t = 0; t < G_N_ELEMENTS (bad); t++) {
+    float logits[2 * 4 * V], before[2 * 4 * V];
+    float h[4 * CV];
+    int32_t idx[4];
+    HartStageSampling s = {.stage = 3,.cfg_t = 2.0,.top_k = 5 };
+    HartDraws *draws = hart_draws_new (9, 0);
+    GError *error = NULL;
+
+    for (gsize i = 0; i < G_N_ELEMENTS (logits); i++)
+      logits[i] = (float) ((i * 37) % 101) * 0.01f;
+    memcpy (before, logits, sizeof logits);
+    if (bad[t].record)
+      hart_draws_set_record_path (draws, rec);
+    g_test_expect_message ("hart", G_LOG_LEVEL_CRITICAL,
+        "hart_sample_stage_part: *");
+    g_assert_false (hart_sample_stage_part (NULL, logits, 1, bad[t].l,
+            bad[t].p0, bad[t].pc, V, &s, draws, codebook, CV, idx, h, &error));
+    g_test_assert_expected_messages ();
+    g_assert_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "stage 3"));
+    g_assert_cmpmem (logits, sizeof logits, before, sizeof before);
+    g_clear_error (&error);
+    hart_draws_free (draws);
+  }
+  g_free (rec);
+}
+
 /* HART's last-stage shapes (4096 codes, top-k 300 and 600, smooth and
  * plain, two prompts' rows of CFG), with runs of equal logits at the
  * top-k threshold: the same codes, embeddings and filtered logits as the
@@ -279,6 +323,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sampler/plain", test_plain);
   g_test_add_func ("/sampler/smooth-convex", test_smooth_convex);
   g_test_add_func ("/sampler/non-finite", test_non_finite);
+  g_test_add_func ("/sampler/refused-parts", test_refused_parts);
   g_test_add_func ("/sampler/codes-left-match-whole-rows",
       test_codes_left_match_whole_rows);
   g_test_add_func ("/sampler/codes-left-frames-and-parts",
