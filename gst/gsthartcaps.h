@@ -16,7 +16,12 @@ G_BEGIN_DECLS
 
 #define GST_HART_TOKENS_MEDIA_TYPE "video/x-hart-tokens"
 
-#define GST_HART_RAW_CAPS GST_VIDEO_CAPS_MAKE (GST_HART_VIDEO_FORMATS)
+/* Square pixels, progressive: what the pictures are, stated so that a
+ * downstream asking for anything else is refused instead of served */
+#define GST_HART_RAW_CAPS GST_VIDEO_CAPS_MAKE (GST_HART_VIDEO_FORMATS) ", " \
+    "pixel-aspect-ratio = (fraction) 1/1, " \
+    "interlace-mode = (string) progressive"
+
 
 /* The fingerprint field (string, the model's hex digest) is optional in the
  * template; hartsrc always sets it. */

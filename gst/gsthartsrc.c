@@ -116,6 +116,8 @@ static void gst_hart_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static void gst_hart_src_finalize (GObject * object);
 
+static GstStateChangeReturn gst_hart_src_change_state (GstElement * element,
+    GstStateChange transition);
 static gboolean gst_hart_src_post_message (GstElement * element,
     GstMessage * message);
 static gboolean gst_hart_src_start (GstBaseSrc * basesrc);
@@ -128,6 +130,7 @@ static void gst_hart_src_get_times (GstBaseSrc * basesrc, GstBuffer * buffer,
     GstClockTime * start, GstClockTime * end);
 static gboolean gst_hart_src_query (GstBaseSrc * basesrc, GstQuery * query);
 static gboolean gst_hart_src_is_seekable (GstBaseSrc * basesrc);
+static gboolean gst_hart_src_event (GstBaseSrc * basesrc, GstEvent * event);
 static gboolean gst_hart_src_do_seek (GstBaseSrc * basesrc,
     GstSegment * segment);
 static gboolean gst_hart_src_unlock (GstBaseSrc * basesrc);
@@ -281,6 +284,7 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
 
   element_class->post_message = GST_DEBUG_FUNCPTR (gst_hart_src_post_message);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_hart_src_change_state);
 
   gst_element_class_set_static_metadata (element_class,
       "HART image generator", "Source/Video",
@@ -298,6 +302,7 @@ gst_hart_src_class_init (GstHartSrcClass * klass)
   basesrc_class->get_times = GST_DEBUG_FUNCPTR (gst_hart_src_get_times);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_hart_src_query);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_hart_src_is_seekable);
+  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_hart_src_event);
   basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_hart_src_do_seek);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_hart_src_unlock);
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_hart_src_unlock_stop);
@@ -335,6 +340,7 @@ gst_hart_src_init (GstHartSrc * self)
   self->cancel = g_cancellable_new ();
 
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  self->is_live = DEFAULT_IS_LIVE;
   gst_base_src_set_live (GST_BASE_SRC (self), DEFAULT_IS_LIVE);
 }
 
@@ -356,14 +362,22 @@ gst_hart_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstHartSrc *self = GST_HART_SRC (object);
-
-  if (prop_id == PROP_IS_LIVE) {
-    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
-    return;
-  }
+  gboolean apply_live = FALSE;
 
   GST_OBJECT_LOCK (self);
+  /* NULL/READY-only settings changed while running: kept for the next
+   * start (applied now, basesrc's live mode would stop a running stream) */
+  if ((prop_id == PROP_IS_LIVE || prop_id == PROP_TIMESTAMP_OFFSET)
+      && GST_STATE (self) > GST_STATE_READY)
+    GST_WARNING_OBJECT (self, "%s changed while %s: it takes effect at the "
+        "next start", pspec->name, gst_element_state_get_name (GST_STATE
+            (self)));
+  else
+    apply_live = prop_id == PROP_IS_LIVE;
   switch (prop_id) {
+    case PROP_IS_LIVE:
+      self->is_live = g_value_get_boolean (value);
+      break;
     case PROP_PROMPT:
       g_free (self->prompt);
       /* NULL reads as the empty prompt */
@@ -429,6 +443,9 @@ gst_hart_src_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  /* it takes the object lock */
+  if (apply_live)
+    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
 }
 
 static void
@@ -437,13 +454,11 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstHartSrc *self = GST_HART_SRC (object);
 
-  if (prop_id == PROP_IS_LIVE) {
-    g_value_set_boolean (value, gst_base_src_is_live (GST_BASE_SRC (self)));
-    return;
-  }
-
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
+    case PROP_IS_LIVE:
+      g_value_set_boolean (value, self->is_live);
+      break;
     case PROP_PROMPT:
       g_value_set_string (value, self->prompt);
       break;
@@ -507,6 +522,24 @@ gst_hart_src_get_property (GObject * object, guint prop_id, GValue * value,
 
 /* ---- loading ---- */
 
+/* is-live as set, before GstBaseSrc reads it for READY → PAUSED (a live
+ * source does not preroll); a change made while running lands here */
+static GstStateChangeReturn
+gst_hart_src_change_state (GstElement * element, GstStateChange transition)
+{
+  GstHartSrc *self = GST_HART_SRC (element);
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    gboolean live;
+
+    GST_OBJECT_LOCK (self);
+    live = self->is_live;
+    GST_OBJECT_UNLOCK (self);
+    gst_base_src_set_live (GST_BASE_SRC (self), live);
+  }
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
 static gboolean
 gst_hart_src_post_message (GstElement * element, GstMessage * message)
 {
@@ -536,6 +569,7 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   precision = self->precision;
   device_id = self->device_id;
   memory_budget = self->memory_budget;
+  self->running_offset = self->timestamp_offset;
   /* a batch has buffers of its own beside the one-frame set: the budget
    * counts both, for the batch-size set now */
   budget_images = self->batch_size > 1 ? 1 + (gint) self->batch_size : 1;
@@ -601,6 +635,8 @@ gst_hart_src_start (GstBaseSrc * basesrc)
   g_free (self->model_name);
   self->model_name = model_name;
   self->n_frames = 0;
+  self->time_base = 0;
+  self->frame_base = 0;
   g_free (model_path);
   g_free (qwen_dir);
   g_free (tokenizer_dir);
@@ -684,6 +720,8 @@ gst_hart_src_stop (GstBaseSrc * basesrc)
   g_clear_pointer (&self->model, gst_hart_cache_release);
   g_clear_pointer (&self->engine, gst_hart_cache_release);
   self->n_frames = 0;
+  self->time_base = 0;
+  self->frame_base = 0;
   self->live_anchor = GST_CLOCK_TIME_NONE;
   self->n_gen_times = 0;
   self->frames_dropped = self->frames_processed = 0;
@@ -772,23 +810,88 @@ gst_hart_src_negotiate (GstBaseSrc * basesrc)
   return FALSE;
 }
 
+static GstClockTime live_slot (GstHartSrc * self, guint64 n);
+static GstClockTime frame_timestamp (GstHartSrc * self, guint64 n,
+    gint64 offset, GstClockTime * next);
+
+/* Frames made ahead (a batch) keep their pictures across a new framerate:
+ * their timestamps are made again at it. */
+static void
+restamp_pending (GstHartSrc * self)
+{
+  for (GList * l = self->pending.head; l != NULL; l = l->next) {
+    GstBuffer *b = l->data;
+    GstClockTime t, next;
+
+    if (self->fps_n <= 0)
+      break;
+    t = frame_timestamp (self, GST_BUFFER_OFFSET (b), self->running_offset,
+        &next);
+    GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = t;
+    GST_BUFFER_DURATION (b) = next - t;
+  }
+}
+
 static gboolean
 gst_hart_src_set_caps (GstBaseSrc * basesrc, GstCaps * caps)
 {
   GstHartSrc *self = GST_HART_SRC (basesrc);
   GstStructure *s = gst_caps_get_structure (caps, 0);
   gint fps_n = 0, fps_d = 1;
+  GstVideoInfo info;
+  gboolean tokens_out, same_pictures;
 
+  gst_video_info_init (&info);
   if (gst_hart_caps_is_tokens (caps)) {
     if (!gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d))
       goto bad_caps;
-    self->tokens_out = TRUE;
+    tokens_out = TRUE;
   } else {
-    if (!gst_video_info_from_caps (&self->info, caps))
+    if (!gst_video_info_from_caps (&info, caps))
       goto bad_caps;
-    fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
-    fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
-    self->tokens_out = FALSE;
+    fps_n = GST_VIDEO_INFO_FPS_N (&info);
+    fps_d = GST_VIDEO_INFO_FPS_D (&info);
+    tokens_out = FALSE;
+  }
+  /* frames made ahead at other caps than these are made again (as after a
+   * seek: the video's held state goes with them) */
+  same_pictures = tokens_out == self->tokens_out && (tokens_out
+      || (self->info.finfo != NULL
+          && GST_VIDEO_INFO_FORMAT (&info) ==
+          GST_VIDEO_INFO_FORMAT (&self->info)
+          && GST_VIDEO_INFO_WIDTH (&info) == GST_VIDEO_INFO_WIDTH (&self->info)
+          && GST_VIDEO_INFO_HEIGHT (&info) ==
+          GST_VIDEO_INFO_HEIGHT (&self->info)));
+  if (!same_pictures && !g_queue_is_empty (&self->pending)) {
+    drop_pending (self);
+    if (self->generator != NULL)
+      hart_generator_reset (self->generator);
+  }
+  self->tokens_out = tokens_out;
+  if (!tokens_out)
+    self->info = info;
+  /* A new rate mid-stream: the next frame starts where the old rate put
+   * it, and the frames after it follow at the new rate, so timestamps
+   * keep increasing (a live source's slots likewise).  Frames made ahead
+   * at the old caps are made again at the new ones. */
+  if (self->fps_n > 0 && (gint64) fps_n * self->fps_d
+      != (gint64) self->fps_n * fps_d) {
+    GstClockTime next_pts;
+
+    if (GST_CLOCK_TIME_IS_VALID (self->live_anchor)) {
+      self->live_anchor = live_slot (self, self->n_frames);
+      self->live_anchor_frame = self->n_frames;
+    } else if (self->n_frames > self->frame_base) {
+      frame_timestamp (self, self->n_frames - 1, 0, &next_pts);
+      self->time_base = next_pts;
+      self->frame_base = self->n_frames;
+    }
+    GST_DEBUG_OBJECT (self, "framerate %d/%d → %d/%d from frame %"
+        G_GUINT64_FORMAT, self->fps_n, self->fps_d, fps_n, fps_d,
+        self->n_frames);
+    self->fps_n = fps_n;
+    self->fps_d = fps_d;
+    restamp_pending (self);
   }
   self->fps_n = fps_n;
   self->fps_d = fps_d;
@@ -909,6 +1012,48 @@ gst_hart_src_is_seekable (GstBaseSrc * basesrc)
   return !gst_base_src_is_live (basesrc);
 }
 
+/* A seek this source cannot do is refused here, before GstBaseSrc flushes
+ * the pipeline for it (a refusal in do_seek comes after the flush, and
+ * leaves the stream without a segment): reverse playback, and a position
+ * in frames past what a time can hold. */
+static gboolean
+gst_hart_src_event (GstBaseSrc * basesrc, GstEvent * event)
+{
+  GstHartSrc *self = GST_HART_SRC (basesrc);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    gdouble rate;
+    GstFormat format;
+    GstSeekType start_type, stop_type;
+    gint64 start, stop;
+
+    gst_event_parse_seek (event, &rate, &format, NULL, &start_type, &start,
+        &stop_type, &stop);
+    if (rate < 0) {
+      GST_WARNING_OBJECT (self, "reverse playback (rate %g) is not "
+          "supported", rate);
+      return FALSE;
+    }
+    if (format == GST_FORMAT_DEFAULT && self->fps_n > 0) {
+      /* the last frame whose time fits a GstClockTime */
+      const guint64 max_frames = gst_util_uint64_scale (G_MAXINT64,
+          self->fps_n, (guint64) self->fps_d * GST_SECOND);
+
+      if ((start_type != GST_SEEK_TYPE_NONE && start > 0
+              && (guint64) start > max_frames)
+          || (stop_type != GST_SEEK_TYPE_NONE && stop > 0
+              && (guint64) stop > max_frames)) {
+        GST_WARNING_OBJECT (self, "seek to frame %" G_GINT64_FORMAT " (stop %"
+            G_GINT64_FORMAT "): past frame %" G_GUINT64_FORMAT ", the last "
+            "whose time a timestamp holds at %d/%d", start, stop, max_frames,
+            self->fps_n, self->fps_d);
+        return FALSE;
+      }
+    }
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->event (basesrc, event);
+}
+
 /* SEGMENT (TIME; a DEFAULT seek is converted by GstBaseSrc through the
  * CONVERT query) → the frame whose interval holds its position.  Held
  * scales and a transition in progress are dropped: the first frame after a
@@ -928,6 +1073,10 @@ gst_hart_src_do_seek (GstBaseSrc * basesrc, GstSegment * segment)
         self->fps_d * GST_SECOND);
   else
     self->n_frames = 0;
+  /* a seek's position is frames from 0 at the rate now (as the CONVERT
+   * query says) */
+  self->time_base = 0;
+  self->frame_base = 0;
   if (self->generator != NULL)
     hart_generator_reset (self->generator);
   drop_pending (self);
@@ -1149,6 +1298,9 @@ frame_timestamp (GstHartSrc * self, guint64 n, gint64 offset,
   if (GST_CLOCK_TIME_IS_VALID (self->live_anchor)) {
     t = live_slot (self, n);
     t_next = live_slot (self, n + 1);
+  } else if (n >= self->frame_base) {
+    t = self->time_base + frames_to_time (self, n - self->frame_base);
+    t_next = self->time_base + frames_to_time (self, n + 1 - self->frame_base);
   } else {
     t = frames_to_time (self, n);
     t_next = frames_to_time (self, n + 1);
@@ -1315,7 +1467,7 @@ gst_hart_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
 
   hart_generate_params_init (&params);
   GST_OBJECT_LOCK (self);
-  timestamp_offset = self->timestamp_offset;
+  timestamp_offset = self->running_offset;
   prompt = g_strdup (self->prompt);
   params.seed = self->seed;
   increment = self->seed_mode == GST_HART_SEED_MODE_INCREMENT;

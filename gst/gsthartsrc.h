@@ -45,6 +45,9 @@ struct _GstHartSrc
   gint transition_frames;
   guint64 memory_budget;        /* MiB, 0: none */
   gint64 timestamp_offset;      /* ns, added to every PTS */
+  /* is-live as set; NULL/READY-only like timestamp-offset: a change while
+   * running is kept for the next start (gst_hart_src_change_state) */
+  gboolean is_live;
   guint batch_size;             /* frames generated together */
 
   /* loaded in start (), from the shared cache */
@@ -63,6 +66,13 @@ struct _GstHartSrc
   /* streaming state: streaming thread only (and do_seek, which runs with
    * the streaming thread stopped) */
   guint64 n_frames;             /* index of the next frame */
+  gint64 running_offset;        /* timestamp-offset when this run started */
+  /* not live: frame n's PTS is time_base + (n − frame_base) periods.  0
+   * and 0 from the start and after a seek; a new framerate mid-stream
+   * moves them to the next frame, so timestamps go on from where the old
+   * rate left them (as videotestsrc does) */
+  GstClockTime time_base;
+  guint64 frame_base;
   /* the frames of the last batch not pushed yet (GstBuffer *, in frame
    * order); the generator's state is that after the last of them */
   GQueue pending;

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include <glib/gstdio.h>
+#include <gst/base/gstbasesrc.h>
 #include <gst/video/video.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -228,6 +229,9 @@ expect_not_negotiated (const gchar * caps_str)
 GST_START_TEST (test_refuse_unsupported_caps)
 {
   expect_not_negotiated ("video/x-raw, format=I420");
+  /* square, progressive pictures only */
+  expect_not_negotiated ("video/x-raw, pixel-aspect-ratio=(fraction)2/1");
+  expect_not_negotiated ("video/x-raw, interlace-mode=interleaved");
   /* a size the model does not draw has an error of its own:
    * test_size_refused */
   expect_not_negotiated ("audio/x-raw");
@@ -1342,6 +1346,43 @@ check_seek (GstFormat format, gint64 position, GstClockTime segment_start)
   gst_harness_teardown (h);
 }
 
+/* Reverse playback, and a frame past what a timestamp holds, are refused
+ * before anything is flushed: the seek fails, no flush reaches downstream,
+ * and the stream goes on where it was (a refusal after the flush used to
+ * leave it without a segment). */
+GST_START_TEST (test_reverse_seek_refused)
+{
+  GstHarness *h = harness_hartsrc (-1, SEEK_CAPS);
+  GstEvent *event;
+  GstBuffer *b;
+  guint64 offset;
+
+  gst_harness_play (h);
+  b = pull_buffer (h);
+  offset = GST_BUFFER_OFFSET (b);
+  gst_buffer_unref (b);
+  fail_if (gst_harness_push_upstream_event (h,
+          gst_event_new_seek (-1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+              GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_SET, 3 * FRAME_NS)));
+  /* a frame whose time no timestamp holds (it used to wrap to frame 0) */
+  fail_if (gst_harness_push_upstream_event (h,
+          gst_event_new_seek (1.0, GST_FORMAT_DEFAULT, GST_SEEK_FLAG_FLUSH,
+              GST_SEEK_TYPE_SET, G_GINT64_CONSTANT (1) << 62,
+              GST_SEEK_TYPE_NONE, -1)));
+  b = pull_buffer (h);
+  fail_unless (GST_BUFFER_OFFSET (b) > offset);
+  gst_buffer_unref (b);
+  while ((event = gst_harness_try_pull_event (h)) != NULL) {
+    fail_if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START
+        || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP,
+        "a refused seek flushed downstream");
+    gst_event_unref (event);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_seek_time)
 {
   /* inside frame 3: that frame comes first, the segment starts where asked */
@@ -1538,6 +1579,90 @@ GST_START_TEST (test_seeking_query)
     fail_if (seekable, "a live hartsrc claims to be seekable");
     gst_query_unref (query);
   }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A new framerate mid-stream (downstream renegotiates): timestamps go on
+ * from where the old rate left them — each frame starts where the one
+ * before it ended, the frames after the change last the new period — also
+ * for the frames a batch made ahead. */
+static void
+check_framerate_change (gint batch_size)
+{
+  GstHarness *h = harness_hartsrc (12, SEEK_CAPS);
+  GstClockTime end = 0;
+  gboolean changed = FALSE;
+
+  g_object_set (h->element, "batch-size", batch_size, NULL);
+  gst_harness_play (h);
+  for (guint64 n = 0; n < 12; n++) {
+    GstBuffer *b = pull_buffer (h);
+    const GstClockTime pts = GST_BUFFER_PTS (b);
+
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), n);
+    fail_unless_equals_clocktime (pts, end);
+    /* a 30/1 period is 33333333 or 33333334 ns (exact frame times) */
+    fail_unless (GST_BUFFER_DURATION (b) == FRAME_NS
+        || GST_BUFFER_DURATION (b) / 10 == GST_SECOND / 300,
+        "frame %" G_GUINT64_FORMAT ": duration %" GST_TIME_FORMAT, n,
+        GST_TIME_ARGS (GST_BUFFER_DURATION (b)));
+    changed = changed || GST_BUFFER_DURATION (b) != FRAME_NS;
+    end = pts + GST_BUFFER_DURATION (b);
+    gst_buffer_unref (b);
+    if (n == 2)
+      gst_harness_set_sink_caps_str (h,
+          "video/x-raw, format=RGB, framerate=30/1");
+  }
+  fail_unless (changed, "no frame at the new rate");
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_framerate_change)
+{
+  check_framerate_change (1);
+  check_framerate_change (3);
+}
+
+GST_END_TEST;
+
+/* is-live and timestamp-offset change only in NULL or READY (their flags):
+ * set while playing they are kept, read back as set, and take effect at
+ * the next start — the stream goes on as it was (it used to stop for
+ * good on is-live, and jump on timestamp-offset). */
+GST_START_TEST (test_ready_only_settings_while_playing)
+{
+  GstHarness *h = harness_hartsrc (-1, SEEK_CAPS);
+  GstBuffer *b;
+  gboolean live;
+  gint64 offset;
+
+  gst_harness_play (h);
+  gst_buffer_unref (pull_buffer (h));
+  g_object_set (h->element, "is-live", TRUE, "timestamp-offset",
+      (gint64) GST_SECOND, NULL);
+  g_object_get (h->element, "is-live", &live, "timestamp-offset", &offset,
+      NULL);
+  fail_unless (live);
+  fail_unless_equals_int64 (offset, GST_SECOND);
+  fail_if (gst_base_src_is_live (GST_BASE_SRC (h->element)));
+  /* frames go on, without the offset */
+  for (int i = 0; i < 3; i++) {
+    b = pull_buffer (h);
+    fail_unless (GST_BUFFER_PTS (b) < GST_SECOND, "PTS %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (GST_BUFFER_PTS (b)));
+    gst_buffer_unref (b);
+  }
+  /* the next start: live, and the offset from the first frame */
+  fail_unless_equals_int (gst_element_set_state (h->element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_harness_play (h);
+  fail_unless (gst_base_src_is_live (GST_BASE_SRC (h->element)));
+  b = pull_buffer (h);
+  fail_unless (GST_BUFFER_PTS (b) >= GST_SECOND, "PTS %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (GST_BUFFER_PTS (b)));
+  gst_buffer_unref (b);
   gst_harness_teardown (h);
 }
 
@@ -1821,6 +1946,9 @@ hartsrc_suite (void)
   tcase_add_test (tc, test_live_batch_size);
   tcase_add_test (tc, test_presets);
   tcase_add_test (tc, test_timestamp_offset);
+  tcase_add_test (tc, test_framerate_change);
+  tcase_add_test (tc, test_reverse_seek_refused);
+  tcase_add_test (tc, test_ready_only_settings_while_playing);
   tcase_add_test (tc, test_live_skips_late_frames);
   tcase_add_test (tc, test_meta_and_tags);
   tcase_add_test (tc, test_meta_on_tokens);
