@@ -238,6 +238,18 @@ gst_hart_parse_make_caps (GstHartParse * self, const gchar * fingerprint)
   GstStructure *s = gst_caps_get_structure (caps, 0);
   GstCaps *peer;
 
+  /* pulled (filesrc puts the parser in pull mode) no caps event comes:
+   * upstream's caps query says what a capsfilter there fixes */
+  if (self->sink_caps == NULL) {
+    GstCaps *up = gst_pad_peer_query_caps (GST_BASE_PARSE_SINK_PAD (self),
+        NULL);
+
+    if (up != NULL && !gst_caps_is_any (up) && !gst_caps_is_empty (up)
+        && gst_structure_has_name (gst_caps_get_structure (up, 0),
+            GST_HART_TOKENS_MEDIA_TYPE))
+      self->sink_caps = gst_caps_ref (up);
+    gst_clear_caps (&up);
+  }
   if (self->sink_caps != NULL && gst_caps_get_size (self->sink_caps) > 0) {
     const GstStructure *up = gst_caps_get_structure (self->sink_caps, 0);
 

@@ -599,6 +599,59 @@ GST_START_TEST (test_file_round_trip)
 
 GST_END_TEST;
 
+/* A capsfilter between filesrc and the parser gives the framerate and size
+ * the file does not hold, whether the parser pulls (filesrc ! capsfilter
+ * ! hartparse: no caps event comes) or is pushed to (a queue between):
+ * frame n stamped n / framerate, caps with the size. */
+GST_START_TEST (test_file_upstream_caps)
+{
+  GstBuffer **frames = token_frames (3, NULL);
+  GBytes *all = concat (frames, 3);
+  gchar *dir = g_dir_make_tmp ("hartparse-XXXXXX", NULL);
+  gchar *file = g_build_filename (dir, "x.tok", NULL);
+  gsize size;
+  const gchar *const between[] = { "", "queue ! " };
+
+  fail_unless (g_file_set_contents (file, g_bytes_get_data (all, &size),
+          g_bytes_get_size (all), NULL));
+  for (guint k = 0; k < G_N_ELEMENTS (between); k++) {
+    gchar *line = g_strdup_printf ("filesrc location=\"%s\" ! "
+        "capsfilter caps=\"video/x-hart-tokens, framerate=(fraction)10/1, "
+        "width=(int)128, height=(int)128\" ! %shartparse", file, between[k]);
+    GstHarness *h = gst_harness_new_parse (line);
+    GstCaps *caps;
+    const GstStructure *s;
+    gint fps_n = 0, fps_d = 0, width = 0;
+
+    gst_harness_play (h);
+    for (guint i = 0; i < 3; i++) {
+      GstBuffer *out = pull_buffer (h);
+
+      fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+          gst_util_uint64_scale (i, GST_SECOND, 10));
+      gst_buffer_unref (out);
+    }
+    caps = gst_pad_get_current_caps (h->sinkpad);
+    fail_unless (caps != NULL, "%s: no caps", line);
+    s = gst_caps_get_structure (caps, 0);
+    fail_unless (gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d));
+    fail_unless (fps_n == 10 && fps_d == 1, "%s: %" GST_PTR_FORMAT, line, caps);
+    fail_unless (gst_structure_get_int (s, "width", &width) && width == 128,
+        "%s: %" GST_PTR_FORMAT, line, caps);
+    gst_caps_unref (caps);
+    gst_harness_teardown (h);
+    g_free (line);
+  }
+  g_unlink (file);
+  g_rmdir (dir);
+  g_free (file);
+  g_free (dir);
+  g_bytes_unref (all);
+  frames_free (frames, 3);
+}
+
+GST_END_TEST;
+
 static GstPadProbeReturn
 keep_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
@@ -704,6 +757,7 @@ hartparse_suite (void)
   tcase_add_test (tc, test_parse_fuzz);
   tcase_add_test (tc, test_refine_caps_query);
   tcase_add_test (tc, test_file_round_trip);
+  tcase_add_test (tc, test_file_upstream_caps);
   tcase_add_test (tc, test_decodebin);
   return s;
 }
