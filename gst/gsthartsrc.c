@@ -1637,10 +1637,13 @@ gst_hart_src_uri_get_uri (GstURIHandler * handler)
   return uri;
 }
 
-/* The path (percent-decoded, without its leading '/') is the prompt; each
- * query parameter NAME=VALUE sets the property NAME, its value read as
- * gst-launch-1.0 reads one.  A parameter that is not a writable property,
- * or a value it does not take, refuses the whole URI and sets nothing. */
+/* The path (percent-decoded, without its leading '/') is the prompt, the
+ * empty one included (get_uri's hart:///?seed=N of an empty prompt comes
+ * back); written hart://PROMPT, the prompt stands where a host goes and is
+ * taken from there (the host, then the path).  Each query parameter
+ * NAME=VALUE sets the property NAME, its value read as gst-launch-1.0
+ * reads one.  A parameter that is not a writable property, or a value it
+ * does not take, refuses the whole URI and sets nothing. */
 static gboolean
 gst_hart_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
     GError ** error)
@@ -1655,7 +1658,9 @@ gst_hart_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
   GPtrArray *specs = NULL;
   gboolean ok = FALSE;
 
-  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED_QUERY, NULL);
+  /* NON_DNS: a prompt in the host's place is text, percent-decoded */
+  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_NON_DNS,
+      NULL);
   if (parsed == NULL || g_strcmp0 (g_uri_get_scheme (parsed),
           HART_URI_SCHEME) != 0) {
     g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
@@ -1700,13 +1705,16 @@ gst_hart_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
       g_ptr_array_add (specs, pspec);
     }
   }
+  /* g_uri_parse decoded both */
   path = g_uri_get_path (parsed);
-  if (path != NULL && path[0] == '/')
-    path++;
-  if (path != NULL && path[0] != '\0')
-    prompt = g_strdup (path);   /* g_uri_parse decoded it */
-  if (prompt != NULL)
-    g_object_set (self, "prompt", prompt, NULL);
+  if (g_uri_get_host (parsed) != NULL && g_uri_get_host (parsed)[0] != '\0') {
+    prompt = g_strconcat (g_uri_get_host (parsed), path, NULL);
+  } else {
+    if (path != NULL && path[0] == '/')
+      path++;
+    prompt = g_strdup (path ? path : "");
+  }
+  g_object_set (self, "prompt", prompt, NULL);
   for (guint i = 0; i < specs->len; i++)
     g_object_set_property (G_OBJECT (self),
         ((GParamSpec *) g_ptr_array_index (specs, i))->name,

@@ -1793,6 +1793,29 @@ GST_START_TEST (test_uri_handler)
   fail_unless_equals_string (prompt, "a red circle");
   fail_unless_equals_uint64 (seed, 5);
   g_free (prompt);
+
+  /* hart://PROMPT: the prompt where a host goes (it used to be dropped) */
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
+          "hart://a%20star?seed=4", &error));
+  g_object_get (src, "prompt", &prompt, "seed", &seed, NULL);
+  fail_unless_equals_string (prompt, "a star");
+  fail_unless_equals_uint64 (seed, 4);
+  g_free (prompt);
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
+          "hart://a%20cat/on%20a%20mat", &error));
+  g_object_get (src, "prompt", &prompt, NULL);
+  fail_unless_equals_string (prompt, "a cat/on a mat");
+  g_free (prompt);
+
+  /* the empty prompt goes and comes back */
+  g_object_set (src, "prompt", "", NULL);
+  uri = gst_uri_handler_get_uri (GST_URI_HANDLER (src));
+  g_object_set (src, "prompt", "something else", NULL);
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (src), uri, &error));
+  g_object_get (src, "prompt", &prompt, NULL);
+  fail_unless_equals_string (prompt, "");
+  g_free (prompt);
+  g_free (uri);
   gst_object_unref (src);
 }
 
