@@ -1188,14 +1188,21 @@ live_slot (GstHartSrc * self, guint64 n)
 }
 
 /* A QoS message for the frames skipped to reach the slot of the next one
- * (as a live source that cannot keep up does). */
+ * (as a live source that cannot keep up does).  It is about the first
+ * skipped frame: its running time, stream time and timestamp are the PTS
+ * it would have had (a live PTS is a running time, in a segment from 0),
+ * the duration is that of the frames skipped, the jitter how late now
+ * (RUNNING_TIME) is past its slot. */
 static void
 post_skipped (GstHartSrc * self, guint64 first, guint64 skipped,
     GstClockTime running_time)
 {
   const GstClockTime slot = live_slot (self, first);
-  GstMessage *msg = gst_message_new_qos (GST_OBJECT_CAST (self), TRUE,
-      running_time, GST_CLOCK_TIME_NONE, slot,
+  GstClockTime pts, next;
+  GstMessage *msg;
+
+  pts = frame_timestamp (self, first, self->running_offset, &next);
+  msg = gst_message_new_qos (GST_OBJECT_CAST (self), TRUE, pts, pts, pts,
       live_slot (self, first + skipped) - slot);
 
   gst_message_set_qos_values (msg, GST_CLOCK_DIFF (slot, running_time), 1.0,

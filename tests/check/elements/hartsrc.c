@@ -1724,10 +1724,23 @@ GST_START_TEST (test_live_skips_late_frames)
   }
   while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_QOS)) != NULL) {
     GstFormat format;
-    guint64 processed, msg_dropped;
+    guint64 processed, msg_dropped, running_time, stream_time, timestamp,
+        duration;
+    gboolean msg_live;
+    gint64 jitter;
 
     gst_message_parse_qos_stats (msg, &format, &processed, &msg_dropped);
     fail_unless_equals_int (format, GST_FORMAT_BUFFERS);
+    /* about the first skipped frame: its running time, stream time and
+     * timestamp are one (a live PTS); late by the jitter */
+    gst_message_parse_qos (msg, &msg_live, &running_time, &stream_time,
+        &timestamp, &duration);
+    gst_message_parse_qos_values (msg, &jitter, NULL, NULL);
+    fail_unless (msg_live);
+    fail_unless_equals_clocktime (running_time, timestamp);
+    fail_unless_equals_clocktime (stream_time, timestamp);
+    fail_unless (GST_CLOCK_TIME_IS_VALID (duration) && duration > 0);
+    fail_unless (jitter > 0);
     dropped = msg_dropped;
     gst_message_unref (msg);
   }
