@@ -292,12 +292,15 @@ hart_sample_stage_part (HartBackend * be, float *logits, int batch, int l,
    * rows. */
   if (!(batch > 0 && vocab > 0 && l > 0 && p0 >= 0 && pc > 0 && pc <= l - p0
           && (hart_draws_streamed (draws) || pc == l))) {
+    /* the end in 64 bits: p0 + pc may be past G_MAXINT */
+    const gint64 end = (gint64) p0 + pc;
+
     g_critical ("hart_sample_stage_part: batch %d, vocab %d, positions "
-        "[%d, %d) of %d%s", batch, vocab, p0, p0 + pc, l,
+        "[%d, %" G_GINT64_FORMAT ") of %d%s", batch, vocab, p0, end, l,
         hart_draws_streamed (draws) ? "" : " with draws replayed or recorded");
     g_set_error (error, HART_ERROR, HART_ERROR_INVALID_ARGUMENT,
-        "stage %d: positions [%d, %d) of %d (batch %d, vocab %d) cannot be "
-        "sampled%s", s->stage, p0, p0 + pc, l, batch, vocab,
+        "stage %d: positions [%d, %" G_GINT64_FORMAT ") of %d (batch %d, "
+        "vocab %d) cannot be sampled%s", s->stage, p0, end, l, batch, vocab,
         pc < l && pc > 0 ? " apart" : "");
     return FALSE;
   }
