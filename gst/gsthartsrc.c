@@ -777,8 +777,8 @@ gst_hart_src_negotiate (GstBaseSrc * basesrc)
 {
   GstHartSrc *self = GST_HART_SRC (basesrc);
   GstPad *pad = GST_BASE_SRC_PAD (basesrc);
-  GstCaps *peer, *ours, *raw;
-  gboolean size_refused;
+  GstCaps *peer, *ours, *raw, *tokens;
+  gboolean size_refused, tokens_size_refused;
 
   if (GST_BASE_SRC_CLASS (parent_class)->negotiate (basesrc))
     return TRUE;
@@ -792,6 +792,28 @@ gst_hart_src_negotiate (GstBaseSrc * basesrc)
   raw = gst_caps_from_string (GST_HART_RAW_CAPS);
   size_refused = peer != NULL && !gst_caps_can_intersect (peer, ours)
       && gst_caps_can_intersect (peer, raw);
+  /* token frames of this model at any size: hartrefine answers the size
+   * the elements after it ask for */
+  tokens = gst_caps_copy (ours);
+  gst_caps_remove_structure (tokens, 0);
+  gst_structure_remove_fields (gst_caps_get_structure (tokens, 0), "width",
+      "height", NULL);
+  tokens_size_refused = !size_refused && peer != NULL
+      && !gst_caps_can_intersect (peer, ours)
+      && gst_caps_can_intersect (peer, tokens);
+  gst_caps_unref (tokens);
+  if (tokens_size_refused) {
+    gchar *peer_text = gst_caps_to_string (peer);
+
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("The model \"%s\" makes pictures of %dx%d pixels only, a size the "
+                "elements after hartrefine do not accept; put videoscale after "
+                "hartrefine to get another size."), self->model_name,
+            hart_model_get_width (self->model),
+            hart_model_get_height (self->model)),
+        ("downstream accepts %s", peer_text));
+    g_free (peer_text);
+  }
   if (size_refused) {
     gchar *peer_text = gst_caps_to_string (peer);
 
