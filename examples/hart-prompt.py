@@ -118,6 +118,12 @@ def main():
     source.link(pipeline.get_by_name("convert"))
     sink = pipeline.get_by_name("sink")
 
+    # made if missing, as a user expects of an output folder
+    try:
+        os.makedirs(args.output_dir, exist_ok=True)
+    except OSError as error:
+        print(f"cannot make the output folder {args.output_dir}: {error}", file=sys.stderr)
+        return 1
     location = os.path.join(args.output_dir, "frame-%05d.png")
     writer = Gst.parse_launch(
         "appsrc name=frames format=time ! videoconvert ! pngenc ! "
