@@ -255,6 +255,8 @@ struct _HartRun
   Scratch refine_scratch;
   float *img;
   float *rz, *res, *rfhat, *sum_host, *nchw_host;
+  float *img_host;              /* run->img on the host: itself (host memory)
+                                 * or page-locked (alloc_host) */
   const HartStageObserver *observer;
 };
 
@@ -660,7 +662,9 @@ run_refine_buffers (HartRun * run, GError ** error)
 
   if (s->dev == NULL) {
     scratch_init (s, run->be);
-    if (!(run->img = scratch_dev (s, (gsize) B * 3 * W * W, error)))
+    if (!(run->img = scratch_dev (s, (gsize) B * 3 * W * W, error))
+        || !(run->img_host = run->be->host_memory ? run->img :
+            scratch_host (s, (gsize) B * 3 * W * W * sizeof (float), error)))
       return FALSE;
   }
   if (run->st != NULL) {
@@ -762,7 +766,8 @@ run_refine (HartRun * run, const HartTokens * tokens,
     goto out;
   hart_trace_add (trace, be, "decoder_out", run->img, TRUE, 4,
       HART_SHAPE (B, 3, W, W));
-  images = hart_images_from_device (be, run->img, B, W, W, error);
+  images = hart_images_from_device (be, run->img, B, W, W, run->img_host,
+      error);
   if (images)
     progress (params, n_progress, n_progress, "done");
 

@@ -28,20 +28,21 @@ hart_images_free (HartImage ** images)
 
 HartImage **
 hart_images_from_device (HartBackend * be, const float *img, int batch, int W,
-    int H, GError ** error)
+    int H, float *host, GError ** error)
 {
   const gsize plane = (gsize) W * H;
-  float *host = g_try_new (float, (gsize) batch * 3 * plane);
   const gsize n = (gsize) batch * 3 * plane;
+  float *own = NULL;
   HartImage **images;
   gsize first_bad;
 
-  if (host == NULL) {
+  if (host == NULL && (host = own = g_try_new (float, n)) == NULL) {
     g_set_error (error, HART_ERROR, HART_ERROR_LIMIT,
         "out of memory for %d output images", batch);
     return NULL;
   }
-  be->ops->download (be, host, img, (gsize) batch * 3 * plane * sizeof (float));
+  if (host != img)
+    be->ops->download (be, host, img, n * sizeof (float));
   /* One vectorised pass (hart_find_non_finite) rather than a test in the
    * per-pixel loop below; counted only when there is something to report. */
   first_bad = hart_find_non_finite (host, n);
@@ -58,7 +59,7 @@ hart_images_from_device (HartBackend * be, const float *img, int batch, int W,
         "(%s at element %" G_GSIZE_FORMAT " of [%d, 3, %d, %d]); the "
         "decoder's weights are probably damaged", n_bad,
         hart_non_finite_name (host[first_bad]), first_bad, batch, H, W);
-    g_free (host);
+    g_free (own);
     return NULL;
   }
   images = g_new0 (HartImage *, batch + 1);
@@ -80,6 +81,6 @@ hart_images_from_device (HartBackend * be, const float *img, int batch, int W,
     }
     images[b] = im;
   }
-  g_free (host);
+  g_free (own);
   return images;
 }

@@ -128,9 +128,12 @@ gboolean hart_generate_refuse_draw_files (const HartGenerateParams * params,
 /* ---- image.c ---- */
 
 /* The decoder's output IMG (device, [BATCH, 3, H, W] in [-1, 1]) as BATCH
- * RGB images, NULL-terminated; fails on a non-finite value. */
+ * RGB images, NULL-terminated; fails on a non-finite value.  HOST: where
+ * IMG is downloaded to (the run's, from alloc_host: page-locked on CUDA),
+ * IMG itself when the backend's memory is the host's (read in place), or
+ * NULL for a buffer of its own. */
 HartImage **hart_images_from_device (HartBackend * be, const float *img,
-    int batch, int W, int H, GError ** error);
+    int batch, int W, int H, float *host, GError ** error);
 
 G_END_DECLS
 #endif /* HART_MODEL_PRIVATE_H */
