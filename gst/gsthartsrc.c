@@ -802,28 +802,23 @@ gst_hart_src_negotiate (GstBaseSrc * basesrc)
       && !gst_caps_can_intersect (peer, ours)
       && gst_caps_can_intersect (peer, tokens);
   gst_caps_unref (tokens);
-  if (tokens_size_refused) {
+  if (size_refused || tokens_size_refused) {
+    /* E87, E94: the same facts, and where videoscale goes */
     gchar *peer_text = gst_caps_to_string (peer);
+    gchar *text = size_refused ?
+        g_strdup_printf (_("The model \"%s\" makes pictures of %dx%d pixels "
+            "only, a size downstream does not accept; put videoscale after "
+            "hartsrc to get another size."), self->model_name,
+        hart_model_get_width (self->model), hart_model_get_height (self->model))
+        : g_strdup_printf (_("The model \"%s\" makes pictures of %dx%d pixels "
+            "only, a size the elements after hartrefine do not accept; put "
+            "videoscale after hartrefine to get another size."),
+        self->model_name, hart_model_get_width (self->model),
+        hart_model_get_height (self->model));
 
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        (_("The model \"%s\" makes pictures of %dx%d pixels only, a size the "
-                "elements after hartrefine do not accept; put videoscale after "
-                "hartrefine to get another size."), self->model_name,
-            hart_model_get_width (self->model),
-            hart_model_get_height (self->model)),
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("%s", text),
         ("downstream accepts %s", peer_text));
-    g_free (peer_text);
-  }
-  if (size_refused) {
-    gchar *peer_text = gst_caps_to_string (peer);
-
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        (_("The model \"%s\" makes pictures of %dx%d pixels only, a size "
-                "downstream does not accept; put videoscale after hartsrc "
-                "to get another size."), self->model_name,
-            hart_model_get_width (self->model),
-            hart_model_get_height (self->model)),
-        ("downstream accepts %s", peer_text));
+    g_free (text);
     g_free (peer_text);
   }
   gst_caps_unref (raw);
@@ -841,12 +836,12 @@ static GstClockTime frame_timestamp (GstHartSrc * self, guint64 n,
 static void
 restamp_pending (GstHartSrc * self)
 {
+  if (self->fps_n <= 0)
+    return;
   for (GList * l = self->pending.head; l != NULL; l = l->next) {
     GstBuffer *b = l->data;
     GstClockTime t, next;
 
-    if (self->fps_n <= 0)
-      break;
     t = frame_timestamp (self, GST_BUFFER_OFFSET (b), self->running_offset,
         &next);
     GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = t;
@@ -861,7 +856,7 @@ gst_hart_src_set_caps (GstBaseSrc * basesrc, GstCaps * caps)
   GstStructure *s = gst_caps_get_structure (caps, 0);
   gint fps_n = 0, fps_d = 1;
   GstVideoInfo info;
-  gboolean tokens_out, same_pictures;
+  gboolean tokens_out, same_pictures, rate_changed;
 
   gst_video_info_init (&info);
   if (gst_hart_caps_is_tokens (caps)) {
@@ -896,8 +891,9 @@ gst_hart_src_set_caps (GstBaseSrc * basesrc, GstCaps * caps)
    * it, and the frames after it follow at the new rate, so timestamps
    * keep increasing (a live source's slots likewise).  Frames made ahead
    * at the old caps are made again at the new ones. */
-  if (self->fps_n > 0 && (gint64) fps_n * self->fps_d
-      != (gint64) self->fps_n * fps_d) {
+  rate_changed = self->fps_n > 0 && (gint64) fps_n *self->fps_d
+      != (gint64) self->fps_n * fps_d;
+  if (rate_changed) {
     GstClockTime next_pts;
 
     if (GST_CLOCK_TIME_IS_VALID (self->live_anchor)) {
@@ -911,12 +907,11 @@ gst_hart_src_set_caps (GstBaseSrc * basesrc, GstCaps * caps)
     GST_DEBUG_OBJECT (self, "framerate %d/%d → %d/%d from frame %"
         G_GUINT64_FORMAT, self->fps_n, self->fps_d, fps_n, fps_d,
         self->n_frames);
-    self->fps_n = fps_n;
-    self->fps_d = fps_d;
-    restamp_pending (self);
   }
   self->fps_n = fps_n;
   self->fps_d = fps_d;
+  if (rate_changed)
+    restamp_pending (self);
   GST_DEBUG_OBJECT (self, "negotiated %" GST_PTR_FORMAT, caps);
   return TRUE;
 
