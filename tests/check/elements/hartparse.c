@@ -543,20 +543,45 @@ GST_START_TEST (test_refine_caps_query)
 
 GST_END_TEST;
 
+/* N token frames of the fixture model back to back in x.tok, in a folder
+ * of its own (token_file_remove takes both away). */
+static gchar *
+token_file (guint n)
+{
+  GstBuffer **frames = token_frames (n, NULL);
+  GBytes *all = concat (frames, n);
+  gchar *dir = g_dir_make_tmp ("hartparse-XXXXXX", NULL);
+  gchar *file;
+
+  fail_unless (dir != NULL);
+  file = g_build_filename (dir, "x.tok", NULL);
+  fail_unless (g_file_set_contents (file, g_bytes_get_data (all, NULL),
+          g_bytes_get_size (all), NULL));
+  g_free (dir);
+  g_bytes_unref (all);
+  frames_free (frames, n);
+  return file;
+}
+
+static void
+token_file_remove (gchar * file)
+{
+  gchar *dir = g_path_get_dirname (file);
+
+  g_unlink (file);
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (file);
+}
+
 /* `hartsrc ! filesink`, then `filesrc ! hartparse ! hartrefine`, and with
  * typefind in front: the pictures of `hartsrc ! hartrefine`. */
 GST_START_TEST (test_file_round_trip)
 {
-  GstBuffer **frames = token_frames (3, NULL);
-  GBytes *all = concat (frames, 3);
-  gchar *dir = g_dir_make_tmp ("hartparse-XXXXXX", NULL);
-  gchar *file = g_build_filename (dir, "x.tok", NULL);
+  gchar *file = token_file (3);
   GstBuffer *whole[3];
-  gsize size;
   const gchar *const heads[] = { "", "typefind ! " };
 
-  fail_unless (g_file_set_contents (file, g_bytes_get_data (all, &size),
-          g_bytes_get_size (all), NULL));
   /* the reference: each frame through hartrefine, as hartsrc ! hartrefine */
   {
     gchar *line = g_strdup_printf ("hartsrc model-path=\"%s\" num-buffers=3 "
@@ -589,12 +614,7 @@ GST_START_TEST (test_file_round_trip)
   }
   for (guint i = 0; i < 3; i++)
     gst_buffer_unref (whole[i]);
-  g_unlink (file);
-  g_rmdir (dir);
-  g_free (file);
-  g_free (dir);
-  g_bytes_unref (all);
-  frames_free (frames, 3);
+  token_file_remove (file);
 }
 
 GST_END_TEST;
@@ -605,15 +625,9 @@ GST_END_TEST;
  * frame n stamped n / framerate, caps with the size. */
 GST_START_TEST (test_file_upstream_caps)
 {
-  GstBuffer **frames = token_frames (3, NULL);
-  GBytes *all = concat (frames, 3);
-  gchar *dir = g_dir_make_tmp ("hartparse-XXXXXX", NULL);
-  gchar *file = g_build_filename (dir, "x.tok", NULL);
-  gsize size;
+  gchar *file = token_file (3);
   const gchar *const between[] = { "", "queue ! " };
 
-  fail_unless (g_file_set_contents (file, g_bytes_get_data (all, &size),
-          g_bytes_get_size (all), NULL));
   for (guint k = 0; k < G_N_ELEMENTS (between); k++) {
     gchar *line = g_strdup_printf ("filesrc location=\"%s\" ! "
         "capsfilter caps=\"video/x-hart-tokens, framerate=(fraction)10/1, "
@@ -642,12 +656,7 @@ GST_START_TEST (test_file_upstream_caps)
     gst_harness_teardown (h);
     g_free (line);
   }
-  g_unlink (file);
-  g_rmdir (dir);
-  g_free (file);
-  g_free (dir);
-  g_bytes_unref (all);
-  frames_free (frames, 3);
+  token_file_remove (file);
 }
 
 GST_END_TEST;
@@ -729,11 +738,9 @@ GST_START_TEST (test_decodebin)
   g_ptr_array_unref (none);
   g_ptr_array_unref (want);
   g_ptr_array_unref (got);
-  g_unlink (file);
-  g_rmdir (dir);
+  token_file_remove (file);
   g_free (decode_line);
   g_free (line);
-  g_free (file);
   g_free (dir);
 }
 
